@@ -1,0 +1,61 @@
+/**
+ * What a handler can do besides changing its state: know itself, spawn
+ * children, watch other actors, stop.
+ *
+ * @module
+ */
+
+import type { AnyBehavior, ArgOf } from "./behavior.ts";
+import type { ActorRef, AnyRef } from "./ref.ts";
+import type { SpawnOptions } from "./spawn_options.ts";
+import type { ActorSystem } from "./system.ts";
+
+/**
+ * The context handed to every handler and lifecycle hook.
+ *
+ * @example Stop after the first message
+ * ```ts
+ * import { ActorSystem, defineActor } from "@troupe/troupe/actors";
+ * import assert from "node:assert/strict";
+ *
+ * const Once = defineActor({
+ *   init: () => ({}),
+ *   handlers: { hello: (_s, _p: undefined, ctx) => { ctx.stop(); return "bye"; } },
+ * });
+ * await using system = new ActorSystem();
+ * const a = system.spawn(Once);
+ * assert.equal(await a.ask("hello"), "bye");
+ * ```
+ */
+export interface ActorContext {
+  /** A reference to this actor. */
+  readonly self: AnyRef;
+  /** The system the actor runs in. */
+  readonly system: ActorSystem;
+  /**
+   * Aborted when the actor starts to stop or restart, so that long async
+   * work can end early. A fresh signal follows each restart.
+   */
+  readonly signal: AbortSignal;
+  /** How many times a supervisor has restarted this actor. */
+  readonly restarts: number;
+  /**
+   * Spawn a child: it stops before this actor does, and stops with it.
+   * A failing child dies (watch it to hear of it); use a supervisor to
+   * restart children.
+   */
+  spawn<B extends AnyBehavior>(
+    behavior: B,
+    arg: ArgOf<B>,
+    options?: SpawnOptions,
+  ): ActorRef<B>;
+  /**
+   * Stop this actor after the current message. Under a supervisor this is a
+   * normal exit: a `permanent` child is restarted, others are not.
+   */
+  stop(): void;
+  /** Get an `onTerminated` notice when `ref` dies (once per death). */
+  watch(ref: AnyRef): void;
+  /** Stop watching `ref`; no notice comes after this call. */
+  unwatch(ref: AnyRef): void;
+}

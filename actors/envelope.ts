@@ -1,0 +1,152 @@
+/**
+ * Addresses and envelopes: the plain data every transport carries.
+ *
+ * Nothing here holds a closure or a class instance, so an envelope survives
+ * `structuredClone`, `postMessage` and MessagePack unchanged. In one isolate
+ * the runtime skips building envelopes altogether (see `cell.ts`); they are the
+ * form a message takes when it has to leave the isolate.
+ *
+ * @module
+ */
+
+import type { ErrorInfo, ExitReason } from "./errors.ts";
+
+/**
+ * Where an actor lives: the host (one isolate running an `ActorSystem`) and its
+ * id there. Ids are never reused within a host.
+ *
+ * @example
+ * ```ts
+ * import type { Address } from "@troupe/troupe/actors";
+ * const a: Address = { host: "main", id: 7, name: "counter" };
+ * ```
+ */
+export interface Address {
+  /** The host id of the system that runs the actor. */
+  readonly host: string;
+  /** The actor's id on that host; `0` is the system itself. */
+  readonly id: number;
+  /** The registered name, when the actor has one. */
+  readonly name?: string;
+}
+
+/**
+ * A short label for logs and error messages: `name#id`, plus `@host` for
+ * another host.
+ *
+ * @example
+ * ```ts
+ * import { formatAddress } from "@troupe/troupe/actors";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(formatAddress({ host: "h1", id: 3, name: "db" }), "db#3@h1");
+ * assert.equal(formatAddress({ host: "h1", id: 3 }, "h1"), "actor#3");
+ * ```
+ */
+export function formatAddress(address: Address, localHost?: string): string {
+  const base = `${address.name ?? "actor"}#${address.id}`;
+  return address.host === localHost ? base : `${base}@${address.host}`;
+}
+
+/**
+ * How a failed `ask` crosses hosts: which typed error to rebuild, and its data.
+ *
+ * @example
+ * ```ts
+ * import type { AskFailure } from "@troupe/troupe/actors";
+ * const f: AskFailure = { type: "handler", error: { name: "Error", message: "boom" } };
+ * ```
+ */
+export type AskFailure =
+  | { type: "handler"; error: ErrorInfo }
+  | { type: "dead"; reason: ExitReason }
+  | { type: "unknown-message"; known: string[] }
+  | { type: "mailbox-full"; capacity: number };
+
+/**
+ * One message between hosts. `tell` and `ask` go to an actor; `reply` and
+ * `failure` answer an ask by its correlation id; `stop` asks an actor to stop.
+ *
+ * @example
+ * ```ts
+ * import type { Envelope } from "@troupe/troupe/actors";
+ * const env: Envelope = {
+ *   kind: "ask",
+ *   to: { host: "h2", id: 5 },
+ *   from: { host: "h1", id: 0 },
+ *   name: "get",
+ *   payload: undefined,
+ *   corr: 1,
+ * };
+ * ```
+ */
+export type Envelope =
+  | {
+    kind: "tell";
+    to: Address;
+    name: string;
+    payload: unknown;
+    from?: Address;
+  }
+  | {
+    kind: "ask";
+    to: Address;
+    name: string;
+    payload: unknown;
+    from: Address;
+    corr: number;
+  }
+  | { kind: "reply"; to: Address; corr: number; payload: unknown }
+  | { kind: "failure"; to: Address; corr: number; failure: AskFailure }
+  | { kind: "stop"; to: Address };
+
+const KINDS = new Set(["tell", "ask", "reply", "failure", "stop"]);
+
+function isAddress(x: unknown): x is Address {
+  if (typeof x !== "object" || x === null) return false;
+  const a = x as Record<string, unknown>;
+  return typeof a.host === "string" && Number.isInteger(a.id) &&
+    (a.name === undefined || typeof a.name === "string");
+}
+
+/**
+ * Check that untrusted data (a decoded frame) is a well-formed envelope, and
+ * say what is wrong when it is not. Returns `undefined` when it is valid.
+ *
+ * @example
+ * ```ts
+ * import { envelopeProblem } from "@troupe/troupe/actors";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(envelopeProblem({ kind: "stop", to: { host: "h", id: 1 } }), undefined);
+ * assert.match(envelopeProblem({ kind: "tell" }) ?? "", /"to"/);
+ * ```
+ */
+export function envelopeProblem(x: unknown): string | undefined {
+  if (typeof x !== "object" || x === null) return "envelope is not an object";
+  const e = x as Record<string, unknown>;
+  if (typeof e.kind !== "string" || !KINDS.has(e.kind)) {
+    return `unknown envelope kind ${JSON.stringify(e.kind)}`;
+  }
+  if (!isAddress(e.to)) return `envelope "to" is not an address`;
+  switch (e.kind) {
+    case "ask":
+      if (!isAddress(e.from)) return `ask envelope "from" is not an address`;
+      if (!Number.isInteger(e.corr)) return `ask envelope has no "corr" id`;
+      // falls through: an ask also carries a message name
+    case "tell":
+      if (typeof e.name !== "string") return `envelope "name" is not a string`;
+      return undefined;
+    case "reply":
+    case "failure":
+      if (!Number.isInteger(e.corr)) {
+        return `${e.kind} envelope has no "corr" id`;
+      }
+      if (e.kind === "failure" && typeof e.failure !== "object") {
+        return `failure envelope has no "failure"`;
+      }
+      return undefined;
+    default:
+      return undefined;
+  }
+}

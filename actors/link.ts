@@ -1,0 +1,223 @@
+/**
+ * Links: how a system reaches actors on other hosts.
+ *
+ * A link is a function that carries envelopes to one host (a worker's
+ * `postMessage`, a process pipe, a TCP connection). Refs to actors over there
+ * are `RemoteRef`s: they build envelopes, and asks wait in a table keyed by
+ * correlation id until a `reply` or `failure` envelope comes back through
+ * `ActorSystem.deliver`.
+ *
+ * @module
+ */
+
+import { PendingAsk } from "./ask.ts";
+import type {
+  AnyBehavior,
+  MessageArgs,
+  MessageName,
+  ReplyOf,
+} from "./behavior.ts";
+import {
+  type Address,
+  type AskFailure,
+  type Envelope,
+  formatAddress,
+} from "./envelope.ts";
+import { ActorDeadError } from "./errors.ts";
+import type { ActorRef, AskOptions } from "./ref.ts";
+import type { ReplyTo } from "./reply.ts";
+import type { Runtime } from "./runtime.ts";
+
+/**
+ * Carries one envelope to a host. It must not throw for a dead peer; the link
+ * owner calls the unlink function instead.
+ *
+ * @example
+ * ```ts
+ * import type { LinkSend } from "@troupe/troupe/actors";
+ * const toWorker: LinkSend = (env) => console.log("would post", env.kind);
+ * ```
+ */
+export type LinkSend = (envelope: Envelope) => void;
+
+/** The routing table and outbound asks of one system. */
+export class Links {
+  readonly #rt: Runtime;
+  readonly #routes = new Map<string, LinkSend>();
+  readonly outbound = new Map<number, PendingAsk>();
+  #nextCorr = 1;
+
+  constructor(rt: Runtime) {
+    this.#rt = rt;
+  }
+
+  add(host: string, send: LinkSend): void {
+    if (host === this.#rt.host) {
+      throw new TypeError(`cannot link host "${host}" to itself`);
+    }
+    if (this.#routes.has(host)) {
+      throw new TypeError(`host "${host}" is already linked`);
+    }
+    this.#routes.set(host, send);
+  }
+
+  /** Forget `host`; asks waiting on it reject with a host-down error. */
+  remove(host: string, detail: string): void {
+    if (!this.#routes.delete(host)) return;
+    for (const ask of [...this.outbound.values()]) {
+      if (ask.host === host) {
+        ask.reject(
+          new ActorDeadError(ask.target, ask.messageName, {
+            type: "host-down",
+            host,
+            detail,
+          }),
+        );
+      }
+    }
+  }
+
+  /** Send `env` to its host; false (and a dead letter) when there is no route. */
+  route(env: Envelope): boolean {
+    const send = this.#routes.get(env.to.host);
+    if (send === undefined) {
+      const name = env.kind === "tell" || env.kind === "ask"
+        ? env.name
+        : env.kind;
+      this.#rt.deadLetter(formatAddress(env.to), name, env, "no-route");
+      return false;
+    }
+    send(env);
+    return true;
+  }
+
+  /** Register an outbound ask and give it a correlation id. */
+  track(ask: PendingAsk): number {
+    const corr = this.#nextCorr++;
+    ask.corr = corr;
+    ask.outbound = this.outbound;
+    this.outbound.set(corr, ask);
+    return corr;
+  }
+
+  close(): void {
+    for (const host of [...this.#routes.keys()]) {
+      this.remove(host, "the local system shut down");
+    }
+  }
+}
+
+/** A reference to an actor on another host, reached through a link. */
+export class RemoteRef<B extends AnyBehavior> implements ActorRef<B> {
+  readonly address: Address;
+  readonly #rt: Runtime;
+  readonly #links: Links;
+
+  constructor(address: Address, rt: Runtime, links: Links) {
+    this.address = address;
+    this.#rt = rt;
+    this.#links = links;
+  }
+
+  get label(): string {
+    return formatAddress(this.address, this.#rt.host);
+  }
+
+  tell<K extends MessageName<B>>(name: K, ...args: MessageArgs<B, K>): void {
+    this.#links.route({
+      kind: "tell",
+      to: this.address,
+      name,
+      payload: args[0],
+    });
+  }
+
+  send<K extends MessageName<B>>(
+    name: K,
+    ...args: MessageArgs<B, K>
+  ): Promise<void> {
+    this.tell(name, ...args);
+    return Promise.resolve();
+  }
+
+  ask<K extends MessageName<B>>(
+    name: K,
+    ...args: [...MessageArgs<B, K>, options?: AskOptions]
+  ): Promise<ReplyOf<B, K>> {
+    const rt = this.#rt;
+    const options = args[1] as AskOptions | undefined;
+    const timeout = options?.timeout ?? rt.askTimeout;
+    if (!(timeout > 0 && timeout < Infinity)) {
+      return Promise.reject(
+        new RangeError(
+          `ask "${name}": timeout must be a positive finite number of ms, got ${timeout}`,
+        ),
+      );
+    }
+    const pending = new PendingAsk(this, name, rt);
+    pending.host = this.address.host;
+    if (options?.signal !== undefined) pending.bindSignal(options.signal);
+    if (!pending.settled) {
+      rt.deadlines.track(pending, timeout);
+      const corr = this.#links.track(pending);
+      const sent = this.#links.route({
+        kind: "ask",
+        to: this.address,
+        from: { host: rt.host, id: 0 },
+        corr,
+        name,
+        payload: args[0],
+      });
+      if (!sent) {
+        pending.reject(
+          new ActorDeadError(this.label, name, {
+            type: "host-down",
+            host: this.address.host,
+            detail: "no link to this host",
+          }),
+        );
+      }
+    }
+    return pending.promise as Promise<ReplyOf<B, K>>;
+  }
+
+  toJSON(): Address {
+    return this.address;
+  }
+}
+
+/** The reply handle of an ask that came from another host. */
+export class ReturnAddress implements ReplyTo {
+  readonly #links: Links;
+  readonly #from: Address;
+  readonly #corr: number;
+  #done = false;
+
+  constructor(links: Links, from: Address, corr: number) {
+    this.#links = links;
+    this.#from = from;
+    this.#corr = corr;
+  }
+
+  resolve(value: unknown): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#links.route({
+      kind: "reply",
+      to: this.#from,
+      corr: this.#corr,
+      payload: value,
+    });
+  }
+
+  fail(failure: AskFailure): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#links.route({
+      kind: "failure",
+      to: this.#from,
+      corr: this.#corr,
+      failure,
+    });
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * Typed actors: behaviours, the actor system, refs with `tell` and `ask`,
+ * bounded mailboxes, death watch and OTP supervision.
+ *
+ * @example
+ * ```ts
+ * import { ActorSystem, defineActor } from "@troupe/troupe/actors";
+ * import assert from "node:assert/strict";
+ *
+ * const Counter = defineActor({
+ *   init: (start: number) => ({ n: start }),
+ *   handlers: {
+ *     add: (s, by: number) => { s.n += by; },
+ *     get: (s) => s.n,
+ *   },
+ * });
+ * await using system = new ActorSystem();
+ * const counter = system.spawn(Counter, 0);
+ * counter.tell("add", 2);
+ * assert.equal(await counter.ask("get"), 2);
+ * ```
+ *
+ * @module
+ */
+
+export * from "./backoff.ts";
+export * from "./behavior.ts";
+export type { ActorContext } from "./context.ts";
+export * from "./dead_letters.ts";
+export { Deque } from "./deque.ts";
+export * from "./envelope.ts";
+export * from "./errors.ts";
+export type { EventListener, SystemEvent } from "./events.ts";
+export type { LinkSend } from "./link.ts";
+export { DEFAULT_MAILBOX } from "./mailbox.ts";
+export type { MailboxOptions, OverflowPolicy } from "./mailbox.ts";
+export type { ActorRef, AnyRef, AskOptions } from "./ref.ts";
+export type { SpawnOptions } from "./spawn_options.ts";
+export * from "./supervisor.ts";
+export * from "./system.ts";
+export type { Termination, TerminationListener } from "./watch.ts";

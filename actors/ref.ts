@@ -1,0 +1,165 @@
+/**
+ * Actor references: an address plus a way to send.
+ *
+ * A ref is typed by its behaviour, so `tell` and `ask` check message names and
+ * payloads at compile time and `ask` resolves to the handler's return type.
+ * Its serialisable part is `address` (`toJSON` returns it): that is what
+ * crosses hosts, and the receiving system turns it back into a ref.
+ *
+ * @module
+ */
+
+import { PendingAsk } from "./ask.ts";
+import type {
+  AnyBehavior,
+  MessageArgs,
+  MessageName,
+  ReplyOf,
+} from "./behavior.ts";
+import type { Cell } from "./cell.ts";
+import type { Address } from "./envelope.ts";
+
+/**
+ * Per-call settings of an `ask`.
+ *
+ * @example
+ * ```ts
+ * import type { AskOptions } from "@troupe/troupe/actors";
+ * const opts: AskOptions = { timeout: 250, signal: AbortSignal.timeout(1000) };
+ * ```
+ */
+export interface AskOptions {
+  /** Milliseconds to wait for the reply (default: the system's `askTimeout`). */
+  timeout?: number;
+  /** Cancels the ask; it rejects with `AskAbortedError`. */
+  signal?: AbortSignal;
+}
+
+/**
+ * A typed reference to an actor of behaviour `B`.
+ *
+ * @example
+ * ```ts
+ * import { type ActorRef, ActorSystem, defineActor } from "@troupe/troupe/actors";
+ * import assert from "node:assert/strict";
+ *
+ * const Greeter = defineActor({
+ *   init: (greeting: string) => ({ greeting }),
+ *   handlers: { greet: (s, who: string) => `${s.greeting}, ${who}!` },
+ * });
+ * await using system = new ActorSystem();
+ * const g: ActorRef<typeof Greeter> = system.spawn(Greeter, "Hello");
+ * assert.equal(await g.ask("greet", "Ada"), "Hello, Ada!");
+ * ```
+ */
+export interface ActorRef<B = AnyBehavior> {
+  /** Where the actor lives: plain data that can cross any boundary. */
+  readonly address: Address;
+  /**
+   * Send a message and do not wait: at most once. Throws `MailboxFullError`
+   * when the mailbox is full and its policy is `reject` or `backpressure`;
+   * under the other policies the loss goes to dead letters.
+   */
+  tell<K extends MessageName<B>>(name: K, ...args: MessageArgs<B, K>): void;
+  /**
+   * Send a message, waiting for room in the mailbox when its policy is
+   * `backpressure`. Resolves once the message is queued.
+   */
+  send<K extends MessageName<B>>(
+    name: K,
+    ...args: MessageArgs<B, K>
+  ): Promise<void>;
+  /**
+   * Send a message and wait for the handler's result, within a deadline.
+   * Rejects with `AskTimeoutError`, `AskAbortedError`, `ActorDeadError`,
+   * `HandlerError`, `MailboxFullError` or `UnknownMessageError`.
+   */
+  ask<K extends MessageName<B>>(
+    name: K,
+    ...args: [...MessageArgs<B, K>, options?: AskOptions]
+  ): Promise<ReplyOf<B, K>>;
+  /** The address, so that `JSON.stringify(ref)` gives plain data. */
+  toJSON(): Address;
+}
+
+/**
+ * A reference whose behaviour is not known statically.
+ *
+ * @example
+ * ```ts
+ * import type { AnyRef } from "@troupe/troupe/actors";
+ * function id(ref: AnyRef): number { return ref.address.id; }
+ * ```
+ */
+// deno-lint-ignore no-explicit-any
+export type AnyRef = ActorRef<any>;
+
+/** The cell behind a local ref; a `TypeError` for anything else. */
+export function refCell(ref: AnyRef): Cell {
+  if (!(ref instanceof LocalRef)) {
+    throw new TypeError(
+      `expected an ActorRef of this system, got ${
+        JSON.stringify(ref?.address ?? ref)
+      }`,
+    );
+  }
+  return ref.cell;
+}
+
+/** A reference to an actor in this isolate. */
+export class LocalRef<B extends AnyBehavior> implements ActorRef<B> {
+  /** @internal */
+  readonly cell: Cell;
+
+  constructor(cell: Cell) {
+    this.cell = cell;
+  }
+
+  get address(): Address {
+    return this.cell.address;
+  }
+
+  tell<K extends MessageName<B>>(name: K, ...args: MessageArgs<B, K>): void {
+    this.cell.post(name, args[0], undefined);
+  }
+
+  send<K extends MessageName<B>>(
+    name: K,
+    ...args: MessageArgs<B, K>
+  ): Promise<void> {
+    try {
+      return this.cell.send(name, args[0]);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  ask<K extends MessageName<B>>(
+    name: K,
+    ...args: [...MessageArgs<B, K>, options?: AskOptions]
+  ): Promise<ReplyOf<B, K>> {
+    const cell = this.cell;
+    const rt = cell.rt;
+    const options = args[1] as AskOptions | undefined;
+    const timeout = options?.timeout ?? rt.askTimeout;
+    if (!(timeout > 0 && timeout < Infinity)) {
+      return Promise.reject(
+        new RangeError(
+          `ask "${name}": timeout must be a positive finite number of ms, got ${timeout}`,
+        ),
+      );
+    }
+    const pending = new PendingAsk(cell, name, rt);
+    const signal = options?.signal;
+    if (signal !== undefined) pending.bindSignal(signal);
+    if (!pending.settled) {
+      rt.deadlines.track(pending, timeout);
+      cell.post(name, args[0], pending);
+    }
+    return pending.promise as Promise<ReplyOf<B, K>>;
+  }
+
+  toJSON(): Address {
+    return this.address;
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * Options for spawning one actor.
+ *
+ * @module
+ */
+
+import type { MailboxOptions } from "./mailbox.ts";
+
+/**
+ * How to spawn an actor.
+ *
+ * @example
+ * ```ts
+ * import { ActorSystem, defineActor, type SpawnOptions } from "@troupe/troupe/actors";
+ *
+ * const opts: SpawnOptions = { name: "log", mailbox: { capacity: 100, overflow: "drop-oldest" } };
+ * await using system = new ActorSystem();
+ * system.spawn(defineActor({ init: () => ({}), handlers: {} }), undefined, opts);
+ * ```
+ */
+export interface SpawnOptions {
+  /** A unique name to find the actor by (`system.lookup`). */
+  name?: string;
+  /** Mailbox settings; override the behaviour's and the system's. */
+  mailbox?: MailboxOptions;
+  /**
+   * Milliseconds a graceful stop waits for the current message (and
+   * `onStop`) before the actor is killed (default: the system's).
+   */
+  shutdownTimeout?: number;
+}

@@ -1,0 +1,514 @@
+/**
+ * Supervisors, as in Erlang/OTP.
+ *
+ * A supervisor is an actor that starts its children in order, restarts them
+ * when they exit according to a strategy, and gives up when restarts come too
+ * often:
+ *
+ * - **Strategies.** `one_for_one` restarts only the child that exited;
+ *   `one_for_all` stops every other child (reverse start order) and restarts
+ *   all of them (start order); `rest_for_one` does that for the exited child
+ *   and the children started after it.
+ * - **Restart types.** `permanent` children are always restarted, `transient`
+ *   ones only after an abnormal exit (a crash or a kill, not a normal stop),
+ *   `temporary` ones never (they are removed when they exit).
+ * - **Intensity.** More than `intensity` restarts within `periodMs` make the
+ *   supervisor stop all its children (reverse order) and fail with
+ *   `RestartIntensityError`, which its own supervisor then handles.
+ * - **Restarts are in place.** A restarted child keeps its address, its ref
+ *   and its queued messages; only its state is rebuilt (`onRestart`, then
+ *   `init` and `onStart`). Watchers hear nothing: a restart is not a death.
+ *
+ * @module
+ */
+
+import type { Timer } from "./timer.ts";
+import { backoffDelay, type BackoffOptions, checkBackoff } from "./backoff.ts";
+import {
+  type AnyBehavior,
+  type ArgOf,
+  type Behavior,
+  defineActor,
+  type Handlers,
+} from "./behavior.ts";
+import {
+  type Cell,
+  spawnCell,
+  type SupervisorLink,
+  SUSPENDED,
+} from "./cell.ts";
+import type { ActorContext } from "./context.ts";
+import {
+  type ErrorInfo,
+  type ExitReason,
+  RestartIntensityError,
+} from "./errors.ts";
+import type { MailboxOptions } from "./mailbox.ts";
+import type { AnyRef } from "./ref.ts";
+
+/**
+ * Which children restart when one exits.
+ *
+ * @example
+ * ```ts
+ * import type { Strategy } from "@troupe/troupe/actors";
+ * const s: Strategy = "rest_for_one";
+ * ```
+ */
+export type Strategy = "one_for_one" | "one_for_all" | "rest_for_one";
+
+/**
+ * When a child is restarted: `permanent` always, `transient` after an
+ * abnormal exit only, `temporary` never.
+ *
+ * @example
+ * ```ts
+ * import type { RestartType } from "@troupe/troupe/actors";
+ * const r: RestartType = "transient";
+ * ```
+ */
+export type RestartType = "permanent" | "transient" | "temporary";
+
+/**
+ * How to start and treat one child.
+ *
+ * @example
+ * ```ts
+ * import { type ChildSpec, defineActor } from "@troupe/troupe/actors";
+ * const Worker = defineActor({ init: (n: number) => ({ n }), handlers: {} });
+ * const spec: ChildSpec = { id: "w1", behavior: Worker, arg: 1, restart: "transient" };
+ * ```
+ */
+export interface ChildSpec<B extends AnyBehavior = AnyBehavior> {
+  /** Unique among the supervisor's children. */
+  id: string;
+  /** The child's behaviour. */
+  behavior: B;
+  /** The child's spawn argument (used again on every restart). */
+  arg: ArgOf<B>;
+  /** When to restart it (default `permanent`). */
+  restart?: RestartType;
+  /** Ms a stop waits for the child before killing it (default: the system's). */
+  shutdown?: number;
+  /** A system-wide name for `lookup`. */
+  name?: string;
+  /** Mailbox settings for the child. */
+  mailbox?: MailboxOptions;
+}
+
+/**
+ * Build a {@link ChildSpec} with its argument checked against the behaviour.
+ *
+ * @example
+ * ```ts
+ * import { child, defineActor } from "@troupe/troupe/actors";
+ * const Worker = defineActor({ init: (n: number) => ({ n }), handlers: {} });
+ * const spec = child("w1", Worker, 1, { restart: "transient" });
+ * ```
+ */
+export function child<B extends AnyBehavior>(
+  id: string,
+  behavior: B,
+  arg: ArgOf<B>,
+  options: Omit<ChildSpec<B>, "id" | "behavior" | "arg"> = {},
+): ChildSpec<B> {
+  return { ...options, id, behavior, arg };
+}
+
+/**
+ * Settings of a supervisor.
+ *
+ * @example
+ * ```ts
+ * import type { SupervisorOptions } from "@troupe/troupe/actors";
+ * const opts: SupervisorOptions = { strategy: "one_for_all", intensity: 5, periodMs: 10_000, children: [] };
+ * ```
+ */
+export interface SupervisorOptions {
+  /** A name for logs and addresses (default `"supervisor"`). */
+  name?: string;
+  /** Which children restart together (default `one_for_one`). */
+  strategy?: Strategy;
+  /** Most restarts allowed within `periodMs` (default 3). */
+  intensity?: number;
+  /** The window for `intensity`, in ms (default 5,000). */
+  periodMs?: number;
+  /** Wait before each restart, growing while a child keeps failing. */
+  backoff?: BackoffOptions;
+  /** The children, started in this order and stopped in reverse. */
+  children: ChildSpec[];
+}
+
+/**
+ * One child as the supervisor sees it.
+ *
+ * @example
+ * ```ts
+ * import type { ChildInfo } from "@troupe/troupe/actors";
+ * function line(c: ChildInfo): string { return `${c.id}: ${c.running ? "up" : "down"}`; }
+ * ```
+ */
+export interface ChildInfo {
+  /** The child's id. */
+  readonly id: string;
+  /** Its ref while it has a live incarnation. */
+  readonly ref: AnyRef | undefined;
+  /** Whether it is alive (running, starting, or waiting for a restart). */
+  readonly running: boolean;
+  /** Its restart type. */
+  readonly restart: RestartType;
+  /** Restarts so far. */
+  readonly restarts: number;
+}
+
+interface Entry {
+  spec: ChildSpec;
+  cell: Cell | undefined;
+  /** Consecutive restarts, for backoff; reset after a quiet period. */
+  attempts: number;
+  lastRestart: number;
+  timer: Timer | undefined;
+}
+
+/** The supervisor's own state. */
+interface SupervisorState {
+  readonly opts: Required<Omit<SupervisorOptions, "backoff" | "name">>;
+  readonly backoff: BackoffOptions | undefined;
+  readonly entries: Entry[];
+  /** Times of recent restarts, for intensity. */
+  readonly log: number[];
+  readonly cell: Cell;
+  readonly link: SupervisorLink;
+}
+
+function abnormal(reason: ExitReason): boolean {
+  return reason.type !== "normal" && reason.type !== "shutdown";
+}
+
+function startChild(s: SupervisorState, entry: Entry): Promise<void> {
+  const { spec } = entry;
+  const cell = spawnCell(
+    s.cell.rt,
+    spec.behavior,
+    spec.arg,
+    {
+      name: spec.name,
+      mailbox: spec.mailbox,
+      shutdownTimeout: spec.shutdown,
+    },
+    s.cell,
+    s.link,
+  );
+  entry.cell = cell;
+  return cell.whenStarted();
+}
+
+async function stopEntries(entries: Entry[], reason: ExitReason) {
+  for (const e of [...entries].reverse()) {
+    const cell = e.cell;
+    if (cell === undefined) continue;
+    e.cell = undefined;
+    e.timer = undefined;
+    await cell.terminate(reason);
+  }
+}
+
+function entryOf(s: SupervisorState, id: string): Entry {
+  const e = s.entries.find((x) => x.spec.id === id);
+  if (e === undefined) {
+    throw new RangeError(
+      `${s.cell.label} has no child "${id}" (children: ${
+        s.entries.map((x) => x.spec.id).join(", ")
+      })`,
+    );
+  }
+  return e;
+}
+
+function checkSpec(spec: ChildSpec, taken: Set<string>): void {
+  if (typeof spec?.id !== "string" || spec.id === "") {
+    throw new TypeError("child spec: `id` must be a non-empty string");
+  }
+  if (taken.has(spec.id)) {
+    throw new TypeError(`child spec: duplicate id "${spec.id}"`);
+  }
+  if (spec.behavior?.kind !== "behavior") {
+    throw new TypeError(`child "${spec.id}": \`behavior\` is not a behaviour`);
+  }
+  const r = spec.restart ?? "permanent";
+  if (r !== "permanent" && r !== "transient" && r !== "temporary") {
+    throw new TypeError(`child "${spec.id}": unknown restart type "${r}"`);
+  }
+  taken.add(spec.id);
+}
+
+/** A child exited: restart per strategy, or give up past the intensity. */
+async function onChildExit(
+  s: SupervisorState,
+  cell: Cell,
+  incarnation: number,
+  reason: ExitReason,
+): Promise<void> {
+  const entry = s.entries.find((e) => e.cell === cell);
+  if (
+    entry === undefined || cell.incarnation !== incarnation ||
+    cell.status !== SUSPENDED
+  ) return; // stale report: the child was restarted or stopped meanwhile
+  const restart = entry.spec.restart ?? "permanent";
+  if (
+    restart === "temporary" || (restart === "transient" && !abnormal(reason))
+  ) {
+    entry.cell = undefined;
+    if (restart === "temporary") s.entries.splice(s.entries.indexOf(entry), 1);
+    await cell.terminate(reason);
+    return;
+  }
+  const now = performance.now();
+  const { intensity, periodMs } = s.opts;
+  s.log.push(now);
+  while (s.log.length > 0 && s.log[0] <= now - periodMs) s.log.shift();
+  if (s.log.length > intensity) {
+    await stopEntries(s.entries, { type: "shutdown" });
+    throw new RestartIntensityError(s.cell.label, intensity, periodMs);
+  }
+  const error = reason.type === "failed" ? reason.error : undefined;
+  let delay = 0;
+  if (s.backoff !== undefined) {
+    if (now - entry.lastRestart > (s.backoff.resetAfterMs ?? s.backoff.maxMs)) {
+      entry.attempts = 0;
+    }
+    delay = backoffDelay(s.backoff, entry.attempts++);
+  }
+  entry.lastRestart = now;
+  if (delay === 0) return restartGroup(s, entry, error, 0);
+  entry.timer = s.cell.rt.later(delay, () => {
+    entry.timer = undefined;
+    s.cell.enqueueSystem(() => {
+      if (entry.cell === cell && cell.status === SUSPENDED) {
+        return restartGroup(s, entry, error, delay);
+      }
+    });
+  });
+}
+
+async function restartGroup(
+  s: SupervisorState,
+  failed: Entry,
+  error: ErrorInfo | undefined,
+  delayMs: number,
+): Promise<void> {
+  const strategy = s.opts.strategy;
+  const group = strategy === "one_for_one"
+    ? [failed]
+    : strategy === "one_for_all"
+    ? [...s.entries]
+    : s.entries.slice(s.entries.indexOf(failed));
+  // Stop the others, newest first; temporary ones are not coming back.
+  for (const e of [...group].reverse()) {
+    if (e === failed || e.cell === undefined) continue;
+    if ((e.spec.restart ?? "permanent") === "temporary") {
+      const c = e.cell;
+      e.cell = undefined;
+      s.entries.splice(s.entries.indexOf(e), 1);
+      await c.terminate({ type: "shutdown" });
+    } else {
+      await e.cell.suspend(e.cell.shutdownTimeout);
+    }
+  }
+  // Restart in start order; a child that ended for good is started afresh.
+  for (const e of group) {
+    if (!s.entries.includes(e)) continue;
+    const c = e.cell;
+    if (c === undefined) {
+      if (e === failed) continue;
+      continue; // terminated by an explicit request: stays down
+    }
+    await c.restart(e === failed ? error : undefined, delayMs);
+  }
+}
+
+/**
+ * The messages a supervisor handles (its state is private, so the handlers
+ * take it as `unknown`).
+ *
+ * @example
+ * ```ts
+ * import type { SupervisorHandlers } from "@troupe/troupe/actors";
+ * type Names = keyof SupervisorHandlers; // "children" | "child" | ...
+ * ```
+ */
+export interface SupervisorHandlers extends Handlers<unknown> {
+  /** Every child, in start order. */
+  children: (state: unknown) => ChildInfo[];
+  /** The ref of child `id` (undefined while it is down). */
+  child: (state: unknown, id: string) => AnyRef | undefined;
+  /** Add and start a child after the others; resolves to its ref. */
+  startChild: (state: unknown, spec: ChildSpec) => Promise<AnyRef>;
+  /** Stop child `id` for good (its spec stays; `restartChild` starts it). */
+  terminateChild: (state: unknown, id: string) => Promise<void>;
+  /** Start a terminated child again (a new incarnation, a new ref). */
+  restartChild: (state: unknown, id: string) => Promise<AnyRef>;
+  /** Forget a terminated child's spec. */
+  deleteChild: (state: unknown, id: string) => void;
+}
+
+const SUPERVISOR_HANDLERS: SupervisorHandlers = {
+  children: (state) =>
+    (state as SupervisorState).entries.map((e) => ({
+      id: e.spec.id,
+      ref: e.cell?.ref,
+      running: e.cell !== undefined,
+      restart: e.spec.restart ?? "permanent",
+      restarts: e.cell?.restarts ?? 0,
+    })),
+  child: (state, id) => entryOf(state as SupervisorState, id).cell?.ref,
+  startChild: async (state, spec) => {
+    const s = state as SupervisorState;
+    checkSpec(spec, new Set(s.entries.map((e) => e.spec.id)));
+    const entry: Entry = {
+      spec,
+      cell: undefined,
+      attempts: 0,
+      lastRestart: -Infinity,
+      timer: undefined,
+    };
+    s.entries.push(entry);
+    try {
+      await startChild(s, entry);
+    } catch (e) {
+      s.entries.splice(s.entries.indexOf(entry), 1);
+      throw e;
+    }
+    return entry.cell!.ref;
+  },
+  terminateChild: async (state, id) => {
+    const s = state as SupervisorState;
+    const e = entryOf(s, id);
+    s.cell.rt.cancel(e.timer);
+    await stopEntries([e], { type: "shutdown" });
+  },
+  restartChild: async (state, id) => {
+    const s = state as SupervisorState;
+    const e = entryOf(s, id);
+    if (e.cell !== undefined) {
+      throw new Error(`child "${id}" of ${s.cell.label} is running`);
+    }
+    await startChild(s, e);
+    return e.cell!.ref;
+  },
+  deleteChild: (state, id) => {
+    const s = state as SupervisorState;
+    const e = entryOf(s, id);
+    if (e.cell !== undefined) {
+      throw new Error(`child "${id}" of ${s.cell.label} is running`);
+    }
+    s.entries.splice(s.entries.indexOf(e), 1);
+  },
+};
+
+/**
+ * A supervisor behaviour, spawned like any other actor.
+ *
+ * @example
+ * ```ts
+ * import { defineSupervisor, type SupervisorBehavior } from "@troupe/troupe/actors";
+ * const sup: SupervisorBehavior = defineSupervisor({ children: [] });
+ * ```
+ */
+export type SupervisorBehavior = Behavior<void, unknown, SupervisorHandlers>;
+
+function cancelTimers(state: unknown): void {
+  const s = state as SupervisorState;
+  for (const e of s.entries) s.cell.rt.cancel(e.timer);
+}
+
+/**
+ * Define a supervisor. Spawn it with `system.spawn` (or as a child of another
+ * supervisor, to build a tree). Its handlers: `children`, `child(id)`,
+ * `startChild(spec)`, `terminateChild(id)`, `restartChild(id)`,
+ * `deleteChild(id)`.
+ *
+ * @example A crash and its restart
+ * ```ts
+ * import { ActorSystem, child, defineActor, defineSupervisor, HandlerError } from "@troupe/troupe/actors";
+ * import assert from "node:assert/strict";
+ *
+ * const Fragile = defineActor({
+ *   init: () => ({ calls: 0 }),
+ *   handlers: {
+ *     work: (s) => ++s.calls,
+ *     crash: () => { throw new Error("boom"); },
+ *   },
+ * });
+ * await using system = new ActorSystem();
+ * const sup = system.spawn(defineSupervisor({
+ *   strategy: "one_for_one",
+ *   children: [child("fragile", Fragile, undefined)],
+ * }));
+ * const fragile = (await sup.ask("child", "fragile"))!;
+ * assert.equal(await fragile.ask("work"), 1);
+ * await assert.rejects(fragile.ask("crash"), HandlerError);
+ * assert.equal(await fragile.ask("work"), 1); // same ref, fresh state
+ * ```
+ */
+export function defineSupervisor(
+  options: SupervisorOptions,
+): SupervisorBehavior {
+  const strategy = options.strategy ?? "one_for_one";
+  if (!["one_for_one", "one_for_all", "rest_for_one"].includes(strategy)) {
+    throw new TypeError(`unknown supervisor strategy "${strategy}"`);
+  }
+  const intensity = options.intensity ?? 3;
+  const periodMs = options.periodMs ?? 5_000;
+  if (!(Number.isInteger(intensity) && intensity >= 0)) {
+    throw new RangeError(`intensity must be an integer >= 0, got ${intensity}`);
+  }
+  if (!(periodMs > 0)) {
+    throw new RangeError(`periodMs must be > 0, got ${periodMs}`);
+  }
+  if (options.backoff !== undefined) checkBackoff(options.backoff);
+  const taken = new Set<string>();
+  for (const spec of options.children) checkSpec(spec, taken);
+  const opts = { strategy, intensity, periodMs, children: options.children };
+
+  return defineActor({
+    name: options.name ?? "supervisor",
+    init: async (_: void, ctx: ActorContext): Promise<unknown> => {
+      const cell = ctx as Cell;
+      const link: SupervisorLink = {
+        childExited: (c, incarnation, reason) =>
+          cell.enqueueSystem(() => onChildExit(s, c, incarnation, reason)),
+      };
+      const s: SupervisorState = {
+        opts,
+        backoff: options.backoff,
+        entries: opts.children.map((spec) => ({
+          spec,
+          cell: undefined,
+          attempts: 0,
+          lastRestart: -Infinity,
+          timer: undefined,
+        })),
+        log: [],
+        cell,
+        link,
+      };
+      // OTP: children start one by one, each fully started before the next;
+      // if one fails to start, the ones already started stop and we fail.
+      for (const entry of s.entries) {
+        try {
+          await startChild(s, entry);
+        } catch (e) {
+          await stopEntries(s.entries, { type: "shutdown" });
+          throw e;
+        }
+      }
+      cell.stopOrder = () =>
+        s.entries.flatMap((e) => e.cell === undefined ? [] : [e.cell]);
+      return s;
+    },
+    handlers: SUPERVISOR_HANDLERS,
+    onStop: cancelTimers,
+    onRestart: cancelTimers,
+  });
+}

@@ -1,0 +1,621 @@
+/**
+ * The actor system: spawns, finds, stops and watches actors on one host, and
+ * shuts everything down in order.
+ *
+ * @module
+ */
+
+import type { Timer } from "./timer.ts";
+import type { AnyBehavior, ArgOf } from "./behavior.ts";
+import { type Cell, spawnCell } from "./cell.ts";
+import type { DeadLetters } from "./dead_letters.ts";
+import { type Address, type Envelope, envelopeProblem } from "./envelope.ts";
+import {
+  EnvelopeError,
+  MailboxFullError,
+  SystemStoppedError,
+} from "./errors.ts";
+import type { EventListener } from "./events.ts";
+import { Links, type LinkSend, RemoteRef, ReturnAddress } from "./link.ts";
+import type { MailboxOptions } from "./mailbox.ts";
+import { type ActorRef, type AnyRef, LocalRef, refCell } from "./ref.ts";
+import { failureToError } from "./reply.ts";
+import { Runtime } from "./runtime.ts";
+import type { SpawnOptions } from "./spawn_options.ts";
+import type { Termination, TerminationListener, WatchRecord } from "./watch.ts";
+
+/**
+ * Settings of an actor system.
+ *
+ * @example
+ * ```ts
+ * import { ActorSystem, type ActorSystemOptions } from "@troupe/troupe/actors";
+ * const options: ActorSystemOptions = { askTimeout: 1000, mailbox: { capacity: 1024 } };
+ * await using system = new ActorSystem(options);
+ * ```
+ */
+export interface ActorSystemOptions {
+  /** This host's id in addresses (default: a random UUID). */
+  host?: string;
+  /** Default `ask` deadline in ms (default 5,000). */
+  askTimeout?: number;
+  /** Default graceful-stop wait per actor in ms before a kill (default 5,000). */
+  shutdownTimeout?: number;
+  /** Default mailbox for every actor (default 65,536 messages, `reject`). */
+  mailbox?: MailboxOptions;
+  /** Messages an actor may process per turn before others run (default 64). */
+  throughput?: number;
+  /** Ms of continuous work before yielding to timers and I/O (default 8). */
+  sliceMs?: number;
+}
+
+/**
+ * Where an actor is in its life.
+ *
+ * @example
+ * ```ts
+ * import type { ActorStatus } from "@troupe/troupe/actors";
+ * const s: ActorStatus = "running";
+ * ```
+ */
+export type ActorStatus =
+  | "starting"
+  | "running"
+  | "suspended"
+  | "stopping"
+  | "dead";
+
+const STATUS: readonly ActorStatus[] = [
+  "starting",
+  "running",
+  "suspended",
+  "stopping",
+  "dead",
+];
+
+/**
+ * Counters of one actor.
+ *
+ * @example
+ * ```ts
+ * import { ActorSystem, defineActor } from "@troupe/troupe/actors";
+ * import assert from "node:assert/strict";
+ *
+ * await using system = new ActorSystem();
+ * const a = system.spawn(defineActor({ init: () => ({}), handlers: { ping: () => "pong" } }));
+ * await a.ask("ping");
+ * const stats = system.stats(a);
+ * assert.equal(stats.processed, 1);
+ * ```
+ */
+export interface ActorStats {
+  /** The actor's address. */
+  readonly address: Address;
+  /** The behaviour's name. */
+  readonly behavior: string;
+  /** Where it is in its life. */
+  readonly status: ActorStatus;
+  /** Messages queued into its mailbox. */
+  readonly received: number;
+  /** Messages whose handler completed. */
+  readonly processed: number;
+  /** Handlers and hooks that threw. */
+  readonly failed: number;
+  /** Restarts by its supervisor. */
+  readonly restarts: number;
+  /** Messages waiting now. */
+  readonly mailboxSize: number;
+  /** Most messages ever waiting at once. */
+  readonly mailboxHighWater: number;
+  /** The mailbox bound. */
+  readonly mailboxCapacity: number;
+}
+
+/**
+ * What a shutdown did.
+ *
+ * @example
+ * ```ts
+ * import { ActorSystem } from "@troupe/troupe/actors";
+ * const system = new ActorSystem();
+ * const report = await system.shutdown();
+ * console.log(report.stopped, report.killed, report.timedOut);
+ * ```
+ */
+export interface ShutdownReport {
+  /** Actors that stopped. */
+  readonly stopped: number;
+  /** Of those, actors that had to be killed (shutdown timeout passed). */
+  readonly killed: number;
+  /** Whether the overall deadline passed, so that the rest was killed. */
+  readonly timedOut: boolean;
+}
+
+/**
+ * The rest arguments of `spawn`: the behaviour's argument (optional when it
+ * takes none) and spawn options.
+ *
+ * @example
+ * ```ts
+ * import { defineActor, type SpawnArgs } from "@troupe/troupe/actors";
+ * const C = defineActor({ init: (n: number) => ({ n }), handlers: {} });
+ * const args: SpawnArgs<typeof C> = [1, { name: "c" }];
+ * ```
+ */
+export type SpawnArgs<B extends AnyBehavior> = undefined extends ArgOf<B>
+  ? [arg?: ArgOf<B>, options?: SpawnOptions]
+  : [arg: ArgOf<B>, options?: SpawnOptions];
+
+/**
+ * One host's actors: spawn, look up, stop, watch and observe them.
+ *
+ * @example Spawn, ask, shut down
+ * ```ts
+ * import { ActorSystem, defineActor } from "@troupe/troupe/actors";
+ * import assert from "node:assert/strict";
+ *
+ * const Echo = defineActor({ init: () => ({}), handlers: { echo: (_s, text: string) => text } });
+ * const system = new ActorSystem();
+ * const echo = system.spawn(Echo, undefined, { name: "echo" });
+ * assert.equal(await echo.ask("echo", "hi"), "hi");
+ * assert.equal(system.lookup("echo", Echo)?.address.id, echo.address.id);
+ * await system.shutdown();
+ * ```
+ */
+export class ActorSystem implements AsyncDisposable {
+  readonly #rt: Runtime;
+  readonly #links: Links;
+  #shutdown: Promise<ShutdownReport> | undefined;
+
+  /**
+   * Create a system. It starts nothing until the first spawn.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe/actors";
+   * await using system = new ActorSystem({ askTimeout: 2000 });
+   * ```
+   */
+  constructor(options: ActorSystemOptions = {}) {
+    const askTimeout = options.askTimeout ?? 5_000;
+    const shutdownTimeout = options.shutdownTimeout ?? 5_000;
+    if (!(askTimeout > 0 && askTimeout < Infinity)) {
+      throw new RangeError(
+        `askTimeout must be a positive finite number of ms, got ${askTimeout}`,
+      );
+    }
+    if (!(shutdownTimeout >= 0)) {
+      throw new RangeError(
+        `shutdownTimeout must be >= 0 ms, got ${shutdownTimeout}`,
+      );
+    }
+    this.#rt = new Runtime(this, {
+      host: options.host ?? crypto.randomUUID(),
+      askTimeout,
+      shutdownTimeout,
+      mailbox: options.mailbox,
+      dispatcher: { throughput: options.throughput, sliceMs: options.sliceMs },
+    });
+    this.#links = new Links(this.#rt);
+  }
+
+  /**
+   * This host's id, the `host` of every local address.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe/actors";
+   * await using system = new ActorSystem({ host: "main" });
+   * console.log(system.host); // "main"
+   * ```
+   */
+  get host(): string {
+    return this.#rt.host;
+  }
+
+  /**
+   * The dead-letter office: counts by reason, and a feed.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe/actors";
+   * await using system = new ActorSystem();
+   * console.log(system.deadLetters.count);
+   * ```
+   */
+  get deadLetters(): DeadLetters {
+    return this.#rt.deadLetters;
+  }
+
+  /**
+   * Spawn an actor of `behavior`, built from `arg`. With a `name`, the actor
+   * can be found by `lookup`; a name already alive throws `NameTakenError`.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem, defineActor } from "@troupe/troupe/actors";
+   * const Counter = defineActor({ init: (n: number) => ({ n }), handlers: { get: (s) => s.n } });
+   * await using system = new ActorSystem();
+   * const c = system.spawn(Counter, 5, { name: "counter" });
+   * console.log(await c.ask("get")); // 5
+   * ```
+   */
+  spawn<B extends AnyBehavior>(
+    behavior: B,
+    ...args: SpawnArgs<B>
+  ): ActorRef<B> {
+    if (this.#rt.closing) throw new SystemStoppedError("spawn");
+    return spawnCell(this.#rt, behavior, args[0], args[1], undefined, undefined)
+      .ref as unknown as ActorRef<B>;
+  }
+
+  /**
+   * The living actor registered under `name`, typed by `behavior` when given.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem, defineActor } from "@troupe/troupe/actors";
+   * const Counter = defineActor({ init: () => ({ n: 0 }), handlers: { get: (s) => s.n } });
+   * await using system = new ActorSystem();
+   * system.spawn(Counter, undefined, { name: "c" });
+   * const c = system.lookup("c", Counter);
+   * console.log(await c?.ask("get")); // 0
+   * ```
+   */
+  lookup<B extends AnyBehavior = AnyBehavior>(
+    name: string,
+    behavior?: B,
+  ): ActorRef<B> | undefined {
+    const cell = this.#rt.names.get(name);
+    if (cell === undefined) return undefined;
+    if (behavior !== undefined && cell.behavior !== behavior) {
+      throw new TypeError(
+        `actor "${name}" runs behaviour "${cell.behavior.name}", not "${behavior.name}"`,
+      );
+    }
+    return cell.ref as unknown as ActorRef<B>;
+  }
+
+  /**
+   * A ref for an address: local when it is on this host, remote (through a
+   * link) otherwise. This is how an address that crossed a boundary becomes a
+   * ref again.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem, defineActor } from "@troupe/troupe/actors";
+   * const Echo = defineActor({ init: () => ({}), handlers: { echo: (_s, x: number) => x } });
+   * await using system = new ActorSystem();
+   * const echo = system.spawn(Echo);
+   * const again = system.refFor<typeof Echo>(structuredClone(echo.address));
+   * console.log(await again.ask("echo", 7)); // 7
+   * ```
+   */
+  refFor<B extends AnyBehavior = AnyBehavior>(address: Address): ActorRef<B> {
+    if (address.host !== this.#rt.host) {
+      return new RemoteRef<B>(address, this.#rt, this.#links);
+    }
+    const cell = this.#rt.cells.get(address.id);
+    // A dead actor's ref answers every message with dead letters.
+    return (cell?.ref ?? deadRef(this.#rt, address)) as unknown as ActorRef<
+      B
+    >;
+  }
+
+  /**
+   * Stop an actor: it finishes its current message (killed after its
+   * shutdown timeout), its children stop in reverse start order, `onStop`
+   * runs, and queued messages go to dead letters (asks reject). Under a
+   * supervisor this is a normal exit and the supervisor decides: a
+   * `permanent` child is restarted (use the supervisor's `terminate` to stop
+   * one for good).
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem, defineActor } from "@troupe/troupe/actors";
+   * await using system = new ActorSystem();
+   * const a = system.spawn(defineActor({ init: () => ({}), handlers: {} }));
+   * await system.stop(a);
+   * console.log(system.stats(a).status); // "dead"
+   * ```
+   */
+  stop(ref: AnyRef, options: { timeout?: number } = {}): Promise<void> {
+    const cell = refCell(ref);
+    if (cell.supervisor !== undefined) {
+      cell.exit({ type: "normal" });
+      return Promise.resolve();
+    }
+    return cell.terminate({ type: "normal" }, options.timeout);
+  }
+
+  /**
+   * Call `listener` once when `ref` dies (at once if it is already dead);
+   * returns a function that unwatches. Restarts are not deaths.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem, defineActor } from "@troupe/troupe/actors";
+   * await using system = new ActorSystem();
+   * const a = system.spawn(defineActor({ init: () => ({}), handlers: {} }));
+   * const unwatch = system.watch(a, (t) => console.log("gone:", t.reason.type));
+   * await system.stop(a); // prints "gone: normal"
+   * unwatch();
+   * ```
+   */
+  watch(ref: AnyRef, listener: TerminationListener): () => void {
+    if (!(ref instanceof LocalRef) && ref?.address?.host === this.#rt.host) {
+      // A ref to an address that is not alive here: it is as good as dead.
+      const record: WatchRecord = { active: true, listener };
+      const notice = { address: ref.address, reason: { type: "not-found" } };
+      queueMicrotask(() => {
+        if (record.active) listener(notice as Termination);
+        record.active = false;
+      });
+      return () => {
+        record.active = false;
+      };
+    }
+    const cell = refCell(ref);
+    const record: WatchRecord = { active: true, listener };
+    cell.addWatch(record);
+    return () => cell.removeWatch(record);
+  }
+
+  /**
+   * Counters and status of one actor (also after its death).
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem, defineActor } from "@troupe/troupe/actors";
+   * await using system = new ActorSystem();
+   * const a = system.spawn(defineActor({ init: () => ({}), handlers: { hi: () => 1 } }));
+   * a.tell("hi");
+   * console.log(system.stats(a).received); // 1
+   * ```
+   */
+  stats(ref: AnyRef): ActorStats {
+    return statsOf(refCell(ref));
+  }
+
+  /**
+   * Counters of every living actor, in spawn order.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe/actors";
+   * await using system = new ActorSystem();
+   * console.log(system.actors().length); // 0
+   * ```
+   */
+  actors(): ActorStats[] {
+    return [...this.#rt.cells.values()].map(statsOf);
+  }
+
+  /**
+   * Receive structured events (spawned, failed, restarted, stopped, dead
+   * letter); returns a function that unsubscribes.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe/actors";
+   * await using system = new ActorSystem();
+   * const off = system.subscribe((e) => console.log(e.type));
+   * off();
+   * ```
+   */
+  subscribe(listener: EventListener): () => void {
+    const rt = this.#rt;
+    rt.listeners = [...rt.listeners, listener];
+    return () => {
+      rt.listeners = rt.listeners.filter((l) => l !== listener);
+    };
+  }
+
+  /**
+   * Route envelopes for `host` through `send` (a worker, process or TCP
+   * transport); returns a function that unlinks, failing asks still waiting
+   * on that host with a `host-down` reason.
+   *
+   * @example Two systems in one isolate, linked through structuredClone
+   * ```ts
+   * import { ActorSystem, defineActor } from "@troupe/troupe/actors";
+   * import assert from "node:assert/strict";
+   *
+   * const Echo = defineActor({ init: () => ({}), handlers: { echo: (_s, x: string) => x } });
+   * await using a = new ActorSystem({ host: "a" });
+   * await using b = new ActorSystem({ host: "b" });
+   * const offA = a.link("b", (env) => b.deliver(structuredClone(env)));
+   * const offB = b.link("a", (env) => a.deliver(structuredClone(env)));
+   * const echo = b.spawn(Echo);
+   * const remote = a.refFor<typeof Echo>(echo.address);
+   * assert.equal(await remote.ask("echo", "over the link"), "over the link");
+   * offA();
+   * offB();
+   * ```
+   */
+  link(host: string, send: LinkSend): () => void {
+    this.#links.add(host, send);
+    return () => this.#links.remove(host, "unlinked");
+  }
+
+  /**
+   * Deliver an envelope that arrived from a transport. Malformed data throws
+   * `EnvelopeError` and delivers nothing; a message for a dead or unknown
+   * actor becomes a dead letter (and an ask is answered with a failure).
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem, defineActor } from "@troupe/troupe/actors";
+   * const Counter = defineActor({ init: () => ({ n: 0 }), handlers: { add: (s, by: number) => { s.n += by; } } });
+   * await using system = new ActorSystem();
+   * const c = system.spawn(Counter);
+   * system.deliver({ kind: "tell", to: c.address, name: "add", payload: 2 });
+   * ```
+   */
+  deliver(envelope: unknown): void {
+    const problem = envelopeProblem(envelope);
+    if (problem !== undefined) throw new EnvelopeError(problem);
+    const env = envelope as Envelope;
+    const rt = this.#rt;
+    if (env.to.host !== rt.host) {
+      this.#links.route(env); // forward, or a no-route dead letter
+      return;
+    }
+    if (env.kind === "reply" || env.kind === "failure") {
+      const pending = this.#links.outbound.get(env.corr);
+      if (pending === undefined) {
+        rt.deadLetter(
+          `ask#${env.corr}`,
+          env.kind,
+          env.kind === "reply" ? env.payload : env.failure,
+          "late-reply",
+        );
+      } else if (env.kind === "reply") pending.resolve(env.payload);
+      else {
+        pending.reject(
+          failureToError(pending.target, pending.messageName, env.failure),
+        );
+      }
+      return;
+    }
+    const cell = rt.cells.get(env.to.id);
+    if (cell === undefined) {
+      const name = env.kind === "stop" ? "stop" : env.name;
+      rt.deadLetter(`actor#${env.to.id}`, name, env, "dead-target");
+      if (env.kind === "ask") {
+        new ReturnAddress(this.#links, env.from, env.corr).fail({
+          type: "dead",
+          reason: { type: "not-found" },
+        });
+      }
+      return;
+    }
+    switch (env.kind) {
+      case "tell":
+        try {
+          cell.post(env.name, env.payload, undefined);
+        } catch (e) {
+          // A full mailbox is already a dead letter; a remote tell cannot throw.
+          if (!(e instanceof MailboxFullError)) throw e;
+        }
+        return;
+      case "ask":
+        cell.post(
+          env.name,
+          env.payload,
+          new ReturnAddress(this.#links, env.from, env.corr),
+        );
+        return;
+      case "stop":
+        void this.stop(cell.ref);
+        return;
+    }
+  }
+
+  /**
+   * Stop every actor: top-level actors in reverse spawn order, each after
+   * its children (reverse start order), each within its shutdown timeout.
+   * When `timeout` passes first, whatever is left is killed. Idempotent.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem, defineActor } from "@troupe/troupe/actors";
+   * const system = new ActorSystem();
+   * system.spawn(defineActor({ init: () => ({}), handlers: {} }));
+   * const report = await system.shutdown({ timeout: 1000 });
+   * console.log(report.stopped); // 1
+   * ```
+   */
+  shutdown(options: { timeout?: number } = {}): Promise<ShutdownReport> {
+    return this.#shutdown ??= this.#doShutdown(options.timeout ?? 10_000);
+  }
+
+  async #doShutdown(timeoutMs: number): Promise<ShutdownReport> {
+    const rt = this.#rt;
+    rt.closing = true;
+    const all = [...rt.cells.values()];
+    const top = all.filter((c) => c.parent === undefined).reverse();
+    let timedOut = false;
+    let timer: Timer | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        resolve();
+      }, timeoutMs);
+    });
+    const graceful = (async () => {
+      for (const cell of top) {
+        if (timedOut) return;
+        await cell.terminate({ type: "shutdown" });
+      }
+    })();
+    await Promise.race([graceful, deadline]);
+    clearTimeout(timer);
+    if (timedOut) {
+      for (const cell of top) cell.kill();
+    }
+    // Actors spawned during shutdown (by onStop hooks) do not outlive it.
+    for (const cell of [...rt.cells.values()].reverse()) cell.kill();
+    rt.dispatcher.close();
+    rt.deadlines.close(() => new SystemStoppedError("wait for a reply"));
+    for (const id of rt.timers) clearTimeout(id);
+    rt.timers.clear();
+    this.#links.close();
+    let killed = 0;
+    for (const cell of all) if (cell.exitReason?.type === "killed") killed++;
+    return { stopped: all.length, killed, timedOut };
+  }
+
+  /**
+   * `await using system = new ActorSystem()` shuts it down at scope exit.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe/actors";
+   * {
+   *   await using system = new ActorSystem();
+   * } // shut down here
+   * ```
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.shutdown();
+  }
+}
+
+function statsOf(cell: Cell): ActorStats {
+  return {
+    address: cell.address,
+    behavior: cell.behavior.name,
+    status: STATUS[cell.status],
+    received: cell.received,
+    processed: cell.processed,
+    failed: cell.failed,
+    restarts: cell.restarts,
+    mailboxSize: cell.mailboxSize,
+    mailboxHighWater: cell.mailboxHighWater,
+    mailboxCapacity: cell.mailboxCapacity,
+  };
+}
+
+/** A ref to an address that is not alive here: everything is a dead letter. */
+function deadRef(rt: Runtime, address: Address): AnyRef {
+  const label = `${address.name ?? "actor"}#${address.id}`;
+  const dead = { type: "not-found" } as const;
+  return {
+    address,
+    tell(name: string, payload?: unknown) {
+      rt.deadLetter(label, name, payload, "dead-target");
+    },
+    send(name: string, payload?: unknown) {
+      rt.deadLetter(label, name, payload, "dead-target");
+      return Promise.resolve();
+    },
+    ask(name: string, payload?: unknown) {
+      rt.deadLetter(label, name, payload, "dead-target");
+      return Promise.reject(
+        failureToError(label, name, { type: "dead", reason: dead }),
+      );
+    },
+    toJSON: () => address,
+  } as AnyRef;
+}

@@ -1,0 +1,55 @@
+/**
+ * Death watch: termination notices.
+ *
+ * A watcher hears exactly once that an actor is gone, with the reason: also
+ * when the actor was already dead when watched, never after `unwatch`, and
+ * never for a supervisor's restart (a restart is not a death).
+ *
+ * @module
+ */
+
+import type { Address } from "./envelope.ts";
+import type { ExitReason } from "./errors.ts";
+
+/**
+ * The notice a watcher gets when an actor it watches is gone.
+ *
+ * @example
+ * ```ts
+ * import { ActorSystem, defineActor, type Termination } from "@troupe/troupe/actors";
+ * import assert from "node:assert/strict";
+ *
+ * await using system = new ActorSystem();
+ * const a = system.spawn(defineActor({ init: () => ({}), handlers: {} }));
+ * const { promise, resolve } = Promise.withResolvers<Termination>();
+ * system.watch(a, resolve);
+ * await system.stop(a);
+ * assert.equal((await promise).reason.type, "normal");
+ * ```
+ */
+export interface Termination {
+  /** The address of the actor that is gone. */
+  readonly address: Address;
+  /** Why it is gone. */
+  readonly reason: ExitReason;
+}
+
+/**
+ * A function that receives termination notices.
+ *
+ * @example
+ * ```ts
+ * import type { TerminationListener } from "@troupe/troupe/actors";
+ * const log: TerminationListener = (t) => console.log(t.address.id, t.reason.type);
+ * ```
+ */
+export type TerminationListener = (notice: Termination) => void;
+
+/** One registered watch; `active` turns false on unwatch or delivery. */
+export interface WatchRecord {
+  active: boolean;
+  /** A plain function watcher (from `system.watch`). */
+  listener?: TerminationListener;
+  /** An actor watcher (from `ctx.watch`), told through its `onTerminated`. */
+  watcher?: { notify(notice: Termination): void };
+}

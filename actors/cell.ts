@@ -476,9 +476,11 @@ export class Cell implements ActorContext {
   #startFailed(e: unknown): void {
     this.failed++;
     const error = errorInfo(e);
-    const started = this.#x?.started;
+    const x = this.#extras();
+    x.startError = e;
+    const started = x.started;
     if (started !== undefined) {
-      this.#x!.started = undefined;
+      x.started = undefined;
       started.reject(e);
     }
     this.rt.emit({ type: "failed", address: this.address, error });
@@ -488,6 +490,9 @@ export class Cell implements ActorContext {
   /** Resolves when the actor is RUNNING; rejects if its start fails. */
   whenStarted(): Promise<void> {
     if (this.status === RUNNING) return RESOLVED;
+    if (this.#x?.startError !== undefined) {
+      return Promise.reject(this.#x.startError);
+    }
     if (this.status !== STARTING) {
       return Promise.reject(
         new ActorDeadError(
@@ -521,7 +526,10 @@ export class Cell implements ActorContext {
     this.incarnation++;
     this.restarts++;
     this.state = undefined;
-    if (this.#x !== undefined) this.#x.controller = undefined;
+    if (this.#x !== undefined) {
+      this.#x.controller = undefined;
+      this.#x.startError = undefined;
+    }
     this.status = STARTING;
     if (this.rt.listeners.length > 0) {
       this.rt.emit({
@@ -798,6 +806,7 @@ export class Cell implements ActorContext {
       inflightName: undefined,
       inflightReply: undefined,
       stopOrder: undefined,
+      startError: undefined,
     };
   }
 }
@@ -815,6 +824,8 @@ interface Extras {
   inflightName: string | undefined;
   inflightReply: ReplyTo | undefined;
   stopOrder: (() => Cell[]) | undefined;
+  /** Why the current incarnation failed to start, for `whenStarted`. */
+  startError: unknown;
 }
 
 /** Deliver a termination notice once, asynchronously, unless unwatched. */

@@ -40,6 +40,7 @@ import {
 import type { ActorContext } from "./context.ts";
 import {
   type ErrorInfo,
+  errorInfo,
   type ExitReason,
   RestartIntensityError,
 } from "./errors.ts";
@@ -185,7 +186,19 @@ function abnormal(reason: ExitReason): boolean {
   return reason.type !== "normal" && reason.type !== "shutdown";
 }
 
-function startChild(s: SupervisorState, entry: Entry): Promise<void> {
+/** Start `entry`'s child; if its start fails, it is stopped and the error thrown. */
+async function startChild(s: SupervisorState, entry: Entry): Promise<void> {
+  try {
+    await spawnChild(s, entry);
+  } catch (e) {
+    const cell = entry.cell;
+    entry.cell = undefined;
+    await cell?.terminate({ type: "failed", error: errorInfo(e) });
+    throw e;
+  }
+}
+
+function spawnChild(s: SupervisorState, entry: Entry): Promise<void> {
   const { spec } = entry;
   const cell = spawnCell(
     s.cell.rt,
@@ -508,6 +521,9 @@ export function defineSupervisor(
       return s;
     },
     handlers: SUPERVISOR_HANDLERS,
+    // A bad API call (unknown id, duplicate spec) is the caller's error, not
+    // a reason to restart the tree; giving up still fails the supervisor.
+    onError: "resume",
     onStop: cancelTimers,
     onRestart: cancelTimers,
   });

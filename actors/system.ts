@@ -557,10 +557,12 @@ export class ActorSystem implements AsyncDisposable {
     // Actors spawned during shutdown (by onStop hooks) do not outlive it.
     for (const cell of [...rt.cells.values()].reverse()) cell.kill();
     rt.dispatcher.close();
+    // Asks waiting on other hosts first learn that the link is gone; any
+    // other ask still waiting learns that the system stopped.
+    this.#links.close();
     rt.deadlines.close(() => new SystemStoppedError("wait for a reply"));
     for (const id of rt.timers) clearTimeout(id);
     rt.timers.clear();
-    this.#links.close();
     let killed = 0;
     for (const cell of all) if (cell.exitReason?.type === "killed") killed++;
     return { stopped: all.length, killed, timedOut };

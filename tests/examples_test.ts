@@ -1,0 +1,117 @@
+/**
+ * The examples are programs a newcomer runs first: each must run as a real
+ * subprocess with no permissions, exit 0 by itself, and print what it shows.
+ */
+
+import assert from "node:assert/strict";
+
+const root = new URL("../", import.meta.url);
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+async function run(file: string): Promise<Run> {
+  const start = performance.now();
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", file],
+    cwd: root,
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    // A hung example is killed, so that the test fails instead of hanging.
+    signal: AbortSignal.timeout(30_000),
+  }).output();
+  const dec = new TextDecoder();
+  return {
+    code,
+    stdout: dec.decode(stdout),
+    stderr: dec.decode(stderr),
+    ms: performance.now() - start,
+  };
+}
+
+function assertRan(r: Run, file: string): void {
+  assert.equal(
+    r.code,
+    0,
+    `${file} exited with ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`,
+  );
+}
+
+function assertLines(r: Run, patterns: RegExp[]): void {
+  for (const p of patterns) {
+    assert.match(r.stdout, p, `stdout lacks ${p}:\n${r.stdout}`);
+  }
+}
+
+Deno.test("examples/demo.ts tours the core and exits by itself", async () => {
+  const r = await run("examples/demo.ts");
+  assertRan(r, "examples/demo.ts");
+  assertLines(r, [
+    /tell add\(1\) twice, then ask get -> 42/,
+    /AskTimeoutError: ask "nap" to sloth#\d+ timed out after 20 ms/,
+    /crash -> HandlerError: fragile#\d+ failed handling "crash": Error: boom/,
+    /event: restarted fragile#\d+ \(restart #1, after Error: boom\)/,
+    /same ref after restart: true; work -> 1 \(fresh state\)/,
+    /watcher: fragile#\d+ terminated \(shutdown\)/,
+    /dead letters: 2\n\s+late-reply: 1\n\s+dead-target: 1/,
+    /counter: status=running received=3 processed=3 failed=0 restarts=0/,
+    /fragile: status=dead processed=3 failed=1 restarts=1/,
+    /shutdown report: stopped=3 killed=0 timedOut=false/,
+    /done\.\n$/,
+  ]);
+  assert.ok(r.ms < 5_000, `the demo took ${Math.round(r.ms)} ms`);
+});
+
+Deno.test("examples/counter.ts", async () => {
+  const r = await run("examples/counter.ts");
+  assertRan(r, "examples/counter.ts");
+  assertLines(r, [
+    /after 5 tells: 15/,
+    /after an async handler: 115/,
+    /after reset through lookup: 0/,
+    /stats: received=9 processed=9 status=running/,
+  ]);
+});
+
+Deno.test("examples/supervision.ts", async () => {
+  const r = await run("examples/supervision.ts");
+  assertRan(r, "examples/supervision.ts");
+  assertLines(r, [
+    /one_for_all:\n\s+restarted a#\d+ after 0 ms\n\s+restarted b#\d+ after 0 ms/,
+    /a\.jobs -> 1, b\.jobs -> 1/,
+    /restarted c#\d+ after 10 ms/,
+    /restarted c#\d+ after 20 ms/,
+    /supervisor terminated: failed: RestartIntensityError: strict#\d+ gave up: more than 2 restarts in 10000 ms/,
+  ]);
+});
+
+Deno.test("examples/mailbox_overflow.ts", async () => {
+  const r = await run("examples/mailbox_overflow.ts");
+  assertRan(r, "examples/mailbox_overflow.ts");
+  assertLines(r, [
+    /drop-newest\s+processed \[1,2,3\], dead letters \+2/,
+    /drop-oldest\s+processed \[3,4,5\], dead letters \+2/,
+    /reject\s+processed \[1,2,3\], dead letters \+2 \(tell\(4\) threw MailboxFullError, tell\(5\) threw MailboxFullError\)/,
+    /backpressure\s+processed \[1,2,3,4,5\], dead letters \+0/,
+    /"mailbox-full": 4/,
+    /"dropped-oldest": 2/,
+  ]);
+});
+
+Deno.test("every example is tested here", async () => {
+  const tested = new Set([
+    "demo.ts",
+    "counter.ts",
+    "supervision.ts",
+    "mailbox_overflow.ts",
+  ]);
+  for await (const e of Deno.readDir(new URL("examples/", root))) {
+    if (e.isFile && e.name.endsWith(".ts")) {
+      assert.ok(tested.has(e.name), `examples/${e.name} has no test`);
+    }
+  }
+});

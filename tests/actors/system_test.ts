@@ -52,8 +52,8 @@ Deno.test("spawn checks its behaviour and defineActor its definition", async () 
   await using system = new ActorSystem();
   // deno-lint-ignore no-explicit-any
   assert.throws(() => system.spawn({} as any), /expected a behaviour/);
-  // deno-lint-ignore no-explicit-any
   assert.throws(
+    // deno-lint-ignore no-explicit-any
     () => defineActor({ handlers: {} } as any),
     /`init` must be a function/,
   );

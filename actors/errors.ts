@@ -94,7 +94,8 @@ export class TroupeError extends Error {
    * @example
    * ```ts
    * import { TroupeError } from "@troupe/troupe/actors";
-   * throw new TroupeError("something broke");
+   * import assert from "node:assert/strict";
+   * assert.equal(new TroupeError("something broke").name, "TroupeError");
    * ```
    */
   constructor(message: string, options?: ErrorOptions) {

@@ -1,0 +1,178 @@
+/**
+ * A short tour of troupe's actor core, printed step by step.
+ *
+ * Run it with `deno task demo` (no permissions needed).
+ *
+ * @module
+ */
+
+import {
+  type ActorRef,
+  ActorSystem,
+  AskTimeoutError,
+  child,
+  defineActor,
+  defineSupervisor,
+  describeReason,
+  formatAddress,
+  HandlerError,
+  type SystemEvent,
+  type Termination,
+} from "@troupe/troupe";
+
+const section = (title: string) => console.log(`\n== ${title} ==`);
+const line = (text: string) => console.log(`  ${text}`);
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const id = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => {
+      clearTimeout(id);
+      resolve();
+    }, { once: true });
+  });
+}
+
+// A typed counter: the payload of `add` is a number, `get` replies a number.
+const Counter = defineActor({
+  name: "counter",
+  init: (start: number) => ({ n: start }),
+  handlers: {
+    add: (s, by: number) => {
+      s.n += by;
+    },
+    get: (s) => s.n,
+  },
+});
+
+// An actor that takes its time: a short `ask` deadline will pass first.
+const Sloth = defineActor({
+  name: "sloth",
+  init: () => ({}),
+  handlers: {
+    nap: async (_s, ms: number, ctx) => {
+      await sleep(ms, ctx.signal);
+      return "yawn";
+    },
+  },
+});
+
+// An actor that crashes on demand; its supervisor restarts it.
+const Fragile = defineActor({
+  name: "fragile",
+  init: () => ({ calls: 0 }),
+  handlers: {
+    work: (s) => ++s.calls,
+    crash: (): never => {
+      throw new Error("boom");
+    },
+  },
+});
+
+const system = new ActorSystem({ host: "demo" });
+const label = (t: { address: { host: string; id: number; name?: string } }) =>
+  formatAddress(t.address, system.host);
+
+// ---------------------------------------------------------------------------
+section("1. a typed counter: spawn, tell, ask");
+const counter = system.spawn(Counter, 40, { name: "counter" });
+counter.tell("add", 1);
+counter.tell("add", 1);
+line(`spawned ${formatAddress(counter.address, system.host)}`);
+line(`tell add(1) twice, then ask get -> ${await counter.ask("get")}`);
+
+// ---------------------------------------------------------------------------
+section("2. an ask with a deadline");
+const sloth = system.spawn(Sloth, undefined, { name: "sloth" });
+try {
+  await sloth.ask("nap", 100, { timeout: 20 });
+} catch (e) {
+  if (!(e instanceof AskTimeoutError)) throw e;
+  line(`${e.name}: ${e.message}`);
+  line(`(target ${e.target}, message "${e.messageName}", ${e.timeoutMs} ms)`);
+}
+// One message at a time: this reply comes after the first nap's late reply.
+line(`a patient ask -> ${await sloth.ask("nap", 0)}`);
+
+// ---------------------------------------------------------------------------
+section("3. a supervisor restarts a crashed child in place");
+const events: SystemEvent[] = [];
+const restarted = Promise.withResolvers<void>();
+const unsubscribe = system.subscribe((e) => {
+  events.push(e);
+  if (e.type === "restarted") {
+    line(
+      `event: restarted ${label(e)} (restart #${e.restarts}, after ${
+        e.error?.name ?? "?"
+      }: ${e.error?.message ?? "?"})`,
+    );
+    restarted.resolve();
+  }
+});
+const sup = system.spawn(
+  defineSupervisor({
+    name: "sup",
+    strategy: "one_for_one",
+    intensity: 3,
+    periodMs: 5_000,
+    children: [child("fragile", Fragile, undefined, { name: "fragile" })],
+  }),
+);
+const fragile = (await sup.ask("child", "fragile")) as ActorRef<typeof Fragile>;
+line(`work -> ${await fragile.ask("work")}`);
+line(`work -> ${await fragile.ask("work")}`);
+try {
+  await fragile.ask("crash");
+} catch (e) {
+  if (!(e instanceof HandlerError)) throw e;
+  line(`crash -> ${e.name}: ${e.message}`);
+}
+await restarted.promise;
+const again = (await sup.ask("child", "fragile"))!;
+line(
+  `same ref after restart: ${again === fragile}; work -> ${await fragile.ask(
+    "work",
+  )} (fresh state)`,
+);
+
+// ---------------------------------------------------------------------------
+section("4. watch: a termination notice, once, with its reason");
+const notice = Promise.withResolvers<Termination>();
+system.watch(fragile, notice.resolve);
+await sup.ask("terminateChild", "fragile");
+const t = await notice.promise;
+line(`watcher: ${label(t)} terminated (${describeReason(t.reason)})`);
+unsubscribe();
+line(
+  `events seen: ${
+    [...new Set(events.map((e) => e.type))].join(", ")
+  } (${events.length} in all)`,
+);
+
+// ---------------------------------------------------------------------------
+section("5. dead letters: nothing is lost silently");
+fragile.tell("work"); // the child is gone for good now
+line(`dead letters: ${system.deadLetters.count}`);
+for (const [reason, n] of Object.entries(system.deadLetters.byReason)) {
+  line(`  ${reason}: ${n}`);
+}
+
+// ---------------------------------------------------------------------------
+section("6. stats");
+const s = system.stats(counter);
+line(
+  `${s.behavior}: status=${s.status} received=${s.received} processed=${s.processed} failed=${s.failed} restarts=${s.restarts} mailbox=${s.mailboxSize}/${s.mailboxCapacity} (high water ${s.mailboxHighWater})`,
+);
+const f = system.stats(fragile);
+line(
+  `${f.behavior}: status=${f.status} processed=${f.processed} failed=${f.failed} restarts=${f.restarts}`,
+);
+
+// ---------------------------------------------------------------------------
+section("7. shutdown");
+const report = await system.shutdown();
+line(
+  `shutdown report: stopped=${report.stopped} killed=${report.killed} timedOut=${report.timedOut}`,
+);
+console.log("\ndone.");

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { Deque } from "./deque.ts";
+import type { Deque } from "./deque.ts";
 import type { ReplyTo } from "./reply.ts";
 
 /**

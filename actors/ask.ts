@@ -37,8 +37,7 @@ export class PendingAsk implements ReplyTo {
   list: DeadlineList | undefined;
   /** For an ask sent to another host: its correlation id and table. */
   corr = 0;
-  host: string | undefined;
-  outbound: Map<number, PendingAsk> | undefined;
+  outbound: Map<number, unknown> | undefined;
   #resolve!: (v: unknown) => void;
   #reject!: (e: unknown) => void;
   #late: LateReplySink;

@@ -71,6 +71,12 @@ export type OnError = "crash" | "resume";
 export interface ActorDefinition<A, S, H extends Handlers<S>> {
   /** A name for logs and addresses; defaults to `"actor"`. */
   name?: string;
+  /**
+   * The URL of the module that exports this behaviour (`import.meta.url`):
+   * what lets a worker or process host load it. Needed only for those
+   * placements; the behaviour's `name` must then be unique in its module.
+   */
+  module?: string;
   /** Build the state from the spawn argument (again on every restart). */
   init: (arg: A, ctx: ActorContext) => S | Promise<S>;
   /** The named messages this actor handles. */

@@ -26,6 +26,8 @@ import {
   MailboxFullError,
   NameTakenError,
 } from "./errors.ts";
+import { serializationProblem } from "./codec.ts";
+import { HostError, type HostHandle, type HostPermissions } from "./hosts.ts";
 import { Mailbox, type MailboxOptions, resolveMailbox } from "./mailbox.ts";
 import type { ReplyTo } from "./reply.ts";
 import type { ActorRef, AnyRef } from "./ref.ts";
@@ -44,6 +46,24 @@ export const DEAD = 4;
 /** The supervisor side of a supervised cell: where its exits are reported. */
 export interface SupervisorLink {
   childExited(child: Cell, incarnation: number, reason: ExitReason): void;
+}
+
+/**
+ * Where an actor placed on a worker or process host runs now. The cell in
+ * this isolate is its proxy: it keeps the address, the watchers and the
+ * supervisor link; messages are forwarded to the host.
+ */
+export interface RemoteBinding {
+  readonly placement: "worker" | "process";
+  /** A named host to pin the actor to. */
+  readonly pin: string | undefined;
+  readonly permissions: HostPermissions | undefined;
+  /** The host it runs on, while it runs. */
+  host: HostHandle | undefined;
+  /** Its id on that host. */
+  id: number;
+  /** Resolved when the host reports the actor gone. */
+  exited: PromiseWithResolvers<ExitReason> | undefined;
 }
 
 /** A system message: runs in the actor's turn, before user messages. */
@@ -80,6 +100,8 @@ export class Cell implements ActorContext {
   failed = 0;
   restarts = 0;
   exitReason: ExitReason | undefined;
+  /** Set when the actor runs on a worker or process host. */
+  readonly remote: RemoteBinding | undefined;
   #info: BehaviorInfo;
   #mbOptions: Required<MailboxOptions>;
   #mailbox: Mailbox | undefined;
@@ -107,6 +129,29 @@ export class Cell implements ActorContext {
     this.#mbOptions = options?.mailbox === undefined
       ? this.#info.mailbox
       : resolveMailbox(rt.defaultMailbox, behavior.mailbox, options.mailbox);
+    const placement = options?.placement ?? "local";
+    if (placement !== "local") {
+      if (placement !== "worker" && placement !== "process") {
+        throw new TypeError(
+          `unknown placement ${
+            JSON.stringify(placement)
+          } (local, worker or process)`,
+        );
+      }
+      if (behavior.module === undefined) {
+        throw new HostError(
+          `behaviour "${behavior.name}" has no module URL: give defineActor \`module: import.meta.url\` (and export it) to run it on a ${placement}`,
+        );
+      }
+      this.remote = {
+        placement,
+        pin: options?.host,
+        permissions: options?.permissions,
+        host: undefined,
+        id: 0,
+        exited: undefined,
+      };
+    }
   }
 
   // ---- identity -------------------------------------------------------
@@ -135,6 +180,10 @@ export class Cell implements ActorContext {
 
   get mailboxCapacity(): number {
     return this.#mbOptions.capacity;
+  }
+
+  get mailboxOptions(): Required<MailboxOptions> {
+    return this.#mbOptions;
   }
 
   get children(): readonly Cell[] {
@@ -208,6 +257,15 @@ export class Cell implements ActorContext {
       reply?.fail({ type: "dead", reason: this.exitReason! });
       return false;
     }
+    const remote = this.remote;
+    if (remote !== undefined) {
+      if (!this.#canCross(remote, name, payload, reply)) return false;
+      if (this.status === RUNNING && this.mailboxSize === 0) {
+        this.received++;
+        this.#forward(remote, name, payload, reply);
+        return true;
+      }
+    }
     const mb = this.#mailbox ??= new Mailbox(this.#mbOptions);
     if (mb.size >= mb.capacity && !this.#overflow(mb, name, payload, reply)) {
       return false;
@@ -218,6 +276,43 @@ export class Cell implements ActorContext {
       this.rt.dispatcher.schedule(this);
     }
     return true;
+  }
+
+  /**
+   * Refuse at the sender what cannot cross to the actor's host, with an
+   * error that names the message and the part of the payload at fault: a
+   * tell throws it, an ask rejects with it.
+   */
+  #canCross(
+    remote: RemoteBinding,
+    name: string,
+    payload: unknown,
+    reply: ReplyTo | undefined,
+  ): boolean {
+    const problem = serializationProblem(
+      payload,
+      remote.placement === "process",
+    );
+    if (problem === undefined) return true;
+    const error = new TypeError(
+      `cannot send "${name}" to ${this.label} on a ${remote.placement} host: ${problem}`,
+    );
+    if (reply === undefined) throw error;
+    if (reply instanceof PendingAsk) reply.reject(error);
+    else reply.fail({ type: "handler", error: errorInfo(error) }, error);
+    return false;
+  }
+
+  /** Hand a message to the host the actor runs on. */
+  #forward(
+    remote: RemoteBinding,
+    name: string,
+    payload: unknown,
+    reply: ReplyTo | undefined,
+  ): void {
+    const host = remote.host!;
+    if (reply === undefined) host.tell(remote.id, name, payload);
+    else host.ask(remote.id, name, payload, reply);
   }
 
   /** Queue a message, waiting for room under the backpressure policy. */
@@ -300,6 +395,20 @@ export class Cell implements ActorContext {
   /** Run up to `budget` messages; true when more are ready right now. */
   run(budget: number): boolean {
     const mb = this.#mailbox;
+    const remote = this.remote;
+    if (remote !== undefined) {
+      // A proxy's queue holds what came while the actor was (re)starting.
+      while (budget-- > 0 && this.status === RUNNING && mb !== undefined) {
+        const name = mb.take();
+        if (name === undefined) return false;
+        const payload = mb.payload;
+        const reply = mb.reply;
+        mb.payload = mb.reply = undefined;
+        if (mb.waiters !== undefined) mb.admitWaiters();
+        this.#forward(remote, name, payload, reply);
+      }
+      return this.#ready();
+    }
     const handlers = this.#info.handlers;
     while (budget-- > 0) {
       if (this.status !== RUNNING || this.busy) return false;
@@ -423,6 +532,7 @@ export class Cell implements ActorContext {
 
   /** Run `init` and `onStart`; resolves once RUNNING (or after failing). */
   start(): void | Promise<void> {
+    if (this.remote !== undefined) return this.#startRemote(this.remote);
     let s: unknown;
     try {
       s = this.behavior.init(this.arg, this);
@@ -436,6 +546,65 @@ export class Cell implements ActorContext {
       );
     }
     return this.#afterInit(s);
+  }
+
+  async #startRemote(remote: RemoteBinding): Promise<void> {
+    let host: HostHandle;
+    let id: number;
+    try {
+      host = this.rt.hosts.place(this);
+      remote.host = host;
+      id = await host.spawn(this);
+    } catch (e) {
+      remote.host = undefined;
+      return this.#startFailed(e);
+    }
+    if (this.status !== STARTING) {
+      host.killActor(id); // stopped while it was being spawned
+      remote.host = undefined;
+      return;
+    }
+    remote.id = id;
+    this.#running();
+  }
+
+  /** The host reports the actor gone (or the host itself is gone). */
+  remoteExited(reason: ExitReason): void {
+    const remote = this.remote!;
+    remote.host = undefined;
+    remote.id = 0;
+    const waiter = remote.exited;
+    remote.exited = undefined;
+    waiter?.resolve(reason);
+    if (this.status === RUNNING) this.exit(reason);
+  }
+
+  /**
+   * Stop the remote actor and wait for its exit; past `timeoutMs` the whole
+   * host is killed, since only that frees a core stuck in a loop. True when
+   * it had to be killed.
+   */
+  async #stopRemote(timeoutMs: number): Promise<boolean> {
+    const remote = this.remote!;
+    const host = remote.host;
+    if (host === undefined) return false;
+    const waiter = remote.exited ??= Promise.withResolvers<ExitReason>();
+    host.stopActor(remote.id, timeoutMs);
+    if (timeoutMs === Infinity) {
+      await waiter.promise;
+      return false;
+    }
+    let timer: Timer | undefined;
+    const late = new Promise<boolean>((resolve) => {
+      // The host gets its own timeout first, plus time to report back.
+      timer = setTimeout(() => resolve(true), timeoutMs + 250);
+    });
+    const killed = await Promise.race([waiter.promise.then(() => false), late]);
+    clearTimeout(timer);
+    if (killed) {
+      host.kill(`${this.label} did not stop within ${timeoutMs} ms`);
+    }
+    return killed;
   }
 
   #afterInit(state: unknown): void | Promise<void> {
@@ -573,6 +742,7 @@ export class Cell implements ActorContext {
     if (this.status >= STOPPING) return Promise.resolve(false);
     this.status = SUSPENDED;
     this.#x?.controller?.abort(new Error(`${this.label} is stopping`));
+    if (this.remote !== undefined) return this.#stopRemote(timeoutMs);
     return this.#quiesce(timeoutMs).then(async (killed) => {
       await this.#stopChildren();
       return killed;
@@ -594,6 +764,15 @@ export class Cell implements ActorContext {
     const wasStarted = this.state !== undefined;
     this.status = STOPPING;
     x?.controller?.abort(new Error(`${this.label} is stopping`));
+    if (this.remote !== undefined) {
+      return this.#extras().terminating = this.#stopRemote(timeoutMs).then(
+        (killed) => {
+          const graceful = reason.type === "normal" ||
+            reason.type === "shutdown";
+          this.#finalize(killed && graceful ? { type: "killed" } : reason);
+        },
+      );
+    }
     // Fast path: an idle actor without children or onStop dies at once.
     if (
       !this.busy && (x?.children === undefined || x.children.size === 0) &&
@@ -643,6 +822,11 @@ export class Cell implements ActorContext {
     if (this.status === DEAD) return;
     this.status = STOPPING;
     this.#x?.controller?.abort(new Error(`${this.label} was killed`));
+    const remote = this.remote;
+    if (remote?.host !== undefined) {
+      remote.host.killActor(remote.id);
+      remote.host = undefined;
+    }
     this.#abandon();
     const children = this.#x?.children;
     if (children !== undefined) {

@@ -40,11 +40,20 @@ import type { Runtime } from "./runtime.ts";
  */
 export type LinkSend = (envelope: Envelope) => void;
 
+/** An ask waiting on another host. */
+interface Outbound {
+  reply: ReplyTo;
+  host: string;
+}
+
 /** The routing table and outbound asks of one system. */
 export class Links {
   readonly #rt: Runtime;
   readonly #routes = new Map<string, LinkSend>();
-  readonly outbound = new Map<number, PendingAsk>();
+  /** Asks waiting for a reply from another host, by correlation id. */
+  readonly outbound: Map<number, Outbound> = new Map();
+  /** Where envelopes for hosts without a route of their own go. */
+  defaultRoute: string | undefined;
   #nextCorr = 1;
 
   constructor(rt: Runtime) {
@@ -64,22 +73,24 @@ export class Links {
   /** Forget `host`; asks waiting on it reject with a host-down error. */
   remove(host: string, detail: string): void {
     if (!this.#routes.delete(host)) return;
-    for (const ask of [...this.outbound.values()]) {
-      if (ask.host === host) {
-        ask.reject(
-          new ActorDeadError(ask.target, ask.messageName, {
-            type: "host-down",
-            host,
-            detail,
-          }),
-        );
+    if (this.defaultRoute === host) this.defaultRoute = undefined;
+    for (const [corr, out] of [...this.outbound]) {
+      if (out.host === host) {
+        this.outbound.delete(corr);
+        out.reply.fail({
+          type: "dead",
+          reason: { type: "host-down", host, detail },
+        });
       }
     }
   }
 
   /** Send `env` to its host; false (and a dead letter) when there is no route. */
   route(env: Envelope): boolean {
-    const send = this.#routes.get(env.to.host);
+    const send = this.#routes.get(env.to.host) ??
+      (this.defaultRoute === undefined
+        ? undefined
+        : this.#routes.get(this.defaultRoute));
     if (send === undefined) {
       const name = env.kind === "tell" || env.kind === "ask"
         ? env.name
@@ -91,13 +102,26 @@ export class Links {
     return true;
   }
 
-  /** Register an outbound ask and give it a correlation id. */
-  track(ask: PendingAsk): number {
+  /**
+   * Register the reply handle of an ask sent to `host`; returns its
+   * correlation id. A local asker's entry goes when its ask settles.
+   */
+  track(reply: ReplyTo, host: string): number {
     const corr = this.#nextCorr++;
-    ask.corr = corr;
-    ask.outbound = this.outbound;
-    this.outbound.set(corr, ask);
+    if (reply instanceof PendingAsk) {
+      reply.corr = corr;
+      reply.outbound = this.outbound;
+    }
+    this.outbound.set(corr, { reply, host });
     return corr;
+  }
+
+  /** Take the reply handle waiting on `corr`, if any. */
+  take(corr: number): ReplyTo | undefined {
+    const out = this.outbound.get(corr);
+    if (out === undefined) return undefined;
+    this.outbound.delete(corr);
+    return out.reply;
   }
 
   close(): void {
@@ -155,11 +179,10 @@ export class RemoteRef<B extends AnyBehavior> implements ActorRef<B> {
       );
     }
     const pending = new PendingAsk(this, name, rt);
-    pending.host = this.address.host;
     if (options?.signal !== undefined) pending.bindSignal(options.signal);
     if (!pending.settled) {
       rt.deadlines.track(pending, timeout);
-      const corr = this.#links.track(pending);
+      const corr = this.#links.track(pending, this.address.host);
       const sent = this.#links.route({
         kind: "ask",
         to: this.address,

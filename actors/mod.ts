@@ -23,6 +23,9 @@
  * @module
  */
 
+// First: in a compiled binary re-executed as a process host, become the host.
+import "./host_mode.ts";
+
 export * from "./backoff.ts";
 export * from "./behavior.ts";
 export type { ActorContext } from "./context.ts";
@@ -31,6 +34,13 @@ export { Deque } from "./deque.ts";
 export * from "./envelope.ts";
 export * from "./errors.ts";
 export type { EventListener, SystemEvent } from "./events.ts";
+export { HostError } from "./hosts.ts";
+export type {
+  ExecSpec,
+  HostInfo,
+  HostPermissions,
+  Placement,
+} from "./hosts.ts";
 export type { LinkSend } from "./link.ts";
 export { DEFAULT_MAILBOX } from "./mailbox.ts";
 export type { MailboxOptions, OverflowPolicy } from "./mailbox.ts";

@@ -14,6 +14,7 @@ import { type DeadLetterReason, DeadLetters } from "./dead_letters.ts";
 import { Dispatcher, type DispatcherOptions } from "./dispatcher.ts";
 import type { EventListener, SystemEvent } from "./events.ts";
 import { type MailboxOptions, resolveMailbox } from "./mailbox.ts";
+import type { HostPool } from "./hosts.ts";
 import type { ActorSystem } from "./system.ts";
 
 /** Settings of the runtime, filled in by `ActorSystem`. */
@@ -46,6 +47,8 @@ export class Runtime {
   /** Pending backoff timers, cleared at shutdown. */
   readonly timers: Set<Timer> = new Set();
   listeners: EventListener[] = [];
+  /** Worker and process hosts; set by the system right after construction. */
+  hosts!: HostPool;
   nextId = 1;
   closing = false;
   #info = new WeakMap<AnyBehavior, BehaviorInfo>();

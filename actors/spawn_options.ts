@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { HostPermissions, Placement } from "./hosts.ts";
 import type { MailboxOptions } from "./mailbox.ts";
 
 /**
@@ -28,4 +29,18 @@ export interface SpawnOptions {
    * `onStop`) before the actor is killed (default: the system's).
    */
   shutdownTimeout?: number;
+  /**
+   * Where the actor runs: `local` (default: this event loop), `worker` (a
+   * Web Worker host: a thread) or `process` (a subprocess host). A host holds
+   * many actors; the behaviour needs `module: import.meta.url`.
+   */
+  placement?: Placement;
+  /** Pin the actor to the named host (started on first use). */
+  host?: string;
+  /**
+   * Deno permissions of the host the actor starts on (least privilege:
+   * a process host reads only its modules unless told more). Worker
+   * permissions need Deno's worker-options.
+   */
+  permissions?: HostPermissions;
 }

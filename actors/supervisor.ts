@@ -44,6 +44,7 @@ import {
   type ExitReason,
   RestartIntensityError,
 } from "./errors.ts";
+import type { HostPermissions, Placement } from "./hosts.ts";
 import type { MailboxOptions } from "./mailbox.ts";
 import type { AnyRef } from "./ref.ts";
 
@@ -95,6 +96,12 @@ export interface ChildSpec<B extends AnyBehavior = AnyBehavior> {
   name?: string;
   /** Mailbox settings for the child. */
   mailbox?: MailboxOptions;
+  /** Where the child runs (default `local`); restarts keep its placement. */
+  placement?: Placement;
+  /** Pin the child to a named host. */
+  host?: string;
+  /** Permissions of the host it starts on. */
+  permissions?: HostPermissions;
 }
 
 /**
@@ -208,6 +215,9 @@ function spawnChild(s: SupervisorState, entry: Entry): Promise<void> {
       name: spec.name,
       mailbox: spec.mailbox,
       shutdownTimeout: spec.shutdown,
+      placement: spec.placement,
+      host: spec.host,
+      permissions: spec.permissions,
     },
     s.cell,
     s.link,

@@ -18,6 +18,8 @@ import {
 import type { EventListener } from "./events.ts";
 import { Links, type LinkSend, RemoteRef, ReturnAddress } from "./link.ts";
 import type { MailboxOptions } from "./mailbox.ts";
+import { MAX_FRAME } from "./codec.ts";
+import { type ExecSpec, type HostInfo, HostPool } from "./hosts.ts";
 import { type ActorRef, type AnyRef, LocalRef, refCell } from "./ref.ts";
 import { failureToError } from "./reply.ts";
 import { Runtime } from "./runtime.ts";
@@ -47,6 +49,25 @@ export interface ActorSystemOptions {
   throughput?: number;
   /** Ms of continuous work before yielding to timers and I/O (default 8). */
   sliceMs?: number;
+  /** Most worker hosts in the pool (default: one per core). */
+  workers?: number;
+  /** Most process hosts in the pool, per permission set (default: one per core). */
+  processes?: number;
+  /**
+   * Set when the application runs with Deno's worker-options enabled
+   * (`--unstable-worker-options`), so that worker hosts may take
+   * `permissions`. Without it, worker permissions are refused with an error
+   * that says so (Deno itself would exit the process).
+   */
+  workerPermissions?: boolean;
+  /** Largest frame to or from a process host, in bytes (default 64 MiB). */
+  maxFrame?: number;
+  /**
+   * How to start a process host. By default: `deno run` of troupe's host
+   * entry, or, in a compiled binary (`Deno.build.standalone`), the binary
+   * itself re-executed with host flags.
+   */
+  exec?: ExecSpec;
 }
 
 /**
@@ -197,6 +218,69 @@ export class ActorSystem implements AsyncDisposable {
       dispatcher: { throughput: options.throughput, sliceMs: options.sliceMs },
     });
     this.#links = new Links(this.#rt);
+    const cores = navigator.hardwareConcurrency || 1;
+    this.#rt.hosts = new HostPool(this.#rt, this.#links, {
+      worker: options.workers ?? cores,
+      process: options.processes ?? cores,
+    }, {
+      maxFrame: options.maxFrame ?? MAX_FRAME,
+      workerPermissions: options.workerPermissions ?? false,
+      exec: options.exec ??
+        (Deno.build.standalone
+          ? { command: Deno.execPath(), args: [] }
+          : undefined),
+    });
+  }
+
+  /**
+   * Resolves when the actor has started (its `init` and `onStart` ran; for
+   * a worker or process actor: it runs on its host); rejects with the error
+   * if it failed to start.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem, defineActor } from "@troupe/troupe/actors";
+   * await using system = new ActorSystem();
+   * const a = system.spawn(defineActor({ init: async () => ({}), handlers: {} }));
+   * await system.whenStarted(a);
+   * ```
+   */
+  whenStarted(ref: AnyRef): Promise<void> {
+    return refCell(ref).whenStarted();
+  }
+
+  /**
+   * Kill an actor now: its current message is abandoned, `onStop` does not
+   * run, watchers hear `killed`. For a worker or process actor the host is
+   * told to drop it; to free a core stuck in a loop, a stop that times out
+   * kills the whole host.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem, defineActor } from "@troupe/troupe/actors";
+   * await using system = new ActorSystem();
+   * const a = system.spawn(defineActor({ init: () => ({}), handlers: {} }));
+   * system.kill(a);
+   * console.log(system.stats(a).status); // "dead"
+   * ```
+   */
+  kill(ref: AnyRef): void {
+    refCell(ref).kill();
+  }
+
+  /**
+   * The worker and process hosts this system runs, with how many actors
+   * each holds.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe/actors";
+   * await using system = new ActorSystem();
+   * console.log(system.hosts()); // [] until a worker or process actor is spawned
+   * ```
+   */
+  hosts(): HostInfo[] {
+    return this.#rt.hosts.list();
   }
 
   /**
@@ -433,8 +517,13 @@ export class ActorSystem implements AsyncDisposable {
    * offB();
    * ```
    */
-  link(host: string, send: LinkSend): () => void {
+  link(
+    host: string,
+    send: LinkSend,
+    options: { defaultRoute?: boolean } = {},
+  ): () => void {
     this.#links.add(host, send);
+    if (options.defaultRoute) this.#links.defaultRoute = host;
     return () => this.#links.remove(host, "unlinked");
   }
 
@@ -462,7 +551,7 @@ export class ActorSystem implements AsyncDisposable {
       return;
     }
     if (env.kind === "reply" || env.kind === "failure") {
-      const pending = this.#links.outbound.get(env.corr);
+      const pending = this.#links.take(env.corr);
       if (pending === undefined) {
         rt.deadLetter(
           `ask#${env.corr}`,
@@ -471,11 +560,7 @@ export class ActorSystem implements AsyncDisposable {
           "late-reply",
         );
       } else if (env.kind === "reply") pending.resolve(env.payload);
-      else {
-        pending.reject(
-          failureToError(pending.target, pending.messageName, env.failure),
-        );
-      }
+      else pending.fail(env.failure);
       return;
     }
     const cell = rt.cells.get(env.to.id);
@@ -556,6 +641,7 @@ export class ActorSystem implements AsyncDisposable {
     }
     // Actors spawned during shutdown (by onStop hooks) do not outlive it.
     for (const cell of [...rt.cells.values()].reverse()) cell.kill();
+    await rt.hosts.shutdown(Math.max(100, this.#rt.shutdownTimeout));
     rt.dispatcher.close();
     // Asks waiting on other hosts first learn that the link is gone; any
     // other ask still waiting learns that the system stopped.

@@ -1,0 +1,338 @@
+/**
+ * The envelope codec: how envelopes and host control messages travel between
+ * a parent and its worker and process hosts.
+ *
+ * On a link, envelopes go as compact tuples in batches (one `postMessage` or
+ * one frame per microtask, not per message). For processes a batch is a
+ * MessagePack body behind a 4-byte big-endian length; the length is checked
+ * against the maximum frame size before anything is allocated.
+ *
+ * @module
+ */
+
+// The "/pack" entry is msgpackr's plain-JS build: the default one reads an
+// environment variable at import, which a least-privilege host may not.
+import { Packr, Unpackr } from "msgpackr/pack";
+import type { Address, AskFailure, Envelope } from "./envelope.ts";
+import type { ErrorInfo, ExitReason } from "./errors.ts";
+import { TroupeError } from "./errors.ts";
+
+/** Largest frame accepted by default: 64 MiB. */
+export const MAX_FRAME = 64 * 1024 * 1024;
+
+/** Wire tag of a tell tuple: `[0, toHost, toId, name, payload]`. */
+export const TELL = 0;
+/** Wire tag of an ask tuple: `[1, toHost, toId, name, payload, fromHost, corr]`. */
+export const ASK = 1;
+const REPLY = 2;
+const FAILURE = 3;
+const STOP = 4;
+const CONTROL = 9;
+
+/** One item on a link: an envelope as a tuple, or a control message. */
+export type WireItem = unknown[];
+
+/** Control messages between a parent and a host. */
+export type Control =
+  | {
+    t: "spawn";
+    req: number;
+    module: string;
+    behavior: string;
+    arg: unknown;
+    name?: string;
+    mailbox?: unknown;
+    shutdownTimeout?: number;
+  }
+  | { t: "spawned"; req: number; id: number }
+  | { t: "spawn-failed"; req: number; error: ErrorInfo }
+  | { t: "stop"; id: number; timeout?: number }
+  | { t: "kill"; id: number }
+  | { t: "exit"; id: number; reason: ExitReason }
+  | { t: "shutdown"; timeout: number }
+  | { t: "bye" }
+  | { t: "ready"; host: string }
+  | { t: "fatal"; error: ErrorInfo };
+
+/** Encode an envelope as a tuple (address names are labels: dropped). */
+export function envelopeToWire(e: Envelope): WireItem {
+  switch (e.kind) {
+    case "tell":
+      return [TELL, e.to.host, e.to.id, e.name, e.payload];
+    case "ask":
+      return [ASK, e.to.host, e.to.id, e.name, e.payload, e.from.host, e.corr];
+    case "reply":
+      return [REPLY, e.to.host, e.corr, e.payload];
+    case "failure":
+      return [FAILURE, e.to.host, e.corr, e.failure];
+    case "stop":
+      return [STOP, e.to.host, e.to.id];
+  }
+}
+
+/** Encode a control message. */
+export function controlToWire(c: Control): WireItem {
+  return [CONTROL, c];
+}
+
+/** A decoded wire item. */
+export type Decoded =
+  | { envelope: Envelope; control?: undefined }
+  | { envelope?: undefined; control: Control };
+
+/** A wire item that is not one: the frame came from a broken or hostile peer. */
+export class WireError extends TroupeError {
+  /** Build the error from what is wrong. */
+  constructor(problem: string) {
+    super(`malformed wire data: ${problem}`);
+  }
+}
+
+function addr(host: unknown, id: unknown): Address {
+  if (typeof host !== "string" || !Number.isInteger(id)) {
+    throw new WireError(`bad address ${JSON.stringify([host, id])}`);
+  }
+  return { host, id: id as number };
+}
+
+/** Decode one wire item; a `WireError` names what is wrong. */
+export function fromWire(item: unknown): Decoded {
+  if (!Array.isArray(item)) throw new WireError("item is not an array");
+  switch (item[0]) {
+    case TELL:
+      return {
+        envelope: {
+          kind: "tell",
+          to: addr(item[1], item[2]),
+          name: item[3],
+          payload: item[4],
+        },
+      };
+    case ASK:
+      return {
+        envelope: {
+          kind: "ask",
+          to: addr(item[1], item[2]),
+          name: item[3],
+          payload: item[4],
+          from: addr(item[5], 0),
+          corr: item[6],
+        },
+      };
+    case REPLY:
+      return {
+        envelope: {
+          kind: "reply",
+          to: addr(item[1], 0),
+          corr: item[2],
+          payload: item[3],
+        },
+      };
+    case FAILURE:
+      return {
+        envelope: {
+          kind: "failure",
+          to: addr(item[1], 0),
+          corr: item[2],
+          failure: item[3] as AskFailure,
+        },
+      };
+    case STOP:
+      return { envelope: { kind: "stop", to: addr(item[1], item[2]) } };
+    case CONTROL:
+      if (typeof item[1] !== "object" || item[1] === null) {
+        throw new WireError("control item without a body");
+      }
+      return { control: item[1] as Control };
+    default:
+      throw new WireError(`unknown item tag ${JSON.stringify(item[0])}`);
+  }
+}
+
+/**
+ * Why `value` cannot cross an isolate boundary, or `undefined` when it can.
+ * Checked at the sender, so that `tell` fails there with a clear error
+ * instead of poisoning a whole batch later.
+ */
+export function serializationProblem(
+  value: unknown,
+  msgpack: boolean,
+): string | undefined {
+  return problemAt(value, "payload", msgpack, new Set(), 0);
+}
+
+function problemAt(
+  v: unknown,
+  path: string,
+  msgpack: boolean,
+  seen: Set<object>,
+  depth: number,
+): string | undefined {
+  switch (typeof v) {
+    case "string":
+    case "number":
+    case "boolean":
+    case "undefined":
+    case "bigint":
+      return undefined;
+    case "function":
+      return `${path} is a function`;
+    case "symbol":
+      return `${path} is a symbol`;
+  }
+  if (v === null) return undefined;
+  const o = v as object;
+  if (depth > 64) return `${path} is nested more than 64 levels deep`;
+  if (seen.has(o)) {
+    return msgpack
+      ? `${path} is a cycle (MessagePack cannot carry one)`
+      : undefined;
+  }
+  if (ArrayBuffer.isView(o) || o instanceof ArrayBuffer) return undefined;
+  if (
+    typeof SharedArrayBuffer !== "undefined" && o instanceof SharedArrayBuffer
+  ) {
+    return msgpack
+      ? `${path} is a SharedArrayBuffer (a process cannot share memory)`
+      : undefined;
+  }
+  if (o instanceof Date || o instanceof RegExp || o instanceof Error) {
+    return undefined;
+  }
+  if (o instanceof Promise) return `${path} is a Promise`;
+  if (o instanceof WeakMap || o instanceof WeakSet) {
+    return `${path} is a WeakMap/WeakSet`;
+  }
+  seen.add(o);
+  try {
+    if (o instanceof Map) {
+      let i = 0;
+      for (const [k, val] of o) {
+        const p = problemAt(k, `${path}<key ${i}>`, msgpack, seen, depth + 1) ??
+          problemAt(val, `${path}<value ${i}>`, msgpack, seen, depth + 1);
+        if (p !== undefined) return p;
+        i++;
+      }
+      return undefined;
+    }
+    if (o instanceof Set) {
+      let i = 0;
+      for (const val of o) {
+        const p = problemAt(val, `${path}<${i++}>`, msgpack, seen, depth + 1);
+        if (p !== undefined) return p;
+      }
+      return undefined;
+    }
+    if (Array.isArray(o)) {
+      for (let i = 0; i < o.length; i++) {
+        const p = problemAt(o[i], `${path}[${i}]`, msgpack, seen, depth + 1);
+        if (p !== undefined) return p;
+      }
+      return undefined;
+    }
+    const proto = Object.getPrototypeOf(o);
+    if (proto !== Object.prototype && proto !== null) {
+      return `${path} is a ${
+        proto?.constructor?.name ?? "class"
+      } instance (only plain data crosses hosts; send its fields)`;
+    }
+    for (const k of Object.keys(o)) {
+      const p = problemAt(
+        (o as Record<string, unknown>)[k],
+        `${path}.${k}`,
+        msgpack,
+        seen,
+        depth + 1,
+      );
+      if (p !== undefined) return p;
+    }
+    return undefined;
+  } finally {
+    seen.delete(o);
+  }
+}
+
+// Plain MessagePack: no records or structures, so that a frame means the same
+// thing to any reader, and nothing is remembered between frames.
+const packr = new Packr({ useRecords: false, moreTypes: true });
+const unpackr = new Unpackr({ useRecords: false, moreTypes: true });
+
+/** Encode a batch as one frame: 4-byte big-endian length, then MessagePack. */
+export function encodeFrame(
+  batch: WireItem[],
+  maxFrame = MAX_FRAME,
+): Uint8Array {
+  const body = packr.pack(batch);
+  if (body.length > maxFrame) {
+    throw new WireError(
+      `frame of ${body.length} bytes exceeds the ${maxFrame}-byte limit`,
+    );
+  }
+  const frame = new Uint8Array(4 + body.length);
+  new DataView(frame.buffer).setUint32(0, body.length);
+  frame.set(body, 4);
+  return frame;
+}
+
+/**
+ * Reads frames from a byte stream. Feed it chunks; it yields complete
+ * batches. A length above `maxFrame` is refused before any allocation.
+ */
+export class FrameReader {
+  readonly #max: number;
+  #buf = new Uint8Array(0);
+  #len = 0;
+
+  /** A reader that refuses frames longer than `maxFrame` bytes. */
+  constructor(maxFrame = MAX_FRAME) {
+    this.#max = maxFrame;
+  }
+
+  /** Bytes held that do not yet make a whole frame. */
+  get pending(): number {
+    return this.#len;
+  }
+
+  /** Add a chunk; return the batches it completed. */
+  push(chunk: Uint8Array): WireItem[][] {
+    this.#append(chunk);
+    const out: WireItem[][] = [];
+    let off = 0;
+    const view = new DataView(this.#buf.buffer, this.#buf.byteOffset);
+    while (this.#len - off >= 4) {
+      const size = view.getUint32(off);
+      if (size > this.#max) {
+        throw new WireError(
+          `frame length ${size} exceeds the ${this.#max}-byte limit`,
+        );
+      }
+      if (this.#len - off - 4 < size) break;
+      const body = this.#buf.subarray(off + 4, off + 4 + size);
+      let batch: unknown;
+      try {
+        batch = unpackr.unpack(body);
+      } catch (e) {
+        throw new WireError(`undecodable frame: ${(e as Error).message}`);
+      }
+      if (!Array.isArray(batch)) throw new WireError("frame is not a batch");
+      out.push(batch as WireItem[]);
+      off += 4 + size;
+    }
+    if (off > 0) {
+      this.#buf.copyWithin(0, off, this.#len);
+      this.#len -= off;
+    }
+    return out;
+  }
+
+  #append(chunk: Uint8Array): void {
+    const need = this.#len + chunk.length;
+    if (need > this.#buf.length) {
+      const next = new Uint8Array(Math.max(need, this.#buf.length * 2, 4096));
+      next.set(this.#buf.subarray(0, this.#len));
+      this.#buf = next;
+    }
+    this.#buf.set(chunk, this.#len);
+    this.#len = need;
+  }
+}

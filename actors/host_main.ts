@@ -1,0 +1,173 @@
+/**
+ * The inside of a worker or process host: an `ActorSystem` of its own, linked
+ * to the parent that started it, spawning the behaviours the parent names by
+ * module URL and name.
+ *
+ * Every actor spawned here is a top-level actor of this host; its supervisor
+ * (if any) is the proxy in the parent. When one ends, the parent hears `exit`
+ * with the reason, once.
+ *
+ * @module
+ */
+
+import type { AnyBehavior } from "./behavior.ts";
+import {
+  type Control,
+  controlToWire,
+  envelopeToWire,
+  fromWire,
+  type WireItem,
+} from "./codec.ts";
+import { errorInfo } from "./errors.ts";
+import type { AnyRef } from "./ref.ts";
+import { ActorSystem } from "./system.ts";
+
+/** How a host talks to its parent: batches out, batches in. */
+export interface ParentChannel {
+  /** Send one batch to the parent. */
+  send(batch: WireItem[]): void;
+  /** Stop the host's channel so that the isolate can end. */
+  close(): void;
+}
+
+/** A running host: feed it the parent's batches. */
+export interface HostRuntime {
+  /** Handle one batch from the parent. */
+  receive(batch: WireItem[]): void;
+  /** The parent is gone: shut down now. */
+  orphaned(): Promise<void>;
+}
+
+/** Find the behaviour called `name` among a module's exports. */
+async function loadBehavior(
+  modules: Map<string, Promise<Record<string, unknown>>>,
+  url: string,
+  name: string,
+): Promise<AnyBehavior> {
+  let mod = modules.get(url);
+  if (mod === undefined) {
+    mod = import(url) as Promise<Record<string, unknown>>;
+    modules.set(url, mod);
+  }
+  const exports = await mod;
+  for (const value of Object.values(exports)) {
+    const b = value as AnyBehavior;
+    if (b?.kind === "behavior" && b.name === name) return b;
+  }
+  throw new TypeError(
+    `module ${url} exports no behaviour named "${name}" (give defineActor a unique name and export it)`,
+  );
+}
+
+/**
+ * Start the host side: an actor system with id `host`, linked to `parent`
+ * through `channel`.
+ */
+export function startHost(
+  host: string,
+  parent: string,
+  channel: ParentChannel,
+): HostRuntime {
+  const system = new ActorSystem({ host });
+  const modules = new Map<string, Promise<Record<string, unknown>>>();
+  const actors = new Map<number, AnyRef>();
+  let out: WireItem[] = [];
+  let flushing = false;
+  let closing = false;
+
+  const flush = () => {
+    flushing = false;
+    if (out.length === 0) return;
+    const batch = out;
+    out = [];
+    channel.send(batch);
+  };
+  const push = (item: WireItem) => {
+    out.push(item);
+    if (!flushing) {
+      flushing = true;
+      queueMicrotask(flush);
+    }
+  };
+  const control = (c: Control) => push(controlToWire(c));
+
+  // Everything for another host goes to the parent, which routes it on.
+  system.link(parent, (env) => push(envelopeToWire(env)), {
+    defaultRoute: true,
+  });
+
+  const spawn = async (c: Extract<Control, { t: "spawn" }>) => {
+    try {
+      const behavior = await loadBehavior(modules, c.module, c.behavior);
+      const ref = system.spawn(behavior, c.arg, {
+        name: c.name,
+        mailbox: c.mailbox as undefined,
+        shutdownTimeout: c.shutdownTimeout,
+      });
+      const id = ref.address.id;
+      actors.set(id, ref);
+      await system.whenStarted(ref);
+      system.watch(ref, (t) => {
+        actors.delete(id);
+        if (!closing) control({ t: "exit", id, reason: t.reason });
+      });
+      control({ t: "spawned", req: c.req, id });
+    } catch (e) {
+      control({ t: "spawn-failed", req: c.req, error: errorInfo(e) });
+    }
+  };
+
+  const shutdown = async (timeout: number) => {
+    if (closing) return;
+    closing = true;
+    await system.shutdown({ timeout });
+    control({ t: "bye" });
+    flush();
+    channel.close();
+  };
+
+  const handle = (c: Control) => {
+    switch (c.t) {
+      case "spawn":
+        void spawn(c);
+        return;
+      case "stop": {
+        const ref = actors.get(c.id);
+        if (ref !== undefined) void system.stop(ref, { timeout: c.timeout });
+        return;
+      }
+      case "kill": {
+        const ref = actors.get(c.id);
+        if (ref !== undefined) system.kill(ref);
+        return;
+      }
+      case "shutdown":
+        void shutdown(c.timeout);
+        return;
+    }
+  };
+
+  control({ t: "ready", host });
+  return {
+    receive(batch) {
+      for (const item of batch) {
+        let decoded;
+        try {
+          decoded = fromWire(item);
+        } catch (e) {
+          control({ t: "fatal", error: errorInfo(e) });
+          continue;
+        }
+        if (decoded.control !== undefined) handle(decoded.control);
+        else {
+          try {
+            system.deliver(decoded.envelope);
+          } catch (e) {
+            control({ t: "fatal", error: errorInfo(e) });
+          }
+        }
+      }
+    },
+    orphaned: () => shutdown(1_000),
+  };
+}

@@ -1,0 +1,648 @@
+/**
+ * Worker and process hosts, seen from the parent.
+ *
+ * A host is an isolate of its own (a Web Worker or a subprocess) that runs
+ * many actors. The parent keeps one `HostHandle` per host: it batches what
+ * goes out (one `postMessage` or one frame per microtask), routes what comes
+ * in, and notices at once when the host dies (a worker `error` event, a
+ * process exit), failing every actor there with a `host-down` reason.
+ *
+ * @module
+ */
+
+import type { Cell } from "./cell.ts";
+import {
+  ASK,
+  type Control,
+  controlToWire,
+  encodeFrame,
+  envelopeToWire,
+  FrameReader,
+  fromWire,
+  TELL,
+  type WireItem,
+} from "./codec.ts";
+import type { Envelope } from "./envelope.ts";
+import { errorFromInfo, TroupeError } from "./errors.ts";
+import type { Links } from "./link.ts";
+import type { ReplyTo } from "./reply.ts";
+import type { Runtime } from "./runtime.ts";
+import type { Timer } from "./timer.ts";
+
+/**
+ * Where an actor runs: on the caller's event loop (`local`), on a Web Worker
+ * host (`worker`: a thread, a core), or on a subprocess host (`process`:
+ * isolation, its own heap and permissions).
+ *
+ * @example
+ * ```ts
+ * import type { Placement } from "@troupe/troupe/actors";
+ * const p: Placement = "worker";
+ * ```
+ */
+export type Placement = "local" | "worker" | "process";
+
+/**
+ * Deno permissions for a host, least privilege by default: a process host
+ * gets only read access to the modules it runs unless more is given here.
+ * `true` grants all of a kind; a list grants those values (paths, hosts,
+ * variable names, commands).
+ *
+ * @example
+ * ```ts
+ * import type { HostPermissions } from "@troupe/troupe/actors";
+ * const p: HostPermissions = { net: ["127.0.0.1:8080"], env: ["HOME"] };
+ * ```
+ */
+export interface HostPermissions {
+  /** File reads (besides the modules themselves). */
+  read?: boolean | string[];
+  /** File writes. */
+  write?: boolean | string[];
+  /** Network. */
+  net?: boolean | string[];
+  /** Environment variables. */
+  env?: boolean | string[];
+  /** Subprocesses. */
+  run?: boolean | string[];
+  /** System information. */
+  sys?: boolean | string[];
+  /** Foreign functions. */
+  ffi?: boolean | string[];
+}
+
+/** A host failed to start, was refused, or a spawn on it failed. */
+export class HostError extends TroupeError {
+  /** Build the error from what went wrong. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** How to start a process host in a compiled binary (or its stand-in). */
+export interface ExecSpec {
+  /** The executable: `Deno.execPath()` in a compiled binary. */
+  command: string;
+  /** Arguments before the host flags. */
+  args: string[];
+}
+
+/** Settings every host of a system shares. */
+export interface HostDefaults {
+  maxFrame: number;
+  /** Whether the application enabled Deno's worker-options. */
+  workerPermissions: boolean;
+  /** Override how process hosts start (compiled binaries, tests). */
+  exec: ExecSpec | undefined;
+}
+
+/** The transport under a host: batches in both directions, and its death. */
+interface Transport {
+  post(batch: WireItem[]): void;
+  /** Stop it hard: terminate the worker, SIGKILL the process group. */
+  kill(): void;
+  /** Resolves once the isolate is gone and every resource is closed. */
+  readonly closed: Promise<void>;
+}
+
+let hostSeq = 0;
+
+/** The parent's side of one worker or process host. */
+export class HostHandle {
+  readonly id: string;
+  readonly kind: "worker" | "process";
+  /** A user-given name (pinned hosts), or undefined for pool hosts. */
+  readonly name: string | undefined;
+  /** Pool hosts with the same key are interchangeable. */
+  readonly key: string;
+  readonly proxies: Map<number, Cell> = new Map();
+  state: "starting" | "up" | "down" = "starting";
+  readonly ready: Promise<void>;
+  readonly #rt: Runtime;
+  readonly #links: Links;
+  readonly #onGone: (h: HostHandle) => void;
+  #transport: Transport | undefined;
+  #out: WireItem[] = [];
+  #flushing = false;
+  #req = 0;
+  #spawns = new Map<
+    number,
+    { resolve: (id: number) => void; reject: (e: Error) => void }
+  >();
+  #readyWait = Promise.withResolvers<void>();
+  #bye = Promise.withResolvers<void>();
+  /** Actors placed here and not yet gone (including ones still spawning). */
+  load = 0;
+
+  constructor(
+    rt: Runtime,
+    links: Links,
+    kind: "worker" | "process",
+    name: string | undefined,
+    permissions: HostPermissions | undefined,
+    readRoots: string[],
+    key: string,
+    defaults: HostDefaults,
+    onGone: (h: HostHandle) => void,
+  ) {
+    this.#rt = rt;
+    this.#links = links;
+    this.kind = kind;
+    this.name = name;
+    this.key = key;
+    this.#onGone = onGone;
+    this.id = `${rt.host}/${name ?? kind}-${++hostSeq}`;
+    this.ready = this.#readyWait.promise;
+    this.ready.catch(() => {});
+    links.add(this.id, (env) => this.#push(envelopeToWire(env)));
+    try {
+      this.#transport = kind === "worker"
+        ? startWorker(this, permissions, defaults)
+        : startProcess(this, permissions, readRoots, defaults);
+    } catch (e) {
+      this.down(`could not start: ${(e as Error).message}`);
+      throw e;
+    }
+    this.#transport.closed.then(() => {
+      this.down(`${kind} exited`);
+    });
+  }
+
+  /** The transport delivered a batch. */
+  receive(batch: WireItem[]): void {
+    for (const item of batch) {
+      let decoded;
+      try {
+        decoded = fromWire(item);
+      } catch (e) {
+        this.kill(`sent malformed data: ${(e as Error).message}`);
+        return;
+      }
+      if (decoded.control !== undefined) this.#control(decoded.control);
+      else this.#deliver(decoded.envelope);
+    }
+  }
+
+  #deliver(env: Envelope): void {
+    try {
+      this.#rt.system.deliver(env);
+    } catch (e) {
+      this.kill(`sent a bad envelope: ${(e as Error).message}`);
+    }
+  }
+
+  #control(c: Control): void {
+    switch (c.t) {
+      case "ready":
+        this.state = "up";
+        this.#readyWait.resolve();
+        return;
+      case "spawned":
+        this.#spawns.get(c.req)?.resolve(c.id);
+        this.#spawns.delete(c.req);
+        return;
+      case "spawn-failed":
+        this.#spawns.get(c.req)?.reject(errorFromInfo(c.error));
+        this.#spawns.delete(c.req);
+        return;
+      case "exit": {
+        const proxy = this.proxies.get(c.id);
+        if (proxy !== undefined) {
+          this.proxies.delete(c.id);
+          this.load--;
+          proxy.remoteExited(c.reason);
+        }
+        return;
+      }
+      case "bye":
+        this.#bye.resolve();
+        return;
+      case "fatal":
+        this.#rt.emit({
+          type: "failed",
+          address: { host: this.id, id: 0 },
+          error: c.error,
+        });
+        return;
+    }
+  }
+
+  #push(item: WireItem): void {
+    if (this.state === "down") return;
+    this.#out.push(item);
+    if (!this.#flushing) {
+      this.#flushing = true;
+      queueMicrotask(() => this.#flush());
+    }
+  }
+
+  #flush(): void {
+    this.#flushing = false;
+    const batch = this.#out;
+    if (batch.length === 0 || this.#transport === undefined) return;
+    this.#out = [];
+    try {
+      this.#transport.post(batch);
+    } catch (e) {
+      this.kill(`could not send: ${(e as Error).message}`);
+    }
+  }
+
+  /** Spawn `cell`'s behaviour here; resolves to its id on this host. */
+  async spawn(cell: Cell): Promise<number> {
+    const b = cell.behavior;
+    this.load++;
+    try {
+      await this.ready;
+      if (this.state !== "up") throw new HostError(`host ${this.id} is down`);
+      const req = ++this.#req;
+      const { promise, resolve, reject } = Promise.withResolvers<number>();
+      this.#spawns.set(req, { resolve, reject });
+      this.#push(controlToWire({
+        t: "spawn",
+        req,
+        module: b.module!,
+        behavior: b.name,
+        arg: cell.arg,
+        name: cell.name,
+        mailbox: cell.mailboxOptions,
+        shutdownTimeout: cell.shutdownTimeout,
+      }));
+      const id = await promise;
+      this.proxies.set(id, cell);
+      return id;
+    } catch (e) {
+      this.load--;
+      throw e;
+    }
+  }
+
+  /** Ask the actor to stop gracefully (its exit comes back as `exit`). */
+  stopActor(id: number, timeout: number): void {
+    this.#push(controlToWire({ t: "stop", id, timeout }));
+  }
+
+  /** Kill one actor without waiting. */
+  killActor(id: number): void {
+    if (this.proxies.delete(id)) this.load--;
+    this.#push(controlToWire({ t: "kill", id }));
+  }
+
+  /** Tell actor `id` here (built as a wire tuple directly: the hot path). */
+  tell(id: number, name: string, payload: unknown): void {
+    this.#push([TELL, this.id, id, name, payload]);
+  }
+
+  /** Ask actor `id` here; the answer goes to `reply`. */
+  ask(id: number, name: string, payload: unknown, reply: ReplyTo): void {
+    if (this.state === "down") {
+      reply.fail({
+        type: "dead",
+        reason: { type: "host-down", host: this.id, detail: "host is down" },
+      });
+      return;
+    }
+    const corr = this.#links.track(reply, this.id);
+    this.#push([ASK, this.id, id, name, payload, this.#rt.host, corr]);
+  }
+
+  /** The host is gone: every actor on it is dead with `host-down`. */
+  down(detail: string): void {
+    if (this.state === "down") return;
+    this.state = "down";
+    this.#readyWait.reject(new HostError(`host ${this.id} is down: ${detail}`));
+    this.#links.remove(this.id, detail);
+    const err = new HostError(`host ${this.id} went down: ${detail}`);
+    for (const s of this.#spawns.values()) s.reject(err);
+    this.#spawns.clear();
+    const proxies = [...this.proxies.values()];
+    this.proxies.clear();
+    this.load = 0;
+    this.#onGone(this);
+    for (const p of proxies) {
+      p.remoteExited({ type: "host-down", host: this.id, detail });
+    }
+    this.#bye.resolve();
+  }
+
+  /** Resolves once the host's isolate is gone and its resources closed. */
+  get closed(): Promise<void> {
+    return this.#transport?.closed ?? Promise.resolve();
+  }
+
+  /** Stop hard: the isolate dies now (the core is freed). */
+  kill(detail = "killed"): void {
+    this.#transport?.kill();
+    this.down(detail);
+  }
+
+  /** Stop gracefully within `timeoutMs`, then hard; resolves when closed. */
+  async shutdown(timeoutMs: number): Promise<void> {
+    if (this.state !== "down") {
+      this.#push(controlToWire({ t: "shutdown", timeout: timeoutMs }));
+      let timer: Timer | undefined;
+      const late = new Promise<void>((r) => {
+        timer = setTimeout(r, timeoutMs + 100);
+      });
+      await Promise.race([this.#bye.promise, late]);
+      clearTimeout(timer);
+      this.kill("shut down");
+    }
+    await this.#transport?.closed;
+  }
+}
+
+function flags(
+  kind: string,
+  value: boolean | string[] | undefined,
+  extra: string[] = [],
+): string[] {
+  if (value === true) return [`--allow-${kind}`];
+  const list = [...(Array.isArray(value) ? value : []), ...extra];
+  return list.length > 0 ? [`--allow-${kind}=${list.join(",")}`] : [];
+}
+
+/** Deno CLI flags for `permissions`, plus read access to `modules`. */
+export function permissionFlags(
+  permissions: HostPermissions = {},
+  modules: string[] = [],
+): string[] {
+  const read = modules.filter((m) => m.startsWith("file:")).map((m) =>
+    decodeURIComponent(new URL(m).pathname)
+  );
+  return [
+    "--no-prompt",
+    ...flags("read", permissions.read, read),
+    ...flags("write", permissions.write),
+    ...flags("net", permissions.net),
+    ...flags("env", permissions.env),
+    ...flags("run", permissions.run),
+    ...flags("sys", permissions.sys),
+    ...flags("ffi", permissions.ffi),
+  ];
+}
+
+const WORKER_ENTRY = new URL("./worker_entry.ts", import.meta.url);
+/**
+ * troupe's own files, which a behaviour module imports: readable by a
+ * process host when troupe is loaded from disk (from JSR nothing is needed).
+ */
+const TROUPE_FILES = import.meta.url.startsWith("file:")
+  ? [
+    new URL(".", import.meta.url).href,
+    new URL("../mod.ts", import.meta.url).href,
+  ]
+  : [];
+const PROCESS_ENTRY = new URL("./process_entry.ts", import.meta.url);
+
+function startWorker(
+  h: HostHandle,
+  permissions: HostPermissions | undefined,
+  defaults: HostDefaults,
+): Transport {
+  const options: WorkerOptions & { deno?: unknown } = { type: "module" };
+  if (permissions !== undefined) {
+    if (!defaults.workerPermissions) {
+      throw new HostError(
+        'worker permissions need Deno\'s worker-options: run with --unstable-worker-options (or "unstable": ["worker-options"] in deno.json) and create the system with { workerPermissions: true }; or use placement "process"',
+      );
+    }
+    options.deno = {
+      permissions: {
+        ...permissions,
+        read: permissions.read ?? [WORKER_ENTRY.href],
+      },
+    };
+  }
+  const worker = new Worker(WORKER_ENTRY, options);
+  const closed = Promise.withResolvers<void>();
+  let alive = true;
+  const end = () => {
+    if (!alive) return;
+    alive = false;
+    worker.terminate();
+    closed.resolve();
+  };
+  worker.onmessage = (e) => h.receive(e.data as WireItem[]);
+  worker.onerror = (e) => {
+    e.preventDefault();
+    h.down(`uncaught error: ${e.message}`);
+    end();
+  };
+  worker.onmessageerror = () => h.kill("sent a message that could not be read");
+  worker.postMessage({ host: h.id, parent: h.id.split("/")[0] });
+  h.ready.then(() => {}, end);
+  return {
+    post: (batch) => {
+      if (alive) worker.postMessage(batch);
+    },
+    kill: end,
+    closed: closed.promise,
+  };
+}
+
+function startProcess(
+  h: HostHandle,
+  permissions: HostPermissions | undefined,
+  readRoots: string[],
+  defaults: HostDefaults,
+): Transport {
+  const parent = h.id.split("/")[0];
+  const hostArgs = [`--troupe-host=${h.id}`, `--troupe-parent=${parent}`];
+  const exec = defaults.exec;
+  const command = exec?.command ?? Deno.execPath();
+  const args = exec !== undefined ? [...exec.args, ...hostArgs] : [
+    "run",
+    ...permissionFlags(permissions, readRoots),
+    PROCESS_ENTRY.href,
+    ...hostArgs,
+  ];
+  const child = new Deno.Command(command, {
+    args,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+    detached: true, // its own process group, so that a kill takes all of it
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  let alive = true;
+  let writing = Promise.resolve();
+  const reading = (async () => {
+    const reader = new FrameReader(defaults.maxFrame);
+    try {
+      for await (const chunk of child.stdout) {
+        for (const batch of reader.push(chunk)) h.receive(batch);
+      }
+    } catch (e) {
+      h.kill(`sent malformed data: ${(e as Error).message}`);
+    }
+  })();
+  const kill = () => {
+    if (!alive) return;
+    alive = false;
+    try {
+      Deno.kill(-child.pid, "SIGKILL"); // the whole group
+    } catch {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
+    }
+  };
+  const closed = (async () => {
+    const status = await child.status;
+    alive = false;
+    await writing.catch(() => {});
+    await writer.close().catch(() => {});
+    await reading;
+    const why = status.signal !== null
+      ? `killed by ${status.signal}`
+      : `exited with code ${status.code}`;
+    h.down(why);
+  })();
+  return {
+    post(batch) {
+      if (!alive) return;
+      const frame = encodeFrame(batch, defaults.maxFrame);
+      writing = writing.then(() => writer.write(frame)).catch(() => {});
+    },
+    kill,
+    closed,
+  };
+}
+
+/**
+ * One host as `ActorSystem.hosts()` reports it.
+ *
+ * @example
+ * ```ts
+ * import type { HostInfo } from "@troupe/troupe/actors";
+ * const line = (h: HostInfo) => `${h.id} (${h.kind}): ${h.actors} actors, ${h.state}`;
+ * ```
+ */
+export interface HostInfo {
+  /** The host id (the `host` of its actors' addresses there). */
+  readonly id: string;
+  /** `worker` or `process`. */
+  readonly kind: "worker" | "process";
+  /** Its name, for a pinned host. */
+  readonly name: string | undefined;
+  /** `starting`, `up` or `down`. */
+  readonly state: "starting" | "up" | "down";
+  /** Actors placed there. */
+  readonly actors: number;
+}
+
+/** The hosts of one system: a pool per kind, plus named (pinned) hosts. */
+export class HostPool {
+  readonly #rt: Runtime;
+  readonly #links: Links;
+  readonly #size: { worker: number; process: number };
+  readonly #defaults: HostDefaults;
+  readonly #hosts = new Set<HostHandle>();
+  readonly #named = new Map<string, HostHandle>();
+  #closed = false;
+
+  constructor(
+    rt: Runtime,
+    links: Links,
+    size: { worker: number; process: number },
+    defaults: HostDefaults,
+  ) {
+    for (const [k, n] of Object.entries(size)) {
+      if (!(Number.isInteger(n) && n >= 1)) {
+        throw new RangeError(`${k}s must be an integer >= 1, got ${n}`);
+      }
+    }
+    this.#rt = rt;
+    this.#links = links;
+    this.#size = size;
+    this.#defaults = defaults;
+  }
+
+  /** Choose (or start) the host for a worker or process actor. */
+  place(cell: Cell): HostHandle {
+    if (this.#closed) throw new HostError("the system is shutting down");
+    const remote = cell.remote!;
+    const kind = remote.placement;
+    // A process reads only the module's folder (dynamic import needs it),
+    // plus what it was granted.
+    const readRoots = kind === "process"
+      ? [new URL(".", cell.behavior.module!).href, ...TROUPE_FILES]
+      : [];
+    const key = JSON.stringify([kind, remote.permissions ?? {}, readRoots]);
+    if (remote.pin !== undefined) {
+      const named = this.#named.get(remote.pin);
+      if (named !== undefined && named.state !== "down") {
+        if (named.kind !== kind) {
+          throw new HostError(
+            `host "${remote.pin}" is a ${named.kind} host, not a ${kind} host`,
+          );
+        }
+        return named;
+      }
+      const h = this.#start(
+        kind,
+        remote.pin,
+        remote.permissions,
+        readRoots,
+        key,
+      );
+      this.#named.set(remote.pin, h);
+      return h;
+    }
+    let best: HostHandle | undefined;
+    let count = 0;
+    for (const h of this.#hosts) {
+      if (h.name !== undefined || h.key !== key || h.state === "down") continue;
+      count++;
+      if (best === undefined || h.load < best.load) best = h;
+    }
+    if (best === undefined || (count < this.#size[kind] && best.load > 0)) {
+      return this.#start(kind, undefined, remote.permissions, readRoots, key);
+    }
+    return best;
+  }
+
+  #start(
+    kind: "worker" | "process",
+    name: string | undefined,
+    permissions: HostPermissions | undefined,
+    readRoots: string[],
+    key: string,
+  ): HostHandle {
+    const h = new HostHandle(
+      this.#rt,
+      this.#links,
+      kind,
+      name,
+      permissions,
+      readRoots,
+      key,
+      this.#defaults,
+      (gone) => {
+        if (name !== undefined && this.#named.get(name) === gone) {
+          this.#named.delete(name);
+        }
+      },
+    );
+    this.#hosts.add(h);
+    h.closed.then(() => this.#hosts.delete(h));
+    return h;
+  }
+
+  list(): HostInfo[] {
+    return [...this.#hosts].map((h) => ({
+      id: h.id,
+      kind: h.kind,
+      name: h.name,
+      state: h.state,
+      actors: h.load,
+    }));
+  }
+
+  /** Stop every host: gracefully within `timeoutMs`, then hard. */
+  async shutdown(timeoutMs: number): Promise<void> {
+    this.#closed = true;
+    await Promise.all([...this.#hosts].map((h) => h.shutdown(timeoutMs)));
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * Entry module of a worker host. The parent posts `{ host, parent }` first,
+ * then batches; this side answers with batches.
+ *
+ * @module
+ */
+
+import type { WireItem } from "./codec.ts";
+import { type HostRuntime, startHost } from "./host_main.ts";
+
+declare const self: {
+  onmessage: ((e: MessageEvent) => void) | null;
+  postMessage(data: unknown): void;
+  close(): void;
+};
+
+let runtime: HostRuntime | undefined;
+
+self.onmessage = (e: MessageEvent) => {
+  if (runtime === undefined) {
+    const { host, parent } = e.data as { host: string; parent: string };
+    runtime = startHost(host, parent, {
+      send: (batch) => self.postMessage(batch),
+      close: () => self.close(),
+    });
+    return;
+  }
+  runtime.receive(e.data as WireItem[]);
+};

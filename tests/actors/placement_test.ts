@@ -1,0 +1,104 @@
+/**
+ * The actor-core contract, run again for every placement: the same
+ * behaviour on this event loop, on a Web Worker host and on a subprocess
+ * host must answer the same way.
+ */
+import assert from "node:assert/strict";
+import {
+  ActorDeadError,
+  type ActorRef,
+  ActorSystem,
+  AskTimeoutError,
+  child,
+  defineSupervisor,
+  HandlerError,
+  type Placement,
+  type Termination,
+  UnknownMessageError,
+} from "@troupe/troupe/actors";
+import { Counter } from "../fixtures/behaviors.ts";
+import { tick, until } from "../helpers.ts";
+
+const PLACEMENTS: Placement[] = ["local", "worker", "process"];
+
+for (const placement of PLACEMENTS) {
+  Deno.test(`[${placement}] tell and ask, typed, in order`, async () => {
+    await using system = new ActorSystem();
+    const c = system.spawn(Counter, 40, { placement });
+    for (let i = 0; i < 100; i++) c.tell("add", 1);
+    assert.equal(await c.ask("get"), 140);
+    assert.deepEqual(await c.ask("echo", { a: [1, "x", null] }), {
+      a: [1, "x", null],
+    });
+  });
+
+  Deno.test(`[${placement}] a handler error crosses with name, message and stack`, async () => {
+    await using system = new ActorSystem();
+    const c = system.spawn(Counter, 0, { placement });
+    const err = await c.ask("fail", "out of range").catch((e) => e);
+    assert.ok(err instanceof HandlerError);
+    assert.equal(err.original.name, "RangeError");
+    assert.equal(err.original.message, "out of range");
+    assert.match(err.original.stack ?? "", /fixtures\/behaviors\.ts/);
+    assert.equal((err.cause as Error).name, "RangeError");
+  });
+
+  Deno.test(`[${placement}] ask times out; unknown messages are refused`, async () => {
+    await using system = new ActorSystem();
+    const c = system.spawn(Counter, 0, { placement });
+    await system.whenStarted(c);
+    const err = await c.ask("slow", 300, { timeout: 30 }).catch((e) => e);
+    assert.ok(err instanceof AskTimeoutError);
+    assert.match(err.message, /"slow"/);
+    const untyped = c as unknown as ActorRef<
+      { kind: "behavior"; name: string; handlers: { nope: () => void } }
+    >;
+    await assert.rejects(untyped.ask("nope"), UnknownMessageError);
+  });
+
+  Deno.test(`[${placement}] a crash is one death, heard once, and later asks fail`, async () => {
+    await using system = new ActorSystem();
+    const c = system.spawn(Counter, 0, { placement });
+    const notices: Termination[] = [];
+    system.watch(c, (t) => notices.push(t));
+    await assert.rejects(c.ask("fail", "boom"), HandlerError);
+    await until(() => notices.length === 1, "the termination notice");
+    await tick(10);
+    assert.equal(notices.length, 1);
+    assert.equal(notices[0].reason.type, "failed");
+    await assert.rejects(c.ask("get"), ActorDeadError);
+  });
+
+  Deno.test(`[${placement}] a supervisor restarts the child in place`, async () => {
+    await using system = new ActorSystem();
+    const sup = system.spawn(defineSupervisor({
+      children: [child("c", Counter, 5, { placement })],
+    }));
+    const c = (await sup.ask("child", "c"))! as ActorRef<typeof Counter>;
+    c.tell("add", 1);
+    assert.equal(await c.ask("get"), 6);
+    await assert.rejects(c.ask("fail", "boom"), HandlerError);
+    await until(() => system.stats(c).restarts === 1, "the restart");
+    assert.equal(await c.ask("get"), 5, "same ref, fresh state");
+  });
+
+  Deno.test(`[${placement}] a payload that cannot cross is refused at the sender`, async () => {
+    await using system = new ActorSystem();
+    const c = system.spawn(Counter, 0, { placement });
+    const fn = () => 1;
+    if (placement === "local") {
+      // In one isolate anything goes: nothing is copied.
+      assert.equal(await c.ask("echo", fn), fn);
+      return;
+    }
+    assert.throws(
+      () => c.tell("echo", { f: fn }),
+      /cannot send "echo" to counter#1 on a .* host: payload\.f is a function/,
+    );
+    await assert.rejects(
+      c.ask("echo", [Symbol("s")]),
+      /payload\[0\] is a symbol/,
+    );
+    assert.equal(await c.ask("get"), 0, "the actor is fine");
+  });
+}

@@ -51,6 +51,7 @@ export type Control =
   | { t: "exit"; id: number; reason: ExitReason }
   | { t: "shutdown"; timeout: number }
   | { t: "bye" }
+  | { t: "gone"; detail: string }
   | { t: "ready"; host: string }
   | { t: "fatal"; error: ErrorInfo };
 

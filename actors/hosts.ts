@@ -217,6 +217,9 @@ export class HostHandle {
       case "bye":
         this.#bye.resolve();
         return;
+      case "gone":
+        this.kill(c.detail);
+        return;
       case "fatal":
         this.#rt.emit({
           type: "failed",

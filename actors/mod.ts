@@ -23,9 +23,6 @@
  * @module
  */
 
-// First: in a compiled binary re-executed as a process host, become the host.
-import "./host_mode.ts";
-
 export * from "./backoff.ts";
 export * from "./behavior.ts";
 export type { ActorContext } from "./context.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { WireItem } from "./codec.ts";
+import { controlToWire, type WireItem } from "./codec.ts";
 import { type HostRuntime, startHost } from "./host_main.ts";
 
 declare const self: {
@@ -15,6 +15,15 @@ declare const self: {
 };
 
 let runtime: HostRuntime | undefined;
+
+// `Deno.exit` in a worker ends only the worker, and its parent would never
+// know: say so on the way out (the message is delivered after the exit).
+globalThis.addEventListener("unload", () => {
+  self.postMessage([controlToWire({
+    t: "gone",
+    detail: `the worker called Deno.exit(${Deno.exitCode})`,
+  })]);
+});
 
 self.onmessage = (e: MessageEvent) => {
   if (runtime === undefined) {

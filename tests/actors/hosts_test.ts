@@ -1,0 +1,309 @@
+/**
+ * Failures across the host boundary, with real workers and subprocesses:
+ * killed hosts, crashing hosts, stuck actors, orphans, permissions, and the
+ * compiled-binary start path.
+ */
+import assert from "node:assert/strict";
+import {
+  ActorDeadError,
+  type ActorRef,
+  ActorSystem,
+  child,
+  defineSupervisor,
+  HandlerError,
+  HostError,
+  type Termination,
+} from "@troupe/troupe/actors";
+import { Counter } from "../fixtures/behaviors.ts";
+import { tick, until } from "../helpers.ts";
+
+/** Whether process `pid` runs (a zombie is dead, only not yet reaped). */
+async function alive(pid: number): Promise<boolean> {
+  // Deno asks for --allow-all to read /proc, so ask ps.
+  const out = await new Deno.Command("ps", {
+    args: ["-o", "stat=", "-p", String(pid)],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  const stat = new TextDecoder().decode(out.stdout).trim();
+  return stat !== "" && !stat.startsWith("Z");
+}
+
+/** Wait until process `pid` is gone (bounded). */
+async function gone(pid: number, limitMs = 10_000): Promise<void> {
+  const start = performance.now();
+  while (await alive(pid)) {
+    if (performance.now() - start > limitMs) {
+      throw new Error(`process ${pid} is still running`);
+    }
+    await tick(20);
+  }
+}
+
+Deno.test("SIGKILL of a process host mid-ask: the ask rejects with host-down", async () => {
+  await using system = new ActorSystem();
+  const c = system.spawn(Counter, 0, { placement: "process" });
+  const { pid } = await c.ask("where");
+  const notices: Termination[] = [];
+  system.watch(c, (t) => notices.push(t));
+  const pending = c.ask("slow", 10_000, { timeout: 20_000 });
+  await tick(20);
+  Deno.kill(pid, "SIGKILL");
+  const err = await pending.catch((e) => e);
+  assert.ok(err instanceof ActorDeadError, String(err));
+  assert.equal(err.reason.type, "host-down");
+  assert.match(
+    err.reason.type === "host-down" ? err.reason.detail : "",
+    /SIGKILL/,
+  );
+  await until(() => notices.length === 1, "the notice");
+  assert.equal(notices[0].reason.type, "host-down");
+});
+
+Deno.test("an uncaught error in a worker host fails its actors with the reason", async () => {
+  await using system = new ActorSystem();
+  const c = system.spawn(Counter, 0, { placement: "worker" });
+  const notices: Termination[] = [];
+  system.watch(c, (t) => notices.push(t));
+  await system.whenStarted(c);
+  c.tell("throwLater");
+  await until(() => notices.length === 1, "the notice");
+  const r = notices[0].reason;
+  assert.equal(r.type, "host-down");
+  assert.match(
+    r.type === "host-down" ? r.detail : "",
+    /uncaught, outside any handler/,
+  );
+  await assert.rejects(c.ask("get"), ActorDeadError);
+});
+
+for (const placement of ["worker", "process"] as const) {
+  Deno.test(`[${placement}] Deno.exit inside an actor is detected at once`, async () => {
+    await using system = new ActorSystem();
+    const c = system.spawn(Counter, 0, { placement });
+    const notices: Termination[] = [];
+    system.watch(c, (t) => notices.push(t));
+    await system.whenStarted(c);
+    const pending = c.ask("get", undefined, { timeout: 20_000 });
+    await pending;
+    c.tell("exit", 3);
+    await until(() => notices.length === 1, "the notice");
+    const r = notices[0].reason;
+    assert.equal(r.type, "host-down");
+    assert.match(
+      r.type === "host-down" ? r.detail : "",
+      placement === "worker" ? /Deno\.exit\(3\)/ : /exited with code 3/,
+    );
+  });
+}
+
+Deno.test("a process actor stuck in a loop is killed on hard stop, its core freed", async () => {
+  await using system = new ActorSystem();
+  const c = system.spawn(Counter, 0, { placement: "process" });
+  const { pid } = await c.ask("where");
+  c.tell("spin");
+  await tick(50);
+  assert.ok(await alive(pid));
+  const notices: Termination[] = [];
+  system.watch(c, (t) => notices.push(t));
+  await system.stop(c, { timeout: 100 });
+  await until(() => notices.length === 1, "the notice");
+  assert.equal(notices[0].reason.type, "killed");
+  await gone(pid);
+});
+
+Deno.test("1,000 worker actors share 2 hosts", async () => {
+  await using system = new ActorSystem({ workers: 2 });
+  const refs = Array.from(
+    { length: 1000 },
+    (_, i) => system.spawn(Counter, i, { placement: "worker" }),
+  );
+  const answers = await Promise.all(refs.map((r) => r.ask("get")));
+  assert.deepEqual(answers, refs.map((_, i) => i));
+  const hosts = system.hosts();
+  assert.equal(hosts.length, 2);
+  assert.deepEqual(hosts.map((h) => h.actors), [500, 500]);
+  const pids = new Set(
+    (await Promise.all(refs.map((r) => r.ask("where")))).map((w) => w.worker),
+  );
+  assert.deepEqual([...pids], [true]);
+});
+
+Deno.test("actors pinned to a named host share it; kinds cannot mix", async () => {
+  await using system = new ActorSystem();
+  const a = system.spawn(Counter, 1, { placement: "process", host: "db" });
+  const b = system.spawn(Counter, 2, { placement: "process", host: "db" });
+  const [wa, wb] = await Promise.all([a.ask("where"), b.ask("where")]);
+  assert.equal(wa.pid, wb.pid);
+  const w = system.spawn(Counter, 3, { placement: "worker", host: "db" });
+  await assert.rejects(system.whenStarted(w), /"db" is a process host/);
+  assert.equal(system.hosts().filter((h) => h.name === "db").length, 1);
+});
+
+Deno.test("a supervisor restarts a process child 3 times, then escalates", async () => {
+  await using system = new ActorSystem();
+  const sup = system.spawn(defineSupervisor({
+    intensity: 3,
+    periodMs: 60_000,
+    children: [child("c", Counter, 0, { placement: "process" })],
+  }));
+  const supDeaths: Termination[] = [];
+  system.watch(sup, (t) => supDeaths.push(t));
+  const c = (await sup.ask("child", "c"))! as ActorRef<typeof Counter>;
+  const pids = new Set<number>();
+  for (let i = 0; i < 3; i++) {
+    pids.add((await c.ask("where")).pid);
+    await assert.rejects(c.ask("fail", `crash ${i}`), HandlerError);
+    await until(() => system.stats(c).restarts === i + 1, `restart ${i + 1}`);
+  }
+  assert.equal(await c.ask("get"), 0, "restarted in place, fresh state");
+  assert.equal(pids.size, 1, "a crash of an actor does not kill its host");
+  await assert.rejects(c.ask("fail", "the fourth"), HandlerError);
+  await until(() => supDeaths.length === 1, "escalation");
+  const r = supDeaths[0].reason;
+  assert.match(
+    r.type === "failed" ? r.error.message : "",
+    /more than 3 restarts/,
+  );
+});
+
+Deno.test("a killed host's supervised actors restart on a fresh host", async () => {
+  await using system = new ActorSystem();
+  const sup = system.spawn(defineSupervisor({
+    children: [child("c", Counter, 7, { placement: "process" })],
+  }));
+  const c = (await sup.ask("child", "c"))! as ActorRef<typeof Counter>;
+  const first = (await c.ask("where")).pid;
+  Deno.kill(first, "SIGKILL");
+  await until(() => system.stats(c).restarts === 1, "the restart");
+  const second = (await c.ask("where")).pid;
+  assert.notEqual(second, first);
+  assert.equal(await c.ask("get"), 7);
+});
+
+Deno.test("a process actor has only the permissions it is given", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  const accepting = (async () => {
+    for await (const conn of listener) conn.close();
+  })();
+  {
+    await using system = new ActorSystem();
+    const denied = system.spawn(Counter, 0, { placement: "process" });
+    const err = await denied.ask("connect", port).catch((e) => e);
+    assert.ok(err instanceof HandlerError, String(err));
+    assert.equal(err.original.name, "NotCapable");
+    assert.match(err.original.message, /net access/);
+    const allowed = system.spawn(Counter, 0, {
+      placement: "process",
+      permissions: { net: ["127.0.0.1"] },
+    });
+    assert.equal(await allowed.ask("connect", port), "connected");
+    assert.equal(
+      system.hosts().length,
+      2,
+      "different permissions, different hosts",
+    );
+  }
+  listener.close();
+  await accepting.catch(() => {});
+});
+
+Deno.test("worker permissions without worker-options say what to do", async () => {
+  await using system = new ActorSystem();
+  const w = system.spawn(Counter, 0, {
+    placement: "worker",
+    permissions: { net: false },
+  });
+  const err = await system.whenStarted(w).catch((e) => e);
+  assert.ok(err instanceof HostError);
+  assert.match(err.message, /--unstable-worker-options/);
+  assert.match(err.message, /workerPermissions: true/);
+});
+
+Deno.test("a SharedArrayBuffer handed to worker actors is shared memory", async () => {
+  await using system = new ActorSystem({ workers: 2 });
+  const sab = new SharedArrayBuffer(4);
+  const refs = [0, 1, 2, 3].map(() =>
+    system.spawn(Counter, 0, { placement: "worker" })
+  );
+  await Promise.all(refs.map((r) =>
+    Promise.all([
+      r.ask("bump", sab),
+      r.ask("bump", sab),
+    ])
+  ));
+  assert.equal(Atomics.load(new Int32Array(sab), 0), 8);
+  // A process cannot share memory: refused at the sender.
+  const p = system.spawn(Counter, 0, { placement: "process" });
+  await assert.rejects(p.ask("bump", sab), /SharedArrayBuffer/);
+  // Bytes cross to both.
+  const bytes = new Uint8Array([1, 2, 3, 250]).buffer;
+  assert.equal(await refs[0].ask("sum", bytes), 256);
+  assert.equal(await p.ask("sum", bytes), 256);
+});
+
+Deno.test("shutdown leaves no host process behind", async () => {
+  const system = new ActorSystem();
+  const refs = [0, 1, 2].map((i) =>
+    system.spawn(Counter, i, { placement: "process", host: `h${i}` })
+  );
+  const pids = (await Promise.all(refs.map((r) => r.ask("where")))).map((w) =>
+    w.pid
+  );
+  for (const pid of pids) assert.ok(await alive(pid));
+  await system.shutdown();
+  for (const pid of pids) await gone(pid);
+  assert.deepEqual(system.hosts(), []);
+});
+
+Deno.test("a parent killed with SIGKILL leaves no orphan host", async () => {
+  const parent = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-run",
+      "--allow-env",
+      new URL("../fixtures/orphan_parent.ts", import.meta.url).pathname,
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = parent.stdout.getReader();
+  let text = "";
+  while (!/host-pid (\d+)/.test(text)) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += new TextDecoder().decode(value);
+  }
+  const hostPid = Number(/host-pid (\d+)/.exec(text)?.[1]);
+  assert.ok(hostPid > 0 && await alive(hostPid), `host running: ${text}`);
+  parent.kill("SIGKILL");
+  await parent.status;
+  reader.releaseLock();
+  await parent.stdout.cancel();
+  await gone(hostPid);
+});
+
+Deno.test("compiled binaries: a process host re-executes the program itself", async () => {
+  // fake_binary.sh stands in for `deno compile` output (which cannot be
+  // built here): it runs compiled_app.ts with the arguments it gets, as the
+  // binary runs its bundled main module. The app's system starts its process
+  // host through it, so the host is the app re-executed in host mode.
+  const wrapper =
+    new URL("../fixtures/fake_binary.sh", import.meta.url).pathname;
+  const out = await new Deno.Command(wrapper, {
+    args: [wrapper],
+    env: { DENO: Deno.execPath() },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 0, stderr);
+  assert.match(stdout, /answer 42 from pid (\d+) \(parent (\d+)\)/);
+  const [, host, parent] = /pid (\d+) \(parent (\d+)\)/.exec(stdout)!;
+  assert.notEqual(host, parent);
+  // The app's own main ran once: in the parent, never in the host.
+  assert.equal(stdout.match(/app main ran/g)?.length, 1);
+});

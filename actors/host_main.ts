@@ -19,6 +19,7 @@ import {
   type WireItem,
 } from "./codec.ts";
 import { errorInfo } from "./errors.ts";
+import { MAX_BATCH } from "./hosts.ts";
 import type { AnyRef } from "./ref.ts";
 import { ActorSystem } from "./system.ts";
 
@@ -84,7 +85,8 @@ export function startHost(
   };
   const push = (item: WireItem) => {
     out.push(item);
-    if (!flushing) {
+    if (out.length >= MAX_BATCH) flush();
+    else if (!flushing) {
       flushing = true;
       queueMicrotask(flush);
     }

@@ -107,6 +107,13 @@ interface Transport {
 
 let hostSeq = 0;
 
+/**
+ * Items per batch before it goes out without waiting for the microtask: big
+ * enough that a burst costs few postMessage calls or writes, small enough
+ * that the host starts working while the sender is still sending.
+ */
+export const MAX_BATCH = 4096;
+
 /** The parent's side of one worker or process host. */
 export class HostHandle {
   readonly id: string;
@@ -232,8 +239,10 @@ export class HostHandle {
 
   #push(item: WireItem): void {
     if (this.state === "down") return;
-    this.#out.push(item);
-    if (!this.#flushing) {
+    const out = this.#out;
+    out.push(item);
+    if (out.length >= MAX_BATCH) this.#flush();
+    else if (!this.#flushing) {
       this.#flushing = true;
       queueMicrotask(() => this.#flush());
     }

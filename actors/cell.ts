@@ -568,11 +568,19 @@ export class Cell implements ActorContext {
     this.#running();
   }
 
-  /** The host reports the actor gone (or the host itself is gone). */
-  remoteExited(reason: ExitReason): void {
+  /**
+   * The host reports the actor gone (or the host itself is gone), handing
+   * back what was still queued there: it goes back in this proxy's queue, in
+   * order, for the next incarnation (a restart) or for dead letters.
+   */
+  remoteExited(reason: ExitReason, returned: Leftover[] = []): void {
     const remote = this.remote!;
     remote.host = undefined;
     remote.id = 0;
+    if (returned.length > 0 && this.status !== DEAD) {
+      const mb = this.#mailbox ??= new Mailbox(this.#mbOptions);
+      for (const m of returned) mb.put(m.name, m.payload, m.reply);
+    }
     const waiter = remote.exited;
     remote.exited = undefined;
     waiter?.resolve(reason);
@@ -662,7 +670,7 @@ export class Cell implements ActorContext {
     if (this.#x?.startError !== undefined) {
       return Promise.reject(this.#x.startError);
     }
-    if (this.status !== STARTING) {
+    if (this.status !== STARTING && this.status !== SUSPENDED) {
       return Promise.reject(
         new ActorDeadError(
           this.label,
@@ -673,6 +681,7 @@ export class Cell implements ActorContext {
         ),
       );
     }
+    // Starting, or waiting for a supervisor's restart.
     const x = this.#extras();
     return (x.started ??= Promise.withResolvers<void>()).promise;
   }
@@ -868,6 +877,11 @@ export class Cell implements ActorContext {
     idle?.resolve();
   }
 
+  /** Set by a host: called at death, synchronously, with what was queued. */
+  set handBack(fn: (reason: ExitReason, left: Leftover[]) => void) {
+    this.#extras().handBack = fn;
+  }
+
   /** Set by a supervisor: its children in start (spec) order. */
   set stopOrder(order: () => Cell[]) {
     this.#extras().stopOrder = order;
@@ -891,6 +905,17 @@ export class Cell implements ActorContext {
     const rt = this.rt;
     const label = this.label;
     const mb = this.#mailbox;
+    const handBack = this.#x?.handBack;
+    if (mb !== undefined && handBack !== undefined) {
+      // A host hands what was still queued back to the parent's proxy,
+      // which keeps it for the next incarnation (or dead-letters it).
+      const left: Leftover[] = [];
+      for (let name = mb.take(); name !== undefined; name = mb.take()) {
+        left.push({ name, payload: mb.payload, reply: mb.reply });
+        mb.payload = mb.reply = undefined;
+      }
+      handBack(reason, left);
+    } else if (handBack !== undefined) handBack(reason, []);
     if (mb !== undefined) {
       const dead: AskFailure = { type: "dead", reason };
       for (let name = mb.take(); name !== undefined; name = mb.take()) {
@@ -991,6 +1016,7 @@ export class Cell implements ActorContext {
       inflightReply: undefined,
       stopOrder: undefined,
       startError: undefined,
+      handBack: undefined,
     };
   }
 }
@@ -1010,6 +1036,15 @@ interface Extras {
   stopOrder: (() => Cell[]) | undefined;
   /** Why the current incarnation failed to start, for `whenStarted`. */
   startError: unknown;
+  /** Set by a host: takes the messages still queued when the actor dies. */
+  handBack: ((reason: ExitReason, left: Leftover[]) => void) | undefined;
+}
+
+/** A message still queued when its actor died. */
+export interface Leftover {
+  name: string;
+  payload: unknown;
+  reply: ReplyTo | undefined;
 }
 
 /** Deliver a termination notice once, asynchronously, unless unwatched. */

@@ -48,7 +48,7 @@ export type Control =
   | { t: "spawn-failed"; req: number; error: ErrorInfo }
   | { t: "stop"; id: number; timeout?: number }
   | { t: "kill"; id: number }
-  | { t: "exit"; id: number; reason: ExitReason }
+  | { t: "exit"; id: number; reason: ExitReason; returned: WireItem[] }
   | { t: "shutdown"; timeout: number }
   | { t: "bye" }
   | { t: "gone"; detail: string }

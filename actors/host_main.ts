@@ -12,16 +12,20 @@
 
 import type { AnyBehavior } from "./behavior.ts";
 import {
+  ASK,
   type Control,
   controlToWire,
   envelopeToWire,
   fromWire,
+  TELL,
   type WireItem,
 } from "./codec.ts";
 import { errorInfo } from "./errors.ts";
 import { MAX_BATCH } from "./hosts.ts";
 import type { AnyRef } from "./ref.ts";
-import { ActorSystem } from "./system.ts";
+import { type Leftover, spawnCell } from "./cell.ts";
+import { ReturnAddress } from "./link.ts";
+import { ActorSystem, internals } from "./system.ts";
 
 /** How a host talks to its parent: batches out, batches in. */
 export interface ParentChannel {
@@ -70,6 +74,25 @@ export function startHost(
   channel: ParentChannel,
 ): HostRuntime {
   const system = new ActorSystem({ host });
+  const { rt } = internals(system);
+  /** A message handed back to the parent, as a wire tuple. */
+  const toWire = (m: Leftover): WireItem[] => {
+    if (m.reply === undefined) return [[TELL, host, 0, m.name, m.payload]];
+    if (m.reply instanceof ReturnAddress) {
+      return [[
+        ASK,
+        host,
+        0,
+        m.name,
+        m.payload,
+        m.reply.from.host,
+        m.reply.corr,
+      ]];
+    }
+    // An ask from an actor of this host cannot follow the actor elsewhere.
+    m.reply.fail({ type: "dead", reason: { type: "not-found" } });
+    return [];
+  };
   const modules = new Map<string, Promise<Record<string, unknown>>>();
   const actors = new Map<number, AnyRef>();
   let out: WireItem[] = [];
@@ -101,18 +124,28 @@ export function startHost(
   const spawn = async (c: Extract<Control, { t: "spawn" }>) => {
     try {
       const behavior = await loadBehavior(modules, c.module, c.behavior);
-      const ref = system.spawn(behavior, c.arg, {
-        name: c.name,
-        mailbox: c.mailbox as undefined,
-        shutdownTimeout: c.shutdownTimeout,
-      });
-      const id = ref.address.id;
-      actors.set(id, ref);
-      await system.whenStarted(ref);
-      system.watch(ref, (t) => {
+      const cell = spawnCell(
+        rt,
+        behavior,
+        c.arg,
+        {
+          name: c.name,
+          mailbox: c.mailbox as undefined,
+          shutdownTimeout: c.shutdownTimeout,
+        },
+        undefined,
+        undefined,
+      );
+      const id = cell.id;
+      actors.set(id, cell.ref);
+      // Told at the moment of death, in the same batch as the failure of
+      // the message that killed it, with what it still had queued.
+      cell.handBack = (reason, left) => {
         actors.delete(id);
-        if (!closing) control({ t: "exit", id, reason: t.reason });
-      });
+        if (closing) return;
+        control({ t: "exit", id, reason, returned: left.flatMap(toWire) });
+      };
+      await cell.whenStarted();
       control({ t: "spawned", req: c.req, id });
     } catch (e) {
       control({ t: "spawn-failed", req: c.req, error: errorInfo(e) });

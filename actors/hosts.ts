@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { Cell } from "./cell.ts";
+import type { Cell, Leftover } from "./cell.ts";
 import {
   ASK,
   type Control,
@@ -24,7 +24,7 @@ import {
 } from "./codec.ts";
 import type { Envelope } from "./envelope.ts";
 import { errorFromInfo, TroupeError } from "./errors.ts";
-import type { Links } from "./link.ts";
+import { type Links, ReturnAddress } from "./link.ts";
 import type { ReplyTo } from "./reply.ts";
 import type { Runtime } from "./runtime.ts";
 import type { Timer } from "./timer.ts";
@@ -214,10 +214,15 @@ export class HostHandle {
         return;
       case "exit": {
         const proxy = this.proxies.get(c.id);
+        const returned = this.#returned(c.returned ?? []);
         if (proxy !== undefined) {
           this.proxies.delete(c.id);
           this.load--;
-          proxy.remoteExited(c.reason);
+          proxy.remoteExited(c.reason, returned);
+        } else {
+          for (const m of returned) {
+            m.reply?.fail({ type: "dead", reason: c.reason });
+          }
         }
         return;
       }
@@ -235,6 +240,28 @@ export class HostHandle {
         });
         return;
     }
+  }
+
+  /** Messages a dead actor's host handed back, with their reply handles. */
+  #returned(items: WireItem[]): Leftover[] {
+    const out: Leftover[] = [];
+    for (const item of items) {
+      let env: Envelope | undefined;
+      try {
+        env = fromWire(item).envelope;
+      } catch {
+        env = undefined;
+      }
+      if (env?.kind === "tell") {
+        out.push({ name: env.name, payload: env.payload, reply: undefined });
+      } else if (env?.kind === "ask") {
+        const reply = env.from.host === this.#rt.host
+          ? this.#links.take(env.corr) // undefined if the asker gave up
+          : new ReturnAddress(this.#links, env.from, env.corr);
+        out.push({ name: env.name, payload: env.payload, reply });
+      }
+    }
+    return out;
   }
 
   #push(item: WireItem): void {

@@ -212,14 +212,16 @@ export class RemoteRef<B extends AnyBehavior> implements ActorRef<B> {
 /** The reply handle of an ask that came from another host. */
 export class ReturnAddress implements ReplyTo {
   readonly #links: Links;
-  readonly #from: Address;
-  readonly #corr: number;
+  /** The asking host's system address. */
+  readonly from: Address;
+  /** The ask's correlation id there. */
+  readonly corr: number;
   #done = false;
 
   constructor(links: Links, from: Address, corr: number) {
     this.#links = links;
-    this.#from = from;
-    this.#corr = corr;
+    this.from = from;
+    this.corr = corr;
   }
 
   resolve(value: unknown): void {
@@ -227,8 +229,8 @@ export class ReturnAddress implements ReplyTo {
     this.#done = true;
     this.#links.route({
       kind: "reply",
-      to: this.#from,
-      corr: this.#corr,
+      to: this.from,
+      corr: this.corr,
       payload: value,
     });
   }
@@ -238,8 +240,8 @@ export class ReturnAddress implements ReplyTo {
     this.#done = true;
     this.#links.route({
       kind: "failure",
-      to: this.#from,
-      corr: this.#corr,
+      to: this.from,
+      corr: this.corr,
       failure,
     });
   }

@@ -218,6 +218,7 @@ export class ActorSystem implements AsyncDisposable {
       dispatcher: { throughput: options.throughput, sliceMs: options.sliceMs },
     });
     this.#links = new Links(this.#rt);
+    runtimes.set(this, { rt: this.#rt, links: this.#links });
     const cores = navigator.hardwareConcurrency || 1;
     this.#rt.hosts = new HostPool(this.#rt, this.#links, {
       worker: options.workers ?? cores,
@@ -668,6 +669,15 @@ export class ActorSystem implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.shutdown();
   }
+}
+
+const runtimes = new WeakMap<ActorSystem, { rt: Runtime; links: Links }>();
+
+/** The internals of a system, for troupe's own host code (not exported). */
+export function internals(
+  system: ActorSystem,
+): { rt: Runtime; links: Links } {
+  return runtimes.get(system)!;
 }
 
 function statsOf(cell: Cell): ActorStats {

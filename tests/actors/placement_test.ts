@@ -82,6 +82,22 @@ for (const placement of PLACEMENTS) {
     assert.equal(await c.ask("get"), 5, "same ref, fresh state");
   });
 
+  Deno.test(`[${placement}] messages queued behind a crash go to the restarted child`, async () => {
+    await using system = new ActorSystem();
+    const sup = system.spawn(defineSupervisor({
+      children: [child("c", Counter, 5, { placement })],
+    }));
+    const c = (await sup.ask("child", "c"))! as ActorRef<typeof Counter>;
+    await c.ask("get");
+    // Sent without waiting: all three reach the actor before it has crashed.
+    const crash = c.ask("fail", "boom");
+    c.tell("add", 5);
+    const after = c.ask("get");
+    await assert.rejects(crash, HandlerError);
+    assert.equal(await after, 10, "fresh state (5) plus the queued add");
+    assert.equal(system.stats(c).restarts, 1);
+  });
+
   Deno.test(`[${placement}] a payload that cannot cross is refused at the sender`, async () => {
     await using system = new ActorSystem();
     const c = system.spawn(Counter, 0, { placement });

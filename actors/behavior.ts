@@ -219,9 +219,9 @@ export type PayloadArgs<P> = [P] extends [undefined] ? [payload?: undefined]
  * const args: MessageArgs<typeof C, "add"> = [2];
  * ```
  */
-export type MessageArgs<B, K extends MessageName<B>> = PayloadArgs<
-  PayloadOf<HandlersOf<B>[K]>
->;
+export type MessageArgs<B, K extends MessageName<B>> = 0 extends 1 & B
+  ? [payload?: unknown] // an untyped ref (AnyRef) takes any payload
+  : PayloadArgs<PayloadOf<HandlersOf<B>[K]>>;
 
 /**
  * The reply type of `ask(name, ...)` for message `K` of behaviour `B`.
@@ -233,12 +233,13 @@ export type MessageArgs<B, K extends MessageName<B>> = PayloadArgs<
  * const r: ReplyOf<typeof C, "get"> = 1;
  * ```
  */
-export type ReplyOf<B, K extends MessageName<B>> = Awaited<
-  ReturnType<
-    HandlersOf<B>[K] extends (...args: never[]) => unknown ? HandlersOf<B>[K]
-      : never
-  >
->;
+export type ReplyOf<B, K extends MessageName<B>> = 0 extends 1 & B ? unknown
+  : Awaited<
+    ReturnType<
+      HandlersOf<B>[K] extends (...args: never[]) => unknown ? HandlersOf<B>[K]
+        : never
+    >
+  >;
 
 /**
  * Define an actor's behaviour. Types flow from the definition: the state type

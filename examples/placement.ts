@@ -12,7 +12,7 @@ import {
   child,
   defineActor,
   defineSupervisor,
-  HandlerError,
+  type HandlerError,
   type Placement,
 } from "@troupe/troupe";
 

@@ -25,7 +25,8 @@ import { MAX_BATCH } from "./hosts.ts";
 import type { AnyRef } from "./ref.ts";
 import { type Leftover, spawnCell } from "./cell.ts";
 import { ReturnAddress } from "./link.ts";
-import { ActorSystem, internals } from "./system.ts";
+import { internals } from "./internals.ts";
+import { ActorSystem } from "./system.ts";
 
 /** How a host talks to its parent: batches out, batches in. */
 export interface ParentChannel {

@@ -22,6 +22,7 @@ import { MAX_FRAME } from "./codec.ts";
 import { type ExecSpec, type HostInfo, HostPool } from "./hosts.ts";
 import { type ActorRef, type AnyRef, LocalRef, refCell } from "./ref.ts";
 import { failureToError } from "./reply.ts";
+import { register } from "./internals.ts";
 import { Runtime } from "./runtime.ts";
 import type { SpawnOptions } from "./spawn_options.ts";
 import type { Termination, TerminationListener, WatchRecord } from "./watch.ts";
@@ -218,7 +219,7 @@ export class ActorSystem implements AsyncDisposable {
       dispatcher: { throughput: options.throughput, sliceMs: options.sliceMs },
     });
     this.#links = new Links(this.#rt);
-    runtimes.set(this, { rt: this.#rt, links: this.#links });
+    register(this, this.#rt, this.#links);
     const cores = navigator.hardwareConcurrency || 1;
     this.#rt.hosts = new HostPool(this.#rt, this.#links, {
       worker: options.workers ?? cores,
@@ -669,15 +670,6 @@ export class ActorSystem implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.shutdown();
   }
-}
-
-const runtimes = new WeakMap<ActorSystem, { rt: Runtime; links: Links }>();
-
-/** The internals of a system, for troupe's own host code (not exported). */
-export function internals(
-  system: ActorSystem,
-): { rt: Runtime; links: Links } {
-  return runtimes.get(system)!;
 }
 
 function statsOf(cell: Cell): ActorStats {

@@ -453,7 +453,11 @@ function startWorker(
       },
     };
   }
-  const worker = new Worker(WORKER_ENTRY, options);
+  // A literal URL, so that `deno compile` can see the worker module.
+  const worker = new Worker(
+    new URL("./worker_entry.ts", import.meta.url),
+    options,
+  );
   const closed = Promise.withResolvers<void>();
   let alive = true;
   const end = () => {

@@ -28,6 +28,7 @@ import { type Links, ReturnAddress } from "./link.ts";
 import type { ReplyTo } from "./reply.ts";
 import type { Runtime } from "./runtime.ts";
 import type { Timer } from "./timer.ts";
+import { takeTransfer } from "./transfer.ts";
 
 /**
  * Where an actor runs: on the caller's event loop (`local`), on a Web Worker
@@ -98,7 +99,7 @@ export interface HostDefaults {
 
 /** The transport under a host: batches in both directions, and its death. */
 interface Transport {
-  post(batch: WireItem[]): void;
+  post(batch: WireItem[], transfer: Transferable[]): void;
   /** Stop it hard: terminate the worker, SIGKILL the process group. */
   kill(): void;
   /** Resolves once the isolate is gone and every resource is closed. */
@@ -130,6 +131,8 @@ export class HostHandle {
   readonly #onGone: (h: HostHandle) => void;
   #transport: Transport | undefined;
   #out: WireItem[] = [];
+  /** Buffers to move (not copy) with the next batch (workers only). */
+  #transfer: Transferable[] = [];
   #flushing = false;
   #req = 0;
   #spawns = new Map<
@@ -164,7 +167,7 @@ export class HostHandle {
     links.add(this.id, (env) => this.#push(envelopeToWire(env)));
     try {
       this.#transport = kind === "worker"
-        ? startWorker(this, permissions, defaults)
+        ? startWorker(this, permissions, readRoots, defaults)
         : startProcess(this, permissions, readRoots, defaults);
     } catch (e) {
       this.down(`could not start: ${(e as Error).message}`);
@@ -242,6 +245,14 @@ export class HostHandle {
     }
   }
 
+  /** Collect a payload's transfer list (see `transfer`) for the batch. */
+  #mark(payload: unknown): void {
+    const list = takeTransfer(payload);
+    if (list !== undefined && this.kind === "worker") {
+      for (const t of list) this.#transfer.push(t);
+    }
+  }
+
   /** Messages a dead actor's host handed back, with their reply handles. */
   #returned(items: WireItem[]): Leftover[] {
     const out: Leftover[] = [];
@@ -280,8 +291,10 @@ export class HostHandle {
     const batch = this.#out;
     if (batch.length === 0 || this.#transport === undefined) return;
     this.#out = [];
+    const transfer = this.#transfer;
+    if (transfer.length > 0) this.#transfer = [];
     try {
-      this.#transport.post(batch);
+      this.#transport.post(batch, transfer);
     } catch (e) {
       this.kill(`could not send: ${(e as Error).message}`);
     }
@@ -329,6 +342,7 @@ export class HostHandle {
 
   /** Tell actor `id` here (built as a wire tuple directly: the hot path). */
   tell(id: number, name: string, payload: unknown): void {
+    this.#mark(payload);
     this.#push([TELL, this.id, id, name, payload]);
   }
 
@@ -342,6 +356,7 @@ export class HostHandle {
       return;
     }
     const corr = this.#links.track(reply, this.id);
+    this.#mark(payload);
     this.#push([ASK, this.id, id, name, payload, this.#rt.host, corr]);
   }
 
@@ -401,14 +416,19 @@ function flags(
   return list.length > 0 ? [`--allow-${kind}=${list.join(",")}`] : [];
 }
 
+/** The local paths among module URLs (remote ones need no read access). */
+function filePaths(urls: string[]): string[] {
+  return urls.filter((m) => m.startsWith("file:")).map((m) =>
+    decodeURIComponent(new URL(m).pathname)
+  );
+}
+
 /** Deno CLI flags for `permissions`, plus read access to `modules`. */
 export function permissionFlags(
   permissions: HostPermissions = {},
   modules: string[] = [],
 ): string[] {
-  const read = modules.filter((m) => m.startsWith("file:")).map((m) =>
-    decodeURIComponent(new URL(m).pathname)
-  );
+  const read = filePaths(modules);
   return [
     "--no-prompt",
     ...flags("read", permissions.read, read),
@@ -421,7 +441,6 @@ export function permissionFlags(
   ];
 }
 
-const WORKER_ENTRY = new URL("./worker_entry.ts", import.meta.url);
 /**
  * troupe's own files, which a behaviour module imports: readable by a
  * process host when troupe is loaded from disk (from JSR nothing is needed).
@@ -437,6 +456,7 @@ const PROCESS_ENTRY = new URL("./process_entry.ts", import.meta.url);
 function startWorker(
   h: HostHandle,
   permissions: HostPermissions | undefined,
+  readRoots: string[],
   defaults: HostDefaults,
 ): Transport {
   const options: WorkerOptions & { deno?: unknown } = { type: "module" };
@@ -446,12 +466,10 @@ function startWorker(
         'worker permissions need Deno\'s worker-options: run with --unstable-worker-options (or "unstable": ["worker-options"] in deno.json) and create the system with { workerPermissions: true }; or use placement "process"',
       );
     }
-    options.deno = {
-      permissions: {
-        ...permissions,
-        read: permissions.read ?? [WORKER_ENTRY.href],
-      },
-    };
+    const read = permissions.read === true
+      ? true
+      : [...(permissions.read || []), ...filePaths(readRoots)];
+    options.deno = { permissions: { ...permissions, read } };
   }
   // A literal URL, so that `deno compile` can see the worker module.
   const worker = new Worker(
@@ -476,8 +494,8 @@ function startWorker(
   worker.postMessage({ host: h.id, parent: h.id.split("/")[0] });
   h.ready.then(() => {}, end);
   return {
-    post: (batch) => {
-      if (alive) worker.postMessage(batch);
+    post: (batch, transfer) => {
+      if (alive) worker.postMessage(batch, { transfer });
     },
     kill: end,
     closed: closed.promise,
@@ -609,7 +627,9 @@ export class HostPool {
     const kind = remote.placement;
     // A process reads only the module's folder (dynamic import needs it),
     // plus what it was granted.
-    const readRoots = kind === "process"
+    // A host with permissions reads only the module's folder (its dynamic
+    // import needs it) and troupe's files, plus what it was granted.
+    const readRoots = kind === "process" || remote.permissions !== undefined
       ? [new URL(".", cell.behavior.module!).href, ...TROUPE_FILES]
       : [];
     const key = JSON.stringify([kind, remote.permissions ?? {}, readRoots]);

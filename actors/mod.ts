@@ -45,4 +45,5 @@ export type { ActorRef, AnyRef, AskOptions } from "./ref.ts";
 export type { SpawnOptions } from "./spawn_options.ts";
 export * from "./supervisor.ts";
 export * from "./system.ts";
+export { transfer } from "./transfer.ts";
 export type { Termination, TerminationListener } from "./watch.ts";

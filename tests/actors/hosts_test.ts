@@ -13,6 +13,7 @@ import {
   HandlerError,
   HostError,
   type Termination,
+  transfer,
 } from "@troupe/troupe/actors";
 import { Counter } from "../fixtures/behaviors.ts";
 import { tick, until } from "../helpers.ts";
@@ -241,6 +242,47 @@ Deno.test("a SharedArrayBuffer handed to worker actors is shared memory", async 
   const bytes = new Uint8Array([1, 2, 3, 250]).buffer;
   assert.equal(await refs[0].ask("sum", bytes), 256);
   assert.equal(await p.ask("sum", bytes), 256);
+});
+
+Deno.test("worker permissions apply where worker-options are enabled", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepting = (async () => {
+    for await (const conn of listener) conn.close();
+  })();
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--unstable-worker-options",
+      "--allow-read",
+      "--allow-net=127.0.0.1",
+      new URL("../fixtures/worker_permissions.ts", import.meta.url).pathname,
+      String(listener.addr.port),
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  listener.close();
+  await accepting.catch(() => {});
+  const stdout = new TextDecoder().decode(out.stdout);
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  assert.match(stdout, /denied: NotCapable/);
+  assert.match(stdout, /allowed: connected/);
+});
+
+Deno.test("a transferred buffer moves to a worker actor without a copy", async () => {
+  await using system = new ActorSystem();
+  const w = system.spawn(Counter, 0, { placement: "worker" });
+  const bytes = new Uint8Array([5, 6, 7]).buffer;
+  assert.equal(await w.ask("sum", transfer(bytes)), 18);
+  assert.equal(bytes.byteLength, 0, "detached here: it moved");
+  const kept = new Uint8Array([1, 2]).buffer;
+  assert.equal(await w.ask("sum", kept), 3);
+  assert.equal(kept.byteLength, 2, "without transfer it is copied");
+  // To a process the bytes are copied, transfer or not.
+  const p = system.spawn(Counter, 0, { placement: "process" });
+  const copied = new Uint8Array([9]).buffer;
+  assert.equal(await p.ask("sum", transfer(copied)), 9);
+  assert.equal(copied.byteLength, 1);
 });
 
 Deno.test("shutdown leaves no host process behind", async () => {

@@ -330,6 +330,35 @@ export class Cell implements ActorContext {
     });
   }
 
+  /**
+   * Queue a message that came over a link. A batch arrives all at once, so
+   * where a local sender would get an error (`reject`) or wait
+   * (`backpressure`), the message waits here, in order, for room; the drop
+   * policies drop as they do for local senders (and the parent hears of it).
+   */
+  arrive(name: string, payload: unknown, reply: ReplyTo | undefined): void {
+    const mb = this.#mailbox;
+    if (
+      mb !== undefined && this.status !== DEAD &&
+      (mb.size >= mb.capacity || (mb.waiters?.length ?? 0) > 0) &&
+      (mb.overflow === "reject" || mb.overflow === "backpressure")
+    ) {
+      this.#park(mb, name, payload, reply, () => {}, () => {
+        reply?.fail({
+          type: "dead",
+          reason: this.exitReason ?? { type: "normal" },
+        });
+      });
+      return;
+    }
+    try {
+      this.post(name, payload, reply);
+    } catch (e) {
+      // A drop is already a dead letter; a message from a link cannot throw.
+      if (!(e instanceof MailboxFullError)) throw e;
+    }
+  }
+
   /** Apply the overflow policy; true when the new message should be queued. */
   #overflow(
     mb: Mailbox,

@@ -3,17 +3,16 @@
  * a parent and its worker and process hosts.
  *
  * On a link, envelopes go as compact tuples in batches (one `postMessage` or
- * one frame per microtask, not per message). For processes a batch is a
- * MessagePack body behind a 4-byte big-endian length; the length is checked
- * against the maximum frame size before anything is allocated.
+ * one frame per microtask, not per message). A link joins two hosts, so an
+ * address on the far side is written as "" instead of its host id: the
+ * receiver reads "" in `to` as itself and in `from` as its peer. Frames for
+ * processes are in `frames.ts`.
  *
  * @module
  */
 
-// The "/pack" entry is msgpackr's plain-JS build: the default one reads an
-// environment variable at import, which a least-privilege host may not.
-import { Packr, Unpackr } from "msgpackr/pack";
 import type { Address, AskFailure, Envelope } from "./envelope.ts";
+import type { DeadLetterReason } from "./dead_letters.ts";
 import type { ErrorInfo, ExitReason } from "./errors.ts";
 import { TroupeError } from "./errors.ts";
 
@@ -51,23 +50,40 @@ export type Control =
   | { t: "exit"; id: number; reason: ExitReason; returned: WireItem[] }
   | { t: "shutdown"; timeout: number }
   | { t: "bye" }
+  | { t: "dead-letter"; target: string; name: string; reason: DeadLetterReason }
   | { t: "gone"; detail: string }
   | { t: "ready"; host: string }
   | { t: "fatal"; error: ErrorInfo };
 
-/** Encode an envelope as a tuple (address names are labels: dropped). */
-export function envelopeToWire(e: Envelope): WireItem {
+/**
+ * Encode an envelope as a tuple for the link from `self` to `peer` (address
+ * names are labels: dropped).
+ */
+export function envelopeToWire(
+  e: Envelope,
+  self: string,
+  peer: string,
+): WireItem {
+  const to = e.to.host === peer ? "" : e.to.host;
   switch (e.kind) {
     case "tell":
-      return [TELL, e.to.host, e.to.id, e.name, e.payload];
+      return [TELL, to, e.to.id, e.name, e.payload];
     case "ask":
-      return [ASK, e.to.host, e.to.id, e.name, e.payload, e.from.host, e.corr];
+      return [
+        ASK,
+        to,
+        e.to.id,
+        e.name,
+        e.payload,
+        e.from.host === self ? "" : e.from.host,
+        e.corr,
+      ];
     case "reply":
-      return [REPLY, e.to.host, e.corr, e.payload];
+      return [REPLY, to, e.corr, e.payload];
     case "failure":
-      return [FAILURE, e.to.host, e.corr, e.failure];
+      return [FAILURE, to, e.corr, e.failure];
     case "stop":
-      return [STOP, e.to.host, e.to.id];
+      return [STOP, to, e.to.id];
   }
 }
 
@@ -89,22 +105,25 @@ export class WireError extends TroupeError {
   }
 }
 
-function addr(host: unknown, id: unknown): Address {
+function addr(host: unknown, id: unknown, blank: string): Address {
   if (typeof host !== "string" || !Number.isInteger(id)) {
     throw new WireError(`bad address ${JSON.stringify([host, id])}`);
   }
-  return { host, id: id as number };
+  return { host: host === "" ? blank : host, id: id as number };
 }
 
-/** Decode one wire item; a `WireError` names what is wrong. */
-export function fromWire(item: unknown): Decoded {
+/**
+ * Decode one wire item that came over the link from `peer` to `self`; a
+ * `WireError` names what is wrong.
+ */
+export function fromWire(item: unknown, self: string, peer: string): Decoded {
   if (!Array.isArray(item)) throw new WireError("item is not an array");
   switch (item[0]) {
     case TELL:
       return {
         envelope: {
           kind: "tell",
-          to: addr(item[1], item[2]),
+          to: addr(item[1], item[2], self),
           name: item[3],
           payload: item[4],
         },
@@ -113,10 +132,10 @@ export function fromWire(item: unknown): Decoded {
       return {
         envelope: {
           kind: "ask",
-          to: addr(item[1], item[2]),
+          to: addr(item[1], item[2], self),
           name: item[3],
           payload: item[4],
-          from: addr(item[5], 0),
+          from: addr(item[5], 0, peer),
           corr: item[6],
         },
       };
@@ -124,7 +143,7 @@ export function fromWire(item: unknown): Decoded {
       return {
         envelope: {
           kind: "reply",
-          to: addr(item[1], 0),
+          to: addr(item[1], 0, self),
           corr: item[2],
           payload: item[3],
         },
@@ -133,13 +152,15 @@ export function fromWire(item: unknown): Decoded {
       return {
         envelope: {
           kind: "failure",
-          to: addr(item[1], 0),
+          to: addr(item[1], 0, self),
           corr: item[2],
           failure: item[3] as AskFailure,
         },
       };
     case STOP:
-      return { envelope: { kind: "stop", to: addr(item[1], item[2]) } };
+      return {
+        envelope: { kind: "stop", to: addr(item[1], item[2], self) },
+      };
     case CONTROL:
       if (typeof item[1] !== "object" || item[1] === null) {
         throw new WireError("control item without a body");
@@ -250,90 +271,5 @@ function problemAt(
     return undefined;
   } finally {
     seen.delete(o);
-  }
-}
-
-// Plain MessagePack: no records or structures, so that a frame means the same
-// thing to any reader, and nothing is remembered between frames.
-const packr = new Packr({ useRecords: false, moreTypes: true });
-const unpackr = new Unpackr({ useRecords: false, moreTypes: true });
-
-/** Encode a batch as one frame: 4-byte big-endian length, then MessagePack. */
-export function encodeFrame(
-  batch: WireItem[],
-  maxFrame = MAX_FRAME,
-): Uint8Array {
-  const body = packr.pack(batch);
-  if (body.length > maxFrame) {
-    throw new WireError(
-      `frame of ${body.length} bytes exceeds the ${maxFrame}-byte limit`,
-    );
-  }
-  const frame = new Uint8Array(4 + body.length);
-  new DataView(frame.buffer).setUint32(0, body.length);
-  frame.set(body, 4);
-  return frame;
-}
-
-/**
- * Reads frames from a byte stream. Feed it chunks; it yields complete
- * batches. A length above `maxFrame` is refused before any allocation.
- */
-export class FrameReader {
-  readonly #max: number;
-  #buf = new Uint8Array(0);
-  #len = 0;
-
-  /** A reader that refuses frames longer than `maxFrame` bytes. */
-  constructor(maxFrame = MAX_FRAME) {
-    this.#max = maxFrame;
-  }
-
-  /** Bytes held that do not yet make a whole frame. */
-  get pending(): number {
-    return this.#len;
-  }
-
-  /** Add a chunk; return the batches it completed. */
-  push(chunk: Uint8Array): WireItem[][] {
-    this.#append(chunk);
-    const out: WireItem[][] = [];
-    let off = 0;
-    const view = new DataView(this.#buf.buffer, this.#buf.byteOffset);
-    while (this.#len - off >= 4) {
-      const size = view.getUint32(off);
-      if (size > this.#max) {
-        throw new WireError(
-          `frame length ${size} exceeds the ${this.#max}-byte limit`,
-        );
-      }
-      if (this.#len - off - 4 < size) break;
-      const body = this.#buf.subarray(off + 4, off + 4 + size);
-      let batch: unknown;
-      try {
-        batch = unpackr.unpack(body);
-      } catch (e) {
-        throw new WireError(`undecodable frame: ${(e as Error).message}`);
-      }
-      if (!Array.isArray(batch)) throw new WireError("frame is not a batch");
-      out.push(batch as WireItem[]);
-      off += 4 + size;
-    }
-    if (off > 0) {
-      this.#buf.copyWithin(0, off, this.#len);
-      this.#len -= off;
-    }
-    return out;
-  }
-
-  #append(chunk: Uint8Array): void {
-    const need = this.#len + chunk.length;
-    if (need > this.#buf.length) {
-      const next = new Uint8Array(Math.max(need, this.#buf.length * 2, 4096));
-      next.set(this.#buf.subarray(0, this.#len));
-      this.#buf = next;
-    }
-    this.#buf.set(chunk, this.#len);
-    this.#len = need;
   }
 }

@@ -118,7 +118,7 @@ export function startHost(
   const control = (c: Control) => push(controlToWire(c));
 
   // Everything for another host goes to the parent, which routes it on.
-  system.link(parent, (env) => push(envelopeToWire(env)), {
+  system.link(parent, (env) => push(envelopeToWire(env, host, parent)), {
     defaultRoute: true,
   });
 
@@ -183,13 +183,24 @@ export function startHost(
     }
   };
 
+  // Nothing is lost silently: the parent counts what was lost here.
+  system.deadLetters.subscribe((d) => {
+    if (!closing) {
+      control({
+        t: "dead-letter",
+        target: d.target,
+        name: d.name,
+        reason: d.reason,
+      });
+    }
+  });
   control({ t: "ready", host });
   return {
     receive(batch) {
       for (const item of batch) {
         let decoded;
         try {
-          decoded = fromWire(item);
+          decoded = fromWire(item, host, parent);
         } catch (e) {
           control({ t: "fatal", error: errorInfo(e) });
           continue;

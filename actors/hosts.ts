@@ -15,11 +15,10 @@ import {
   ASK,
   type Control,
   controlToWire,
-  encodeFrame,
   envelopeToWire,
-  FrameReader,
   fromWire,
   TELL,
+  WireError,
   type WireItem,
 } from "./codec.ts";
 import type { Envelope } from "./envelope.ts";
@@ -164,7 +163,10 @@ export class HostHandle {
     this.id = `${rt.host}/${name ?? kind}-${++hostSeq}`;
     this.ready = this.#readyWait.promise;
     this.ready.catch(() => {});
-    links.add(this.id, (env) => this.#push(envelopeToWire(env)));
+    links.add(
+      this.id,
+      (env) => this.#push(envelopeToWire(env, rt.host, this.id)),
+    );
     try {
       this.#transport = kind === "worker"
         ? startWorker(this, permissions, readRoots, defaults)
@@ -183,7 +185,7 @@ export class HostHandle {
     for (const item of batch) {
       let decoded;
       try {
-        decoded = fromWire(item);
+        decoded = fromWire(item, this.#rt.host, this.id);
       } catch (e) {
         this.kill(`sent malformed data: ${(e as Error).message}`);
         return;
@@ -232,6 +234,15 @@ export class HostHandle {
       case "bye":
         this.#bye.resolve();
         return;
+      case "dead-letter":
+        // Losses on the host are losses of this system's actors: count them.
+        this.#rt.deadLetter(
+          `${c.target}@${this.id}`,
+          c.name,
+          undefined,
+          c.reason,
+        );
+        return;
       case "gone":
         this.kill(c.detail);
         return;
@@ -259,7 +270,7 @@ export class HostHandle {
     for (const item of items) {
       let env: Envelope | undefined;
       try {
-        env = fromWire(item).envelope;
+        env = fromWire(item, this.#rt.host, this.id).envelope;
       } catch {
         env = undefined;
       }
@@ -343,7 +354,7 @@ export class HostHandle {
   /** Tell actor `id` here (built as a wire tuple directly: the hot path). */
   tell(id: number, name: string, payload: unknown): void {
     this.#mark(payload);
-    this.#push([TELL, this.id, id, name, payload]);
+    this.#push([TELL, "", id, name, payload]); // "": the host at the far end
   }
 
   /** Ask actor `id` here; the answer goes to `reply`. */
@@ -357,7 +368,7 @@ export class HostHandle {
     }
     const corr = this.#links.track(reply, this.id);
     this.#mark(payload);
-    this.#push([ASK, this.id, id, name, payload, this.#rt.host, corr]);
+    this.#push([ASK, "", id, name, payload, "", corr]);
   }
 
   /** The host is gone: every actor on it is dead with `host-down`. */
@@ -527,9 +538,12 @@ function startProcess(
   }).spawn();
   const writer = child.stdin.getWriter();
   let alive = true;
-  let writing = Promise.resolve();
+  // Frames need msgpackr, which only process links load: worker-only
+  // programs (and worker hosts) start faster without it.
+  const frames = import("./frames.ts");
+  let writing: Promise<unknown> = frames;
   const reading = (async () => {
-    const reader = new FrameReader(defaults.maxFrame);
+    const reader = new (await frames).FrameReader(defaults.maxFrame);
     try {
       for await (const chunk of child.stdout) {
         for (const batch of reader.push(chunk)) h.receive(batch);
@@ -563,8 +577,12 @@ function startProcess(
   return {
     post(batch) {
       if (!alive) return;
-      const frame = encodeFrame(batch, defaults.maxFrame);
-      writing = writing.then(() => writer.write(frame)).catch(() => {});
+      writing = writing.then(async () => {
+        const { encodeFrame } = await frames;
+        await writer.write(encodeFrame(batch, defaults.maxFrame));
+      }).catch((e) => {
+        if (e instanceof WireError) h.kill(`could not send: ${e.message}`);
+      });
     },
     kill,
     closed,

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { encodeFrame, FrameReader } from "./codec.ts";
+import { encodeFrame, FrameReader } from "./frames.ts";
 import { startHost } from "./host_main.ts";
 
 /** The flag that makes a process (or a compiled binary) a troupe host. */

@@ -10,11 +10,7 @@ import type { AnyBehavior, ArgOf } from "./behavior.ts";
 import { type Cell, spawnCell } from "./cell.ts";
 import type { DeadLetters } from "./dead_letters.ts";
 import { type Address, type Envelope, envelopeProblem } from "./envelope.ts";
-import {
-  EnvelopeError,
-  MailboxFullError,
-  SystemStoppedError,
-} from "./errors.ts";
+import { EnvelopeError, SystemStoppedError } from "./errors.ts";
 import type { EventListener } from "./events.ts";
 import { Links, type LinkSend, RemoteRef, ReturnAddress } from "./link.ts";
 import type { MailboxOptions } from "./mailbox.ts";
@@ -579,15 +575,10 @@ export class ActorSystem implements AsyncDisposable {
     }
     switch (env.kind) {
       case "tell":
-        try {
-          cell.post(env.name, env.payload, undefined);
-        } catch (e) {
-          // A full mailbox is already a dead letter; a remote tell cannot throw.
-          if (!(e instanceof MailboxFullError)) throw e;
-        }
+        cell.arrive(env.name, env.payload, undefined);
         return;
       case "ask":
-        cell.post(
+        cell.arrive(
           env.name,
           env.payload,
           new ReturnAddress(this.#links, env.from, env.corr),

@@ -285,6 +285,41 @@ Deno.test("a transferred buffer moves to a worker actor without a copy", async (
   assert.equal(copied.byteLength, 1);
 });
 
+for (const placement of ["worker", "process"] as const) {
+  Deno.test(`[${placement}] a burst over the link waits for a small mailbox; drops are counted here`, async () => {
+    await using system = new ActorSystem();
+    // reject (the default): a sender over a link cannot be told, so it waits.
+    const c = system.spawn(Counter, 0, {
+      placement,
+      mailbox: { capacity: 100 },
+    });
+    // (Until it runs on its host, the proxy holds messages under that bound.)
+    await system.whenStarted(c);
+    for (let i = 0; i < 20_000; i++) c.tell("add", 1);
+    assert.equal(await c.ask("get", undefined, { timeout: 30_000 }), 20_000);
+    // drop-newest: what the host drops is a dead letter of this system.
+    const d = system.spawn(Counter, 0, {
+      placement,
+      mailbox: { capacity: 10, overflow: "drop-newest" },
+    });
+    await system.whenStarted(d);
+    for (let i = 0; i < 5_000; i++) d.tell("add", 1);
+    let sum = -1;
+    while (sum < 0) {
+      // The ask itself may be dropped by a full mailbox: ask again.
+      sum = await d.ask("get", undefined, { timeout: 30_000 }).catch(() => -1);
+    }
+    await until(
+      () => sum + (system.deadLetters.byReason["mailbox-full"] ?? 0) >= 5_000,
+      "the host's dead letters",
+    );
+    assert.ok(sum < 5_000, `some were dropped (${sum} arrived)`);
+    const dropped = system.deadLetters.byReason["mailbox-full"] ?? 0;
+    // Every tell either arrived or is counted (asks that were dropped add).
+    assert.ok(sum + dropped >= 5_000, `${sum} + ${dropped}`);
+  });
+}
+
 Deno.test("shutdown leaves no host process behind", async () => {
   const system = new ActorSystem();
   const refs = [0, 1, 2].map((i) =>

@@ -372,7 +372,6 @@ export class Cell implements ActorContext {
         const oldName = mb.take()!;
         const oldReply = mb.reply;
         this.rt.deadLetter(this.label, oldName, mb.payload, "dropped-oldest");
-        mb.payload = mb.reply = undefined;
         oldReply?.fail(full);
         return true;
       }
@@ -430,9 +429,7 @@ export class Cell implements ActorContext {
       while (budget-- > 0 && this.status === RUNNING && mb !== undefined) {
         const name = mb.take();
         if (name === undefined) return false;
-        const payload = mb.payload;
-        const reply = mb.reply;
-        mb.payload = mb.reply = undefined;
+        const { payload, reply } = mb;
         if (mb.waiters !== undefined) mb.admitWaiters();
         this.#forward(remote, name, payload, reply);
       }
@@ -449,9 +446,7 @@ export class Cell implements ActorContext {
       if (mb === undefined) return false;
       const name = mb.take();
       if (name === undefined) return false;
-      const payload = mb.payload;
-      const reply = mb.reply;
-      mb.payload = mb.reply = undefined;
+      const { payload, reply } = mb;
       if (mb.waiters !== undefined) mb.admitWaiters();
       const handler = handlers.get(name);
       if (handler === undefined) {
@@ -941,7 +936,6 @@ export class Cell implements ActorContext {
       const left: Leftover[] = [];
       for (let name = mb.take(); name !== undefined; name = mb.take()) {
         left.push({ name, payload: mb.payload, reply: mb.reply });
-        mb.payload = mb.reply = undefined;
       }
       handBack(reason, left);
     } else if (handBack !== undefined) handBack(reason, []);
@@ -950,7 +944,6 @@ export class Cell implements ActorContext {
       for (let name = mb.take(); name !== undefined; name = mb.take()) {
         const reply = mb.reply;
         rt.deadLetter(label, name, mb.payload, "stopped");
-        mb.payload = mb.reply = undefined;
         reply?.fail(dead);
       }
       const waiters = mb.waiters;

@@ -177,9 +177,16 @@ export class Mailbox {
     if (++this.#size > this.highWater) this.highWater = this.#size;
   }
 
-  /** Take the next message's name, or `undefined` when empty. */
+  /**
+   * Take the next message's name, or `undefined` when empty. Its payload and
+   * reply stay in `payload`/`reply` until the next call (an empty call clears
+   * them, so the last message is not held on to).
+   */
   take(): string | undefined {
-    if (this.#size === 0) return undefined;
+    if (this.#size === 0) {
+      this.payload = this.reply = undefined;
+      return undefined;
+    }
     let seg = this.#head;
     let i = this.#headPos;
     if (i === seg.slots.length) {

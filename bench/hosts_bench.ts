@@ -22,6 +22,7 @@
  * @module
  */
 
+import { renderTable } from "./table.ts";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { type ActorRef, ActorSystem } from "@troupe/troupe/actors";
@@ -782,16 +783,7 @@ export function hostTable(results: HostResults): string {
       target === undefined ? "" : target.met(f.value) ? "yes" : "NO",
     ]);
   }
-  const widths = rows[0].map((_, i) =>
-    Math.max(...rows.map((r) => r[i].length))
-  );
-  const line = (r: string[]): string =>
-    "| " + r.map((c, i) => c.padEnd(widths[i])).join(" | ") + " |";
-  return [
-    line(rows[0]),
-    "|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|",
-    ...rows.slice(1).map(line),
-  ].join("\n");
+  return renderTable(rows);
 }
 
 async function main(): Promise<void> {

@@ -18,6 +18,7 @@
  * @module
  */
 
+import { renderTable } from "./table.ts";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { type Figure, median } from "./actors_bench.ts";
@@ -196,16 +197,7 @@ function table(
       target === undefined ? "" : target.met(f.value) ? "yes" : "NO",
     ]);
   }
-  const widths = rows[0].map((_, i) =>
-    Math.max(...rows.map((r) => r[i].length))
-  );
-  const line = (r: string[]): string =>
-    "| " + r.map((c, i) => c.padEnd(widths[i])).join(" | ") + " |";
-  return [
-    line(rows[0]),
-    "|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|",
-    ...rows.slice(1).map(line),
-  ].join("\n");
+  return renderTable(rows);
 }
 
 async function main(): Promise<void> {

@@ -228,6 +228,9 @@ function problemAt(
   seen.add(o);
   try {
     if (o instanceof Map) {
+      if (msgpack) {
+        return `${path} is a Map (MessagePack would deliver a plain object; send its entries, [...map])`;
+      }
       let i = 0;
       for (const [k, val] of o) {
         const p = problemAt(k, `${path}<key ${i}>`, msgpack, seen, depth + 1) ??

@@ -28,6 +28,7 @@ import type { ReplyTo } from "./reply.ts";
 import type { Runtime } from "./runtime.ts";
 import type { Timer } from "./timer.ts";
 import { takeTransfer } from "./transfer.ts";
+import { Lane } from "./lane.ts";
 
 /**
  * Where an actor runs: on the caller's event loop (`local`), on a Web Worker
@@ -489,24 +490,33 @@ function startWorker(
   );
   const closed = Promise.withResolvers<void>();
   let alive = true;
+  const sab = Lane.buffer();
+  const lane = new Lane(sab, 0, (batch) => h.receive(batch));
   const end = () => {
     if (!alive) return;
     alive = false;
+    lane.close();
     worker.terminate();
     closed.resolve();
   };
-  worker.onmessage = (e) => h.receive(e.data as WireItem[]);
+  worker.onmessage = (e) => lane.accept(e.data);
   worker.onerror = (e) => {
     e.preventDefault();
     h.down(`uncaught error: ${e.message}`);
     end();
   };
   worker.onmessageerror = () => h.kill("sent a message that could not be read");
-  worker.postMessage({ host: h.id, parent: h.id.split("/")[0] });
+  worker.postMessage({ host: h.id, parent: h.id.split("/")[0], sab });
   h.ready.then(() => {}, end);
   return {
     post: (batch, transfer) => {
-      if (alive) worker.postMessage(batch, { transfer });
+      if (!alive) return;
+      // A batch that moves buffers must go by postMessage.
+      lane.send(
+        batch,
+        (msg) => worker.postMessage(msg, { transfer }),
+        transfer.length > 0,
+      );
     },
     kill: end,
     closed: closed.promise,

@@ -5,7 +5,8 @@
  * @module
  */
 
-import { controlToWire, type WireItem } from "./codec.ts";
+import { controlToWire } from "./codec.ts";
+import { Lane } from "./lane.ts";
 import { type HostRuntime, startHost } from "./host_main.ts";
 
 declare const self: {
@@ -15,24 +16,38 @@ declare const self: {
 };
 
 let runtime: HostRuntime | undefined;
+let lane: Lane | undefined;
+const post = (msg: unknown) => self.postMessage(msg);
 
 // `Deno.exit` in a worker ends only the worker, and its parent would never
 // know: say so on the way out (the message is delivered after the exit).
 globalThis.addEventListener("unload", () => {
-  self.postMessage([controlToWire({
-    t: "gone",
-    detail: `the worker called Deno.exit(${Deno.exitCode})`,
-  })]);
+  lane?.send(
+    [controlToWire({
+      t: "gone",
+      detail: `the worker called Deno.exit(${Deno.exitCode})`,
+    })],
+    post,
+    true,
+  );
 });
 
 self.onmessage = (e: MessageEvent) => {
-  if (runtime === undefined) {
-    const { host, parent } = e.data as { host: string; parent: string };
+  if (lane === undefined) {
+    const { host, parent, sab } = e.data as {
+      host: string;
+      parent: string;
+      sab: SharedArrayBuffer;
+    };
+    const l = lane = new Lane(sab, 1, (batch) => runtime!.receive(batch));
     runtime = startHost(host, parent, {
-      send: (batch) => self.postMessage(batch),
-      close: () => self.close(),
+      send: (batch) => l.send(batch, post),
+      close: () => {
+        l.close();
+        self.close();
+      },
     });
     return;
   }
-  runtime.receive(e.data as WireItem[]);
+  lane.accept(e.data);
 };

@@ -151,6 +151,7 @@ export class HostHandle {
     name: string | undefined,
     permissions: HostPermissions | undefined,
     readRoots: string[],
+    preload: string[],
     key: string,
     defaults: HostDefaults,
     onGone: (h: HostHandle) => void,
@@ -170,7 +171,7 @@ export class HostHandle {
     );
     try {
       this.#transport = kind === "worker"
-        ? startWorker(this, permissions, readRoots, defaults)
+        ? startWorker(this, permissions, readRoots, preload, defaults)
         : startProcess(this, permissions, readRoots, defaults);
     } catch (e) {
       this.down(`could not start: ${(e as Error).message}`);
@@ -317,8 +318,9 @@ export class HostHandle {
     const b = cell.behavior;
     this.load++;
     try {
-      await this.ready;
-      if (this.state !== "up") throw new HostError(`host ${this.id} is down`);
+      // Sent at once, not after `ready`: the link holds it until the host
+      // reads, so that a new host's start and the spawn overlap.
+      if (this.state === "down") throw new HostError(`host ${this.id} is down`);
       const req = ++this.#req;
       const { promise, resolve, reject } = Promise.withResolvers<number>();
       this.#spawns.set(req, { resolve, reject });
@@ -469,6 +471,7 @@ function startWorker(
   h: HostHandle,
   permissions: HostPermissions | undefined,
   readRoots: string[],
+  preload: string[],
   defaults: HostDefaults,
 ): Transport {
   const options: WorkerOptions & { deno?: unknown } = { type: "module" };
@@ -506,7 +509,12 @@ function startWorker(
     end();
   };
   worker.onmessageerror = () => h.kill("sent a message that could not be read");
-  worker.postMessage({ host: h.id, parent: h.id.split("/")[0], sab });
+  worker.postMessage({
+    host: h.id,
+    parent: h.id.split("/")[0],
+    sab,
+    preload,
+  });
   h.ready.then(() => {}, end);
   return {
     post: (batch, transfer) => {
@@ -677,6 +685,7 @@ export class HostPool {
         remote.permissions,
         readRoots,
         key,
+        cell.behavior.module!,
       );
       this.#named.set(remote.pin, h);
       return h;
@@ -689,7 +698,14 @@ export class HostPool {
       if (best === undefined || h.load < best.load) best = h;
     }
     if (best === undefined || (count < this.#size[kind] && best.load > 0)) {
-      return this.#start(kind, undefined, remote.permissions, readRoots, key);
+      return this.#start(
+        kind,
+        undefined,
+        remote.permissions,
+        readRoots,
+        key,
+        cell.behavior.module!,
+      );
     }
     return best;
   }
@@ -700,6 +716,7 @@ export class HostPool {
     permissions: HostPermissions | undefined,
     readRoots: string[],
     key: string,
+    module: string,
   ): HostHandle {
     const h = new HostHandle(
       this.#rt,
@@ -708,6 +725,7 @@ export class HostPool {
       name,
       permissions,
       readRoots,
+      [module],
       key,
       this.#defaults,
       (gone) => {

@@ -1,13 +1,16 @@
 /**
- * Entry module of a worker host. The parent posts `{ host, parent }` first,
- * then batches; this side answers with batches.
+ * Entry module of a worker host. The parent posts `{ host, parent, sab,
+ * preload }` first, then batches; this side answers with batches.
+ *
+ * It has no static imports: the host's modules and the behaviour modules the
+ * parent names in `preload` load at the same time, which shortens a new
+ * host's start. Batches that arrive meanwhile wait, in order.
  *
  * @module
  */
 
-import { controlToWire } from "./codec.ts";
-import { Lane } from "./lane.ts";
-import { type HostRuntime, startHost } from "./host_main.ts";
+import type { HostRuntime } from "./host_main.ts";
+import type { Lane } from "./lane.ts";
 
 declare const self: {
   onmessage: ((e: MessageEvent) => void) | null;
@@ -15,39 +18,52 @@ declare const self: {
   close(): void;
 };
 
-let runtime: HostRuntime | undefined;
 let lane: Lane | undefined;
+const early: unknown[] = [];
 const post = (msg: unknown) => self.postMessage(msg);
 
-// `Deno.exit` in a worker ends only the worker, and its parent would never
-// know: say so on the way out (the message is delivered after the exit).
-globalThis.addEventListener("unload", () => {
-  lane?.send(
-    [controlToWire({
-      t: "gone",
-      detail: `the worker called Deno.exit(${Deno.exitCode})`,
-    })],
-    post,
-    true,
-  );
-});
-
 self.onmessage = (e: MessageEvent) => {
-  if (lane === undefined) {
-    const { host, parent, sab } = e.data as {
-      host: string;
-      parent: string;
-      sab: SharedArrayBuffer;
-    };
-    const l = lane = new Lane(sab, 1, (batch) => runtime!.receive(batch));
-    runtime = startHost(host, parent, {
-      send: (batch) => l.send(batch, post),
-      close: () => {
-        l.close();
-        self.close();
-      },
-    });
-    return;
+  if (lane !== undefined) lane.accept(e.data);
+  else if (early.length > 0) early.push(e.data);
+  else {
+    early.push(e.data);
+    void boot(e.data);
   }
-  lane.accept(e.data);
 };
+
+async function boot(init: {
+  host: string;
+  parent: string;
+  sab: SharedArrayBuffer;
+  preload?: string[];
+}): Promise<void> {
+  for (const url of init.preload ?? []) import(url).catch(() => {});
+  const [{ startHost }, { Lane }, { controlToWire }] = await Promise.all([
+    import("./host_main.ts"),
+    import("./lane.ts"),
+    import("./codec.ts"),
+  ]);
+  let runtime: HostRuntime | undefined;
+  const l = new Lane(init.sab, 1, (batch) => runtime!.receive(batch));
+  runtime = startHost(init.host, init.parent, {
+    send: (batch) => l.send(batch, post),
+    close: () => {
+      l.close();
+      self.close();
+    },
+  });
+  // `Deno.exit` in a worker ends only the worker, and its parent would never
+  // know: say so on the way out (the message is delivered after the exit).
+  globalThis.addEventListener("unload", () => {
+    l.send(
+      [controlToWire({
+        t: "gone",
+        detail: `the worker called Deno.exit(${Deno.exitCode})`,
+      })],
+      post,
+      true,
+    );
+  });
+  lane = l;
+  for (const msg of early.splice(1)) l.accept(msg as never);
+}

@@ -8,7 +8,8 @@
  * spin, `SPIN_MS`) before it goes back to sleep, so a chatty exchange never
  * sleeps. Batches go as MessagePack records; a batch the ring cannot carry
  * with the same meaning as a structured clone (a Map, a SharedArrayBuffer, a
- * transfer, a BigInt...) or that does not fit goes by `postMessage` instead.
+ * transfer, a BigInt...), that is large (a burst) or that does not fit goes
+ * by `postMessage` instead.
  * Every batch carries a sequence number on either path, and the receiver
  * handles them in that order.
  *
@@ -24,6 +25,11 @@ const HEADER = 4;
 const W = 0;
 const R = 1;
 const BELL = 2;
+/**
+ * Largest batch for the ring. The ring is for latency: a big batch is about
+ * throughput, where one structured clone beats encoding in JavaScript.
+ */
+const RING_BATCH = 128;
 /** How long a side watches for an answer before sleeping. */
 export const SPIN_MS = 0.1;
 
@@ -218,7 +224,8 @@ export class Lane {
     if (seq === 1 && this.#side === 1) void this.#listen();
     let sent = false;
     if (
-      !byPost && this.#peerReads && codec !== undefined && ringSafe(batch, 0)
+      !byPost && batch.length <= RING_BATCH && this.#peerReads &&
+      codec !== undefined && ringSafe(batch, 0)
     ) {
       let body: Uint8Array | undefined;
       try {

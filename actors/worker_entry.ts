@@ -43,9 +43,10 @@ async function boot(init: {
     import("./lane.ts"),
     import("./codec.ts"),
   ]);
-  let runtime: HostRuntime | undefined;
-  const l = new Lane(init.sab, 1, (batch) => runtime!.receive(batch));
-  runtime = startHost(init.host, init.parent, {
+  // The lane hands batches to the runtime made just below (it delivers none
+  // before the `early` ones are accepted at the end).
+  const l = new Lane(init.sab, 1, (batch) => runtime.receive(batch));
+  const runtime: HostRuntime = startHost(init.host, init.parent, {
     send: (batch) => l.send(batch, post),
     close: () => {
       l.close();

@@ -22,7 +22,7 @@
  * @module
  */
 
-import { renderTable } from "./table.ts";
+import { figureRow, renderTable, show, type Target } from "./table.ts";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { type ActorRef, ActorSystem } from "@troupe/troupe/actors";
@@ -467,14 +467,6 @@ export interface HostResults {
   samples: Map<string, number[]>;
 }
 
-function show(value: number, unit: string): string {
-  if (unit === "x") return `${value.toFixed(2)}x`;
-  if (unit === "ms") return value < 10 ? value.toFixed(3) : value.toFixed(1);
-  if (value >= 1e6) return `${(value / 1e6).toFixed(2)}M`;
-  if (value >= 1e3) return `${(value / 1e3).toFixed(1)}k`;
-  return value.toFixed(1);
-}
-
 /** Run the selected measurements; figures, ratios and every repetition. */
 export async function runHostBenchmarks(
   options: Partial<HostBenchOptions> = {},
@@ -748,14 +740,6 @@ export async function runHostBenchmarks(
   return { figures, samples };
 }
 
-/** A figure's goal from the issue "worker and process placement". */
-interface Target {
-  /** What the table shows, e.g. `>= 2M`. */
-  label: string;
-  /** Whether a value meets it. */
-  met: (value: number) => boolean;
-}
-
 const TARGETS: Record<string, Target> = {
   worker_tell_throughput: { label: ">= 2M", met: (v) => v >= 2e6 },
   worker_ask_vs_raw: { label: ">= 2x", met: (v) => v >= 2 },
@@ -773,15 +757,15 @@ export function hostTable(results: HostResults): string {
   const rows = [["bench", "median", "unit", "reps", "target", "ok"]];
   for (const f of results.figures) {
     const target = TARGETS[f.bench];
-    const reps = results.samples.get(f.bench) ?? [f.value];
-    rows.push([
-      f.bench,
-      show(f.value, f.unit),
-      f.unit,
-      reps.map((v) => show(v, f.unit)).join(" "),
-      target?.label ?? "",
-      target === undefined ? "" : target.met(f.value) ? "yes" : "NO",
-    ]);
+    rows.push(
+      figureRow(
+        f.bench,
+        f.value,
+        f.unit,
+        results.samples.get(f.bench) ?? [f.value],
+        target,
+      ),
+    );
   }
   return renderTable(rows);
 }

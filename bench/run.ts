@@ -18,7 +18,7 @@
  * @module
  */
 
-import { renderTable } from "./table.ts";
+import { figureRow, renderTable, type Target } from "./table.ts";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { type Figure, median } from "./actors_bench.ts";
@@ -27,14 +27,6 @@ const BENCH_DIR = fileURLToPath(new URL(".", import.meta.url));
 const PEERS_DIR = `${BENCH_DIR}.peers`;
 const RESULTS_DIR = `${BENCH_DIR}results`;
 const PYTHON = "/usr/bin/python3";
-
-/** A figure's goal from the issue "actor core". */
-interface Target {
-  /** What the table shows, e.g. `>= 20M`. */
-  label: string;
-  /** Whether a value meets it. */
-  met: (value: number) => boolean;
-}
 
 const TARGETS: Record<string, Target> = {
   tell_throughput: { label: ">= 20M", met: (v) => v >= 20e6 },
@@ -165,13 +157,6 @@ class Samples {
   }
 }
 
-function fmt(value: number, unit: string): string {
-  if (unit.endsWith("/s")) return `${(value / 1e6).toFixed(2)}M`;
-  if (unit === "x") return `${value.toFixed(2)}x`;
-  if (unit === "ms") return value.toFixed(2);
-  return value.toFixed(1);
-}
-
 function table(
   figures: Figure[],
   samples: Samples,
@@ -187,15 +172,15 @@ function table(
         met: (v) => v < drainMs - 5,
       };
     }
-    const per = samples.values.get(f.bench) ?? [f.value];
-    rows.push([
-      f.bench,
-      fmt(f.value, f.unit),
-      f.unit,
-      per.map((v) => fmt(v, f.unit)).join(" "),
-      target?.label ?? "",
-      target === undefined ? "" : target.met(f.value) ? "yes" : "NO",
-    ]);
+    rows.push(
+      figureRow(
+        f.bench,
+        f.value,
+        f.unit,
+        samples.values.get(f.bench) ?? [f.value],
+        target,
+      ),
+    );
   }
   return renderTable(rows);
 }

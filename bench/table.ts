@@ -4,6 +4,41 @@
  * @module
  */
 
+/** A figure's goal from its issue. */
+export interface Target {
+  /** What the table shows, e.g. `>= 2M`. */
+  label: string;
+  /** Whether a value meets it. */
+  met: (value: number) => boolean;
+}
+
+/** A value for the table: rates in k or M, ratios with an x. */
+export function show(value: number, unit: string): string {
+  if (unit === "x") return `${value.toFixed(2)}x`;
+  if (unit === "ms") return value < 10 ? value.toFixed(3) : value.toFixed(1);
+  if (value >= 1e6) return `${(value / 1e6).toFixed(2)}M`;
+  if (value >= 1e3) return `${(value / 1e3).toFixed(1)}k`;
+  return value.toFixed(1);
+}
+
+/** One row: name, median, unit, every sample, target, whether it is met. */
+export function figureRow(
+  bench: string,
+  value: number,
+  unit: string,
+  samples: number[],
+  target: Target | undefined,
+): string[] {
+  return [
+    bench,
+    show(value, unit),
+    unit,
+    samples.map((v) => show(v, unit)).join(" "),
+    target?.label ?? "",
+    target === undefined ? "" : target.met(value) ? "yes" : "NO",
+  ];
+}
+
 /** Render `rows` (the first is the header) as a Markdown table. */
 export function renderTable(rows: string[][]): string {
   const widths = rows[0].map((_, i) =>

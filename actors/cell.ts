@@ -58,6 +58,8 @@ export interface RemoteBinding {
   /** A named host to pin the actor to. */
   readonly pin: string | undefined;
   readonly permissions: HostPermissions | undefined;
+  /** A process host's heap limit, in MiB. */
+  readonly heapLimitMb: number | undefined;
   /** The host it runs on, while it runs. */
   host: HostHandle | undefined;
   /** Its id on that host. */
@@ -138,6 +140,12 @@ export class Cell implements ActorContext {
           } (local, worker or process)`,
         );
       }
+      const heap = options?.heapLimitMb;
+      if (heap !== undefined && !(Number.isInteger(heap) && heap >= 16)) {
+        throw new RangeError(
+          `heapLimitMb must be an integer >= 16, got ${heap}`,
+        );
+      }
       if (behavior.module === undefined) {
         throw new HostError(
           `behaviour "${behavior.name}" has no module URL: give defineActor \`module: import.meta.url\` (and export it) to run it on a ${placement}`,
@@ -147,6 +155,7 @@ export class Cell implements ActorContext {
         placement,
         pin: options?.host,
         permissions: options?.permissions,
+        heapLimitMb: options?.heapLimitMb,
         host: undefined,
         id: 0,
         exited: undefined,

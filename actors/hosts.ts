@@ -97,6 +97,22 @@ export interface HostDefaults {
   exec: ExecSpec | undefined;
 }
 
+/** What a new host is to be. */
+interface HostSpec {
+  kind: "worker" | "process";
+  /** A name for a pinned host. */
+  name: string | undefined;
+  permissions: HostPermissions | undefined;
+  /** Module URLs (folders) the host must read. */
+  readRoots: string[];
+  /** Behaviour modules to load while the host starts. */
+  preload: string[];
+  /** A process host's V8 heap limit, in MiB. */
+  heapLimitMb: number | undefined;
+  /** Hosts with the same key are interchangeable. */
+  key: string;
+}
+
 /** The transport under a host: batches in both directions, and its death. */
 interface Transport {
   post(batch: WireItem[], transfer: Transferable[]): void;
@@ -147,20 +163,16 @@ export class HostHandle {
   constructor(
     rt: Runtime,
     links: Links,
-    kind: "worker" | "process",
-    name: string | undefined,
-    permissions: HostPermissions | undefined,
-    readRoots: string[],
-    preload: string[],
-    key: string,
+    spec: HostSpec,
     defaults: HostDefaults,
     onGone: (h: HostHandle) => void,
   ) {
+    const { kind, name } = spec;
     this.#rt = rt;
     this.#links = links;
     this.kind = kind;
     this.name = name;
-    this.key = key;
+    this.key = spec.key;
     this.#onGone = onGone;
     this.id = `${rt.host}/${name ?? kind}-${++hostSeq}`;
     this.ready = this.#readyWait.promise;
@@ -171,8 +183,8 @@ export class HostHandle {
     );
     try {
       this.#transport = kind === "worker"
-        ? startWorker(this, permissions, readRoots, preload, defaults)
-        : startProcess(this, permissions, readRoots, defaults);
+        ? startWorker(this, spec, defaults)
+        : startProcess(this, spec, defaults);
     } catch (e) {
       this.down(`could not start: ${(e as Error).message}`);
       throw e;
@@ -469,9 +481,7 @@ const PROCESS_ENTRY = new URL("./process_entry.ts", import.meta.url);
 
 function startWorker(
   h: HostHandle,
-  permissions: HostPermissions | undefined,
-  readRoots: string[],
-  preload: string[],
+  { permissions, readRoots, preload }: HostSpec,
   defaults: HostDefaults,
 ): Transport {
   const options: WorkerOptions & { deno?: unknown } = { type: "module" };
@@ -533,8 +543,7 @@ function startWorker(
 
 function startProcess(
   h: HostHandle,
-  permissions: HostPermissions | undefined,
-  readRoots: string[],
+  { permissions, readRoots, heapLimitMb }: HostSpec,
   defaults: HostDefaults,
 ): Transport {
   const parent = h.id.split("/")[0];
@@ -544,6 +553,9 @@ function startProcess(
   const args = exec !== undefined ? [...exec.args, ...hostArgs] : [
     "run",
     ...permissionFlags(permissions, readRoots),
+    ...(heapLimitMb === undefined
+      ? []
+      : [`--v8-flags=--max-old-space-size=${heapLimitMb}`]),
     PROCESS_ENTRY.href,
     ...hostArgs,
   ];
@@ -661,14 +673,28 @@ export class HostPool {
     if (this.#closed) throw new HostError("the system is shutting down");
     const remote = cell.remote!;
     const kind = remote.placement;
-    // A process reads only the module's folder (dynamic import needs it),
-    // plus what it was granted.
+    const module = cell.behavior.module!;
     // A host with permissions reads only the module's folder (its dynamic
     // import needs it) and troupe's files, plus what it was granted.
     const readRoots = kind === "process" || remote.permissions !== undefined
-      ? [new URL(".", cell.behavior.module!).href, ...TROUPE_FILES]
+      ? [new URL(".", module).href, ...TROUPE_FILES]
       : [];
-    const key = JSON.stringify([kind, remote.permissions ?? {}, readRoots]);
+    const heapLimitMb = kind === "process" ? remote.heapLimitMb : undefined;
+    const key = JSON.stringify([
+      kind,
+      remote.permissions ?? {},
+      readRoots,
+      heapLimitMb,
+    ]);
+    const spec: HostSpec = {
+      kind,
+      name: remote.pin,
+      permissions: remote.permissions,
+      readRoots,
+      preload: [module],
+      heapLimitMb,
+      key,
+    };
     if (remote.pin !== undefined) {
       const named = this.#named.get(remote.pin);
       if (named !== undefined && named.state !== "down") {
@@ -679,14 +705,7 @@ export class HostPool {
         }
         return named;
       }
-      const h = this.#start(
-        kind,
-        remote.pin,
-        remote.permissions,
-        readRoots,
-        key,
-        cell.behavior.module!,
-      );
+      const h = this.#start(spec);
       this.#named.set(remote.pin, h);
       return h;
     }
@@ -698,35 +717,17 @@ export class HostPool {
       if (best === undefined || h.load < best.load) best = h;
     }
     if (best === undefined || (count < this.#size[kind] && best.load > 0)) {
-      return this.#start(
-        kind,
-        undefined,
-        remote.permissions,
-        readRoots,
-        key,
-        cell.behavior.module!,
-      );
+      return this.#start(spec);
     }
     return best;
   }
 
-  #start(
-    kind: "worker" | "process",
-    name: string | undefined,
-    permissions: HostPermissions | undefined,
-    readRoots: string[],
-    key: string,
-    module: string,
-  ): HostHandle {
+  #start(spec: HostSpec): HostHandle {
+    const { name } = spec;
     const h = new HostHandle(
       this.#rt,
       this.#links,
-      kind,
-      name,
-      permissions,
-      readRoots,
-      [module],
-      key,
+      spec,
       this.#defaults,
       (gone) => {
         if (name !== undefined && this.#named.get(name) === gone) {

@@ -43,4 +43,9 @@ export interface SpawnOptions {
    * permissions need Deno's worker-options.
    */
   permissions?: HostPermissions;
+  /**
+   * A process host's V8 heap limit in MiB (`--max-old-space-size`): an actor
+   * that outgrows it takes its host down, not this program.
+   */
+  heapLimitMb?: number;
 }

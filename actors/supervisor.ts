@@ -102,6 +102,8 @@ export interface ChildSpec<B extends AnyBehavior = AnyBehavior> {
   host?: string;
   /** Permissions of the host it starts on. */
   permissions?: HostPermissions;
+  /** A process host's heap limit, in MiB. */
+  heapLimitMb?: number;
 }
 
 /**
@@ -218,6 +220,7 @@ function spawnChild(s: SupervisorState, entry: Entry): Promise<void> {
       placement: spec.placement,
       host: spec.host,
       permissions: spec.permissions,
+      heapLimitMb: spec.heapLimitMb,
     },
     s.cell,
     s.link,

@@ -113,6 +113,44 @@ Deno.test("a process actor stuck in a loop is killed on hard stop, its core free
   await gone(pid);
 });
 
+Deno.test("a process host out of memory is detected; the program lives on", async () => {
+  await using system = new ActorSystem();
+  const c = system.spawn(Counter, 0, { placement: "process", heapLimitMb: 64 });
+  await system.whenStarted(c);
+  const err = await c.ask("hog", undefined, { timeout: 30_000 }).catch((e) =>
+    e
+  );
+  assert.ok(err instanceof ActorDeadError, String(err));
+  assert.equal(err.reason.type, "host-down");
+  // V8 aborts on a heap out of memory: a signal, or a non-zero exit code.
+  assert.match(
+    err.reason.type === "host-down" ? err.reason.detail : "",
+    /killed by SIG|exited with code [1-9]/,
+  );
+  const again = system.spawn(Counter, 1, { placement: "process" });
+  assert.equal(await again.ask("get"), 1);
+  assert.throws(
+    () => system.spawn(Counter, 0, { placement: "process", heapLimitMb: 1 }),
+    /heapLimitMb must be an integer >= 16/,
+  );
+});
+
+Deno.test("stopping a process host kills its whole process group", async () => {
+  await using system = new ActorSystem();
+  const c = system.spawn(Counter, 0, {
+    placement: "process",
+    permissions: { run: ["sleep"] },
+  });
+  const grandchild = await c.ask("sleeper", 60);
+  const { pid } = await c.ask("where");
+  assert.ok(await alive(grandchild));
+  c.tell("spin"); // a stuck host: the stop below ends in a kill
+  await tick(50); // (let it start spinning, or the stop would come first)
+  await system.stop(c, { timeout: 50 });
+  await gone(pid);
+  await gone(grandchild);
+});
+
 Deno.test("1,000 worker actors share 2 hosts", async () => {
   await using system = new ActorSystem({ workers: 2 });
   const refs = Array.from(

@@ -172,6 +172,41 @@ export function fromWire(item: unknown, self: string, peer: string): Decoded {
 }
 
 /**
+ * Check an envelope about to leave on a link. A tell or ask whose payload
+ * cannot cross throws a `TypeError` at the sender; a reply that cannot cross
+ * becomes a failure, so that the asker hears why instead of the link (or the
+ * host) breaking on it.
+ */
+export function guardEnvelope(env: Envelope, msgpack: boolean): Envelope {
+  if (env.kind !== "tell" && env.kind !== "ask" && env.kind !== "reply") {
+    return env;
+  }
+  const problem = serializationProblem(env.payload, msgpack);
+  if (problem === undefined) return env;
+  if (env.kind === "reply") {
+    return {
+      kind: "failure",
+      to: env.to,
+      corr: env.corr,
+      failure: {
+        type: "handler",
+        error: {
+          name: "TypeError",
+          message: `the reply cannot cross to the asker's host: ${
+            problem.replace(/^payload/, "reply")
+          }`,
+        },
+      },
+    };
+  }
+  throw new TypeError(
+    `cannot send "${env.name}" to ${
+      env.to.name ?? "actor"
+    }#${env.to.id} on host ${env.to.host}: ${problem}`,
+  );
+}
+
+/**
  * Why `value` cannot cross an isolate boundary, or `undefined` when it can.
  * Checked at the sender, so that `tell` fails there with a clear error
  * instead of poisoning a whole batch later.

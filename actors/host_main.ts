@@ -17,9 +17,11 @@ import {
   controlToWire,
   envelopeToWire,
   fromWire,
+  guardEnvelope,
   TELL,
   type WireItem,
 } from "./codec.ts";
+import type { Envelope } from "./envelope.ts";
 import { errorInfo } from "./errors.ts";
 import { MAX_BATCH } from "./hosts.ts";
 import type { AnyRef } from "./ref.ts";
@@ -73,6 +75,7 @@ export function startHost(
   host: string,
   parent: string,
   channel: ParentChannel,
+  msgpack: boolean,
 ): HostRuntime {
   const system = new ActorSystem({ host });
   const { rt } = internals(system);
@@ -118,7 +121,9 @@ export function startHost(
   const control = (c: Control) => push(controlToWire(c));
 
   // Everything for another host goes to the parent, which routes it on.
-  system.link(parent, (env) => push(envelopeToWire(env, host, parent)), {
+  const send = (env: Envelope) =>
+    push(envelopeToWire(guardEnvelope(env, msgpack), host, parent));
+  system.link(parent, send, {
     defaultRoute: true,
   });
 

@@ -17,6 +17,7 @@ import {
   controlToWire,
   envelopeToWire,
   fromWire,
+  guardEnvelope,
   TELL,
   WireError,
   type WireItem,
@@ -177,9 +178,13 @@ export class HostHandle {
     this.id = `${rt.host}/${name ?? kind}-${++hostSeq}`;
     this.ready = this.#readyWait.promise;
     this.ready.catch(() => {});
+    const msgpack = kind === "process";
     links.add(
       this.id,
-      (env) => this.#push(envelopeToWire(env, rt.host, this.id)),
+      (env) =>
+        this.#push(
+          envelopeToWire(guardEnvelope(env, msgpack), rt.host, this.id),
+        ),
     );
     try {
       this.#transport = kind === "worker"

@@ -183,14 +183,20 @@ export class RemoteRef<B extends AnyBehavior> implements ActorRef<B> {
     if (!pending.settled) {
       rt.deadlines.track(pending, timeout);
       const corr = this.#links.track(pending, this.address.host);
-      const sent = this.#links.route({
-        kind: "ask",
-        to: this.address,
-        from: { host: rt.host, id: 0 },
-        corr,
-        name,
-        payload: args[0],
-      });
+      let sent: boolean;
+      try {
+        sent = this.#links.route({
+          kind: "ask",
+          to: this.address,
+          from: { host: rt.host, id: 0 },
+          corr,
+          name,
+          payload: args[0],
+        });
+      } catch (e) {
+        pending.reject(e as Error); // refused at the sender: cannot cross
+        return pending.promise as Promise<ReplyOf<B, K>>;
+      }
       if (!sent) {
         pending.reject(
           new ActorDeadError(this.label, name, {

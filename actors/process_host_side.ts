@@ -55,7 +55,7 @@ export async function runProcessHost(args: readonly string[]): Promise<never> {
     close() {
       writing.then(() => Deno.exit(0), () => Deno.exit(0));
     },
-  });
+  }, true);
   const reader = new FrameReader();
   const buf = new Uint8Array(64 * 1024);
   while (true) {

@@ -52,7 +52,7 @@ async function boot(init: {
       l.close();
       self.close();
     },
-  });
+  }, false);
   // `Deno.exit` in a worker ends only the worker, and its parent would never
   // know: say so on the way out (the message is delivered after the exit).
   globalThis.addEventListener("unload", () => {

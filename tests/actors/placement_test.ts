@@ -147,4 +147,17 @@ for (const placement of PLACEMENTS) {
     }
     assert.equal(await c.ask("get"), 0, "the actor is fine");
   });
+
+  Deno.test(`[${placement}] a reply that cannot cross fails the ask, not the host`, async () => {
+    await using system = new ActorSystem();
+    const c = system.spawn(Counter, 4, { placement });
+    if (placement === "local") {
+      assert.equal(typeof (await c.ask("badReply")).f, "function");
+      return;
+    }
+    const err = await c.ask("badReply").catch((e) => e);
+    assert.ok(err instanceof HandlerError, String(err));
+    assert.match(err.message, /reply cannot cross .*: reply\.f is a function/);
+    assert.equal(await c.ask("get"), 4, "the actor and its host are fine");
+  });
 }

@@ -151,6 +151,27 @@ Deno.test("stopping a process host kills its whole process group", async () => {
   await gone(grandchild);
 });
 
+Deno.test("a worker actor spinning forever is stopped; its host is dropped", async () => {
+  // In a process of its own: Deno cannot stop the spinning thread itself
+  // (see README), so only that process's exit frees the core.
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      new URL("../fixtures/spinning_worker.ts", import.meta.url).pathname,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(30_000),
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  assert.match(stdout, /notice: killed\n/);
+  assert.match(stdout, /old host down: true/);
+  assert.match(stdout, /fresh actor answers: 7/);
+  assert.match(stdout, /shutdown: stopped=1 timedOut=false/);
+});
+
 Deno.test("1,000 worker actors share 2 hosts", async () => {
   await using system = new ActorSystem({ workers: 2 });
   const refs = Array.from(

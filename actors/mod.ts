@@ -42,6 +42,8 @@ export type { LinkSend } from "./link.ts";
 export { DEFAULT_MAILBOX } from "./mailbox.ts";
 export type { MailboxOptions, OverflowPolicy } from "./mailbox.ts";
 export type { ActorRef, AnyRef, AskOptions } from "./ref.ts";
+export * from "./router.ts";
+export * from "./routing.ts";
 export type { SpawnOptions } from "./spawn_options.ts";
 export * from "./supervisor.ts";
 export * from "./system.ts";

@@ -1,0 +1,183 @@
+import assert from "node:assert/strict";
+import {
+  ActorDeadError,
+  ActorSystem,
+  type AnyRef,
+  broadcast,
+  consistentHash,
+  createRouter,
+  defineActor,
+  leastConnection,
+  NoRouteeError,
+  randomRouting,
+  roundRobin,
+  weightedRoundRobin,
+} from "@troupe/troupe/actors";
+import { seeded, tick, until } from "../helpers.ts";
+
+const Worker = defineActor({
+  name: "routee",
+  init: (id: number) => ({ id, seen: 0 }),
+  handlers: {
+    work: (s) => {
+      s.seen++;
+      return s.id;
+    },
+    slow: async (s, ms: number) => {
+      await tick(ms);
+      return s.id;
+    },
+    seen: (s) => s.seen,
+    die: (_s, _p: undefined, ctx) => ctx.stop(),
+  },
+});
+
+function spawnAll(system: ActorSystem, n: number) {
+  return Array.from({ length: n }, (_, i) => system.spawn(Worker, i));
+}
+
+Deno.test("round robin takes each routee in turn", async () => {
+  await using system = new ActorSystem();
+  const router = createRouter(system, spawnAll(system, 3), {
+    logic: roundRobin(),
+  });
+  const ids = [];
+  for (let i = 0; i < 7; i++) ids.push(await router.ask("work"));
+  assert.deepEqual(ids, [0, 1, 2, 0, 1, 2, 0]);
+});
+
+Deno.test("weighted round robin sends 3:1 for weights 3:1 over 4,000 messages", async () => {
+  await using system = new ActorSystem();
+  const router = createRouter(system, spawnAll(system, 2), {
+    logic: weightedRoundRobin(),
+    weights: [3, 1],
+  });
+  for (let i = 0; i < 4_000; i++) router.tell("work");
+  assert.deepEqual(router.sent, [3_000, 1_000]);
+  const seen = await Promise.all(router.routees.map((r) => r.ask("seen")));
+  assert.deepEqual(seen, [3_000, 1_000]);
+  // Smooth: never more than 3 in a row to the heavy routee.
+  const picks = weightedRoundRobin();
+  picks.added?.(0, 3);
+  picks.added?.(1, 1);
+  const seq = Array.from(
+    { length: 8 },
+    () => picks.pick(2, { inFlight: [0, 0], key: undefined }),
+  );
+  assert.deepEqual(seq, [0, 0, 1, 0, 0, 0, 1, 0]);
+  assert.throws(() => picks.added?.(2, 0), /weight must be > 0/);
+});
+
+Deno.test("least connection prefers the idle routee", async () => {
+  await using system = new ActorSystem();
+  const [busy, idle] = spawnAll(system, 2);
+  const router = createRouter(system, [busy, idle], {
+    logic: leastConnection(),
+  });
+  const long = router.ask("slow", 50); // goes to routee 0 (tie: the first)
+  const picks = [];
+  // One at a time, while routee 0 is still busy: each goes to routee 1.
+  for (let i = 0; i < 3; i++) picks.push(await router.ask("work"));
+  assert.deepEqual(
+    picks,
+    [1, 1, 1],
+    "all to the routee with nothing in flight",
+  );
+  assert.equal(await long, 0);
+  // Concurrent asks go to whichever has fewer in flight at each pick.
+  const slow = [router.ask("slow", 30), router.ask("slow", 30)];
+  assert.deepEqual((await Promise.all(slow)).sort(), [0, 1]);
+});
+
+Deno.test("random routing spreads with a seeded source", async () => {
+  await using system = new ActorSystem();
+  const router = createRouter(system, spawnAll(system, 4), {
+    logic: randomRouting(seeded(11)),
+  });
+  for (let i = 0; i < 4_000; i++) router.tell("work");
+  for (const n of router.sent) {
+    assert.ok(n > 800 && n < 1_200, `${router.sent}`);
+  }
+});
+
+Deno.test("consistent hash is sticky, and keeps >= 75% of keys when a fifth routee joins", async () => {
+  await using system = new ActorSystem();
+  const routees = spawnAll(system, 4);
+  const router = createRouter(system, routees, {
+    logic: consistentHash(),
+    keyOf: (_name, payload) => String(payload),
+  });
+  const Keyed = defineActor({
+    init: (id: number) => ({ id }),
+    handlers: { who: (s, _key: string) => s.id },
+  });
+  const keyed = createRouter(
+    system,
+    [0, 1, 2, 3].map((i) => system.spawn(Keyed, i)),
+    { logic: consistentHash(), keyOf: (_n, p) => String(p) },
+  );
+  const keys = Array.from({ length: 2_000 }, (_, i) => `user-${i}`);
+  const before = await Promise.all(keys.map((k) => keyed.ask("who", k)));
+  assert.deepEqual(
+    await Promise.all(keys.map((k) => keyed.ask("who", k))),
+    before,
+    "the same key goes to the same routee",
+  );
+  keyed.add(system.spawn(Keyed, 4));
+  const after = await Promise.all(keys.map((k) => keyed.ask("who", k)));
+  const kept = after.filter((id, i) => id === before[i]).length;
+  assert.ok(kept / keys.length >= 0.75, `kept ${kept} of ${keys.length}`);
+  assert.ok(after.includes(4), "the new routee owns some keys");
+  // Every key that moved, moved to the newcomer.
+  after.forEach((id, i) => assert.ok(id === before[i] || id === 4));
+  // A message without a key is refused with a clear error.
+  const unkeyed = createRouter(system, routees, { logic: consistentHash() });
+  assert.throws(() => unkeyed.tell("work"), /needs a key/);
+  void router;
+});
+
+Deno.test("broadcast reaches every routee; askAll gathers the replies", async () => {
+  await using system = new ActorSystem();
+  const router = createRouter(system, spawnAll(system, 3), {
+    logic: broadcast(),
+  });
+  router.tell("work");
+  assert.deepEqual(await router.askAll("seen"), [1, 1, 1]);
+  await assert.rejects(router.ask("work"), /askAll/);
+});
+
+Deno.test("dead routees are dropped; with none left, a typed error", async () => {
+  await using system = new ActorSystem();
+  const routees = spawnAll(system, 2);
+  const router = createRouter(system, routees);
+  await system.stop(routees[0]);
+  await until(() => router.routees.length === 1, "the drop");
+  assert.deepEqual(
+    await Promise.all([0, 1, 2].map(() => router.ask("work"))),
+    [1, 1, 1],
+  );
+  await system.stop(routees[1]);
+  await until(() => router.routees.length === 0, "the second drop");
+  assert.throws(() => router.tell("work"), NoRouteeError);
+  await assert.rejects(router.ask("work"), NoRouteeError);
+});
+
+Deno.test("an ask whose routee dies is retried on another, and says so", async () => {
+  await using system = new ActorSystem();
+  const routees = spawnAll(system, 2);
+  const retries: string[] = [];
+  const router = createRouter(system, routees, {
+    retries: 1,
+    onRetry: (name, ref: AnyRef, e) =>
+      retries.push(`${name}@${ref.address.id}: ${e.name}`),
+  });
+  // Routee 0 is gone before it can answer: the ask goes to routee 1.
+  routees[0].tell("die");
+  assert.equal(await router.ask("work"), 1);
+  assert.deepEqual(retries, [`work@${routees[0].address.id}: ActorDeadError`]);
+  // Without retries the error names the dead routee.
+  const plain = createRouter(system, spawnAll(system, 1));
+  plain.routees[0].tell("die");
+  const err = await plain.ask("work").catch((e) => e);
+  assert.ok(err instanceof ActorDeadError || err instanceof NoRouteeError);
+});

@@ -628,7 +628,9 @@ export class Cell implements ActorContext {
   async #stopRemote(timeoutMs: number): Promise<boolean> {
     const remote = this.remote!;
     const host = remote.host;
-    if (host === undefined) return false;
+    // No actor there yet (its spawn is in flight): #startRemote kills it
+    // when the spawn completes, seeing that we stopped meanwhile.
+    if (host === undefined || remote.id === 0) return false;
     const waiter = remote.exited ??= Promise.withResolvers<ExitReason>();
     host.stopActor(remote.id, timeoutMs);
     if (timeoutMs === Infinity) {

@@ -172,6 +172,28 @@ Deno.test("a worker actor spinning forever is stopped; its host is dropped", asy
   assert.match(stdout, /shutdown: stopped=1 timedOut=false/);
 });
 
+Deno.test("stopping an actor whose spawn is still in flight does not wait for its timeout", async () => {
+  await using system = new ActorSystem();
+  const c = system.spawn(Counter, 0, {
+    placement: "worker",
+    shutdownTimeout: 60_000,
+  });
+  // Stopped before its host has answered the spawn: nothing to wait for.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const hung = new Promise<string>((r) => {
+    timer = setTimeout(() => r("hung"), 10_000); // a bound, not a measure
+  });
+  const outcome = await Promise.race([
+    system.stop(c).then(() => "stopped"),
+    hung,
+  ]);
+  clearTimeout(timer);
+  assert.equal(outcome, "stopped");
+  assert.equal(system.stats(c).status, "dead");
+  // The actor the host then spawned was dropped there.
+  await until(() => system.hosts().every((h) => h.actors === 0), "cleanup");
+});
+
 Deno.test("1,000 worker actors share 2 hosts", async () => {
   await using system = new ActorSystem({ workers: 2 });
   const refs = Array.from(

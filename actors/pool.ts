@@ -1,0 +1,623 @@
+/**
+ * Pools: `multiprocessing.Pool` and `concurrent.futures` for troupe.
+ *
+ * A pool runs tasks (functions made with `defineTasks`) on N task-runner
+ * actors of any placement. `map` and its friends cut their input into chunks
+ * (so 100,000 tiny items cost a few dozen messages, not 100,000) and keep
+ * every runner busy; `submit` sends one task per message, batched by the
+ * link. A runner that dies has its work retried on another (you are told),
+ * and a bounded queue makes `submit` wait (or refuse) when it is full.
+ *
+ * @module
+ */
+
+import { ActorDeadError, errorFromInfo, TroupeError } from "./errors.ts";
+import type { HostPermissions, Placement } from "./hosts.ts";
+import type { ActorRef, AnyRef } from "./ref.ts";
+import { createRouter, type Router } from "./router.ts";
+import { leastConnection } from "./routing.ts";
+import type { ActorSystem } from "./system.ts";
+import { type ChunkResult, TaskRunner } from "./task_runner.ts";
+import { isTask, type Task } from "./tasks.ts";
+
+/**
+ * Settings of a pool.
+ *
+ * @example
+ * ```ts
+ * import type { PoolOptions } from "@troupe/troupe/actors";
+ * const opts: PoolOptions = { size: 2, placement: "worker", maxQueue: 10_000 };
+ * ```
+ */
+export interface PoolOptions {
+  /** How many runners (default: one per core). */
+  size?: number;
+  /** Where they run (default `worker`). */
+  placement?: Placement;
+  /** Permissions of their hosts (process and worker placement). */
+  permissions?: HostPermissions;
+  /**
+   * Task modules a process runner must be able to read (their folders are
+   * granted). Tasks given to `map`/`submit` from other folders fail there.
+   */
+  modules?: string[];
+  /** Most `submit`s waiting for a runner (default 65,536). */
+  maxQueue?: number;
+  /** A `submit` on a full queue waits (default) or rejects with `PoolFullError`. */
+  whenFull?: "wait" | "reject";
+  /** How often work on a runner that died is sent to another (default 2). */
+  retries?: number;
+  /** Told of each retry: which task, which runner died, why. */
+  onRetry?: (task: string, runner: AnyRef, error: Error) => void;
+}
+
+/**
+ * Settings of one `map`, `starmap`, `imap` or `imapUnordered`.
+ *
+ * @example
+ * ```ts
+ * import type { MapOptions } from "@troupe/troupe/actors";
+ * const opts: MapOptions = { chunksize: 100, onProgress: (done, total) => console.log(done, total) };
+ * ```
+ */
+export interface MapOptions {
+  /** Items per message (default: adaptive, about 8 chunks per runner). */
+  chunksize?: number;
+  /** Stops the map: no further chunk starts; it rejects with the reason. */
+  signal?: AbortSignal;
+  /** Ms one chunk may take (a chunk of 1 makes it per task; default: the system's ask timeout). */
+  timeout?: number;
+  /** Called as items complete, with how many are done of how many. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * A pool's queue is full and its `whenFull` is `reject`.
+ *
+ * @example
+ * ```ts
+ * import { PoolFullError } from "@troupe/troupe/actors";
+ * console.log(new PoolFullError(10).message);
+ * ```
+ */
+export class PoolFullError extends TroupeError {
+  /** Build the error from the queue bound. */
+  constructor(maxQueue: number) {
+    super(`the pool's queue is full (${maxQueue} waiting)`);
+  }
+}
+
+/**
+ * A task failed on an item of a map: which task, which item, the original
+ * error as `cause`.
+ *
+ * @example
+ * ```ts
+ * import { TaskError } from "@troupe/troupe/actors";
+ * const e = new TaskError("double", 7, new RangeError("no"));
+ * console.log(e.message); // task "double" failed on item 7: RangeError: no
+ * ```
+ */
+export class TaskError extends TroupeError {
+  /** The task's name. */
+  readonly task: string;
+  /** The index of the item it failed on (-1 for a `submit`). */
+  readonly index: number;
+  /** Build the error from the task, the item index and the thrown error. */
+  constructor(task: string, index: number, cause: Error) {
+    super(
+      `task "${task}" failed${
+        index >= 0 ? ` on item ${index}` : ""
+      }: ${cause.name}: ${cause.message}`,
+      { cause },
+    );
+    this.task = task;
+    this.index = index;
+  }
+}
+
+/**
+ * The map was stopped through its signal; `cause` is the signal's reason.
+ *
+ * @example
+ * ```ts
+ * import { MapAbortedError } from "@troupe/troupe/actors";
+ * console.log(new MapAbortedError("double", 10, 100, "stop").message);
+ * ```
+ */
+export class MapAbortedError extends TroupeError {
+  /** Build the error from the task, progress and the signal's reason. */
+  constructor(task: string, done: number, total: number, reason: unknown) {
+    super(`map of "${task}" was aborted after ${done} of ${total} items`, {
+      cause: reason,
+    });
+  }
+}
+
+type Runner = ActorRef<typeof TaskRunner>;
+
+/**
+ * A pool of task runners.
+ *
+ * @example Map a task over many items
+ * ```ts
+ * import { ActorSystem, createPool, defineTasks } from "@troupe/troupe/actors";
+ * export const tasks = defineTasks(import.meta.url, {
+ *   square: (x: number) => x * x,
+ *   add: (a: number, b: number) => a + b,
+ * });
+ * import assert from "node:assert/strict";
+ *
+ * await using system = new ActorSystem();
+ * const pool = createPool(system, { size: 2, placement: "local" });
+ * assert.deepEqual(await pool.map(tasks.square, [1, 2, 3]), [1, 4, 9]);
+ * assert.equal(await pool.submit(tasks.add, 2, 3), 5);
+ * await pool.close();
+ * ```
+ */
+export class Pool {
+  readonly #system: ActorSystem;
+  readonly #router: Router<typeof TaskRunner>;
+  readonly #runners: Runner[];
+  readonly #maxQueue: number;
+  readonly #whenFull: "wait" | "reject";
+  /** Runners in this isolate get the task function, not its module URL. */
+  readonly #local: boolean;
+  #queued = 0;
+  #waiting: (() => void)[] = [];
+  #closed = false;
+
+  /**
+   * Use `createPool`.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem, Pool } from "@troupe/troupe/actors";
+   * await using system = new ActorSystem();
+   * const pool = new Pool(system, { size: 1, placement: "local" });
+   * await pool.close();
+   * ```
+   */
+  constructor(system: ActorSystem, options: PoolOptions = {}) {
+    const size = options.size ?? (navigator.hardwareConcurrency || 1);
+    if (!(Number.isInteger(size) && size >= 1)) {
+      throw new RangeError(`pool size must be an integer >= 1, got ${size}`);
+    }
+    this.#system = system;
+    this.#maxQueue = options.maxQueue ?? 65_536;
+    this.#whenFull = options.whenFull ?? "wait";
+    const placement = options.placement ?? "worker";
+    this.#local = placement === "local";
+    let permissions = options.permissions;
+    if (placement === "process" && options.modules !== undefined) {
+      const read = permissions?.read;
+      const dirs = options.modules.map((m) => new URL(".", m).pathname);
+      permissions = {
+        ...permissions,
+        read: read === true ? true : [...(read || []), ...dirs],
+      };
+    }
+    const spawnRunner = (): Runner => {
+      const ref = system.spawn(TaskRunner, undefined, {
+        placement,
+        permissions,
+        mailbox: { capacity: Infinity },
+      });
+      // A runner that dies (its host crashed, say) is replaced: the router
+      // drops the dead one, the new one joins.
+      system.watch(ref, () => {
+        if (this.#closed) return;
+        const i = this.#runners.indexOf(ref);
+        const fresh = spawnRunner();
+        if (i >= 0) this.#runners[i] = fresh;
+        this.#router.add(fresh);
+      });
+      return ref;
+    };
+    this.#runners = Array.from({ length: size }, spawnRunner);
+    this.#router = createRouter(system, this.#runners, {
+      logic: leastConnection(),
+      retries: options.retries ?? 2,
+      onRetry: options.onRetry === undefined
+        ? undefined
+        : (name, runner, e) => options.onRetry!(name, runner, e),
+    });
+  }
+
+  /**
+   * The pool's runners (their actors), for stats and supervision.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem, createPool } from "@troupe/troupe/actors";
+   * await using system = new ActorSystem();
+   * const pool = createPool(system, { size: 2, placement: "local" });
+   * console.log(pool.runners.length); // 2
+   * await pool.close();
+   * ```
+   */
+  get runners(): AnyRef[] {
+    return [...this.#runners];
+  }
+
+  /**
+   * Run `task(...args)` on a runner; resolves to its result. On a full queue
+   * it waits (or rejects with `PoolFullError`, per `whenFull`).
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem, createPool, defineTasks } from "@troupe/troupe/actors";
+   * export const tasks = defineTasks(import.meta.url, {
+   *   square: (x: number) => x * x,
+   *   add: (a: number, b: number) => a + b,
+   * });
+   * await using system = new ActorSystem();
+   * const pool = createPool(system, { size: 1, placement: "local" });
+   * console.log(await pool.submit(tasks.add, 1, 2)); // 3
+   * await pool.close();
+   * ```
+   */
+  async submit<A extends unknown[], R>(
+    task: Task<A, R>,
+    ...args: A
+  ): Promise<Awaited<R>> {
+    checkTask(task);
+    this.#open();
+    if (this.#queued >= this.#maxQueue) {
+      if (this.#whenFull === "reject") throw new PoolFullError(this.#maxQueue);
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    }
+    this.#queued++;
+    try {
+      return await this.#router.ask("call", [
+        task.taskModule,
+        task.taskName,
+        args,
+        this.#local ? task as Task : undefined,
+      ]) as Awaited<R>;
+    } catch (e) {
+      throw wrapFailure(task, -1, e);
+    } finally {
+      this.#queued--;
+      this.#waiting.shift()?.();
+    }
+  }
+
+  /**
+   * The same as `submit` (as `Pool.apply_async` is to `submit` in Python).
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem, createPool, defineTasks } from "@troupe/troupe/actors";
+   * export const tasks = defineTasks(import.meta.url, {
+   *   square: (x: number) => x * x,
+   *   add: (a: number, b: number) => a + b,
+   * });
+   * await using system = new ActorSystem();
+   * const pool = createPool(system, { size: 1, placement: "local" });
+   * console.log(await pool.apply(tasks.square, 9)); // 81
+   * await pool.close();
+   * ```
+   */
+  apply<A extends unknown[], R>(
+    task: Task<A, R>,
+    ...args: A
+  ): Promise<Awaited<R>> {
+    return this.submit(task, ...args);
+  }
+
+  /**
+   * `task(item)` for every item, results in input order.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem, createPool, defineTasks } from "@troupe/troupe/actors";
+   * export const tasks = defineTasks(import.meta.url, {
+   *   square: (x: number) => x * x,
+   *   add: (a: number, b: number) => a + b,
+   * });
+   * await using system = new ActorSystem();
+   * const pool = createPool(system, { size: 2, placement: "local" });
+   * console.log(await pool.map(tasks.square, [1, 2, 3])); // [1, 4, 9]
+   * await pool.close();
+   * ```
+   */
+  async map<T, R>(
+    task: Task<[T], R>,
+    items: Iterable<T>,
+    options: MapOptions = {},
+  ): Promise<Awaited<R>[]> {
+    const list = [...items];
+    const out = new Array<Awaited<R>>(list.length);
+    await this.#run(task, list, false, options, (start, results) => {
+      for (let i = 0; i < results.length; i++) {
+        out[start + i] = results[i] as Awaited<R>;
+      }
+    });
+    return out;
+  }
+
+  /**
+   * `task(...args)` for every argument list, results in input order.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem, createPool, defineTasks } from "@troupe/troupe/actors";
+   * export const tasks = defineTasks(import.meta.url, {
+   *   square: (x: number) => x * x,
+   *   add: (a: number, b: number) => a + b,
+   * });
+   * await using system = new ActorSystem();
+   * const pool = createPool(system, { size: 2, placement: "local" });
+   * console.log(await pool.starmap(tasks.add, [[1, 2], [3, 4]])); // [3, 7]
+   * await pool.close();
+   * ```
+   */
+  async starmap<A extends unknown[], R>(
+    task: Task<A, R>,
+    items: Iterable<A>,
+    options: MapOptions = {},
+  ): Promise<Awaited<R>[]> {
+    const list = [...items];
+    const out = new Array<Awaited<R>>(list.length);
+    await this.#run(task, list, true, options, (start, results) => {
+      for (let i = 0; i < results.length; i++) {
+        out[start + i] = results[i] as Awaited<R>;
+      }
+    });
+    return out;
+  }
+
+  /**
+   * Results as an async iterable, in input order, as soon as each is ready.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem, createPool, defineTasks } from "@troupe/troupe/actors";
+   * export const tasks = defineTasks(import.meta.url, {
+   *   square: (x: number) => x * x,
+   *   add: (a: number, b: number) => a + b,
+   * });
+   * await using system = new ActorSystem();
+   * const pool = createPool(system, { size: 2, placement: "local" });
+   * for await (const y of pool.imap(tasks.square, [1, 2, 3])) console.log(y);
+   * await pool.close();
+   * ```
+   */
+  imap<T, R>(
+    task: Task<[T], R>,
+    items: Iterable<T>,
+    options: MapOptions = {},
+  ): AsyncIterable<Awaited<R>> {
+    return this.#stream(task, items, options, true);
+  }
+
+  /**
+   * Results as an async iterable, in completion order.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem, createPool, defineTasks } from "@troupe/troupe/actors";
+   * export const tasks = defineTasks(import.meta.url, {
+   *   square: (x: number) => x * x,
+   *   add: (a: number, b: number) => a + b,
+   * });
+   * await using system = new ActorSystem();
+   * const pool = createPool(system, { size: 2, placement: "local" });
+   * const seen = [];
+   * for await (const y of pool.imapUnordered(tasks.square, [1, 2, 3])) seen.push(y);
+   * console.log(seen.sort()); // [1, 4, 9]
+   * await pool.close();
+   * ```
+   */
+  imapUnordered<T, R>(
+    task: Task<[T], R>,
+    items: Iterable<T>,
+    options: MapOptions = {},
+  ): AsyncIterable<Awaited<R>> {
+    return this.#stream(task, items, options, false);
+  }
+
+  /**
+   * Stop the runners (after the work in flight). Idempotent.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem, createPool } from "@troupe/troupe/actors";
+   * await using system = new ActorSystem();
+   * await createPool(system, { size: 1, placement: "local" }).close();
+   * ```
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#router.close();
+    await Promise.all(this.#runners.map((r) => this.#system.stop(r)));
+  }
+
+  #open(): void {
+    if (this.#closed) throw new TroupeError("the pool is closed");
+  }
+
+  /** Cut `list` into chunks and keep every runner busy with them. */
+  async #run(
+    task: Task,
+    list: unknown[],
+    star: boolean,
+    options: MapOptions,
+    onChunk: (start: number, results: unknown[]) => void,
+  ): Promise<void> {
+    checkTask(task);
+    this.#open();
+    const total = list.length;
+    if (total === 0) return;
+    const size = this.#runners.length;
+    const chunksize = options.chunksize ??
+      Math.max(1, Math.min(65_536, Math.ceil(total / (size * 8))));
+    if (!(Number.isInteger(chunksize) && chunksize >= 1)) {
+      throw new RangeError(
+        `chunksize must be an integer >= 1, got ${chunksize}`,
+      );
+    }
+    const { signal, timeout, onProgress } = options;
+    let next = 0;
+    let done = 0;
+    let failure: unknown;
+    const askOptions = timeout === undefined ? {} : { timeout };
+    // Each lane sends its next chunk when the last one came back: about two
+    // chunks per runner in flight keeps them all busy.
+    const lane = async () => {
+      while (failure === undefined && next < total) {
+        if (signal?.aborted) {
+          failure = new MapAbortedError(
+            task.taskName,
+            done,
+            total,
+            signal.reason,
+          );
+          return;
+        }
+        const start = next;
+        const chunk = list.slice(start, start + chunksize);
+        next += chunk.length;
+        let r: ChunkResult;
+        try {
+          r = await this.#router.ask(
+            "chunk",
+            [
+              task.taskModule,
+              task.taskName,
+              chunk,
+              star,
+              this.#local ? task : undefined,
+            ],
+            askOptions,
+          );
+        } catch (e) {
+          failure ??= wrapFailure(task, start, e);
+          return;
+        }
+        if ("failedAt" in r) {
+          failure ??= new TaskError(
+            task.taskName,
+            start + r.failedAt,
+            errorFromInfo(r.error),
+          );
+          return;
+        }
+        onChunk(start, r.results);
+        done += r.results.length;
+        onProgress?.(done, total);
+      }
+    };
+    await Promise.all(
+      Array.from(
+        { length: Math.min(size * 2, Math.ceil(total / chunksize)) },
+        lane,
+      ),
+    );
+    if (failure !== undefined) throw failure;
+  }
+
+  async *#stream<T, R>(
+    task: Task<[T], R>,
+    items: Iterable<T>,
+    options: MapOptions,
+    ordered: boolean,
+  ): AsyncGenerator<Awaited<R>> {
+    const list = [...items];
+    const ready: (Awaited<R> | undefined)[] = new Array(list.length);
+    const have: boolean[] = new Array(list.length).fill(false);
+    const fresh: number[] = [];
+    let wake: (() => void) | undefined;
+    let finished = false;
+    let error: unknown;
+    const running = this.#run(task, list, false, options, (start, results) => {
+      for (let i = 0; i < results.length; i++) {
+        ready[start + i] = results[i] as Awaited<R>;
+        have[start + i] = true;
+        fresh.push(start + i);
+      }
+      wake?.();
+    }).then(
+      () => {
+        finished = true;
+        wake?.();
+      },
+      (e) => {
+        error = e;
+        finished = true;
+        wake?.();
+      },
+    );
+    let cursor = 0;
+    while (true) {
+      if (ordered) {
+        while (cursor < list.length && have[cursor]) {
+          const v = ready[cursor];
+          ready[cursor++] = undefined;
+          yield v as Awaited<R>;
+        }
+        if (cursor === list.length) break;
+      } else {
+        while (fresh.length > 0) {
+          const i = fresh.shift()!;
+          const v = ready[i];
+          ready[i] = undefined;
+          cursor++;
+          yield v as Awaited<R>;
+        }
+        if (cursor === list.length) break;
+      }
+      if (finished) {
+        if (error !== undefined) throw error;
+        if (fresh.length === 0 && (!ordered || !have[cursor])) break;
+      }
+      await new Promise<void>((r) => (wake = r));
+      wake = undefined;
+    }
+    await running;
+    if (error !== undefined) throw error;
+  }
+}
+
+function checkTask(task: unknown): asserts task is Task {
+  if (!isTask(task)) {
+    throw new TypeError(
+      "expected a task made by defineTasks(import.meta.url, { ... })",
+    );
+  }
+}
+
+/** Turn a runner's failure into a TaskError (or keep a dead-runner error). */
+function wrapFailure(task: Task, index: number, e: unknown): Error {
+  if (e instanceof TroupeError && e.name === "HandlerError") {
+    return new TaskError(task.taskName, index, (e.cause as Error) ?? e);
+  }
+  if (e instanceof ActorDeadError) return e;
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+/**
+ * A pool of `size` task runners on `placement` (default: one per core, on
+ * worker hosts).
+ *
+ * @example
+ * ```ts
+ * import { ActorSystem, createPool, defineTasks } from "@troupe/troupe/actors";
+ * export const tasks = defineTasks(import.meta.url, {
+ *   square: (x: number) => x * x,
+ *   add: (a: number, b: number) => a + b,
+ * });
+ * await using system = new ActorSystem();
+ * const pool = createPool(system, { size: 2, placement: "local" });
+ * console.log(await pool.map(tasks.square, [1, 2, 3])); // [1, 4, 9]
+ * await pool.close();
+ * ```
+ */
+export function createPool(
+  system: ActorSystem,
+  options: PoolOptions = {},
+): Pool {
+  return new Pool(system, options);
+}

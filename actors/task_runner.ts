@@ -1,0 +1,120 @@
+/**
+ * The actor a pool runs its tasks on: it imports task modules by URL (once)
+ * and runs a task on one argument list, or on a whole chunk of them.
+ *
+ * @module
+ */
+
+import { type Behavior, defineActor, type Handlers } from "./behavior.ts";
+import { type ErrorInfo, errorInfo } from "./errors.ts";
+import { findTask, type Task } from "./tasks.ts";
+
+/** What a chunk came back with: every result, or where it failed. */
+export type ChunkResult =
+  | { results: unknown[] }
+  | { failedAt: number; error: ErrorInfo };
+
+type AnyFn = (...args: unknown[]) => unknown;
+
+interface RunnerState {
+  tasks: Map<string, Task | Promise<Task>>;
+}
+
+function resolveTask(
+  s: RunnerState,
+  module: string,
+  name: string,
+): Task | Promise<Task> {
+  const key = `${module}#${name}`;
+  let t = s.tasks.get(key);
+  if (t === undefined) {
+    t = (import(module) as Promise<Record<string, unknown>>).then((exports) => {
+      const found = findTask(exports, module, name);
+      if (found === undefined) {
+        throw new TypeError(
+          `module ${module} exports no task "${name}" (export the object defineTasks returns)`,
+        );
+      }
+      s.tasks.set(key, found);
+      return found;
+    });
+    t.catch(() => s.tasks.delete(key));
+    s.tasks.set(key, t);
+  }
+  return t;
+}
+
+function isThenable(x: unknown): x is PromiseLike<unknown> {
+  return x !== null && typeof x === "object" &&
+    typeof (x as PromiseLike<unknown>).then === "function";
+}
+
+/**
+ * The messages a task runner handles (its state is private). A runner in the
+ * pool's own isolate gets the task function itself as the last element, so
+ * that it needs no import.
+ *
+ * @example
+ * ```ts
+ * import type { TaskRunnerHandlers } from "@troupe/troupe/actors";
+ * type Names = keyof TaskRunnerHandlers; // "call" | "chunk"
+ * ```
+ */
+export interface TaskRunnerHandlers extends Handlers<unknown> {
+  /** Run `name` from `module` on one argument list. */
+  call: (
+    state: unknown,
+    msg: [string, string, unknown[], Task?],
+  ) => Promise<unknown>;
+  /**
+   * Run `name` on each item of a chunk, in order (`star`: each item is an
+   * argument list). Stops at the first item that throws.
+   */
+  chunk: (
+    state: unknown,
+    msg: [string, string, unknown[], boolean, Task?],
+  ) => Promise<ChunkResult>;
+}
+
+/**
+ * Runs tasks for a pool, on any placement.
+ *
+ * @example
+ * ```ts
+ * import { ActorSystem, TaskRunner } from "@troupe/troupe/actors";
+ * await using system = new ActorSystem();
+ * const runner = system.spawn(TaskRunner);
+ * ```
+ */
+export const TaskRunner: Behavior<void, unknown, TaskRunnerHandlers> =
+  defineActor<void, unknown, TaskRunnerHandlers>({
+    name: "troupe.task-runner",
+    module: import.meta.url,
+    init: (): RunnerState => ({ tasks: new Map() }),
+    handlers: {
+      call: async (state, [module, name, args, local]) => {
+        const s = state as RunnerState;
+        const task =
+          (local ?? await resolveTask(s, module, name)) as unknown as AnyFn;
+        return await task(...args);
+      },
+      chunk: async (state, [module, name, items, star, local]) => {
+        const s = state as RunnerState;
+        let found = local ?? resolveTask(s, module, name);
+        if (isThenable(found)) found = await found;
+        const task = found as unknown as AnyFn;
+        const results = new Array(items.length);
+        for (let i = 0; i < items.length; i++) {
+          try {
+            let r = star ? task(...(items[i] as unknown[])) : task(items[i]);
+            if (isThenable(r)) r = await r;
+            results[i] = r;
+          } catch (e) {
+            return { failedAt: i, error: errorInfo(e) };
+          }
+        }
+        return { results };
+      },
+    },
+    onError: "resume",
+  });

@@ -1,0 +1,178 @@
+import assert from "node:assert/strict";
+import {
+  ActorSystem,
+  createPool,
+  MapAbortedError,
+  type Placement,
+  PoolFullError,
+  TaskError,
+} from "@troupe/troupe/actors";
+import { tasks } from "../fixtures/tasks.ts";
+
+for (const placement of ["local", "worker", "process"] as Placement[]) {
+  Deno.test(`[${placement}] map keeps input order; starmap spreads arguments`, async () => {
+    await using system = new ActorSystem();
+    // A process runner reads only the task module's folder: name it.
+    const modules = [tasks.double.taskModule];
+    const pool = createPool(system, { size: 2, placement, modules });
+    const xs = Array.from({ length: 10_000 }, (_, i) => i);
+    let progress = 0;
+    const out = await pool.map(tasks.double, xs, {
+      onProgress: (done, total) => {
+        assert.equal(total, 10_000);
+        assert.ok(done > progress);
+        progress = done;
+      },
+    });
+    assert.deepEqual(out, xs.map((x) => 2 * x));
+    assert.equal(progress, 10_000);
+    assert.deepEqual(await pool.starmap(tasks.add, [[1, 2], [3, 4]]), [3, 7]);
+    assert.deepEqual(await pool.map(tasks.double, []), []);
+    assert.equal(await pool.submit(tasks.add, 20, 22), 42);
+    assert.equal(await pool.apply(tasks.double, 4), 8);
+    await pool.close();
+  });
+
+  Deno.test(`[${placement}] a failing item fails the map with its index and error`, async () => {
+    await using system = new ActorSystem();
+    const modules = [tasks.double.taskModule];
+    const pool = createPool(system, { size: 2, placement, modules });
+    const err = await pool.map(tasks.unlucky, [1, 2, 13, 4], { chunksize: 1 })
+      .catch((e) => e);
+    assert.ok(err instanceof TaskError, String(err));
+    assert.equal(err.index, 2);
+    assert.equal(err.task, "unlucky");
+    assert.equal((err.cause as Error).name, "RangeError");
+    const one = await pool.submit(tasks.unlucky, 13).catch((e) => e);
+    assert.ok(one instanceof TaskError);
+    assert.equal(one.index, -1);
+    assert.deepEqual(
+      await pool.map(tasks.unlucky, [1, 2]),
+      [1, 2],
+      "pool fine",
+    );
+    await pool.close();
+  });
+}
+
+Deno.test("imap yields in order; imapUnordered in completion order", async () => {
+  await using system = new ActorSystem();
+  const pool = createPool(system, { size: 3, placement: "local" });
+  const items: [number, number][] = [[0, 60], [1, 5], [2, 30]];
+  const ordered = [];
+  for await (const x of pool.imap(tasks.sleepy, items, { chunksize: 1 })) {
+    ordered.push(x);
+  }
+  assert.deepEqual(ordered, [0, 1, 2]);
+  const unordered = [];
+  for await (
+    const x of pool.imapUnordered(tasks.sleepy, items, { chunksize: 1 })
+  ) unordered.push(x);
+  assert.deepEqual(unordered, [1, 2, 0]);
+  await pool.close();
+});
+
+Deno.test("cancelling mid-map starts no further chunk", async () => {
+  await using system = new ActorSystem();
+  const pool = createPool(system, { size: 1, placement: "local" });
+  const ctl = new AbortController();
+  const items = Array.from({ length: 20 }, (_, i): [number, number] => [i, 5]);
+  const started: number[] = [];
+  const err = await pool.map(tasks.sleepy, items, {
+    chunksize: 1,
+    signal: ctl.signal,
+    onProgress: (done) => {
+      started.push(done);
+      if (done === 3) ctl.abort("enough");
+    },
+  }).catch((e) => e);
+  assert.ok(err instanceof MapAbortedError, String(err));
+  assert.equal(err.cause, "enough");
+  // Two lanes for one runner: at most one more chunk was already in flight.
+  const stats = system.stats(pool.runners[0]);
+  assert.ok(stats.processed <= 5, `processed ${stats.processed}`);
+  await pool.close();
+});
+
+Deno.test("a per-chunk timeout fails a slow map", async () => {
+  await using system = new ActorSystem();
+  const pool = createPool(system, { size: 1, placement: "local" });
+  const err = await pool.map(tasks.sleepy, [[1, 200]], { timeout: 20 })
+    .catch((e) => e);
+  assert.match(String(err), /timed out after 20 ms/);
+  await pool.close();
+});
+
+Deno.test("a runner dying mid-map: the map completes, the retry is reported", async () => {
+  await using system = new ActorSystem();
+  const retried: string[] = [];
+  const pool = createPool(system, {
+    size: 2,
+    placement: "worker",
+    onRetry: (task, _runner, e) => retried.push(`${task} ${e.name}`),
+  });
+  const flag = new SharedArrayBuffer(4);
+  const items = Array.from(
+    { length: 40 },
+    (_, i): [number, SharedArrayBuffer] => [i, flag],
+  );
+  const out = await pool.map(tasks.dieOnce, items, { chunksize: 5 });
+  assert.deepEqual(out, items.map(([x]) => x));
+  assert.equal(Atomics.load(new Int32Array(flag), 0), 1, "a worker did exit");
+  // The chunks that were on the dead runner (up to two in flight per runner)
+  // ran again elsewhere, and each retry was reported.
+  assert.ok(retried.length >= 1 && retried.length <= 2, `${retried}`);
+  assert.ok(retried.every((r) => r === "chunk ActorDeadError"));
+  // The dead runner was replaced: the pool is back to two.
+  assert.equal(pool.runners.length, 2);
+  assert.ok(pool.runners.every((r) => system.stats(r).status !== "dead"));
+  await pool.close();
+});
+
+Deno.test("submit on a full queue waits, or rejects when told to", async () => {
+  await using system = new ActorSystem();
+  const waiting = createPool(system, {
+    size: 1,
+    placement: "local",
+    maxQueue: 2,
+  });
+  const all = Array.from(
+    { length: 6 },
+    (_, i) => waiting.submit(tasks.double, i),
+  );
+  assert.deepEqual(await Promise.all(all), [0, 2, 4, 6, 8, 10]);
+  const strict = createPool(system, {
+    size: 1,
+    placement: "local",
+    maxQueue: 2,
+    whenFull: "reject",
+  });
+  const results = await Promise.allSettled(
+    Array.from({ length: 4 }, (_, i) => strict.submit(tasks.sleepy, [i, 5])),
+  );
+  assert.deepEqual(results.map((r) => r.status), [
+    "fulfilled",
+    "fulfilled",
+    "rejected",
+    "rejected",
+  ]);
+  assert.ok(
+    (results[2] as PromiseRejectedResult).reason instanceof PoolFullError,
+  );
+  await waiting.close();
+  await strict.close();
+});
+
+Deno.test("bad input to a pool is a clear error", async () => {
+  await using system = new ActorSystem();
+  const pool = createPool(system, { size: 1, placement: "local" });
+  // deno-lint-ignore no-explicit-any
+  await assert.rejects(pool.map((() => 1) as any, [1]), /defineTasks/);
+  await assert.rejects(
+    pool.map(tasks.double, [1], { chunksize: 0 }),
+    /chunksize must be an integer >= 1/,
+  );
+  assert.throws(() => createPool(system, { size: 0 }), /pool size/);
+  await pool.close();
+  await assert.rejects(pool.submit(tasks.double, 1), /pool is closed/);
+});

@@ -112,8 +112,19 @@ Deno.test("examples/placement.ts", async () => {
   ]);
 });
 
+Deno.test("examples/pool_map.ts", async () => {
+  const r = await run("examples/pool_map.ts", ["--allow-read"]);
+  assertRan(r, "examples/pool_map.ts");
+  assertLines(r, [
+    /squares: 1, 4, 9, 16, 25/,
+    /sum of 100,000 squares: 333328333350000/,
+    /16 x fib\(25\) = 75025 each, progress reached 16\/16/,
+  ]);
+});
+
 Deno.test("every example is tested here", async () => {
   const tested = new Set([
+    "pool_map.ts",
     "placement.ts",
     "demo.ts",
     "counter.ts",

@@ -1,11 +1,22 @@
 #!/usr/bin/env bash
-# Installs the peer workloads that `deno task bench` compares troupe against.
+# Installs the peer workloads that `deno task bench` and `deno task bench:pool`
+# compare troupe against.
 # Kept out of the benchmark run itself: it needs the npm registry, and the
 # run must not depend on the network. Safe to run again (idempotent).
 set -euo pipefail
 
-# nact is pinned so that ratios stay comparable from one run to the next.
+# The npm peers are pinned so that ratios stay comparable from one run to the
+# next: nact for `deno task bench`, the worker pools for `deno task bench:pool`.
 NACT_VERSION="7.6.2"
+PISCINA_VERSION="5.3.2"
+TINYPOOL_VERSION="2.2.0"
+WORKERPOOL_VERSION="10.0.3"
+NPM_PEERS=(
+  "nact@$NACT_VERSION"
+  "piscina@$PISCINA_VERSION"
+  "tinypool@$TINYPOOL_VERSION"
+  "workerpool@$WORKERPOOL_VERSION"
+)
 
 bench_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo_root="$(cd "$bench_dir/.." && pwd)"
@@ -27,7 +38,7 @@ fi
 
 for tool in node npm; do
   if ! command -v "$tool" >/dev/null; then
-    echo "peers.sh: $tool not found on PATH (the nact peer needs Node.js)" >&2
+    echo "peers.sh: $tool not found on PATH (the nact and worker-pool peers need Node.js)" >&2
     exit 1
   fi
 done
@@ -62,18 +73,27 @@ if [[ ! -f package.json ]]; then
 JSON
   echo "peers.sh: created $peers_out/package.json"
 fi
-installed="$(node -p 'try { require("./node_modules/nact/package.json").version } catch { "" }' 2>/dev/null || true)"
-if [[ "$installed" == "$NACT_VERSION" ]]; then
-  echo "peers.sh: nact@$NACT_VERSION already installed"
-else
-  npm install --no-audit --no-fund --save-exact "nact@$NACT_VERSION"
-  echo "peers.sh: installed nact@$NACT_VERSION"
+# Install only what is missing or at another version, in one npm call.
+wanted=()
+for spec in "${NPM_PEERS[@]}"; do
+  name="${spec%@*}"
+  version="${spec##*@}"
+  installed="$(node -p "try { require('./node_modules/$name/package.json').version } catch { '' }" 2>/dev/null || true)"
+  if [[ "$installed" == "$version" ]]; then
+    echo "peers.sh: $spec already installed"
+  else
+    wanted+=("$spec")
+  fi
+done
+if ((${#wanted[@]} > 0)); then
+  npm install --no-audit --no-fund --save-exact "${wanted[@]}"
+  echo "peers.sh: installed ${wanted[*]}"
 fi
 
 if [[ -x /usr/bin/python3 ]]; then
-  echo "peers.sh: python peer uses $(/usr/bin/python3 --version) (asyncio, stdlib only)"
+  echo "peers.sh: python peers use $(/usr/bin/python3 --version) (asyncio, multiprocessing: stdlib only)"
 else
-  echo "peers.sh: warning: /usr/bin/python3 not found; the asyncio peer will be skipped" >&2
+  echo "peers.sh: warning: /usr/bin/python3 not found; the asyncio and multiprocessing peers will be skipped" >&2
 fi
-echo "peers.sh: node peer uses node $(node --version)"
-echo "peers.sh: done; now run: deno task bench"
+echo "peers.sh: node peers use node $(node --version)"
+echo "peers.sh: done; now run: deno task bench (and deno task bench:pool)"

@@ -67,6 +67,8 @@ export class NoRouteeError extends TroupeError {
   }
 }
 
+const NONE: readonly number[] = Object.freeze([]);
+
 interface Routee<B> {
   ref: ActorRef<B>;
   inFlight: number;
@@ -214,7 +216,7 @@ export class Router<B extends AnyBehavior> {
     if (list.length === 0) throw new NoRouteeError(name);
     const key = this.#options.keyOf?.(name, payload);
     const i = this.#logic.pick(list.length, {
-      inFlight: list.map((r) => r.inFlight),
+      inFlight: this.#logic.usesInFlight ? list.map((r) => r.inFlight) : NONE,
       key,
     });
     return i < 0 ? [...list] : [list[i]];

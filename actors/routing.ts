@@ -22,6 +22,8 @@
 export interface RoutingLogic {
   /** A name for logs. */
   readonly name: string;
+  /** Whether `pick` reads `inFlight` (else the router does not count it up). */
+  readonly usesInFlight?: boolean;
   /**
    * The index of the routee for this message, among `count` routees (or -1
    * for every routee: broadcast).
@@ -97,6 +99,7 @@ export function randomRouting(
 export function leastConnection(): RoutingLogic {
   return {
     name: "least-connection",
+    usesInFlight: true,
     pick(count, { inFlight }) {
       let best = 0;
       for (let i = 1; i < count; i++) {

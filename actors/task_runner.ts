@@ -62,10 +62,7 @@ function isThenable(x: unknown): x is PromiseLike<unknown> {
  */
 export interface TaskRunnerHandlers extends Handlers<unknown> {
   /** Run `name` from `module` on one argument list. */
-  call: (
-    state: unknown,
-    msg: [string, string, unknown[], Task?],
-  ) => Promise<unknown>;
+  call: (state: unknown, msg: [string, string, unknown[], Task?]) => unknown;
   /**
    * Run `name` on each item of a chunk, in order (`star`: each item is an
    * argument list). Stops at the first item that throws.
@@ -92,11 +89,13 @@ export const TaskRunner: Behavior<void, unknown, TaskRunnerHandlers> =
     module: import.meta.url,
     init: (): RunnerState => ({ tasks: new Map() }),
     handlers: {
-      call: async (state, [module, name, args, local]) => {
+      call: (state, [module, name, args, local]) => {
         const s = state as RunnerState;
-        const task =
-          (local ?? await resolveTask(s, module, name)) as unknown as AnyFn;
-        return await task(...args);
+        // Synchronous when the task is known: no promise per call.
+        const found = local ?? resolveTask(s, module, name);
+        return isThenable(found)
+          ? found.then((t) => (t as unknown as AnyFn)(...args))
+          : (found as unknown as AnyFn)(...args);
       },
       chunk: async (state, [module, name, items, star, local]) => {
         const s = state as RunnerState;

@@ -22,6 +22,7 @@
  * @module
  */
 
+import { saveFigures } from "./peer_tools.ts";
 import { figureRow, renderTable, show, type Target } from "./table.ts";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
@@ -805,13 +806,7 @@ async function main(): Promise<void> {
     only: values.only?.split(",").filter((s) => s !== "") ?? [],
   });
 
-  const jsonl = results.figures.map((f) => JSON.stringify(f)).join("\n") +
-    "\n";
-  console.log(jsonl.trimEnd());
-  await Deno.mkdir(RESULTS_DIR, { recursive: true });
-  await Deno.writeTextFile(`${RESULTS_DIR}/latest.jsonl`, jsonl, {
-    append: true,
-  });
+  await saveFigures(results.figures, `${RESULTS_DIR}/latest.jsonl`, true);
   console.log(
     `\ntroupe hosts bench, ${
       new Date().toISOString()

@@ -24,6 +24,7 @@
  * @module
  */
 
+import { exists, hasCommand, saveFigures } from "./peer_tools.ts";
 import { figureRow, renderTable, show, type Target } from "./table.ts";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
@@ -83,28 +84,6 @@ function expect(got: unknown, want: unknown, what: string): void {
 /** `2 * (0 + 1 + ... + (n - 1))`: the sum every tiny run must return. */
 function doubledSum(n: number): number {
   return n * (n - 1);
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function hasCommand(cmd: string): Promise<boolean> {
-  try {
-    const { success } = await new Deno.Command(cmd, {
-      args: ["--version"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return success;
-  } catch {
-    return false;
-  }
 }
 
 // ---- troupe ----------------------------------------------------------------
@@ -540,13 +519,7 @@ async function main(): Promise<void> {
     peers: !values["no-peers"],
   });
 
-  const jsonl = results.figures.map((f) => JSON.stringify(f)).join("\n") +
-    "\n";
-  console.log(jsonl.trimEnd());
-  await Deno.mkdir(RESULTS_DIR, { recursive: true });
-  await Deno.writeTextFile(`${RESULTS_DIR}/latest.jsonl`, jsonl, {
-    append: true,
-  });
+  await saveFigures(results.figures, `${RESULTS_DIR}/latest.jsonl`, true);
   console.log(
     `\ntroupe pool bench, ${
       new Date().toISOString()

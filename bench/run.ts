@@ -18,6 +18,7 @@
  * @module
  */
 
+import { exists, hasCommand, saveFigures } from "./peer_tools.ts";
 import { figureRow, renderTable, type Target } from "./table.ts";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
@@ -47,28 +48,6 @@ interface Peer {
   args: string[];
   /** Why it cannot run, or undefined when it can. */
   missing: string | undefined;
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function hasCommand(cmd: string): Promise<boolean> {
-  try {
-    const { success } = await new Deno.Command(cmd, {
-      args: ["--version"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return success;
-  } catch {
-    return false;
-  }
 }
 
 async function findPeers(n: number): Promise<Peer[]> {
@@ -264,10 +243,7 @@ async function main(): Promise<void> {
     }
   }
 
-  const jsonl = figures.map((f) => JSON.stringify(f)).join("\n") + "\n";
-  console.log(jsonl.trimEnd());
-  await Deno.mkdir(RESULTS_DIR, { recursive: true });
-  await Deno.writeTextFile(`${RESULTS_DIR}/latest.jsonl`, jsonl);
+  await saveFigures(figures, `${RESULTS_DIR}/latest.jsonl`, false);
 
   console.log(
     `\ntroupe bench, ${new Date().toISOString()}, deno ${Deno.version.deno}, ` +

@@ -755,6 +755,17 @@ export class HostPool {
     }));
   }
 
+  /**
+   * Stop the named host: its actors stop (their supervisors or watchers hear
+   * of it), then the isolate ends; hard after `timeoutMs`.
+   */
+  async stopNamed(name: string, timeoutMs: number): Promise<void> {
+    const h = this.#named.get(name);
+    if (h === undefined) return;
+    this.#named.delete(name);
+    await h.shutdown(timeoutMs);
+  }
+
   /** Stop every host: gracefully within `timeoutMs`, then hard. */
   async shutdown(timeoutMs: number): Promise<void> {
     this.#closed = true;

@@ -50,6 +50,12 @@ export interface PoolOptions {
   retries?: number;
   /** Told of each retry: which task, which runner died, why. */
   onRetry?: (task: string, runner: AnyRef, error: Error) => void;
+  /**
+   * Replace a runner after it has taken this many messages (a map chunk or a
+   * submit counts once, as `maxtasksperchild` does): a fresh runner, on a
+   * fresh host of its own, takes its place between tasks.
+   */
+  recycleAfter?: number;
 }
 
 /**
@@ -141,6 +147,8 @@ export class MapAbortedError extends TroupeError {
 
 type Runner = ActorRef<typeof TaskRunner>;
 
+let poolSeq = 0;
+
 /**
  * A pool of task runners.
  *
@@ -169,6 +177,10 @@ export class Pool {
   /** Runners in this isolate get the task function, not its module URL. */
   readonly #local: boolean;
   #queued = 0;
+  #spawnRunner!: () => Runner;
+  readonly #recycleAfter: number | undefined;
+  readonly #recycling = new Set<Runner>();
+  readonly #hostOf = new Map<Runner, string>();
   // A Deque: with 100,000 submits queued, Array.shift made this O(n^2).
   #waiting: Deque<() => void> = new Deque();
   #closed = false;
@@ -203,23 +215,41 @@ export class Pool {
         read: read === true ? true : [...(read || []), ...dirs],
       };
     }
+    // Recycled runners each get a host of their own, so that replacing one
+    // gives a fresh isolate (and frees what the old one held).
+    const ownHosts = options.recycleAfter !== undefined &&
+      placement !== "local";
+    const poolId = ++poolSeq;
+    let runnerSeq = 0;
     const spawnRunner = (): Runner => {
+      const host = ownHosts
+        ? `troupe-pool-${poolId}-${++runnerSeq}`
+        : undefined;
       const ref = system.spawn(TaskRunner, undefined, {
         placement,
         permissions,
+        host,
         mailbox: { capacity: Infinity },
       });
+      if (host !== undefined) this.#hostOf.set(ref, host);
       // A runner that dies (its host crashed, say) is replaced: the router
       // drops the dead one, the new one joins.
       system.watch(ref, () => {
-        if (this.#closed) return;
-        const i = this.#runners.indexOf(ref);
-        const fresh = spawnRunner();
-        if (i >= 0) this.#runners[i] = fresh;
-        this.#router.add(fresh);
+        if (this.#closed || this.#recycling.has(ref)) return;
+        this.#replace(ref);
       });
       return ref;
     };
+    this.#spawnRunner = spawnRunner;
+    this.#recycleAfter = options.recycleAfter;
+    if (
+      this.#recycleAfter !== undefined &&
+      !(Number.isInteger(this.#recycleAfter) && this.#recycleAfter >= 1)
+    ) {
+      throw new RangeError(
+        `recycleAfter must be an integer >= 1, got ${this.#recycleAfter}`,
+      );
+    }
     this.#runners = Array.from({ length: size }, spawnRunner);
     this.#router = createRouter(system, this.#runners, {
       logic: leastConnection(),
@@ -286,6 +316,7 @@ export class Pool {
     } finally {
       this.#queued--;
       this.#waiting.shift()?.();
+      this.#recycle();
     }
   }
 
@@ -439,10 +470,47 @@ export class Pool {
     this.#closed = true;
     this.#router.close();
     await Promise.all(this.#runners.map((r) => this.#system.stop(r)));
+    // Runners with hosts of their own (recycling) take their hosts along.
+    await Promise.all(
+      [...this.#hostOf.values()].map((h) => this.#system.stopHost(h)),
+    );
+    this.#hostOf.clear();
   }
 
   #open(): void {
     if (this.#closed) throw new TroupeError("the pool is closed");
+  }
+
+  /** Put a fresh runner in `old`'s place. */
+  #replace(old: Runner): Runner {
+    const fresh = this.#spawnRunner();
+    const i = this.#runners.indexOf(old);
+    if (i >= 0) this.#runners[i] = fresh;
+    this.#router.add(fresh);
+    return fresh;
+  }
+
+  /**
+   * Retire runners that have taken `recycleAfter` messages: a fresh one
+   * joins first, the old one finishes what it has, then it and its host stop.
+   */
+  #recycle(): void {
+    const limit = this.#recycleAfter;
+    if (limit === undefined || this.#closed) return;
+    for (const r of this.#runners) {
+      if (this.#recycling.has(r)) continue;
+      if (this.#system.stats(r).received < limit) continue;
+      this.#recycling.add(r);
+      this.#replace(r);
+      void (async () => {
+        await this.#router.drain(r);
+        await this.#system.stop(r);
+        const host = this.#hostOf.get(r);
+        this.#hostOf.delete(r);
+        this.#recycling.delete(r);
+        if (host !== undefined) await this.#system.stopHost(host);
+      })();
+    }
   }
 
   /** Cut `list` into chunks and keep every runner busy with them. */
@@ -512,6 +580,7 @@ export class Pool {
           return;
         }
         onChunk(start, r.results);
+        this.#recycle();
         done += r.results.length;
         onProgress?.(done, total);
       }

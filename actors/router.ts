@@ -74,6 +74,8 @@ interface Routee<B> {
   inFlight: number;
   sent: number;
   unwatch: () => void;
+  /** Set by `drain`: called when the last ask in flight settles. */
+  idle?: () => void;
 }
 
 /**
@@ -194,6 +196,30 @@ export class Router<B extends AnyBehavior> {
     if (routee !== undefined) this.#drop(routee);
   }
 
+  /**
+   * Take a routee out of the rotation and resolve once the asks it still has
+   * in flight have settled (to retire it between messages).
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem, createRouter, defineActor } from "@troupe/troupe/actors";
+   * await using system = new ActorSystem();
+   * const A = defineActor({ init: () => ({}), handlers: {} });
+   * const a = system.spawn(A);
+   * const r = createRouter(system, [a]);
+   * await r.drain(a);
+   * ```
+   */
+  drain(ref: ActorRef<B>): Promise<void> {
+    const routee = this.#find(ref);
+    if (routee === undefined) return Promise.resolve();
+    this.#drop(routee);
+    if (routee.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      routee.idle = resolve;
+    });
+  }
+
   #find(ref: ActorRef<B>): Routee<B> | undefined {
     const { host, id } = ref.address;
     return this.#routees.find((r) =>
@@ -279,7 +305,7 @@ export class Router<B extends AnyBehavior> {
         exclude = r;
         this.#options.onRetry?.(name, r.ref as unknown as AnyRef, e);
       } finally {
-        r.inFlight--;
+        if (--r.inFlight === 0) r.idle?.();
       }
     }
   }

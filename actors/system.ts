@@ -282,6 +282,25 @@ export class ActorSystem implements AsyncDisposable {
   }
 
   /**
+   * Stop a named (pinned) host: the actors on it end (reason `host-down`),
+   * then its isolate ends, gracefully within `timeout` ms, then hard. A
+   * later spawn pinned to that name starts a fresh host.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe/actors";
+   * await using system = new ActorSystem();
+   * await system.stopHost("no-such-host"); // nothing to do
+   * ```
+   */
+  stopHost(name: string, options: { timeout?: number } = {}): Promise<void> {
+    return this.#rt.hosts.stopNamed(
+      name,
+      options.timeout ?? this.#rt.shutdownTimeout,
+    );
+  }
+
+  /**
    * This host's id, the `host` of every local address.
    *
    * @example

@@ -8,6 +8,7 @@ import {
   TaskError,
 } from "@troupe/troupe/actors";
 import { tasks } from "../fixtures/tasks.ts";
+import { until } from "../helpers.ts";
 
 for (const placement of ["local", "worker", "process"] as Placement[]) {
   Deno.test(`[${placement}] map keeps input order; starmap spreads arguments`, async () => {
@@ -130,6 +131,39 @@ Deno.test("a runner dying mid-map: the map completes, the retry is reported", as
   assert.ok(pool.runners.every((r) => system.stats(r).status !== "dead"));
   await pool.close();
 });
+
+for (const placement of ["worker", "process"] as Placement[]) {
+  Deno.test(`[${placement}] runners are recycled after recycleAfter messages, on fresh hosts`, async () => {
+    await using system = new ActorSystem();
+    const pool = createPool(system, {
+      size: 1,
+      placement,
+      recycleAfter: 3,
+      modules: [tasks.isolate.taskModule],
+    });
+    const seen: string[] = [];
+    for (let i = 0; i < 9; i++) seen.push(await pool.submit(tasks.isolate, i));
+    // Three messages per runner, each runner in an isolate of its own.
+    const distinct = [...new Set(seen)];
+    assert.ok(distinct.length >= 3, `${distinct.length} isolates`);
+    for (const id of distinct) {
+      assert.ok(seen.filter((s) => s === id).length <= 3);
+    }
+    // A map goes on across recycles and stays exact.
+    const xs = Array.from({ length: 50 }, (_, i) => i);
+    assert.deepEqual(
+      await pool.map(tasks.double, xs, { chunksize: 5 }),
+      xs.map((x) => 2 * x),
+    );
+    await pool.close();
+    // Retired hosts were stopped: none of the pool's is left running.
+    await until(
+      () => system.hosts().every((h) => h.state === "down" || h.actors === 0),
+      "retired hosts to stop",
+    );
+    assert.ok(system.hosts().length <= 1, JSON.stringify(system.hosts()));
+  });
+}
 
 Deno.test("submit on a full queue waits, or rejects when told to", async () => {
   await using system = new ActorSystem();

@@ -1,7 +1,8 @@
 /**
  * A short tour of troupe's actor core, printed step by step.
  *
- * Run it with `deno task demo` (no permissions needed).
+ * Run it with `deno task demo` (`deno run --allow-read --allow-run`: worker
+ * and process hosts load modules and start subprocesses).
  *
  * @module
  */
@@ -11,6 +12,7 @@ import {
   ActorSystem,
   AskTimeoutError,
   child,
+  createPool,
   defineActor,
   defineSupervisor,
   describeReason,
@@ -19,6 +21,8 @@ import {
   type SystemEvent,
   type Termination,
 } from "@troupe/troupe";
+import { Squarer } from "./placement.ts";
+import { tasks as poolTasks } from "./pool_map.ts";
 
 const section = (title: string) => console.log(`\n== ${title} ==`);
 const line = (text: string) => console.log(`  ${text}`);
@@ -170,7 +174,37 @@ line(
 );
 
 // ---------------------------------------------------------------------------
-section("7. shutdown");
+section("7. the same actor on a thread and in a subprocess");
+for (const placement of ["worker", "process"] as const) {
+  const sq = system.spawn(Squarer, undefined, { placement });
+  const where = await sq.ask("where");
+  line(
+    `${placement}: square(12) = ${await sq.ask("square", 12)} ` +
+      `(${
+        where.pid === Deno.pid ? "this process" : "another process"
+      }, ${where.thread} thread)`,
+  );
+}
+
+// ---------------------------------------------------------------------------
+section("8. a pool: map a CPU-heavy task over 2 worker threads");
+const pool = createPool(system, { size: 2, placement: "worker" });
+const inputs = new Array(16).fill(30);
+await pool.map(poolTasks.fib, inputs.slice(0, 2)); // warm the runners up
+let t0 = performance.now();
+inputs.map((n) => poolTasks.fib(n));
+const alone = performance.now() - t0;
+t0 = performance.now();
+const fibs = await pool.map(poolTasks.fib, inputs);
+const pooled = performance.now() - t0;
+line(
+  `16 x fib(30) = ${fibs[0]}: ${Math.round(alone)} ms alone, ` +
+    `${Math.round(pooled)} ms on the pool (${(alone / pooled).toFixed(1)}x)`,
+);
+await pool.close();
+
+// ---------------------------------------------------------------------------
+section("9. shutdown");
 const report = await system.shutdown();
 line(
   `shutdown report: stopped=${report.stopped} killed=${report.killed} timedOut=${report.timedOut}`,

@@ -45,7 +45,7 @@ function assertLines(r: Run, patterns: RegExp[]): void {
 }
 
 Deno.test("examples/demo.ts tours the core and exits by itself", async () => {
-  const r = await run("examples/demo.ts");
+  const r = await run("examples/demo.ts", ["--allow-read", "--allow-run"]);
   assertRan(r, "examples/demo.ts");
   assertLines(r, [
     /tell add\(1\) twice, then ask get -> 42/,
@@ -57,7 +57,10 @@ Deno.test("examples/demo.ts tours the core and exits by itself", async () => {
     /dead letters: 2\n\s+late-reply: 1\n\s+dead-target: 1/,
     /counter: status=running received=3 processed=3 failed=0 restarts=0/,
     /fragile: status=dead processed=3 failed=1 restarts=1/,
-    /shutdown report: stopped=3 killed=0 timedOut=false/,
+    /worker: square\(12\) = 144 \(this process, worker thread\)/,
+    /process: square\(12\) = 144 \(another process, main thread\)/,
+    /16 x fib\(30\) = 832040: \d+ ms alone, \d+ ms on the pool \([\d.]+x\)/,
+    /shutdown report: stopped=5 killed=0 timedOut=false/,
     /done\.\n$/,
   ]);
 });

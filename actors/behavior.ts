@@ -153,6 +153,19 @@ export type ArgOf<B> = B extends Behavior<infer A, infer _S, infer _H> ? A
   : never;
 
 /**
+ * The state type of a behaviour.
+ *
+ * @example
+ * ```ts
+ * import { defineActor, type StateOf } from "@troupe/troupe/actors";
+ * const C = defineActor({ init: () => ({ n: 0 }), handlers: {} });
+ * const s: StateOf<typeof C> = { n: 1 };
+ * ```
+ */
+export type StateOf<B> = B extends Behavior<infer _A, infer S, infer _H> ? S
+  : never;
+
+/**
  * The handler map of a behaviour.
  *
  * @example

@@ -266,6 +266,14 @@ export class Cell implements ActorContext {
       reply?.fail({ type: "dead", reason: this.exitReason! });
       return false;
     }
+    const forward = this.#info.forward;
+    if (
+      forward !== undefined && this.status === RUNNING && this.mailboxSize === 0
+    ) {
+      this.received++;
+      forward(this.state, name, payload, reply);
+      return true;
+    }
     const remote = this.remote;
     if (remote !== undefined) {
       if (!this.#canCross(remote, name, payload, reply)) return false;
@@ -433,14 +441,17 @@ export class Cell implements ActorContext {
   run(budget: number): boolean {
     const mb = this.#mailbox;
     const remote = this.remote;
-    if (remote !== undefined) {
-      // A proxy's queue holds what came while the actor was (re)starting.
+    const forward = this.#info.forward;
+    if (remote !== undefined || forward !== undefined) {
+      // A proxy's or a router's queue holds what came while it was
+      // (re)starting: pass it on.
       while (budget-- > 0 && this.status === RUNNING && mb !== undefined) {
         const name = mb.take();
         if (name === undefined) return false;
         const { payload, reply } = mb;
         if (mb.waiters !== undefined) mb.admitWaiters();
-        this.#forward(remote, name, payload, reply);
+        if (remote !== undefined) this.#forward(remote, name, payload, reply);
+        else forward!(this.state, name, payload, reply);
       }
       return this.#ready();
     }

@@ -10,13 +10,28 @@
  * @module
  */
 
-import type {
-  AnyBehavior,
-  MessageArgs,
-  MessageName,
-  ReplyOf,
+import { PendingAsk } from "./ask.ts";
+import {
+  type AnyBehavior,
+  type ArgOf,
+  type Behavior,
+  defineActor,
+  type HandlersOf,
+  type MessageArgs,
+  type MessageName,
+  type ReplyOf,
+  type StateOf,
 } from "./behavior.ts";
-import { ActorDeadError, TroupeError } from "./errors.ts";
+import type { ActorContext } from "./context.ts";
+import {
+  ActorDeadError,
+  errorInfo,
+  HandlerError,
+  TroupeError,
+} from "./errors.ts";
+import { setForward } from "./forward.ts";
+import type { Placement } from "./hosts.ts";
+import type { ReplyTo } from "./reply.ts";
 import type { ActorRef, AnyRef, AskOptions } from "./ref.ts";
 import { roundRobin, type RoutingLogic } from "./routing.ts";
 import type { ActorSystem } from "./system.ts";
@@ -367,4 +382,136 @@ export function createRouter<B extends AnyBehavior>(
   options: RouterOptions = {},
 ): Router<B> {
   return new Router(system, routees, options);
+}
+
+/**
+ * A router that is an actor: it has an address (it can be named, watched,
+ * looked up and supervised) and passes each message to one of its routees.
+ *
+ * @example
+ * ```ts
+ * import { ActorSystem, defineActor, defineRouter, roundRobin } from "@troupe/troupe/actors";
+ * import assert from "node:assert/strict";
+ *
+ * const Echo = defineActor({ init: (id: number) => ({ id }), handlers: { who: (s) => s.id } });
+ * const Echoes = defineRouter({ of: Echo, args: [0, 1], logic: roundRobin });
+ * await using system = new ActorSystem();
+ * const echoes = system.spawn(Echoes, undefined, { name: "echoes" });
+ * assert.deepEqual([await echoes.ask("who"), await echoes.ask("who")], [0, 1]);
+ * ```
+ */
+export interface RouterActorOptions<B extends AnyBehavior> {
+  /** The routees' behaviour. */
+  of: B;
+  /** One spawn argument per routee: as many routees as arguments. */
+  args: ArgOf<B>[];
+  /** Where the routees run (default `local`). */
+  placement?: Placement;
+  /**
+   * Makes the routing logic (a fresh one per incarnation of the router),
+   * e.g. `roundRobin` or `() => consistentHash(64)`; default round robin.
+   */
+  logic?: () => RoutingLogic;
+  /** Weights of the routees, for weighted logics. */
+  weights?: number[];
+  /** The routing key of a message, for consistent hashing. */
+  keyOf?: (name: string, payload: unknown) => string;
+  /** Asks retried on another routee when theirs died (default 1). */
+  retries?: number;
+  /** A name for logs and addresses (default `"router"`). */
+  name?: string;
+}
+
+interface RouterState {
+  router: Router<AnyBehavior>;
+}
+
+/**
+ * Define a router actor over `args.length` routees of behaviour `of`. The
+ * routees are its children: they stop with it, and one that dies is replaced
+ * by a fresh one (a restart of the router makes all of them anew). Its ref
+ * is typed as a ref to one routee.
+ *
+ * @example
+ * ```ts
+ * import { ActorSystem, defineActor, defineRouter, leastConnection } from "@troupe/troupe/actors";
+ * const Work = defineActor({ init: () => ({}), handlers: { run: (_s, x: number) => x * 2 } });
+ * const Workers = defineRouter({ of: Work, args: [undefined, undefined], logic: leastConnection });
+ * await using system = new ActorSystem();
+ * const workers = system.spawn(Workers);
+ * console.log(await workers.ask("run", 21)); // 42
+ * ```
+ */
+export function defineRouter<B extends AnyBehavior>(
+  options: RouterActorOptions<B>,
+  // Typed as a routee's behaviour (its state type included), so that a
+  // router's ref checks messages as a routee's would.
+): Behavior<void, StateOf<B>, HandlersOf<B>> {
+  const { of, args } = options;
+  if (of?.kind !== "behavior") {
+    throw new TypeError("defineRouter: `of` must be a behaviour");
+  }
+  if (!Array.isArray(args) || args.length === 0) {
+    throw new TypeError("defineRouter: `args` must list at least one routee");
+  }
+  const behavior = defineActor({
+    name: options.name ?? "router",
+    init: (_: void, ctx: ActorContext): RouterState => {
+      // Taken now: aborted when this incarnation stops or restarts.
+      const signal = ctx.signal;
+      const spawnRoutee = (i: number): ActorRef<AnyBehavior> => {
+        const ref = ctx.spawn(of, args[i], {
+          placement: options.placement,
+        }) as unknown as ActorRef<AnyBehavior>;
+        // A routee that dies is replaced, while the router lives.
+        ctx.system.watch(ref, () => {
+          if (signal.aborted) return;
+          state.router.add(spawnRoutee(i), options.weights?.[i] ?? 1);
+        });
+        return ref;
+      };
+      const state: RouterState = {
+        router: new Router(ctx.system, [], {
+          logic: options.logic?.(),
+          keyOf: options.keyOf,
+          retries: options.retries ?? 1,
+        }) as Router<AnyBehavior>,
+      };
+      args.forEach((_, i) =>
+        state.router.add(spawnRoutee(i), options.weights?.[i] ?? 1)
+      );
+      return state;
+    },
+    handlers: of.handlers,
+    onStop: (state) => (state as RouterState).router.close(),
+    onRestart: (state) => (state as RouterState).router.close(),
+  }) as unknown as Behavior<void, StateOf<B>, HandlersOf<B>>;
+  setForward(behavior, (state, name, payload, reply) => {
+    const router = (state as RouterState).router;
+    try {
+      if (reply === undefined) {
+        (router as Router<AnyBehavior>).tell(name, payload);
+        return;
+      }
+      router.ask(name, payload).then(
+        (v) => reply.resolve(v),
+        (e) => failReply(reply, e),
+      );
+    } catch (e) {
+      if (reply !== undefined) failReply(reply, e);
+      else throw e;
+    }
+  });
+  return behavior;
+}
+
+/** Hand a routee's error to an asker: as it is locally, as data otherwise. */
+function failReply(reply: ReplyTo, e: unknown): void {
+  if (reply instanceof PendingAsk) {
+    reply.reject(e instanceof Error ? e : new Error(String(e)));
+  } else if (e instanceof HandlerError) {
+    reply.fail({ type: "handler", error: e.original });
+  } else if (e instanceof ActorDeadError) {
+    reply.fail({ type: "dead", reason: e.reason });
+  } else reply.fail({ type: "handler", error: errorInfo(e) });
 }

@@ -14,6 +14,7 @@ import { type DeadLetterReason, DeadLetters } from "./dead_letters.ts";
 import { Dispatcher, type DispatcherOptions } from "./dispatcher.ts";
 import type { EventListener, SystemEvent } from "./events.ts";
 import { type MailboxOptions, resolveMailbox } from "./mailbox.ts";
+import { type Forward, forwardOf } from "./forward.ts";
 import type { HostPool } from "./hosts.ts";
 import type { ActorSystem } from "./system.ts";
 
@@ -31,6 +32,8 @@ export interface BehaviorInfo {
   handlers: Map<string, Handler<unknown>>;
   names: string[];
   mailbox: Required<MailboxOptions>;
+  /** Set for behaviours that pass messages on instead of handling them. */
+  forward: Forward | undefined;
 }
 
 export class Runtime {
@@ -75,6 +78,7 @@ export class Runtime {
         handlers,
         names: [...handlers.keys()],
         mailbox: resolveMailbox(this.defaultMailbox, behavior.mailbox),
+        forward: forwardOf(behavior),
       };
       this.#info.set(behavior, info);
     }

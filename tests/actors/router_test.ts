@@ -4,9 +4,13 @@ import {
   ActorSystem,
   type AnyRef,
   broadcast,
+  child,
   consistentHash,
   createRouter,
   defineActor,
+  defineRouter,
+  defineSupervisor,
+  HandlerError,
   leastConnection,
   NoRouteeError,
   randomRouting,
@@ -180,4 +184,86 @@ Deno.test("an ask whose routee dies is retried on another, and says so", async (
   plain.routees[0].tell("die");
   const err = await plain.ask("work").catch((e) => e);
   assert.ok(err instanceof ActorDeadError || err instanceof NoRouteeError);
+});
+
+const Counter = defineActor({
+  name: "counter",
+  init: (id: number) => ({ id, n: 0 }),
+  handlers: {
+    hit: (s) => ++s.n,
+    id: (s) => s.id,
+    boom: () => {
+      throw new RangeError("routee failed");
+    },
+  },
+});
+
+Deno.test("a router actor: named, typed, spreading work over its routees", async () => {
+  await using system = new ActorSystem();
+  const Counters = defineRouter({ of: Counter, args: [0, 1, 2] });
+  const router = system.spawn(Counters, undefined, { name: "counters" });
+  const ids: number[] = [];
+  for (let i = 0; i < 6; i++) ids.push(await router.ask("id"));
+  assert.deepEqual(ids, [0, 1, 2, 0, 1, 2]);
+  assert.equal(
+    system.lookup("counters", Counters)?.address.id,
+    router.address.id,
+  );
+  // A routee's error reaches the asker as the routee's HandlerError.
+  const err = await router.ask("boom").catch((e) => e);
+  assert.ok(err instanceof HandlerError, String(err));
+  assert.equal(err.original.message, "routee failed");
+  if (false as boolean) {
+    // @ts-expect-error: typed as a ref to one routee
+    router.tell("nope");
+  }
+});
+
+Deno.test("a router actor replaces a routee that dies; its routees stop with it", async () => {
+  await using system = new ActorSystem();
+  const router = system.spawn(defineRouter({ of: Counter, args: [0, 1] }));
+  await router.ask("id");
+  // A routee crashes (its handler throws): the router puts a fresh one in.
+  await router.ask("boom").catch(() => {});
+  await until(
+    () => system.actors().filter((a) => a.behavior === "counter").length === 2,
+    "a replacement",
+  );
+  const routees = system.actors().filter((a) => a.behavior === "counter");
+  const notices: string[] = [];
+  system.watch(router, (t) => notices.push(t.reason.type));
+  await system.stop(router);
+  await tick();
+  assert.deepEqual(notices, ["normal"]);
+  for (const r of routees) {
+    assert.equal(
+      system.actors().some((a) => a.address.id === r.address.id),
+      false,
+    );
+  }
+});
+
+Deno.test("a router actor under a supervisor is restarted with fresh routees", async () => {
+  await using system = new ActorSystem();
+  const Counters = defineRouter({ of: Counter, args: [0, 1], name: "pair" });
+  const sup = system.spawn(defineSupervisor({
+    children: [child("pair", Counters, undefined)],
+  }));
+  const pair = (await sup.ask("child", "pair"))!;
+  await pair.ask("hit");
+  const before = system.actors().filter((a) => a.behavior === "counter")
+    .map((a) => a.address.id);
+  await system.stop(pair); // a normal exit: a permanent child comes back
+  await until(() => system.stats(pair).restarts === 1, "the restart");
+  const after = system.actors().filter((a) => a.behavior === "counter")
+    .map((a) => a.address.id);
+  assert.equal(after.length, 2);
+  assert.ok(after.every((id) => !before.includes(id)), "new routees");
+  assert.equal(await pair.ask("hit"), 1, "fresh state behind the same ref");
+});
+
+Deno.test("defineRouter checks its options", () => {
+  // deno-lint-ignore no-explicit-any
+  assert.throws(() => defineRouter({ of: {} as any, args: [1] }), /`of`/);
+  assert.throws(() => defineRouter({ of: Counter, args: [] }), /at least one/);
 });

@@ -6,7 +6,9 @@
  * @module
  */
 
+import { PendingAsk } from "./ask.ts";
 import type { AnyBehavior } from "./behavior.ts";
+import { ActorDeadError, errorInfo, HandlerError } from "./errors.ts";
 import type { ReplyTo } from "./reply.ts";
 
 /** Passes one message on; `reply` is the ask's reply handle, if any. */
@@ -27,4 +29,18 @@ export function setForward(behavior: AnyBehavior, fn: Forward): void {
 /** The forward function of `behavior`, if it forwards. */
 export function forwardOf(behavior: AnyBehavior): Forward | undefined {
   return forwards.get(behavior);
+}
+
+/**
+ * Hand an error from where a message was passed on to its asker: the error
+ * itself in this isolate, its data for an asker elsewhere.
+ */
+export function failReply(reply: ReplyTo, e: unknown): void {
+  if (reply instanceof PendingAsk) {
+    reply.reject(e instanceof Error ? e : new Error(String(e)));
+  } else if (e instanceof HandlerError) {
+    reply.fail({ type: "handler", error: e.original });
+  } else if (e instanceof ActorDeadError) {
+    reply.fail({ type: "dead", reason: e.reason });
+  } else reply.fail({ type: "handler", error: errorInfo(e) });
 }

@@ -10,7 +10,6 @@
  * @module
  */
 
-import { PendingAsk } from "./ask.ts";
 import {
   type AnyBehavior,
   type ArgOf,
@@ -23,15 +22,9 @@ import {
   type StateOf,
 } from "./behavior.ts";
 import type { ActorContext } from "./context.ts";
-import {
-  ActorDeadError,
-  errorInfo,
-  HandlerError,
-  TroupeError,
-} from "./errors.ts";
-import { setForward } from "./forward.ts";
+import { ActorDeadError, TroupeError } from "./errors.ts";
+import { failReply, setForward } from "./forward.ts";
 import type { Placement } from "./hosts.ts";
-import type { ReplyTo } from "./reply.ts";
 import type { ActorRef, AnyRef, AskOptions } from "./ref.ts";
 import { roundRobin, type RoutingLogic } from "./routing.ts";
 import type { ActorSystem } from "./system.ts";
@@ -503,15 +496,4 @@ export function defineRouter<B extends AnyBehavior>(
     }
   });
   return behavior;
-}
-
-/** Hand a routee's error to an asker: as it is locally, as data otherwise. */
-function failReply(reply: ReplyTo, e: unknown): void {
-  if (reply instanceof PendingAsk) {
-    reply.reject(e instanceof Error ? e : new Error(String(e)));
-  } else if (e instanceof HandlerError) {
-    reply.fail({ type: "handler", error: e.original });
-  } else if (e instanceof ActorDeadError) {
-    reply.fail({ type: "dead", reason: e.reason });
-  } else reply.fail({ type: "handler", error: errorInfo(e) });
 }

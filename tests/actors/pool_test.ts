@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import {
   ActorSystem,
+  child,
   createPool,
+  definePool,
+  defineSupervisor,
   MapAbortedError,
   type Placement,
   PoolFullError,
@@ -211,4 +214,45 @@ Deno.test("bad input to a pool is a clear error", async () => {
   assert.throws(() => createPool(system, { size: 0 }), /pool size/);
   await pool.close();
   await assert.rejects(pool.submit(tasks.double, 1), /pool is closed/);
+});
+
+Deno.test("a pool actor: named, watched, not blocked by a long map, supervised", async () => {
+  await using system = new ActorSystem();
+  const Pool = definePool({ size: 2, placement: "local", name: "pool" });
+  const sup = system.spawn(defineSupervisor({
+    children: [child("pool", Pool, undefined, { name: "squares" })],
+  }));
+  await sup.ask("children");
+  const pool = system.lookup("squares", Pool)!;
+  // A long map and a submit at once: the submit does not wait for the map.
+  const slow = pool.ask("map", [tasks.sleepy, [[1, 80], [2, 80]], {
+    chunksize: 1,
+  }]);
+  const quick = pool.ask("submit", [tasks.add, 2, 3]);
+  const first = await Promise.race([
+    slow.then(() => "map"),
+    quick.then(() => "submit"),
+  ]);
+  assert.equal(first, "submit");
+  assert.equal(await quick, 5);
+  assert.deepEqual(await slow, [1, 2]);
+  // A failing task reaches the asker as the pool's TaskError.
+  const err = await pool.ask("submit", [tasks.unlucky, 13]).catch((e) => e);
+  assert.ok(err instanceof TaskError, String(err));
+  // Stopped, the pool is restarted by its supervisor with fresh runners.
+  const runnersBefore = system.actors().filter((a) =>
+    a.behavior === "troupe.task-runner"
+  )
+    .map((a) => a.address.id);
+  await system.stop(pool);
+  await until(() => system.stats(pool).restarts === 1, "the restart");
+  assert.deepEqual(await pool.ask("map", [tasks.double, [1, 2]]), [2, 4]);
+  const runnersAfter = system.actors().filter((a) =>
+    a.behavior === "troupe.task-runner"
+  )
+    .map((a) => a.address.id);
+  assert.ok(
+    runnersAfter.every((id) => !runnersBefore.includes(id)),
+    "fresh runners",
+  );
 });

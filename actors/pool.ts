@@ -794,7 +794,17 @@ export function definePool(
       });
       return;
     }
-    const done = call(pool, name, payload as unknown[]);
+    let done: Promise<unknown>;
+    try {
+      if (!Array.isArray(payload)) {
+        throw new TypeError(
+          `a pool's "${name}" takes its arguments as a list: [task, ...]`,
+        );
+      }
+      done = call(pool, name, payload);
+    } catch (e) {
+      done = Promise.reject(e); // bad arguments: the asker hears why
+    }
     if (reply === undefined) done.catch(() => {});
     else done.then((v) => reply.resolve(v), (e) => failReply(reply, e));
   });

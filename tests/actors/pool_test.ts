@@ -236,6 +236,15 @@ Deno.test("a pool actor: named, watched, not blocked by a long map, supervised",
   assert.equal(first, "submit");
   assert.equal(await quick, 5);
   assert.deepEqual(await slow, [1, 2]);
+  // Bad arguments are refused with a clear error.
+  const untyped = pool as unknown as {
+    ask(n: string, p: unknown): Promise<unknown>;
+  };
+  await assert.rejects(
+    untyped.ask("submit", tasks.add),
+    /takes its arguments as a list/,
+  );
+  await assert.rejects(untyped.ask("submit", [() => 1]), /defineTasks/);
   // A failing task reaches the asker as the pool's TaskError.
   const err = await pool.ask("submit", [tasks.unlucky, 13]).catch((e) => e);
   assert.ok(err instanceof TaskError, String(err));

@@ -23,7 +23,7 @@
  */
 
 import { saveFigures } from "./peer_tools.ts";
-import { figureRow, renderTable, show, type Target } from "./table.ts";
+import { figureTable, show, type Target } from "./table.ts";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { type ActorRef, ActorSystem } from "@troupe/troupe/actors";
@@ -755,20 +755,7 @@ const TARGETS: Record<string, Target> = {
 
 /** The readable table: median, unit, every repetition, target, ok. */
 export function hostTable(results: HostResults): string {
-  const rows = [["bench", "median", "unit", "reps", "target", "ok"]];
-  for (const f of results.figures) {
-    const target = TARGETS[f.bench];
-    rows.push(
-      figureRow(
-        f.bench,
-        f.value,
-        f.unit,
-        results.samples.get(f.bench) ?? [f.value],
-        target,
-      ),
-    );
-  }
-  return renderTable(rows);
+  return figureTable(results.figures, results.samples, (b) => TARGETS[b]);
 }
 
 async function main(): Promise<void> {

@@ -25,7 +25,7 @@
  */
 
 import { exists, hasCommand, saveFigures } from "./peer_tools.ts";
-import { figureRow, renderTable, show, type Target } from "./table.ts";
+import { figureTable, show, type Target } from "./table.ts";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { ActorSystem, createPool, type Pool } from "@troupe/troupe/actors";
@@ -461,19 +461,7 @@ const TARGETS: Record<string, Target> = {
 
 /** The readable table: median, unit, every repetition, target, ok. */
 export function poolTable(results: PoolResults): string {
-  const rows = [["bench", "median", "unit", "reps", "target", "ok"]];
-  for (const f of results.figures) {
-    rows.push(
-      figureRow(
-        f.bench,
-        f.value,
-        f.unit,
-        results.samples.get(f.bench) ?? [f.value],
-        TARGETS[f.bench],
-      ),
-    );
-  }
-  return renderTable(rows);
+  return figureTable(results.figures, results.samples, (b) => TARGETS[b]);
 }
 
 async function main(): Promise<void> {

@@ -19,7 +19,7 @@
  */
 
 import { exists, hasCommand, saveFigures } from "./peer_tools.ts";
-import { figureRow, renderTable, type Target } from "./table.ts";
+import { figureTable, type Target } from "./table.ts";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { type Figure, median } from "./actors_bench.ts";
@@ -141,27 +141,16 @@ function table(
   samples: Samples,
   drainMs: number | undefined,
 ): string {
-  const rows = [["bench", "median", "unit", "rounds", "target", "ok"]];
-  for (const f of figures) {
-    let target = TARGETS[f.bench];
+  return figureTable(figures, samples.values, (bench) => {
     // No fixed goal here: the timer must simply fire before the drain ends.
-    if (f.bench === "timer_lateness" && drainMs !== undefined) {
-      target = {
+    if (bench === "timer_lateness" && drainMs !== undefined) {
+      return {
         label: `< ${(drainMs - 5).toFixed(1)} (drain-5)`,
-        met: (v) => v < drainMs - 5,
+        met: (v: number) => v < drainMs - 5,
       };
     }
-    rows.push(
-      figureRow(
-        f.bench,
-        f.value,
-        f.unit,
-        samples.values.get(f.bench) ?? [f.value],
-        target,
-      ),
-    );
-  }
-  return renderTable(rows);
+    return TARGETS[bench];
+  }, "rounds");
 }
 
 async function main(): Promise<void> {

@@ -21,6 +21,41 @@ export function show(value: number, unit: string): string {
   return value.toFixed(1);
 }
 
+/** A figure as the benchmarks print it. */
+export interface Figure {
+  /** Its name. */
+  bench: string;
+  /** The median. */
+  value: number;
+  /** Its unit. */
+  unit: string;
+}
+
+/**
+ * The readable table of `figures`: median, unit, every sample (`per` names
+ * them: reps or rounds), target, whether it is met.
+ */
+export function figureTable(
+  figures: Figure[],
+  samples: Map<string, number[]>,
+  targetOf: (bench: string) => Target | undefined,
+  per = "reps",
+): string {
+  const rows = [["bench", "median", "unit", per, "target", "ok"]];
+  for (const f of figures) {
+    rows.push(
+      figureRow(
+        f.bench,
+        f.value,
+        f.unit,
+        samples.get(f.bench) ?? [f.value],
+        targetOf(f.bench),
+      ),
+    );
+  }
+  return renderTable(rows);
+}
+
 /** One row: name, median, unit, every sample, target, whether it is met. */
 export function figureRow(
   bench: string,

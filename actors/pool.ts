@@ -14,10 +14,16 @@
 import { type Behavior, defineActor, type Handlers } from "./behavior.ts";
 import type { ActorContext } from "./context.ts";
 import { Deque } from "./deque.ts";
-import { ActorDeadError, errorFromInfo, TroupeError } from "./errors.ts";
+import {
+  ActorDeadError,
+  AskTimeoutError,
+  errorFromInfo,
+  TroupeError,
+} from "./errors.ts";
 import { failReply, setForward } from "./forward.ts";
 import type { HostPermissions, Placement } from "./hosts.ts";
-import type { ActorRef, AnyRef } from "./ref.ts";
+import type { ActorRef, AnyRef, AskOptions } from "./ref.ts";
+import { ROUTE_HOOK, type RouteHook } from "./route_hook.ts";
 import { createRouter, type Router } from "./router.ts";
 import { leastConnection } from "./routing.ts";
 import type { ActorSystem } from "./system.ts";
@@ -59,6 +65,18 @@ export interface PoolOptions {
    * fresh host of its own, takes its place between tasks.
    */
   recycleAfter?: number;
+  /**
+   * Replace a runner whose isolate's heap is above this many MiB, between
+   * tasks (checked as work completes, at most every 20 ms per runner).
+   * Worker and process placement only: local runners share this isolate.
+   */
+  recycleAboveHeapMb?: number;
+  /**
+   * Give each runner a worker or process host of its own (implied by
+   * `recycleAfter` and `recycleAboveHeapMb`). Needed for `onAbort: "kill"`,
+   * so that killing a busy runner's host touches nothing else.
+   */
+  ownHosts?: boolean;
 }
 
 /**
@@ -79,8 +97,23 @@ export interface MapOptions {
    * never wait) still run.
    */
   signal?: AbortSignal;
-  /** Ms one chunk may take (a chunk of 1 makes it per task; default: the system's ask timeout). */
+  /** Ms one chunk may take (default: the system's ask timeout). */
   timeout?: number;
+  /**
+   * Ms each item may take: the map fails with `TaskTimeoutError` naming the
+   * item. An async task is given up at its deadline; a synchronous one
+   * cannot be cut short inside its isolate, so it fails when it returns,
+   * and a runner that does not return within `taskTimeout` x chunk + 1 s is
+   * taken to be stuck: its host is killed (that frees the core of a process
+   * host; Deno cannot stop a Web Worker stuck in a loop) and replaced.
+   */
+  taskTimeout?: number;
+  /**
+   * What an abort does to chunks already running: `"finish"` (default) lets
+   * them run and ignores their results; `"kill"` kills the runners busy with
+   * this map (their hosts, for a pool with `ownHosts`) and replaces them.
+   */
+  onAbort?: "finish" | "kill";
   /** Called as items complete, with how many are done of how many. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -128,6 +161,53 @@ export class TaskError extends TroupeError {
     this.task = task;
     this.index = index;
   }
+}
+
+/**
+ * A task took longer than its `taskTimeout` (a map) or `timeout` (`run`):
+ * which task, which item (-1 for `run`), and the limit.
+ *
+ * @example
+ * ```ts
+ * import { TaskTimeoutError } from "@troupe/troupe/actors";
+ * const e = new TaskTimeoutError("fetch", 3, 100);
+ * console.log(e.message); // task "fetch" timed out on item 3 after 100 ms
+ * ```
+ */
+export class TaskTimeoutError extends TroupeError {
+  /** The task's name. */
+  readonly task: string;
+  /** The index of the item that overran (-1 for `run`). */
+  readonly index: number;
+  /** The limit that passed, in ms. */
+  readonly timeoutMs: number;
+  /** Build the error from the task, the item index and the limit. */
+  constructor(task: string, index: number, timeoutMs: number) {
+    super(
+      `task "${task}" timed out${
+        index >= 0 ? ` on item ${index}` : ""
+      } after ${timeoutMs} ms`,
+    );
+    this.task = task;
+    this.index = index;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
+ * Settings of one `run`.
+ *
+ * @example
+ * ```ts
+ * import type { RunOptions } from "@troupe/troupe/actors";
+ * const opts: RunOptions = { timeout: 1_000, signal: AbortSignal.timeout(5_000) };
+ * ```
+ */
+export interface RunOptions {
+  /** Ms the task may take once sent (`TaskTimeoutError` after). */
+  timeout?: number;
+  /** Gives up waiting, for room in the queue or for the answer. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -182,10 +262,13 @@ export class Pool {
   #queued = 0;
   #spawnRunner!: () => Runner;
   readonly #recycleAfter: number | undefined;
+  readonly #heapLimit: number | undefined;
+  readonly #heapChecks = new Map<Runner, number>(); // runner -> last check
+  readonly #ownHosts: boolean;
   readonly #recycling = new Set<Runner>();
   readonly #hostOf = new Map<Runner, string>();
   // A Deque: with 100,000 submits queued, Array.shift made this O(n^2).
-  #waiting: Deque<() => void> = new Deque();
+  #waiting: Deque<{ go: () => void; gone: boolean }> = new Deque();
   #closed = false;
 
   /**
@@ -218,10 +301,24 @@ export class Pool {
         read: read === true ? true : [...(read || []), ...dirs],
       };
     }
+    const heapMb = options.recycleAboveHeapMb;
+    if (heapMb !== undefined) {
+      if (!(heapMb > 0)) {
+        throw new RangeError(`recycleAboveHeapMb must be > 0, got ${heapMb}`);
+      }
+      if (placement === "local") {
+        throw new TypeError(
+          "recycleAboveHeapMb needs worker or process placement: local runners share this isolate's heap",
+        );
+      }
+    }
+    this.#heapLimit = heapMb === undefined ? undefined : heapMb * 1024 * 1024;
     // Recycled runners each get a host of their own, so that replacing one
     // gives a fresh isolate (and frees what the old one held).
-    const ownHosts = options.recycleAfter !== undefined &&
-      placement !== "local";
+    const ownHosts = placement !== "local" &&
+      (options.ownHosts === true || options.recycleAfter !== undefined ||
+        heapMb !== undefined);
+    this.#ownHosts = ownHosts;
     const poolId = ++poolSeq;
     let runnerSeq = 0;
     const spawnRunner = (): Runner => {
@@ -238,7 +335,11 @@ export class Pool {
       // A runner that dies (its host crashed, say) is replaced: the router
       // drops the dead one, the new one joins.
       system.watch(ref, () => {
+        this.#heapChecks.delete(ref);
         if (this.#closed || this.#recycling.has(ref)) return;
+        const own = this.#hostOf.get(ref);
+        this.#hostOf.delete(ref);
+        if (own !== undefined) void this.#system.stopHost(own, { timeout: 0 });
         this.#replace(ref);
       });
       return ref;
@@ -296,30 +397,100 @@ export class Pool {
    * await pool.close();
    * ```
    */
-  async submit<A extends unknown[], R>(
+  submit<A extends unknown[], R>(
     task: Task<A, R>,
     ...args: A
   ): Promise<Awaited<R>> {
+    return this.#call(task, args, {});
+  }
+
+  /**
+   * Like `submit`, with a timeout and an `AbortSignal`: `run(task, args,
+   * options)`. The timeout rejects with `TaskTimeoutError` (the runner
+   * finishes the call; its result is ignored).
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem, createPool, defineTasks } from "@troupe/troupe/actors";
+   * export const tasks = defineTasks(import.meta.url, {
+   *   add: (a: number, b: number) => a + b,
+   * });
+   * await using system = new ActorSystem();
+   * const pool = createPool(system, { size: 1, placement: "local" });
+   * console.log(await pool.run(tasks.add, [1, 2], { timeout: 1_000 })); // 3
+   * await pool.close();
+   * ```
+   */
+  run<A extends unknown[], R>(
+    task: Task<A, R>,
+    args: A,
+    options: RunOptions = {},
+  ): Promise<Awaited<R>> {
+    return this.#call(task, args, options);
+  }
+
+  async #call<A extends unknown[], R>(
+    task: Task<A, R>,
+    args: A,
+    { timeout, signal }: RunOptions,
+  ): Promise<Awaited<R>> {
     checkTask(task);
     this.#open();
+    if (!Array.isArray(args)) {
+      throw new TypeError(`run takes the task's arguments as a list`);
+    }
+    signal?.throwIfAborted();
     if (this.#queued >= this.#maxQueue) {
       if (this.#whenFull === "reject") throw new PoolFullError(this.#maxQueue);
-      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+      await this.#room(signal);
     }
     this.#queued++;
     try {
+      const askOptions: AskOptions = {};
+      if (timeout !== undefined) askOptions.timeout = timeout;
+      if (signal !== undefined) askOptions.signal = signal;
       return await this.#router.ask("call", [
         task.taskModule,
         task.taskName,
         args,
         this.#local ? task as Task : undefined,
-      ]) as Awaited<R>;
+      ], askOptions) as Awaited<R>;
     } catch (e) {
+      if (e instanceof AskTimeoutError && timeout !== undefined) {
+        throw new TaskTimeoutError(task.taskName, -1, timeout);
+      }
       throw wrapFailure(task, -1, e);
     } finally {
       this.#queued--;
-      this.#waiting.shift()?.();
+      this.#next();
       this.#recycle();
+    }
+  }
+
+  /** Wait for room in the queue (or for the signal). */
+  #room(signal?: AbortSignal): Promise<void> {
+    const { promise, resolve, reject } = Promise.withResolvers<void>();
+    const entry = {
+      gone: false,
+      go: () => {
+        signal?.removeEventListener("abort", abort);
+        resolve();
+      },
+    };
+    const abort = () => {
+      entry.gone = true; // skipped when its turn comes
+      reject(signal!.reason);
+    };
+    signal?.addEventListener("abort", abort, { once: true });
+    this.#waiting.push(entry);
+    return promise;
+  }
+
+  /** Let the next waiting `submit` in. */
+  #next(): void {
+    while (this.#waiting.length > 0) {
+      const entry = this.#waiting.shift()!;
+      if (!entry.gone) return entry.go();
     }
   }
 
@@ -498,22 +669,58 @@ export class Pool {
    * joins first, the old one finishes what it has, then it and its host stop.
    */
   #recycle(): void {
+    if (this.#closed) return;
     const limit = this.#recycleAfter;
-    if (limit === undefined || this.#closed) return;
-    for (const r of this.#runners) {
-      if (this.#recycling.has(r)) continue;
-      if (this.#system.stats(r).received < limit) continue;
-      this.#recycling.add(r);
-      this.#replace(r);
-      void (async () => {
-        await this.#router.drain(r);
-        await this.#system.stop(r);
-        const host = this.#hostOf.get(r);
-        this.#hostOf.delete(r);
-        this.#recycling.delete(r);
-        if (host !== undefined) await this.#system.stopHost(host);
-      })();
+    if (limit !== undefined) {
+      for (const r of this.#runners) {
+        if (this.#system.stats(r).received >= limit) this.#retire(r);
+      }
     }
+    if (this.#heapLimit !== undefined) this.#checkHeaps(this.#heapLimit);
+  }
+
+  /** Ask runners for their heap (queued behind their work, so between tasks). */
+  #checkHeaps(limit: number): void {
+    const now = performance.now();
+    for (const r of this.#runners) {
+      const last = this.#heapChecks.get(r);
+      if (last !== undefined && (last < 0 || now - last < 20)) continue;
+      this.#heapChecks.set(r, -1); // a check is in flight
+      r.ask("heap").then(
+        (bytes) => {
+          if (!this.#heapChecks.has(r)) return; // died meanwhile
+          this.#heapChecks.set(r, performance.now());
+          if (bytes > limit) this.#retire(r);
+        },
+        () => this.#heapChecks.delete(r), // stopped or dead: nothing to check
+      );
+    }
+  }
+
+  /** A fresh runner joins; `r` finishes what it has, then it and its host stop. */
+  #retire(r: Runner): void {
+    if (this.#closed || this.#recycling.has(r)) return;
+    this.#recycling.add(r);
+    this.#heapChecks.delete(r);
+    this.#replace(r);
+    void (async () => {
+      await this.#router.drain(r);
+      await this.#system.stop(r);
+      const host = this.#hostOf.get(r);
+      this.#hostOf.delete(r);
+      this.#recycling.delete(r);
+      if (host !== undefined) await this.#system.stopHost(host);
+    })();
+  }
+
+  /** Kill a runner busy with cancelled or stuck work; the watch replaces it. */
+  #kill(r: Runner, timeoutMs = 0): void {
+    const host = this.#hostOf.get(r);
+    if (host !== undefined) {
+      void this.#system.stopHost(host, { timeout: timeoutMs });
+    } else if (this.#local) this.#system.kill(r);
+    // A shared host: stopping the runner kills the host if it is stuck.
+    else void this.#system.stop(r, { timeout: timeoutMs });
   }
 
   /** Cut `list` into chunks and keep every runner busy with them. */
@@ -536,27 +743,59 @@ export class Pool {
         `chunksize must be an integer >= 1, got ${chunksize}`,
       );
     }
-    const { signal, timeout, onProgress } = options;
+    const { signal, timeout, onProgress, taskTimeout } = options;
+    const onAbort = options.onAbort ?? "finish";
+    if (taskTimeout !== undefined && !(taskTimeout > 0)) {
+      throw new RangeError(`taskTimeout must be > 0 ms, got ${taskTimeout}`);
+    }
+    if (onAbort !== "finish" && onAbort !== "kill") {
+      throw new TypeError(
+        `onAbort must be "finish" or "kill", got ${String(onAbort)}`,
+      );
+    }
+    if (onAbort === "kill" && !this.#local && !this.#ownHosts) {
+      throw new TypeError(
+        'onAbort "kill" needs a pool with ownHosts: true, so that killing a busy runner\'s host touches no other actor',
+      );
+    }
+    const abortError = () =>
+      new MapAbortedError(task.taskName, done, total, signal!.reason);
+    if (signal?.aborted) throw abortError();
     let next = 0;
     let done = 0;
     let failure: unknown;
-    const askOptions = timeout === undefined ? {} : { timeout };
+    const busy = new Map<Runner, number>(); // runner -> chunks in flight
     // Each lane sends its next chunk when the last one came back: about two
     // chunks per runner in flight keeps them all busy.
     const lane = async () => {
       while (failure === undefined && next < total) {
-        if (signal?.aborted) {
-          failure = new MapAbortedError(
-            task.taskName,
-            done,
-            total,
-            signal.reason,
-          );
-          return;
-        }
         const start = next;
         const chunk = list.slice(start, start + chunksize);
         next += chunk.length;
+        let runner: Runner | undefined;
+        const hook: RouteHook = {
+          routed: (ref) => {
+            runner = ref as Runner;
+            busy.set(runner, (busy.get(runner) ?? 0) + 1);
+          },
+          settled: (ref) => {
+            const n = (busy.get(ref as Runner) ?? 1) - 1;
+            if (n > 0) busy.set(ref as Runner, n);
+            else busy.delete(ref as Runner);
+          },
+          // Once the map has failed or was aborted, nothing is resent.
+          mayRetry: () => failure === undefined,
+        };
+        // A chunk's deadline: the caller's, or enough for every item to
+        // use its taskTimeout (past that the runner is stuck).
+        const deadline = timeout ??
+          (taskTimeout === undefined
+            ? undefined
+            : taskTimeout * chunk.length + 1_000);
+        const askOptions: AskOptions & { [ROUTE_HOOK]: RouteHook } = {
+          [ROUTE_HOOK]: hook,
+        };
+        if (deadline !== undefined) askOptions.timeout = deadline;
         let r: ChunkResult;
         try {
           r = await this.#router.ask(
@@ -567,19 +806,33 @@ export class Pool {
               chunk,
               star,
               this.#local ? task : undefined,
+              taskTimeout ?? 0,
             ],
             askOptions,
           );
         } catch (e) {
-          failure ??= wrapFailure(task, start, e);
+          if (
+            e instanceof AskTimeoutError && timeout === undefined &&
+            taskTimeout !== undefined
+          ) {
+            failure ??= new TaskTimeoutError(task.taskName, start, taskTimeout);
+            if (runner !== undefined) this.#kill(runner, 100);
+          } else failure ??= wrapFailure(task, start, e);
           return;
         }
+        if (failure !== undefined) return; // aborted meanwhile: ignored
         if ("failedAt" in r) {
-          failure ??= new TaskError(
-            task.taskName,
-            start + r.failedAt,
-            errorFromInfo(r.error),
-          );
+          failure = "timedOut" in r
+            ? new TaskTimeoutError(
+              task.taskName,
+              start + r.failedAt,
+              r.timedOut,
+            )
+            : new TaskError(
+              task.taskName,
+              start + r.failedAt,
+              errorFromInfo(r.error),
+            );
           return;
         }
         onChunk(start, r.results);
@@ -591,12 +844,29 @@ export class Pool {
     // Two chunks per runner in flight keep it busy while one travels; small
     // chunks need more in flight, or round trips bound the rate.
     const perRunner = Math.max(2, Math.ceil(32 / chunksize));
-    await Promise.all(
+    const lanes = Promise.all(
       Array.from(
         { length: Math.min(size * perRunner, Math.ceil(total / chunksize)) },
         lane,
       ),
     );
+    if (signal === undefined) {
+      await lanes;
+    } else {
+      // An abort answers at once, without waiting for chunks in flight.
+      const aborted = Promise.withResolvers<void>();
+      const abort = () => {
+        if (failure === undefined) failure = abortError();
+        if (onAbort === "kill") { for (const r of busy.keys()) this.#kill(r); }
+        aborted.resolve();
+      };
+      signal.addEventListener("abort", abort, { once: true });
+      try {
+        await Promise.race([lanes, aborted.promise]);
+      } finally {
+        signal.removeEventListener("abort", abort);
+      }
+    }
     if (failure !== undefined) throw failure;
   }
 

@@ -26,6 +26,7 @@ import { ActorDeadError, TroupeError } from "./errors.ts";
 import { failReply, setForward } from "./forward.ts";
 import type { Placement } from "./hosts.ts";
 import type { ActorRef, AnyRef, AskOptions } from "./ref.ts";
+import { routeHookOf } from "./route_hook.ts";
 import { roundRobin, type RoutingLogic } from "./routing.ts";
 import type { ActorSystem } from "./system.ts";
 
@@ -294,6 +295,7 @@ export class Router<B extends AnyBehavior> {
   ): Promise<ReplyOf<B, K>> {
     let tries = 0;
     let exclude: Routee<B> | undefined;
+    const hook = routeHookOf(args);
     while (true) {
       const picked = this.#pick(name, args[0], exclude);
       if (picked.length !== 1) {
@@ -302,18 +304,21 @@ export class Router<B extends AnyBehavior> {
       const r = picked[0];
       r.sent++;
       r.inFlight++;
+      hook?.routed(r.ref as unknown as AnyRef);
       try {
         return await r.ref.ask(name, ...args);
       } catch (e) {
         if (
           !(e instanceof ActorDeadError) ||
-          tries >= (this.#options.retries ?? 0)
+          tries >= (this.#options.retries ?? 0) ||
+          hook?.mayRetry() === false
         ) throw e;
         tries++;
         exclude = r;
         this.#options.onRetry?.(name, r.ref as unknown as AnyRef, e);
       } finally {
         if (--r.inFlight === 0) r.idle?.();
+        hook?.settled(r.ref as unknown as AnyRef);
       }
     }
   }

@@ -12,7 +12,8 @@ import { findTask, type Task } from "./tasks.ts";
 /** What a chunk came back with: every result, or where it failed. */
 export type ChunkResult =
   | { results: unknown[] }
-  | { failedAt: number; error: ErrorInfo };
+  | { failedAt: number; error: ErrorInfo }
+  | { failedAt: number; timedOut: number };
 
 type AnyFn = (...args: unknown[]) => unknown;
 
@@ -44,6 +45,20 @@ function resolveTask(
   return t;
 }
 
+/** `p`, or `TIMED_OUT` when it has not settled within `ms`. */
+function within<T>(
+  p: PromiseLike<T>,
+  ms: number,
+): Promise<T | typeof TIMED_OUT> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+const TIMED_OUT: unique symbol = Symbol("timed out");
+
 function isThenable(x: unknown): x is PromiseLike<unknown> {
   return x !== null && typeof x === "object" &&
     typeof (x as PromiseLike<unknown>).then === "function";
@@ -57,7 +72,7 @@ function isThenable(x: unknown): x is PromiseLike<unknown> {
  * @example
  * ```ts
  * import type { TaskRunnerHandlers } from "@troupe/troupe/actors";
- * type Names = keyof TaskRunnerHandlers; // "call" | "chunk"
+ * type Names = keyof TaskRunnerHandlers; // "call" | "chunk" | "heap"
  * ```
  */
 export interface TaskRunnerHandlers extends Handlers<unknown> {
@@ -65,12 +80,15 @@ export interface TaskRunnerHandlers extends Handlers<unknown> {
   call: (state: unknown, msg: [string, string, unknown[], Task?]) => unknown;
   /**
    * Run `name` on each item of a chunk, in order (`star`: each item is an
-   * argument list). Stops at the first item that throws.
+   * argument list). Stops at the first item that throws, or that takes
+   * longer than `taskTimeout` ms (when it is above 0).
    */
   chunk: (
     state: unknown,
-    msg: [string, string, unknown[], boolean, Task?],
+    msg: [string, string, unknown[], boolean, Task?, number?],
   ) => Promise<ChunkResult>;
+  /** The heap this runner's isolate uses, in bytes. */
+  heap: (state: unknown) => number;
 }
 
 /**
@@ -97,7 +115,7 @@ export const TaskRunner: Behavior<void, unknown, TaskRunnerHandlers> =
           ? found.then((t) => (t as unknown as AnyFn)(...args))
           : (found as unknown as AnyFn)(...args);
       },
-      chunk: async (state, [module, name, items, star, local]) => {
+      chunk: async (state, [module, name, items, star, local, limit = 0]) => {
         const s = state as RunnerState;
         let found = local ?? resolveTask(s, module, name);
         if (isThenable(found)) found = await found;
@@ -105,8 +123,15 @@ export const TaskRunner: Behavior<void, unknown, TaskRunnerHandlers> =
         const results = new Array(items.length);
         for (let i = 0; i < items.length; i++) {
           try {
+            const t0 = limit > 0 ? performance.now() : 0;
             let r = star ? task(...(items[i] as unknown[])) : task(items[i]);
-            if (isThenable(r)) r = await r;
+            // An async task is given up at its deadline (its promise cannot
+            // be cancelled, only ignored); a synchronous one cannot be cut
+            // short, so one that overran is failed when it returns.
+            if (isThenable(r)) r = limit > 0 ? await within(r, limit) : await r;
+            if (
+              limit > 0 && (r === TIMED_OUT || performance.now() - t0 > limit)
+            ) return { failedAt: i, timedOut: limit };
             results[i] = r;
           } catch (e) {
             return { failedAt: i, error: errorInfo(e) };
@@ -114,6 +139,7 @@ export const TaskRunner: Behavior<void, unknown, TaskRunnerHandlers> =
         }
         return { results };
       },
+      heap: () => Deno.memoryUsage().heapUsed,
     },
     onError: "resume",
   });

@@ -15,12 +15,12 @@ export function tick(ms = 0): Promise<void> {
  * `limitMs` (a bound against hanging, not a timing assertion).
  */
 export async function until(
-  predicate: () => boolean,
+  predicate: () => boolean | Promise<boolean>,
   what: string,
   limitMs = 5_000,
 ): Promise<void> {
   const start = performance.now();
-  while (!predicate()) {
+  while (!(await predicate())) {
     if (performance.now() - start > limitMs) {
       throw new Error(`gave up waiting for ${what}`);
     }

@@ -9,9 +9,19 @@ import {
   type Placement,
   PoolFullError,
   TaskError,
+  TaskTimeoutError,
 } from "@troupe/troupe/actors";
 import { tasks } from "../fixtures/tasks.ts";
-import { until } from "../helpers.ts";
+import { tick, until } from "../helpers.ts";
+
+/** Whether process `pid` is still alive (`ps` exits 1 when it is not). */
+async function alive(pid: number): Promise<boolean> {
+  const { code } = await new Deno.Command("ps", {
+    args: ["-p", String(pid)],
+    stdout: "null",
+  }).output();
+  return code === 0;
+}
 
 for (const placement of ["local", "worker", "process"] as Placement[]) {
   Deno.test(`[${placement}] map keeps input order; starmap spreads arguments`, async () => {
@@ -263,5 +273,184 @@ Deno.test("a pool actor: named, watched, not blocked by a long map, supervised",
   assert.ok(
     runnersAfter.every((id) => !runnersBefore.includes(id)),
     "fresh runners",
+  );
+});
+
+Deno.test("an abort answers at once; with onAbort finish, running chunks still finish", async () => {
+  await using system = new ActorSystem();
+  const pool = createPool(system, { size: 1, placement: "local" });
+  const ctl = new AbortController();
+  const finished: number[] = [];
+  const map = pool.imap(tasks.sleepy, [[0, 300], [1, 300]], {
+    chunksize: 1,
+    signal: ctl.signal,
+  });
+  const consumed = (async () => {
+    for await (const x of map) finished.push(x);
+  })();
+  await until(
+    () => system.stats(pool.runners[0]).received >= 1,
+    "a chunk sent",
+  );
+  ctl.abort("changed my mind");
+  const err = await consumed.catch((e) => e);
+  assert.ok(err instanceof MapAbortedError, String(err));
+  // It rejected while the first 300 ms item was still running ...
+  assert.deepEqual(finished, []);
+  assert.equal(system.stats(pool.runners[0]).status, "running");
+  // ... which then finished, unkilled; the runner is the same and idle.
+  const runner = pool.runners[0];
+  await until(() => system.stats(runner).processed >= 1, "the running chunk");
+  assert.equal(pool.runners[0], runner);
+  await pool.close();
+});
+
+Deno.test("onAbort kill: the busy runner's process is killed and replaced", async () => {
+  await using system = new ActorSystem();
+  const pool = createPool(system, {
+    size: 1,
+    placement: "process",
+    ownHosts: true,
+    modules: [tasks.spin.taskModule],
+  });
+  const pid = await pool.submit(tasks.where);
+  assert.ok(await alive(pid));
+  const ctl = new AbortController();
+  const stuck = pool.map(tasks.spin, [1, 2], {
+    signal: ctl.signal,
+    onAbort: "kill",
+  });
+  await until(
+    () => system.stats(pool.runners[0]).received >= 2,
+    "the chunk sent",
+  );
+  await tick(200); // (let it reach the loop; a kill before that is a kill too)
+  ctl.abort();
+  await assert.rejects(stuck, MapAbortedError);
+  await until(
+    async () => !(await alive(pid)),
+    "the stuck process to be killed",
+  );
+  // A fresh runner on a fresh process took its place.
+  await until(
+    () => system.stats(pool.runners[0]).status === "running",
+    "replacement",
+  );
+  const fresh = await pool.submit(tasks.where);
+  assert.notEqual(fresh, pid);
+  assert.deepEqual(await pool.map(tasks.double, [1, 2, 3]), [2, 4, 6]);
+  await pool.close();
+});
+
+Deno.test("onAbort kill on shared hosts is refused, before anything is sent", async () => {
+  await using system = new ActorSystem();
+  const pool = createPool(system, { size: 1, placement: "worker" });
+  await assert.rejects(
+    pool.map(tasks.double, [1], {
+      signal: new AbortController().signal,
+      onAbort: "kill",
+    }),
+    /ownHosts/,
+  );
+  assert.equal(system.stats(pool.runners[0]).received, 0);
+  await pool.close();
+});
+
+Deno.test("taskTimeout fails the map at the item that overran, async or not", async () => {
+  await using system = new ActorSystem();
+  const pool = createPool(system, { size: 1, placement: "local" });
+  const slow = await pool.map(tasks.sleepy, [[0, 1], [1, 1], [2, 2_000]], {
+    chunksize: 3,
+    taskTimeout: 100,
+  }).catch((e) => e);
+  assert.ok(slow instanceof TaskTimeoutError, String(slow));
+  assert.equal(slow.index, 2);
+  assert.equal(slow.task, "sleepy");
+  assert.match(slow.message, /item 2 after 100 ms/);
+  const busy = await pool.map(tasks.busy, [[0, 0], [1, 150]], {
+    chunksize: 2,
+    taskTimeout: 50,
+  }).catch((e) => e);
+  assert.ok(busy instanceof TaskTimeoutError, String(busy));
+  assert.equal(busy.index, 1);
+  // Within their limit, the same tasks pass.
+  assert.deepEqual(
+    await pool.map(tasks.sleepy, [[0, 1], [1, 1]], { taskTimeout: 1_000 }),
+    [0, 1],
+  );
+  await assert.rejects(
+    pool.map(tasks.double, [1], { taskTimeout: 0 }),
+    /taskTimeout must be > 0/,
+  );
+  await pool.close();
+});
+
+Deno.test("taskTimeout on a process runner stuck in a loop: its host is killed, the pool goes on", async () => {
+  await using system = new ActorSystem();
+  const pool = createPool(system, {
+    size: 1,
+    placement: "process",
+    modules: [tasks.spin.taskModule],
+  });
+  const pid = await pool.submit(tasks.where);
+  const err = await pool.map(tasks.spin, [7], { taskTimeout: 100 })
+    .catch((e) => e);
+  assert.ok(err instanceof TaskTimeoutError, String(err));
+  assert.equal(err.index, 0);
+  await until(async () => !(await alive(pid)), "the stuck host to be killed");
+  await until(
+    () => system.stats(pool.runners[0]).status === "running",
+    "replacement",
+  );
+  assert.deepEqual(await pool.map(tasks.double, [5]), [10]);
+  await pool.close();
+});
+
+Deno.test("run: a timeout and a signal, also while waiting for room", async () => {
+  await using system = new ActorSystem();
+  const pool = createPool(system, { size: 1, placement: "local", maxQueue: 1 });
+  assert.equal(await pool.run(tasks.add, [2, 3]), 5);
+  const late = await pool.run(tasks.sleepy, [[1, 500]], { timeout: 30 })
+    .catch((e) => e);
+  assert.ok(late instanceof TaskTimeoutError, String(late));
+  assert.equal(late.index, -1);
+  // The queue is full (the sleeper still runs): a waiting run can be aborted,
+  // and its place is not lost.
+  const blocker = pool.run(tasks.sleepy, [[2, 100]]);
+  const ctl = new AbortController();
+  const waiting = pool.run(tasks.double, [1], { signal: ctl.signal });
+  ctl.abort(new Error("no longer needed"));
+  await assert.rejects(waiting, /no longer needed/);
+  assert.equal(await blocker, 2);
+  assert.equal(await pool.run(tasks.double, [21]), 42);
+  await assert.rejects(
+    // deno-lint-ignore no-explicit-any
+    pool.run(tasks.double, 1 as any),
+    /arguments as a list/,
+  );
+  await pool.close();
+});
+
+Deno.test("recycleAboveHeapMb replaces a worker runner whose heap grew too big", async () => {
+  await using system = new ActorSystem();
+  const pool = createPool(system, {
+    size: 1,
+    placement: "worker",
+    recycleAboveHeapMb: 48,
+  });
+  const isolates = new Set<string>();
+  for (let i = 0; i < 12; i++) {
+    isolates.add(await pool.submit(tasks.hog, 16));
+    await tick(25); // (heap checks are at most every 20 ms)
+  }
+  assert.ok(isolates.size >= 2, `${isolates.size} isolate(s)`);
+  assert.throws(
+    () => createPool(system, { placement: "local", recycleAboveHeapMb: 10 }),
+    /worker or process placement/,
+  );
+  await pool.close();
+  await until(
+    () => system.hosts().every((h) => h.state === "down" || h.actors === 0),
+    "retired hosts to stop",
   );
 });

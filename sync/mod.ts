@@ -52,3 +52,11 @@ export * from "./queue.ts";
 export * from "./channel.ts";
 
 // shared scope
+export * from "./shared_layout.ts";
+export * from "./shared_mutex.ts";
+export * from "./shared_semaphore.ts";
+export * from "./shared_event.ts";
+export * from "./shared_barrier.ts";
+export * from "./shared_rwlock.ts";
+export * from "./shared_condition.ts";
+export * from "./shared_queue.ts";

@@ -1,11 +1,34 @@
 /**
- * Delayed task graphs spread over hosts over TCP, remote actors and the
- * dashboard.
+ * Task graphs and futures: `delayed(task)(...args)` builds a lazy graph,
+ * a scheduler computes it (in this isolate, on worker hosts, on
+ * subprocesses), and `submit`/`map` run tasks eagerly as futures, as
+ * `dask.delayed` and Dask's futures do. TCP clusters, remote actors and the
+ * dashboard come next on the same graphs.
  *
- * Not built yet: this entry point is reserved so that the package's export
- * map is stable. It exports nothing today.
+ * @example
+ * ```ts
+ * import { ActorSystem, defineTasks } from "@troupe/troupe/actors";
+ * import { createScheduler, delayed } from "@troupe/troupe/cluster";
+ * import assert from "node:assert/strict";
+ *
+ * export const t = defineTasks(import.meta.url, {
+ *   square: (x: number) => x * x,
+ *   sum: (xs: number[]) => xs.reduce((a, b) => a + b, 0),
+ * });
+ * const total = delayed(t.sum)([1, 2, 3].map((x) => delayed(t.square)(x)));
+ * await using system = new ActorSystem();
+ * await using scheduler = createScheduler(system, { placement: "local" });
+ * assert.deepEqual(await scheduler.compute(total), [14]);
+ * ```
  *
  * @module
  */
 
-export {};
+export * from "./delayed.ts";
+export * from "./errors.ts";
+export * from "./future.ts";
+export * from "./graph.ts";
+export * from "./graph_worker.ts";
+export { type DepSite, KEY, type Keyed } from "./keys.ts";
+export * from "./scheduler.ts";
+export type { Computation, ProgressListener } from "./worker_engine.ts";

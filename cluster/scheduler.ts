@@ -1,0 +1,364 @@
+/**
+ * The local scheduler: computes task graphs and runs futures on this
+ * machine, on worker hosts (default), subprocesses, async tasks of this
+ * isolate (`local`), or inline, one task after another (`inline`, Dask's
+ * synchronous scheduler). The same graphs run unchanged on each, and on a
+ * cluster client later.
+ *
+ * @module
+ */
+
+import type {
+  ActorSystem,
+  HostPermissions,
+  Placement,
+  Task,
+} from "@troupe/troupe/actors";
+import { Delayed, delayed, type Lazy, type LazyArgs } from "./delayed.ts";
+import { Future, type FutureOwner, type FutureStatus } from "./future.ts";
+import { collectGraph, type Graph } from "./graph.ts";
+import { InlineEngine } from "./inline_engine.ts";
+import { type DepSite, fillArgs, KEY, type Keyed, scanArgs } from "./keys.ts";
+import {
+  type Computation,
+  type ProgressListener,
+  WorkerEngine,
+} from "./worker_engine.ts";
+
+/**
+ * Where and how a scheduler runs tasks.
+ *
+ * @example
+ * ```ts
+ * import type { SchedulerOptions } from "@troupe/troupe/cluster";
+ * const options: SchedulerOptions = { placement: "worker", workers: 2 };
+ * ```
+ */
+export interface SchedulerOptions {
+  /**
+   * `worker` (default: Web Workers, one core each), `process`, `local`
+   * (async tasks in this isolate) or `inline` (one after another, here).
+   */
+  placement?: Placement | "inline";
+  /** How many workers (default: one per core). */
+  workers?: number;
+  /** Tasks sent ahead to each worker, so none waits for the next (default 16). */
+  window?: number;
+  /**
+   * How many worker deaths a task may be present at before it fails with
+   * `KilledWorkerError` (default 3).
+   */
+  allowedFailures?: number;
+  /** Permissions of worker and process hosts (read access to task modules). */
+  permissions?: HostPermissions;
+}
+
+/** The value a lazy thing computes (structures are resolved inside). */
+export type Computed<T> = T extends Delayed<infer R> ? R
+  : T extends Future<infer R> ? R
+  : T extends readonly unknown[] ? { -readonly [K in keyof T]: Computed<T[K]> }
+  : T extends Record<string, unknown> ? { [K in keyof T]: Computed<T[K]> }
+  : T;
+
+/** The futures `persist` gives for its arguments. */
+export type Persisted<T extends readonly unknown[]> = {
+  -readonly [K in keyof T]: T[K] extends Delayed<infer R> ? Future<R>
+    : T[K] extends Future<infer R> ? Future<R>
+    : never;
+};
+
+interface Engine {
+  submit(graph: Graph, roots: readonly string[]): Computation;
+  values(keys: readonly string[]): Promise<unknown[]>;
+  statusOf(key: string): FutureStatus;
+  settled(key: string): Promise<void>;
+  hold(key: string): void;
+  release(key: string): void;
+  cancel(key: string): void;
+  subscribe(listener: ProgressListener): () => void;
+  close(): Promise<void>;
+}
+
+/**
+ * Computes task graphs (`compute`, `persist`) and runs futures (`submit`,
+ * `map`). Results stay on the worker that made them until a task elsewhere
+ * or the caller needs them.
+ *
+ * @example A tree reduction on two worker hosts
+ * ```ts
+ * import { ActorSystem, defineTasks } from "@troupe/troupe/actors";
+ * import { createScheduler, delayed, type Delayed } from "@troupe/troupe/cluster";
+ * import assert from "node:assert/strict";
+ *
+ * export const t = defineTasks(import.meta.url, {
+ *   square: (x: number) => x * x,
+ *   add: (a: number, b: number) => a + b,
+ * });
+ * let layer: Delayed<number>[] = Array.from({ length: 8 }, (_, i) => delayed(t.square)(i));
+ * while (layer.length > 1) {
+ *   const next = [];
+ *   for (let i = 0; i < layer.length; i += 2) next.push(delayed(t.add)(layer[i], layer[i + 1]));
+ *   layer = next;
+ * }
+ * await using system = new ActorSystem();
+ * await using scheduler = createScheduler(system, { placement: "local", workers: 2 });
+ * const [total] = await scheduler.compute(layer[0]);
+ * assert.equal(total, 140);
+ * ```
+ */
+export class Scheduler implements AsyncDisposable {
+  readonly #engine: Engine;
+  readonly #owner: FutureOwner;
+
+  /**
+   * Use `createScheduler`.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe/actors";
+   * import { Scheduler } from "@troupe/troupe/cluster";
+   * await using system = new ActorSystem();
+   * await using scheduler = new Scheduler(system, { placement: "inline" });
+   * ```
+   */
+  constructor(system: ActorSystem, options: SchedulerOptions = {}) {
+    const placement = options.placement ?? "worker";
+    const workers = options.workers ?? (navigator.hardwareConcurrency || 1);
+    if (!(Number.isInteger(workers) && workers >= 1)) {
+      throw new RangeError(`workers must be an integer >= 1, got ${workers}`);
+    }
+    const window = options.window ?? 16;
+    if (!(Number.isInteger(window) && window >= 1)) {
+      throw new RangeError(`window must be an integer >= 1, got ${window}`);
+    }
+    const allowedFailures = options.allowedFailures ?? 3;
+    if (!(Number.isInteger(allowedFailures) && allowedFailures >= 1)) {
+      throw new RangeError(
+        `allowedFailures must be an integer >= 1, got ${allowedFailures}`,
+      );
+    }
+    if (
+      !["worker", "process", "local", "inline"].includes(placement as string)
+    ) {
+      throw new TypeError(
+        `placement must be "worker", "process", "local" or "inline", got ${
+          String(placement)
+        }`,
+      );
+    }
+    this.#engine = placement === "inline"
+      ? new InlineEngine()
+      : new WorkerEngine(system, {
+        placement: placement as Placement,
+        workers,
+        window,
+        allowedFailures,
+        permissions: options.permissions,
+      });
+    const engine = this.#engine;
+    this.#owner = {
+      statusOf: (key) => engine.statusOf(key),
+      settled: (key) => engine.settled(key),
+      resultOf: async (key) => (await engine.values([key]))[0],
+      cancel: (key) => engine.cancel(key),
+      release: (key) => engine.release(key),
+    };
+  }
+
+  /**
+   * Compute lazy values (delayed values, futures, or arrays and objects
+   * holding them); resolves to their values in order. Shared parts of their
+   * graphs run once. Rejects with the error of the first output that failed
+   * (`TaskFailedError` naming the failing key).
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem, defineTasks } from "@troupe/troupe/actors";
+   * import { createScheduler, delayed } from "@troupe/troupe/cluster";
+   * import assert from "node:assert/strict";
+   * export const t = defineTasks(import.meta.url, { inc: (x: number) => x + 1 });
+   * await using system = new ActorSystem();
+   * await using scheduler = createScheduler(system, { placement: "inline" });
+   * const a = delayed(t.inc)(1);
+   * const [x, [y, z]] = await scheduler.compute(a, [delayed(t.inc)(a), 7]);
+   * assert.deepEqual([x, y, z], [2, 3, 7]);
+   * ```
+   */
+  async compute<T extends readonly unknown[]>(
+    ...outputs: T
+  ): Promise<Computed<T>> {
+    const sites: DepSite[] = [];
+    scanArgs(outputs, sites);
+    if (sites.length === 0) return outputs.slice() as Computed<T>;
+    const roots = uniqueKeys(sites);
+    this.#engine.submit(collectGraph(sites.map((s) => s.ref)), roots);
+    try {
+      const values = await this.#engine.values(roots);
+      const byKey = new Map(roots.map((k, i) => [k, values[i]]));
+      return fillArgs(
+        outputs,
+        sites.map((s) => s.path),
+        sites.map((s) => byKey.get(s.ref[KEY])),
+      ) as Computed<T>;
+    } finally {
+      for (const k of roots) this.#engine.release(k);
+    }
+  }
+
+  /**
+   * Start computing delayed values and keep their results on the workers:
+   * a future for each, usable in later graphs and `submit`s.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem, defineTasks } from "@troupe/troupe/actors";
+   * import { createScheduler, delayed } from "@troupe/troupe/cluster";
+   * import assert from "node:assert/strict";
+   * export const t = defineTasks(import.meta.url, { inc: (x: number) => x + 1 });
+   * await using system = new ActorSystem();
+   * await using scheduler = createScheduler(system, { placement: "local" });
+   * const [a] = scheduler.persist(delayed(t.inc)(1));
+   * const [b] = await scheduler.compute(delayed(t.inc)(a)); // reuses a
+   * assert.equal(b, 3);
+   * ```
+   */
+  persist<T extends readonly (Delayed<unknown> | Future<unknown>)[]>(
+    ...outputs: T
+  ): Persisted<T> {
+    for (const o of outputs) {
+      if (!(o instanceof Delayed) && !(o instanceof Future)) {
+        throw new TypeError(
+          "persist takes delayed values or futures (compute takes anything)",
+        );
+      }
+    }
+    const roots = outputs.map((o) => o[KEY]);
+    const graph = collectGraph(outputs as readonly Keyed[]);
+    // One hold per future made (a key given twice is held twice).
+    this.#engine.submit(graph, roots);
+    return roots.map((k) => new Future(k, this.#owner)) as Persisted<T>;
+  }
+
+  /**
+   * Run `task(...args)` now; a future for its result. Arguments may be
+   * values, futures and delayed values.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem, defineTasks } from "@troupe/troupe/actors";
+   * import { createScheduler } from "@troupe/troupe/cluster";
+   * export const t = defineTasks(import.meta.url, { add: (a: number, b: number) => a + b });
+   * await using system = new ActorSystem();
+   * await using scheduler = createScheduler(system, { placement: "local" });
+   * console.log(await scheduler.submit(t.add, 1, 2).result()); // 3
+   * ```
+   */
+  submit<A extends unknown[], R>(
+    task: Task<A, R>,
+    ...args: LazyArgs<A>
+  ): Future<Awaited<R>> {
+    return this.persist(delayed(task)(...args))[0];
+  }
+
+  /**
+   * `submit(task, item)` for each item; the futures in order.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem, defineTasks } from "@troupe/troupe/actors";
+   * import { createScheduler, gather } from "@troupe/troupe/cluster";
+   * export const t = defineTasks(import.meta.url, { sq: (x: number) => x * x });
+   * await using system = new ActorSystem();
+   * await using scheduler = createScheduler(system, { placement: "local" });
+   * console.log(await gather(scheduler.map(t.sq, [1, 2, 3]))); // [1, 4, 9]
+   * ```
+   */
+  map<T, R>(
+    task: Task<[T], R>,
+    items: Iterable<Lazy<T>>,
+  ): Future<Awaited<R>>[] {
+    const make = delayed(task);
+    const nodes = [...items].map((x) => make(...([x] as LazyArgs<[T]>)));
+    return this.persist(...nodes) as Future<Awaited<R>>[];
+  }
+
+  /**
+   * Hear of progress: called as tasks of each computation finish, with
+   * counts (see `progressBar`).
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem, defineTasks } from "@troupe/troupe/actors";
+   * import { createScheduler, delayed } from "@troupe/troupe/cluster";
+   * export const t = defineTasks(import.meta.url, { inc: (x: number) => x + 1 });
+   * await using system = new ActorSystem();
+   * await using scheduler = createScheduler(system, { placement: "inline" });
+   * const stop = scheduler.subscribe((p) => console.log(`${p.done}/${p.total}`));
+   * await scheduler.compute(delayed(t.inc)(1));
+   * stop();
+   * ```
+   */
+  subscribe(
+    listener: (progress: Readonly<Computation>) => void,
+  ): () => void {
+    return this.#engine.subscribe(listener);
+  }
+
+  /**
+   * Stop the workers; pending futures are cancelled. Idempotent.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe/actors";
+   * import { createScheduler } from "@troupe/troupe/cluster";
+   * await using system = new ActorSystem();
+   * await createScheduler(system, { placement: "local" }).close();
+   * ```
+   */
+  close(): Promise<void> {
+    return this.#engine.close();
+  }
+
+  /**
+   * `await using scheduler = createScheduler(...)` closes it.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe/actors";
+   * import { createScheduler } from "@troupe/troupe/cluster";
+   * await using system = new ActorSystem();
+   * {
+   *   await using _scheduler = createScheduler(system, { placement: "local" });
+   * }
+   * ```
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+function uniqueKeys(sites: readonly DepSite[]): string[] {
+  const seen = new Set<string>();
+  for (const s of sites) seen.add(s.ref[KEY]);
+  return [...seen];
+}
+
+/**
+ * A scheduler on this machine; see `SchedulerOptions` for where it runs.
+ *
+ * @example
+ * ```ts
+ * import { ActorSystem, defineTasks } from "@troupe/troupe/actors";
+ * import { createScheduler, delayed } from "@troupe/troupe/cluster";
+ * export const t = defineTasks(import.meta.url, { inc: (x: number) => x + 1 });
+ * await using system = new ActorSystem();
+ * await using scheduler = createScheduler(system, { placement: "inline" });
+ * console.log(await scheduler.compute(delayed(t.inc)(41))); // [42]
+ * ```
+ */
+export function createScheduler(
+  system: ActorSystem,
+  options: SchedulerOptions = {},
+): Scheduler {
+  return new Scheduler(system, options);
+}

@@ -53,8 +53,11 @@ const WAIT = 1;
  * A strict ticket order across isolates would make every handoff wait for a
  * thread wake-up (tens of microseconds) and could not skip a waiter that
  * timed out in an isolate that is busy; barging keeps the lock fast and a
- * waiter that times out harmless. Starvation is possible in principle under
- * constant contention; bound waits with `timeout`.
+ * waiter that times out harmless. The cost: a holder that releases and
+ * takes the lock again at once keeps it, often for milliseconds, while the
+ * others sleep; starvation is possible under constant contention, so bound
+ * waits with `timeout`. Before it sleeps (and after each wake-up) a waiter
+ * spins for up to 50 microseconds, which blocks its event loop that long.
  *
  * @example
  * ```ts

@@ -31,8 +31,15 @@ import type { Guard, WaitOptions } from "./types.ts";
 
 /** Cells a wait channel takes: the sequence, then the sleeper count. */
 export const CHANNEL = 2;
-/** Tries before sleeping: a short spin pays when holds are short. */
-const SPINS = 100;
+/**
+ * How long a waiter spins (tries again without yielding) before it sleeps,
+ * in ms. A sleeper needs a thread wake-up (tens of microseconds) to come
+ * back, while a holder that releases and takes the lock again in a loop
+ * leaves it free for well under a microsecond: without a spin the holder
+ * keeps it, and the lock rarely changes hands. The spin blocks this
+ * isolate's event loop for at most this long.
+ */
+const SPIN_MS = 0.05;
 /** The keep-alive of a wait without timeout (re-armed by an interval). */
 const KEEP_ALIVE_MS = 1 << 30;
 
@@ -91,8 +98,8 @@ export async function waitUntil(
   deadline: Deadline,
 ): Promise<void> {
   if (deadline.signal?.aborted) throw deadline.aborted();
-  for (let i = 0; i < SPINS; i++) if (attempt()) return;
   for (;;) {
+    if (spin(attempt, deadline)) return;
     const seq = Atomics.load(cells, at);
     if (attempt()) return;
     if (deadline.end <= performance.now()) throw deadline.timedOut();
@@ -103,6 +110,15 @@ export async function waitUntil(
       Atomics.sub(cells, at + 1, 1);
     }
   }
+}
+
+/** Try for up to `SPIN_MS` (less when the deadline is nearer). */
+function spin(attempt: () => boolean, deadline: Deadline): boolean {
+  const end = Math.min(performance.now() + SPIN_MS, deadline.end);
+  do {
+    for (let i = 0; i < 64; i++) if (attempt()) return true;
+  } while (performance.now() < end);
+  return false;
 }
 
 /**

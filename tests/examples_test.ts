@@ -65,6 +65,12 @@ Deno.test("examples/demo.ts tours the core and exits by itself", async () => {
   ]);
 });
 
+Deno.test("examples/shared_counter.ts: worker actors under one SharedMutex", async () => {
+  const r = await run("examples/shared_counter.ts", ["--allow-read"]);
+  assertRan(r, "examples/shared_counter.ts");
+  assertLines(r, [/3 workers x 100 increments = 300\n/]);
+});
+
 Deno.test("examples/counter.ts", async () => {
   const r = await run("examples/counter.ts");
   assertRan(r, "examples/counter.ts");
@@ -133,6 +139,7 @@ Deno.test("every example is tested here", async () => {
     "counter.ts",
     "supervision.ts",
     "mailbox_overflow.ts",
+    "shared_counter.ts",
   ]);
   for await (const e of Deno.readDir(new URL("examples/", root))) {
     if (e.isFile && e.name.endsWith(".ts")) {

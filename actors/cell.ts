@@ -91,6 +91,8 @@ export class Cell implements ActorContext {
   status = STARTING;
   /** In the dispatcher's run queue. */
   queued = false;
+  /** Whether the dispatcher yields after this actor's turn (see `run`). */
+  yields = false;
   /** A handler's promise (or an async hook) is in flight. */
   busy = false;
   /** Bumped when an in-flight handler is abandoned, to ignore its result. */
@@ -128,6 +130,7 @@ export class Cell implements ActorContext {
     this.name = options?.name;
     this.shutdownTimeout = options?.shutdownTimeout ?? rt.shutdownTimeout;
     this.#info = rt.info(behavior);
+    this.yields = this.#info.throughput !== undefined;
     this.#mbOptions = options?.mailbox === undefined
       ? this.#info.mailbox
       : resolveMailbox(rt.defaultMailbox, behavior.mailbox, options.mailbox);
@@ -439,6 +442,8 @@ export class Cell implements ActorContext {
 
   /** Run up to `budget` messages; true when more are ready right now. */
   run(budget: number): boolean {
+    const own = this.#info.throughput;
+    if (own !== undefined && own < budget) budget = own;
     const mb = this.#mailbox;
     const remote = this.remote;
     const forward = this.#info.forward;

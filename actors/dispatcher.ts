@@ -18,6 +18,12 @@ import { Deque } from "./deque.ts";
 export interface Runnable {
   /** Whether the runnable sits in the run queue. */
   queued: boolean;
+  /**
+   * Set for an actor with a throughput of its own (long handlers): after a
+   * turn of 1 ms or more the drain yields to the event loop, so that the
+   * answers of that turn go out before the next one starts.
+   */
+  readonly yields?: boolean;
   /** Process up to `budget` messages; return whether more are ready now. */
   run(budget: number): boolean;
 }
@@ -74,11 +80,17 @@ export class Dispatcher {
     while (ready.length > 0) {
       const r = ready.shift()!;
       r.queued = false;
+      const t0 = r.yields === true ? performance.now() : 0;
       if (r.run(this.throughput)) {
         r.queued = true;
         ready.push(r);
       }
       if (ready.length === 0) break;
+      if (r.yields === true && performance.now() - t0 >= 1) {
+        if (this.#closed) break;
+        this.#yielded = setImmediate(this.#drain);
+        return;
+      }
       const now = performance.now();
       if (start < 0) start = now;
       else if (now - start >= this.sliceMs) {

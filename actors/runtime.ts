@@ -34,6 +34,8 @@ export interface BehaviorInfo {
   mailbox: Required<MailboxOptions>;
   /** Set for behaviours that pass messages on instead of handling them. */
   forward: Forward | undefined;
+  /** The behaviour's own throughput, if it sets one. */
+  throughput: number | undefined;
 }
 
 export class Runtime {
@@ -79,6 +81,7 @@ export class Runtime {
         names: [...handlers.keys()],
         mailbox: resolveMailbox(this.defaultMailbox, behavior.mailbox),
         forward: forwardOf(behavior),
+        throughput: behavior.throughput,
       };
       this.#info.set(behavior, info);
     }

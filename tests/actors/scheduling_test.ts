@@ -122,3 +122,45 @@ Deno.test("actors share the loop fairly: a busy actor does not starve another", 
   ]);
   assert.equal(order.length, 110);
 });
+
+Deno.test("a behaviour's own throughput: after a long turn the event loop runs", async () => {
+  const order: string[] = [];
+  const spin = (ms: number) => {
+    const end = performance.now() + ms;
+    while (performance.now() < end) { /* a long, synchronous handler */ }
+  };
+  const handlers = {
+    long: (_s: unknown, tag: string) => {
+      order.push(`start ${tag}`);
+      spin(5);
+    },
+  };
+  const Yielding = defineActor({ init: () => ({}), handlers, throughput: 1 });
+  const Greedy = defineActor({ init: () => ({}), handlers });
+  await using system = new ActorSystem();
+  for (
+    const [name, b] of [["yielding", Yielding], ["greedy", Greedy]] as const
+  ) {
+    order.length = 0;
+    const a = system.spawn(b);
+    await system.whenStarted(a);
+    a.tell("long", "1");
+    a.tell("long", "2");
+    setTimeout(() => order.push("timer"), 0);
+    await a.ask("long", "3");
+    await new Promise((r) => setTimeout(r, 5));
+    if (name === "yielding") {
+      // The timer ran between two long messages, not after all of them.
+      assert.ok(
+        order.indexOf("timer") < order.indexOf("start 3"),
+        order.join(),
+      );
+    } else {
+      assert.deepEqual(order, ["start 1", "start 2", "start 3", "timer"]);
+    }
+  }
+  assert.throws(
+    () => defineActor({ init: () => ({}), handlers: {}, throughput: 0 }),
+    /throughput must be an integer >= 1/,
+  );
+});

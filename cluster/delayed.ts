@@ -7,7 +7,7 @@
 
 import type { Task } from "@troupe/troupe/actors";
 import type { Future } from "./future.ts";
-import { type DepSite, hashText, KEY, type Keyed, scanArgs } from "./keys.ts";
+import { type DepSite, hashArgs, KEY, type Keyed, seedOf } from "./keys.ts";
 
 /**
  * Per-task settings, given to `delayed(task, options)` or `submit`.
@@ -138,6 +138,9 @@ export class Delayed<T = unknown> implements Keyed {
 
 const NO_OPTIONS: Readonly<TaskOptions> = Object.freeze({});
 
+// Each task's module and name are hashed once, not on every call.
+const seeds = new WeakMap<object, [number, number]>();
+
 /**
  * Make a task lazy: `delayed(task)(...args)` records the call as a graph
  * node instead of running it. Arguments may be values, other delayed values,
@@ -176,12 +179,16 @@ export function delayed<A extends unknown[], R>(
     );
   }
   checkOptions(options);
-  const prefix = `${task.taskModule}#${task.taskName}(`;
-  const name = task.taskName;
+  let seed = seeds.get(task);
+  if (seed === undefined) {
+    seeds.set(task, seed = seedOf(`${task.taskModule}#${task.taskName}`));
+  }
+  const taskSeed = seed;
+  const prefix = task.taskName + "-";
   return (...args: LazyArgs<A>): Delayed<Awaited<R>> => {
     const deps: DepSite[] = [];
-    const text = scanArgs(args, deps);
-    const key = options.key ?? `${name}-${hashText(prefix + text)}`;
+    const hash = hashArgs(taskSeed, args, deps);
+    const key = options.key ?? prefix + hash;
     return new Delayed<Awaited<R>>(
       key,
       task as unknown as Task,

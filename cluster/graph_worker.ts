@@ -166,4 +166,7 @@ export const GraphWorker: Behavior<void, unknown, GraphWorkerHandlers> =
       },
     },
     onError: "resume",
+    // One task per turn: after a long task its answer leaves at once, and
+    // the scheduler can send the next (and the dependents) meanwhile.
+    throughput: 1,
   });

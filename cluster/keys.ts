@@ -1,8 +1,9 @@
 /**
  * Deterministic task keys: the same task with the same arguments gets the
  * same key, so shared sub-graphs are computed once. An argument list is
- * turned into canonical text (dependencies by their key, containers by their
- * contents) and hashed; the walk also finds where the dependencies sit.
+ * hashed by content (dependencies by their key, containers by what they
+ * hold, other objects by identity); the same walk finds where the
+ * dependencies sit.
  *
  * @module
  */
@@ -34,124 +35,180 @@ export function isKeyed(x: unknown): x is Keyed {
 const identities = new WeakMap<object, number>();
 let identitySeq = 0;
 
-function identity(x: object): string {
+function identity(x: object): number {
   let id = identities.get(x);
   if (id === undefined) identities.set(x, id = ++identitySeq);
-  return `#${id}`;
+  return id;
+}
+
+// The hash (cyrb53's mixing, fed with tags, numbers and characters) is kept
+// in two module-level words while one argument list is walked: no text is
+// built, so a call with small arguments costs a few hundred nanoseconds.
+let h1 = 0;
+let h2 = 0;
+const f64 = new Float64Array(1);
+const u32 = new Uint32Array(f64.buffer);
+
+function mix(word: number): void {
+  h1 = Math.imul(h1 ^ word, 2654435761);
+  h2 = Math.imul(h2 ^ word, 1597334677);
+}
+
+function mixText(text: string): void {
+  mix(text.length);
+  for (let i = 0; i < text.length; i++) mix(text.charCodeAt(i));
+}
+
+function mixNumber(x: number): void {
+  if ((x | 0) === x && !Object.is(x, -0)) {
+    mix(1);
+    mix(x);
+  } else {
+    f64[0] = x;
+    mix(2);
+    mix(u32[0]);
+    mix(u32[1]);
+  }
+}
+
+function mixBytes(bytes: Uint8Array): void {
+  mix(bytes.length);
+  for (let i = 0; i < bytes.length; i++) mix(bytes[i]);
+}
+
+function digest(): string {
+  let a = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
+  a ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  let b = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
+  b ^= Math.imul(a ^ (a >>> 13), 3266489909);
+  return (4294967296 * (2097151 & b) + (a >>> 0)).toString(36);
 }
 
 /**
- * The canonical text of `args`, pushing each dependency (with its path) to
- * `sites`.
+ * The seed of a hash over `text` (a task's module and name), so that each
+ * call hashes only its arguments.
  */
-export function scanArgs(args: readonly unknown[], sites: DepSite[]): string {
-  const path: (string | number)[] = [];
-  let out = "";
-  for (let i = 0; i < args.length; i++) {
-    path.push(i);
-    out += canon(args[i], path, sites) + ",";
-    path.pop();
-  }
-  return out;
+export function seedOf(text: string): [number, number] {
+  h1 = 0xdeadbeef;
+  h2 = 0x41c6ce57;
+  mixText(text);
+  return [h1, h2];
 }
 
-function canon(
-  x: unknown,
-  path: (string | number)[],
+// Paths of top-level arguments, shared (a path is never changed).
+const TOP: (readonly number[])[] = Array.from({ length: 16 }, (_, i) => [i]);
+
+/**
+ * Hash `args` from `seed`, pushing each dependency (with its path) to
+ * `sites`; the hash in base 36.
+ */
+export function hashArgs(
+  seed: readonly [number, number],
+  args: readonly unknown[],
   sites: DepSite[],
 ): string {
+  h1 = seed[0];
+  h2 = seed[1];
+  mix(args.length);
+  for (let i = 0; i < args.length; i++) {
+    const x = args[i];
+    if (typeof x === "object" && x !== null && KEY in x) {
+      // The common case, a dependency as a direct argument.
+      sites.push({ path: i < 16 ? TOP[i] : [i], ref: x as Keyed });
+      mix(9);
+      mixText((x as Keyed)[KEY]);
+    } else walk(x, [i], sites);
+  }
+  return digest();
+}
+
+/** The canonical hash of `text` (for anything keyed by a string). */
+export function hashText(text: string): string {
+  seedOf(text);
+  return digest();
+}
+
+function walk(x: unknown, path: (string | number)[], sites: DepSite[]): void {
   switch (typeof x) {
     case "number":
-      return Object.is(x, -0) ? "n-0" : "n" + x;
+      return mixNumber(x);
     case "string":
-      return "s" + x.length + ":" + x;
+      mix(3);
+      return mixText(x);
     case "boolean":
-      return x ? "T" : "F";
+      return mix(x ? 4 : 5);
     case "undefined":
-      return "U";
+      return mix(6);
     case "bigint":
-      return "b" + x;
+      mix(7);
+      return mixText(x.toString(36));
     case "symbol":
-      return "y" + String(x.description);
+      mix(8);
+      return mixText(String(x.description));
     case "function":
-      return "f" + identity(x);
+      mix(10);
+      return mix(identity(x));
   }
-  if (x === null) return "N";
+  if (x === null) return mix(11);
   const obj = x as object;
   if (KEY in obj) {
     sites.push({ path: [...path], ref: obj as Keyed });
-    return "@" + (obj as Keyed)[KEY];
+    mix(9);
+    return mixText((obj as Keyed)[KEY]);
   }
   if (Array.isArray(obj)) {
-    let s = "[";
+    mix(12);
+    mix(obj.length);
     for (let i = 0; i < obj.length; i++) {
       path.push(i);
-      s += canon(obj[i], path, sites) + ",";
+      walk(obj[i], path, sites);
       path.pop();
     }
-    return s + "]";
+    return;
   }
   if (ArrayBuffer.isView(obj)) {
-    const bytes = new Uint8Array(obj.buffer, obj.byteOffset, obj.byteLength);
-    return "v" + obj.constructor.name + obj.byteLength + ":" + hashBytes(bytes);
+    mix(13);
+    mixText(obj.constructor.name);
+    return mixBytes(new Uint8Array(obj.buffer, obj.byteOffset, obj.byteLength));
   }
   if (obj instanceof ArrayBuffer) {
-    return "a" + obj.byteLength + ":" + hashBytes(new Uint8Array(obj));
+    mix(14);
+    return mixBytes(new Uint8Array(obj));
   }
-  if (obj instanceof Date) return "d" + obj.getTime();
+  if (obj instanceof Date) {
+    mix(15);
+    return mixNumber(obj.getTime());
+  }
   if (obj instanceof Map) {
-    let s = "M{";
+    mix(16);
+    mix(obj.size);
     for (const [k, v] of obj) {
-      s += canon(k, path, sites) + "=>";
+      walk(k, path, sites);
       path.push(k as string);
-      s += canon(v, path, sites) + ",";
+      walk(v, path, sites);
       path.pop();
     }
-    return s + "}";
+    return;
   }
   if (obj instanceof Set) {
-    let s = "S{";
-    for (const v of obj) s += canon(v, path, sites) + ",";
-    return s + "}";
+    mix(17);
+    mix(obj.size);
+    for (const v of obj) walk(v, path, sites);
+    return;
   }
   const proto = Object.getPrototypeOf(obj);
   if (proto === Object.prototype || proto === null) {
-    let s = "{";
+    mix(18);
     for (const k in obj) {
+      mixText(k);
       path.push(k);
-      s += k.length + ":" + k + "=" +
-        canon((obj as Record<string, unknown>)[k], path, sites) + ",";
+      walk((obj as Record<string, unknown>)[k], path, sites);
       path.pop();
     }
-    return s + "}";
+    return mix(19);
   }
-  return "o" + identity(obj);
-}
-
-/** A 53-bit hash of a string (cyrb53), in base 36. */
-export function hashText(text: string): string {
-  let h1 = 0xdeadbeef ^ 0, h2 = 0x41c6ce57 ^ 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 2654435761);
-    h2 = Math.imul(h2 ^ c, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
-  h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
-  h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
-}
-
-function hashBytes(bytes: Uint8Array): string {
-  let h1 = 0xdeadbeef ^ 0, h2 = 0x41c6ce57 ^ 0;
-  for (let i = 0; i < bytes.length; i++) {
-    h1 = Math.imul(h1 ^ bytes[i], 2654435761);
-    h2 = Math.imul(h2 ^ bytes[i], 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
-  return ((h2 >>> 0).toString(36)) + ((h1 >>> 0).toString(36));
+  mix(20);
+  mix(identity(obj));
 }
 
 /**

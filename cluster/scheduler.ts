@@ -18,7 +18,7 @@ import { Delayed, delayed, type Lazy, type LazyArgs } from "./delayed.ts";
 import { Future, type FutureOwner, type FutureStatus } from "./future.ts";
 import { collectGraph, type Graph } from "./graph.ts";
 import { InlineEngine } from "./inline_engine.ts";
-import { type DepSite, fillArgs, KEY, type Keyed, scanArgs } from "./keys.ts";
+import { type DepSite, fillArgs, hashArgs, KEY, type Keyed } from "./keys.ts";
 import {
   type Computation,
   type ProgressListener,
@@ -42,7 +42,10 @@ export interface SchedulerOptions {
   placement?: Placement | "inline";
   /** How many workers (default: one per core). */
   workers?: number;
-  /** Tasks sent ahead to each worker, so none waits for the next (default 16). */
+  /**
+   * Most tasks sent ahead to each worker, so that none waits for the next
+   * (default 64; fewer when tasks are long, so that none is committed early).
+   */
   window?: number;
   /**
    * How many worker deaths a task may be present at before it fails with
@@ -127,7 +130,7 @@ export class Scheduler implements AsyncDisposable {
     if (!(Number.isInteger(workers) && workers >= 1)) {
       throw new RangeError(`workers must be an integer >= 1, got ${workers}`);
     }
-    const window = options.window ?? 16;
+    const window = options.window ?? 64;
     if (!(Number.isInteger(window) && window >= 1)) {
       throw new RangeError(`window must be an integer >= 1, got ${window}`);
     }
@@ -188,7 +191,7 @@ export class Scheduler implements AsyncDisposable {
     ...outputs: T
   ): Promise<Computed<T>> {
     const sites: DepSite[] = [];
-    scanArgs(outputs, sites);
+    hashArgs(NO_SEED, outputs, sites); // (for the sites: the hash is unused)
     if (sites.length === 0) return outputs.slice() as Computed<T>;
     const roots = uniqueKeys(sites);
     this.#engine.submit(collectGraph(sites.map((s) => s.ref)), roots);
@@ -336,6 +339,8 @@ export class Scheduler implements AsyncDisposable {
     return this.close();
   }
 }
+
+const NO_SEED: readonly [number, number] = [0, 0];
 
 function uniqueKeys(sites: readonly DepSite[]): string[] {
   const seen = new Set<string>();

@@ -64,6 +64,12 @@ export interface TaskRecord {
   generation: number;
   order: number;
   worker?: WorkerRecord;
+  /** When it was last sent to a worker (ms). */
+  sentAt: number;
+  /** The worker a task without inputs was given to (see `#spread`). */
+  home?: WorkerRecord;
+  /** The worker whose queue it is on, while ready. */
+  queuedOn?: WorkerRecord;
   settled?: PromiseWithResolvers<void>;
   wire?: [unknown[], (string | number)[][]];
   computations: Computation[];
@@ -76,7 +82,11 @@ interface WorkerRecord {
   alive: boolean;
   has: Set<TaskRecord>;
   running: Set<TaskRecord>;
+  /** Ready tasks meant for it, best first. */
+  queue: ReadyQueue<TaskRecord>;
   host?: string;
+  /** When its last task finished (ms), to measure task durations. */
+  lastDone?: number;
 }
 
 /**
@@ -127,7 +137,6 @@ export class WorkerEngine {
   readonly #options: WorkerEngineOptions;
   readonly #tasks = new Map<string, TaskRecord>();
   readonly #workers: WorkerRecord[] = [];
-  readonly #ready = new ReadyQueue<TaskRecord>();
   readonly #transfers = new Map<string, Promise<void>>();
   readonly #releases = new Map<WorkerRecord, string[]>();
   readonly #listeners = new Set<ProgressListener>();
@@ -138,6 +147,8 @@ export class WorkerEngine {
   #computations = 0;
   #closed = false;
   #flushQueued = false;
+  /** Average duration (ms) of each task (by name) on a busy worker. */
+  readonly #durations = new Map<string, number>();
 
   constructor(system: ActorSystem, options: WorkerEngineOptions) {
     this.#system = system;
@@ -169,7 +180,7 @@ export class WorkerEngine {
    * Add `graph`, hold each of `roots` once, and start computing what is
    * needed. Returns the computation's progress record.
    */
-  submit(graph: Graph, roots: readonly string[]): Computation {
+  submit(graph: Graph, outputs: readonly string[]): Computation {
     if (this.#closed) throw new TypeError("the scheduler is closed");
     for (const key of graph.external.keys()) {
       if (!this.#tasks.has(key)) {
@@ -185,11 +196,13 @@ export class WorkerEngine {
       erred: 0,
     };
     const generation = ++this.#generation;
+    const roots: TaskRecord[] = [];
     for (const node of graph.nodes) {
       let rec = this.#tasks.get(node.key);
       if (rec === undefined) {
         rec = this.#record(node, generation);
         this.#tasks.set(node.key, rec);
+        if (rec.deps.length === 0) roots.push(rec);
       }
       if (rec.state === "memory") computation.done++;
       else if (rec.state === "erred" || rec.state === "cancelled") {
@@ -197,8 +210,9 @@ export class WorkerEngine {
         computation.erred++;
       } else rec.computations.push(computation);
     }
-    for (const key of roots) this.#tasks.get(key)!.wants++;
-    for (const key of roots) this.#need(this.#tasks.get(key)!);
+    this.#spread(roots);
+    for (const key of outputs) this.#tasks.get(key)!.wants++;
+    for (const key of outputs) this.#need(this.#tasks.get(key)!);
     this.#pump();
     return computation;
   }
@@ -225,6 +239,7 @@ export class WorkerEngine {
       priority: node.options.priority ?? 0,
       generation,
       order: ++this.#order,
+      sentAt: 0,
       computations: [],
     };
     for (const d of deps) d.dependents.add(rec);
@@ -263,53 +278,127 @@ export class WorkerEngine {
     }
   }
 
+  /**
+   * `r` can run: queue it on the worker it should run on. A task without
+   * inputs goes to the worker its block of the graph was given (see
+   * `#spread`); another goes where most of its inputs are, then to the
+   * worker with the least work.
+   */
   #makeReady(r: TaskRecord): void {
     r.state = "ready";
-    this.#ready.push(r);
+    let w = r.home !== undefined && r.home.alive ? r.home : undefined;
+    if (w === undefined) {
+      let bestHeld = -1;
+      for (const x of this.#workers) {
+        if (!x.alive) continue;
+        let held = 0;
+        for (const d of r.deps) if (d.holders.includes(x)) held++;
+        if (held > bestHeld || (held === bestHeld && load(x) < load(w))) {
+          w = x;
+          bestHeld = held;
+        }
+      }
+    }
+    if (w === undefined) return; // no worker alive: a replacement will pump
+    r.queuedOn = w;
+    w.queue.push(r);
   }
 
-  /** Send ready tasks to workers with room, best first. */
+  /**
+   * Send each worker its queued tasks while it has room; a worker with
+   * nothing to do takes (steals) queued work from the busiest one.
+   */
   #pump(): void {
-    while (this.#ready.size > 0) {
-      const r = this.#ready.peek()!;
-      if (r.state !== "ready") {
-        this.#ready.pop();
+    for (const w of this.#workers) if (w.alive) this.#fill(w);
+    for (const thief of this.#workers) {
+      if (!thief.alive || thief.inFlight > 0 || thief.queue.size > 0) continue;
+      let victim: WorkerRecord | undefined;
+      for (const w of this.#workers) {
+        if (
+          w !== thief && w.alive && w.queue.size > (victim?.queue.size ?? 0)
+        ) victim = w;
+      }
+      if (victim === undefined) continue;
+      const r = this.#take(victim);
+      if (r !== undefined) this.#dispatch(r, thief);
+    }
+  }
+
+  /** Dispatch `w`'s queued tasks while it has room. */
+  #fill(w: WorkerRecord): void {
+    while (w.queue.size > 0) {
+      const r = w.queue.peek()!;
+      if (r.state !== "ready" || r.queuedOn !== w) {
+        w.queue.pop(); // stale: ran elsewhere, or cancelled
         continue;
       }
-      const w = this.#choose(r);
-      if (w === undefined) return; // every worker is full
-      this.#ready.pop();
+      if (w.inFlight >= this.#window(r)) return;
+      w.queue.pop();
       this.#dispatch(r, w);
     }
   }
 
-  /** The worker with room holding most of `r`'s inputs, then the least busy. */
-  #choose(r: TaskRecord): WorkerRecord | undefined {
-    let best: WorkerRecord | undefined;
-    let bestHeld = -1;
-    for (const w of this.#workers) {
-      if (!w.alive || w.inFlight >= this.#options.window) continue;
-      let held = 0;
-      for (const d of r.deps) if (d.holders.includes(w)) held++;
-      if (
-        held > bestHeld || (held === bestHeld && w.inFlight < best!.inFlight)
-      ) {
-        best = w;
-        bestHeld = held;
-      }
+  /** The next live task queued on `w`, taken off its queue. */
+  #take(w: WorkerRecord): TaskRecord | undefined {
+    while (w.queue.size > 0) {
+      const r = w.queue.pop()!;
+      if (r.state === "ready" && r.queuedOn === w) return r;
     }
-    return best;
+    return undefined;
+  }
+
+  /**
+   * Give the graph's tasks without inputs to the workers in contiguous
+   * blocks, in graph order: neighbours (which later meet in one task) share
+   * a worker, and each worker has an even share (as Dask co-assigns root
+   * tasks).
+   */
+  #spread(roots: TaskRecord[]): void {
+    const live = this.#workers.filter((w) => w.alive);
+    // A few tasks go to the least loaded workers instead (see #makeReady).
+    if (live.length === 0 || roots.length < 2 * live.length) return;
+    for (let i = 0; i < roots.length; i++) {
+      roots[i].home = live[Math.floor(i * live.length / roots.length)];
+    }
+  }
+
+  /**
+   * Tasks in flight per worker: enough queued to cover about 2 ms of work
+   * of `r`'s kind, so that tiny tasks are not held up by round trips (up to
+   * the configured window) and long ones are not committed to a worker
+   * early (down to 2: one running, one queued behind it so that the worker
+   * never waits for a round trip), which would leave another idle at the
+   * end. A task not measured yet counts as long.
+   */
+  #window(r: TaskRecord): number {
+    const ms = this.#durations.get(r.node.task.taskName);
+    const max = this.#options.window;
+    const min = Math.min(2, max);
+    if (ms === undefined) return min;
+    return Math.max(min, Math.min(max, Math.ceil(2 / ms)));
   }
 
   #dispatch(r: TaskRecord, w: WorkerRecord): void {
     r.state = "processing";
     r.worker = w;
-    w.inFlight++;
+    r.queuedOn = undefined;
     w.running.add(r);
     const missing = r.deps.filter((d) => !d.holders.includes(w));
-    if (missing.length === 0) return this.#send(r, w);
+    if (missing.length === 0) {
+      w.inFlight++;
+      return this.#send(r, w);
+    }
+    // While its inputs travel (the holder answers between its own tasks),
+    // the task takes no slot: `w` keeps busy with work it can start now.
     Promise.all(missing.map((d) => this.#transfer(d, w))).then(
-      () => this.#send(r, w),
+      () => {
+        if (r.state !== "processing" || r.worker !== w || !w.alive) {
+          w.running.delete(r);
+          return;
+        }
+        w.inFlight++;
+        this.#send(r, w);
+      },
       () => this.#undispatch(r, w),
     );
   }
@@ -340,10 +429,7 @@ export class WorkerEngine {
 
   /** A transfer failed (a worker died): put `r` back to be scheduled again. */
   #undispatch(r: TaskRecord, w: WorkerRecord): void {
-    if (w.alive) {
-      w.inFlight--;
-      w.running.delete(r);
-    }
+    if (w.alive) w.running.delete(r);
     if (r.state !== "processing" || r.worker !== w) return;
     r.worker = undefined;
     r.state = "released";
@@ -366,6 +452,7 @@ export class WorkerEngine {
   #send(r: TaskRecord, w: WorkerRecord): void {
     if (r.state !== "processing" || r.worker !== w || !w.alive) return;
     r.attempts++;
+    r.sentAt = performance.now();
     const [args, paths] = this.#wire(r);
     const task = r.node.task as Task;
     const timeout = r.node.options.timeout;
@@ -389,6 +476,16 @@ export class WorkerEngine {
 
   #finished(r: TaskRecord, w: WorkerRecord): void {
     if (!w.alive) return; // its death already rescheduled the work
+    const now = performance.now();
+    // With more queued behind it, the gap since the last completion on this
+    // worker is this task's run time (plus its share of the round trip).
+    // It started when it was sent or when the task before it there ended,
+    // whichever came last (a round trip included when it did not queue).
+    const ms = now - Math.max(r.sentAt, w.lastDone ?? 0);
+    const name = r.node.task.taskName;
+    const avg = this.#durations.get(name);
+    this.#durations.set(name, avg === undefined ? ms : 0.8 * avg + 0.2 * ms);
+    w.lastDone = now;
     w.inFlight--;
     w.running.delete(r);
     if (r.state !== "processing" || r.worker !== w) {
@@ -552,6 +649,7 @@ export class WorkerEngine {
       alive: true,
       has: new Set(),
       running: new Set(),
+      queue: new ReadyQueue(),
       host,
     };
     this.#workers.push(w);
@@ -600,6 +698,10 @@ export class WorkerEngine {
       } else r.state = "released";
     }
     w.running.clear();
+    // What was queued for it goes to the others.
+    for (let r = this.#take(w); r !== undefined; r = this.#take(w)) {
+      this.#makeReady(r);
+    }
     // Recompute what is still needed, lost values and interrupted tasks alike.
     for (const r of [...this.#tasks.values()]) {
       if (r.state === "released" && this.#needed(r)) this.#need(r);
@@ -736,6 +838,11 @@ export class WorkerEngine {
       ),
     );
   }
+}
+
+/** How much a worker has: sent and queued tasks. */
+function load(w: WorkerRecord | undefined): number {
+  return w === undefined ? Infinity : w.inFlight + w.queue.size;
 }
 
 /** A copy of `args` with `null` at each of `paths`. */

@@ -279,3 +279,19 @@ Deno.test("a future from another scheduler, or released, is refused", async () =
   );
   assert.throws(() => createScheduler(system, { workers: 0 }), /workers/);
 });
+
+Deno.test("[process] a graph on subprocess hosts, reading only what it needs", async () => {
+  await using system = new ActorSystem();
+  await using scheduler = createScheduler(system, {
+    placement: "process",
+    workers: 2,
+    // A process host reads troupe's own files; the task module's folder
+    // is granted here, and nothing else.
+    permissions: { read: [new URL("../fixtures/", import.meta.url).pathname] },
+  });
+  const [total] = await scheduler.compute(tree(200));
+  assert.equal(total, sumOfSquares(200));
+  const err = await scheduler.compute(delayed(g.checked)(-2)).catch((e) => e);
+  assert.ok(err instanceof TaskFailedError, String(err));
+  assert.equal((err.cause as Error).name, "RangeError");
+});

@@ -131,8 +131,19 @@ Deno.test("examples/pool_map.ts", async () => {
   ]);
 });
 
+Deno.test("examples/delayed_sum.ts", async () => {
+  const r = await run("examples/delayed_sum.ts", ["--allow-read"]);
+  assertRan(r, "examples/delayed_sum.ts");
+  assertLines(r, [
+    /sum of squares below 1,000: 332833500 \(1,999 tasks\)/,
+    /same key for the same call: true/,
+    /naps finished in order: 10, 50/,
+  ]);
+});
+
 Deno.test("every example is tested here", async () => {
   const tested = new Set([
+    "delayed_sum.ts",
     "pool_map.ts",
     "placement.ts",
     "demo.ts",

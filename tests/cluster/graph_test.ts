@@ -295,3 +295,34 @@ Deno.test("[process] a graph on subprocess hosts, reading only what it needs", a
   assert.ok(err instanceof TaskFailedError, String(err));
   assert.equal((err.cause as Error).name, "RangeError");
 });
+
+Deno.test("the graph order is depth first toward each output", () => {
+  const s = [0, 1, 2, 3].map((i) => delayed(g.square)(i));
+  const left = delayed(g.add)(s[0], s[1]);
+  const right = delayed(g.add)(s[2], s[3]);
+  const top = delayed(g.add)(left, right);
+  const { nodes } = collectGraph([top]);
+  // Each sum right after its inputs: at most two partial results are alive.
+  assert.deepEqual(
+    nodes.map((n) => n.key),
+    [s[0], s[1], left, s[2], s[3], right, top].map((d) => d.key),
+  );
+});
+
+for (const placement of ["inline", "local", "worker"] as const) {
+  Deno.test(`[${placement}] a task past its timeout fails (and is retried first)`, async () => {
+    await using system = new ActorSystem();
+    await using scheduler = createScheduler(system, { placement, workers: 2 });
+    const slow = delayed(g.nap, { timeout: 30, retries: 1 })(1, 400);
+    const err = await scheduler.compute(delayed(g.inc)(slow)).catch((e) => e);
+    assert.ok(err instanceof TaskFailedError, String(err));
+    assert.equal(err.key, slow.key);
+    assert.equal(err.attempts, 2);
+    assert.equal((err.cause as Error).name, "GraphTimeoutError");
+    assert.match((err.cause as Error).message, /timed out after 30 ms/);
+    const [quick] = await scheduler.compute(
+      delayed(g.nap, { timeout: 5_000 })(7, 1),
+    );
+    assert.equal(quick, 7);
+  });
+}

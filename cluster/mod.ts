@@ -30,5 +30,7 @@ export * from "./future.ts";
 export * from "./graph.ts";
 export * from "./graph_worker.ts";
 export { type DepSite, KEY, type Keyed } from "./keys.ts";
+export * from "./progress.ts";
 export * from "./scheduler.ts";
+export * from "./visualize.ts";
 export type { Computation, ProgressListener } from "./worker_engine.ts";

@@ -91,8 +91,10 @@ export class Cell implements ActorContext {
   status = STARTING;
   /** In the dispatcher's run queue. */
   queued = false;
-  /** Whether the dispatcher yields after this actor's turn (see `run`). */
-  yields = false;
+  /** Whether the dispatcher yields after a long turn (see `run`). */
+  get yields(): boolean {
+    return this.#info.throughput !== undefined;
+  }
   /** A handler's promise (or an async hook) is in flight. */
   busy = false;
   /** Bumped when an in-flight handler is abandoned, to ignore its result. */
@@ -130,7 +132,6 @@ export class Cell implements ActorContext {
     this.name = options?.name;
     this.shutdownTimeout = options?.shutdownTimeout ?? rt.shutdownTimeout;
     this.#info = rt.info(behavior);
-    this.yields = this.#info.throughput !== undefined;
     this.#mbOptions = options?.mailbox === undefined
       ? this.#info.mailbox
       : resolveMailbox(rt.defaultMailbox, behavior.mailbox, options.mailbox);

@@ -106,7 +106,7 @@ export class InlineEngine {
         if (held.status === "finished") results.set(key, held.value);
         else errors.set(key, held.error!);
         computation.done++;
-        if (notify) for (const l of this.#listeners) l(computation);
+        if (notify) { for (const l of this.#listeners) l(computation); }
         continue;
       }
       if (roots.size > 0 && this.#allCancelled(roots)) break;

@@ -54,7 +54,7 @@ export interface SupervisorLink {
  * supervisor link; messages are forwarded to the host.
  */
 export interface RemoteBinding {
-  readonly placement: "worker" | "process";
+  readonly placement: "worker" | "process" | "node";
   /** A named host to pin the actor to. */
   readonly pin: string | undefined;
   readonly permissions: HostPermissions | undefined;
@@ -137,11 +137,19 @@ export class Cell implements ActorContext {
       : resolveMailbox(rt.defaultMailbox, behavior.mailbox, options.mailbox);
     const placement = options?.placement ?? "local";
     if (placement !== "local") {
-      if (placement !== "worker" && placement !== "process") {
+      if (
+        placement !== "worker" && placement !== "process" &&
+        placement !== "node"
+      ) {
         throw new TypeError(
           `unknown placement ${
             JSON.stringify(placement)
-          } (local, worker or process)`,
+          } (local, worker, process or node)`,
+        );
+      }
+      if (placement === "node" && options?.host === undefined) {
+        throw new TypeError(
+          'placement "node" needs `host`: the name of an attached node',
         );
       }
       const heap = options?.heapLimitMb;
@@ -312,7 +320,7 @@ export class Cell implements ActorContext {
   ): boolean {
     const problem = serializationProblem(
       payload,
-      remote.placement === "process",
+      remote.placement !== "worker",
     );
     if (problem === undefined) return true;
     const error = new TypeError(

@@ -42,7 +42,7 @@ import { Lane } from "./lane.ts";
  * const p: Placement = "worker";
  * ```
  */
-export type Placement = "local" | "worker" | "process";
+export type Placement = "local" | "worker" | "process" | "node";
 
 /**
  * Deno permissions for a host, least privilege by default: a process host
@@ -100,7 +100,7 @@ export interface HostDefaults {
 
 /** What a new host is to be. */
 interface HostSpec {
-  kind: "worker" | "process";
+  kind: "worker" | "process" | "node";
   /** A name for a pinned host. */
   name: string | undefined;
   permissions: HostPermissions | undefined;
@@ -112,6 +112,33 @@ interface HostSpec {
   heapLimitMb: number | undefined;
   /** Hosts with the same key are interchangeable. */
   key: string;
+  /** A node host's link, given by whoever accepted its connection. */
+  link?: HostLink;
+}
+
+/**
+ * A connection to a host that runs elsewhere (a cluster node): batches go
+ * out with `send`; batches that arrive are handed to the attached host's
+ * `receive`. Whoever accepted the connection provides it (see
+ * `ActorSystem.attachHost`).
+ *
+ * @example
+ * ```ts
+ * import type { HostLink } from "@troupe/troupe/actors";
+ * const link: HostLink = {
+ *   send: (batch) => console.log(batch.length),
+ *   close: () => {},
+ *   closed: new Promise(() => {}),
+ * };
+ * ```
+ */
+export interface HostLink {
+  /** Send one batch to the host (items are plain, MessagePack-safe data). */
+  send(batch: unknown[]): void;
+  /** Close the connection: the host is gone for this system. */
+  close(): void;
+  /** Resolves when the connection is closed, by either side. */
+  readonly closed: Promise<unknown>;
 }
 
 /** The transport under a host: batches in both directions, and its death. */
@@ -135,7 +162,7 @@ export const MAX_BATCH = 4096;
 /** The parent's side of one worker or process host. */
 export class HostHandle {
   readonly id: string;
-  readonly kind: "worker" | "process";
+  readonly kind: "worker" | "process" | "node";
   /** A user-given name (pinned hosts), or undefined for pool hosts. */
   readonly name: string | undefined;
   /** Pool hosts with the same key are interchangeable. */
@@ -178,7 +205,7 @@ export class HostHandle {
     this.id = `${rt.host}/${name ?? kind}-${++hostSeq}`;
     this.ready = this.#readyWait.promise;
     this.ready.catch(() => {});
-    const msgpack = kind === "process";
+    const msgpack = kind !== "worker";
     links.add(
       this.id,
       (env) =>
@@ -189,7 +216,9 @@ export class HostHandle {
     try {
       this.#transport = kind === "worker"
         ? startWorker(this, spec, defaults)
-        : startProcess(this, spec, defaults);
+        : kind === "process"
+        ? startProcess(this, spec, defaults)
+        : attachNode(this, spec.link!);
     } catch (e) {
       this.down(`could not start: ${(e as Error).message}`);
       throw e;
@@ -546,6 +575,26 @@ function startWorker(
   };
 }
 
+/** A node host: its link is its transport. */
+function attachNode(h: HostHandle, link: HostLink): Transport {
+  const closed = Promise.withResolvers<void>();
+  let alive = true;
+  const end = () => {
+    if (!alive) return;
+    alive = false;
+    link.close();
+    closed.resolve();
+  };
+  link.closed.then(end, end);
+  return {
+    post: (batch) => {
+      if (alive) link.send(batch);
+    },
+    kill: end,
+    closed: closed.promise,
+  };
+}
+
 function startProcess(
   h: HostHandle,
   { permissions, readRoots, heapLimitMb }: HostSpec,
@@ -637,7 +686,7 @@ export interface HostInfo {
   /** The host id (the `host` of its actors' addresses there). */
   readonly id: string;
   /** `worker` or `process`. */
-  readonly kind: "worker" | "process";
+  readonly kind: "worker" | "process" | "node";
   /** Its name, for a pinned host. */
   readonly name: string | undefined;
   /** `starting`, `up` or `down`. */
@@ -673,11 +722,18 @@ export class HostPool {
     this.#defaults = defaults;
   }
 
-  /** Choose (or start) the host for a worker or process actor. */
+  /** Choose (or start) the host for a worker, process or node actor. */
   place(cell: Cell): HostHandle {
     if (this.#closed) throw new HostError("the system is shutting down");
     const remote = cell.remote!;
     const kind = remote.placement;
+    if (kind === "node") {
+      const node = this.#named.get(remote.pin!);
+      if (node === undefined || node.kind !== "node" || node.state === "down") {
+        throw new HostError(`no node named "${remote.pin}" is attached`);
+      }
+      return node;
+    }
     const module = cell.behavior.module!;
     // A host with permissions reads only the module's folder (its dynamic
     // import needs it) and troupe's files, plus what it was granted.
@@ -742,6 +798,30 @@ export class HostPool {
     );
     this.#hosts.add(h);
     h.closed.then(() => this.#hosts.delete(h));
+    return h;
+  }
+
+  /**
+   * Attach a host that runs elsewhere under `name`, reached through `link`
+   * (see `ActorSystem.attachHost`).
+   */
+  attach(name: string, link: HostLink): HostHandle {
+    if (this.#closed) throw new HostError("the system is shutting down");
+    const existing = this.#named.get(name);
+    if (existing !== undefined && existing.state !== "down") {
+      throw new HostError(`a host named "${name}" is already attached`);
+    }
+    const h = this.#start({
+      kind: "node",
+      name,
+      permissions: undefined,
+      readRoots: [],
+      preload: [],
+      heapLimitMb: undefined,
+      key: `node:${name}`,
+      link,
+    });
+    this.#named.set(name, h);
     return h;
   }
 

@@ -35,6 +35,7 @@ export { HostError } from "./hosts.ts";
 export type {
   ExecSpec,
   HostInfo,
+  HostLink,
   HostPermissions,
   Placement,
 } from "./hosts.ts";
@@ -45,6 +46,7 @@ export type { ActorRef, AnyRef, AskOptions } from "./ref.ts";
 export * from "./pool.ts";
 export * from "./router.ts";
 export * from "./routing.ts";
+export { type ServedHost, serveHost } from "./serve_host.ts";
 export type { SpawnOptions } from "./spawn_options.ts";
 export { TaskRunner } from "./task_runner.ts";
 export type { ChunkResult, TaskRunnerHandlers } from "./task_runner.ts";

@@ -15,7 +15,12 @@ import type { EventListener } from "./events.ts";
 import { Links, type LinkSend, RemoteRef, ReturnAddress } from "./link.ts";
 import type { MailboxOptions } from "./mailbox.ts";
 import { MAX_FRAME } from "./codec.ts";
-import { type ExecSpec, type HostInfo, HostPool } from "./hosts.ts";
+import {
+  type ExecSpec,
+  type HostInfo,
+  type HostLink,
+  HostPool,
+} from "./hosts.ts";
 import { type ActorRef, type AnyRef, LocalRef, refCell } from "./ref.ts";
 import { failureToError } from "./reply.ts";
 import { register } from "./internals.ts";
@@ -165,6 +170,27 @@ export type SpawnArgs<B extends AnyBehavior> = undefined extends ArgOf<B>
   : [arg: ArgOf<B>, options?: SpawnOptions];
 
 /**
+ * A host attached with `ActorSystem.attachHost`: tell the other side `id`
+ * and `parent`, and hand it the batches that arrive.
+ *
+ * @example
+ * ```ts
+ * import type { AttachedHost } from "@troupe/troupe/actors";
+ * const show = (h: AttachedHost) => `${h.id} (parent ${h.parent})`;
+ * ```
+ */
+export interface AttachedHost {
+  /** The host's id (the other side's `serveHost` needs it). */
+  readonly id: string;
+  /** This system's host id (the other side's `serveHost` needs it too). */
+  readonly parent: string;
+  /** Resolves when the host said it is ready; rejects if it went down first. */
+  readonly ready: Promise<void>;
+  /** Hand it a batch that arrived on the link. */
+  receive(batch: unknown[]): void;
+}
+
+/**
  * One host's actors: spawn, look up, stop, watch and observe them.
  *
  * @example Spawn, ask, shut down
@@ -279,6 +305,49 @@ export class ActorSystem implements AsyncDisposable {
    */
   hosts(): HostInfo[] {
     return this.#rt.hosts.list();
+  }
+
+  /**
+   * Attach a host that runs elsewhere (a cluster node, say) under `name`,
+   * reached through `link`. Actors spawn there with `placement: "node"` and
+   * `host: name`, and work as on any host: their deaths, and the link's
+   * closing (reason `host-down`), reach watchers and supervisors. Tell the
+   * other side the returned `id` and `parent` (its `serveHost` needs them),
+   * and hand every batch that arrives on the link to `receive`.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem, serveHost } from "@troupe/troupe/actors";
+   * import assert from "node:assert/strict";
+   *
+   * // Two systems in one isolate, linked by hand (a cluster links them by TCP).
+   * await using system = new ActorSystem();
+   * let node: ReturnType<typeof serveHost> | undefined;
+   * const closed = Promise.withResolvers<void>();
+   * const attached = system.attachHost("n1", {
+   *   send: (batch) => queueMicrotask(() => node?.receive(batch)),
+   *   close: () => closed.resolve(),
+   *   closed: closed.promise,
+   * });
+   * node = serveHost({ host: attached.id, parent: attached.parent }, {
+   *   send: (batch) => queueMicrotask(() => attached.receive(batch)),
+   *   close: () => closed.resolve(),
+   * });
+   * await attached.ready;
+   * assert.equal(system.hosts()[0].kind, "node");
+   * ```
+   */
+  attachHost(name: string, link: HostLink): AttachedHost {
+    if (typeof name !== "string" || name === "" || name.includes("/")) {
+      throw new TypeError(`a host name must be a non-empty string without "/"`);
+    }
+    const h = this.#rt.hosts.attach(name, link);
+    return {
+      id: h.id,
+      parent: this.#rt.host,
+      ready: h.ready,
+      receive: (batch) => h.receive(batch as never),
+    };
   }
 
   /**

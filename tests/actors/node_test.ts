@@ -1,0 +1,116 @@
+/**
+ * Node hosts: a host attached over a link (a cluster connection) works as
+ * any other host. Here the link is in-process and passes each batch through
+ * MessagePack, as a network link would.
+ */
+
+import assert from "node:assert/strict";
+import { pack, unpack } from "msgpackr/pack";
+import {
+  ActorDeadError,
+  ActorSystem,
+  HostError,
+  serveHost,
+  type Termination,
+} from "@troupe/troupe/actors";
+import { Counter } from "../fixtures/behaviors.ts";
+import { until } from "../helpers.ts";
+
+/** Attach a node named `name`, served in this isolate; `cut()` drops the link. */
+function attachNode(system: ActorSystem, name: string) {
+  const closed = Promise.withResolvers<void>();
+  let open = true;
+  let node: ReturnType<typeof serveHost> | undefined;
+  const cut = () => {
+    if (!open) return;
+    open = false;
+    closed.resolve();
+    void node?.orphaned(); // the node side stops its actors, as a node would
+  };
+  const wire = (batch: unknown[]) => unpack(pack(batch)) as unknown[];
+  const attached = system.attachHost(name, {
+    send: (batch) => {
+      const copy = wire(batch);
+      queueMicrotask(() => open && node?.receive(copy));
+    },
+    close: cut,
+    closed: closed.promise,
+  });
+  node = serveHost({ host: attached.id, parent: attached.parent }, {
+    send: (batch) => {
+      const copy = wire(batch);
+      queueMicrotask(() => open && attached.receive(copy));
+    },
+    close: cut,
+  });
+  return { attached, cut, node };
+}
+
+Deno.test("an actor on a node: tell, ask, errors and stop, as anywhere", async () => {
+  await using system = new ActorSystem();
+  const { attached } = attachNode(system, "n1");
+  await attached.ready;
+  const c = system.spawn(Counter, 5, { placement: "node", host: "n1" });
+  c.tell("add", 2);
+  assert.equal(await c.ask("get"), 7);
+  assert.deepEqual(await c.ask("echo", { a: [1, "x"] }), { a: [1, "x"] });
+  assert.equal(system.hosts().find((h) => h.name === "n1")?.kind, "node");
+  await system.stop(c);
+  assert.equal(system.stats(c).status, "dead");
+});
+
+Deno.test("a node whose link drops: its actors die once, with host-down", async () => {
+  await using system = new ActorSystem();
+  const { attached, cut } = attachNode(system, "n2");
+  await attached.ready;
+  const c = system.spawn(Counter, 0, { placement: "node", host: "n2" });
+  await system.whenStarted(c);
+  const notices: Termination[] = [];
+  system.watch(c, (t) => notices.push(t));
+  const pending = c.ask("slow", 1_000).catch((e) => e);
+  cut();
+  await until(() => notices.length > 0, "the termination notice");
+  assert.equal(notices.length, 1);
+  assert.equal(notices[0].reason.type, "host-down");
+  assert.ok((await pending) instanceof ActorDeadError);
+  // A name freed by a dropped node can be attached again.
+  const again = attachNode(system, "n2");
+  await again.attached.ready;
+  const d = system.spawn(Counter, 1, { placement: "node", host: "n2" });
+  assert.equal(await d.ask("get"), 1);
+  again.cut();
+});
+
+Deno.test("node placement needs an attached node, by name", async () => {
+  await using system = new ActorSystem();
+  assert.throws(
+    () => system.spawn(Counter, 0, { placement: "node" }),
+    /placement "node" needs `host`/,
+  );
+  const ghost = system.spawn(Counter, 0, {
+    placement: "node",
+    host: "nowhere",
+  });
+  await assert.rejects(ghost.ask("get"), /no node named "nowhere"/);
+  const { attached, cut } = attachNode(system, "n3");
+  await attached.ready;
+  assert.throws(
+    () =>
+      system.attachHost("n3", {
+        send() {},
+        close() {},
+        closed: new Promise(() => {}),
+      }),
+    (e) => e instanceof HostError && /already attached/.test(e.message),
+  );
+  assert.throws(
+    () =>
+      system.attachHost("a/b", {
+        send() {},
+        close() {},
+        closed: new Promise(() => {}),
+      }),
+    /without "\/"/,
+  );
+  cut();
+});

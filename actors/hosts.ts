@@ -218,7 +218,7 @@ export class HostHandle {
         ? startWorker(this, spec, defaults)
         : kind === "process"
         ? startProcess(this, spec, defaults)
-        : attachNode(this, spec.link!);
+        : attachNode(spec.link!);
     } catch (e) {
       this.down(`could not start: ${(e as Error).message}`);
       throw e;
@@ -576,7 +576,7 @@ function startWorker(
 }
 
 /** A node host: its link is its transport. */
-function attachNode(h: HostHandle, link: HostLink): Transport {
+function attachNode(link: HostLink): Transport {
   const closed = Promise.withResolvers<void>();
   let alive = true;
   const end = () => {

@@ -20,23 +20,23 @@ import { until } from "../helpers.ts";
 function attachNode(system: ActorSystem, name: string) {
   const closed = Promise.withResolvers<void>();
   let open = true;
-  let node: ReturnType<typeof serveHost> | undefined;
+  const box: { node?: ReturnType<typeof serveHost> } = {};
   const cut = () => {
     if (!open) return;
     open = false;
     closed.resolve();
-    void node?.orphaned(); // the node side stops its actors, as a node would
+    void box.node?.orphaned(); // the node side stops its actors, as a node would
   };
   const wire = (batch: unknown[]) => unpack(pack(batch)) as unknown[];
   const attached = system.attachHost(name, {
     send: (batch) => {
       const copy = wire(batch);
-      queueMicrotask(() => open && node?.receive(copy));
+      queueMicrotask(() => open && box.node?.receive(copy));
     },
     close: cut,
     closed: closed.promise,
   });
-  node = serveHost({ host: attached.id, parent: attached.parent }, {
+  const node = box.node = serveHost({ host: attached.id, parent: attached.parent }, {
     send: (batch) => {
       const copy = wire(batch);
       queueMicrotask(() => open && attached.receive(copy));

@@ -31,6 +31,12 @@ export * from "./graph.ts";
 export * from "./graph_worker.ts";
 export { type DepSite, KEY, type Keyed } from "./keys.ts";
 export * from "./progress.ts";
-export * from "./scheduler.ts";
+export {
+  type Computed,
+  createScheduler,
+  type Persisted,
+  Scheduler,
+  type SchedulerOptions,
+} from "./scheduler.ts";
 export * from "./visualize.ts";
 export type { Computation, ProgressListener } from "./worker_engine.ts";

@@ -37,7 +37,9 @@ import {
 export interface SchedulerOptions {
   /**
    * `worker` (default: Web Workers, one core each), `process`, `local`
-   * (async tasks in this isolate) or `inline` (one after another, here).
+   * (async tasks in this isolate), `inline` (one after another, here), or
+   * `node`: the members of a cluster, which join and leave (see
+   * `startCluster`; `workers` is ignored).
    */
   placement?: Placement | "inline";
   /** How many workers (default: one per core). */
@@ -126,7 +128,9 @@ export class Scheduler implements AsyncDisposable {
    */
   constructor(system: ActorSystem, options: SchedulerOptions = {}) {
     const placement = options.placement ?? "worker";
-    const workers = options.workers ?? (navigator.hardwareConcurrency || 1);
+    const workers = placement === "node"
+      ? 1
+      : options.workers ?? (navigator.hardwareConcurrency || 1);
     if (!(Number.isInteger(workers) && workers >= 1)) {
       throw new RangeError(`workers must be an integer >= 1, got ${workers}`);
     }
@@ -141,10 +145,12 @@ export class Scheduler implements AsyncDisposable {
       );
     }
     if (
-      !["worker", "process", "local", "inline"].includes(placement as string)
+      !["worker", "process", "local", "inline", "node"].includes(
+        placement as string,
+      )
     ) {
       throw new TypeError(
-        `placement must be "worker", "process", "local" or "inline", got ${
+        `placement must be "worker", "process", "local", "inline" or "node", got ${
           String(placement)
         }`,
       );
@@ -153,12 +159,13 @@ export class Scheduler implements AsyncDisposable {
       ? new InlineEngine()
       : new WorkerEngine(system, {
         placement: placement as Placement,
-        workers,
+        workers: placement === "node" ? 0 : workers,
         window,
         allowedFailures,
         permissions: options.permissions,
       });
     const engine = this.#engine;
+    engines.set(this, engine);
     this.#owner = {
       statusOf: (key) => engine.statusOf(key),
       settled: (key) => engine.settled(key),
@@ -341,6 +348,20 @@ export class Scheduler implements AsyncDisposable {
 }
 
 const NO_SEED: readonly [number, number] = [0, 0];
+
+const engines = new WeakMap<Scheduler, Engine>();
+
+/**
+ * Internal (for the cluster): add a worker on the attached node `name` to a
+ * scheduler made with `placement: "node"`.
+ */
+export function addNodeWorker(scheduler: Scheduler, name: string): void {
+  const engine = engines.get(scheduler);
+  if (!(engine instanceof WorkerEngine)) {
+    throw new TypeError("only a scheduler with placement \"node\" takes nodes");
+  }
+  engine.addNode(name);
+}
 
 function uniqueKeys(sites: readonly DepSite[]): string[] {
   const seen = new Set<string>();

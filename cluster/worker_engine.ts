@@ -85,6 +85,8 @@ interface WorkerRecord {
   /** Ready tasks meant for it, best first. */
   queue: ReadyQueue<TaskRecord>;
   host?: string;
+  /** The attached node it runs on (cluster members are not replaced). */
+  node?: string;
   /** When its last task finished (ms), to measure task durations. */
   lastDone?: number;
 }
@@ -149,6 +151,8 @@ export class WorkerEngine {
   #flushQueued = false;
   /** Average duration (ms) of each task (by name) on a busy worker. */
   readonly #durations = new Map<string, number>();
+  /** Ready tasks waiting for a worker to exist (cluster with no members). */
+  #unplaced: TaskRecord[] = [];
 
   constructor(system: ActorSystem, options: WorkerEngineOptions) {
     this.#system = system;
@@ -299,7 +303,10 @@ export class WorkerEngine {
         }
       }
     }
-    if (w === undefined) return; // no worker alive: a replacement will pump
+    if (w === undefined) {
+      this.#unplaced.push(r); // no worker yet: the next one to join takes it
+      return;
+    }
     r.queuedOn = w;
     w.queue.push(r);
   }
@@ -629,13 +636,27 @@ export class WorkerEngine {
     }
   }
 
-  #spawnWorker(): WorkerRecord {
-    const placement = this.#options.placement;
+  /**
+   * Add a worker on the attached node `node` (a cluster member): the engine
+   * uses it until it dies, and does not replace it (membership does).
+   */
+  addNode(node: string): void {
+    if (this.#closed) return;
+    this.#spawnWorker(node);
+    // Work that had no worker to go to goes now.
+    const waiting = this.#unplaced;
+    this.#unplaced = [];
+    for (const r of waiting) if (r.state === "ready") this.#makeReady(r);
+    this.#pump();
+  }
+
+  #spawnWorker(node?: string): WorkerRecord {
+    const placement = node === undefined ? this.#options.placement : "node";
     // Each worker on a host of its own: a task that crashes its host takes
     // only that worker down, and the replacement gets a fresh host.
-    const host = placement === "local"
+    const host = node ?? (placement === "local"
       ? undefined
-      : `troupe-graph-${this.#id}-${++this.#workerSeq}`;
+      : `troupe-graph-${this.#id}-${++this.#workerSeq}`);
     const ref = this.#system.spawn(GraphWorker, undefined, {
       placement,
       host,
@@ -651,6 +672,7 @@ export class WorkerEngine {
       running: new Set(),
       queue: new ReadyQueue(),
       host,
+      node,
     };
     this.#workers.push(w);
     this.#system.watch(
@@ -666,11 +688,11 @@ export class WorkerEngine {
     w.alive = false;
     this.#workers.splice(this.#workers.indexOf(w), 1);
     this.#releases.delete(w);
-    if (w.host !== undefined) {
+    if (w.host !== undefined && w.node === undefined) {
       void this.#system.stopHost(w.host, { timeout: 0 });
     }
     if (this.#closed) return;
-    this.#spawnWorker();
+    if (w.node === undefined) this.#spawnWorker();
     const lost: TaskRecord[] = [];
     for (const r of w.has) {
       r.holders = r.holders.filter((h) => h !== w);
@@ -834,7 +856,9 @@ export class WorkerEngine {
     for (const w of workers) w.alive = false;
     await Promise.all(
       workers.map((w) =>
-        w.host === undefined ? undefined : this.#system.stopHost(w.host)
+        w.host === undefined || w.node !== undefined
+          ? undefined
+          : this.#system.stopHost(w.host)
       ),
     );
   }

@@ -358,7 +358,7 @@ const engines = new WeakMap<Scheduler, Engine>();
 export function addNodeWorker(scheduler: Scheduler, name: string): void {
   const engine = engines.get(scheduler);
   if (!(engine instanceof WorkerEngine)) {
-    throw new TypeError("only a scheduler with placement \"node\" takes nodes");
+    throw new TypeError('only a scheduler with placement "node" takes nodes');
   }
   engine.addNode(name);
 }

@@ -654,9 +654,10 @@ export class WorkerEngine {
     const placement = node === undefined ? this.#options.placement : "node";
     // Each worker on a host of its own: a task that crashes its host takes
     // only that worker down, and the replacement gets a fresh host.
-    const host = node ?? (placement === "local"
-      ? undefined
-      : `troupe-graph-${this.#id}-${++this.#workerSeq}`);
+    const host = node ??
+      (placement === "local"
+        ? undefined
+        : `troupe-graph-${this.#id}-${++this.#workerSeq}`);
     const ref = this.#system.spawn(GraphWorker, undefined, {
       placement,
       host,

@@ -14,7 +14,11 @@ import {
   GraphTimeoutError,
   TaskFailedError,
 } from "./errors.ts";
-import type { Computation, ProgressListener } from "./worker_engine.ts";
+import {
+  type Computation,
+  newComputation,
+  type ProgressListener,
+} from "./worker_engine.ts";
 import type { FutureStatus } from "./future.ts";
 import type { Graph } from "./graph.ts";
 import { fillArgs, KEY } from "./keys.ts";
@@ -49,20 +53,12 @@ export class InlineEngine {
 
   /** Run `graph` now; `roots` are held until released. */
   submit(graph: Graph, roots: readonly string[]): Computation {
-    if (this.#closed) throw new TypeError("the scheduler is closed");
-    for (const key of graph.external.keys()) {
-      if (!this.#held.has(key)) {
-        throw new TypeError(
-          `future ${key} is not known to this scheduler (released, or from another one)`,
-        );
-      }
-    }
-    const computation: Computation = {
-      id: ++this.#computations,
-      total: graph.nodes.length,
-      done: 0,
-      erred: 0,
-    };
+    const computation = newComputation(
+      graph,
+      ++this.#computations,
+      this.#closed,
+      (key) => this.#held.has(key),
+    );
     const fresh: string[] = [];
     for (const key of roots) {
       let h = this.#held.get(key);

@@ -112,6 +112,27 @@ export interface Computation {
 }
 
 /**
+ * Check that `graph` can be submitted (the scheduler is open, and knows the
+ * futures it uses), and make its progress record.
+ */
+export function newComputation(
+  graph: Graph,
+  id: number,
+  closed: boolean,
+  knows: (key: string) => boolean,
+): Computation {
+  if (closed) throw new TypeError("the scheduler is closed");
+  for (const key of graph.external.keys()) {
+    if (!knows(key)) {
+      throw new TypeError(
+        `future ${key} is not known to this scheduler (released, or from another one)`,
+      );
+    }
+  }
+  return { id, total: graph.nodes.length, done: 0, erred: 0 };
+}
+
+/**
  * Told as a computation's tasks finish.
  *
  * @example
@@ -185,20 +206,12 @@ export class WorkerEngine {
    * needed. Returns the computation's progress record.
    */
   submit(graph: Graph, outputs: readonly string[]): Computation {
-    if (this.#closed) throw new TypeError("the scheduler is closed");
-    for (const key of graph.external.keys()) {
-      if (!this.#tasks.has(key)) {
-        throw new TypeError(
-          `future ${key} is not known to this scheduler (released, or from another one)`,
-        );
-      }
-    }
-    const computation: Computation = {
-      id: ++this.#computations,
-      total: graph.nodes.length,
-      done: 0,
-      erred: 0,
-    };
+    const computation = newComputation(
+      graph,
+      ++this.#computations,
+      this.#closed,
+      (key) => this.#tasks.has(key),
+    );
     const generation = ++this.#generation;
     const roots: TaskRecord[] = [];
     for (const node of graph.nodes) {

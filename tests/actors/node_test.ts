@@ -5,50 +5,19 @@
  */
 
 import assert from "node:assert/strict";
-import { pack, unpack } from "msgpackr/pack";
 import {
   ActorDeadError,
   ActorSystem,
   HostError,
-  serveHost,
   type Termination,
 } from "@troupe/troupe/actors";
 import { Counter } from "../fixtures/behaviors.ts";
 import { until } from "../helpers.ts";
-
-/** Attach a node named `name`, served in this isolate; `cut()` drops the link. */
-function attachNode(system: ActorSystem, name: string) {
-  const closed = Promise.withResolvers<void>();
-  let open = true;
-  const box: { node?: ReturnType<typeof serveHost> } = {};
-  const cut = () => {
-    if (!open) return;
-    open = false;
-    closed.resolve();
-    void box.node?.orphaned(); // the node side stops its actors, as a node would
-  };
-  const wire = (batch: unknown[]) => unpack(pack(batch)) as unknown[];
-  const attached = system.attachHost(name, {
-    send: (batch) => {
-      const copy = wire(batch);
-      queueMicrotask(() => open && box.node?.receive(copy));
-    },
-    close: cut,
-    closed: closed.promise,
-  });
-  const node = box.node = serveHost({ host: attached.id, parent: attached.parent }, {
-    send: (batch) => {
-      const copy = wire(batch);
-      queueMicrotask(() => open && attached.receive(copy));
-    },
-    close: cut,
-  });
-  return { attached, cut, node };
-}
+import { attachLocalNode } from "../node_link.ts";
 
 Deno.test("an actor on a node: tell, ask, errors and stop, as anywhere", async () => {
   await using system = new ActorSystem();
-  const { attached } = attachNode(system, "n1");
+  const { attached } = attachLocalNode(system, "n1");
   await attached.ready;
   const c = system.spawn(Counter, 5, { placement: "node", host: "n1" });
   c.tell("add", 2);
@@ -61,7 +30,7 @@ Deno.test("an actor on a node: tell, ask, errors and stop, as anywhere", async (
 
 Deno.test("a node whose link drops: its actors die once, with host-down", async () => {
   await using system = new ActorSystem();
-  const { attached, cut } = attachNode(system, "n2");
+  const { attached, cut } = attachLocalNode(system, "n2");
   await attached.ready;
   const c = system.spawn(Counter, 0, { placement: "node", host: "n2" });
   await system.whenStarted(c);
@@ -74,7 +43,7 @@ Deno.test("a node whose link drops: its actors die once, with host-down", async 
   assert.equal(notices[0].reason.type, "host-down");
   assert.ok((await pending) instanceof ActorDeadError);
   // A name freed by a dropped node can be attached again.
-  const again = attachNode(system, "n2");
+  const again = attachLocalNode(system, "n2");
   await again.attached.ready;
   const d = system.spawn(Counter, 1, { placement: "node", host: "n2" });
   assert.equal(await d.ask("get"), 1);
@@ -92,7 +61,7 @@ Deno.test("node placement needs an attached node, by name", async () => {
     host: "nowhere",
   });
   await assert.rejects(ghost.ask("get"), /no node named "nowhere"/);
-  const { attached, cut } = attachNode(system, "n3");
+  const { attached, cut } = attachLocalNode(system, "n3");
   await attached.ready;
   assert.throws(
     () =>

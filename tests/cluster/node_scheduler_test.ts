@@ -6,41 +6,12 @@
  */
 
 import assert from "node:assert/strict";
-import { pack, unpack } from "msgpackr/pack";
-import { ActorSystem, serveHost } from "@troupe/troupe/actors";
+import { ActorSystem } from "@troupe/troupe/actors";
 import { createScheduler, type Delayed, delayed } from "@troupe/troupe/cluster";
 import { addNodeWorker } from "../../cluster/scheduler.ts";
 import { g } from "../fixtures/graph_tasks.ts";
 import { until } from "../helpers.ts";
-
-function attachNode(system: ActorSystem, name: string) {
-  const closed = Promise.withResolvers<void>();
-  let open = true;
-  const box: { node?: ReturnType<typeof serveHost> } = {};
-  const cut = () => {
-    if (!open) return;
-    open = false;
-    closed.resolve();
-    void box.node?.orphaned();
-  };
-  const wire = (batch: unknown[]) => unpack(pack(batch)) as unknown[];
-  const attached = system.attachHost(name, {
-    send: (batch) => {
-      const copy = wire(batch);
-      queueMicrotask(() => open && box.node?.receive(copy));
-    },
-    close: cut,
-    closed: closed.promise,
-  });
-  box.node = serveHost({ host: attached.id, parent: attached.parent }, {
-    send: (batch) => {
-      const copy = wire(batch);
-      queueMicrotask(() => open && attached.receive(copy));
-    },
-    close: cut,
-  });
-  return { attached, cut };
-}
+import { attachLocalNode } from "../node_link.ts";
 
 function naps(n: number, ms: number): Delayed<number> {
   const leaves = Array.from({ length: n }, (_, i) => delayed(g.nap)(i, ms));
@@ -51,10 +22,10 @@ Deno.test("work waits for the first member, then runs on all of them", async () 
   await using system = new ActorSystem();
   await using scheduler = createScheduler(system, { placement: "node" });
   const result = scheduler.compute(naps(20, 1));
-  const a = attachNode(system, "a");
+  const a = attachLocalNode(system, "a");
   await a.attached.ready;
   addNodeWorker(scheduler, "a");
-  const b = attachNode(system, "b");
+  const b = attachLocalNode(system, "b");
   await b.attached.ready;
   addNodeWorker(scheduler, "b");
   assert.deepEqual(await result, [190]);
@@ -65,8 +36,8 @@ Deno.test("work waits for the first member, then runs on all of them", async () 
 Deno.test("a member that leaves mid-graph: its work is redone elsewhere", async () => {
   await using system = new ActorSystem();
   await using scheduler = createScheduler(system, { placement: "node" });
-  const a = attachNode(system, "a");
-  const b = attachNode(system, "b");
+  const a = attachLocalNode(system, "a");
+  const b = attachLocalNode(system, "b");
   await Promise.all([a.attached.ready, b.attached.ready]);
   addNodeWorker(scheduler, "a");
   addNodeWorker(scheduler, "b");

@@ -6,8 +6,9 @@
  * The header (48 bytes) is: a magic number, the format version, a
  * fingerprint of the struct's name and fields, a counter that hands out ids
  * to the instances that attach (a `SharedMutex` records its holder by that
- * id), a random id of this struct, and the name itself (up to 24 ASCII
- * bytes). Attaching a buffer built for another layout or another primitive
+ * id), a random id of this struct, the struct's own revision (what a
+ * primitive bumps when the meaning of its cells changes), and the name
+ * itself (up to 24 ASCII bytes). Attaching a buffer built for another layout or another primitive
  * fails with a `LayoutError` that names what was expected and what was
  * found. Every shared primitive of `sync/` keeps its state in such a struct.
  *
@@ -148,6 +149,12 @@ export interface SharedStructOptions {
    * (up to 24 ASCII characters; default `"struct"`).
    */
   name?: string;
+  /**
+   * The revision of the layout, recorded in the header and checked on
+   * attach (an integer from 0, the default): bump it when the meaning of the
+   * fields changes even if their names and types do not.
+   */
+  revision?: number;
 }
 
 /** Options of `sharedStruct`: where to build it. */
@@ -162,7 +169,7 @@ const MAGIC = 0x54525550; // "TRUP"
 const VERSION = 1;
 /**
  * Bytes of the header in front of every shared struct: 6 Int32 words (magic,
- * version, fingerprint, id counter, uid, spare), then 24 bytes of name.
+ * version, fingerprint, id counter, uid, revision), then 24 bytes of name.
  *
  * @example
  * ```ts
@@ -178,6 +185,7 @@ const H_VERSION = 1;
 const H_PRINT = 2;
 const H_IDS = 3;
 const H_UID = 4;
+const H_REVISION = 5;
 const NAME_AT = 24;
 const NAME_BYTES = 24;
 
@@ -264,6 +272,26 @@ function checkName(name: string): void {
   }
 }
 
+function revisionOf(options: SharedStructOptions): number {
+  const r = options.revision ?? 0;
+  if (!Number.isInteger(r) || r < 0 || r > 0x7fffffff) {
+    throw new RangeError(`a revision is an integer >= 0: ${r}`);
+  }
+  return r;
+}
+
+/** How a header describes itself in a `LayoutError` message. */
+function describe(
+  name: string,
+  print: number,
+  version: number,
+  revision: number,
+): string {
+  return `a ${name} (layout ${hex(print)}, version ${version}${
+    revision === 0 ? "" : `, revision ${revision}`
+  })`;
+}
+
 function hex(n: number): string {
   return (n >>> 0).toString(16).padStart(8, "0");
 }
@@ -300,6 +328,7 @@ export function sharedStruct<const L extends SharedLayout>(
 ): SharedStruct<L> {
   const name = options.name ?? "struct";
   checkName(name);
+  const revision = revisionOf(options);
   const { fields, bytes } = place(layout);
   const offset = options.offset ?? 0;
   const buffer = options.buffer ?? new SharedArrayBuffer(offset + bytes);
@@ -310,6 +339,7 @@ export function sharedStruct<const L extends SharedLayout>(
   for (let i = 0; i < name.length; i++) text[i] = name.charCodeAt(i);
   Atomics.store(head, H_IDS, 0);
   Atomics.store(head, H_UID, (Math.random() * 0x7fffffff) | 1);
+  Atomics.store(head, H_REVISION, revision);
   Atomics.store(head, H_VERSION, VERSION);
   Atomics.store(head, H_PRINT, fingerprint(name, fields));
   Atomics.store(head, H_MAGIC, MAGIC);
@@ -347,12 +377,13 @@ export function attachStruct<const L extends SharedLayout>(
   options: SharedStructOptions = {},
 ): SharedStruct<L> {
   const name = options.name ?? "struct";
+  const revision = revisionOf(options);
   const { fields, bytes } = place(layout);
   const { buffer, offset } = checkHandle(name, from);
   checkRoom(name, buffer, offset, HEADER_BYTES);
   const found = readHeader(buffer, offset);
   const print = fingerprint(name, fields);
-  const expected = `a ${name} (layout ${hex(print)}, version ${VERSION})`;
+  const expected = describe(name, print, VERSION, revision);
   if (found.magic !== MAGIC) {
     throw new LayoutError(
       name,
@@ -362,13 +393,14 @@ export function attachStruct<const L extends SharedLayout>(
     );
   }
   if (
-    found.name !== name || found.print !== print || found.version !== VERSION
+    found.name !== name || found.print !== print ||
+    found.version !== VERSION || found.revision !== revision
   ) {
     throw new LayoutError(
       name,
-      `expected ${expected}, found a ${found.name} (layout ${
-        hex(found.print)
-      }, version ${found.version})`,
+      `expected ${expected}, found ${
+        describe(found.name, found.print, found.version, found.revision)
+      }`,
     );
   }
   checkRoom(name, buffer, offset, bytes);
@@ -424,6 +456,7 @@ function readHeader(buffer: SharedArrayBuffer, offset: number): {
   magic: number;
   version: number;
   print: number;
+  revision: number;
   name: string;
 } {
   const head = new Int32Array(buffer, offset, HEADER_BYTES / 4);
@@ -436,6 +469,7 @@ function readHeader(buffer: SharedArrayBuffer, offset: number): {
     magic: Atomics.load(head, H_MAGIC),
     version: Atomics.load(head, H_VERSION),
     print: Atomics.load(head, H_PRINT),
+    revision: Atomics.load(head, H_REVISION),
     name: name || "?",
   };
 }

@@ -18,17 +18,65 @@ import {
   CHANNEL,
   Deadline,
   guard,
+  sleepOn,
+  spin,
   takeAttached,
-  waitUntil,
   wake,
 } from "./shared_wait.ts";
 import type { Guard, MutexLike, WaitOptions } from "./types.ts";
 
 const KIND = "SharedMutex";
-const LAYOUT = { cells: ["i32", 1 + CHANNEL] } as const;
-/** The holder's id, 0 when free. */
+/** Revision 1: the handoff cells (revision 0 had only the holder and WAIT). */
+const REVISION = 1;
+const LAYOUT = { cells: ["i32", 4 + 2 * CHANNEL] } as const;
+/**
+ * 0 when free; the holder's id (> 0) when held; `-token` while the lock is
+ * being handed to the waiter that registered with `token` (held by nobody,
+ * and only that waiter may take it).
+ */
 const HOLDER = 0;
+/** Where waiters that are not the candidate sleep. */
 const WAIT = 1;
+/** Where the candidate sleeps (a release that hands off wakes it here). */
+const CAND = WAIT + CHANNEL;
+/**
+ * The candidate: the token of the waiter that the next release hands the
+ * lock to once it has waited `STARVE_US`; 0 when none; -1 while a waiter
+ * writes its registration.
+ */
+const STARVER = CAND + CHANNEL;
+/** When the candidate began to wait (µs, wrapping Int32; see `nowUs`). */
+const SINCE = STARVER + 1;
+/** Hands out waiter tokens. */
+const TOKENS = SINCE + 1;
+/** Tokens and holder ids stay in 1 ..= 2^30. */
+const MASK = 0x3fffffff;
+/**
+ * How long a waiter waits before a release hands the lock to it rather
+ * than freeing it (Go's `sync.Mutex` uses the same 1 ms).
+ */
+const STARVE_US = 1_000;
+
+/**
+ * A clock every isolate of the process reads alike, in microseconds, as a
+ * wrapping Int32 (differences are right for waits under 35 minutes).
+ */
+const ORIGIN_US = performance.timeOrigin * 1000;
+function nowUs(): number {
+  return (ORIGIN_US + performance.now() * 1000) | 0;
+}
+
+/** Whether a wait that began at `since` began before the candidate's. */
+function older(since: number, cells: Int32Array): boolean {
+  return ((Atomics.load(cells, SINCE) - since) | 0) > 0;
+}
+
+/** Whether a wait that began at `since` (see `nowUs`) is past the threshold. */
+function starving(since: number): boolean {
+  const waited = (nowUs() - since) | 0;
+  // A wait long enough to wrap comes out negative and large.
+  return waited >= STARVE_US || waited < -(1 << 30);
+}
 
 /**
  * A mutual-exclusion lock shared by every isolate that attaches to its
@@ -47,17 +95,27 @@ const WAIT = 1;
  * `from` also takes a structured clone of an instance, since its state is
  * the public fields `buffer` and `offset`.
  *
- * Fairness: not FIFO. A release wakes one sleeper (V8 wakes sleepers of a
- * word in the order they went to sleep), but a caller that arrives at that
- * moment may take the lock first (barging), and the woken one sleeps again.
- * A strict ticket order across isolates would make every handoff wait for a
- * thread wake-up (tens of microseconds) and could not skip a waiter that
- * timed out in an isolate that is busy; barging keeps the lock fast and a
- * waiter that times out harmless. The cost: a holder that releases and
- * takes the lock again at once keeps it, often for milliseconds, while the
- * others sleep; starvation is possible under constant contention, so bound
- * waits with `timeout`. Before it sleeps (and after each wake-up) a waiter
- * spins for up to 50 microseconds, which blocks its event loop that long.
+ * Fairness: bounded starvation, not FIFO (the scheme of Go's
+ * `sync.Mutex`). In normal mode the lock barges: a release frees it, wakes
+ * one sleeper, and whoever tries first takes it (often the holder itself,
+ * looping), which keeps it fast. But one waiter at a time is the
+ * *candidate*: it records in the buffer when it began to wait (the oldest
+ * waiter that has tried takes the place: an older waiter displaces a
+ * younger candidate). Once the candidate has waited 1 ms, the lock is in
+ * starvation mode: the next release does not free it but hands it to the
+ * candidate (the holder word names the candidate's token), so nobody can
+ * barge; the candidate takes it when it runs, even if its isolate was busy
+ * meanwhile. The lock leaves starvation mode by itself when the next
+ * candidate has waited less than 1 ms. So, with two contenders, once a
+ * waiter has waited 1 ms the other acquires the lock at most once more
+ * before it; with more, each release after the candidate's first 1 ms
+ * serves the oldest waiter that has tried since the last handoff, but
+ * waiters asleep when the place falls free are not ordered among
+ * themselves. A candidate that times out or is aborted as the lock is
+ * handed to it gives it back (or the releaser takes the handoff back): the
+ * lock is never lost nor left held by nobody. Before it sleeps (and after
+ * each wake-up) a waiter spins for up to 50 microseconds, which blocks its
+ * event loop that long.
  *
  * @example
  * ```ts
@@ -97,13 +155,13 @@ export class SharedMutex implements MutexLike {
   constructor() {
     const from = takeAttached<SharedHandle>();
     const s = from === undefined
-      ? sharedStruct(LAYOUT, { name: KIND })
-      : attachStruct(LAYOUT, from, { name: KIND });
+      ? sharedStruct(LAYOUT, { name: KIND, revision: REVISION })
+      : attachStruct(LAYOUT, from, { name: KIND, revision: REVISION });
     this.buffer = s.buffer;
     this.offset = s.offset;
     this.#struct = s;
     this.#cells = s.views.cells;
-    this.#id = s.nextId();
+    this.#id = ((s.nextId() - 1) & MASK) + 1;
   }
 
   /**
@@ -230,16 +288,92 @@ export class SharedMutex implements MutexLike {
    */
   acquire(options?: WaitOptions): Promise<void> {
     if (this.tryAcquire()) return Promise.resolve();
-    return waitUntil(
-      this.#cells,
-      WAIT,
-      () => this.tryAcquire(),
-      new Deadline("SharedMutex.acquire", options),
-    );
+    return this.#wait(new Deadline("SharedMutex.acquire", options));
+  }
+
+  /**
+   * The slow path: try, register as the candidate when the place is free
+   * (or held by a younger waiter), spin, sleep; on giving up, resign.
+   */
+  async #wait(deadline: Deadline): Promise<void> {
+    if (deadline.signal?.aborted) throw deadline.aborted();
+    const cells = this.#cells;
+    const since = nowUs();
+    let token = 0;
+    const attempt = (): boolean => {
+      // The place first, then the holder: a release sets the holder to
+      // our token before it clears our place, so if the place is no
+      // longer ours because of a handoff, we see the handoff below and
+      // take it, rather than displace the next candidate with a stale view.
+      const cur = Atomics.load(cells, STARVER);
+      const h = Atomics.load(cells, HOLDER);
+      if (
+        (h === 0 &&
+          Atomics.compareExchange(cells, HOLDER, 0, this.#id) === 0) ||
+        (h === -token && h !== 0 &&
+          Atomics.compareExchange(cells, HOLDER, h, this.#id) === h)
+      ) {
+        if (token !== 0) {
+          Atomics.compareExchange(cells, STARVER, token, 0);
+          // The place is free: let the oldest sleeper claim it.
+          wake(cells, WAIT, 1);
+        }
+        return true;
+      }
+      if (cur !== token || token === 0) {
+        if (cur === 0 || (cur > 0 && older(since, cells))) {
+          if (Atomics.compareExchange(cells, STARVER, cur, -1) === cur) {
+            if (token === 0) {
+              token = (Atomics.add(cells, TOKENS, 1) & MASK) + 1;
+            }
+            Atomics.store(cells, SINCE, since);
+            Atomics.store(cells, STARVER, token);
+            // A displaced candidate goes back to waiting as the others do.
+            if (cur > 0) wake(cells, CAND, Infinity);
+          }
+        }
+      }
+      return false;
+    };
+    try {
+      for (;;) {
+        if (spin(attempt, deadline)) return;
+        const at = token !== 0 && Atomics.load(cells, STARVER) === token
+          ? CAND
+          : WAIT;
+        const seq = Atomics.load(cells, at);
+        if (attempt()) return;
+        if (
+          at === WAIT && token !== 0 && Atomics.load(cells, STARVER) === token
+        ) {
+          continue; // became the candidate: sleep where handoffs wake
+        }
+        if (deadline.end <= performance.now()) throw deadline.timedOut();
+        await sleepOn(cells, at, seq, deadline);
+      }
+    } catch (e) {
+      if (token !== 0) this.#resign(token);
+      throw e;
+    }
+  }
+
+  /**
+   * A waiter with `token` gives up: leave the candidate's place, and give
+   * back the lock if it was being handed to it; then wake the others (the
+   * release that freed the lock may have woken only this waiter).
+   */
+  #resign(token: number): void {
+    const cells = this.#cells;
+    Atomics.compareExchange(cells, STARVER, token, 0);
+    Atomics.compareExchange(cells, HOLDER, -token, 0);
+    wake(cells, WAIT, 1);
+    wake(cells, CAND, Infinity);
   }
 
   /**
    * Release the lock. `NotHeldError` when this instance does not hold it.
+   * When the candidate has waited 1 ms, the lock goes to it rather than
+   * becoming free (see the class's fairness notes).
    *
    * @example
    * ```ts
@@ -251,12 +385,28 @@ export class SharedMutex implements MutexLike {
    * ```
    */
   release(): void {
-    if (
-      Atomics.compareExchange(this.#cells, HOLDER, this.#id, 0) !== this.#id
-    ) {
+    const cells = this.#cells;
+    const id = this.#id;
+    const s = Atomics.load(cells, STARVER);
+    if (s > 0 && starving(Atomics.load(cells, SINCE))) {
+      if (Atomics.compareExchange(cells, HOLDER, id, -s) !== id) {
+        throw new NotHeldError("SharedMutex.release");
+      }
+      if (Atomics.compareExchange(cells, STARVER, s, 0) !== s) {
+        // It resigned or was displaced after we read it: take the handoff
+        // back (unless it took it already) and free the lock.
+        Atomics.compareExchange(cells, HOLDER, -s, 0);
+      }
+      wake(cells, CAND, Infinity);
+      // The place is free: let the oldest sleeper claim it.
+      wake(cells, WAIT, 1);
+      return;
+    }
+    if (Atomics.compareExchange(cells, HOLDER, id, 0) !== id) {
       throw new NotHeldError("SharedMutex.release");
     }
-    wake(this.#cells, WAIT, 1);
+    wake(cells, WAIT, 1);
+    if (Atomics.load(cells, STARVER) !== 0) wake(cells, CAND, Infinity);
   }
 
   /**

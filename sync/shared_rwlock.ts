@@ -35,8 +35,10 @@ const WAIT = 2;
  *
  * Writer preference: while a writer waits, readers that arrive wait behind
  * it, so a stream of readers cannot starve a writer. (A stream of writers
- * can keep readers waiting.) Writers among themselves are not FIFO (see
- * `SharedMutex`). A writer that times out or is aborted stops holding
+ * can keep readers waiting.) Writers among themselves are not FIFO and,
+ * unlike `SharedMutex`, have no starvation bound: a writer that releases
+ * and writes again at once may keep the lock from another waiting writer
+ * (bound such waits with `timeout`). A writer that times out or is aborted stops holding
  * readers back at once.
  *
  * Send `rw.handle` to a worker actor in a message and attach there with

@@ -37,9 +37,13 @@ const WAIT = 2;
  * Send `semaphore.handle` to a worker actor in a message and attach there
  * with `SharedSemaphore.from(handle)`.
  *
- * Fairness: not FIFO, for the reasons given on `SharedMutex`: a release
- * wakes the longest sleeper, but a caller arriving then may take the permit
- * first.
+ * Fairness: not FIFO, and unlike `SharedMutex` without a bound on
+ * starvation: a release wakes the longest sleeper, but a caller arriving
+ * then may take the permit first, so under constant contention a waiter
+ * can wait for as long as others keep taking permits back at once. (The
+ * mutex's handoff to a waiter that has waited 1 ms is not done here: a
+ * permit has no owner to name, and handing one over needs a reserved count
+ * per waiter; bound such waits with `timeout`.)
  *
  * @example
  * ```ts

@@ -103,17 +103,31 @@ export async function waitUntil(
     const seq = Atomics.load(cells, at);
     if (attempt()) return;
     if (deadline.end <= performance.now()) throw deadline.timedOut();
-    Atomics.add(cells, at + 1, 1);
-    try {
-      await sleep(cells, at, seq, deadline);
-    } finally {
-      Atomics.sub(cells, at + 1, 1);
-    }
+    await sleepOn(cells, at, seq, deadline);
+  }
+}
+
+/**
+ * Sleep on the channel at `cells[at]` while its sequence holds `seq`
+ * (counted as a sleeper meanwhile), until a `wake`, the deadline or the
+ * signal; rejects on the latter two.
+ */
+export async function sleepOn(
+  cells: Int32Array,
+  at: number,
+  seq: number,
+  deadline: Deadline,
+): Promise<void> {
+  Atomics.add(cells, at + 1, 1);
+  try {
+    await sleep(cells, at, seq, deadline);
+  } finally {
+    Atomics.sub(cells, at + 1, 1);
   }
 }
 
 /** Try for up to `SPIN_MS` (less when the deadline is nearer). */
-function spin(attempt: () => boolean, deadline: Deadline): boolean {
+export function spin(attempt: () => boolean, deadline: Deadline): boolean {
   const end = Math.min(performance.now() + SPIN_MS, deadline.end);
   do {
     for (let i = 0; i < 64; i++) if (attempt()) return true;

@@ -12,7 +12,8 @@
  *   that grants by `postMessage` (the usual way to lock across workers
  *   without shared memory). Figures: critical sections per second (both
  *   workers together), and handoffs per second (the lock passing from one
- *   worker to the other).
+ *   worker to the other), with the ratios of both to `navigator.locks`; the
+ *   targets (at least 5x) are on the handoff ratios.
  * - Uncontended: `await mutex.acquire(); mutex.release()` in a loop in the
  *   main isolate, and `await locks.request(name, f)`.
  *
@@ -145,12 +146,21 @@ async function uncontendedLocks(n: number): Promise<number> {
   return n / ((performance.now() - t0) / 1000);
 }
 
+/**
+ * The issue asks for cross-worker *handoff* at 5x `navigator.locks`: the
+ * target is on handoffs per second (the lock passing from one worker to the
+ * other), not on critical sections per second, which a lock that stays
+ * with one worker wins without handing anything off.
+ */
 const TARGETS: Record<string, Target> = {
-  shared_mutex_2workers_vs_navigator_locks: {
+  shared_mutex_handoffs_vs_navigator_locks: {
     label: ">= 5x",
     met: (v) => v >= 5,
   },
-  shared_mutex_yield_vs_navigator_locks: { label: ">= 5x", met: (v) => v >= 5 },
+  shared_mutex_yield_handoffs_vs_navigator_locks: {
+    label: ">= 5x",
+    met: (v) => v >= 5,
+  },
 };
 
 async function main(): Promise<void> {
@@ -262,6 +272,11 @@ async function main(): Promise<void> {
     "shared_mutex_yield_vs_navigator_locks",
     "shared_mutex_2workers_yield",
     "navigator_locks_2workers",
+  );
+  ratio(
+    "shared_mutex_handoffs_vs_navigator_locks",
+    "shared_mutex_2workers_handoffs",
+    "navigator_locks_2workers_handoffs",
   );
   ratio(
     "shared_mutex_yield_handoffs_vs_navigator_locks",

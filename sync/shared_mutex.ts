@@ -26,9 +26,12 @@ import {
 import type { Guard, MutexLike, WaitOptions } from "./types.ts";
 
 const KIND = "SharedMutex";
-/** Revision 1: the handoff cells (revision 0 had only the holder and WAIT). */
-const REVISION = 1;
-const LAYOUT = { cells: ["i32", 4 + 2 * CHANNEL] } as const;
+/**
+ * Revision 2: a cell for the spinning candidate (revision 1 added the
+ * handoff cells; revision 0 had only the holder and WAIT).
+ */
+const REVISION = 2;
+const LAYOUT = { cells: ["i32", 5 + 2 * CHANNEL] } as const;
 /**
  * 0 when free; the holder's id (> 0) when held; `-token` while the lock is
  * being handed to the waiter that registered with `token` (held by nobody,
@@ -49,6 +52,11 @@ const STARVER = CAND + CHANNEL;
 const SINCE = STARVER + 1;
 /** Hands out waiter tokens. */
 const TOKENS = SINCE + 1;
+/**
+ * The candidate's token while it spins (awake, so a handoff to it costs no
+ * wake-up); 0 otherwise.
+ */
+const SPINNING = TOKENS + 1;
 /** Tokens and holder ids stay in 1 ..= 2^30. */
 const MASK = 0x3fffffff;
 /**
@@ -111,7 +119,11 @@ function starving(since: number): boolean {
  * before it; with more, each release after the candidate's first 1 ms
  * serves the oldest waiter that has tried since the last handoff, but
  * waiters asleep when the place falls free are not ordered among
- * themselves. A candidate that times out or is aborted as the lock is
+ * themselves. A release also hands the lock to a candidate that is
+ * spinning (awake: it takes the lock within nanoseconds, where waking a
+ * sleeper takes tens of microseconds), so two isolates that contend hard
+ * pass the lock back and forth instead of one keeping it while the other
+ * sleeps. A candidate that times out or is aborted as the lock is
  * handed to it gives it back (or the releaser takes the handoff back): the
  * lock is never lost nor left held by nobody. Before it sleeps (and after
  * each wake-up) a waiter spins for up to 50 microseconds, which blocks its
@@ -328,6 +340,7 @@ export class SharedMutex implements MutexLike {
             }
             Atomics.store(cells, SINCE, since);
             Atomics.store(cells, STARVER, token);
+            Atomics.store(cells, SPINNING, token); // (cleared before sleeping)
             // A displaced candidate goes back to waiting as the others do.
             if (cur > 0) wake(cells, CAND, Infinity);
           }
@@ -337,7 +350,10 @@ export class SharedMutex implements MutexLike {
     };
     try {
       for (;;) {
-        if (spin(attempt, deadline)) return;
+        if (token !== 0) Atomics.store(cells, SPINNING, token);
+        const got = spin(attempt, deadline);
+        if (token !== 0) Atomics.compareExchange(cells, SPINNING, token, 0);
+        if (got) return;
         const at = token !== 0 && Atomics.load(cells, STARVER) === token
           ? CAND
           : WAIT;
@@ -349,6 +365,7 @@ export class SharedMutex implements MutexLike {
           continue; // became the candidate: sleep where handoffs wake
         }
         if (deadline.end <= performance.now()) throw deadline.timedOut();
+        if (token !== 0) Atomics.compareExchange(cells, SPINNING, token, 0);
         await sleepOn(cells, at, seq, deadline);
       }
     } catch (e) {
@@ -388,7 +405,14 @@ export class SharedMutex implements MutexLike {
     const cells = this.#cells;
     const id = this.#id;
     const s = Atomics.load(cells, STARVER);
-    if (s > 0 && starving(Atomics.load(cells, SINCE))) {
+    // Hand over to the candidate when it is awake (spinning: it takes the
+    // lock at once) or has waited past the threshold; otherwise free the
+    // lock (barging: cheap when the candidate sleeps).
+    if (
+      s > 0 &&
+      (Atomics.load(cells, SPINNING) === s ||
+        starving(Atomics.load(cells, SINCE)))
+    ) {
       if (Atomics.compareExchange(cells, HOLDER, id, -s) !== id) {
         throw new NotHeldError("SharedMutex.release");
       }

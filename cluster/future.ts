@@ -41,7 +41,12 @@ export interface FutureOwner {
   cancel(key: string): void;
   /** Drop one hold on `key`'s result. */
   release(key: string): void;
+  /** The values of many keys at once (fewer round trips), if it can. */
+  resultsOf?(keys: readonly string[]): Promise<unknown[]>;
 }
+
+// Which scheduler made each future (for `gather`, which batches per owner).
+const owners = new WeakMap<Future<unknown>, FutureOwner>();
 
 // A future that is garbage collected lets go of its result.
 const finalizer = new FinalizationRegistry<
@@ -97,6 +102,7 @@ export class Future<T = unknown> implements Keyed {
     this.key = key;
     this[KEY] = key;
     this.#owner = owner;
+    owners.set(this, owner);
     finalizer.register(this, { owner, key }, this);
   }
 
@@ -206,6 +212,25 @@ export class Future<T = unknown> implements Keyed {
   }
 
   /**
+   * Whether `release()` was called (its result is gone).
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem, defineTasks } from "@troupe/troupe/actors";
+   * import { createScheduler } from "@troupe/troupe/cluster";
+   * export const t = defineTasks(import.meta.url, { one: () => 1 });
+   * await using system = new ActorSystem();
+   * await using scheduler = createScheduler(system, { placement: "local" });
+   * const f = scheduler.submit(t.one);
+   * f.release();
+   * console.log(f.isReleased); // true
+   * ```
+   */
+  get isReleased(): boolean {
+    return this.#released;
+  }
+
+  /**
    * Let go of the result (also done when the future is garbage collected).
    * Idempotent.
    *
@@ -277,8 +302,35 @@ export class Future<T = unknown> implements Keyed {
  * assert.deepEqual(await gather(scheduler.map(t.sq, [1, 2, 3])), [1, 4, 9]);
  * ```
  */
-export function gather<T>(futures: readonly Future<T>[]): Promise<T[]> {
-  return Promise.all(futures.map((f) => f.result()));
+export async function gather<T>(
+  futures: readonly Future<T>[],
+): Promise<T[]> {
+  // One request per scheduler (and per worker there), not one per future.
+  const byOwner = new Map<FutureOwner, number[]>();
+  futures.forEach((f, i) => {
+    const owner = owners.get(f);
+    if (owner?.resultsOf === undefined) return;
+    let list = byOwner.get(owner);
+    if (list === undefined) byOwner.set(owner, list = []);
+    list.push(i);
+  });
+  const out = new Array<T>(futures.length);
+  const batched = new Set<number>();
+  await Promise.all([...byOwner].map(async ([owner, idx]) => {
+    for (const i of idx) {
+      // A released future fails as `result()` would.
+      if (futures[i].isReleased) await futures[i].result();
+    }
+    const values = await owner.resultsOf!(idx.map((i) => futures[i].key));
+    idx.forEach((i, j) => {
+      out[i] = values[j] as T;
+      batched.add(i);
+    });
+  }));
+  await Promise.all(futures.map(async (f, i) => {
+    if (!batched.has(i)) out[i] = await f.result();
+  }));
+  return out;
 }
 
 /**

@@ -170,6 +170,7 @@ export class Scheduler implements AsyncDisposable {
       statusOf: (key) => engine.statusOf(key),
       settled: (key) => engine.settled(key),
       resultOf: async (key) => (await engine.values([key]))[0],
+      resultsOf: (keys) => engine.values(keys),
       cancel: (key) => engine.cancel(key),
       release: (key) => engine.release(key),
     };

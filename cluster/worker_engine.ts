@@ -434,12 +434,15 @@ export class WorkerEngine {
       }
       t = from.ref.ask("fetch", [d.key]).then(([value]) => {
         if (!w.alive) throw new Error("the target worker died");
+        this.#flushReleases(w);
         w.ref.tell("put", [d.key, value]);
         if (!d.holders.includes(w)) d.holders.push(w);
         w.has.add(d);
       }, (e) => {
-        // The holder died: its death reschedules what needed the value.
+        // The holder died: its death reschedules what needed the value. Or
+        // it does not have the value after all: then it is lost there.
         if (e instanceof ActorDeadError) this.#workerDied(from, e.message);
+        else this.#lostCopy(d, from);
         throw e;
       }).finally(() => this.#transfers.delete(id));
       this.#transfers.set(id, t);
@@ -473,6 +476,7 @@ export class WorkerEngine {
     if (r.state !== "processing" || r.worker !== w || !w.alive) return;
     r.attempts++;
     r.sentAt = performance.now();
+    this.#flushReleases(w);
     const [args, paths] = this.#wire(r);
     const task = r.node.task as Task;
     const timeout = r.node.options.timeout;
@@ -641,12 +645,23 @@ export class WorkerEngine {
       this.#flushQueued = true;
       queueMicrotask(() => {
         this.#flushQueued = false;
-        for (const [worker, ks] of this.#releases) {
-          if (worker.alive) worker.ref.tell("release", ks);
+        for (const worker of [...this.#releases.keys()]) {
+          this.#flushReleases(worker);
         }
-        this.#releases.clear();
       });
     }
+  }
+
+  /**
+   * Send `w` the releases queued for it. Called before anything else goes
+   * to `w`, so that a release never arrives after a later message that
+   * makes the same key again (a run, a put).
+   */
+  #flushReleases(w: WorkerRecord): void {
+    const keys = this.#releases.get(w);
+    if (keys === undefined) return;
+    this.#releases.delete(w);
+    if (w.alive) w.ref.tell("release", keys);
   }
 
   /**
@@ -694,6 +709,26 @@ export class WorkerEngine {
       (t) => this.#workerDied(w, describeReason(t.reason)),
     );
     return w;
+  }
+
+  /**
+   * `w` does not hold `r`'s value after all (it answered a fetch with an
+   * error): drop that copy, and recompute the value if it was the last.
+   */
+  #lostCopy(r: TaskRecord, w: WorkerRecord): void {
+    if (!r.holders.includes(w)) return;
+    r.holders = r.holders.filter((h) => h !== w);
+    w.has.delete(r);
+    if (r.holders.length > 0 || r.state !== "memory") return;
+    r.state = "released";
+    for (const d of r.dependents) {
+      if (d.state === "waiting") d.waitingOn++;
+      else if (d.state === "ready") {
+        d.state = "waiting";
+        d.waitingOn = 1;
+      }
+    }
+    if (this.#needed(r)) this.#need(r);
   }
 
   /** A worker is gone: what it held is lost, what it ran is redone. */
@@ -816,8 +851,11 @@ export class WorkerEngine {
             have[i] = true;
           });
         } catch (e) {
-          if (!(e instanceof ActorDeadError)) throw e;
-          this.#workerDied(w, e.message); // recomputed, then fetched again
+          if (e instanceof ActorDeadError) this.#workerDied(w, e.message);
+          else {for (const i of idx) {
+              this.#lostCopy(this.#tasks.get(keys[i])!, w);
+            }}
+          // Recomputed (if needed), then fetched again.
         }
       }));
       await Promise.all(pending);

@@ -326,3 +326,22 @@ for (const placement of ["inline", "local", "worker"] as const) {
     assert.equal(quick, 7);
   });
 }
+
+for (const placement of ["local", "worker"] as const) {
+  Deno.test(`[${placement}] results released and made again at once are not lost`, async () => {
+    await using system = new ActorSystem();
+    await using scheduler = createScheduler(system, { placement, workers: 2 });
+    const xs = Array.from({ length: 300 }, (_, i) => i);
+    for (let round = 0; round < 3; round++) {
+      const futures = scheduler.map(g.square, xs);
+      assert.equal((await gather(futures))[299], 299 * 299);
+      // Released, then the same keys computed again in the same turn: the
+      // releases must reach the workers before the new runs do.
+      for (const f of futures) f.release();
+      const [total] = await scheduler.compute(
+        delayed(g.sum)(xs.map((x) => delayed(g.square)(x))),
+      );
+      assert.equal(total, sumOfSquares(300));
+    }
+  });
+}

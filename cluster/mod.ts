@@ -25,6 +25,19 @@
  */
 
 export * from "./delayed.ts";
+export {
+  type ConnectOptions,
+  connectTransport,
+  isLoopback,
+  type ListenOptions,
+  listenTransport,
+  parseAddress,
+  readSecret,
+  reconnecting,
+  type ReconnectOptions,
+  type TransportListener,
+  type TransportOptions,
+} from "./endpoint.ts";
 export * from "./errors.ts";
 export * from "./future.ts";
 export * from "./graph.ts";
@@ -39,4 +52,22 @@ export {
   type SchedulerOptions,
 } from "./scheduler.ts";
 export * from "./visualize.ts";
+export {
+  type CloseReason,
+  DEFAULT_CHUNK_SIZE,
+  DEFAULT_MAX_FRAME,
+  DEFAULT_MAX_MESSAGE,
+  FramedConnection,
+  type FramingOptions,
+  type PeerInfo,
+  type TransportCounters,
+} from "./framing.ts";
+export {
+  DEFAULT_HANDSHAKE_TIMEOUT,
+  handshake,
+  type HandshakeOptions,
+  importSecret,
+  PROTOCOL_VERSION,
+} from "./handshake.ts";
+export * from "./wire_errors.ts";
 export type { Computation, ProgressListener } from "./worker_engine.ts";

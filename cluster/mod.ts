@@ -51,6 +51,9 @@ export {
   Scheduler,
   type SchedulerOptions,
 } from "./scheduler.ts";
+export * from "./cluster.ts";
+export * from "./local_cluster.ts";
+export * from "./node.ts";
 export * from "./visualize.ts";
 export {
   type CloseReason,

@@ -1,0 +1,308 @@
+/**
+ * A cluster's scheduler side: listen for worker nodes over TCP (with the
+ * shared-secret handshake, and TLS on request), attach each as a host of
+ * this actor system, and compute task graphs on them. A node that drops its
+ * connection, or goes silent past `silenceMs`, is gone at once: its actors
+ * die with `host-down`, and the graph scheduler recomputes what it held.
+ *
+ * On each connection, after the handshake: the scheduler sends
+ * `{ t: "init", host, parent, heartbeatMs }`, then batches of the actor
+ * runtime's wire items (arrays); the node sends batches, and `{ t: "hb" }`
+ * every `heartbeatMs`.
+ *
+ * @module
+ */
+
+import type { ActorSystem } from "@troupe/troupe/actors";
+import { listenTransport, type TransportListener } from "./endpoint.ts";
+import type { FramedConnection } from "./framing.ts";
+import {
+  addNodeWorker,
+  Scheduler,
+  type SchedulerOptions,
+} from "./scheduler.ts";
+
+/**
+ * Where a cluster listens and how it treats its nodes.
+ *
+ * @example
+ * ```ts
+ * import type { ClusterOptions } from "@troupe/troupe/cluster";
+ * const options: ClusterOptions = { port: 8786, secret: "change me", silenceMs: 5_000 };
+ * ```
+ */
+export interface ClusterOptions {
+  /** The address to listen on (default `127.0.0.1`; others need `secret`). */
+  hostname?: string;
+  /** The port (default 0: any free port; see `address`). */
+  port?: number;
+  /** The shared secret nodes must prove (required off loopback). */
+  secret?: string | Uint8Array;
+  /** Listen with TLS: certificate and key (PEM). */
+  tls?: { cert: string; key: string };
+  /** How often nodes say they are alive, in ms (default 1,000). */
+  heartbeatMs?: number;
+  /** A node silent this long is dropped, in ms (default 5,000). */
+  silenceMs?: number;
+  /** Settings of the graph scheduler on the nodes. */
+  scheduler?: Pick<SchedulerOptions, "window" | "allowedFailures">;
+  /** Where dropped nodes and refused peers are reported (default `console.warn`). */
+  logger?: (message: string) => void;
+}
+
+/**
+ * A member of a cluster.
+ *
+ * @example
+ * ```ts
+ * import type { NodeInfo } from "@troupe/troupe/cluster";
+ * const line = (n: NodeInfo) => `${n.name} at ${n.address}`;
+ * ```
+ */
+export interface NodeInfo {
+  /** The name it joined with (unique in the cluster). */
+  readonly name: string;
+  /** Where it connected from, as `host:port`. */
+  readonly address: string;
+  /** When it joined (ms since the epoch). */
+  readonly joined: number;
+}
+
+interface Member extends NodeInfo {
+  conn: FramedConnection;
+}
+
+/**
+ * A running cluster: nodes join at `address`; `scheduler` computes graphs
+ * on them.
+ *
+ * @example
+ * ```ts
+ * import { ActorSystem } from "@troupe/troupe/actors";
+ * import { startCluster } from "@troupe/troupe/cluster";
+ *
+ * await using system = new ActorSystem();
+ * await using cluster = startCluster(system, { port: 0 });
+ * console.log(cluster.address); // 127.0.0.1:<port>: start nodes with runNode(address)
+ * ```
+ */
+export class Cluster implements AsyncDisposable {
+  /** Where nodes connect, as `host:port`. */
+  readonly address: string;
+  /** Computes graphs and futures on the nodes. */
+  readonly scheduler: Scheduler;
+  readonly #system: ActorSystem;
+  readonly #listener: TransportListener;
+  readonly #members = new Map<string, Member>();
+  readonly #joined = new Set<() => void>();
+  readonly #heartbeatMs: number;
+  readonly #silenceMs: number;
+  readonly #logger: (message: string) => void;
+  #closed = false;
+
+  /**
+   * Use `startCluster`.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe/actors";
+   * import { Cluster } from "@troupe/troupe/cluster";
+   * await using system = new ActorSystem();
+   * await using _cluster = new Cluster(system, {});
+   * ```
+   */
+  constructor(system: ActorSystem, options: ClusterOptions = {}) {
+    this.#system = system;
+    this.#heartbeatMs = options.heartbeatMs ?? 1_000;
+    this.#silenceMs = options.silenceMs ?? 5_000;
+    if (!(this.#heartbeatMs > 0 && this.#silenceMs > this.#heartbeatMs)) {
+      throw new RangeError(
+        `silenceMs (${this.#silenceMs}) must exceed heartbeatMs (${this.#heartbeatMs}) > 0`,
+      );
+    }
+    this.#logger = options.logger ?? ((m) => console.warn(m));
+    this.scheduler = new Scheduler(system, {
+      ...options.scheduler,
+      placement: "node",
+    });
+    this.#listener = listenTransport({
+      hostname: options.hostname,
+      port: options.port,
+      secret: options.secret,
+      tls: options.tls,
+      logger: this.#logger,
+      onConnection: (conn) => this.#session(conn),
+    });
+    const { hostname, port } = this.#listener.addr;
+    this.address = `${hostname}:${port}`;
+  }
+
+  /**
+   * The nodes in the cluster now.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe/actors";
+   * import { startCluster } from "@troupe/troupe/cluster";
+   * await using system = new ActorSystem();
+   * await using cluster = startCluster(system);
+   * console.log(cluster.nodes()); // []
+   * ```
+   */
+  nodes(): NodeInfo[] {
+    return [...this.#members.values()].map(({ name, address, joined }) => ({
+      name,
+      address,
+      joined,
+    }));
+  }
+
+  /**
+   * Resolves once at least `count` nodes are members.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe/actors";
+   * import { startCluster } from "@troupe/troupe/cluster";
+   * await using system = new ActorSystem();
+   * await using cluster = startCluster(system);
+   * await cluster.waitForNodes(0); // at once
+   * ```
+   */
+  waitForNodes(
+    count: number,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<void> {
+    const { promise, resolve, reject } = Promise.withResolvers<void>();
+    const check = () => {
+      if (this.#members.size < count) return;
+      this.#joined.delete(check);
+      options.signal?.removeEventListener("abort", abort);
+      resolve();
+    };
+    const abort = () => {
+      this.#joined.delete(check);
+      reject(options.signal!.reason);
+    };
+    options.signal?.addEventListener("abort", abort, { once: true });
+    this.#joined.add(check);
+    check();
+    return promise;
+  }
+
+  /** One node's connection, from handshake to close. */
+  async #session(conn: FramedConnection): Promise<void> {
+    if (this.#closed) return void conn.close();
+    const peer = conn.peer!;
+    let name = peer.nodeId;
+    for (let i = 2; this.#members.has(name); i++) name = `${peer.nodeId}-${i}`;
+    const address = `${peer.address.hostname}:${peer.address.port}`;
+    let attached;
+    try {
+      attached = this.#system.attachHost(name, {
+        send: (batch) => conn.send(batch),
+        close: () => void conn.close(),
+        closed: conn.closed,
+      });
+    } catch (e) {
+      this.#logger(`node ${name} from ${address} refused: ${e}`);
+      return void conn.close();
+    }
+    const member: Member = { name, address, joined: Date.now(), conn };
+    let lastHeard = performance.now();
+    conn.onMessage((value) => {
+      lastHeard = performance.now();
+      if (Array.isArray(value)) attached.receive(value);
+      else if ((value as { t?: unknown })?.t !== "hb") {
+        this.#logger(`node ${name} sent a message of no known kind: dropped`);
+        void conn.close();
+      }
+    });
+    conn.send({
+      t: "init",
+      host: attached.id,
+      parent: attached.parent,
+      heartbeatMs: this.#heartbeatMs,
+    });
+    // A node that goes silent is dropped, as one whose connection drops.
+    const watchdog = setInterval(() => {
+      if (performance.now() - lastHeard > this.#silenceMs) {
+        this.#logger(
+          `node ${name} silent for more than ${this.#silenceMs} ms: dropped`,
+        );
+        void conn.close();
+      }
+    }, Math.min(this.#silenceMs / 2, 1_000));
+    try {
+      await attached.ready;
+      this.#members.set(name, member);
+      addNodeWorker(this.scheduler, name);
+      for (const check of [...this.#joined]) check();
+    } catch {
+      // It went down before it was ready: nothing was added.
+    }
+    const reason = await conn.closed;
+    clearInterval(watchdog);
+    this.#members.delete(name);
+    if (!this.#closed && reason.kind === "error") {
+      this.#logger(`node ${name} lost: ${reason.error?.message}`);
+    }
+  }
+
+  /**
+   * Stop the scheduler and the listener; nodes see their connection close
+   * (and try again, until they are stopped themselves).
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe/actors";
+   * import { startCluster } from "@troupe/troupe/cluster";
+   * await using system = new ActorSystem();
+   * await startCluster(system).close();
+   * ```
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.scheduler.close();
+    await this.#listener.close();
+  }
+
+  /**
+   * `await using cluster = startCluster(...)` closes it.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe/actors";
+   * import { startCluster } from "@troupe/troupe/cluster";
+   * await using system = new ActorSystem();
+   * {
+   *   await using _cluster = startCluster(system);
+   * }
+   * ```
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/**
+ * Start a cluster's scheduler side in this system: listen for nodes
+ * (`runNode`, or `troupe worker <address>`) and compute graphs on them with
+ * `cluster.scheduler`.
+ *
+ * @example
+ * ```ts
+ * import { ActorSystem } from "@troupe/troupe/actors";
+ * import { startCluster } from "@troupe/troupe/cluster";
+ * await using system = new ActorSystem();
+ * await using cluster = startCluster(system, { port: 0 });
+ * console.log(cluster.nodes().length); // 0 until nodes join
+ * ```
+ */
+export function startCluster(
+  system: ActorSystem,
+  options: ClusterOptions = {},
+): Cluster {
+  return new Cluster(system, options);
+}

@@ -1,0 +1,113 @@
+/**
+ * A cluster's worker side: connect to a cluster (with the shared secret,
+ * and TLS on request), serve a host there, say it is alive, and connect
+ * again with backoff when the connection drops, until stopped.
+ *
+ * @module
+ */
+
+import { serveHost } from "@troupe/troupe/actors";
+import { reconnecting } from "./endpoint.ts";
+import type { FramedConnection } from "./framing.ts";
+
+/**
+ * How a node joins its cluster.
+ *
+ * @example
+ * ```ts
+ * import type { NodeOptions } from "@troupe/troupe/cluster";
+ * const options: NodeOptions = { name: "worker-1", secret: "change me" };
+ * ```
+ */
+export interface NodeOptions {
+  /** Its name in the cluster (default: a random id). */
+  name?: string;
+  /** The cluster's shared secret (required off loopback). */
+  secret?: string | Uint8Array;
+  /** Connect with TLS: extra CA certificates (PEM), the name to verify. */
+  tls?: { caCerts?: string[]; hostname?: string };
+  /** Stop: leave the cluster and resolve `runNode`. */
+  signal?: AbortSignal;
+  /** Told of each (re)connection and loss. */
+  log?: (message: string) => void;
+}
+
+/**
+ * Join the cluster at `address` as a worker node and serve it until
+ * `signal` aborts; a lost connection is retried with backoff (a wrong
+ * secret or protocol is not: it rejects). Actors the cluster spawns here
+ * load their modules by URL, so this process must be able to import them.
+ *
+ * @example
+ * ```ts
+ * import { ActorSystem } from "@troupe/troupe/actors";
+ * import { runNode, startCluster } from "@troupe/troupe/cluster";
+ *
+ * await using system = new ActorSystem();
+ * await using cluster = startCluster(system);
+ * const stop = new AbortController();
+ * const node = runNode(cluster.address, { name: "n1", signal: stop.signal });
+ * await cluster.waitForNodes(1);
+ * console.log(cluster.nodes()[0].name); // "n1"
+ * stop.abort();
+ * await node;
+ * ```
+ */
+export async function runNode(
+  address: string,
+  options: NodeOptions = {},
+): Promise<void> {
+  const name = options.name ?? `node-${crypto.randomUUID().slice(0, 8)}`;
+  const log = options.log ?? (() => {});
+  for await (
+    const conn of reconnecting(address, {
+      secret: options.secret,
+      nodeId: name,
+      tls: options.tls,
+      signal: options.signal,
+    })
+  ) {
+    log(`joined ${address} as ${name}`);
+    await serve(conn, options.signal);
+    log(`left ${address}`);
+    if (options.signal?.aborted) return;
+  }
+}
+
+/** Serve one connection until it closes (or the signal aborts). */
+async function serve(
+  conn: FramedConnection,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const abort = () => void conn.close();
+  signal?.addEventListener("abort", abort, { once: true });
+  let heartbeat: ReturnType<typeof setInterval> | undefined;
+  try {
+    const init = await conn.receive() as {
+      t: string;
+      host: string;
+      parent: string;
+      heartbeatMs: number;
+    };
+    if (init?.t !== "init" || typeof init.host !== "string") {
+      throw new Error("the cluster did not start with init");
+    }
+    const host = serveHost({ host: init.host, parent: init.parent }, {
+      send: (batch) => conn.send(batch),
+      close: () => void conn.close(),
+    });
+    conn.onMessage((value) => {
+      if (Array.isArray(value)) host.receive(value);
+    });
+    heartbeat = setInterval(() => conn.send({ t: "hb" }), init.heartbeatMs);
+    await conn.closed;
+    clearInterval(heartbeat);
+    await host.orphaned(); // the actors here end with the connection
+  } catch {
+    // Closed before (or while) starting: try again, or stop.
+  } finally {
+    clearInterval(heartbeat);
+    signal?.removeEventListener("abort", abort);
+    await conn.close();
+  }
+}

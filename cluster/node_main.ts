@@ -1,0 +1,80 @@
+/**
+ * A worker node as a program: `deno run --allow-net --allow-read
+ * --allow-env=TROUPE_SECRET cluster/node_main.ts <host:port> [--name NAME]
+ * [--secret-file FILE] [--tls-ca FILE] [--verbose] [--exit-with-parent]`.
+ * With `--exit-with-parent` it leaves when its stdin closes. The secret comes from the file, or
+ * the `TROUPE_SECRET` environment variable. It serves the cluster until
+ * SIGINT or SIGTERM, then leaves. (`troupe worker` runs the same code.)
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { readSecret } from "./endpoint.ts";
+import { runNode } from "./node.ts";
+
+const USAGE =
+  "usage: node_main.ts <host:port> [--name NAME] [--secret-file FILE] [--tls-ca FILE] [--verbose] [--exit-with-parent]";
+
+if (import.meta.main) {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: Deno.args,
+      allowPositionals: true,
+      options: {
+        name: { type: "string" },
+        "secret-file": { type: "string" },
+        "tls-ca": { type: "string" },
+        verbose: { type: "boolean", default: false },
+        "exit-with-parent": { type: "boolean", default: false },
+      },
+    });
+  } catch (e) {
+    console.error(`${(e as Error).message}\n${USAGE}`);
+    Deno.exit(2);
+  }
+  const address = parsed.positionals[0];
+  if (address === undefined) {
+    console.error(USAGE);
+    Deno.exit(2);
+  }
+  const { values } = parsed;
+  const secret = await readSecret(
+    values["secret-file"] !== undefined
+      ? { file: values["secret-file"] }
+      : { env: "TROUPE_SECRET" },
+  );
+  const tls = values["tls-ca"] !== undefined
+    ? { caCerts: [await Deno.readTextFile(values["tls-ca"])] }
+    : undefined;
+  const stop = new AbortController();
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(signal, () => stop.abort());
+  }
+  if (values["exit-with-parent"]) {
+    // Started by a program that holds our stdin: its end is ours.
+    (async () => {
+      const buf = new Uint8Array(64);
+      try {
+        while ((await Deno.stdin.read(buf)) !== null) { /* nothing to read */ }
+      } catch { /* closed */ }
+      stop.abort();
+    })();
+  }
+  try {
+    await runNode(address, {
+      name: values.name,
+      secret,
+      tls,
+      signal: stop.signal,
+      log: values.verbose
+        ? (m) => console.error(`troupe node: ${m}`)
+        : undefined,
+    });
+  } catch (e) {
+    console.error(`troupe node: ${(e as Error).message}`);
+    Deno.exit(1);
+  }
+  Deno.exit(0);
+}

@@ -1,0 +1,187 @@
+/**
+ * The cluster over TCP: a scheduler side in this process, worker nodes as
+ * real subprocesses on loopback (`localCluster`).
+ */
+
+import assert from "node:assert/strict";
+import { ActorSystem } from "@troupe/troupe/actors";
+import {
+  type Delayed,
+  delayed,
+  KilledWorkerError,
+  localCluster,
+  runNode,
+  startCluster,
+} from "@troupe/troupe/cluster";
+import { connectTransport } from "../../cluster/endpoint.ts";
+import { g } from "../fixtures/graph_tasks.ts";
+import { until } from "../helpers.ts";
+
+function tree(
+  n: number,
+  leaf = (i: number) => delayed(g.square)(i),
+): Delayed<number> {
+  let layer: Delayed<number>[] = Array.from({ length: n }, (_, i) => leaf(i));
+  while (layer.length > 1) {
+    const next: Delayed<number>[] = [];
+    for (let i = 0; i + 1 < layer.length; i += 2) {
+      next.push(delayed(g.add)(layer[i], layer[i + 1]));
+    }
+    if (layer.length % 2 === 1) next.push(layer[layer.length - 1]);
+    layer = next;
+  }
+  return layer[0];
+}
+
+const sumOfSquares = (n: number) => ((n - 1) * n * (2 * n - 1)) / 6;
+
+Deno.test("a 10,000-leaf tree reduction on 2 node processes is exact", async () => {
+  await using system = new ActorSystem();
+  await using cluster = await localCluster(system, { nodes: 2 });
+  assert.deepEqual(cluster.nodes().map((n) => n.name).sort(), [
+    "local-1",
+    "local-2",
+  ]);
+  const [total] = await cluster.scheduler.compute(tree(10_000));
+  assert.equal(total, sumOfSquares(10_000));
+});
+
+Deno.test("kill -9 of two different nodes mid-graph: the result is still exact", async () => {
+  await using system = new ActorSystem();
+  await using cluster = await localCluster(system, { nodes: 2 });
+  const done: number[] = [];
+  const stop = cluster.scheduler.subscribe((p) => done.push(p.done));
+  const result = cluster.scheduler.compute(
+    tree(400, (i) => delayed(g.slowSquare)(i, 2)),
+  );
+  await until(() => done.length >= 100, "a quarter of the graph");
+  const first = cluster.pids()["local-1"];
+  cluster.kill("local-1");
+  await until(() => (done.at(-1) ?? 0) >= 400, "more progress");
+  cluster.kill("local-2");
+  const [total] = await result;
+  assert.equal(total, sumOfSquares(400));
+  stop();
+  // Both were replaced by fresh processes (the nanny), under the same names.
+  await cluster.waitForNodes(2);
+  assert.notEqual(cluster.pids()["local-1"], first);
+});
+
+Deno.test("a poison task fails with KilledWorkerError after the limit", async () => {
+  await using system = new ActorSystem();
+  await using cluster = await localCluster(system, {
+    nodes: 2,
+    scheduler: { allowedFailures: 2 },
+  });
+  const poison = delayed(g.die)(1);
+  const err = await cluster.scheduler.compute(delayed(g.inc)(poison))
+    .catch((e) => e);
+  assert.ok(err instanceof KilledWorkerError, String(err));
+  assert.equal(err.key, poison.key);
+  assert.equal(err.deaths, 2);
+  // Other work goes on.
+  await cluster.waitForNodes(1);
+  assert.deepEqual(await cluster.scheduler.compute(delayed(g.inc)(1)), [2]);
+});
+
+Deno.test("a late-joining node receives work; consumers run on their producer's node", async () => {
+  await using system = new ActorSystem();
+  await using cluster = await localCluster(system, { nodes: 1 });
+  const leaves = Array.from(
+    { length: 300 },
+    (_, i) => delayed(g.pidAfter)(i, 5),
+  );
+  const running = cluster.scheduler.compute(leaves);
+  const stop = new AbortController();
+  const late = runNode(cluster.address, { name: "late", signal: stop.signal });
+  const pids = new Set(await running.then(([ps]) => ps));
+  assert.equal(pids.size, 2, "the node that joined late took some of the work");
+  // Locality: each consumer runs where its producer's result is.
+  const pairs = Array.from(
+    { length: 40 },
+    (_, i) => delayed(g.pidPair)(delayed(g.pidAfter)(i, 1)),
+  );
+  const [results] = await cluster.scheduler.compute(pairs);
+  for (const [producer, consumer] of results as [number, number][]) {
+    assert.equal(consumer, producer);
+  }
+  stop.abort();
+  await late;
+});
+
+Deno.test("bad peers are refused while a graph finishes", async () => {
+  await using system = new ActorSystem();
+  const warnings: string[] = [];
+  await using cluster = await localCluster(system, {
+    nodes: 2,
+    secret: "s3cret",
+    logger: (m) => warnings.push(m),
+  });
+  const result = cluster.scheduler.compute(
+    tree(300, (i) => delayed(g.slowSquare)(i, 1)),
+  );
+  const [hostname, port] = cluster.address.split(":");
+  const raw = async (bytes: Uint8Array, end = true) => {
+    const conn = await Deno.connect({ hostname, port: Number(port) });
+    try {
+      await conn.write(bytes);
+      if (end) await conn.closeWrite();
+      const buf = new Uint8Array(256);
+      while ((await conn.read(buf)) !== null) {
+        /* until the cluster closes it */
+      }
+    } catch {
+      /* reset by the cluster: refused */
+    } finally {
+      conn.close();
+    }
+  };
+  await Promise.all([
+    assert.rejects(
+      connectTransport(cluster.address, { secret: "wrong" }),
+      /auth/,
+    ),
+    assert.rejects(connectTransport(cluster.address, {}), /secret/),
+    raw(new TextEncoder().encode("GET / HTTP/1.1\r\n\r\n")),
+    raw(new Uint8Array([0xff, 0xff, 0xff, 0xff, 1, 2, 3])), // a 4 GiB prefix
+    raw(new Uint8Array([0, 0, 0, 50, 1, 2, 3])), // half a frame, then EOF
+  ]);
+  const [total] = await result;
+  assert.equal(total, sumOfSquares(300));
+  assert.equal(cluster.nodes().length, 2);
+});
+
+Deno.test("a node that goes silent (SIGSTOP) is dropped after silenceMs", async () => {
+  await using system = new ActorSystem();
+  const warnings: string[] = [];
+  await using cluster = await localCluster(system, {
+    nodes: 2,
+    heartbeatMs: 50,
+    silenceMs: 400,
+    logger: (m) => warnings.push(m),
+  });
+  cluster.kill("local-1", "SIGSTOP"); // alive, connected, and silent
+  await until(() => cluster.nodes().length === 1, "the silent node dropped");
+  assert.equal(cluster.nodes()[0].name, "local-2");
+  assert.ok(
+    warnings.some((w) => /local-1 silent/.test(w)),
+    warnings.join("\n"),
+  );
+  // Work goes on with the other node.
+  assert.deepEqual(await cluster.scheduler.compute(delayed(g.inc)(1)), [2]);
+  cluster.kill("local-1", "SIGKILL");
+});
+
+Deno.test("a peer that never serves a host is dropped when silent", async () => {
+  await using system = new ActorSystem();
+  const warnings: string[] = [];
+  await using cluster = startCluster(system, {
+    heartbeatMs: 50,
+    silenceMs: 300,
+    logger: (m) => warnings.push(m),
+  });
+  const mute = await connectTransport(cluster.address, { nodeId: "mute" });
+  await mute.closed; // the cluster closed it
+  assert.equal(cluster.nodes().length, 0);
+  assert.ok(warnings.some((w) => /mute silent/.test(w)), warnings.join("\n"));
+});

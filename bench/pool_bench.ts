@@ -4,7 +4,9 @@
  * workload (Python `multiprocessing.Pool`, and piscina, tinypool and
  * workerpool on Node), measured in the same run.
  *
- * Each group of runs has `--warmup` untimed repetitions (default 1), then
+ * Each group of runs has `--warmup` untimed repetitions (default 1; at
+ * least 3 for the CPU figure, whose runs are short enough that the workers'
+ * first, not yet optimised, runs would count), then
  * `--reps` timed ones (default 5; the CPU figure takes `--cpu-reps`, default
  * 11, as one of its runs is short). Inside a repetition troupe and the peers
  * run back to back, and the order reverses every repetition, so that neither
@@ -303,10 +305,14 @@ export async function runPoolBenchmarks(
    * Warm up every run, then `reps` repetitions of all of them back to back
    * (the order reverses every repetition); each figure is the median.
    */
-  const measure = async (runs: Run[], reps: number): Promise<void> => {
-    for (let w = 0; w < o.warmup; w++) {
+  const measure = async (
+    runs: Run[],
+    reps: number,
+    warmup = o.warmup,
+  ): Promise<void> => {
+    for (let w = 0; w < warmup; w++) {
       for (const r of runs) {
-        console.error(`  warm-up ${w + 1}/${o.warmup}: ${r.name}`);
+        console.error(`  warm-up ${w + 1}/${warmup}: ${r.name}`);
         await r.run();
       }
     }
@@ -429,21 +435,25 @@ export async function runPoolBenchmarks(
       console.error(
         `CPU: ${o.cpuTasks} x fib(${o.fibN}), sequential vs the pool`,
       );
-      await measure([
-        {
-          name: "sequential",
-          units: { cpu_sequential: "ms" },
-          run: () =>
-            Promise.resolve({ cpu_sequential: cpuSequential(args, each) }),
-        },
-        {
-          name: "pool",
-          units: { pool_map_cpu_time: "ms" },
-          run: async () => ({
-            pool_map_cpu_time: await cpuPool(pool, args, each),
-          }),
-        },
-      ], o.cpuReps);
+      await measure(
+        [
+          {
+            name: "sequential",
+            units: { cpu_sequential: "ms" },
+            run: () =>
+              Promise.resolve({ cpu_sequential: cpuSequential(args, each) }),
+          },
+          {
+            name: "pool",
+            units: { pool_map_cpu_time: "ms" },
+            run: async () => ({
+              pool_map_cpu_time: await cpuPool(pool, args, each),
+            }),
+          },
+        ],
+        o.cpuReps,
+        Math.max(o.warmup, 3),
+      ); // short runs: let the JIT settle
       ratio("pool_map_cpu", "cpu_sequential", "pool_map_cpu_time");
     }
   } finally {

@@ -25,6 +25,7 @@ import {
   delayed,
   gather,
   localCluster,
+  treeReduce,
 } from "@troupe/troupe/cluster";
 import { exists, saveFigures } from "./peer_tools.ts";
 import { type Figure, figureTable, type Target } from "./table.ts";
@@ -51,20 +52,12 @@ const TASKS = 2 * LEAVES - 1;
 const EXPECT = ((LEAVES - 1) * LEAVES * (2 * LEAVES - 1)) / 6;
 const SUBMITS = 100_000;
 
-function tree(n: number): Delayed<number> {
-  let layer: Delayed<number>[] = Array.from(
-    { length: n },
-    (_, i) => delayed(gt.square)(i),
-  );
-  while (layer.length > 1) {
-    const next: Delayed<number>[] = [];
-    for (let i = 0; i + 1 < layer.length; i += 2) {
-      next.push(delayed(gt.add)(layer[i], layer[i + 1]));
-    }
-    if (layer.length % 2 === 1) next.push(layer[layer.length - 1]);
-    layer = next;
-  }
-  return layer[0];
+/** `square(i)` for i < n (or `leaf(i)`), then pairwise `add` down to one. */
+function tree(
+  n: number,
+  leaf: (i: number) => Delayed<number> = (i: number) => delayed(gt.square)(i),
+): Delayed<number> {
+  return treeReduce(gt.add, Array.from({ length: n }, (_, i) => leaf(i)));
 }
 
 function check(value: unknown, expect: unknown, what: string): void {

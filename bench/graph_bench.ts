@@ -22,7 +22,12 @@
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { ActorSystem } from "@troupe/troupe/actors";
-import { createScheduler, type Delayed, delayed } from "@troupe/troupe/cluster";
+import {
+  createScheduler,
+  type Delayed,
+  delayed,
+  treeReduce,
+} from "@troupe/troupe/cluster";
 import { exists, saveFigures } from "./peer_tools.ts";
 import { type Figure, figureTable, type Target } from "./table.ts";
 import { median } from "./actors_bench.ts";
@@ -52,18 +57,12 @@ const EXPECT = ((LEAVES - 1) * LEAVES * (2 * LEAVES - 1)) / 6;
 const CPU_LEAVES = 64;
 const CPU_MS = 10;
 
-/** The tree reduction of `n` leaves with `square` and pairwise `add`. */
-function tree(n: number, leaf = (i: number) => delayed(gt.square)(i)) {
-  let layer: Delayed<number>[] = Array.from({ length: n }, (_, i) => leaf(i));
-  while (layer.length > 1) {
-    const next: Delayed<number>[] = [];
-    for (let i = 0; i + 1 < layer.length; i += 2) {
-      next.push(delayed(gt.add)(layer[i], layer[i + 1]));
-    }
-    if (layer.length % 2 === 1) next.push(layer[layer.length - 1]);
-    layer = next;
-  }
-  return layer[0];
+/** `square(i)` for i < n (or `leaf(i)`), then pairwise `add` down to one. */
+function tree(
+  n: number,
+  leaf: (i: number) => Delayed<number> = (i: number) => delayed(gt.square)(i),
+): Delayed<number> {
+  return treeReduce(gt.add, Array.from({ length: n }, (_, i) => leaf(i)));
 }
 
 function check(value: unknown, expect: number, what: string): void {

@@ -30,6 +30,7 @@ import { type ActorRef, ActorSystem } from "@troupe/troupe/actors";
 import { Counter } from "../tests/fixtures/behaviors.ts";
 import { type Figure, median } from "./actors_bench.ts";
 import { crunch, CRUNCH_ROUNDS, Cruncher, FIB_30 } from "./fixtures.ts";
+import { runShape } from "./args.ts";
 
 const BENCH_DIR = fileURLToPath(new URL(".", import.meta.url));
 const RESULTS_DIR = `${BENCH_DIR}results`;
@@ -768,16 +769,7 @@ async function main(): Promise<void> {
       scale: { type: "string", default: "1" },
     },
   });
-  const reps = Number(values.reps);
-  const warmup = Number(values.warmup);
-  const scale = Number(values.scale);
-  if (!(Number.isInteger(reps) && reps >= 1)) {
-    throw new RangeError("--reps: a positive integer");
-  }
-  if (!(Number.isInteger(warmup) && warmup >= 0)) {
-    throw new RangeError("--warmup: an integer >= 0");
-  }
-  if (!(scale > 0 && scale <= 1)) throw new RangeError("--scale: (0, 1]");
+  const { reps, warmup, scale } = runShape(values);
   const d = DEFAULT_HOST_OPTIONS;
   const scaled = (x: number): number => Math.max(1, Math.round(x * scale));
   const results = await runHostBenchmarks({

@@ -33,6 +33,7 @@ import { fileURLToPath } from "node:url";
 import { ActorSystem, createPool, type Pool } from "@troupe/troupe/actors";
 import { type Figure, median } from "./actors_bench.ts";
 import { FIB_27, tasks } from "./pool_tasks.ts";
+import { runShape } from "./args.ts";
 
 const BENCH_DIR = fileURLToPath(new URL(".", import.meta.url));
 const PEERS_DIR = `${BENCH_DIR}.peers`;
@@ -486,19 +487,11 @@ async function main(): Promise<void> {
       "no-peers": { type: "boolean", default: false },
     },
   });
-  const reps = Number(values.reps);
+  const { reps, warmup, scale } = runShape(values);
   const cpuReps = Number(values["cpu-reps"]);
-  const warmup = Number(values.warmup);
-  const scale = Number(values.scale);
-  for (const [flag, v] of [["--reps", reps], ["--cpu-reps", cpuReps]]) {
-    if (!(Number.isInteger(v) && (v as number) >= 1)) {
-      throw new RangeError(`${flag}: a positive integer`);
-    }
+  if (!(Number.isInteger(cpuReps) && cpuReps >= 1)) {
+    throw new RangeError("--cpu-reps: a positive integer");
   }
-  if (!(Number.isInteger(warmup) && warmup >= 0)) {
-    throw new RangeError("--warmup: an integer >= 0");
-  }
-  if (!(scale > 0 && scale <= 1)) throw new RangeError("--scale: (0, 1]");
   const only = values.only?.split(",").filter((s) => s !== "") ?? [];
   for (const g of only) {
     if (!["tiny", "informative", "cpu"].includes(g)) {

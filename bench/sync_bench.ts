@@ -21,6 +21,7 @@ import { hasCommand, saveFigures } from "./peer_tools.ts";
 import { type Figure, figureTable, show, type Target } from "./table.ts";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
+import { runShape } from "./args.ts";
 
 const BENCH_DIR = fileURLToPath(new URL(".", import.meta.url));
 const RESULTS_DIR = `${BENCH_DIR}results`;
@@ -394,16 +395,7 @@ async function main(): Promise<void> {
       "no-peers": { type: "boolean", default: false },
     },
   });
-  const reps = Number(values.reps);
-  const warmup = Number(values.warmup);
-  const scale = Number(values.scale);
-  if (!(Number.isInteger(reps) && reps >= 1)) {
-    throw new RangeError("--reps: a positive integer");
-  }
-  if (!(Number.isInteger(warmup) && warmup >= 0)) {
-    throw new RangeError("--warmup: an integer >= 0");
-  }
-  if (!(scale > 0 && scale <= 1)) throw new RangeError("--scale: (0, 1]");
+  const { reps, warmup, scale } = runShape(values);
   const d = DEFAULT_SYNC_OPTIONS;
   const scaled = (x: number): number => Math.max(1000, Math.round(x * scale));
   const results = await runSyncBenchmarks({

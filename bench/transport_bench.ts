@@ -36,6 +36,7 @@ import {
 import { saveFigures } from "./peer_tools.ts";
 import { type Figure, figureTable, type Target } from "./table.ts";
 import { median } from "./actors_bench.ts";
+import { runShape } from "./args.ts";
 
 const RESULTS_DIR = `${fileURLToPath(new URL(".", import.meta.url))}results`;
 const MIB = 1024 * 1024;
@@ -321,16 +322,7 @@ async function main(): Promise<void> {
       scale: { type: "string", default: "1" },
     },
   });
-  const reps = Number(values.reps);
-  const warmup = Number(values.warmup);
-  const scale = Number(values.scale);
-  if (!(Number.isInteger(reps) && reps >= 1)) {
-    throw new RangeError("--reps: a positive integer");
-  }
-  if (!(Number.isInteger(warmup) && warmup >= 0)) {
-    throw new RangeError("--warmup: an integer >= 0");
-  }
-  if (!(scale > 0 && scale <= 1)) throw new RangeError("--scale: (0, 1]");
+  const { reps, warmup, scale } = runShape(values);
   const results = await runTransportBenchmarks({
     reps,
     warmup,

@@ -44,6 +44,7 @@ export * from "./graph.ts";
 export * from "./graph_worker.ts";
 export { type DepSite, KEY, type Keyed } from "./keys.ts";
 export * from "./progress.ts";
+export * from "./reduce.ts";
 export {
   type Computed,
   createScheduler,

@@ -12,25 +12,18 @@ import {
   localCluster,
   runNode,
   startCluster,
+  treeReduce,
 } from "@troupe/troupe/cluster";
 import { connectTransport } from "../../cluster/endpoint.ts";
 import { g } from "../fixtures/graph_tasks.ts";
 import { until } from "../helpers.ts";
 
+/** `square(i)` for i < n (or `leaf(i)`), then pairwise `add` down to one. */
 function tree(
   n: number,
-  leaf = (i: number) => delayed(g.square)(i),
+  leaf: (i: number) => Delayed<number> = (i: number) => delayed(g.square)(i),
 ): Delayed<number> {
-  let layer: Delayed<number>[] = Array.from({ length: n }, (_, i) => leaf(i));
-  while (layer.length > 1) {
-    const next: Delayed<number>[] = [];
-    for (let i = 0; i + 1 < layer.length; i += 2) {
-      next.push(delayed(g.add)(layer[i], layer[i + 1]));
-    }
-    if (layer.length % 2 === 1) next.push(layer[layer.length - 1]);
-    layer = next;
-  }
-  return layer[0];
+  return treeReduce(g.add, Array.from({ length: n }, (_, i) => leaf(i)));
 }
 
 const sumOfSquares = (n: number) => ((n - 1) * n * (2 * n - 1)) / 6;

@@ -11,6 +11,7 @@ import {
   KilledWorkerError,
   type SchedulerOptions,
   TaskFailedError,
+  treeReduce,
   wait,
 } from "@troupe/troupe/cluster";
 import { g } from "../fixtures/graph_tasks.ts";
@@ -19,21 +20,12 @@ const counter = () => new SharedArrayBuffer(64);
 const count = (c: SharedArrayBuffer, i = 0) =>
   Atomics.load(new Int32Array(c), i);
 
-/** `square(i)` for i < n, then pairwise `add` down to one node. */
-function tree(n: number): Delayed<number> {
-  let layer: Delayed<number>[] = Array.from(
-    { length: n },
-    (_, i) => delayed(g.square)(i),
-  );
-  while (layer.length > 1) {
-    const next: Delayed<number>[] = [];
-    for (let i = 0; i + 1 < layer.length; i += 2) {
-      next.push(delayed(g.add)(layer[i], layer[i + 1]));
-    }
-    if (layer.length % 2 === 1) next.push(layer[layer.length - 1]);
-    layer = next;
-  }
-  return layer[0];
+/** `square(i)` for i < n (or `leaf(i)`), then pairwise `add` down to one. */
+function tree(
+  n: number,
+  leaf: (i: number) => Delayed<number> = (i: number) => delayed(g.square)(i),
+): Delayed<number> {
+  return treeReduce(g.add, Array.from({ length: n }, (_, i) => leaf(i)));
 }
 
 const sumOfSquares = (n: number) => ((n - 1) * n * (2 * n - 1)) / 6;

@@ -11,6 +11,7 @@ import {
   renderProgress,
   type SchedulerOptions,
   TaskFailedError,
+  treeReduce,
 } from "@troupe/troupe/cluster";
 import { g } from "../fixtures/graph_tasks.ts";
 
@@ -239,21 +240,12 @@ Deno.test("progressBar writes all of a line to a stream that takes a few bytes a
   assert.match(text, /^\r\[#{20}\] {2}1\/1 tasks[^\r\n]*\n$/);
 });
 
-/** `square(i)` for i < n, then pairwise `add` down to one node. */
-function tree(n: number): Delayed<number> {
-  let layer: Delayed<number>[] = Array.from(
-    { length: n },
-    (_, i) => delayed(g.square)(i),
-  );
-  while (layer.length > 1) {
-    const next: Delayed<number>[] = [];
-    for (let i = 0; i + 1 < layer.length; i += 2) {
-      next.push(delayed(g.add)(layer[i], layer[i + 1]));
-    }
-    if (layer.length % 2 === 1) next.push(layer[layer.length - 1]);
-    layer = next;
-  }
-  return layer[0];
+/** `square(i)` for i < n (or `leaf(i)`), then pairwise `add` down to one. */
+function tree(
+  n: number,
+  leaf: (i: number) => Delayed<number> = (i: number) => delayed(g.square)(i),
+): Delayed<number> {
+  return treeReduce(g.add, Array.from({ length: n }, (_, i) => leaf(i)));
 }
 
 const placements: SchedulerOptions[] = [

@@ -5,16 +5,18 @@
  * connection, or goes silent past `silenceMs`, is gone at once: its actors
  * die with `host-down`, and the graph scheduler recomputes what it held.
  *
- * On each connection, after the handshake: the scheduler sends
- * `{ t: "init", host, parent, heartbeatMs }`, then batches of the actor
- * runtime's wire items (arrays); the node sends batches, and `{ t: "hb" }`
- * every `heartbeatMs`.
+ * On each connection, after the handshake, the peer says what it is. A node
+ * sends `{ t: "join" }`; the scheduler answers `{ t: "init", host, parent,
+ * heartbeatMs }`, then both send batches of the actor runtime's wire items
+ * (arrays), and the node `{ t: "hb" }` every `heartbeatMs`. A client sends
+ * `{ t: "client", id }` and then requests (see `client_session.ts`).
  *
  * @module
  */
 
 import type { ActorSystem } from "@troupe/troupe/actors";
 import { listenTransport, type TransportListener } from "./endpoint.ts";
+import { serveClient } from "./client_session.ts";
 import type { FramedConnection } from "./framing.ts";
 import {
   addNodeWorker,
@@ -191,8 +193,38 @@ export class Cluster implements AsyncDisposable {
   }
 
   /** One node's connection, from handshake to close. */
+  /** A connection: a node joining, or a client with graphs to compute. */
   async #session(conn: FramedConnection): Promise<void> {
     if (this.#closed) return void conn.close();
+    const peer = conn.peer!;
+    // Its first message says what it is.
+    const timer = setTimeout(() => {
+      this.#logger(
+        `${peer.nodeId} silent for more than ${this.#silenceMs} ms before saying whether it is a node or a client: dropped`,
+      );
+      void conn.close();
+    }, this.#silenceMs);
+    let first: unknown;
+    try {
+      first = await conn.receive();
+    } catch {
+      return; // closed before it said anything
+    } finally {
+      clearTimeout(timer);
+    }
+    const kind = (first as { t?: unknown })?.t;
+    if (kind === "join") return this.#nodeSession(conn);
+    if (kind === "client") {
+      return serveClient(conn, this.scheduler, this.#logger);
+    }
+    this.#logger(
+      `${peer.nodeId} opened with a message of no known kind: dropped`,
+    );
+    await conn.close();
+  }
+
+  /** A node's connection, from its join to its close. */
+  async #nodeSession(conn: FramedConnection): Promise<void> {
     const peer = conn.peer!;
     let name = peer.nodeId;
     for (let i = 2; this.#members.has(name); i++) name = `${peer.nodeId}-${i}`;

@@ -52,6 +52,7 @@ export {
   Scheduler,
   type SchedulerOptions,
 } from "./scheduler.ts";
+export * from "./client.ts";
 export * from "./cluster.ts";
 export * from "./local_cluster.ts";
 export * from "./node.ts";

@@ -83,6 +83,7 @@ async function serve(
   signal?.addEventListener("abort", abort, { once: true });
   let heartbeat: ReturnType<typeof setInterval> | undefined;
   try {
+    conn.send({ t: "join" });
     const init = await conn.receive() as {
       t: string;
       host: string;

@@ -174,7 +174,7 @@ Deno.test("a peer that never serves a host is dropped when silent", async () => 
     logger: (m) => warnings.push(m),
   });
   const mute = await connectTransport(cluster.address, { nodeId: "mute" });
-  await mute.closed; // the cluster closed it
+  await mute.closed; // the cluster closed it: it never said what it is
   assert.equal(cluster.nodes().length, 0);
   assert.ok(warnings.some((w) => /mute silent/.test(w)), warnings.join("\n"));
 });

@@ -1,0 +1,357 @@
+/**
+ * A cluster client: compute graphs and run futures on a cluster's scheduler
+ * from another process, with the same calls as a local `Scheduler`.
+ *
+ * @module
+ */
+
+import type { Task } from "@troupe/troupe/actors";
+import { Delayed, delayed, type Lazy, type LazyArgs } from "./delayed.ts";
+import { connectTransport } from "./endpoint.ts";
+import {
+  CancelledError,
+  KilledWorkerError,
+  TaskFailedError,
+} from "./errors.ts";
+import type { FramedConnection } from "./framing.ts";
+import { Future, type FutureOwner, type FutureStatus } from "./future.ts";
+import { collectGraph } from "./graph.ts";
+import { type DepSite, fillArgs, hashArgs, KEY, type Keyed } from "./keys.ts";
+import type { Computed, Persisted } from "./scheduler.ts";
+import type { WireError } from "./client_session.ts";
+import { graphToWire } from "./wire_graph.ts";
+
+/**
+ * How a client reaches its cluster.
+ *
+ * @example
+ * ```ts
+ * import type { ClientOptions } from "@troupe/troupe/cluster";
+ * const options: ClientOptions = { secret: "change me" };
+ * ```
+ */
+export interface ClientOptions {
+  /** The cluster's shared secret (required off loopback). */
+  secret?: string | Uint8Array;
+  /** Connect with TLS: extra CA certificates (PEM), the name to verify. */
+  tls?: { caCerts?: string[]; hostname?: string };
+  /** Its name, for the cluster's logs (default: a random id). */
+  name?: string;
+}
+
+const NO_SEED: readonly [number, number] = [0, 0];
+
+/** Rebuild an error the scheduler sent, keeping what names the task. */
+function errorFromWire(w: WireError): Error {
+  let e: Error;
+  if (w.name === "TaskFailedError" && w.key !== undefined) {
+    const cause = new Error(w.cause?.message ?? w.message);
+    cause.name = w.cause?.name ?? "Error";
+    if (w.cause?.stack !== undefined) cause.stack = w.cause.stack;
+    e = new TaskFailedError(w.key, w.task ?? "", cause, w.attempts ?? 1);
+  } else if (w.name === "KilledWorkerError" && w.key !== undefined) {
+    e = new KilledWorkerError(w.key, w.deaths ?? 0, w.message);
+    e.message = w.message;
+  } else if (w.name === "CancelledError" && w.key !== undefined) {
+    e = new CancelledError(w.key);
+  } else {
+    e = new Error(w.message);
+    e.name = w.name;
+  }
+  if (w.stack !== undefined) e.stack = w.stack;
+  return e;
+}
+
+/**
+ * A connection to a cluster's scheduler: `compute`, `persist`, `submit` and
+ * `map` as on a local scheduler; futures work with `gather`, `wait` and
+ * `asCompleted`.
+ *
+ * @example
+ * ```ts
+ * import { ActorSystem } from "@troupe/troupe/actors";
+ * import { connect, startCluster } from "@troupe/troupe/cluster";
+ *
+ * await using system = new ActorSystem();
+ * await using cluster = startCluster(system);
+ * await using client = await connect(cluster.address);
+ * console.log(await client.compute(1, "two")); // [1, "two"]: nothing to run
+ * ```
+ */
+export class Client implements AsyncDisposable {
+  readonly #conn: FramedConnection;
+  readonly #pending = new Map<
+    number,
+    { resolve: (v: unknown) => void; reject: (e: Error) => void }
+  >();
+  readonly #status = new Map<string, FutureStatus>();
+  readonly #settled = new Map<string, PromiseWithResolvers<void>>();
+  readonly #owner: FutureOwner;
+  #seq = 0;
+
+  /**
+   * Use `connect`.
+   *
+   * @example
+   * ```ts
+   * import { Client, connect } from "@troupe/troupe/cluster";
+   * const isClient = (x: unknown) => x instanceof Client;
+   * console.log(typeof connect, isClient(null)); // "function" false
+   * ```
+   */
+  constructor(conn: FramedConnection) {
+    this.#conn = conn;
+    conn.onMessage((m) => this.#receive(m as Record<string, unknown>));
+    conn.closed.then(() => {
+      const gone = new Error("the connection to the cluster closed");
+      for (const p of this.#pending.values()) p.reject(gone);
+      this.#pending.clear();
+      for (const [key, s] of this.#settled) {
+        if (this.#status.get(key) === "pending") {
+          this.#status.set(key, "cancelled");
+        }
+        s.resolve();
+      }
+      this.#settled.clear();
+    });
+    this.#owner = {
+      statusOf: (key) => this.#status.get(key) ?? "cancelled",
+      settled: (key) => {
+        if (this.#status.get(key) !== "pending") return Promise.resolve();
+        let s = this.#settled.get(key);
+        if (s === undefined) {
+          this.#settled.set(key, s = Promise.withResolvers<void>());
+        }
+        return s.promise;
+      },
+      resultOf: async (key) =>
+        ((await this.#request({ t: "gather", keys: [key] })) as unknown[])[0],
+      resultsOf: (keys) =>
+        this.#request({ t: "gather", keys }) as Promise<unknown[]>,
+      cancel: (key) => this.#conn.send({ t: "cancel", keys: [key] }),
+      release: (key) => {
+        if (!this.#conn.isClosed) {
+          this.#conn.send({ t: "release", keys: [key] });
+        }
+      },
+    };
+  }
+
+  #receive(m: Record<string, unknown>): void {
+    if (m.t === "settled") {
+      const key = m.key as string;
+      this.#status.set(key, m.status as FutureStatus);
+      this.#settled.get(key)?.resolve();
+      this.#settled.delete(key);
+      return;
+    }
+    const p = this.#pending.get(m.id as number);
+    if (p === undefined) return;
+    this.#pending.delete(m.id as number);
+    if (m.t === "ok") p.resolve(m.values);
+    else p.reject(errorFromWire(m.error as WireError));
+  }
+
+  #request(message: Record<string, unknown>): Promise<unknown> {
+    if (this.#conn.isClosed) {
+      return Promise.reject(new Error("the connection to the cluster closed"));
+    }
+    const id = ++this.#seq;
+    const { promise, resolve, reject } = Promise.withResolvers<unknown>();
+    this.#pending.set(id, { resolve, reject });
+    this.#conn.send({ ...message, id });
+    return promise;
+  }
+
+  /** The graph behind `roots`, checking its futures are this client's. */
+  #graph(roots: readonly Keyed[]) {
+    const graph = collectGraph(roots);
+    for (const [key, ref] of graph.external) {
+      if (!(ref instanceof Future) || !this.#status.has(key)) {
+        throw new TypeError(
+          `future ${key} is not known to this client (released, or from another scheduler)`,
+        );
+      }
+    }
+    return graphToWire(graph);
+  }
+
+  /**
+   * Compute lazy values on the cluster; resolves to their values, as
+   * `Scheduler.compute` does.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe/actors";
+   * import { connect, startCluster } from "@troupe/troupe/cluster";
+   * await using system = new ActorSystem();
+   * await using cluster = startCluster(system);
+   * await using client = await connect(cluster.address);
+   * console.log(await client.compute([1, 2])); // [[1, 2]]
+   * ```
+   */
+  async compute<T extends readonly unknown[]>(
+    ...outputs: T
+  ): Promise<Computed<T>> {
+    const sites: DepSite[] = [];
+    hashArgs(NO_SEED, outputs, sites); // (for the sites: the hash is unused)
+    if (sites.length === 0) return outputs.slice() as Computed<T>;
+    const keys = [...new Set(sites.map((s) => s.ref[KEY]))];
+    const nodes = this.#graph(sites.map((s) => s.ref));
+    const values = await this.#request({
+      t: "compute",
+      nodes,
+      outputs: keys,
+    }) as unknown[];
+    const byKey = new Map(keys.map((k, i) => [k, values[i]]));
+    return fillArgs(
+      outputs,
+      sites.map((s) => s.path),
+      sites.map((s) => byKey.get(s.ref[KEY])),
+    ) as Computed<T>;
+  }
+
+  /**
+   * Start computing delayed values on the cluster and keep their results
+   * there; a future for each.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe/actors";
+   * import { connect, startCluster } from "@troupe/troupe/cluster";
+   * await using system = new ActorSystem();
+   * await using cluster = startCluster(system);
+   * await using client = await connect(cluster.address);
+   * console.log(client.persist().length); // 0
+   * ```
+   */
+  persist<T extends readonly (Delayed<unknown> | Future<unknown>)[]>(
+    ...outputs: T
+  ): Persisted<T> {
+    for (const o of outputs) {
+      if (!(o instanceof Delayed) && !(o instanceof Future)) {
+        throw new TypeError(
+          "persist takes delayed values or futures (compute takes anything)",
+        );
+      }
+    }
+    const keys = outputs.map((o) => o[KEY]);
+    if (keys.length === 0) return [] as unknown as Persisted<T>;
+    const nodes = this.#graph(outputs as readonly Keyed[]);
+    for (const k of keys) {
+      if (this.#status.get(k) !== "finished") this.#status.set(k, "pending");
+    }
+    const sent = this.#request({ t: "persist", nodes, outputs: keys });
+    sent.catch(() => {
+      // Refused as a whole (a malformed graph): its futures end with it.
+      for (const k of keys) {
+        this.#status.set(k, "error");
+        this.#settled.get(k)?.resolve();
+      }
+    });
+    return keys.map((k) => new Future(k, this.#owner)) as Persisted<T>;
+  }
+
+  /**
+   * Run `task(...args)` on the cluster now; a future for its result.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe/actors";
+   * import { connect, startCluster } from "@troupe/troupe/cluster";
+   * await using system = new ActorSystem();
+   * await using cluster = startCluster(system);
+   * await using client = await connect(cluster.address);
+   * console.log(typeof client.submit); // "function"
+   * ```
+   */
+  submit<A extends unknown[], R>(
+    task: Task<A, R>,
+    ...args: LazyArgs<A>
+  ): Future<Awaited<R>> {
+    return this.persist(delayed(task)(...args))[0];
+  }
+
+  /**
+   * `submit(task, item)` for each item; the futures in order.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe/actors";
+   * import { connect, startCluster } from "@troupe/troupe/cluster";
+   * await using system = new ActorSystem();
+   * await using cluster = startCluster(system);
+   * await using client = await connect(cluster.address);
+   * console.log(typeof client.map); // "function"
+   * ```
+   */
+  map<T, R>(
+    task: Task<[T], R>,
+    items: Iterable<Lazy<T>>,
+  ): Future<Awaited<R>>[] {
+    const make = delayed(task);
+    const nodes = [...items].map((x) => make(...([x] as LazyArgs<[T]>)));
+    return this.persist(...nodes) as Future<Awaited<R>>[];
+  }
+
+  /**
+   * Close the connection; the cluster drops this client's futures.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe/actors";
+   * import { connect, startCluster } from "@troupe/troupe/cluster";
+   * await using system = new ActorSystem();
+   * await using cluster = startCluster(system);
+   * await (await connect(cluster.address)).close();
+   * ```
+   */
+  async close(): Promise<void> {
+    await this.#conn.close();
+  }
+
+  /**
+   * `await using client = await connect(...)` closes it.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe/actors";
+   * import { connect, startCluster } from "@troupe/troupe/cluster";
+   * await using system = new ActorSystem();
+   * await using cluster = startCluster(system);
+   * {
+   *   await using _client = await connect(cluster.address);
+   * }
+   * ```
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/**
+ * Connect to the cluster at `address` as a client.
+ *
+ * @example
+ * ```ts
+ * import { ActorSystem } from "@troupe/troupe/actors";
+ * import { connect, startCluster } from "@troupe/troupe/cluster";
+ * await using system = new ActorSystem();
+ * await using cluster = startCluster(system);
+ * await using client = await connect(cluster.address);
+ * console.log(await client.compute("nothing lazy")); // ["nothing lazy"]
+ * ```
+ */
+export async function connect(
+  address: string,
+  options: ClientOptions = {},
+): Promise<Client> {
+  const name = options.name ?? `client-${crypto.randomUUID().slice(0, 8)}`;
+  const conn = await connectTransport(address, {
+    secret: options.secret,
+    tls: options.tls,
+    nodeId: name,
+  });
+  conn.send({ t: "client", id: name });
+  return new Client(conn);
+}

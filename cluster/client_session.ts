@@ -1,0 +1,165 @@
+/**
+ * The scheduler's side of a client connection. Requests (each with an `id`
+ * its answer carries):
+ *
+ * - `{ t: "compute", id, nodes, outputs }`: compute a graph (see
+ *   `wire_graph.ts`); answered `{ t: "ok", id, values }` or
+ *   `{ t: "err", id, error }`;
+ * - `{ t: "persist", id, nodes, outputs }`: start it and hold its outputs
+ *   for the client (one hold per output); answered `{ t: "ok", id }`, then
+ *   `{ t: "settled", key, status }` as each output settles;
+ * - `{ t: "gather", id, keys }`: the values of held keys;
+ * - `{ t: "release", keys }` and `{ t: "cancel", keys }`: no answer.
+ *
+ * A request that is malformed is answered with an error; a message that is
+ * not a request closes the connection. When the client goes, its holds go.
+ *
+ * @module
+ */
+
+import { errorInfo } from "@troupe/troupe/actors";
+import {
+  CancelledError,
+  KilledWorkerError,
+  TaskFailedError,
+} from "./errors.ts";
+import type { Delayed } from "./delayed.ts";
+import type { FramedConnection } from "./framing.ts";
+import type { Future } from "./future.ts";
+import { gather } from "./future.ts";
+import type { Scheduler } from "./scheduler.ts";
+import { graphFromWire } from "./wire_graph.ts";
+
+/** An error as the client rebuilds it. */
+export interface WireError {
+  name: string;
+  message: string;
+  stack?: string;
+  key?: string;
+  task?: string;
+  attempts?: number;
+  deaths?: number;
+  cause?: { name: string; message: string; stack?: string };
+}
+
+/** `e` as plain data, keeping what names the failing task. */
+export function errorToWire(e: unknown): WireError {
+  const info: WireError = { ...errorInfo(e) };
+  if (e instanceof TaskFailedError) {
+    info.key = e.key;
+    info.task = e.task;
+    info.attempts = e.attempts;
+    info.cause = errorInfo(e.cause);
+  } else if (e instanceof KilledWorkerError) {
+    info.key = e.key;
+    info.deaths = e.deaths;
+  } else if (e instanceof CancelledError) info.key = e.key;
+  return info;
+}
+
+interface Request {
+  t: string;
+  id?: number;
+  nodes?: unknown;
+  outputs?: unknown;
+  keys?: unknown;
+}
+
+function keyList(x: unknown, what: string): string[] {
+  if (!Array.isArray(x) || !x.every((k) => typeof k === "string")) {
+    throw new TypeError(`${what} must be a list of keys`);
+  }
+  return x;
+}
+
+/** Serve one client until its connection closes. */
+export async function serveClient(
+  conn: FramedConnection,
+  scheduler: Scheduler,
+  logger: (message: string) => void,
+): Promise<void> {
+  const held = new Map<string, Future<unknown>[]>();
+  const heldFuture = (key: string) => held.get(key)?.[0];
+  const answer = (id: number, work: () => Promise<unknown>) => {
+    work().then(
+      (values) => conn.send({ t: "ok", id, values }),
+      (e) => conn.send({ t: "err", id, error: errorToWire(e) }),
+    );
+  };
+  const handle = (m: Request) => {
+    const id = m.id ?? 0;
+    switch (m.t) {
+      case "compute":
+        return answer(id, async () => {
+          const outputs = keyList(m.outputs, "outputs");
+          const nodes = graphFromWire(m.nodes, heldFuture);
+          const byKey = new Map<string, unknown>(nodes.map((n) => [n.key, n]));
+          const roots = outputs.map((k) => {
+            const r = byKey.get(k) ?? heldFuture(k);
+            if (r === undefined) throw new TypeError(`unknown output ${k}`);
+            return r;
+          });
+          return await scheduler.compute(...roots);
+        });
+      case "persist":
+        return answer(id, () => {
+          const outputs = keyList(m.outputs, "outputs");
+          const nodes = graphFromWire(m.nodes, heldFuture);
+          const byKey = new Map(nodes.map((n) => [n.key, n]));
+          const roots = outputs.map((k) => {
+            const r = byKey.get(k) ?? heldFuture(k);
+            if (r === undefined) throw new TypeError(`unknown output ${k}`);
+            return r;
+          });
+          const futures = scheduler.persist(
+            ...(roots as (Delayed | Future<unknown>)[]),
+          ) as Future<unknown>[];
+          futures.forEach((f) => {
+            let list = held.get(f.key);
+            if (list === undefined) held.set(f.key, list = []);
+            list.push(f);
+            f.settled().then(() => {
+              if (!conn.isClosed) {
+                conn.send({ t: "settled", key: f.key, status: f.status });
+              }
+            });
+          });
+          return Promise.resolve(undefined);
+        });
+      case "gather":
+        return answer(id, () => {
+          const keys = keyList(m.keys, "keys");
+          const futures = keys.map((k) => {
+            const f = heldFuture(k);
+            if (f === undefined) throw new CancelledError(k);
+            return f;
+          });
+          return gather(futures);
+        });
+      case "release":
+        for (const k of keyList(m.keys, "keys")) held.get(k)?.pop()?.release();
+        return;
+      case "cancel":
+        for (const k of keyList(m.keys, "keys")) heldFuture(k)?.cancel();
+        return;
+      default:
+        throw new TypeError(`no request "${String(m.t)}"`);
+    }
+  };
+  conn.onMessage((value) => {
+    try {
+      handle(value as Request);
+    } catch (e) {
+      const id = (value as Request)?.id;
+      if (typeof id === "number") {
+        conn.send({ t: "err", id, error: errorToWire(e) });
+      } else {
+        logger(`client ${conn.peer?.nodeId}: ${(e as Error).message}: closed`);
+        void conn.close();
+      }
+    }
+  });
+  await conn.closed;
+  for (const list of held.values()) for (const f of list) f.release();
+  held.clear();
+}

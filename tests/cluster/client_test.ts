@@ -1,0 +1,82 @@
+/**
+ * A cluster client over TCP: graphs and futures sent to the cluster's
+ * scheduler, computed on node processes.
+ */
+
+import assert from "node:assert/strict";
+import { ActorSystem } from "@troupe/troupe/actors";
+import {
+  connect,
+  connectTransport,
+  delayed,
+  gather,
+  localCluster,
+  TaskFailedError,
+  treeReduce,
+} from "@troupe/troupe/cluster";
+import { g } from "../fixtures/graph_tasks.ts";
+
+const sumOfSquares = (n: number) => ((n - 1) * n * (2 * n - 1)) / 6;
+
+Deno.test("a client computes graphs and runs futures on the cluster", async () => {
+  await using system = new ActorSystem();
+  await using cluster = await localCluster(system, {
+    nodes: 2,
+    secret: "s3cret",
+  });
+  await using client = await connect(cluster.address, { secret: "s3cret" });
+  const leaves = Array.from({ length: 2_000 }, (_, i) => delayed(g.square)(i));
+  const [total, first] = await client.compute(
+    treeReduce(g.add, leaves),
+    leaves[3],
+  );
+  assert.equal(total, sumOfSquares(2_000));
+  assert.equal(first, 9);
+  // Futures, as arguments too.
+  const a = client.submit(g.inc, 1);
+  const b = client.submit(g.add, a, 10);
+  assert.equal(await b.result(), 12);
+  assert.equal(a.status, "finished");
+  assert.deepEqual(await gather(client.map(g.square, [1, 2, 3])), [1, 4, 9]);
+  // Persisted results are reused by later graphs.
+  const [kept] = client.persist(delayed(g.inc)(41));
+  assert.deepEqual(await client.compute(delayed(g.inc)(kept)), [43]);
+  kept.release();
+  // Errors keep the failing key and the original error.
+  const bad = delayed(g.checked)(-5);
+  const err = await client.compute(delayed(g.inc)(bad)).catch((e) => e);
+  assert.ok(err instanceof TaskFailedError, String(err));
+  assert.equal(err.key, bad.key);
+  assert.equal((err.cause as Error).name, "RangeError");
+  assert.match((err.cause as Error).message, /negative: -5/);
+});
+
+Deno.test("a client without the secret is refused; bad requests get errors", async () => {
+  await using system = new ActorSystem();
+  const logs: string[] = [];
+  await using cluster = await localCluster(system, {
+    nodes: 1,
+    secret: "s3cret",
+    logger: (m) => logs.push(m),
+  });
+  await assert.rejects(connect(cluster.address, { secret: "nope" }), /auth/);
+  // A malformed graph is answered with an error, and the client goes on.
+  const raw = await connectTransport(cluster.address, { secret: "s3cret" });
+  raw.send({ t: "client", id: "raw" });
+  raw.send({ t: "compute", id: 1, nodes: [["k", "m"]], outputs: ["k"] });
+  const answer = await raw.receive() as {
+    t: string;
+    id: number;
+    error: { message: string };
+  };
+  assert.equal(answer.t, "err");
+  assert.equal(answer.id, 1);
+  assert.match(answer.error.message, /list of 7/);
+  // A message that is not a request closes the connection.
+  raw.send({ t: "nonsense" });
+  await raw.closed;
+  assert.ok(logs.some((l) => /no request "nonsense"/.test(l)), logs.join("\n"));
+  // The cluster still serves others.
+  await using client = await connect(cluster.address, { secret: "s3cret" });
+  assert.deepEqual(await client.compute(delayed(g.inc)(1)), [2]);
+});

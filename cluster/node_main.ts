@@ -16,11 +16,12 @@ import { runNode } from "./node.ts";
 const USAGE =
   "usage: node_main.ts <host:port> [--name NAME] [--secret-file FILE] [--tls-ca FILE] [--verbose] [--exit-with-parent]";
 
-if (import.meta.main) {
+/** Run a worker node with command-line `args`; resolves when stopped. */
+export async function nodeMain(args: string[]): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
-      args: Deno.args,
+      args,
       allowPositionals: true,
       options: {
         name: { type: "string" },
@@ -28,18 +29,23 @@ if (import.meta.main) {
         "tls-ca": { type: "string" },
         verbose: { type: "boolean", default: false },
         "exit-with-parent": { type: "boolean", default: false },
+        help: { type: "boolean", default: false },
       },
     });
   } catch (e) {
     console.error(`${(e as Error).message}\n${USAGE}`);
-    Deno.exit(2);
+    return 2;
+  }
+  const { values } = parsed;
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
   }
   const address = parsed.positionals[0];
   if (address === undefined) {
-    console.error(USAGE);
-    Deno.exit(2);
+    console.error(`the scheduler's address is missing\n${USAGE}`);
+    return 2;
   }
-  const { values } = parsed;
   const secret = await readSecret(
     values["secret-file"] !== undefined
       ? { file: values["secret-file"] }
@@ -49,9 +55,9 @@ if (import.meta.main) {
     ? { caCerts: [await Deno.readTextFile(values["tls-ca"])] }
     : undefined;
   const stop = new AbortController();
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    Deno.addSignalListener(signal, () => stop.abort());
-  }
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  const onSignal = () => stop.abort();
+  for (const s of signals) Deno.addSignalListener(s, onSignal);
   if (values["exit-with-parent"]) {
     // Started by a program that holds our stdin: its end is ours.
     (async () => {
@@ -72,9 +78,13 @@ if (import.meta.main) {
         ? (m) => console.error(`troupe node: ${m}`)
         : undefined,
     });
+    return 0;
   } catch (e) {
     console.error(`troupe node: ${(e as Error).message}`);
-    Deno.exit(1);
+    return 1;
+  } finally {
+    for (const s of signals) Deno.removeSignalListener(s, onSignal);
   }
-  Deno.exit(0);
 }
+
+if (import.meta.main) Deno.exit(await nodeMain(Deno.args));

@@ -128,7 +128,9 @@ export class Client implements AsyncDisposable {
         ((await this.#request({ t: "gather", keys: [key] })) as unknown[])[0],
       resultsOf: (keys) =>
         this.#request({ t: "gather", keys }) as Promise<unknown[]>,
-      cancel: (key) => this.#conn.send({ t: "cancel", keys: [key] }),
+      cancel: (key) => {
+        if (!this.#conn.isClosed) this.#conn.send({ t: "cancel", keys: [key] });
+      },
       release: (key) => {
         if (!this.#conn.isClosed) {
           this.#conn.send({ t: "release", keys: [key] });

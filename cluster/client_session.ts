@@ -80,10 +80,14 @@ export async function serveClient(
 ): Promise<void> {
   const held = new Map<string, Future<unknown>[]>();
   const heldFuture = (key: string) => held.get(key)?.[0];
+  // A client that left gets no answers (sending on a closed connection throws).
+  const reply = (m: unknown) => {
+    if (!conn.isClosed) conn.send(m);
+  };
   const answer = (id: number, work: () => Promise<unknown>) => {
     work().then(
-      (values) => conn.send({ t: "ok", id, values }),
-      (e) => conn.send({ t: "err", id, error: errorToWire(e) }),
+      (values) => reply({ t: "ok", id, values }),
+      (e) => reply({ t: "err", id, error: errorToWire(e) }),
     );
   };
   const handle = (m: Request) => {
@@ -119,9 +123,7 @@ export async function serveClient(
             if (list === undefined) held.set(f.key, list = []);
             list.push(f);
             f.settled().then(() => {
-              if (!conn.isClosed) {
-                conn.send({ t: "settled", key: f.key, status: f.status });
-              }
+              reply({ t: "settled", key: f.key, status: f.status });
             });
           });
           return Promise.resolve(undefined);
@@ -152,7 +154,7 @@ export async function serveClient(
     } catch (e) {
       const id = (value as Request)?.id;
       if (typeof id === "number") {
-        conn.send({ t: "err", id, error: errorToWire(e) });
+        reply({ t: "err", id, error: errorToWire(e) });
       } else {
         logger(`client ${conn.peer?.nodeId}: ${(e as Error).message}: closed`);
         void conn.close();

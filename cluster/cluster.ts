@@ -232,7 +232,9 @@ export class Cluster implements AsyncDisposable {
     let attached;
     try {
       attached = this.#system.attachHost(name, {
-        send: (batch) => conn.send(batch),
+        send: (batch) => {
+          if (!conn.isClosed) conn.send(batch); // (closing: it is gone)
+        },
         close: () => void conn.close(),
         closed: conn.closed,
       });

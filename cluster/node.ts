@@ -94,13 +94,17 @@ async function serve(
       throw new Error("the cluster did not start with init");
     }
     const host = serveHost({ host: init.host, parent: init.parent }, {
-      send: (batch) => conn.send(batch),
+      send: (batch) => {
+        if (!conn.isClosed) conn.send(batch); // (closing: it is gone)
+      },
       close: () => void conn.close(),
     });
     conn.onMessage((value) => {
       if (Array.isArray(value)) host.receive(value);
     });
-    heartbeat = setInterval(() => conn.send({ t: "hb" }), init.heartbeatMs);
+    heartbeat = setInterval(() => {
+      if (!conn.isClosed) conn.send({ t: "hb" });
+    }, init.heartbeatMs);
     await conn.closed;
     clearInterval(heartbeat);
     await host.orphaned(); // the actors here end with the connection

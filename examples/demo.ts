@@ -1,8 +1,10 @@
 /**
- * A short tour of troupe's actor core, printed step by step.
+ * A short tour of troupe, printed step by step: the actor core, threads and
+ * subprocesses, a pool, and a task graph on a local cluster.
  *
- * Run it with `deno task demo` (`deno run --allow-read --allow-run`: worker
- * and process hosts load modules and start subprocesses).
+ * Run it with `deno task demo` (`deno run --allow-read --allow-run
+ * --allow-net=127.0.0.1`: worker and process hosts load modules and start
+ * subprocesses; the cluster's nodes connect over loopback TCP).
  *
  * @module
  */
@@ -23,6 +25,8 @@ import {
 } from "@troupe/troupe";
 import { Squarer } from "./placement.ts";
 import { tasks as poolTasks } from "./pool_map.ts";
+import { tasks as graphTasks } from "./delayed_sum.ts";
+import { delayed, localCluster, treeReduce } from "@troupe/troupe/cluster";
 
 const section = (title: string) => console.log(`\n== ${title} ==`);
 const line = (text: string) => console.log(`  ${text}`);
@@ -204,7 +208,27 @@ line(
 await pool.close();
 
 // ---------------------------------------------------------------------------
-section("9. shutdown");
+section("9. a task graph on a local cluster (2 node processes over TCP)");
+{
+  await using cluster = await localCluster(system, { nodes: 2 });
+  line(`cluster at ${cluster.address}: ${cluster.nodes().length} nodes`);
+  const leaves = Array.from(
+    { length: 1_000 },
+    (_, i) => delayed(graphTasks.square)(i),
+  );
+  const t1 = performance.now();
+  const [total] = await cluster.scheduler.compute(
+    treeReduce(graphTasks.add, leaves),
+  );
+  line(
+    `sum of 1,000 squares as 1,999 tasks = ${total} in ${
+      Math.round(performance.now() - t1)
+    } ms`,
+  );
+}
+
+// ---------------------------------------------------------------------------
+section("10. shutdown");
 const report = await system.shutdown();
 line(
   `shutdown report: stopped=${report.stopped} killed=${report.killed} timedOut=${report.timedOut}`,

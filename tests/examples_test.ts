@@ -45,7 +45,11 @@ function assertLines(r: Run, patterns: RegExp[]): void {
 }
 
 Deno.test("examples/demo.ts tours the core and exits by itself", async () => {
-  const r = await run("examples/demo.ts", ["--allow-read", "--allow-run"]);
+  const r = await run("examples/demo.ts", [
+    "--allow-read",
+    "--allow-run",
+    "--allow-net=127.0.0.1",
+  ]);
   assertRan(r, "examples/demo.ts");
   assertLines(r, [
     /tell add\(1\) twice, then ask get -> 42/,
@@ -60,6 +64,8 @@ Deno.test("examples/demo.ts tours the core and exits by itself", async () => {
     /worker: square\(12\) = 144 \(this process, worker thread\)/,
     /process: square\(12\) = 144 \(another process, main thread\)/,
     /16 x fib\(30\) = 832040: \d+ ms alone, \d+ ms on the pool \([\d.]+x\)/,
+    /cluster at 127\.0\.0\.1:\d+: 2 nodes/,
+    /sum of 1,000 squares as 1,999 tasks = 332833500 in \d+ ms/,
     /shutdown report: stopped=5 killed=0 timedOut=false/,
     /done\.\n$/,
   ]);

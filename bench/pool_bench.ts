@@ -168,6 +168,39 @@ async function cpuPool(
   return dt;
 }
 
+/** `size` bare Web Workers (bench/raw_worker.ts), once each said ready. */
+async function rawWorkers(size: number): Promise<Worker[]> {
+  const url = new URL("./raw_worker.ts", import.meta.url);
+  return await Promise.all(
+    Array.from({ length: size }, () =>
+      new Promise<Worker>((resolve) => {
+        const w = new Worker(url, { type: "module" });
+        w.onmessage = () => resolve(w);
+      })),
+  );
+}
+
+/** The CPU tasks split evenly over bare workers, one message each; ms. */
+async function rawCpu(
+  workers: Worker[],
+  args: number[],
+  each: number,
+): Promise<number> {
+  const share = args.length / workers.length;
+  const t0 = performance.now();
+  const sums = await Promise.all(
+    workers.map((w) =>
+      new Promise<number>((resolve) => {
+        w.onmessage = (e) => resolve(e.data as number);
+        w.postMessage({ fib: [args[0], share] });
+      })
+    ),
+  );
+  const dt = performance.now() - t0;
+  expect(sums.reduce((a, b) => a + b, 0), args.length * each, "raw fib sum");
+  return dt;
+}
+
 // ---- peers -----------------------------------------------------------------
 
 /** One peer program: what to run, and which JSON line feeds which figure. */
@@ -436,26 +469,42 @@ export async function runPoolBenchmarks(
       console.error(
         `CPU: ${o.cpuTasks} x fib(${o.fibN}), sequential vs the pool`,
       );
-      await measure(
-        [
-          {
-            name: "sequential",
-            units: { cpu_sequential: "ms" },
-            run: () =>
-              Promise.resolve({ cpu_sequential: cpuSequential(args, each) }),
-          },
-          {
-            name: "pool",
-            units: { pool_map_cpu_time: "ms" },
-            run: async () => ({
-              pool_map_cpu_time: await cpuPool(pool, args, each),
-            }),
-          },
-        ],
-        o.cpuReps,
-        Math.max(o.warmup, 3),
-      ); // short runs: let the JIT settle
+      // The bound: bare workers (no troupe), each given its share of the
+      // tasks in one message, on the same machine in the same run.
+      const raw = await rawWorkers(o.size);
+      try {
+        await measure(
+          [
+            {
+              name: "sequential",
+              units: { cpu_sequential: "ms" },
+              run: () =>
+                Promise.resolve({ cpu_sequential: cpuSequential(args, each) }),
+            },
+            {
+              name: "pool",
+              units: { pool_map_cpu_time: "ms" },
+              run: async () => ({
+                pool_map_cpu_time: await cpuPool(pool, args, each),
+              }),
+            },
+            {
+              name: "raw workers",
+              units: { raw_workers_cpu_time: "ms" },
+              run: async () => ({
+                raw_workers_cpu_time: await rawCpu(raw, args, each),
+              }),
+            },
+          ],
+          o.cpuReps,
+          Math.max(o.warmup, 3), // short runs: let the JIT settle
+        );
+      } finally {
+        for (const w of raw) w.terminate();
+      }
       ratio("pool_map_cpu", "cpu_sequential", "pool_map_cpu_time");
+      ratio("raw_workers_cpu", "cpu_sequential", "raw_workers_cpu_time");
+      ratio("pool_cpu_vs_raw", "raw_workers_cpu_time", "pool_map_cpu_time");
     }
   } finally {
     await pool.close();

@@ -7,7 +7,9 @@
  * - a number: answers the same number (ping-pong);
  * - `{ crunch: rounds }`: runs the CPU task of `bench/fixtures.ts` (imported
  *   on first use, so that it does not slow the worker's start) and answers
- *   its checksum.
+ *   its checksum;
+ * - `{ fib: [n, times] }`: computes `fib(n)` (the pool benchmark's CPU task,
+ *   the same code) `times` times and answers the sum.
  *
  * @module
  */
@@ -31,10 +33,20 @@ self.onmessage = (e: MessageEvent) => {
   } else if (d === "end") {
     self.postMessage({ count, sum });
     count = sum = 0;
+  } else if (Array.isArray(d?.fib)) {
+    const [n, times] = d.fib as [number, number];
+    let s = 0;
+    for (let i = 0; i < times; i++) s += fib(n);
+    self.postMessage(s);
   } else if (typeof d?.crunch === "number") {
     fixtures ??= import("./fixtures.ts");
     fixtures.then((f) => self.postMessage(f.crunch(d.crunch)));
   }
 };
+
+/** As `bench/pool_tasks.ts` computes it. */
+function fib(n: number): number {
+  return n < 2 ? n : fib(n - 1) + fib(n - 2);
+}
 
 self.postMessage("ready");

@@ -6,7 +6,7 @@
  */
 
 import type { Task } from "@troupe/troupe/actors";
-import { Delayed, delayed, type Lazy, type LazyArgs } from "./delayed.ts";
+import { type Delayed, delayed, type Lazy, type LazyArgs } from "./delayed.ts";
 import { connectTransport } from "./endpoint.ts";
 import {
   CancelledError,
@@ -16,7 +16,13 @@ import {
 import type { FramedConnection } from "./framing.ts";
 import { Future, type FutureOwner, type FutureStatus } from "./future.ts";
 import { collectGraph } from "./graph.ts";
-import { type DepSite, fillArgs, hashArgs, KEY, type Keyed } from "./keys.ts";
+import {
+  checkPersistable,
+  fillOutputs,
+  mapCalls,
+  outputSites,
+} from "./outputs.ts";
+import { KEY, type Keyed } from "./keys.ts";
 import type { Computed, Persisted } from "./scheduler.ts";
 import type { WireError } from "./client_session.ts";
 import { graphToWire } from "./wire_graph.ts";
@@ -38,8 +44,6 @@ export interface ClientOptions {
   /** Its name, for the cluster's logs (default: a random id). */
   name?: string;
 }
-
-const NO_SEED: readonly [number, number] = [0, 0];
 
 /** Rebuild an error the scheduler sent, keeping what names the task. */
 function errorFromWire(w: WireError): Error {
@@ -195,22 +199,15 @@ export class Client implements AsyncDisposable {
   async compute<T extends readonly unknown[]>(
     ...outputs: T
   ): Promise<Computed<T>> {
-    const sites: DepSite[] = [];
-    hashArgs(NO_SEED, outputs, sites); // (for the sites: the hash is unused)
+    const { sites, keys } = outputSites(outputs);
     if (sites.length === 0) return outputs.slice() as Computed<T>;
-    const keys = [...new Set(sites.map((s) => s.ref[KEY]))];
     const nodes = this.#graph(sites.map((s) => s.ref));
     const values = await this.#request({
       t: "compute",
       nodes,
       outputs: keys,
     }) as unknown[];
-    const byKey = new Map(keys.map((k, i) => [k, values[i]]));
-    return fillArgs(
-      outputs,
-      sites.map((s) => s.path),
-      sites.map((s) => byKey.get(s.ref[KEY])),
-    ) as Computed<T>;
+    return fillOutputs(outputs, sites, keys, values) as Computed<T>;
   }
 
   /**
@@ -230,13 +227,7 @@ export class Client implements AsyncDisposable {
   persist<T extends readonly (Delayed<unknown> | Future<unknown>)[]>(
     ...outputs: T
   ): Persisted<T> {
-    for (const o of outputs) {
-      if (!(o instanceof Delayed) && !(o instanceof Future)) {
-        throw new TypeError(
-          "persist takes delayed values or futures (compute takes anything)",
-        );
-      }
-    }
+    checkPersistable(outputs);
     const keys = outputs.map((o) => o[KEY]);
     if (keys.length === 0) return [] as unknown as Persisted<T>;
     const nodes = this.#graph(outputs as readonly Keyed[]);
@@ -291,9 +282,7 @@ export class Client implements AsyncDisposable {
     task: Task<[T], R>,
     items: Iterable<Lazy<T>>,
   ): Future<Awaited<R>>[] {
-    const make = delayed(task);
-    const nodes = [...items].map((x) => make(...([x] as LazyArgs<[T]>)));
-    return this.persist(...nodes) as Future<Awaited<R>>[];
+    return this.persist(...mapCalls(task, items)) as Future<Awaited<R>>[];
   }
 
   /**

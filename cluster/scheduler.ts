@@ -14,11 +14,17 @@ import type {
   Placement,
   Task,
 } from "@troupe/troupe/actors";
-import { Delayed, delayed, type Lazy, type LazyArgs } from "./delayed.ts";
+import { type Delayed, delayed, type Lazy, type LazyArgs } from "./delayed.ts";
 import { Future, type FutureOwner, type FutureStatus } from "./future.ts";
 import { collectGraph, type Graph } from "./graph.ts";
+import {
+  checkPersistable,
+  fillOutputs,
+  mapCalls,
+  outputSites,
+} from "./outputs.ts";
 import { InlineEngine } from "./inline_engine.ts";
-import { type DepSite, fillArgs, hashArgs, KEY, type Keyed } from "./keys.ts";
+import { KEY, type Keyed } from "./keys.ts";
 import {
   type Computation,
   type ProgressListener,
@@ -198,19 +204,12 @@ export class Scheduler implements AsyncDisposable {
   async compute<T extends readonly unknown[]>(
     ...outputs: T
   ): Promise<Computed<T>> {
-    const sites: DepSite[] = [];
-    hashArgs(NO_SEED, outputs, sites); // (for the sites: the hash is unused)
+    const { sites, keys: roots } = outputSites(outputs);
     if (sites.length === 0) return outputs.slice() as Computed<T>;
-    const roots = uniqueKeys(sites);
     this.#engine.submit(collectGraph(sites.map((s) => s.ref)), roots);
     try {
       const values = await this.#engine.values(roots);
-      const byKey = new Map(roots.map((k, i) => [k, values[i]]));
-      return fillArgs(
-        outputs,
-        sites.map((s) => s.path),
-        sites.map((s) => byKey.get(s.ref[KEY])),
-      ) as Computed<T>;
+      return fillOutputs(outputs, sites, roots, values) as Computed<T>;
     } finally {
       for (const k of roots) this.#engine.release(k);
     }
@@ -236,13 +235,7 @@ export class Scheduler implements AsyncDisposable {
   persist<T extends readonly (Delayed<unknown> | Future<unknown>)[]>(
     ...outputs: T
   ): Persisted<T> {
-    for (const o of outputs) {
-      if (!(o instanceof Delayed) && !(o instanceof Future)) {
-        throw new TypeError(
-          "persist takes delayed values or futures (compute takes anything)",
-        );
-      }
-    }
+    checkPersistable(outputs);
     const roots = outputs.map((o) => o[KEY]);
     const graph = collectGraph(outputs as readonly Keyed[]);
     // One hold per future made (a key given twice is held twice).
@@ -288,9 +281,7 @@ export class Scheduler implements AsyncDisposable {
     task: Task<[T], R>,
     items: Iterable<Lazy<T>>,
   ): Future<Awaited<R>>[] {
-    const make = delayed(task);
-    const nodes = [...items].map((x) => make(...([x] as LazyArgs<[T]>)));
-    return this.persist(...nodes) as Future<Awaited<R>>[];
+    return this.persist(...mapCalls(task, items)) as Future<Awaited<R>>[];
   }
 
   /**
@@ -348,8 +339,6 @@ export class Scheduler implements AsyncDisposable {
   }
 }
 
-const NO_SEED: readonly [number, number] = [0, 0];
-
 const engines = new WeakMap<Scheduler, Engine>();
 
 /**
@@ -362,12 +351,6 @@ export function addNodeWorker(scheduler: Scheduler, name: string): void {
     throw new TypeError('only a scheduler with placement "node" takes nodes');
   }
   engine.addNode(name);
-}
-
-function uniqueKeys(sites: readonly DepSite[]): string[] {
-  const seen = new Set<string>();
-  for (const s of sites) seen.add(s.ref[KEY]);
-  return [...seen];
 }
 
 /**

@@ -20,17 +20,11 @@
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { ActorSystem } from "@troupe/troupe/actors";
-import {
-  type Delayed,
-  delayed,
-  gather,
-  localCluster,
-  treeReduce,
-} from "@troupe/troupe/cluster";
+import { gather, localCluster } from "@troupe/troupe/cluster";
 import { exists, saveFigures } from "./peer_tools.ts";
 import { type Figure, figureTable, type Target } from "./table.ts";
 import { median } from "./actors_bench.ts";
-import { gt } from "./graph_tasks.ts";
+import { check, gt, tree } from "./graph_tasks.ts";
 
 const BENCH_DIR = fileURLToPath(new URL(".", import.meta.url));
 const PYTHON = "/usr/bin/python3";
@@ -51,20 +45,6 @@ const LEAVES = 10_000;
 const TASKS = 2 * LEAVES - 1;
 const EXPECT = ((LEAVES - 1) * LEAVES * (2 * LEAVES - 1)) / 6;
 const SUBMITS = 100_000;
-
-/** `square(i)` for i < n (or `leaf(i)`), then pairwise `add` down to one. */
-function tree(
-  n: number,
-  leaf: (i: number) => Delayed<number> = (i: number) => delayed(gt.square)(i),
-): Delayed<number> {
-  return treeReduce(gt.add, Array.from({ length: n }, (_, i) => leaf(i)));
-}
-
-function check(value: unknown, expect: unknown, what: string): void {
-  if (value !== expect) {
-    throw new Error(`${what}: got ${value}, want ${expect}`);
-  }
-}
 
 async function daskDistributed(): Promise<number | undefined> {
   if (args.values["no-peers"] || DASK_SCRIPT === undefined) return undefined;

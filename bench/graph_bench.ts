@@ -22,16 +22,11 @@
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { ActorSystem } from "@troupe/troupe/actors";
-import {
-  createScheduler,
-  type Delayed,
-  delayed,
-  treeReduce,
-} from "@troupe/troupe/cluster";
+import { createScheduler, delayed } from "@troupe/troupe/cluster";
 import { exists, saveFigures } from "./peer_tools.ts";
 import { type Figure, figureTable, type Target } from "./table.ts";
 import { median } from "./actors_bench.ts";
-import { gt } from "./graph_tasks.ts";
+import { check, gt, tree } from "./graph_tasks.ts";
 
 const BENCH_DIR = fileURLToPath(new URL(".", import.meta.url));
 const RESULTS_DIR = `${BENCH_DIR}results`;
@@ -56,20 +51,6 @@ const EXPECT = ((LEAVES - 1) * LEAVES * (2 * LEAVES - 1)) / 6;
 /** CPU figure: leaves of about 10 ms each. */
 const CPU_LEAVES = 64;
 const CPU_MS = 10;
-
-/** `square(i)` for i < n (or `leaf(i)`), then pairwise `add` down to one. */
-function tree(
-  n: number,
-  leaf: (i: number) => Delayed<number> = (i: number) => delayed(gt.square)(i),
-): Delayed<number> {
-  return treeReduce(gt.add, Array.from({ length: n }, (_, i) => leaf(i)));
-}
-
-function check(value: unknown, expect: number, what: string): void {
-  if (value !== expect) {
-    throw new Error(`${what}: got ${value}, want ${expect}`);
-  }
-}
 
 interface DaskRun {
   build_ms: number;

@@ -6,7 +6,7 @@
  * die with `host-down`, and the graph scheduler recomputes what it held.
  *
  * On each connection, after the handshake, the peer says what it is. A node
- * sends `{ t: "join" }`; the scheduler answers `{ t: "init", host, parent,
+ * sends `{ t: "join", resources }`; the scheduler answers `{ t: "init", host, parent,
  * heartbeatMs }`, then both send batches of the actor runtime's wire items
  * (arrays), and the node `{ t: "hb" }` every `heartbeatMs`. A client sends
  * `{ t: "client", id }` and then requests (see `client_session.ts`).
@@ -17,6 +17,7 @@
 import type { ActorSystem } from "@troupe/troupe/actors";
 import { listenTransport, type TransportListener } from "./endpoint.ts";
 import { serveClient } from "./client_session.ts";
+import { validResources } from "./delayed.ts";
 import type { FramedConnection } from "./framing.ts";
 import {
   addNodeWorker,
@@ -68,6 +69,8 @@ export interface NodeInfo {
   readonly address: string;
   /** When it joined (ms since the epoch). */
   readonly joined: number;
+  /** What it said it has (as `{ GPU: 2 }`). */
+  readonly resources: Readonly<Record<string, number>>;
 }
 
 interface Member extends NodeInfo {
@@ -152,11 +155,9 @@ export class Cluster implements AsyncDisposable {
    * ```
    */
   nodes(): NodeInfo[] {
-    return [...this.#members.values()].map(({ name, address, joined }) => ({
-      name,
-      address,
-      joined,
-    }));
+    return [...this.#members.values()].map((
+      { name, address, joined, resources },
+    ) => ({ name, address, joined, resources }));
   }
 
   /**
@@ -213,7 +214,14 @@ export class Cluster implements AsyncDisposable {
       clearTimeout(timer);
     }
     const kind = (first as { t?: unknown })?.t;
-    if (kind === "join") return this.#nodeSession(conn);
+    if (kind === "join") {
+      const resources = (first as { resources?: unknown }).resources ?? {};
+      if (!validResources(resources)) {
+        this.#logger(`node ${peer.nodeId} joined with bad resources: dropped`);
+        return void conn.close();
+      }
+      return this.#nodeSession(conn, resources);
+    }
     if (kind === "client") {
       return serveClient(conn, this.scheduler, this.#logger);
     }
@@ -224,7 +232,10 @@ export class Cluster implements AsyncDisposable {
   }
 
   /** A node's connection, from its join to its close. */
-  async #nodeSession(conn: FramedConnection): Promise<void> {
+  async #nodeSession(
+    conn: FramedConnection,
+    resources: Record<string, number>,
+  ): Promise<void> {
     const peer = conn.peer!;
     let name = peer.nodeId;
     for (let i = 2; this.#members.has(name); i++) name = `${peer.nodeId}-${i}`;
@@ -242,7 +253,13 @@ export class Cluster implements AsyncDisposable {
       this.#logger(`node ${name} from ${address} refused: ${e}`);
       return void conn.close();
     }
-    const member: Member = { name, address, joined: Date.now(), conn };
+    const member: Member = {
+      name,
+      address,
+      joined: Date.now(),
+      resources,
+      conn,
+    };
     let lastHeard = performance.now();
     conn.onMessage((value) => {
       lastHeard = performance.now();
@@ -270,7 +287,7 @@ export class Cluster implements AsyncDisposable {
     try {
       await attached.ready;
       this.#members.set(name, member);
-      addNodeWorker(this.scheduler, name);
+      addNodeWorker(this.scheduler, name, resources);
       for (const check of [...this.#joined]) check();
     } catch {
       // It went down before it was ready: nothing was added.

@@ -27,6 +27,16 @@ export interface TaskOptions {
   timeout?: number;
   /** Higher runs first among ready tasks (default 0). */
   priority?: number;
+  /**
+   * Only these cluster nodes (by name) may run it; it waits until one of
+   * them is a member.
+   */
+  workers?: string[];
+  /**
+   * Only nodes that have at least these resources (as `runNode`'s
+   * `resources`, e.g. `{ GPU: 1 }`) may run it.
+   */
+  resources?: Record<string, number>;
 }
 
 /**
@@ -214,4 +224,24 @@ function checkOptions(o: TaskOptions): void {
   if (o.priority !== undefined && !Number.isFinite(o.priority)) {
     throw new RangeError(`priority must be a finite number, got ${o.priority}`);
   }
+  if (
+    o.workers !== undefined &&
+    !(Array.isArray(o.workers) && o.workers.length > 0 &&
+      o.workers.every((w) => typeof w === "string"))
+  ) {
+    throw new TypeError("workers must be a non-empty list of node names");
+  }
+  if (o.resources !== undefined && !validResources(o.resources)) {
+    throw new TypeError(
+      "resources must map names to amounts >= 0, as { GPU: 1 }",
+    );
+  }
+}
+
+/** Whether `r` maps resource names to finite amounts >= 0. */
+export function validResources(r: unknown): r is Record<string, number> {
+  return typeof r === "object" && r !== null && !Array.isArray(r) &&
+    Object.values(r).every((v) =>
+      typeof v === "number" && v >= 0 && Number.isFinite(v)
+    );
 }

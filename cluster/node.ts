@@ -30,6 +30,11 @@ export interface NodeOptions {
   signal?: AbortSignal;
   /** Told of each (re)connection and loss. */
   log?: (message: string) => void;
+  /**
+   * What this node has, for tasks that ask for resources (as
+   * `{ GPU: 2 }`); default none.
+   */
+  resources?: Record<string, number>;
 }
 
 /**
@@ -68,7 +73,7 @@ export async function runNode(
     })
   ) {
     log(`joined ${address} as ${name}`);
-    await serve(conn, options.signal);
+    await serve(conn, options.signal, options.resources ?? {});
     log(`left ${address}`);
     if (options.signal?.aborted) return;
   }
@@ -78,12 +83,13 @@ export async function runNode(
 async function serve(
   conn: FramedConnection,
   signal: AbortSignal | undefined,
+  resources: Record<string, number>,
 ): Promise<void> {
   const abort = () => void conn.close();
   signal?.addEventListener("abort", abort, { once: true });
   let heartbeat: ReturnType<typeof setInterval> | undefined;
   try {
-    conn.send({ t: "join" });
+    conn.send({ t: "join", resources });
     const init = await conn.receive() as {
       t: string;
       host: string;

@@ -14,7 +14,7 @@ import { readSecret } from "./endpoint.ts";
 import { runNode } from "./node.ts";
 
 const USAGE =
-  "usage: node_main.ts <host:port> [--name NAME] [--secret-file FILE] [--tls-ca FILE] [--verbose] [--exit-with-parent]";
+  "usage: node_main.ts <host:port> [--name NAME] [--secret-file FILE] [--tls-ca FILE] [--resources GPU=1,...] [--verbose] [--exit-with-parent]";
 
 /** Run a worker node with command-line `args`; resolves when stopped. */
 export async function nodeMain(args: string[]): Promise<number> {
@@ -29,6 +29,7 @@ export async function nodeMain(args: string[]): Promise<number> {
         "tls-ca": { type: "string" },
         verbose: { type: "boolean", default: false },
         "exit-with-parent": { type: "boolean", default: false },
+        resources: { type: "string" },
         help: { type: "boolean", default: false },
       },
     });
@@ -54,6 +55,16 @@ export async function nodeMain(args: string[]): Promise<number> {
   const tls = values["tls-ca"] !== undefined
     ? { caCerts: [await Deno.readTextFile(values["tls-ca"])] }
     : undefined;
+  const resources: Record<string, number> = {};
+  for (const part of (values.resources ?? "").split(",").filter(Boolean)) {
+    const [name, amount] = part.split("=");
+    const n = Number(amount);
+    if (!name || !(n >= 0)) {
+      console.error(`--resources: NAME=AMOUNT,..., got ${part}\n${USAGE}`);
+      return 2;
+    }
+    resources[name] = n;
+  }
   const stop = new AbortController();
   const signals = ["SIGINT", "SIGTERM"] as const;
   const onSignal = () => stop.abort();
@@ -71,6 +82,7 @@ export async function nodeMain(args: string[]): Promise<number> {
   try {
     await runNode(address, {
       name: values.name,
+      resources,
       secret,
       tls,
       signal: stop.signal,

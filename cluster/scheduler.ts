@@ -345,12 +345,16 @@ const engines = new WeakMap<Scheduler, Engine>();
  * Internal (for the cluster): add a worker on the attached node `name` to a
  * scheduler made with `placement: "node"`.
  */
-export function addNodeWorker(scheduler: Scheduler, name: string): void {
+export function addNodeWorker(
+  scheduler: Scheduler,
+  name: string,
+  resources: Record<string, number> = {},
+): void {
   const engine = engines.get(scheduler);
   if (!(engine instanceof WorkerEngine)) {
     throw new TypeError('only a scheduler with placement "node" takes nodes');
   }
-  engine.addNode(name);
+  engine.addNode(name, resources);
 }
 
 /**

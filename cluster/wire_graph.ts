@@ -10,7 +10,7 @@
  */
 
 import type { Task } from "@troupe/troupe/actors";
-import { Delayed, type TaskOptions } from "./delayed.ts";
+import { Delayed, type TaskOptions, validResources } from "./delayed.ts";
 import type { Graph } from "./graph.ts";
 import { type DepSite, fillArgs, KEY, type Keyed } from "./keys.ts";
 
@@ -110,5 +110,9 @@ function cleanOptions(o: TaskOptions): TaskOptions {
   if (Number.isInteger(o.retries) && o.retries! >= 0) out.retries = o.retries;
   if (typeof o.timeout === "number" && o.timeout > 0) out.timeout = o.timeout;
   if (Number.isFinite(o.priority)) out.priority = o.priority;
+  if (
+    Array.isArray(o.workers) && o.workers.every((w) => typeof w === "string")
+  ) out.workers = o.workers;
+  if (validResources(o.resources)) out.resources = o.resources;
   return out;
 }

@@ -87,6 +87,8 @@ interface WorkerRecord {
   host?: string;
   /** The attached node it runs on (cluster members are not replaced). */
   node?: string;
+  /** What the node said it has (for tasks that need resources). */
+  resources: Record<string, number>;
   /** When its last task finished (ms), to measure task durations. */
   lastDone?: number;
 }
@@ -303,11 +305,13 @@ export class WorkerEngine {
    */
   #makeReady(r: TaskRecord): void {
     r.state = "ready";
-    let w = r.home !== undefined && r.home.alive ? r.home : undefined;
+    let w = r.home !== undefined && r.home.alive && allowed(r, r.home)
+      ? r.home
+      : undefined;
     if (w === undefined) {
       let bestHeld = -1;
       for (const x of this.#workers) {
-        if (!x.alive) continue;
+        if (!x.alive || !allowed(r, x)) continue;
         let held = 0;
         for (const d of r.deps) if (d.holders.includes(x)) held++;
         if (held > bestHeld || (held === bestHeld && load(x) < load(w))) {
@@ -340,7 +344,9 @@ export class WorkerEngine {
       }
       if (victim === undefined) continue;
       const r = this.#take(victim);
-      if (r !== undefined) this.#dispatch(r, thief);
+      if (r === undefined) continue;
+      if (allowed(r, thief)) this.#dispatch(r, thief);
+      else victim.queue.push(r); // (restricted: it stays where it may run)
     }
   }
 
@@ -668,9 +674,9 @@ export class WorkerEngine {
    * Add a worker on the attached node `node` (a cluster member): the engine
    * uses it until it dies, and does not replace it (membership does).
    */
-  addNode(node: string): void {
+  addNode(node: string, resources: Record<string, number> = {}): void {
     if (this.#closed) return;
-    this.#spawnWorker(node);
+    this.#spawnWorker(node, resources);
     // Work that had no worker to go to goes now.
     const waiting = this.#unplaced;
     this.#unplaced = [];
@@ -678,7 +684,10 @@ export class WorkerEngine {
     this.#pump();
   }
 
-  #spawnWorker(node?: string): WorkerRecord {
+  #spawnWorker(
+    node?: string,
+    resources: Record<string, number> = {},
+  ): WorkerRecord {
     const placement = node === undefined ? this.#options.placement : "node";
     // Each worker on a host of its own: a task that crashes its host takes
     // only that worker down, and the replacement gets a fresh host.
@@ -702,6 +711,7 @@ export class WorkerEngine {
       queue: new ReadyQueue(),
       host,
       node,
+      resources,
     };
     this.#workers.push(w);
     this.#system.watch(
@@ -914,6 +924,18 @@ export class WorkerEngine {
       ),
     );
   }
+}
+
+/** Whether `w` may run `r` (its node and resources, when restricted). */
+function allowed(r: TaskRecord, w: WorkerRecord): boolean {
+  const { workers, resources } = r.node.options;
+  if (workers !== undefined && !workers.includes(w.node ?? "")) return false;
+  if (resources !== undefined) {
+    for (const [name, amount] of Object.entries(resources)) {
+      if ((w.resources[name] ?? 0) < amount) return false;
+    }
+  }
+  return true;
 }
 
 /** How much a worker has: sent and queued tasks. */

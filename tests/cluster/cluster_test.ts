@@ -178,3 +178,42 @@ Deno.test("a peer that never serves a host is dropped when silent", async () => 
   assert.equal(cluster.nodes().length, 0);
   assert.ok(warnings.some((w) => /mute silent/.test(w)), warnings.join("\n"));
 });
+
+Deno.test("workers and resources restrict where a task runs; it waits for a node that fits", async () => {
+  await using system = new ActorSystem();
+  await using cluster = await localCluster(system, { nodes: 2 });
+  const pid2 = cluster.pids()["local-2"];
+  // Pinned to one node by name.
+  const pinned = Array.from(
+    { length: 20 },
+    (_, i) => delayed(g.pidAfter, { workers: ["local-2"] })(i, 1),
+  );
+  const [pids] = await cluster.scheduler.compute(pinned);
+  assert.deepEqual(new Set(pids), new Set([pid2]));
+  // Needs a GPU: no member has one, so it waits until one joins (this
+  // process, with `resources`), and runs only there.
+  const gpu = Array.from(
+    { length: 10 },
+    (_, i) => delayed(g.pidAfter, { resources: { GPU: 1 } })(i, 1),
+  );
+  const pending = cluster.scheduler.compute(gpu);
+  const stop = new AbortController();
+  const node = runNode(cluster.address, {
+    name: "gpu-box",
+    resources: { GPU: 2 },
+    signal: stop.signal,
+  });
+  const [gpuPids] = await pending;
+  assert.deepEqual(new Set(gpuPids), new Set([Deno.pid]));
+  assert.deepEqual(
+    cluster.nodes().find((n) => n.name === "gpu-box")?.resources,
+    { GPU: 2 },
+  );
+  stop.abort();
+  await node;
+  assert.throws(() => delayed(g.inc, { workers: [] }), /workers/);
+  assert.throws(
+    () => delayed(g.inc, { resources: { GPU: -1 } }),
+    /resources/,
+  );
+});

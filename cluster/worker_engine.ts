@@ -122,8 +122,20 @@ export function newComputation(
   id: number,
   closed: boolean,
   knows: (key: string) => boolean,
+  onNodes = false,
 ): Computation {
   if (closed) throw new TypeError("the scheduler is closed");
+  if (!onNodes) {
+    const pinned = graph.nodes.find((n) =>
+      n.options.workers !== undefined || n.options.resources !== undefined
+    );
+    if (pinned !== undefined) {
+      // It would wait forever: only cluster members have names and resources.
+      throw new TypeError(
+        `task ${pinned.key} asks for workers or resources: those need a cluster's scheduler (startCluster, connect)`,
+      );
+    }
+  }
   for (const key of graph.external.keys()) {
     if (!knows(key)) {
       throw new TypeError(
@@ -213,6 +225,7 @@ export class WorkerEngine {
       ++this.#computations,
       this.#closed,
       (key) => this.#tasks.has(key),
+      this.#options.placement === "node",
     );
     const generation = ++this.#generation;
     const roots: TaskRecord[] = [];

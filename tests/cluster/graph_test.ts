@@ -337,3 +337,18 @@ for (const placement of ["local", "worker"] as const) {
     }
   });
 }
+
+Deno.test("workers and resources are refused off a cluster, not left waiting", async () => {
+  await using system = new ActorSystem();
+  for (const placement of ["inline", "local"] as const) {
+    await using scheduler = createScheduler(system, { placement });
+    await assert.rejects(
+      scheduler.compute(delayed(g.inc, { resources: { GPU: 1 } })(1)),
+      /need a cluster's scheduler/,
+    );
+    assert.throws(
+      () => scheduler.persist(delayed(g.inc, { workers: ["a"] })(1)),
+      /need a cluster's scheduler/,
+    );
+  }
+});

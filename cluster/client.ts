@@ -7,7 +7,7 @@
 
 import type { Task } from "@troupe/troupe/actors";
 import { type Delayed, delayed, type Lazy, type LazyArgs } from "./delayed.ts";
-import { connectTransport } from "./endpoint.ts";
+import { connectTransport, reconnecting } from "./endpoint.ts";
 import {
   CancelledError,
   KilledWorkerError,
@@ -43,6 +43,12 @@ export interface ClientOptions {
   tls?: { caCerts?: string[]; hostname?: string };
   /** Its name, for the cluster's logs (default: a random id). */
   name?: string;
+  /**
+   * Dial again, with backoff, when the connection is lost (default true);
+   * the cluster keeps the client's futures for a while (its
+   * `clientLingerMs`), so they stay valid.
+   */
+  reconnect?: boolean;
 }
 
 /** Rebuild an error the scheduler sent, keeping what names the task. */
@@ -83,10 +89,24 @@ function errorFromWire(w: WireError): Error {
  * ```
  */
 export class Client implements AsyncDisposable {
-  readonly #conn: FramedConnection;
+  #conn: FramedConnection;
+  /** Dials again after a loss (undefined: the client ends with its connection). */
+  readonly #redial:
+    | ((signal: AbortSignal) => AsyncGenerator<FramedConnection>)
+    | undefined;
+  readonly #stop = new AbortController();
+  /** Its id at the cluster (the same on every connection). */
+  readonly #id: string;
+  /** While the connection is being made again: resolves when it is. */
+  #back: PromiseWithResolvers<void> | undefined;
+  #closing = false;
   readonly #pending = new Map<
     number,
-    { resolve: (v: unknown) => void; reject: (e: Error) => void }
+    {
+      message: Record<string, unknown>;
+      resolve: (v: unknown) => void;
+      reject: (e: Error) => void;
+    }
   >();
   readonly #status = new Map<string, FutureStatus>();
   readonly #settled = new Map<string, PromiseWithResolvers<void>>();
@@ -103,21 +123,15 @@ export class Client implements AsyncDisposable {
    * console.log(typeof connect, isClient(null)); // "function" false
    * ```
    */
-  constructor(conn: FramedConnection) {
+  constructor(
+    conn: FramedConnection,
+    id: string,
+    redial?: (signal: AbortSignal) => AsyncGenerator<FramedConnection>,
+  ) {
     this.#conn = conn;
-    conn.onMessage((m) => this.#receive(m as Record<string, unknown>));
-    conn.closed.then(() => {
-      const gone = new Error("the connection to the cluster closed");
-      for (const p of this.#pending.values()) p.reject(gone);
-      this.#pending.clear();
-      for (const [key, s] of this.#settled) {
-        if (this.#status.get(key) === "pending") {
-          this.#status.set(key, "cancelled");
-        }
-        s.resolve();
-      }
-      this.#settled.clear();
-    });
+    this.#id = id;
+    this.#redial = redial;
+    this.#attach(conn);
     this.#owner = {
       statusOf: (key) => this.#status.get(key) ?? "cancelled",
       settled: (key) => {
@@ -132,15 +146,62 @@ export class Client implements AsyncDisposable {
         ((await this.#request({ t: "gather", keys: [key] })) as unknown[])[0],
       resultsOf: (keys) =>
         this.#request({ t: "gather", keys }) as Promise<unknown[]>,
-      cancel: (key) => {
-        if (!this.#conn.isClosed) this.#conn.send({ t: "cancel", keys: [key] });
-      },
-      release: (key) => {
-        if (!this.#conn.isClosed) {
-          this.#conn.send({ t: "release", keys: [key] });
-        }
-      },
+      cancel: (key) => this.#tell({ t: "cancel", keys: [key] }),
+      release: (key) => this.#tell({ t: "release", keys: [key] }),
     };
+  }
+
+  #attach(conn: FramedConnection): void {
+    conn.onMessage((m) => this.#receive(m as Record<string, unknown>));
+    conn.closed.then(() => this.#lost(conn));
+  }
+
+  /**
+   * The connection is gone. Unless the client was closed, it dials again;
+   * the cluster, which keeps its futures for a while, tells it where they
+   * are, and the requests that were in flight are sent again (the cluster
+   * applies each `persist` once, by its id).
+   */
+  #lost(conn: FramedConnection): void {
+    if (conn !== this.#conn) return;
+    if (this.#closing || this.#redial === undefined) return this.#end();
+    this.#back = Promise.withResolvers<void>();
+    void (async () => {
+      try {
+        for await (const next of this.#redial!(this.#stop.signal)) {
+          next.send({ t: "client", id: this.#id });
+          this.#conn = next;
+          this.#attach(next);
+          for (const p of this.#pending.values()) next.send(p.message);
+          this.#back?.resolve();
+          this.#back = undefined;
+          return;
+        }
+      } catch { /* a refusal (auth): this client is done */ }
+      this.#end();
+    })();
+  }
+
+  /** The client is done: waiters end, futures still pending are cancelled. */
+  #end(): void {
+    const gone = new Error("the connection to the cluster closed");
+    for (const p of this.#pending.values()) p.reject(gone);
+    this.#pending.clear();
+    this.#back?.reject(new Error("the connection to the cluster closed"));
+    this.#back?.promise.catch(() => {});
+    this.#back = undefined;
+    for (const [key, s] of this.#settled) {
+      if (this.#status.get(key) === "pending") {
+        this.#status.set(key, "cancelled");
+      }
+      s.resolve();
+    }
+    this.#settled.clear();
+  }
+
+  /** Send a message that has no answer (dropped while disconnected). */
+  #tell(message: Record<string, unknown>): void {
+    if (!this.#conn.isClosed) this.#conn.send(message);
   }
 
   #receive(m: Record<string, unknown>): void {
@@ -158,14 +219,16 @@ export class Client implements AsyncDisposable {
     else p.reject(errorFromWire(m.error as WireError));
   }
 
-  #request(message: Record<string, unknown>): Promise<unknown> {
+  async #request(message: Record<string, unknown>): Promise<unknown> {
+    if (this.#back !== undefined) await this.#back.promise; // reconnecting
     if (this.#conn.isClosed) {
-      return Promise.reject(new Error("the connection to the cluster closed"));
+      throw new Error("the connection to the cluster closed");
     }
     const id = ++this.#seq;
     const { promise, resolve, reject } = Promise.withResolvers<unknown>();
-    this.#pending.set(id, { resolve, reject });
-    this.#conn.send({ ...message, id });
+    const sent = { ...message, id };
+    this.#pending.set(id, { message: sent, resolve, reject });
+    this.#conn.send(sent);
     return promise;
   }
 
@@ -298,7 +361,10 @@ export class Client implements AsyncDisposable {
    * ```
    */
   async close(): Promise<void> {
+    this.#closing = true;
+    this.#stop.abort();
     await this.#conn.close();
+    this.#end();
   }
 
   /**
@@ -338,11 +404,15 @@ export async function connect(
   options: ClientOptions = {},
 ): Promise<Client> {
   const name = options.name ?? `client-${crypto.randomUUID().slice(0, 8)}`;
-  const conn = await connectTransport(address, {
+  const dial = {
     secret: options.secret,
     tls: options.tls,
     nodeId: name,
-  });
+  };
+  const conn = await connectTransport(address, dial);
   conn.send({ t: "client", id: name });
-  return new Client(conn);
+  const redial = options.reconnect === false
+    ? undefined
+    : (signal: AbortSignal) => reconnecting(address, { ...dial, signal });
+  return new Client(conn, name, redial);
 }

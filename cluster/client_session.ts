@@ -72,18 +72,69 @@ function keyList(x: unknown, what: string): string[] {
   return x;
 }
 
-/** Serve one client until its connection closes. */
+/**
+ * What the cluster holds for one client, by its id: its futures, and the
+ * connection it has now. It outlives a dropped connection for a while, so
+ * that a client that reconnects keeps its futures.
+ */
+export interface ClientHolds {
+  held: Map<string, Future<unknown>[]>;
+  /** Ids of the persists applied (a client resends after a reconnect). */
+  applied: Set<number>;
+  conn: FramedConnection | undefined;
+  /** Set while the client is away: its holds go when it fires. */
+  timer?: ReturnType<typeof setTimeout>;
+}
+
+/** Drop everything `holds` holds. */
+export function releaseHolds(holds: ClientHolds): void {
+  clearTimeout(holds.timer);
+  for (const list of holds.held.values()) for (const f of list) f.release();
+  holds.held.clear();
+}
+
+/**
+ * Serve the client `id` on `conn` until the connection closes; its holds
+ * (in `clients`) are kept `lingerMs` after that for it to come back.
+ */
 export async function serveClient(
   conn: FramedConnection,
   scheduler: Scheduler,
   logger: (message: string) => void,
+  clients: Map<string, ClientHolds>,
+  clientId: string,
+  lingerMs: number,
 ): Promise<void> {
-  const held = new Map<string, Future<unknown>[]>();
+  let holds = clients.get(clientId);
+  const back = holds !== undefined;
+  if (holds === undefined) {
+    clients.set(
+      clientId,
+      holds = { held: new Map(), applied: new Set(), conn },
+    );
+  }
+  clearTimeout(holds.timer);
+  holds.timer = undefined;
+  if (holds.conn !== conn) void holds.conn?.close(); // an older one
+  holds.conn = conn;
+  const { held } = holds;
+  const session = holds;
   const heldFuture = (key: string) => held.get(key)?.[0];
-  // A client that left gets no answers (sending on a closed connection throws).
+  // Answers go to the client's connection of the moment; a client that
+  // left gets none (sending on a closed connection throws).
   const reply = (m: unknown) => {
-    if (!conn.isClosed) conn.send(m);
+    const c = session.conn;
+    if (c !== undefined && !c.isClosed) c.send(m);
   };
+  if (back) {
+    // Tell it where its futures are now.
+    for (const [key, list] of held) {
+      const f = list[0];
+      if (f !== undefined && f.status !== "pending") {
+        reply({ t: "settled", key, status: f.status });
+      }
+    }
+  }
   const answer = (id: number, work: () => Promise<unknown>) => {
     work().then(
       (values) => reply({ t: "ok", id, values }),
@@ -106,6 +157,8 @@ export async function serveClient(
           return await scheduler.compute(...roots);
         });
       case "persist":
+        if (session.applied.has(id)) return reply({ t: "ok", id });
+        session.applied.add(id);
         return answer(id, () => {
           const outputs = keyList(m.outputs, "outputs");
           const nodes = graphFromWire(m.nodes, heldFuture);
@@ -162,6 +215,13 @@ export async function serveClient(
     }
   });
   await conn.closed;
-  for (const list of held.values()) for (const f of list) f.release();
-  held.clear();
+  if (session.conn !== conn) return; // it came back on another connection
+  session.conn = undefined;
+  if (clients.get(clientId) !== session) {
+    return releaseHolds(session); // the cluster is closing
+  }
+  session.timer = setTimeout(() => {
+    clients.delete(clientId);
+    releaseHolds(session);
+  }, lingerMs);
 }

@@ -16,7 +16,11 @@
 
 import type { ActorSystem } from "@troupe/troupe/actors";
 import { listenTransport, type TransportListener } from "./endpoint.ts";
-import { serveClient } from "./client_session.ts";
+import {
+  type ClientHolds,
+  releaseHolds,
+  serveClient,
+} from "./client_session.ts";
 import { validResources } from "./delayed.ts";
 import type { FramedConnection } from "./framing.ts";
 import {
@@ -51,6 +55,11 @@ export interface ClusterOptions {
   scheduler?: Pick<SchedulerOptions, "window" | "allowedFailures">;
   /** Where dropped nodes and refused peers are reported (default `console.warn`). */
   logger?: (message: string) => void;
+  /**
+   * How long a client that lost its connection keeps its futures, in ms,
+   * for it to reconnect (default 10,000).
+   */
+  clientLingerMs?: number;
 }
 
 /**
@@ -103,6 +112,9 @@ export class Cluster implements AsyncDisposable {
   readonly #heartbeatMs: number;
   readonly #silenceMs: number;
   readonly #logger: (message: string) => void;
+  /** What each client holds, by client id (kept a while after it leaves). */
+  readonly #clients = new Map<string, ClientHolds>();
+  readonly #lingerMs: number;
   #closed = false;
 
   /**
@@ -126,6 +138,7 @@ export class Cluster implements AsyncDisposable {
       );
     }
     this.#logger = options.logger ?? ((m) => console.warn(m));
+    this.#lingerMs = options.clientLingerMs ?? 10_000;
     this.scheduler = new Scheduler(system, {
       ...options.scheduler,
       placement: "node",
@@ -223,7 +236,21 @@ export class Cluster implements AsyncDisposable {
       return this.#nodeSession(conn, resources);
     }
     if (kind === "client") {
-      return serveClient(conn, this.scheduler, this.#logger);
+      const id = (first as { id?: unknown }).id;
+      if (typeof id !== "string" || id === "") {
+        this.#logger(
+          `${peer.nodeId} opened as a client without an id: dropped`,
+        );
+        return void conn.close();
+      }
+      return serveClient(
+        conn,
+        this.scheduler,
+        this.#logger,
+        this.#clients,
+        id,
+        this.#lingerMs,
+      );
     }
     this.#logger(
       `${peer.nodeId} opened with a message of no known kind: dropped`,
@@ -315,6 +342,8 @@ export class Cluster implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    for (const holds of this.#clients.values()) releaseHolds(holds);
+    this.#clients.clear();
     await this.scheduler.close();
     await this.#listener.close();
   }

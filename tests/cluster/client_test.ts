@@ -11,10 +11,13 @@ import {
   delayed,
   gather,
   localCluster,
+  runNode,
+  startCluster,
   TaskFailedError,
   treeReduce,
 } from "@troupe/troupe/cluster";
 import { g } from "../fixtures/graph_tasks.ts";
+import { hasOpenssl, makeCerts } from "./transport_helpers.ts";
 
 const sumOfSquares = (n: number) => ((n - 1) * n * (2 * n - 1)) / 6;
 
@@ -144,4 +147,41 @@ Deno.test("a client whose connection drops reconnects and keeps its futures", as
   } finally {
     await net.close();
   }
+});
+
+Deno.test({
+  name:
+    "a cluster over TLS: a node and a client verify the scheduler's certificate",
+  ignore: !(await hasOpenssl()),
+  async fn() {
+    const certs = await makeCerts();
+    await using system = new ActorSystem();
+    await using cluster = startCluster(system, {
+      secret: "s3cret",
+      tls: { cert: certs.cert, key: certs.key },
+      logger: () => {},
+    });
+    const stop = new AbortController();
+    const node = runNode(cluster.address, {
+      name: "tls-node",
+      secret: "s3cret",
+      tls: { caCerts: [certs.ca] },
+      signal: stop.signal,
+    });
+    await cluster.waitForNodes(1);
+    await using client = await connect(cluster.address, {
+      secret: "s3cret",
+      tls: { caCerts: [certs.ca] },
+    });
+    const leaves = Array.from({ length: 100 }, (_, i) => delayed(g.square)(i));
+    assert.deepEqual(await client.compute(treeReduce(g.add, leaves)), [
+      sumOfSquares(100),
+    ]);
+    // Without the CA, the certificate is not trusted: refused.
+    await assert.rejects(
+      connect(cluster.address, { secret: "s3cret", tls: {}, reconnect: false }),
+    );
+    stop.abort();
+    await node;
+  },
 });

@@ -34,6 +34,13 @@ export interface LocalClusterOptions extends ClusterOptions {
   read?: string[];
   /** Ms to wait for every node to join (default 30,000). */
   startTimeout?: number;
+  /**
+   * How to start a node: `command` with `args`, then `--troupe-node
+   * <address> --name <name>`. The default in a `deno compile`d program is
+   * the binary itself (its main module must import `@troupe/troupe/node`
+   * first); otherwise `deno run` of troupe's node program.
+   */
+  exec?: { command: string; args: string[] };
 }
 
 interface Child {
@@ -60,6 +67,7 @@ interface Child {
 export class LocalCluster implements AsyncDisposable {
   readonly #cluster: Cluster;
   readonly #children = new Map<string, Child>();
+  readonly #command: string;
   readonly #args: string[];
   readonly #env: Record<string, string>;
   readonly #respawn: boolean;
@@ -88,16 +96,28 @@ export class LocalCluster implements AsyncDisposable {
       decodeURIComponent(TROUPE_ROOT.pathname),
       ...(options.read ?? [Deno.cwd()]),
     ];
-    this.#args = [
-      "run",
-      "--no-prompt",
-      `--allow-net=${this.#cluster.address}`,
-      `--allow-read=${read.join(",")}`,
-      "--allow-env=TROUPE_SECRET",
-      NODE_MAIN.href,
-      this.#cluster.address,
-      "--exit-with-parent",
-    ];
+    const exec = options.exec ??
+      (Deno.build.standalone
+        ? { command: Deno.execPath(), args: [] }
+        : undefined);
+    this.#command = exec?.command ?? Deno.execPath();
+    this.#args = exec !== undefined
+      ? [
+        ...exec.args,
+        "--troupe-node",
+        this.#cluster.address,
+        "--exit-with-parent",
+      ]
+      : [
+        "run",
+        "--no-prompt",
+        `--allow-net=${this.#cluster.address}`,
+        `--allow-read=${read.join(",")}`,
+        "--allow-env=TROUPE_SECRET",
+        NODE_MAIN.href,
+        this.#cluster.address,
+        "--exit-with-parent",
+      ];
     this.#env = {};
     if (options.secret !== undefined) {
       this.#env.TROUPE_SECRET = typeof options.secret === "string"
@@ -192,7 +212,7 @@ export class LocalCluster implements AsyncDisposable {
   }
 
   #start(name: string): void {
-    const process = new Deno.Command(Deno.execPath(), {
+    const process = new Deno.Command(this.#command, {
       args: [...this.#args, "--name", name],
       env: this.#env,
       // The node reads its stdin to know when this process is gone: no

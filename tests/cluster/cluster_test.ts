@@ -217,3 +217,23 @@ Deno.test("workers and resources restrict where a task runs; it waits for a node
     /resources/,
   );
 });
+
+Deno.test("compiled binaries: localCluster's nodes are the program re-executed", async () => {
+  // fake_cluster_binary.sh stands in for `deno compile` output (which cannot
+  // be built here): it runs compiled_cluster_app.ts with its arguments, as
+  // the binary runs its bundled main module. The app's local cluster starts
+  // its nodes through it, so each node is the app in node mode.
+  const wrapper =
+    new URL("../fixtures/fake_cluster_binary.sh", import.meta.url).pathname;
+  const out = await new Deno.Command(wrapper, {
+    args: [wrapper],
+    env: { DENO: Deno.execPath() },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  assert.match(stdout, new RegExp(`total ${sumOfSquares(200)} on 2 nodes`));
+  // The app's own main ran once: in the parent, never in a node.
+  assert.equal(stdout.match(/cluster app main ran/g)?.length, 1);
+});

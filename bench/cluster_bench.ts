@@ -21,17 +21,12 @@ import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { ActorSystem } from "@troupe/troupe/actors";
 import { gather, localCluster } from "@troupe/troupe/cluster";
-import { exists, saveFigures } from "./peer_tools.ts";
+import { DASK_SCRIPT, PYTHON, saveFigures } from "./peer_tools.ts";
 import { type Figure, figureTable, type Target } from "./table.ts";
 import { median } from "./actors_bench.ts";
 import { check, gt, tree } from "./graph_tasks.ts";
 
 const BENCH_DIR = fileURLToPath(new URL(".", import.meta.url));
-const PYTHON = "/usr/bin/python3";
-const DASK_SCRIPT = [
-  `${BENCH_DIR}.peers/dask_graph.py`,
-  "/work/shared/peers/dask_graph.py",
-].find(exists);
 
 const args = parseArgs({
   args: Deno.args,

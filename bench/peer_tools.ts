@@ -41,3 +41,15 @@ export async function saveFigures(
   });
   await Deno.writeTextFile(file, jsonl, { append });
 }
+
+/** Debian's python3, where the Python peers (and Dask) are installed. */
+export const PYTHON = "/usr/bin/python3";
+
+/**
+ * The Dask peer workload (`dask_graph.py`): copied by `bench/peers.sh`, or
+ * from the shared peers folder; undefined when neither is there.
+ */
+export const DASK_SCRIPT: string | undefined = [
+  new URL("./.peers/dask_graph.py", import.meta.url).pathname,
+  "/work/shared/peers/dask_graph.py",
+].find(exists);

@@ -4,6 +4,7 @@
  */
 
 import assert from "node:assert/strict";
+import { firstLine } from "../helpers.ts";
 import { connect, delayed, treeReduce } from "@troupe/troupe/cluster";
 import { g } from "../fixtures/graph_tasks.ts";
 
@@ -27,18 +28,6 @@ function troupe(args: string[], stdout: "piped" | "null" = "null") {
     stdout,
     stderr: "piped",
   }).spawn();
-}
-
-async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
-  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += value;
-  }
-  reader.releaseLock();
-  return text.split("\n")[0];
 }
 
 Deno.test("troupe scheduler, two troupe workers and a client compute a graph", async () => {

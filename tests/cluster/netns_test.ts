@@ -6,6 +6,7 @@
  */
 
 import assert from "node:assert/strict";
+import { firstLine } from "../helpers.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const CLI = `${ROOT}cli/troupe.ts`;
@@ -67,18 +68,6 @@ function inNs(ns: string, program: string, args: string[]) {
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-}
-
-async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
-  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += value;
-  }
-  reader.releaseLock();
-  return text.split("\n")[0];
 }
 
 const usable = await canUseNetns();

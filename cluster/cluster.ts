@@ -28,6 +28,7 @@ import {
   Scheduler,
   type SchedulerOptions,
 } from "./scheduler.ts";
+import type { Computation } from "./worker_engine.ts";
 
 /**
  * Where a cluster listens and how it treats its nodes.
@@ -80,6 +81,53 @@ export interface NodeInfo {
   readonly joined: number;
   /** What it said it has (as `{ GPU: 2 }`). */
   readonly resources: Readonly<Record<string, number>>;
+}
+
+/**
+ * A member of a cluster and what its worker is doing now.
+ *
+ * @example
+ * ```ts
+ * import type { NodeStatus } from "@troupe/troupe/cluster";
+ * const line = (n: NodeStatus) => `${n.name}: ${n.inFlight} running, ${n.queued} queued`;
+ * ```
+ */
+export interface NodeStatus extends NodeInfo {
+  /** Tasks sent to it and not finished. */
+  readonly inFlight: number;
+  /** Ready tasks waiting for it to have room. */
+  readonly queued: number;
+  /** Results it holds. */
+  readonly held: number;
+}
+
+/**
+ * A snapshot of a cluster, as plain data (what the dashboard shows).
+ *
+ * @example
+ * ```ts
+ * import type { ClusterStatus } from "@troupe/troupe/cluster";
+ * const line = (s: ClusterStatus) =>
+ *   `${s.nodes.length} nodes, ${s.computations.length} computations`;
+ * ```
+ */
+export interface ClusterStatus {
+  /** Where nodes connect, as `host:port`. */
+  readonly address: string;
+  /** When the snapshot was taken (ms since the epoch). */
+  readonly time: number;
+  /** The members, with their work. */
+  readonly nodes: NodeStatus[];
+  /** Tasks the scheduler knows, by state. */
+  readonly tasks: Record<string, number>;
+  /** Computations in progress and the last few finished, by id. */
+  readonly computations: Computation[];
+  /** The actor system: living actors, messages in mailboxes, dead letters. */
+  readonly actors: {
+    readonly count: number;
+    readonly mailboxes: number;
+    readonly deadLetters: number;
+  };
 }
 
 interface Member extends NodeInfo {
@@ -171,6 +219,47 @@ export class Cluster implements AsyncDisposable {
     return [...this.#members.values()].map((
       { name, address, joined, resources },
     ) => ({ name, address, joined, resources }));
+  }
+
+  /**
+   * A snapshot of the cluster as plain data: its nodes with their tasks in
+   * flight, queued and results held, tasks by state, computations in
+   * progress (and the last few finished), and the actor system's counts.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe/actors";
+   * import { startCluster } from "@troupe/troupe/cluster";
+   * await using system = new ActorSystem();
+   * await using cluster = startCluster(system);
+   * console.log(cluster.status().nodes); // []
+   * ```
+   */
+  status(): ClusterStatus {
+    const work = this.scheduler.status();
+    const nodes = this.nodes().map((n) => {
+      let inFlight = 0, queued = 0, held = 0;
+      for (const w of work.workers) {
+        if (w.name !== n.name) continue;
+        inFlight += w.inFlight;
+        queued += w.queued;
+        held += w.held;
+      }
+      return { ...n, inFlight, queued, held };
+    });
+    const actors = this.#system.actors();
+    return {
+      address: this.address,
+      time: Date.now(),
+      nodes,
+      tasks: work.tasks,
+      computations: work.computations,
+      actors: {
+        count: actors.length,
+        mailboxes: actors.reduce((sum, a) => sum + a.mailboxSize, 0),
+        deadLetters: this.#system.deadLetters.count,
+      },
+    };
   }
 
   /**

@@ -54,6 +54,7 @@ export {
 } from "./scheduler.ts";
 export * from "./client.ts";
 export * from "./cluster.ts";
+export * from "./dashboard.ts";
 export * from "./local_cluster.ts";
 export * from "./node.ts";
 export * from "./visualize.ts";
@@ -75,4 +76,9 @@ export {
   PROTOCOL_VERSION,
 } from "./handshake.ts";
 export * from "./wire_errors.ts";
-export type { Computation, ProgressListener } from "./worker_engine.ts";
+export type {
+  Computation,
+  ProgressListener,
+  SchedulerStatus,
+  WorkerStatus,
+} from "./worker_engine.ts";

@@ -28,6 +28,7 @@ import { KEY, type Keyed } from "./keys.ts";
 import {
   type Computation,
   type ProgressListener,
+  type SchedulerStatus,
   WorkerEngine,
 } from "./worker_engine.ts";
 
@@ -304,6 +305,31 @@ export class Scheduler implements AsyncDisposable {
     listener: (progress: Readonly<Computation>) => void,
   ): () => void {
     return this.#engine.subscribe(listener);
+  }
+
+  /**
+   * A snapshot of what it is doing, as plain data: its workers (tasks in
+   * flight, queued, results held), tasks by state, and computations in
+   * progress with the last few finished. An `inline` scheduler has no
+   * workers and reports nothing.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem, defineTasks } from "@troupe/troupe/actors";
+   * import { createScheduler, delayed } from "@troupe/troupe/cluster";
+   * export const t = defineTasks(import.meta.url, { inc: (x: number) => x + 1 });
+   * await using system = new ActorSystem();
+   * await using scheduler = createScheduler(system, { placement: "local", workers: 1 });
+   * await scheduler.compute(delayed(t.inc)(1));
+   * const { workers, computations } = scheduler.status();
+   * console.log(workers.length, computations.at(-1)); // 1 { id: 1, total: 1, done: 1, erred: 0 }
+   * ```
+   */
+  status(): SchedulerStatus {
+    const engine = this.#engine;
+    return engine instanceof WorkerEngine
+      ? engine.status()
+      : { workers: [], tasks: {}, computations: [] };
   }
 
   /**

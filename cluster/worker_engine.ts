@@ -157,6 +157,48 @@ export function newComputation(
  */
 export type ProgressListener = (progress: Readonly<Computation>) => void;
 
+/**
+ * What one worker of a scheduler is doing now (see `SchedulerStatus`).
+ *
+ * @example
+ * ```ts
+ * import type { WorkerStatus } from "@troupe/troupe/cluster";
+ * const busy = (w: WorkerStatus) => w.inFlight + w.queued > 0;
+ * ```
+ */
+export interface WorkerStatus {
+  /** The node it runs on (a cluster member), or its host's name. */
+  name: string;
+  /** Tasks sent to it and not finished. */
+  inFlight: number;
+  /** Ready tasks waiting for it to have room. */
+  queued: number;
+  /** Results it holds. */
+  held: number;
+}
+
+/**
+ * A snapshot of a scheduler, as plain data (for dashboards and logs).
+ *
+ * @example
+ * ```ts
+ * import type { SchedulerStatus } from "@troupe/troupe/cluster";
+ * const line = (s: SchedulerStatus) =>
+ *   `${s.workers.length} workers, ${s.tasks.memory ?? 0} results held`;
+ * ```
+ */
+export interface SchedulerStatus {
+  /** Its live workers. */
+  workers: WorkerStatus[];
+  /** Tasks it knows, by state (`waiting`, `ready`, `processing`, `memory`...). */
+  tasks: Record<string, number>;
+  /**
+   * Computations not finished yet and the last few that finished (up to
+   * 8), by id (copies).
+   */
+  computations: Computation[];
+}
+
 /** Settings of the engine. */
 export interface WorkerEngineOptions {
   placement: Placement;
@@ -182,6 +224,10 @@ export class WorkerEngine {
   #generation = 0;
   #order = 0;
   #computations = 0;
+  /** Computations not finished yet (for `status`). */
+  readonly #running = new Set<Computation>();
+  /** The last computations that finished, oldest first (for `status`). */
+  #lastFinished: Computation[] = [];
   #closed = false;
   #flushQueued = false;
   /** Average duration (ms) of each task (by name) on a busy worker. */
@@ -208,6 +254,22 @@ export class WorkerEngine {
       out[r.state] = (out[r.state] ?? 0) + 1;
     }
     return out;
+  }
+
+  /** A snapshot of workers, task states and running computations. */
+  status(): SchedulerStatus {
+    return {
+      workers: this.#workers.filter((w) => w.alive).map((w) => ({
+        name: w.node ?? w.host ?? `worker-${w.id}`,
+        inFlight: w.inFlight,
+        queued: w.queue.size,
+        held: w.has.size,
+      })),
+      tasks: this.counts(),
+      computations: [...this.#lastFinished, ...this.#running]
+        .sort((a, b) => a.id - b.id)
+        .map((c) => ({ ...c })),
+    };
   }
 
   /** The worker actors (for tests). */
@@ -242,6 +304,8 @@ export class WorkerEngine {
         computation.erred++;
       } else rec.computations.push(computation);
     }
+    if (computation.done < computation.total) this.#running.add(computation);
+    else this.#ended(computation);
     this.#spread(roots);
     for (const key of outputs) this.#tasks.get(key)!.wants++;
     for (const key of outputs) this.#need(this.#tasks.get(key)!);
@@ -603,11 +667,19 @@ export class WorkerEngine {
     for (const c of r.computations) {
       c.done++;
       if (erred) c.erred++;
+      if (c.done >= c.total) this.#ended(c);
       if (this.#listeners.size > 0) {
         for (const l of this.#listeners) l(c);
       }
     }
     r.computations = [];
+  }
+
+  /** `c` finished: keep it among the last few, for `status`. */
+  #ended(c: Computation): void {
+    this.#running.delete(c);
+    this.#lastFinished.push(c);
+    if (this.#lastFinished.length > 8) this.#lastFinished.shift();
   }
 
   /** Whether something still needs `r`'s value. */

@@ -1,0 +1,245 @@
+/**
+ * The dashboard: its JSON API, page and event stream on a real cluster (a
+ * node in this process), the token rules, and the page in headless Chromium
+ * when it is installed.
+ */
+
+import assert from "node:assert/strict";
+import { ActorSystem } from "@troupe/troupe/actors";
+import {
+  type ClusterStatus,
+  delayed,
+  runNode,
+  serveDashboard,
+  startCluster,
+} from "@troupe/troupe/cluster";
+import { g } from "../fixtures/graph_tasks.ts";
+
+/** Whether Debian's `chromium` is on the PATH. */
+const chromium = (() => {
+  try {
+    return new Deno.Command("which", { args: ["chromium"], stdout: "null" })
+      .outputSync().success;
+  } catch {
+    return false;
+  }
+})();
+
+/** Read an event stream until its first `data:` event; then cancel it. */
+async function firstEvent(
+  body: ReadableStream<Uint8Array>,
+): Promise<ClusterStatus> {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  try {
+    while (true) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`stream ended before an event: ${text}`);
+      text += value;
+      const match = /^data: (.*)\n\n/m.exec(text);
+      if (match) return JSON.parse(match[1]);
+    }
+  } finally {
+    await reader.cancel();
+  }
+}
+
+/** A cluster with one node `alpha` in this process, for `body`. */
+async function withNode(
+  body: (cluster: ReturnType<typeof startCluster>) => Promise<void>,
+): Promise<void> {
+  await using system = new ActorSystem();
+  await using cluster = startCluster(system);
+  const stop = new AbortController();
+  const node = runNode(cluster.address, { name: "alpha", signal: stop.signal });
+  try {
+    await cluster.waitForNodes(1);
+    await body(cluster);
+  } finally {
+    stop.abort();
+    await node;
+  }
+}
+
+Deno.test("dashboard: /api/status, the page and the event stream show a real cluster's graph", async () => {
+  await withNode(async (cluster) => {
+    await using dashboard = serveDashboard(cluster);
+    assert.match(dashboard.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const total = delayed(g.sum)([1, 2, 3, 4].map((x) => delayed(g.square)(x)));
+    assert.deepEqual(await cluster.scheduler.compute(total), [30]);
+
+    const response = await fetch(new URL("api/status", dashboard.url));
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get("content-type")!, /application\/json/);
+    const status: ClusterStatus = await response.json();
+    assert.equal(status.address, cluster.address);
+    assert.equal(status.nodes.length, 1);
+    const [alpha] = status.nodes;
+    assert.equal(alpha.name, "alpha");
+    assert.match(alpha.address, /^127\.0\.0\.1:\d+$/);
+    assert.equal(typeof alpha.joined, "number");
+    assert.deepEqual(alpha.resources, {});
+    assert.equal(alpha.inFlight, 0);
+    assert.equal(alpha.queued, 0);
+    assert.equal(typeof alpha.held, "number");
+    const last = status.computations.at(-1)!;
+    assert.deepEqual(last, { id: 1, total: 5, done: 5, erred: 0 });
+    assert.equal(typeof status.tasks, "object");
+    assert.equal(status.tasks.processing ?? 0, 0);
+    assert.ok(status.actors.count >= 1, "the node's graph worker is an actor");
+    assert.equal(typeof status.actors.deadLetters, "number");
+
+    const page = await fetch(dashboard.url);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get("content-type")!, /text\/html/);
+    const html = await page.text();
+    assert.ok(html.includes("<title>troupe dashboard</title>"));
+    for (const id of ["workers", "computations", "tasks", "actors"]) {
+      assert.ok(html.includes(`id="${id}"`), `the page has #${id}`);
+    }
+    assert.ok(html.includes('new EventSource("api/events"'));
+    assert.ok(html.includes('"name":"alpha"'), "the first snapshot is inline");
+    assert.ok(!/<(script|link)[^>]+(src|href)=/.test(html), "no assets");
+
+    const events = await fetch(new URL("api/events", dashboard.url));
+    assert.equal(events.status, 200);
+    assert.match(events.headers.get("content-type")!, /text\/event-stream/);
+    const snapshot = await firstEvent(events.body!);
+    assert.equal(snapshot.nodes[0].name, "alpha");
+    assert.deepEqual(snapshot.computations.at(-1), last);
+
+    const missing = await fetch(new URL("nope", dashboard.url));
+    await missing.body?.cancel();
+    assert.equal(missing.status, 404);
+  });
+});
+
+Deno.test("dashboard: events are pushed as the status changes, and streams end when it closes", async () => {
+  let status: ClusterStatus = {
+    address: "127.0.0.1:1",
+    time: 0,
+    nodes: [],
+    tasks: {},
+    computations: [{ id: 1, total: 4, done: 0, erred: 0 }],
+    actors: { count: 0, mailboxes: 0, deadLetters: 0 },
+  };
+  const dashboard = serveDashboard({
+    status: () => ({ ...status, time: Date.now() }),
+  });
+  const response = await fetch(new URL("api/events", dashboard.url));
+  const reader = response.body!.pipeThrough(new TextDecoderStream())
+    .getReader();
+  const snapshots: ClusterStatus[] = [];
+  let text = "";
+  const readEvent = async (): Promise<void> => {
+    while (true) {
+      const end = text.indexOf("\n\n");
+      if (end >= 0) {
+        const chunk = text.slice(0, end);
+        text = text.slice(end + 2);
+        if (chunk.startsWith("data: ")) {
+          return void snapshots.push(JSON.parse(chunk.slice(6)));
+        }
+        continue; // (retry:, comments)
+      }
+      const { value, done } = await reader.read();
+      if (done) throw new Error("ended");
+      text += value;
+    }
+  };
+  await readEvent();
+  assert.equal(snapshots[0].computations[0].done, 0);
+  status = {
+    ...status,
+    computations: [{ id: 1, total: 4, done: 4, erred: 0 }],
+  };
+  await readEvent();
+  assert.equal(snapshots[1].computations[0].done, 4);
+  // Closing ends the open stream (and its timers).
+  await dashboard.close();
+  while (!(await reader.read()).done) { /* drain */ }
+  await dashboard.close(); // idempotent
+});
+
+Deno.test("dashboard: off loopback it needs a token; with one, every request must carry it", async () => {
+  await using system = new ActorSystem();
+  await using cluster = startCluster(system);
+  assert.throws(
+    () => serveDashboard(cluster, { hostname: "0.0.0.0" }),
+    (e: Error) => e instanceof TypeError && /needs a token/.test(e.message),
+  );
+  assert.throws(() => serveDashboard(cluster, { token: "" }), TypeError);
+
+  await using dashboard = serveDashboard(cluster, { token: "s3cret" });
+  const get = async (path: string, init?: RequestInit): Promise<number> => {
+    const response = await fetch(new URL(path, dashboard.url), init);
+    await response.body?.cancel();
+    return response.status;
+  };
+  assert.equal(await get("api/status"), 401);
+  assert.equal(await get("/"), 401);
+  assert.equal(await get("api/events"), 401);
+  assert.equal(await get("api/status?token=wrong"), 401);
+  assert.equal(
+    await get("api/status", { headers: { authorization: "Bearer wrong" } }),
+    401,
+  );
+  assert.equal(await get("api/status?token=s3cret"), 200);
+  assert.equal(await get("?token=s3cret"), 200);
+  assert.equal(
+    await get("api/status", { headers: { authorization: "Bearer s3cret" } }),
+    200,
+  );
+  const events = await fetch(new URL("api/events?token=s3cret", dashboard.url));
+  assert.equal(events.status, 200);
+  assert.deepEqual((await firstEvent(events.body!)).nodes, []);
+});
+
+Deno.test({
+  name: chromium
+    ? "dashboard in headless Chromium: the page shows the worker and a graph at 100%"
+    : "dashboard in headless Chromium (skipped: `chromium` is not installed)",
+  ignore: !chromium,
+  fn: async () => {
+    await withNode(async (cluster) => {
+      await using dashboard = serveDashboard(cluster, { token: "t0k" });
+      const leaves = Array.from(
+        { length: 40 },
+        (_, i) => delayed(g.pidAfter)(i, 5),
+      );
+      const running = cluster.scheduler.compute(delayed(g.sum)(leaves));
+      // The page as Chromium renders it (script run, first snapshot shown).
+      const dump = async (): Promise<string> => {
+        const { success, stdout, stderr } = await new Deno.Command(
+          "chromium",
+          {
+            args: [
+              "--headless",
+              "--no-sandbox",
+              "--disable-gpu",
+              "--dump-dom",
+              `${dashboard.url}?token=t0k`,
+            ],
+            stdout: "piped",
+            stderr: "piped",
+          },
+        ).output();
+        const dom = new TextDecoder().decode(stdout);
+        assert.ok(success, new TextDecoder().decode(stderr));
+        return dom;
+      };
+      const during = await dump();
+      assert.match(during, /<td>alpha<\/td>/, "the worker is in the table");
+      await running;
+      const after = await dump();
+      assert.match(after, /<td>alpha<\/td>/);
+      assert.match(
+        after,
+        /class="count">41\/41<\/span><span class="pct">100%<\/span>/,
+        "the graph's progress bar reached 100%",
+      );
+      assert.match(after, /style="width:100%"/);
+      assert.match(after, /\d+ actors, \d+ messages in mailboxes/);
+    });
+  },
+});

@@ -711,6 +711,9 @@ export class WorkerEngine {
         r.state = "released";
       } else if (r.state === "waiting" || r.state === "ready") {
         r.state = "released"; // pending work nobody wants: not started
+        // Its computations count it as ended (not computed), so that they
+        // finish and leave the list of running ones.
+        this.#settle(r, true);
         for (const d of r.deps) stack.push(d);
       }
       if (

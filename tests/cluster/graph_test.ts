@@ -352,3 +352,20 @@ Deno.test("workers and resources are refused off a cluster, not left waiting", a
     );
   }
 });
+
+Deno.test("a computation whose pending work is dropped still ends (status and progress)", async () => {
+  await using system = new ActorSystem();
+  await using scheduler = createScheduler(system, {
+    placement: "local",
+    workers: 1,
+    window: 1,
+  });
+  const busy = scheduler.submit(g.nap, 1, 50);
+  const queued = scheduler.submit(g.inc, 1);
+  queued.release(); // nobody wants it any more: it is dropped unrun
+  await busy.result();
+  const running = scheduler.status().computations.filter((c) =>
+    c.done < c.total
+  );
+  assert.deepEqual(running, []);
+});

@@ -122,6 +122,8 @@ export interface ClusterStatus {
   readonly tasks: Record<string, number>;
   /** Computations in progress and the last few finished, by id. */
   readonly computations: Computation[];
+  /** Values moved between nodes so far: node to node, or through it. */
+  readonly transfers: { readonly direct: number; readonly relayed: number };
   /** The actor system: living actors, messages in mailboxes, dead letters. */
   readonly actors: {
     readonly count: number;
@@ -254,6 +256,7 @@ export class Cluster implements AsyncDisposable {
       nodes,
       tasks: work.tasks,
       computations: work.computations,
+      transfers: work.transfers,
       actors: {
         count: actors.length,
         mailboxes: actors.reduce((sum, a) => sum + a.mailboxSize, 0),
@@ -322,7 +325,12 @@ export class Cluster implements AsyncDisposable {
         this.#logger(`node ${peer.nodeId} joined with bad resources: dropped`);
         return void conn.close();
       }
-      return this.#nodeSession(conn, resources);
+      const data = (first as { data?: unknown }).data;
+      return this.#nodeSession(
+        conn,
+        resources,
+        typeof data === "string" && data !== "" ? data : undefined,
+      );
     }
     if (kind === "client") {
       const id = (first as { id?: unknown }).id;
@@ -351,6 +359,7 @@ export class Cluster implements AsyncDisposable {
   async #nodeSession(
     conn: FramedConnection,
     resources: Record<string, number>,
+    data: string | undefined,
   ): Promise<void> {
     const peer = conn.peer!;
     let name = peer.nodeId;
@@ -403,7 +412,7 @@ export class Cluster implements AsyncDisposable {
     try {
       await attached.ready;
       this.#members.set(name, member);
-      addNodeWorker(this.scheduler, name, resources);
+      addNodeWorker(this.scheduler, name, resources, data);
       for (const check of [...this.#joined]) check();
     } catch {
       // It went down before it was ready: nothing was added.

@@ -14,6 +14,7 @@ import {
 } from "@troupe/troupe/actors";
 import type { Task } from "@troupe/troupe/actors";
 import { fillArgs } from "./keys.ts";
+import { localStores, pullFrom } from "./peer_data.ts";
 
 type AnyFn = (...args: unknown[]) => unknown;
 
@@ -49,7 +50,7 @@ export type RunMessage = [
  * @example
  * ```ts
  * import type { GraphWorkerHandlers } from "@troupe/troupe/cluster";
- * type Names = keyof GraphWorkerHandlers; // "run" | "fetch" | "put" | "release"
+ * type Names = keyof GraphWorkerHandlers; // "run" | "fetch" | "put" | "release" | "pull"
  * ```
  */
 export interface GraphWorkerHandlers extends Handlers<unknown> {
@@ -61,6 +62,11 @@ export interface GraphWorkerHandlers extends Handlers<unknown> {
   put: (state: unknown, msg: [string, unknown]) => void;
   /** Drop the values of `keys`. */
   release: (state: unknown, keys: string[]) => void;
+  /**
+   * Fetch `keys` from the node serving data at `address` (another node's
+   * graph worker), directly, and hold them.
+   */
+  pull: (state: unknown, msg: [string[], string]) => Promise<void>;
 }
 
 function isThenable(x: unknown): x is PromiseLike<unknown> {
@@ -135,7 +141,14 @@ export const GraphWorker: Behavior<void, unknown, GraphWorkerHandlers> =
   defineActor<void, unknown, GraphWorkerHandlers>({
     name: "troupe.graph-worker",
     module: import.meta.url,
-    init: (): WorkerState => ({ store: new Map(), tasks: new Map() }),
+    init: (): WorkerState => {
+      const store = new Map<string, unknown>();
+      localStores.add(store); // (other nodes read it through peer_data.ts)
+      return { store, tasks: new Map() };
+    },
+    onStop: (state) => {
+      localStores.delete((state as WorkerState).store);
+    },
     handlers: {
       run: (state, [key, module, name, args, paths, deps, local]) => {
         const s = state as WorkerState;
@@ -163,6 +176,11 @@ export const GraphWorker: Behavior<void, unknown, GraphWorkerHandlers> =
       release: (state, keys) => {
         const store = (state as WorkerState).store;
         for (const k of keys) store.delete(k);
+      },
+      pull: async (state, [keys, address]) => {
+        const values = await pullFrom(address, keys);
+        const store = (state as WorkerState).store;
+        keys.forEach((k, i) => store.set(k, values[i]));
       },
     },
     onError: "resume",

@@ -7,7 +7,12 @@
  */
 
 import type { ActorSystem } from "@troupe/troupe/actors";
-import { Cluster, type ClusterOptions, type NodeInfo } from "./cluster.ts";
+import {
+  Cluster,
+  type ClusterOptions,
+  type ClusterStatus,
+  type NodeInfo,
+} from "./cluster.ts";
 import type { Scheduler } from "./scheduler.ts";
 
 const NODE_MAIN = new URL("./node_main.ts", import.meta.url);
@@ -111,7 +116,9 @@ export class LocalCluster implements AsyncDisposable {
       : [
         "run",
         "--no-prompt",
-        `--allow-net=${this.#cluster.address}`,
+        // Its cluster, and the other nodes (which serve their values on
+        // the same interface, any port).
+        `--allow-net=${this.#cluster.address.split(":")[0]}`,
         `--allow-read=${read.join(",")}`,
         "--allow-env=TROUPE_SECRET",
         NODE_MAIN.href,
@@ -151,6 +158,22 @@ export class LocalCluster implements AsyncDisposable {
    */
   nodes(): NodeInfo[] {
     return this.#cluster.nodes();
+  }
+
+  /**
+   * A snapshot of the cluster: its nodes and their work, tasks, transfers.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe/actors";
+   * import { localCluster } from "@troupe/troupe/cluster";
+   * await using system = new ActorSystem();
+   * await using cluster = await localCluster(system, { nodes: 1 });
+   * console.log(cluster.status().nodes.length); // 1
+   * ```
+   */
+  status(): ClusterStatus {
+    return this.#cluster.status();
   }
 
   /**

@@ -7,7 +7,8 @@
  */
 
 import { serveHost } from "@troupe/troupe/actors";
-import { reconnecting } from "./endpoint.ts";
+import { reconnecting, type TransportListener } from "./endpoint.ts";
+import { closePeers, serveData, setPeerConfig } from "./peer_data.ts";
 import type { FramedConnection } from "./framing.ts";
 
 /**
@@ -64,18 +65,37 @@ export async function runNode(
 ): Promise<void> {
   const name = options.name ?? `node-${crypto.randomUUID().slice(0, 8)}`;
   const log = options.log ?? (() => {});
-  for await (
-    const conn of reconnecting(address, {
-      secret: options.secret,
-      nodeId: name,
-      tls: options.tls,
-      signal: options.signal,
-    })
-  ) {
-    log(`joined ${address} as ${name}`);
-    await serve(conn, options.signal, options.resources ?? {});
-    log(`left ${address}`);
-    if (options.signal?.aborted) return;
+  // Other nodes fetch the values held here directly (not over TLS yet: a
+  // TLS cluster moves values through the scheduler).
+  let data: TransportListener | undefined;
+  setPeerConfig({ secret: options.secret });
+  try {
+    for await (
+      const conn of reconnecting(address, {
+        secret: options.secret,
+        nodeId: name,
+        tls: options.tls,
+        signal: options.signal,
+      })
+    ) {
+      if (data === undefined && options.tls === undefined) {
+        try {
+          data = serveData(conn.localAddr.hostname, options.secret);
+        } catch (e) {
+          log(`serving data to peers: ${(e as Error).message}`);
+        }
+      }
+      const dataAddress = data === undefined
+        ? undefined
+        : `${data.addr.hostname}:${data.addr.port}`;
+      log(`joined ${address} as ${name}`);
+      await serve(conn, options.signal, options.resources ?? {}, dataAddress);
+      log(`left ${address}`);
+      if (options.signal?.aborted) return;
+    }
+  } finally {
+    await data?.close();
+    await closePeers();
   }
 }
 
@@ -84,12 +104,13 @@ async function serve(
   conn: FramedConnection,
   signal: AbortSignal | undefined,
   resources: Record<string, number>,
+  data: string | undefined,
 ): Promise<void> {
   const abort = () => void conn.close();
   signal?.addEventListener("abort", abort, { once: true });
   let heartbeat: ReturnType<typeof setInterval> | undefined;
   try {
-    conn.send({ t: "join", resources });
+    conn.send({ t: "join", resources, data });
     const init = await conn.receive() as {
       t: string;
       host: string;

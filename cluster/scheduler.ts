@@ -327,9 +327,12 @@ export class Scheduler implements AsyncDisposable {
    */
   status(): SchedulerStatus {
     const engine = this.#engine;
-    return engine instanceof WorkerEngine
-      ? engine.status()
-      : { workers: [], tasks: {}, computations: [] };
+    return engine instanceof WorkerEngine ? engine.status() : {
+      workers: [],
+      tasks: {},
+      computations: [],
+      transfers: { direct: 0, relayed: 0 },
+    };
   }
 
   /**
@@ -375,12 +378,13 @@ export function addNodeWorker(
   scheduler: Scheduler,
   name: string,
   resources: Record<string, number> = {},
+  data?: string,
 ): void {
   const engine = engines.get(scheduler);
   if (!(engine instanceof WorkerEngine)) {
     throw new TypeError('only a scheduler with placement "node" takes nodes');
   }
-  engine.addNode(name, resources);
+  engine.addNode(name, resources, data);
 }
 
 /**

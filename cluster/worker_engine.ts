@@ -89,6 +89,8 @@ interface WorkerRecord {
   node?: string;
   /** What the node said it has (for tasks that need resources). */
   resources: Record<string, number>;
+  /** Where the node serves the values it holds to other nodes, if it does. */
+  data?: string;
   /** When its last task finished (ms), to measure task durations. */
   lastDone?: number;
 }
@@ -197,6 +199,8 @@ export interface SchedulerStatus {
    * 8), by id (copies).
    */
   computations: Computation[];
+  /** Values moved between workers so far: node to node, or through it. */
+  transfers: { direct: number; relayed: number };
 }
 
 /** Settings of the engine. */
@@ -224,6 +228,8 @@ export class WorkerEngine {
   #generation = 0;
   #order = 0;
   #computations = 0;
+  /** Values moved between workers: node to node, or through here. */
+  readonly #transferred = { direct: 0, relayed: 0 };
   /** Computations not finished yet (for `status`). */
   readonly #running = new Set<Computation>();
   /** The last computations that finished, oldest first (for `status`). */
@@ -266,6 +272,7 @@ export class WorkerEngine {
         held: w.has.size,
       })),
       tasks: this.counts(),
+      transfers: { ...this.#transferred },
       computations: [...this.#lastFinished, ...this.#running]
         .sort((a, b) => a.id - b.id)
         .map((c) => ({ ...c })),
@@ -515,19 +522,32 @@ export class WorkerEngine {
       if (from === undefined) {
         return Promise.reject(new Error(`${d.key} is held nowhere`));
       }
-      t = from.ref.ask("fetch", [d.key]).then(([value]) => {
-        if (!w.alive) throw new Error("the target worker died");
-        this.#flushReleases(w);
-        w.ref.tell("put", [d.key, value]);
+      const moved = () => {
         if (!d.holders.includes(w)) d.holders.push(w);
         w.has.add(d);
-      }, (e) => {
-        // The holder died: its death reschedules what needed the value. Or
-        // it does not have the value after all: then it is lost there.
-        if (e instanceof ActorDeadError) this.#workerDied(from, e.message);
-        else this.#lostCopy(d, from);
-        throw e;
-      }).finally(() => this.#transfers.delete(id));
+      };
+      // Node to node when both are cluster nodes and the holder serves its
+      // values; else through here (fetch, then put).
+      const direct = w.node !== undefined && from.data !== undefined;
+      this.#flushReleases(w);
+      t = (direct
+        ? w.ref.ask("pull", [[d.key], from.data!]).then(() => {
+          this.#transferred.direct++;
+          moved();
+        })
+        : from.ref.ask("fetch", [d.key]).then(([value]) => {
+          if (!w.alive) throw new Error("the target worker died");
+          this.#flushReleases(w);
+          w.ref.tell("put", [d.key, value]);
+          this.#transferred.relayed++;
+          moved();
+        })).then(() => {}, (e) => {
+          // The holder died: its death reschedules what needed the value. Or
+          // it does not have the value after all: then it is lost there.
+          if (e instanceof ActorDeadError) this.#workerDied(from, e.message);
+          else this.#lostCopy(d, from);
+          throw e;
+        }).finally(() => this.#transfers.delete(id));
       this.#transfers.set(id, t);
     }
     return t;
@@ -762,9 +782,13 @@ export class WorkerEngine {
    * Add a worker on the attached node `node` (a cluster member): the engine
    * uses it until it dies, and does not replace it (membership does).
    */
-  addNode(node: string, resources: Record<string, number> = {}): void {
+  addNode(
+    node: string,
+    resources: Record<string, number> = {},
+    data?: string,
+  ): void {
     if (this.#closed) return;
-    this.#spawnWorker(node, resources);
+    this.#spawnWorker(node, resources).data = data;
     // Work that had no worker to go to goes now.
     const waiting = this.#unplaced;
     this.#unplaced = [];

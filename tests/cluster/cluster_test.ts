@@ -237,3 +237,19 @@ Deno.test("compiled binaries: localCluster's nodes are the program re-executed",
   // The app's own main ran once: in the parent, never in a node.
   assert.equal(stdout.match(/cluster app main ran/g)?.length, 1);
 });
+
+Deno.test("values move node to node, not through the scheduler", async () => {
+  await using system = new ActorSystem();
+  await using cluster = await localCluster(system, { nodes: 2 });
+  // Leaves pinned to alternate nodes, so every sum needs a value from the
+  // other node.
+  const leaves = Array.from(
+    { length: 40 },
+    (_, i) => delayed(g.square, { workers: [`local-${1 + (i % 2)}`] })(i),
+  );
+  const [total] = await cluster.scheduler.compute(treeReduce(g.add, leaves));
+  assert.equal(total, sumOfSquares(40));
+  const { transfers } = cluster.status();
+  assert.ok(transfers.direct > 0, JSON.stringify(transfers));
+  assert.equal(transfers.relayed, 0);
+});

@@ -1,0 +1,153 @@
+/**
+ * Worker-to-worker data: each cluster node serves the results its graph
+ * workers hold to the other nodes, and fetches the inputs its tasks need
+ * from them directly, so a value crosses the network once, node to node,
+ * instead of through the scheduler. Connections are authenticated with the
+ * cluster's secret, like every other.
+ *
+ * Requests: `{ t: "get", id, keys }`, answered `{ t: "ok", id, values }` or
+ * `{ t: "err", id, message }`.
+ *
+ * @module
+ */
+
+import {
+  connectTransport,
+  listenTransport,
+  type TransportListener,
+} from "./endpoint.ts";
+import type { FramedConnection } from "./framing.ts";
+
+/** The stores of the graph workers in this isolate (see `graph_worker.ts`). */
+export const localStores: Set<Map<string, unknown>> = new Set();
+
+interface PeerConfig {
+  secret?: string | Uint8Array;
+}
+
+let config: PeerConfig = {};
+const peers = new Map<string, Promise<Peer>>();
+
+/** Set how this isolate's graph workers reach their peers (the secret). */
+export function setPeerConfig(c: PeerConfig): void {
+  config = c;
+}
+
+/** The value of `key` in a local store, if one holds it. */
+function lookup(key: string): { found: boolean; value?: unknown } {
+  for (const store of localStores) {
+    if (store.has(key)) return { found: true, value: store.get(key) };
+  }
+  return { found: false };
+}
+
+/**
+ * Serve the values held here to other nodes, on `hostname` (any free port).
+ */
+export function serveData(
+  hostname: string,
+  secret: string | Uint8Array | undefined,
+): TransportListener {
+  return listenTransport({
+    hostname,
+    port: 0,
+    secret,
+    logger: () => {},
+    onConnection: async (conn) => {
+      conn.onMessage((m) => {
+        const { t, id, keys } = m as {
+          t?: unknown;
+          id?: unknown;
+          keys?: unknown;
+        };
+        if (t !== "get" || typeof id !== "number" || !Array.isArray(keys)) {
+          return void conn.close();
+        }
+        const values: unknown[] = [];
+        for (const key of keys) {
+          const got = lookup(String(key));
+          if (!got.found) {
+            if (!conn.isClosed) {
+              conn.send({ t: "err", id, message: `${key} is not held here` });
+            }
+            return;
+          }
+          values.push(got.value);
+        }
+        if (!conn.isClosed) conn.send({ t: "ok", id, values });
+      });
+      await conn.closed;
+    },
+  });
+}
+
+/** A connection to another node's data server, with its requests. */
+class Peer {
+  readonly conn: FramedConnection;
+  readonly #pending = new Map<number, PromiseWithResolvers<unknown[]>>();
+  #seq = 0;
+
+  constructor(conn: FramedConnection) {
+    this.conn = conn;
+    conn.onMessage((m) => {
+      const { t, id, values, message } = m as {
+        t: string;
+        id: number;
+        values?: unknown[];
+        message?: string;
+      };
+      const p = this.#pending.get(id);
+      if (p === undefined) return;
+      this.#pending.delete(id);
+      if (t === "ok") p.resolve(values ?? []);
+      else p.reject(new Error(message ?? "the peer refused"));
+    });
+    conn.closed.then(() => {
+      const gone = new Error("the connection to the peer closed");
+      for (const p of this.#pending.values()) p.reject(gone);
+      this.#pending.clear();
+    });
+  }
+
+  get(keys: string[]): Promise<unknown[]> {
+    if (this.conn.isClosed) {
+      return Promise.reject(new Error("the connection to the peer closed"));
+    }
+    const id = ++this.#seq;
+    const p = Promise.withResolvers<unknown[]>();
+    this.#pending.set(id, p);
+    this.conn.send({ t: "get", id, keys });
+    return p.promise;
+  }
+}
+
+/** Fetch `keys` from the node serving data at `address`. */
+export async function pullFrom(
+  address: string,
+  keys: string[],
+): Promise<unknown[]> {
+  let peer = peers.get(address);
+  if (
+    peer !== undefined && (await peer.catch(() => undefined))?.conn.isClosed
+  ) {
+    peers.delete(address);
+    peer = undefined;
+  }
+  if (peer === undefined) {
+    peer = connectTransport(address, { secret: config.secret }).then((c) =>
+      new Peer(c)
+    );
+    peers.set(address, peer);
+    peer.catch(() => peers.delete(address));
+  }
+  return (await peer).get(keys);
+}
+
+/** Close every connection to other nodes (when this node leaves). */
+export async function closePeers(): Promise<void> {
+  const all = [...peers.values()];
+  peers.clear();
+  await Promise.all(
+    all.map((p) => p.then((peer) => peer.conn.close(), () => {})),
+  );
+}

@@ -54,8 +54,11 @@ export type RunMessage = [
  * ```
  */
 export interface GraphWorkerHandlers extends Handlers<unknown> {
-  /** Run a task on values held here; keep its result under its key. */
-  run: (state: unknown, msg: RunMessage) => void | Promise<void>;
+  /**
+   * Run a task on values held here; keep its result under its key. Answers
+   * about how many bytes the result takes (for placing its dependents).
+   */
+  run: (state: unknown, msg: RunMessage) => number | Promise<number>;
   /** The values of `keys` (they must be held here). */
   fetch: (state: unknown, keys: string[]) => unknown[];
   /** Hold `value` under `key` (an input made elsewhere). */
@@ -67,6 +70,42 @@ export interface GraphWorkerHandlers extends Handlers<unknown> {
    * graph worker), directly, and hold them.
    */
   pull: (state: unknown, msg: [string[], string]) => Promise<void>;
+}
+
+/**
+ * About how many bytes `v` takes: exact for binary data and strings, a
+ * shallow estimate for arrays (sampled when long) and objects. Cheap,
+ * since every result is measured.
+ */
+function sizeOf(v: unknown, depth = 0): number {
+  switch (typeof v) {
+    case "string":
+      return 2 * v.length + 8;
+    case "object":
+      break;
+    default:
+      return 8;
+  }
+  if (v === null) return 8;
+  if (ArrayBuffer.isView(v)) return v.byteLength + 16;
+  if (v instanceof ArrayBuffer) return v.byteLength + 16;
+  if (depth > 1) return 64;
+  if (Array.isArray(v)) {
+    const n = v.length;
+    if (n === 0) return 16;
+    const sample = Math.min(n, 16);
+    let bytes = 0;
+    for (let i = 0; i < sample; i++) bytes += sizeOf(v[i], depth + 1);
+    return 16 + Math.round((bytes / sample) * n);
+  }
+  let bytes = 16;
+  let fields = 0;
+  for (const k in v as object) {
+    bytes += 2 * k.length +
+      sizeOf((v as Record<string, unknown>)[k], depth + 1);
+    if (++fields > 32) break;
+  }
+  return bytes;
 }
 
 function isThenable(x: unknown): x is PromiseLike<unknown> {
@@ -155,14 +194,15 @@ export const GraphWorker: Behavior<void, unknown, GraphWorkerHandlers> =
         const values = inputs(s, key, deps);
         const call = deps.length === 0 ? args : fillArgs(args, paths, values);
         const found = local ?? resolve(s, module, name);
-        const finish = (fn: AnyFn) => {
+        const finish = (fn: AnyFn): number | Promise<number> => {
           const r = fn(...call);
           if (!isThenable(r)) {
             s.store.set(key, r);
-            return;
+            return sizeOf(r);
           }
           return Promise.resolve(r).then((v) => {
             s.store.set(key, v);
+            return sizeOf(v);
           });
         };
         return isThenable(found)

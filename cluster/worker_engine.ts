@@ -68,6 +68,8 @@ export interface TaskRecord {
   sentAt: number;
   /** The worker a task without inputs was given to (see `#spread`). */
   home?: WorkerRecord;
+  /** About how big its result is, in bytes (1 until known). */
+  bytes: number;
   /** The worker whose queue it is on, while ready. */
   queuedOn?: WorkerRecord;
   settled?: PromiseWithResolvers<void>;
@@ -343,6 +345,7 @@ export class WorkerEngine {
       generation,
       order: ++this.#order,
       sentAt: 0,
+      bytes: 1,
       computations: [],
     };
     for (const d of deps) d.dependents.add(rec);
@@ -396,8 +399,10 @@ export class WorkerEngine {
       let bestHeld = -1;
       for (const x of this.#workers) {
         if (!x.alive || !allowed(r, x)) continue;
+        // The bytes of its inputs already there (a count when sizes are
+        // not known): moving the least data.
         let held = 0;
-        for (const d of r.deps) if (d.holders.includes(x)) held++;
+        for (const d of r.deps) if (d.holders.includes(x)) held += d.bytes;
         if (held > bestHeld || (held === bestHeld && load(x) < load(w))) {
           w = x;
           bestHeld = held;
@@ -596,12 +601,12 @@ export class WorkerEngine {
       ],
       timeout === undefined ? undefined : { timeout },
     ).then(
-      () => this.#finished(r, w),
+      (size) => this.#finished(r, w, size),
       (e) => this.#failed(r, w, e),
     );
   }
 
-  #finished(r: TaskRecord, w: WorkerRecord): void {
+  #finished(r: TaskRecord, w: WorkerRecord, size?: unknown): void {
     if (!w.alive) return; // its death already rescheduled the work
     const now = performance.now();
     // With more queued behind it, the gap since the last completion on this
@@ -622,6 +627,7 @@ export class WorkerEngine {
     }
     r.state = "memory";
     r.worker = undefined;
+    r.bytes = typeof size === "number" && size > 0 ? size : 1;
     r.holders.push(w);
     w.has.add(r);
     this.#settle(r, false);

@@ -253,3 +253,16 @@ Deno.test("values move node to node, not through the scheduler", async () => {
   assert.ok(transfers.direct > 0, JSON.stringify(transfers));
   assert.equal(transfers.relayed, 0);
 });
+
+Deno.test("a task goes where most of its input bytes are, not most of its inputs", async () => {
+  await using system = new ActorSystem();
+  await using cluster = await localCluster(system, { nodes: 2 });
+  const pids = cluster.pids();
+  // One big input on local-1 (800 kB), two small ones on local-2.
+  const big = delayed(g.bigArray, { workers: ["local-1"] })(100_000);
+  const small = [1, 2].map((x) => delayed(g.inc, { workers: ["local-2"] })(x));
+  const [where] = await cluster.scheduler.compute(
+    delayed(g.pidOf)(big, small[0], small[1]),
+  );
+  assert.equal(where, pids["local-1"]);
+});

@@ -15,6 +15,13 @@ export interface RunShape {
   scale: number;
 }
 
+/** The `parseArgs` options of `--reps`, `--warmup` and `--scale`. */
+export const RUN_SHAPE_OPTIONS = {
+  reps: { type: "string", default: "5" },
+  warmup: { type: "string", default: "1" },
+  scale: { type: "string", default: "1" },
+} as const;
+
 /** Parse and check `--reps`, `--warmup` and `--scale` (as parseArgs gives them). */
 export function runShape(
   values: { reps?: string; warmup?: string; scale?: string },

@@ -30,7 +30,7 @@ import { type ActorRef, ActorSystem } from "@troupe/troupe/actors";
 import { Counter } from "../tests/fixtures/behaviors.ts";
 import { type Figure, median } from "./actors_bench.ts";
 import { crunch, CRUNCH_ROUNDS, Cruncher, FIB_30 } from "./fixtures.ts";
-import { runShape } from "./args.ts";
+import { RUN_SHAPE_OPTIONS, runShape } from "./args.ts";
 
 const BENCH_DIR = fileURLToPath(new URL(".", import.meta.url));
 const RESULTS_DIR = `${BENCH_DIR}results`;
@@ -763,10 +763,8 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     args: Deno.args,
     options: {
-      reps: { type: "string", default: "5" },
-      warmup: { type: "string", default: "1" },
+      ...RUN_SHAPE_OPTIONS,
       only: { type: "string" },
-      scale: { type: "string", default: "1" },
     },
   });
   const { reps, warmup, scale } = runShape(values);

@@ -33,7 +33,7 @@ import { fileURLToPath } from "node:url";
 import { ActorSystem, createPool, type Pool } from "@troupe/troupe/actors";
 import { type Figure, median } from "./actors_bench.ts";
 import { FIB_27, tasks } from "./pool_tasks.ts";
-import { runShape } from "./args.ts";
+import { RUN_SHAPE_OPTIONS, runShape } from "./args.ts";
 
 const BENCH_DIR = fileURLToPath(new URL(".", import.meta.url));
 const PEERS_DIR = `${BENCH_DIR}.peers`;
@@ -528,11 +528,9 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     args: Deno.args,
     options: {
-      reps: { type: "string", default: "5" },
+      ...RUN_SHAPE_OPTIONS,
       "cpu-reps": { type: "string", default: "11" },
-      warmup: { type: "string", default: "1" },
       only: { type: "string" },
-      scale: { type: "string", default: "1" },
       "no-peers": { type: "boolean", default: false },
     },
   });

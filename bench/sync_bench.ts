@@ -21,7 +21,7 @@ import { hasCommand, saveFigures } from "./peer_tools.ts";
 import { type Figure, figureTable, show, type Target } from "./table.ts";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
-import { runShape } from "./args.ts";
+import { RUN_SHAPE_OPTIONS, runShape } from "./args.ts";
 
 const BENCH_DIR = fileURLToPath(new URL(".", import.meta.url));
 const RESULTS_DIR = `${BENCH_DIR}results`;
@@ -389,9 +389,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     args: Deno.args,
     options: {
-      reps: { type: "string", default: "5" },
-      warmup: { type: "string", default: "1" },
-      scale: { type: "string", default: "1" },
+      ...RUN_SHAPE_OPTIONS,
       "no-peers": { type: "boolean", default: false },
     },
   });

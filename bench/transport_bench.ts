@@ -36,7 +36,7 @@ import {
 import { saveFigures } from "./peer_tools.ts";
 import { type Figure, figureTable, type Target } from "./table.ts";
 import { median } from "./actors_bench.ts";
-import { runShape } from "./args.ts";
+import { RUN_SHAPE_OPTIONS, runShape } from "./args.ts";
 
 const RESULTS_DIR = `${fileURLToPath(new URL(".", import.meta.url))}results`;
 const MIB = 1024 * 1024;
@@ -317,9 +317,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     args: Deno.args,
     options: {
-      reps: { type: "string", default: "5" },
-      warmup: { type: "string", default: "1" },
-      scale: { type: "string", default: "1" },
+      ...RUN_SHAPE_OPTIONS,
     },
   });
   const { reps, warmup, scale } = runShape(values);

@@ -1,6 +1,7 @@
 /**
  * The examples are programs a newcomer runs first: each must run as a real
- * subprocess with no permissions, exit 0 by itself, and print what it shows.
+ * subprocess with the permissions its doc comment names (as few as it can),
+ * exit 0 by itself, and print what it shows.
  */
 
 import assert from "node:assert/strict";
@@ -147,6 +148,66 @@ Deno.test("examples/delayed_sum.ts", async () => {
   ]);
 });
 
+Deno.test("examples/thread_numbers.ts: a worker thread prints, main joins it", async () => {
+  const r = await run("examples/thread_numbers.ts", ["--allow-read"]);
+  assertRan(r, "examples/thread_numbers.ts");
+  assert.equal(
+    r.stdout,
+    [
+      "main: starting the thread",
+      ...[1, 2, 3, 4, 5].map((i) => `${i} (worker thread)`),
+      "main: the thread is done",
+      "",
+    ].join("\n"),
+  );
+});
+
+Deno.test("examples/gather_countdowns.ts: countdowns interleave, then gather", async () => {
+  const r = await run("examples/gather_countdowns.ts");
+  assertRan(r, "examples/gather_countdowns.ts");
+  const lines = r.stdout.trimEnd().split("\n");
+  // Each countdown in its own order; B starts before A ends: they overlap.
+  const a = lines.filter((l) => l.startsWith("A: "));
+  const b = lines.filter((l) => l.startsWith("B: "));
+  assert.deepEqual(a, ["A: 3", "A: 2", "A: 1"]);
+  assert.deepEqual(b, ["B: 3", "B: 2", "B: 1"]);
+  assert.ok(lines.indexOf("B: 3") < lines.indexOf("A: 1"), r.stdout);
+  assert.equal(lines.at(-1), "gathered: A done, B done");
+});
+
+Deno.test("examples/locked_counter.ts: lost updates, then exact totals", async () => {
+  const r = await run("examples/locked_counter.ts");
+  assertRan(r, "examples/locked_counter.ts");
+  assertLines(r, [
+    /without a lock: 1000 \(3000 lost\)\n/,
+    /with a Mutex: 4000\n/,
+    /with an actor: 4000\n/,
+  ]);
+});
+
+Deno.test("examples/producer_consumer.ts: a bounded queue, closed when done", async () => {
+  const r = await run("examples/producer_consumer.ts");
+  assertRan(r, "examples/producer_consumer.ts");
+  assertLines(r, [
+    /consumer 1 got \d+(, \d+)*\n/,
+    /consumer 2 got \d+(, \d+)*\n/,
+    /consumed 10 items, sum 55; the queue never held more than 3\n/,
+  ]);
+});
+
+Deno.test("examples/round_robin.ts: each server in turn", async () => {
+  const r = await run("examples/round_robin.ts");
+  assertRan(r, "examples/round_robin.ts");
+  assertLines(r, [
+    new RegExp(
+      [1, 2, 3, 4, 5, 6]
+        .map((i) => `request ${i} -> server-${(i - 1) % 3 + 1}\\n`)
+        .join(""),
+    ),
+    /requests per server: 2, 2, 2\n/,
+  ]);
+});
+
 Deno.test("every example is tested here", async () => {
   const tested = new Set([
     "delayed_sum.ts",
@@ -157,6 +218,11 @@ Deno.test("every example is tested here", async () => {
     "supervision.ts",
     "mailbox_overflow.ts",
     "shared_counter.ts",
+    "thread_numbers.ts",
+    "gather_countdowns.ts",
+    "locked_counter.ts",
+    "producer_consumer.ts",
+    "round_robin.ts",
   ]);
   for await (const e of Deno.readDir(new URL("examples/", root))) {
     if (e.isFile && e.name.endsWith(".ts")) {

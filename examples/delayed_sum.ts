@@ -2,6 +2,14 @@
  * `dask.delayed` the troupe way: build a lazy graph of squares and a tree of
  * sums, compute it on two worker threads, then run futures eagerly.
  *
+ * The Python it mirrors:
+ *
+ * ```python
+ * squares = [dask.delayed(square)(i) for i in range(1000)]
+ * total = dask.delayed(sum)(squares)
+ * print(total.compute())
+ * ```
+ *
  * Run it with `deno run --allow-read examples/delayed_sum.ts`.
  *
  * @module

@@ -2,7 +2,21 @@
  * `multiprocessing.Pool.map` the troupe way: square numbers on worker
  * threads, then a CPU-heavy map and its speedup over one thread.
  *
+ * The Python it mirrors:
+ *
+ * ```python
+ * def square(x):
+ *     return x * x
+ *
+ * with multiprocessing.Pool(2) as pool:
+ *     print(pool.map(square, [1, 2, 3, 4, 5]))
+ * ```
+ *
  * Run it with `deno run --allow-read examples/pool_map.ts`.
+ *
+ * With `placement: "process"` and `modules: [import.meta.url]` (the task
+ * modules the subprocesses may read), the pool runs subprocesses instead of
+ * threads; run it then with `--allow-run` too.
  *
  * @module
  */

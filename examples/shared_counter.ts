@@ -1,6 +1,19 @@
 /**
  * Worker actors on their own threads add to one counter in shared memory,
- * under a `SharedMutex` they got in a message.
+ * under a `SharedMutex` they got in a message: the `threading.Lock` counter
+ * of `locked_counter.ts`, on real threads.
+ *
+ * The Python it mirrors:
+ *
+ * ```python
+ * def add(times):
+ *     global counter
+ *     for _ in range(times):
+ *         with lock:
+ *             counter += 1
+ *
+ * threads = [threading.Thread(target=add, args=(100,)) for _ in range(3)]
+ * ```
  *
  * Run it with `deno run --allow-read examples/shared_counter.ts`.
  *

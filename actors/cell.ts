@@ -31,11 +31,11 @@ import { HostError, type HostHandle, type HostPermissions } from "./hosts.ts";
 import { Mailbox, type MailboxOptions, resolveMailbox } from "./mailbox.ts";
 import type { ReplyTo } from "./reply.ts";
 import type { ActorRef, AnyRef } from "./ref.ts";
-import { LocalRef, refCell } from "./ref.ts";
+import { LocalRef, refAddress } from "./ref.ts";
 import type { BehaviorInfo, Runtime } from "./runtime.ts";
 import type { SpawnOptions } from "./spawn_options.ts";
 import type { ActorSystem } from "./system.ts";
-import type { Termination, WatchRecord } from "./watch.ts";
+import { deliverNotice, type Termination, type WatchRecord } from "./watch.ts";
 
 export const STARTING = 0;
 export const RUNNING = 1;
@@ -247,7 +247,8 @@ export class Cell implements ActorContext {
   }
 
   watch(ref: AnyRef): void {
-    const target = refCell(ref);
+    if (!(ref instanceof LocalRef)) return this.#watchRemote(refAddress(ref));
+    const target = ref.cell;
     const x = this.#extras();
     x.watching ??= new Map();
     const existing = x.watching.get(target);
@@ -258,11 +259,28 @@ export class Cell implements ActorContext {
   }
 
   unwatch(ref: AnyRef): void {
-    const target = refCell(ref);
+    if (!(ref instanceof LocalRef)) {
+      const key = addressKey(refAddress(ref));
+      const off = this.#x?.remoteWatching?.get(key);
+      this.#x?.remoteWatching?.delete(key);
+      off?.();
+      return;
+    }
+    const target = ref.cell;
     const record = this.#x?.watching?.get(target);
     if (record === undefined) return;
     this.#x!.watching!.delete(target);
     target.removeWatch(record);
+  }
+
+  /** Watch an actor of another host (or an address not alive here). */
+  #watchRemote(address: Address): void {
+    const x = this.#extras();
+    x.remoteWatching ??= new Map();
+    const key = addressKey(address);
+    if (x.remoteWatching.has(key)) return;
+    const record: WatchRecord = { active: true, watcher: this };
+    x.remoteWatching.set(key, this.rt.watches.watch(address, record));
   }
 
   // ---- delivery ---------------------------------------------------------
@@ -1002,6 +1020,10 @@ export class Cell implements ActorContext {
         for (const [target, record] of x.watching) target.removeWatch(record);
         x.watching = undefined;
       }
+      if (x.remoteWatching !== undefined) {
+        for (const off of x.remoteWatching.values()) off();
+        x.remoteWatching = undefined;
+      }
       const watchers = x.watchers;
       x.watchers = undefined;
       if (watchers !== undefined) {
@@ -1042,10 +1064,12 @@ export class Cell implements ActorContext {
   notify(notice: Termination): void {
     const onTerminated = this.behavior.onTerminated;
     const watching = this.#x?.watching;
-    if (watching === undefined) return;
-    for (const target of watching.keys()) {
-      if (target.address === notice.address) watching.delete(target);
+    if (watching !== undefined) {
+      for (const target of watching.keys()) {
+        if (target.address === notice.address) watching.delete(target);
+      }
     }
+    this.#x?.remoteWatching?.delete(addressKey(notice.address));
     if (onTerminated === undefined) return;
     this.enqueueSystem(() => onTerminated(this.state, notice, this));
   }
@@ -1066,6 +1090,7 @@ export class Cell implements ActorContext {
       children: undefined,
       watchers: undefined,
       watching: undefined,
+      remoteWatching: undefined,
       controller: undefined,
       idle: undefined,
       started: undefined,
@@ -1085,6 +1110,8 @@ interface Extras {
   children: Set<Cell> | undefined;
   watchers: WatchRecord[] | undefined;
   watching: Map<Cell, WatchRecord> | undefined;
+  /** Watches on actors of other hosts, by address: their unwatch. */
+  remoteWatching: Map<string, () => void> | undefined;
   controller: AbortController | undefined;
   idle: PromiseWithResolvers<void> | undefined;
   started: PromiseWithResolvers<void> | undefined;
@@ -1098,27 +1125,16 @@ interface Extras {
   handBack: ((reason: ExitReason, left: Leftover[]) => void) | undefined;
 }
 
+/** An address as a map key. */
+function addressKey(a: Address): string {
+  return `${a.id}@${a.host}`;
+}
+
 /** A message still queued when its actor died. */
 export interface Leftover {
   name: string;
   payload: unknown;
   reply: ReplyTo | undefined;
-}
-
-/** Deliver a termination notice once, asynchronously, unless unwatched. */
-function deliverNotice(record: WatchRecord, notice: Termination): void {
-  if (!record.active) return;
-  queueMicrotask(() => {
-    if (!record.active) return;
-    record.active = false;
-    if (record.listener !== undefined) {
-      try {
-        record.listener(notice);
-      } catch {
-        // A throwing listener must not stop the other watchers.
-      }
-    } else record.watcher?.notify(notice);
-  });
 }
 
 /** Create, register and start a cell. */

@@ -26,6 +26,9 @@ export const ASK = 1;
 const REPLY = 2;
 const FAILURE = 3;
 const STOP = 4;
+const WATCH = 5;
+const UNWATCH = 6;
+const DOWN = 7;
 const CONTROL = 9;
 
 /** One item on a link: an envelope as a tuple, or a control message. */
@@ -84,6 +87,17 @@ export function envelopeToWire(
       return [FAILURE, to, e.corr, e.failure];
     case "stop":
       return [STOP, to, e.to.id];
+    case "watch":
+    case "unwatch":
+      return [
+        e.kind === "watch" ? WATCH : UNWATCH,
+        to,
+        e.to.id,
+        e.from.host === self ? "" : e.from.host,
+        e.corr,
+      ];
+    case "down":
+      return [DOWN, to, e.corr, e.reason];
   }
 }
 
@@ -160,6 +174,25 @@ export function fromWire(item: unknown, self: string, peer: string): Decoded {
     case STOP:
       return {
         envelope: { kind: "stop", to: addr(item[1], item[2], self) },
+      };
+    case WATCH:
+    case UNWATCH:
+      return {
+        envelope: {
+          kind: item[0] === WATCH ? "watch" : "unwatch",
+          to: addr(item[1], item[2], self),
+          from: addr(item[3], 0, peer),
+          corr: item[4],
+        },
+      };
+    case DOWN:
+      return {
+        envelope: {
+          kind: "down",
+          to: addr(item[1], 0, self),
+          corr: item[2],
+          reason: item[3],
+        },
       };
     case CONTROL:
       if (typeof item[1] !== "object" || item[1] === null) {

@@ -54,7 +54,11 @@ export interface ActorContext {
    * normal exit: a `permanent` child is restarted, others are not.
    */
   stop(): void;
-  /** Get an `onTerminated` notice when `ref` dies (once per death). */
+  /**
+   * Get an `onTerminated` notice when `ref` dies (once per death). `ref` may
+   * be of another host (`ctx.system.refFor(address)`): the loss of that host,
+   * or of the link to it, is a death with reason `host-down`.
+   */
   watch(ref: AnyRef): void;
   /** Stop watching `ref`; no notice comes after this call. */
   unwatch(ref: AnyRef): void;

@@ -66,6 +66,8 @@ export type AskFailure =
 /**
  * One message between hosts. `tell` and `ask` go to an actor; `reply` and
  * `failure` answer an ask by its correlation id; `stop` asks an actor to stop.
+ * `watch` asks to hear of an actor's death, `unwatch` takes that back, and
+ * `down` is the notice (to the watcher's host, by the watch's correlation id).
  *
  * @example
  * ```ts
@@ -98,9 +100,21 @@ export type Envelope =
   }
   | { kind: "reply"; to: Address; corr: number; payload: unknown }
   | { kind: "failure"; to: Address; corr: number; failure: AskFailure }
-  | { kind: "stop"; to: Address };
+  | { kind: "stop"; to: Address }
+  | { kind: "watch"; to: Address; from: Address; corr: number }
+  | { kind: "unwatch"; to: Address; from: Address; corr: number }
+  | { kind: "down"; to: Address; corr: number; reason: ExitReason };
 
-const KINDS = new Set(["tell", "ask", "reply", "failure", "stop"]);
+const KINDS = new Set([
+  "tell",
+  "ask",
+  "reply",
+  "failure",
+  "stop",
+  "watch",
+  "unwatch",
+  "down",
+]);
 
 function isAddress(x: unknown): x is Address {
   if (typeof x !== "object" || x === null) return false;
@@ -144,6 +158,24 @@ export function envelopeProblem(x: unknown): string | undefined {
       }
       if (e.kind === "failure" && typeof e.failure !== "object") {
         return `failure envelope has no "failure"`;
+      }
+      return undefined;
+    case "watch":
+    case "unwatch":
+      if (!isAddress(e.from)) {
+        return `${e.kind} envelope "from" is not an address`;
+      }
+      if (!Number.isInteger(e.corr)) {
+        return `${e.kind} envelope has no "corr" id`;
+      }
+      return undefined;
+    case "down":
+      if (!Number.isInteger(e.corr)) return `down envelope has no "corr" id`;
+      if (
+        typeof e.reason !== "object" || e.reason === null ||
+        typeof (e.reason as { type?: unknown }).type !== "string"
+      ) {
+        return `down envelope has no "reason"`;
       }
       return undefined;
     default:

@@ -137,7 +137,11 @@ export interface HostLink {
   send(batch: unknown[]): void;
   /** Close the connection: the host is gone for this system. */
   close(): void;
-  /** Resolves when the connection is closed, by either side. */
+  /**
+   * Resolves when the connection is closed, by either side: with why, when
+   * known (a string, or `{ kind: "eof" | "error" | "local", error? }`), for
+   * the `host-down` reason its actors end with.
+   */
   readonly closed: Promise<unknown>;
 }
 
@@ -146,8 +150,11 @@ interface Transport {
   post(batch: WireItem[], transfer: Transferable[]): void;
   /** Stop it hard: terminate the worker, SIGKILL the process group. */
   kill(): void;
-  /** Resolves once the isolate is gone and every resource is closed. */
-  readonly closed: Promise<void>;
+  /**
+   * Resolves once the isolate is gone and every resource is closed (with
+   * why, when the transport knows better than "exited").
+   */
+  readonly closed: Promise<string | void>;
 }
 
 let hostSeq = 0;
@@ -223,8 +230,8 @@ export class HostHandle {
       this.down(`could not start: ${(e as Error).message}`);
       throw e;
     }
-    this.#transport.closed.then(() => {
-      this.down(`${kind} exited`);
+    this.#transport.closed.then((detail) => {
+      this.down(detail || `${kind} exited`);
     });
   }
 
@@ -441,7 +448,7 @@ export class HostHandle {
 
   /** Resolves once the host's isolate is gone and its resources closed. */
   get closed(): Promise<void> {
-    return this.#transport?.closed ?? Promise.resolve();
+    return this.#transport?.closed.then(() => {}) ?? Promise.resolve();
   }
 
   /** Stop hard: the isolate dies now (the core is freed). */
@@ -577,13 +584,13 @@ function startWorker(
 
 /** A node host: its link is its transport. */
 function attachNode(link: HostLink): Transport {
-  const closed = Promise.withResolvers<void>();
+  const closed = Promise.withResolvers<string | void>();
   let alive = true;
-  const end = () => {
+  const end = (why?: unknown) => {
     if (!alive) return;
     alive = false;
     link.close();
-    closed.resolve();
+    closed.resolve(why === undefined ? undefined : lostLink(why));
   };
   link.closed.then(end, end);
   return {
@@ -593,6 +600,24 @@ function attachNode(link: HostLink): Transport {
     kill: end,
     closed: closed.promise,
   };
+}
+
+/** Why a node's link closed, as a `host-down` detail. */
+function lostLink(why: unknown): string {
+  if (typeof why === "string") return why;
+  const r = why as { kind?: unknown; error?: { message?: unknown } } | null;
+  switch (r?.kind) {
+    case "eof":
+      return "node lost: its connection closed";
+    case "error":
+      return `node lost: its connection failed (${
+        String(r.error?.message ?? "unknown error")
+      })`;
+    case "local":
+      return "node disconnected by this side";
+    default:
+      return "node lost";
+  }
 }
 
 function startProcess(

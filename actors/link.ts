@@ -25,6 +25,7 @@ import {
 } from "./envelope.ts";
 import { ActorDeadError } from "./errors.ts";
 import type { ActorRef, AskOptions } from "./ref.ts";
+import { RemoteWatches } from "./remote_watch.ts";
 import type { ReplyTo } from "./reply.ts";
 import type { Runtime } from "./runtime.ts";
 
@@ -54,10 +55,13 @@ export class Links {
   readonly outbound: Map<number, Outbound> = new Map();
   /** Where envelopes for hosts without a route of their own go. */
   defaultRoute: string | undefined;
+  /** Death watches across hosts. */
+  readonly watches: RemoteWatches;
   #nextCorr = 1;
 
   constructor(rt: Runtime) {
     this.#rt = rt;
+    this.watches = new RemoteWatches(rt, this);
   }
 
   add(host: string, send: LinkSend): void {
@@ -70,7 +74,10 @@ export class Links {
     this.#routes.set(host, send);
   }
 
-  /** Forget `host`; asks waiting on it reject with a host-down error. */
+  /**
+   * Forget `host`; asks waiting on it reject with a host-down error, and
+   * watches that went out through it end with one.
+   */
   remove(host: string, detail: string): void {
     if (!this.#routes.delete(host)) return;
     if (this.defaultRoute === host) this.defaultRoute = undefined;
@@ -83,6 +90,14 @@ export class Links {
         });
       }
     }
+    this.watches.linkLost(host, detail);
+  }
+
+  /** The linked host that envelopes for `host` go to, if any. */
+  nextHop(host: string): string | undefined {
+    if (this.#routes.has(host)) return host;
+    const via = this.defaultRoute;
+    return via !== undefined && this.#routes.has(via) ? via : undefined;
   }
 
   /** Send `env` to its host; false (and a dead letter) when there is no route. */
@@ -182,7 +197,10 @@ export class RemoteRef<B extends AnyBehavior> implements ActorRef<B> {
     if (options?.signal !== undefined) pending.bindSignal(options.signal);
     if (!pending.settled) {
       rt.deadlines.track(pending, timeout);
-      const corr = this.#links.track(pending, this.address.host);
+      // Tracked against the link it leaves on: when that goes, so does it.
+      const links = this.#links;
+      const host = this.address.host;
+      const corr = links.track(pending, links.nextHop(host) ?? host);
       let sent: boolean;
       try {
         sent = this.#links.route({

@@ -106,6 +106,17 @@ export function refCell(ref: AnyRef): Cell {
   return ref.cell;
 }
 
+/** The address of any ref (local or not); a `TypeError` for a non-ref. */
+export function refAddress(ref: AnyRef): Address {
+  const a = ref?.address;
+  if (typeof a?.host !== "string" || !Number.isInteger(a?.id)) {
+    throw new TypeError(
+      `expected an ActorRef, got ${JSON.stringify(ref?.address ?? ref)}`,
+    );
+  }
+  return a;
+}
+
 /** A reference to an actor in this isolate. */
 export class LocalRef<B extends AnyBehavior> implements ActorRef<B> {
   /** @internal */

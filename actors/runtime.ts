@@ -16,6 +16,7 @@ import type { EventListener, SystemEvent } from "./events.ts";
 import { type MailboxOptions, resolveMailbox } from "./mailbox.ts";
 import { type Forward, forwardOf } from "./forward.ts";
 import type { HostPool } from "./hosts.ts";
+import type { RemoteWatches } from "./remote_watch.ts";
 import type { ActorSystem } from "./system.ts";
 
 /** Settings of the runtime, filled in by `ActorSystem`. */
@@ -54,6 +55,8 @@ export class Runtime {
   listeners: EventListener[] = [];
   /** Worker and process hosts; set by the system right after construction. */
   hosts!: HostPool;
+  /** Death watches across hosts; set by the system with its links. */
+  watches!: RemoteWatches;
   nextId = 1;
   closing = false;
   #info = new WeakMap<AnyBehavior, BehaviorInfo>();

@@ -21,12 +21,18 @@ import {
   type HostLink,
   HostPool,
 } from "./hosts.ts";
-import { type ActorRef, type AnyRef, LocalRef, refCell } from "./ref.ts";
+import {
+  type ActorRef,
+  type AnyRef,
+  LocalRef,
+  refAddress,
+  refCell,
+} from "./ref.ts";
 import { failureToError } from "./reply.ts";
 import { register } from "./internals.ts";
 import { Runtime } from "./runtime.ts";
 import type { SpawnOptions } from "./spawn_options.ts";
-import type { Termination, TerminationListener, WatchRecord } from "./watch.ts";
+import type { TerminationListener, WatchRecord } from "./watch.ts";
 
 /**
  * Settings of an actor system.
@@ -241,6 +247,7 @@ export class ActorSystem implements AsyncDisposable {
       dispatcher: { throughput: options.throughput, sliceMs: options.sliceMs },
     });
     this.#links = new Links(this.#rt);
+    this.#rt.watches = this.#links.watches;
     register(this, this.#rt, this.#links);
     const cores = navigator.hardwareConcurrency || 1;
     this.#rt.hosts = new HostPool(this.#rt, this.#links, {
@@ -500,7 +507,9 @@ export class ActorSystem implements AsyncDisposable {
 
   /**
    * Call `listener` once when `ref` dies (at once if it is already dead);
-   * returns a function that unwatches. Restarts are not deaths.
+   * returns a function that unwatches. Restarts are not deaths. `ref` may
+   * be of another host (from `refFor`): the loss of that host, or of the
+   * link to it, is a death with reason `host-down`.
    *
    * @example
    * ```ts
@@ -513,20 +522,12 @@ export class ActorSystem implements AsyncDisposable {
    * ```
    */
   watch(ref: AnyRef, listener: TerminationListener): () => void {
-    if (!(ref instanceof LocalRef) && ref?.address?.host === this.#rt.host) {
-      // A ref to an address that is not alive here: it is as good as dead.
-      const record: WatchRecord = { active: true, listener };
-      const notice = { address: ref.address, reason: { type: "not-found" } };
-      queueMicrotask(() => {
-        if (record.active) listener(notice as Termination);
-        record.active = false;
-      });
-      return () => {
-        record.active = false;
-      };
-    }
-    const cell = refCell(ref);
     const record: WatchRecord = { active: true, listener };
+    if (!(ref instanceof LocalRef)) {
+      // An actor on another host (or an address not alive here).
+      return this.#links.watches.watch(refAddress(ref), record);
+    }
+    const cell = ref.cell;
     cell.addWatch(record);
     return () => cell.removeWatch(record);
   }
@@ -632,8 +633,13 @@ export class ActorSystem implements AsyncDisposable {
     if (problem !== undefined) throw new EnvelopeError(problem);
     const env = envelope as Envelope;
     const rt = this.#rt;
+    const links = this.#links;
     if (env.to.host !== rt.host) {
-      this.#links.route(env); // forward, or a no-route dead letter
+      this.#forward(env);
+      return;
+    }
+    if (env.kind === "watch" || env.kind === "unwatch" || env.kind === "down") {
+      links.watches.receive(env);
       return;
     }
     if (env.kind === "reply" || env.kind === "failure") {
@@ -676,6 +682,30 @@ export class ActorSystem implements AsyncDisposable {
         void this.stop(cell.ref);
         return;
     }
+  }
+
+  /**
+   * Pass on an envelope for another host, or dead-letter it (no route). An
+   * ask passed on waits here for its answer, tracked against the link it
+   * left on, so that the asker hears `host-down` when that link goes (and
+   * not just its own deadline); watches passed on are remembered likewise.
+   */
+  #forward(env: Envelope): void {
+    const links = this.#links;
+    if (env.kind === "ask") {
+      const via = links.nextHop(env.to.host);
+      if (via !== undefined) {
+        const back = new ReturnAddress(links, env.from, env.corr);
+        const corr = links.track(back, via);
+        links.route({ ...env, from: { host: this.#rt.host, id: 0 }, corr });
+        return;
+      }
+    } else if (
+      env.kind === "watch" || env.kind === "unwatch" || env.kind === "down"
+    ) {
+      links.watches.pass(env);
+    }
+    links.route(env);
   }
 
   /**

@@ -53,3 +53,19 @@ export interface WatchRecord {
   /** An actor watcher (from `ctx.watch`), told through its `onTerminated`. */
   watcher?: { notify(notice: Termination): void };
 }
+
+/** Deliver a termination notice once, asynchronously, unless unwatched. */
+export function deliverNotice(record: WatchRecord, notice: Termination): void {
+  if (!record.active) return;
+  queueMicrotask(() => {
+    if (!record.active) return;
+    record.active = false;
+    if (record.listener !== undefined) {
+      try {
+        record.listener(notice);
+      } catch {
+        // A throwing listener must not stop the other watchers.
+      }
+    } else record.watcher?.notify(notice);
+  });
+}

@@ -43,7 +43,7 @@ export class RemoteWatches {
   /** Watches passing through here, by `host corr`: the link they took. */
   readonly #relayed = new Map<
     string,
-    { via: string; from: string; corr: number }
+    { via: string; from: string; corr: number; to: Address }
   >();
 
   constructor(rt: Runtime, links: Links) {
@@ -147,12 +147,18 @@ export class RemoteWatches {
     }
     const via = this.#links.nextHop(env.to.host);
     if (via === undefined) return; // no route: the watcher's host hears
-    this.#relayed.set(key, { via, from: env.from.host, corr: env.corr });
+    this.#relayed.set(key, {
+      via,
+      from: env.from.host,
+      corr: env.corr,
+      to: env.to,
+    });
   }
 
   /**
    * The link to `host` is gone: every watch that went out on it ends here,
-   * with `host-down`; watches from there need no answer any more.
+   * with `host-down`; watches from there need no answer any more (those
+   * passed on are taken back, so that their targets' hosts forget them).
    */
   linkLost(host: string, detail: string): void {
     const reason: ExitReason = { type: "host-down", host, detail };
@@ -162,8 +168,15 @@ export class RemoteWatches {
       deliverNotice(mine.record, { address: mine.target, reason });
     }
     for (const [key, r] of [...this.#relayed]) {
-      if (r.from === host) this.#relayed.delete(key);
-      else if (r.via === host) {
+      if (r.from === host) {
+        this.#relayed.delete(key);
+        this.#links.route({
+          kind: "unwatch",
+          to: r.to,
+          from: { host, id: 0 },
+          corr: r.corr,
+        });
+      } else if (r.via === host) {
         this.#relayed.delete(key);
         this.#links.route({
           kind: "down",

@@ -117,6 +117,12 @@ Deno.test("a ref sent on through a third host still works", async () => {
     await c.ask("tell", [target, "add", -1]);
     assert.equal(await kept.ask("get"), n);
   }
+  // What crosses is the address: a ref object itself is refused at the
+  // sender, with an error that says what to send instead.
+  await assert.rejects(
+    b.ask("keep", store as never),
+    (e) => e instanceof TypeError && /only plain data crosses/.test(e.message),
+  );
 });
 
 Deno.test("a node killed with SIGKILL: one notice per watched actor, per watcher, saying the host was lost", async () => {
@@ -238,6 +244,46 @@ Deno.test("watching an actor on another node: one notice per death, none after u
     relayed: 0,
   });
   assert.equal(cluster.nodes().length, 2);
+});
+
+Deno.test("a watcher's node killed: the watches it placed are dropped on every host", async () => {
+  await using system = new ActorSystem();
+  await using cluster = await localCluster(system, {
+    nodes: 2,
+    respawn: false,
+  });
+  const store = system.spawn(Store, 0, onNode("local-1"));
+  const inner = await store.ask("spawnChild", 0);
+  const there = system.spawn(Relay, undefined, onNode("local-2"));
+  await there.ask("watch", store.address); // served here (a proxy)
+  await there.ask("watch", inner); // passed on here, served on local-1
+  const watches = () => internals(system).links.watches.size;
+  assert.deepEqual(watches(), { mine: 0, served: 1, relayed: 1 });
+  assert.deepEqual(await store.ask("watches"), {
+    mine: 0,
+    served: 1,
+    relayed: 0,
+  });
+  const lost: string[] = [];
+  system.subscribe((e) => {
+    if (e.type === "dead-letter") lost.push(e.letter.name);
+  });
+
+  cluster.kill("local-2", "SIGKILL");
+  await until(() => cluster.nodes().length === 1, "the node's loss");
+  assert.deepEqual(watches(), { mine: 0, served: 0, relayed: 0 });
+  // local-1 was told (the ask follows the unwatch on the same link).
+  assert.deepEqual(await store.ask("watches"), {
+    mine: 0,
+    served: 0,
+    relayed: 0,
+  });
+  // The targets' deaths send no notice into the void.
+  await system.refFor<typeof Leaf>(inner).ask("stop");
+  await system.stop(store);
+  const probe = system.spawn(Store, 0, onNode("local-1"));
+  await probe.ask("get"); // a later event on the same link
+  assert.deepEqual(lost.filter((name) => name === "down"), []);
 });
 
 Deno.test("an ask in flight when its node is killed fails with host-down, from here and from another node", async () => {

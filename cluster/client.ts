@@ -26,6 +26,13 @@ import { KEY, type Keyed } from "./keys.ts";
 import type { Computed, Persisted } from "./scheduler.ts";
 import type { WireError } from "./client_session.ts";
 import { graphToWire } from "./wire_graph.ts";
+import {
+  ClusterEvent,
+  ClusterMutex,
+  ClusterQueue,
+  ClusterSemaphore,
+  type SyncLink,
+} from "./cluster_sync.ts";
 
 /**
  * How a client reaches its cluster.
@@ -111,6 +118,7 @@ export class Client implements AsyncDisposable {
   readonly #status = new Map<string, FutureStatus>();
   readonly #settled = new Map<string, PromiseWithResolvers<void>>();
   readonly #owner: FutureOwner;
+  readonly #sync: SyncLink;
   #seq = 0;
 
   /**
@@ -148,6 +156,10 @@ export class Client implements AsyncDisposable {
         this.#request({ t: "gather", keys }) as Promise<unknown[]>,
       cancel: (key) => this.#tell({ t: "cancel", keys: [key] }),
       release: (key) => this.#tell({ t: "release", keys: [key] }),
+    };
+    this.#sync = {
+      request: (message, signal) => this.#syncRequest(message, signal),
+      held: new Map(),
     };
   }
 
@@ -230,6 +242,123 @@ export class Client implements AsyncDisposable {
     this.#pending.set(id, { message: sent, resolve, reject });
     this.#conn.send(sent);
     return promise;
+  }
+
+  /**
+   * A sync request: it carries the lowest id still unanswered, so the
+   * scheduler can forget the answers below it. An abort turns the message
+   * into a cancel (sent now, and again after a reconnect); the answer
+   * that comes back settles the call, so a grant that crossed the cancel
+   * on the wire is kept, not lost.
+   */
+  async #syncRequest(
+    message: Record<string, unknown>,
+    signal?: AbortSignal,
+  ): Promise<unknown> {
+    if (this.#back !== undefined) await this.#back.promise; // reconnecting
+    if (this.#conn.isClosed) {
+      throw new Error("the connection to the cluster closed");
+    }
+    const id = ++this.#seq;
+    const low = this.#pending.keys().next().value ?? id;
+    const { promise, ...resolvers } = Promise.withResolvers<unknown>();
+    const entry: { message: Record<string, unknown> } & typeof resolvers = {
+      message: { ...message, id, low },
+      ...resolvers,
+    };
+    this.#pending.set(id, entry);
+    this.#conn.send(entry.message);
+    if (signal === undefined) return promise;
+    const cancel = () => {
+      entry.message = { t: "sync", id, op: "cancel" };
+      if (this.#back === undefined && !this.#conn.isClosed) {
+        this.#conn.send(entry.message);
+      }
+    };
+    signal.addEventListener("abort", cancel, { once: true });
+    try {
+      return await promise;
+    } finally {
+      signal.removeEventListener("abort", cancel);
+    }
+  }
+
+  /**
+   * The cluster-wide mutex called `name`: every client and every task on
+   * every node that asks for this name gets the same lock.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe/actors";
+   * import { connect, startCluster } from "@troupe/troupe/cluster";
+   * await using system = new ActorSystem();
+   * await using cluster = startCluster(system);
+   * await using client = await connect(cluster.address);
+   * {
+   *   using _held = await client.mutex("db").lock({ timeout: 1_000 });
+   *   // one holder in the whole cluster here
+   * }
+   * ```
+   */
+  mutex(name: string): ClusterMutex {
+    return new ClusterMutex(this.#sync, name);
+  }
+
+  /**
+   * The cluster-wide semaphore called `name`, with `permits` permits (the
+   * same number wherever the name is used).
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe/actors";
+   * import { connect, startCluster } from "@troupe/troupe/cluster";
+   * await using system = new ActorSystem();
+   * await using cluster = startCluster(system);
+   * await using client = await connect(cluster.address);
+   * using _permit = await client.semaphore("gpu", 2).lock();
+   * ```
+   */
+  semaphore(name: string, permits: number): ClusterSemaphore {
+    return new ClusterSemaphore(this.#sync, name, permits);
+  }
+
+  /**
+   * The cluster-wide event called `name`.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe/actors";
+   * import { connect, startCluster } from "@troupe/troupe/cluster";
+   * await using system = new ActorSystem();
+   * await using cluster = startCluster(system);
+   * await using client = await connect(cluster.address);
+   * await client.event("ready").set();
+   * await client.event("ready").wait();
+   * ```
+   */
+  event(name: string): ClusterEvent {
+    return new ClusterEvent(this.#sync, name);
+  }
+
+  /**
+   * The cluster-wide queue called `name`. Its first user sets its bound
+   * (`maxSize`; default unbounded); later users give the same one, or none
+   * to take it as it is.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe/actors";
+   * import { connect, startCluster } from "@troupe/troupe/cluster";
+   * await using system = new ActorSystem();
+   * await using cluster = startCluster(system);
+   * await using client = await connect(cluster.address);
+   * const q = client.queue<string>("work", { maxSize: 100 });
+   * await q.put("a");
+   * console.log(await q.get()); // "a"
+   * ```
+   */
+  queue<T>(name: string, options: { maxSize?: number } = {}): ClusterQueue<T> {
+    return new ClusterQueue<T>(this.#sync, name, options.maxSize);
   }
 
   /** The graph behind `roots`, checking its futures are this client's. */
@@ -363,6 +492,7 @@ export class Client implements AsyncDisposable {
   async close(): Promise<void> {
     this.#closing = true;
     this.#stop.abort();
+    if (!this.#conn.isClosed) this.#conn.send({ t: "bye" });
     await this.#conn.close();
     this.#end();
   }

@@ -9,7 +9,11 @@
  *   for the client (one hold per output); answered `{ t: "ok", id }`, then
  *   `{ t: "settled", key, status }` as each output settles;
  * - `{ t: "gather", id, keys }`: the values of held keys;
- * - `{ t: "release", keys }` and `{ t: "cancel", keys }`: no answer.
+ * - `{ t: "release", keys }` and `{ t: "cancel", keys }`: no answer;
+ * - `{ t: "bye" }`: the client is closing; its holds go with the
+ *   connection instead of being kept for its return;
+ * - `{ t: "sync", id, ... }`: an operation on a cluster-wide primitive
+ *   (see `sync_service.ts`), answered as the others.
  *
  * A request that is malformed is answered with an error; a message that is
  * not a request closes the connection. When the client goes, its holds go.
@@ -29,6 +33,12 @@ import type { Future } from "./future.ts";
 import { gather } from "./future.ts";
 import type { Scheduler } from "./scheduler.ts";
 import { graphFromWire } from "./wire_graph.ts";
+import {
+  type SyncRequest,
+  type SyncService,
+  type SyncSession,
+  syncSession,
+} from "./sync_service.ts";
 
 /** An error as the client rebuilds it. */
 export interface WireError {
@@ -84,13 +94,18 @@ export interface ClientHolds {
   conn: FramedConnection | undefined;
   /** Set while the client is away: its holds go when it fires. */
   timer?: ReturnType<typeof setTimeout>;
+  /** Its locks, permits and sync operations. */
+  sync: SyncSession;
+  /** It said it is closing: its holds go with the connection. */
+  leaving?: boolean;
 }
 
-/** Drop everything `holds` holds. */
-export function releaseHolds(holds: ClientHolds): void {
+/** Drop everything `holds` holds: futures, locks and permits. */
+export function releaseHolds(holds: ClientHolds, sync: SyncService): void {
   clearTimeout(holds.timer);
   for (const list of holds.held.values()) for (const f of list) f.release();
   holds.held.clear();
+  sync.end(holds.sync);
 }
 
 /**
@@ -104,13 +119,19 @@ export async function serveClient(
   clients: Map<string, ClientHolds>,
   clientId: string,
   lingerMs: number,
+  sync: SyncService,
 ): Promise<void> {
   let holds = clients.get(clientId);
   const back = holds !== undefined;
   if (holds === undefined) {
     clients.set(
       clientId,
-      holds = { held: new Map(), applied: new Set(), conn },
+      holds = {
+        held: new Map(),
+        applied: new Set(),
+        conn,
+        sync: syncSession(),
+      },
     );
   }
   clearTimeout(holds.timer);
@@ -197,6 +218,14 @@ export async function serveClient(
       case "cancel":
         for (const k of keyList(m.keys, "keys")) heldFuture(k)?.cancel();
         return;
+      case "bye": // a clean close: nothing to keep for a return
+        session.leaving = true;
+        return;
+      case "sync":
+        return answer(
+          id,
+          () => sync.handle(session.sync, m as unknown as SyncRequest),
+        );
       default:
         throw new TypeError(`no request "${String(m.t)}"`);
     }
@@ -217,11 +246,12 @@ export async function serveClient(
   await conn.closed;
   if (session.conn !== conn) return; // it came back on another connection
   session.conn = undefined;
+  if (session.leaving) clients.delete(clientId);
   if (clients.get(clientId) !== session) {
-    return releaseHolds(session); // the cluster is closing
+    return releaseHolds(session, sync); // the cluster is closing
   }
   session.timer = setTimeout(() => {
     clients.delete(clientId);
-    releaseHolds(session);
+    releaseHolds(session, sync);
   }, lingerMs);
 }

@@ -21,6 +21,7 @@ import {
   releaseHolds,
   serveClient,
 } from "./client_session.ts";
+import { SyncService } from "./sync_service.ts";
 import { validResources } from "./delayed.ts";
 import type { FramedConnection } from "./framing.ts";
 import {
@@ -130,6 +131,15 @@ export interface ClusterStatus {
     readonly mailboxes: number;
     readonly deadLetters: number;
   };
+  /**
+   * Cluster-wide locks, semaphores, events and queues in use, with their
+   * state (idle locks are not listed).
+   */
+  readonly sync: {
+    readonly kind: string;
+    readonly name: string;
+    readonly state: unknown;
+  }[];
 }
 
 interface Member extends NodeInfo {
@@ -164,6 +174,8 @@ export class Cluster implements AsyncDisposable {
   readonly #logger: (message: string) => void;
   /** What each client holds, by client id (kept a while after it leaves). */
   readonly #clients = new Map<string, ClientHolds>();
+  /** Cluster-wide locks, semaphores, events and queues, by name. */
+  readonly #sync = new SyncService();
   readonly #lingerMs: number;
   #closed = false;
 
@@ -262,6 +274,7 @@ export class Cluster implements AsyncDisposable {
         mailboxes: actors.reduce((sum, a) => sum + a.mailboxSize, 0),
         deadLetters: this.#system.deadLetters.count,
       },
+      sync: this.#sync.snapshot(),
     };
   }
 
@@ -347,6 +360,7 @@ export class Cluster implements AsyncDisposable {
         this.#clients,
         id,
         this.#lingerMs,
+        this.#sync,
       );
     }
     this.#logger(
@@ -440,7 +454,7 @@ export class Cluster implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const holds of this.#clients.values()) releaseHolds(holds);
+    for (const holds of this.#clients.values()) releaseHolds(holds, this.#sync);
     this.#clients.clear();
     await this.scheduler.close();
     await this.#listener.close();

@@ -53,6 +53,8 @@ export {
   type SchedulerOptions,
 } from "./scheduler.ts";
 export * from "./client.ts";
+export * from "./cluster_sync.ts";
+export { clusterClient } from "./here.ts";
 export * from "./cluster.ts";
 export * from "./dashboard.ts";
 export * from "./local_cluster.ts";

@@ -10,6 +10,7 @@ import { serveHost } from "@troupe/troupe/actors";
 import { reconnecting, type TransportListener } from "./endpoint.ts";
 import { closePeers, serveData, setPeerConfig } from "./peer_data.ts";
 import type { FramedConnection } from "./framing.ts";
+import { closeHere, setHere } from "./here.ts";
 
 /**
  * How a node joins its cluster.
@@ -69,6 +70,11 @@ export async function runNode(
   // TLS cluster moves values through the scheduler).
   let data: TransportListener | undefined;
   setPeerConfig({ secret: options.secret });
+  setHere(address, {
+    secret: options.secret,
+    tls: options.tls,
+    name: `${name}/tasks`,
+  });
   try {
     for await (
       const conn of reconnecting(address, {
@@ -94,6 +100,8 @@ export async function runNode(
       if (options.signal?.aborted) return;
     }
   } finally {
+    setHere(undefined);
+    await closeHere();
     await data?.close();
     await closePeers();
   }

@@ -5,6 +5,14 @@
  * worker actors and the main isolate contend on) and, later, the cluster
  * scope. Code written against these types runs unchanged on any scope.
  *
+ * The cluster scope (`ClusterMutex`, ... in `@troupe/troupe/cluster`) lives
+ * at a scheduler on another host, so it cannot answer a synchronous
+ * question (`locked`, `tryAcquire()`, `size`) truthfully. Its primitives
+ * implement the `*Core` interfaces: the waiting part that every scope has.
+ * Code that must run on every scope, the cluster included, takes a
+ * `LockCore`, `EventCore` or `QueueCore`; the `*Like` interfaces extend them
+ * with the synchronous members the in-process scopes can answer.
+ *
  * @module
  */
 
@@ -54,6 +62,32 @@ export interface Guard extends Disposable, AsyncDisposable {
 }
 
 /**
+ * The waiting part of a lock or semaphore, which every scope implements,
+ * the cluster scope included: wait for it, give it back, or hold it for a
+ * `using` block. A cluster primitive's `release` returns a promise that
+ * settles when the scheduler has applied it (awaiting it is optional).
+ *
+ * @example
+ * ```ts
+ * import { Mutex, type LockCore } from "@troupe/troupe/sync";
+ *
+ * async function once(lock: LockCore, work: () => void): Promise<void> {
+ *   using _held = await lock.lock({ timeout: 1_000 });
+ *   work();
+ * }
+ * await once(new Mutex(), () => {});
+ * ```
+ */
+export interface LockCore {
+  /** Wait for the lock (or a permit). */
+  acquire(options?: WaitOptions): Promise<void>;
+  /** Give it back; `NotHeldError` when it is not held. */
+  release(): void;
+  /** Wait for it and return a guard that gives it back. */
+  lock(options?: WaitOptions): Promise<Guard>;
+}
+
+/**
  * A mutual-exclusion lock: at most one holder at a time, waiters served in
  * arrival order.
  *
@@ -68,7 +102,7 @@ export interface Guard extends Disposable, AsyncDisposable {
  * await critical(new Mutex());
  * ```
  */
-export interface MutexLike {
+export interface MutexLike extends LockCore {
   /** Whether someone holds the lock. */
   readonly locked: boolean;
   /** Wait for the lock. */
@@ -93,7 +127,7 @@ export interface MutexLike {
  * using _permit = await s.lock();
  * ```
  */
-export interface SemaphoreLike {
+export interface SemaphoreLike extends LockCore {
   /** Permits available now. */
   readonly value: number;
   /** Wait for a permit. */
@@ -167,6 +201,32 @@ export interface ConditionLike {
 }
 
 /**
+ * The waiting part of an event, which every scope implements, the cluster
+ * scope included. A cluster event's `set` and `clear` return promises that
+ * settle when the scheduler has applied them.
+ *
+ * @example
+ * ```ts
+ * import { Event, type EventCore } from "@troupe/troupe/sync";
+ *
+ * async function ready(e: EventCore): Promise<void> {
+ *   await e.wait({ timeout: 1_000 });
+ * }
+ * const e = new Event();
+ * e.set();
+ * await ready(e);
+ * ```
+ */
+export interface EventCore {
+  /** Set the flag and wake every waiter. */
+  set(): void;
+  /** Clear the flag. */
+  clear(): void;
+  /** Wait until the flag is set (at once when it is). */
+  wait(options?: WaitOptions): Promise<void>;
+}
+
+/**
  * A flag that tasks wait on until it is set.
  *
  * @example
@@ -178,7 +238,7 @@ export interface ConditionLike {
  * await e.wait({ timeout: 1_000 });
  * ```
  */
-export interface EventLike {
+export interface EventLike extends EventCore {
   /** Whether the flag is set. */
   readonly isSet: boolean;
   /** Set the flag and wake every waiter. */
@@ -220,6 +280,36 @@ export interface BarrierLike {
 }
 
 /**
+ * The waiting part of a queue, which every scope implements, the cluster
+ * scope included: put, get, close, and iterate until closed and drained.
+ *
+ * @example
+ * ```ts
+ * import { Queue, type QueueCore } from "@troupe/troupe/sync";
+ * import assert from "node:assert/strict";
+ *
+ * async function drain(q: QueueCore<number>): Promise<number> {
+ *   let total = 0;
+ *   for await (const x of q) total += x;
+ *   return total;
+ * }
+ * const q = new Queue<number>();
+ * await q.put(1);
+ * await q.put(2);
+ * q.close();
+ * assert.equal(await drain(q), 3);
+ * ```
+ */
+export interface QueueCore<T> extends AsyncIterable<T> {
+  /** Add an item, waiting for room. */
+  put(item: T, options?: WaitOptions): Promise<void>;
+  /** Take the next item, waiting for one. */
+  get(options?: WaitOptions): Promise<T>;
+  /** Refuse further puts; getters drain what is left. */
+  close(): void;
+}
+
+/**
  * A bounded queue of items with waiting `put` and `get`. `close()` ends it:
  * `put` rejects with `ClosedError`; `get` drains what is left, then rejects;
  * async iteration ends.
@@ -238,7 +328,7 @@ export interface BarrierLike {
  * assert.deepEqual(seen, [1, 2]);
  * ```
  */
-export interface QueueLike<T> extends AsyncIterable<T> {
+export interface QueueLike<T> extends QueueCore<T> {
   /** Items queued now. */
   readonly size: number;
   /** The bound (`Infinity` when unbounded). */

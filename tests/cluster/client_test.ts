@@ -18,6 +18,7 @@ import {
 } from "@troupe/troupe/cluster";
 import { g } from "../fixtures/graph_tasks.ts";
 import { hasOpenssl, makeCerts } from "./transport_helpers.ts";
+import { proxy } from "./tcp_proxy.ts";
 
 const sumOfSquares = (n: number) => ((n - 1) * n * (2 * n - 1)) / 6;
 
@@ -83,47 +84,6 @@ Deno.test("a client without the secret is refused; bad requests get errors", asy
   await using client = await connect(cluster.address, { secret: "s3cret" });
   assert.deepEqual(await client.compute(delayed(g.inc)(1)), [2]);
 });
-
-/** A TCP proxy to `target` whose live connections `cut()` drops. */
-function proxy(target: string) {
-  const [hostname, port] = target.split(":");
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const live = new Set<Deno.Conn>();
-  const pipes: Promise<unknown>[] = [];
-  const pump = async (from: Deno.Conn, to: Deno.Conn) => {
-    const buf = new Uint8Array(64 * 1024);
-    try {
-      for (let n = await from.read(buf); n !== null; n = await from.read(buf)) {
-        let off = 0;
-        while (off < n) off += await to.write(buf.subarray(off, n));
-      }
-    } catch { /* cut */ }
-    for (const c of [from, to]) {
-      if (live.delete(c)) c.close();
-    }
-  };
-  const accepting = (async () => {
-    for await (const inbound of listener) {
-      const outbound = await Deno.connect({ hostname, port: Number(port) });
-      live.add(inbound);
-      live.add(outbound);
-      pipes.push(pump(inbound, outbound), pump(outbound, inbound));
-    }
-  })();
-  return {
-    address: `127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
-    cut() {
-      for (const c of live) c.close();
-      live.clear();
-    },
-    async close() {
-      listener.close();
-      this.cut();
-      await accepting.catch(() => {});
-      await Promise.all(pipes);
-    },
-  };
-}
 
 Deno.test("a client whose connection drops reconnects and keeps its futures", async () => {
   await using system = new ActorSystem();

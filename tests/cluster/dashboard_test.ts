@@ -123,6 +123,7 @@ Deno.test("dashboard: events are pushed as the status changes, and streams end w
     computations: [{ id: 1, total: 4, done: 0, erred: 0 }],
     transfers: { direct: 0, relayed: 0 },
     actors: { count: 0, mailboxes: 0, deadLetters: 0 },
+    sync: [],
   };
   const dashboard = serveDashboard({
     status: () => ({ ...status, time: Date.now() }),

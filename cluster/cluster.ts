@@ -22,6 +22,7 @@ import {
   serveClient,
 } from "./client_session.ts";
 import { SyncService } from "./sync_service.ts";
+import type { TaskRun } from "./task_stream.ts";
 import { validResources } from "./delayed.ts";
 import type { FramedConnection } from "./framing.ts";
 import {
@@ -100,6 +101,13 @@ export interface NodeStatus extends NodeInfo {
   readonly queued: number;
   /** Results it holds. */
   readonly held: number;
+  /**
+   * Its process's CPU use over its last heartbeat, in percent of one core
+   * (undefined before its first heartbeat).
+   */
+  readonly cpu?: number;
+  /** Its process's memory at its last heartbeat, in bytes. */
+  readonly memory?: { readonly rss: number; readonly heapUsed: number };
 }
 
 /**
@@ -125,11 +133,22 @@ export interface ClusterStatus {
   readonly computations: Computation[];
   /** Values moved between nodes so far: node to node, or through it. */
   readonly transfers: { readonly direct: number; readonly relayed: number };
+  /**
+   * The task stream: runs that ended in the last 10 s (at most 500), as
+   * the scheduler saw them.
+   */
+  readonly stream: readonly TaskRun[];
   /** The actor system: living actors, messages in mailboxes, dead letters. */
   readonly actors: {
     readonly count: number;
     readonly mailboxes: number;
     readonly deadLetters: number;
+    /** The deepest mailboxes now (up to 5 actors with messages waiting). */
+    readonly busiest: readonly {
+      readonly actor: string;
+      readonly mailbox: number;
+      readonly capacity: number;
+    }[];
   };
   /**
    * Cluster-wide locks, semaphores, events and queues in use, with their
@@ -144,6 +163,9 @@ export interface ClusterStatus {
 
 interface Member extends NodeInfo {
   conn: FramedConnection;
+  /** What its last heartbeat said. */
+  cpu?: number;
+  memory?: { rss: number; heapUsed: number };
 }
 
 /**
@@ -251,7 +273,9 @@ export class Cluster implements AsyncDisposable {
    */
   status(): ClusterStatus {
     const work = this.scheduler.status();
-    const nodes = this.nodes().map((n) => {
+    const nodes = [...this.#members.values()].map((m) => {
+      const { name, address, joined, resources, cpu, memory } = m;
+      const n = { name, address, joined, resources, cpu, memory };
       let inFlight = 0, queued = 0, held = 0;
       for (const w of work.workers) {
         if (w.name !== n.name) continue;
@@ -269,10 +293,19 @@ export class Cluster implements AsyncDisposable {
       tasks: work.tasks,
       computations: work.computations,
       transfers: work.transfers,
+      stream: work.stream,
       actors: {
         count: actors.length,
         mailboxes: actors.reduce((sum, a) => sum + a.mailboxSize, 0),
         deadLetters: this.#system.deadLetters.count,
+        busiest: actors.filter((a) => a.mailboxSize > 0)
+          .sort((a, b) => b.mailboxSize - a.mailboxSize)
+          .slice(0, 5)
+          .map((a) => ({
+            actor: `${a.behavior}#${a.address.id}`,
+            mailbox: a.mailboxSize,
+            capacity: a.mailboxCapacity,
+          })),
       },
       sync: this.#sync.snapshot(),
     };
@@ -403,7 +436,13 @@ export class Cluster implements AsyncDisposable {
     conn.onMessage((value) => {
       lastHeard = performance.now();
       if (Array.isArray(value)) attached.receive(value);
-      else if ((value as { t?: unknown })?.t !== "hb") {
+      else if ((value as { t?: unknown })?.t === "hb") {
+        const { cpu, rss, heap } = value as Record<string, unknown>;
+        if (typeof cpu === "number" && cpu >= 0) member.cpu = cpu;
+        if (typeof rss === "number" && typeof heap === "number") {
+          member.memory = { rss, heapUsed: heap };
+        }
+      } else {
         this.#logger(`node ${name} sent a message of no known kind: dropped`);
         void conn.close();
       }

@@ -276,19 +276,28 @@ const PAGE = `<!doctype html>
   .bar.err > span { background: #d5553a; }
   .muted { color: #888; }
   #state.off { color: #c33; }
+  #stream { background: #fff; border: 1px solid #ddd; }
+  #stream text { font-size: 11px; fill: #555; }
+  .swatch { display: inline-block; width: .8em; height: .8em; margin: 0 .3em 0 .8em; vertical-align: -.1em; }
 </style>
 </head>
 <body>
 <h1>troupe dashboard</h1>
 <div id="meta">scheduler <span id="address"></span> · <span id="state">live</span></div>
 <h2>Workers</h2>
-<table id="workers"><thead><tr><th>name</th><th>address</th><th class="n">in flight</th><th class="n">queued</th><th class="n">held</th></tr></thead><tbody></tbody></table>
+<table id="workers"><thead><tr><th>name</th><th>address</th><th class="n">CPU</th><th class="n">memory</th><th class="n">in flight</th><th class="n">queued</th><th class="n">held</th></tr></thead><tbody></tbody></table>
+<h2>Task stream <span class="muted">(last 10 s)</span></h2>
+<svg id="stream" width="800" height="40" role="img" aria-label="task stream"></svg>
+<div id="legend" class="muted"></div>
 <h2>Computations</h2>
 <div id="computations"></div>
 <h2>Tasks by state</h2>
 <div id="tasks"></div>
 <h2>Actors</h2>
 <div id="actors"></div>
+<div id="busiest"></div>
+<h2>Cluster sync</h2>
+<div id="sync"></div>
 <script>
 "use strict";
 const initial = __INITIAL__;
@@ -297,10 +306,13 @@ const esc = (s) => String(s).replace(/[&<>"']/g, (c) => "&#" + c.charCodeAt(0) +
 function render(s) {
   $("address").textContent = s.address;
   $("workers").tBodies[0].innerHTML = s.nodes.length === 0
-    ? '<tr><td colspan="5" class="muted">no nodes yet</td></tr>'
+    ? '<tr><td colspan="7" class="muted">no nodes yet</td></tr>'
     : s.nodes.map((n) => "<tr class=\\"worker\\"><td>" + esc(n.name) + "</td><td>" +
-      esc(n.address) + '</td><td class="n">' + n.inFlight + '</td><td class="n">' +
+      esc(n.address) + '</td><td class="n cpu">' + (n.cpu === undefined ? "…" : n.cpu + "%") +
+      '</td><td class="n mem">' + (n.memory ? mib(n.memory.rss) : "…") +
+      '</td><td class="n">' + n.inFlight + '</td><td class="n">' +
       n.queued + '</td><td class="n">' + n.held + "</td></tr>").join("");
+  stream(s);
   $("computations").innerHTML = s.computations.length === 0
     ? '<span class="muted">none yet</span>'
     : s.computations.map((c) => {
@@ -317,6 +329,45 @@ function render(s) {
     : states.map(([k, v]) => esc(k) + ": <b>" + v + "</b>").join(" · ");
   $("actors").textContent = s.actors.count + " actors, " + s.actors.mailboxes +
     " messages in mailboxes, " + s.actors.deadLetters + " dead letters";
+  $("busiest").innerHTML = s.actors.busiest.length === 0 ? "" :
+    "deepest mailboxes: " + s.actors.busiest.map((a) => esc(a.actor) + " <b>" + a.mailbox +
+      "</b>/" + (a.capacity === null ? "∞" : a.capacity)).join(" · ");
+  $("sync").innerHTML = s.sync.length === 0
+    ? '<span class="muted">none in use</span>'
+    : s.sync.map((p) => esc(p.kind) + " <b>" + esc(p.name) + "</b> " +
+      esc(JSON.stringify(p.state))).join("<br>");
+}
+function mib(bytes) { return (bytes / 1048576).toFixed(0) + " MiB"; }
+const palette = ["#3a7bd5", "#e8a33d", "#59a14f", "#b07aa1", "#76b7b2", "#ff9da7", "#9c755f", "#edc948"];
+function colour(name) {
+  let h = 0;
+  for (let i = 0; i < name.length; i++) h = (h * 31 + name.charCodeAt(i)) >>> 0;
+  return palette[h % palette.length];
+}
+// One lane per worker; each run a bar from its start to its end, the last
+// 10 s up to the snapshot's time. Failed runs are red.
+function stream(s) {
+  const svg = $("stream");
+  const width = 800, lane = 18, left = 110, span = 10000;
+  const workers = [...new Set(s.nodes.map((n) => n.name).concat(s.stream.map((r) => r.worker)))];
+  svg.setAttribute("height", String(Math.max(1, workers.length) * lane + 6));
+  const x = (t) => left + Math.max(0, (t - (s.time - span)) / span) * (width - left - 4);
+  const parts = workers.map((w, i) =>
+    '<text x="4" y="' + (i * lane + 15) + '">' + esc(w) + "</text>");
+  const tasks = new Set();
+  for (const r of s.stream) {
+    const i = workers.indexOf(r.worker);
+    tasks.add(r.task);
+    const x0 = x(r.start), x1 = Math.max(x(r.end), x0 + 1);
+    parts.push('<rect class="run" x="' + x0.toFixed(1) + '" y="' + (i * lane + 4) +
+      '" width="' + (x1 - x0).toFixed(1) + '" height="' + (lane - 6) + '" fill="' +
+      (r.ok ? colour(r.task) : "#d5553a") + '"><title>' + esc(r.task) + " " + esc(r.key) + " on " +
+      esc(r.worker) + ": " + (r.end - r.start).toFixed(1) + " ms" + (r.ok ? "" : " (failed)") +
+      "</title></rect>");
+  }
+  svg.innerHTML = parts.join("");
+  $("legend").innerHTML = [...tasks].map((t) =>
+    '<span class="swatch" style="background:' + colour(t) + '"></span>' + esc(t)).join("");
 }
 render(initial);
 const token = new URLSearchParams(location.search).get("token");

@@ -6,6 +6,7 @@
  * @module
  */
 
+import process from "node:process";
 import { serveHost } from "@troupe/troupe/actors";
 import { reconnecting, type TransportListener } from "./endpoint.ts";
 import { closePeers, serveData, setPeerConfig } from "./peer_data.ts";
@@ -107,6 +108,25 @@ export async function runNode(
   }
 }
 
+/**
+ * This process's CPU use since the last call, in percent of one core (200
+ * is two cores busy).
+ */
+function cpuMeter(): () => number {
+  let last = process.cpuUsage();
+  let at = performance.now();
+  return () => {
+    const now = performance.now();
+    const used = process.cpuUsage(last);
+    last = process.cpuUsage();
+    const wallUs = (now - at) * 1_000;
+    at = now;
+    return wallUs <= 0
+      ? 0
+      : Math.round((100 * (used.user + used.system)) / wallUs);
+  };
+}
+
 /** Serve one connection until it closes (or the signal aborts). */
 async function serve(
   conn: FramedConnection,
@@ -137,8 +157,16 @@ async function serve(
     conn.onMessage((value) => {
       if (Array.isArray(value)) host.receive(value);
     });
+    const usage = cpuMeter();
     heartbeat = setInterval(() => {
-      if (!conn.isClosed) conn.send({ t: "hb" });
+      if (conn.isClosed) return;
+      const memory = Deno.memoryUsage();
+      conn.send({
+        t: "hb",
+        cpu: usage(),
+        rss: memory.rss,
+        heap: memory.heapUsed,
+      });
     }, init.heartbeatMs);
     await conn.closed;
     clearInterval(heartbeat);

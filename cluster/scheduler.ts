@@ -332,6 +332,7 @@ export class Scheduler implements AsyncDisposable {
       tasks: {},
       computations: [],
       transfers: { direct: 0, relayed: 0 },
+      stream: [],
     };
   }
 

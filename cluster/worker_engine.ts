@@ -34,6 +34,7 @@ import type { Graph } from "./graph.ts";
 import { GraphWorker } from "./graph_worker.ts";
 import { fillArgs, KEY } from "./keys.ts";
 import { ReadyQueue } from "./ready_queue.ts";
+import { type TaskRun, TaskStream } from "./task_stream.ts";
 
 type State =
   | "released"
@@ -203,7 +204,17 @@ export interface SchedulerStatus {
   computations: Computation[];
   /** Values moved between workers so far: node to node, or through it. */
   transfers: { direct: number; relayed: number };
+  /** Task runs that ended in the last `STREAM_MS` (at most 500). */
+  stream: TaskRun[];
 }
+
+/** A worker's name in status and the task stream. */
+function workerName(w: WorkerRecord): string {
+  return w.node ?? w.host ?? `worker-${w.id}`;
+}
+
+/** How far back the task stream of `status()` goes, in ms. */
+export const STREAM_MS = 10_000;
 
 /** Settings of the engine. */
 export interface WorkerEngineOptions {
@@ -240,6 +251,8 @@ export class WorkerEngine {
   #flushQueued = false;
   /** Average duration (ms) of each task (by name) on a busy worker. */
   readonly #durations = new Map<string, number>();
+  /** Recent task runs, for the dashboard's task stream. */
+  readonly #stream = new TaskStream();
   /** Ready tasks waiting for a worker to exist (cluster with no members). */
   #unplaced: TaskRecord[] = [];
 
@@ -268,7 +281,7 @@ export class WorkerEngine {
   status(): SchedulerStatus {
     return {
       workers: this.#workers.filter((w) => w.alive).map((w) => ({
-        name: w.node ?? w.host ?? `worker-${w.id}`,
+        name: workerName(w),
         inFlight: w.inFlight,
         queued: w.queue.size,
         held: w.has.size,
@@ -278,6 +291,7 @@ export class WorkerEngine {
       computations: [...this.#lastFinished, ...this.#running]
         .sort((a, b) => a.id - b.id)
         .map((c) => ({ ...c })),
+      stream: this.#stream.since(Date.now() - STREAM_MS),
     };
   }
 
@@ -606,6 +620,25 @@ export class WorkerEngine {
     );
   }
 
+  /** Note a run in the task stream (times from `performance.now()`). */
+  #ran(
+    r: TaskRecord,
+    w: WorkerRecord,
+    start: number,
+    end: number,
+    ok: boolean,
+  ): void {
+    const origin = performance.timeOrigin;
+    this.#stream.record({
+      worker: workerName(w),
+      task: r.node.task.taskName,
+      key: r.key,
+      start: origin + start,
+      end: origin + end,
+      ok,
+    });
+  }
+
   #finished(r: TaskRecord, w: WorkerRecord, size?: unknown): void {
     if (!w.alive) return; // its death already rescheduled the work
     const now = performance.now();
@@ -613,8 +646,10 @@ export class WorkerEngine {
     // worker is this task's run time (plus its share of the round trip).
     // It started when it was sent or when the task before it there ended,
     // whichever came last (a round trip included when it did not queue).
-    const ms = now - Math.max(r.sentAt, w.lastDone ?? 0);
+    const startedAt = Math.max(r.sentAt, w.lastDone ?? 0);
+    const ms = now - startedAt;
     const name = r.node.task.taskName;
+    this.#ran(r, w, startedAt, now, true);
     const avg = this.#durations.get(name);
     this.#durations.set(name, avg === undefined ? ms : 0.8 * avg + 0.2 * ms);
     w.lastDone = now;
@@ -642,6 +677,9 @@ export class WorkerEngine {
   #failed(r: TaskRecord, w: WorkerRecord, e: unknown): void {
     if (!w.alive) return;
     if (e instanceof ActorDeadError) return this.#workerDied(w, e.message);
+    const now = performance.now();
+    this.#ran(r, w, Math.max(r.sentAt, w.lastDone ?? 0), now, false);
+    w.lastDone = now;
     w.inFlight--;
     w.running.delete(r);
     if (r.state !== "processing" || r.worker !== w) return this.#pump();

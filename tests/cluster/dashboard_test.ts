@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { ActorSystem } from "@troupe/troupe/actors";
 import {
+  type ClusterOptions,
   type ClusterStatus,
   delayed,
   runNode,
@@ -14,6 +15,7 @@ import {
   startCluster,
 } from "@troupe/troupe/cluster";
 import { g } from "../fixtures/graph_tasks.ts";
+import { until } from "../helpers.ts";
 
 /** Whether Debian's `chromium` is on the PATH. */
 const chromium = (() => {
@@ -47,9 +49,10 @@ async function firstEvent(
 /** A cluster with one node `alpha` in this process, for `body`. */
 async function withNode(
   body: (cluster: ReturnType<typeof startCluster>) => Promise<void>,
+  options: ClusterOptions = {},
 ): Promise<void> {
   await using system = new ActorSystem();
-  await using cluster = startCluster(system);
+  await using cluster = startCluster(system, options);
   const stop = new AbortController();
   const node = runNode(cluster.address, { name: "alpha", signal: stop.signal });
   try {
@@ -122,7 +125,8 @@ Deno.test("dashboard: events are pushed as the status changes, and streams end w
     tasks: {},
     computations: [{ id: 1, total: 4, done: 0, erred: 0 }],
     transfers: { direct: 0, relayed: 0 },
-    actors: { count: 0, mailboxes: 0, deadLetters: 0 },
+    stream: [],
+    actors: { count: 0, mailboxes: 0, deadLetters: 0, busiest: [] },
     sync: [],
   };
   const dashboard = serveDashboard({
@@ -233,6 +237,10 @@ Deno.test({
       const during = await dump();
       assert.match(during, /<td>alpha<\/td>/, "the worker is in the table");
       await running;
+      await until(
+        () => cluster.status().nodes[0]?.cpu !== undefined,
+        "a heartbeat with the node's metrics",
+      );
       const after = await dump();
       assert.match(after, /<td>alpha<\/td>/);
       assert.match(
@@ -242,6 +250,75 @@ Deno.test({
       );
       assert.match(after, /style="width:100%"/);
       assert.match(after, /\d+ actors, \d+ messages in mailboxes/);
-    });
+      // The task stream drew each run, named, on the worker's lane.
+      const runs = after.match(/<rect class="run" x="\d/g) ?? [];
+      assert.equal(runs.length, 41, "one bar per task run");
+      assert.match(after, /<title>pidAfter pidAfter-[^ ]+ on alpha: /);
+      assert.match(after, /<td class="n cpu">\d+%<\/td>/, "the node's CPU");
+      assert.match(after, /<td class="n mem">\d+ MiB<\/td>/, "its memory");
+      // And a screenshot of it, as a person would see it.
+      // (The tests run without --allow-write: mktemp and rm make and clear
+      // the folder Chromium writes into.)
+      const dir = new TextDecoder().decode(
+        (await new Deno.Command("mktemp", { args: ["-d"] }).output()).stdout,
+      ).trim();
+      try {
+        const shot = `${dir}/dashboard.png`;
+        const { success, stderr } = await new Deno.Command("chromium", {
+          args: [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--window-size=1000,900",
+            `--screenshot=${shot}`,
+            `${dashboard.url}?token=t0k`,
+          ],
+          stdout: "null",
+          stderr: "piped",
+        }).output();
+        assert.ok(success, new TextDecoder().decode(stderr));
+        const png = await Deno.readFile(shot);
+        assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47]); // "PNG"
+        assert.ok(png.length > 10_000, `a real picture (${png.length} bytes)`);
+      } finally {
+        await new Deno.Command("rm", { args: ["-rf", dir] }).output();
+      }
+    }, { heartbeatMs: 50, silenceMs: 5_000 });
   },
+});
+
+Deno.test("the status has a task stream and the nodes' CPU and memory", async () => {
+  await withNode(async (cluster) => {
+    const total = delayed(g.sum)([1, 2, 3].map((x) => delayed(g.square)(x)));
+    assert.deepEqual(await cluster.scheduler.compute(total), [14]);
+    const { stream } = cluster.status();
+    assert.equal(stream.length, 4);
+    assert.deepEqual(
+      stream.map((r) => r.task).sort(),
+      ["square", "square", "square", "sum"],
+    );
+    for (const r of stream) {
+      assert.equal(r.worker, "alpha");
+      assert.ok(r.ok);
+      assert.ok(r.start <= r.end, JSON.stringify(r));
+      assert.ok(Math.abs(r.end - Date.now()) < 60_000, "epoch milliseconds");
+    }
+    // The sum ran after the squares it needed.
+    const sum = stream.find((r) => r.task === "sum")!;
+    assert.ok(stream.every((r) => r === sum || r.end <= sum.end));
+    // Failed runs are in it too, marked.
+    await assert.rejects(cluster.scheduler.compute(delayed(g.checked)(-1)));
+    assert.ok(
+      cluster.status().stream.some((r) => r.task === "checked" && !r.ok),
+    );
+    // Heartbeats carry the node's CPU and memory.
+    await until(
+      () => cluster.status().nodes[0]?.cpu !== undefined,
+      "a heartbeat with metrics",
+    );
+    const [node] = cluster.status().nodes;
+    assert.ok(node.cpu! >= 0);
+    assert.ok(node.memory!.rss > node.memory!.heapUsed);
+    assert.ok(node.memory!.heapUsed > 0);
+  }, { heartbeatMs: 20, silenceMs: 5_000 });
 });

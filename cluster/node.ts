@@ -27,8 +27,14 @@ export interface NodeOptions {
   name?: string;
   /** The cluster's shared secret (required off loopback). */
   secret?: string | Uint8Array;
-  /** Connect with TLS: extra CA certificates (PEM), the name to verify. */
-  tls?: { caCerts?: string[]; hostname?: string };
+  /**
+   * Connect with TLS: extra CA certificates (PEM) and the name to verify.
+   * With `cert` and `key` (PEM) too, this node serves its values to the
+   * other nodes over TLS with them, and fetches theirs over TLS, verified
+   * with `caCerts`; without them, values between nodes go through the
+   * scheduler's connection.
+   */
+  tls?: { caCerts?: string[]; hostname?: string; cert?: string; key?: string };
   /** Stop: leave the cluster and resolve `runNode`. */
   signal?: AbortSignal;
   /** Told of each (re)connection and loss. */
@@ -67,10 +73,18 @@ export async function runNode(
 ): Promise<void> {
   const name = options.name ?? `node-${crypto.randomUUID().slice(0, 8)}`;
   const log = options.log ?? (() => {});
-  // Other nodes fetch the values held here directly (not over TLS yet: a
-  // TLS cluster moves values through the scheduler).
+  // Other nodes fetch the values held here directly; in a TLS cluster, only
+  // when this node has a certificate to serve them with (else they go
+  // through the scheduler).
+  const tls = options.tls;
+  const dataTls = tls?.cert !== undefined && tls.key !== undefined
+    ? { cert: tls.cert, key: tls.key }
+    : undefined;
   let data: TransportListener | undefined;
-  setPeerConfig({ secret: options.secret });
+  setPeerConfig({
+    secret: options.secret,
+    tls: tls === undefined ? undefined : { caCerts: tls.caCerts },
+  });
   setHere(address, {
     secret: options.secret,
     tls: options.tls,
@@ -85,9 +99,9 @@ export async function runNode(
         signal: options.signal,
       })
     ) {
-      if (data === undefined && options.tls === undefined) {
+      if (data === undefined && (tls === undefined || dataTls !== undefined)) {
         try {
-          data = serveData(conn.localAddr.hostname, options.secret);
+          data = serveData(conn.localAddr.hostname, options.secret, dataTls);
         } catch (e) {
           log(`serving data to peers: ${(e as Error).message}`);
         }

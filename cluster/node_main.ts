@@ -1,7 +1,9 @@
 /**
  * A worker node as a program: `deno run --allow-net --allow-read
  * --allow-env=TROUPE_SECRET cluster/node_main.ts <host:port> [--name NAME]
- * [--secret-file FILE] [--tls-ca FILE] [--verbose] [--exit-with-parent]`.
+ * [--secret-file FILE] [--tls-ca FILE [--tls-cert FILE --tls-key FILE]]
+ * [--verbose] [--exit-with-parent]`. With a certificate and key, it serves
+ * the values it holds to the other nodes over TLS.
  * With `--exit-with-parent` it leaves when its stdin closes. The secret comes from the file, or
  * the `TROUPE_SECRET` environment variable. It serves the cluster until
  * SIGINT or SIGTERM, then leaves. (`troupe worker` runs the same code.)
@@ -14,7 +16,7 @@ import { readSecret } from "./endpoint.ts";
 import { runNode } from "./node.ts";
 
 const USAGE =
-  "usage: node_main.ts <host:port> [--name NAME] [--secret-file FILE] [--tls-ca FILE] [--resources GPU=1,...] [--verbose] [--exit-with-parent]";
+  "usage: node_main.ts <host:port> [--name NAME] [--secret-file FILE] [--tls-ca FILE [--tls-cert FILE --tls-key FILE]] [--resources GPU=1,...] [--verbose] [--exit-with-parent]";
 
 /** Run a worker node with command-line `args`; resolves when stopped. */
 export async function nodeMain(args: string[]): Promise<number> {
@@ -27,6 +29,8 @@ export async function nodeMain(args: string[]): Promise<number> {
         name: { type: "string" },
         "secret-file": { type: "string" },
         "tls-ca": { type: "string" },
+        "tls-cert": { type: "string" },
+        "tls-key": { type: "string" },
         verbose: { type: "boolean", default: false },
         "exit-with-parent": { type: "boolean", default: false },
         resources: { type: "string" },
@@ -52,8 +56,25 @@ export async function nodeMain(args: string[]): Promise<number> {
       ? { file: values["secret-file"] }
       : { env: "TROUPE_SECRET" },
   );
+  const certFile = values["tls-cert"], keyFile = values["tls-key"];
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    console.error(`--tls-cert and --tls-key go together\n${USAGE}`);
+    return 2;
+  }
+  if (certFile !== undefined && values["tls-ca"] === undefined) {
+    console.error(
+      `--tls-cert is for a TLS cluster: give its --tls-ca too\n${USAGE}`,
+    );
+    return 2;
+  }
   const tls = values["tls-ca"] !== undefined
-    ? { caCerts: [await Deno.readTextFile(values["tls-ca"])] }
+    ? {
+      caCerts: [await Deno.readTextFile(values["tls-ca"])],
+      cert: certFile === undefined
+        ? undefined
+        : await Deno.readTextFile(certFile),
+      key: keyFile === undefined ? undefined : await Deno.readTextFile(keyFile),
+    }
     : undefined;
   const resources: Record<string, number> = {};
   for (const part of (values.resources ?? "").split(",").filter(Boolean)) {

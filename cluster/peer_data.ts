@@ -3,7 +3,8 @@
  * workers hold to the other nodes, and fetches the inputs its tasks need
  * from them directly, so a value crosses the network once, node to node,
  * instead of through the scheduler. Connections are authenticated with the
- * cluster's secret, like every other.
+ * cluster's secret, like every other, and in a TLS cluster they are TLS
+ * too (each node then serves with a certificate of its own).
  *
  * Requests: `{ t: "get", id, keys }`, answered `{ t: "ok", id, values }` or
  * `{ t: "err", id, message }`.
@@ -23,12 +24,14 @@ export const localStores: Set<Map<string, unknown>> = new Set();
 
 interface PeerConfig {
   secret?: string | Uint8Array;
+  /** Dial peers with TLS, verifying them with these CA certificates. */
+  tls?: { caCerts?: string[] };
 }
 
 let config: PeerConfig = {};
 const peers = new Map<string, Promise<Peer>>();
 
-/** Set how this isolate's graph workers reach their peers (the secret). */
+/** Set how this isolate's graph workers reach their peers (secret, TLS). */
 export function setPeerConfig(c: PeerConfig): void {
   config = c;
 }
@@ -47,11 +50,13 @@ function lookup(key: string): { found: boolean; value?: unknown } {
 export function serveData(
   hostname: string,
   secret: string | Uint8Array | undefined,
+  tls?: { cert: string; key: string },
 ): TransportListener {
   return listenTransport({
     hostname,
     port: 0,
     secret,
+    tls,
     logger: () => {},
     onConnection: async (conn) => {
       conn.onMessage((m) => {
@@ -134,7 +139,10 @@ export async function pullFrom(
     peer = undefined;
   }
   if (peer === undefined) {
-    peer = connectTransport(address, { secret: config.secret }).then((c) =>
+    peer = connectTransport(address, {
+      secret: config.secret,
+      tls: config.tls,
+    }).then((c) =>
       new Peer(c)
     );
     peers.set(address, peer);

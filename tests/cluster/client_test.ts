@@ -145,3 +145,56 @@ Deno.test({
     await node;
   },
 });
+
+Deno.test({
+  name:
+    "in a TLS cluster, nodes with a certificate move values node to node over TLS",
+  ignore: !(await hasOpenssl()),
+  async fn() {
+    const certs = await makeCerts();
+    const run = async (serveCert: boolean) => {
+      await using system = new ActorSystem();
+      await using cluster = startCluster(system, {
+        secret: "s3cret",
+        tls: { cert: certs.cert, key: certs.key },
+        logger: () => {},
+      });
+      const stop = new AbortController();
+      const nodes = ["n1", "n2"].map((name) =>
+        runNode(cluster.address, {
+          name,
+          secret: "s3cret",
+          tls: serveCert
+            ? { caCerts: [certs.ca], cert: certs.cert, key: certs.key }
+            : { caCerts: [certs.ca] },
+          signal: stop.signal,
+        })
+      );
+      try {
+        await cluster.waitForNodes(2);
+        // Leaves pinned to alternate nodes: every sum needs the other's.
+        const leaves = Array.from(
+          { length: 20 },
+          (_, i) => delayed(g.square, { workers: [`n${1 + (i % 2)}`] })(i),
+        );
+        const [total] = await cluster.scheduler.compute(
+          treeReduce(g.add, leaves),
+        );
+        assert.equal(total, sumOfSquares(20));
+        return cluster.status().transfers;
+      } finally {
+        stop.abort();
+        await Promise.all(nodes);
+      }
+    };
+    // With certificates, node to node (a plain peer could not talk to a TLS
+    // data server, so these went over TLS).
+    const direct = await run(true);
+    assert.ok(direct.direct > 0, JSON.stringify(direct));
+    assert.equal(direct.relayed, 0);
+    // Without, through the scheduler's connection.
+    const relayed = await run(false);
+    assert.equal(relayed.direct, 0);
+    assert.ok(relayed.relayed > 0, JSON.stringify(relayed));
+  },
+});

@@ -55,6 +55,7 @@ export {
 export * from "./client.ts";
 export * from "./cluster_sync.ts";
 export { clusterClient } from "./here.ts";
+export type { TaskRun } from "./task_stream.ts";
 export * from "./cluster.ts";
 export * from "./dashboard.ts";
 export * from "./local_cluster.ts";

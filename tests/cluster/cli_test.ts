@@ -1,95 +1,451 @@
 /**
- * The `troupe` command as separate processes: a scheduler, two workers, and
- * a client in this process; and its usage errors.
+ * The `troupe` command as separate processes: a scheduler with its
+ * dashboard, workers, `status` and `run` against them, `run` on a local
+ * cluster, the compiled binary's re-executions (through a wrapper script
+ * standing in for it), and the help and usage errors of every command.
  */
 
 import assert from "node:assert/strict";
-import { firstLine } from "../helpers.ts";
+import { until } from "../helpers.ts";
 import { connect, delayed, treeReduce } from "@troupe/troupe/cluster";
 import { g } from "../fixtures/graph_tasks.ts";
 
 const CLI = new URL("../../cli/troupe.ts", import.meta.url).pathname;
 const ROOT = new URL("../../", import.meta.url).pathname;
+const fixture = (name: string) =>
+  new URL(`../fixtures/${name}`, import.meta.url).pathname;
 const SECRET = "cli-test-secret";
+/** The sum of the squares of 0..99, what cli_graph_job.ts computes. */
+const GRAPH_RESULT = "328350";
 
-function troupe(args: string[], stdout: "piped" | "null" = "null") {
+/** How the tests run troupe: the permissions of `deno task troupe`, on loopback. */
+function command(args: string[], env: Record<string, string>) {
   return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "--no-prompt",
       "--allow-net=127.0.0.1",
       `--allow-read=${ROOT}`,
+      "--allow-run",
       "--allow-env=TROUPE_SECRET",
       CLI,
       ...args,
     ],
-    env: { TROUPE_SECRET: SECRET },
+    env: { TROUPE_SECRET: SECRET, NO_COLOR: "1", ...env },
     stdin: "null",
-    stdout,
+    stdout: "piped",
     stderr: "piped",
-  }).spawn();
+  });
 }
 
-Deno.test("troupe scheduler, two troupe workers and a client compute a graph", async () => {
-  const scheduler = troupe(["scheduler", "--port", "0"], "piped");
-  const line = await firstLine(scheduler.stdout);
-  const address = line.match(/^scheduler at (\S+)$/)?.[1];
-  assert.ok(address, `scheduler said: ${line}`);
-  const workers = ["w1", "w2"].map((name) =>
-    troupe(["worker", address, "--name", name])
-  );
+interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run `troupe args` to its end. */
+async function troupe(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<Ran> {
+  const out = await command(args, env).output();
+  const text = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: text.decode(out.stdout),
+    stderr: text.decode(out.stderr),
+  };
+}
+
+/** Everything a `Ran` said, for assertion messages. */
+const said = (r: Ran) => `exit ${r.code}\n${r.stdout}\n${r.stderr}`;
+
+/** Reads a stream line by line; `close` cancels the rest. */
+function lineReader(stream: ReadableStream<Uint8Array>) {
+  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  return {
+    async next(): Promise<string> {
+      while (!buffer.includes("\n")) {
+        const { value, done } = await reader.read();
+        if (done) {
+          const rest = buffer;
+          buffer = "";
+          return rest;
+        }
+        buffer += value;
+      }
+      const at = buffer.indexOf("\n");
+      const line = buffer.slice(0, at);
+      buffer = buffer.slice(at + 1);
+      return line;
+    },
+    close: () => reader.cancel(),
+  };
+}
+
+/** A loopback port that nothing listens on (it was free a moment ago). */
+function closedPort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr;
+  listener.close();
+  return port;
+}
+
+Deno.test("troupe scheduler serves its dashboard; workers join; status and run --scheduler read it", async () => {
+  const tokenFile = fixture("dashboard_token.txt");
+  const token = (await Deno.readTextFile(tokenFile)).trim();
+  const scheduler = command([
+    "scheduler",
+    "--port",
+    "0",
+    "--dashboard-port",
+    "0",
+    "--dashboard-token-file",
+    tokenFile,
+  ], {}).spawn();
+  const schedulerErr = new Response(scheduler.stderr).text();
+  const lines = lineReader(scheduler.stdout);
+  const workers: Deno.ChildProcess[] = [];
+  const workerErrs: Promise<string>[] = [];
   try {
-    await using client = await connect(address, { secret: SECRET });
-    const leaves = Array.from({ length: 500 }, (_, i) => delayed(g.square)(i));
-    const [total] = await client.compute(treeReduce(g.add, leaves));
-    assert.equal(total, (499 * 500 * 999) / 6);
+    const first = await lines.next();
+    const address = first.match(/^scheduler at (127\.0\.0\.1:\d+)$/)?.[1];
+    assert.ok(address, `the scheduler said: ${first}`);
+    const second = await lines.next();
+    const printed = second.match(/^dashboard at (\S+)$/)?.[1];
+    assert.ok(printed, `the scheduler said: ${second}`);
+    // The URL printed opens the page: it carries the token.
+    assert.match(printed, /^http:\/\/127\.0\.0\.1:\d+\/\?token=/);
+    const page = await fetch(printed);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<title>troupe dashboard<\/title>/);
+    const dashboard = printed.replace(/\?.*$/, "");
+    const refused = await fetch(dashboard);
+    await refused.body?.cancel();
+    assert.equal(refused.status, 401);
+
+    for (
+      const [name, extra] of [["w1", []], ["w2", ["--resources", "GPU=2"]]]
+    ) {
+      const w = command(
+        ["worker", address, "--name", name as string, ...extra],
+        {},
+      )
+        .spawn();
+      workers.push(w);
+      workerErrs.push(new Response(w.stderr).text());
+      await w.stdout.cancel();
+    }
+    const api = new URL("api/status", dashboard);
+    await until(
+      async () => {
+        const r = await fetch(api, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        return (await r.json()).nodes.length === 2;
+      },
+      "both workers to join",
+      30_000,
+    );
+
+    // status: without the token it says what to do; with it, the table.
+    const noToken = await troupe(["status", "--dashboard", dashboard], {
+      TROUPE_SECRET: "",
+    });
+    assert.equal(noToken.code, 1, said(noToken));
+    assert.match(noToken.stderr, /wants a token: .*--token-file/);
+    const status = await troupe([
+      "status",
+      address,
+      "--dashboard",
+      dashboard,
+      "--token-file",
+      tokenFile,
+    ]);
+    assert.equal(status.code, 0, said(status));
+    assert.match(status.stdout, /^cluster at 127\.0\.0\.1:\d+: 2 nodes$/m);
+    assert.match(
+      status.stdout,
+      /^ +name +address +resources +in flight +queued +held$/m,
+    );
+    assert.match(status.stdout, /^ +w1 +127\.0\.0\.1:\d+ +- +0 +0 +0$/m);
+    assert.match(status.stdout, /^ +w2 +127\.0\.0\.1:\d+ +GPU=2 +0 +0 +0$/m);
+    assert.match(status.stdout, /^computations: none yet$/m);
+    // Another scheduler's address with this dashboard: refused, saying so.
+    const other = await troupe([
+      "status",
+      `127.0.0.1:${closedPort()}`,
+      "--dashboard",
+      printed,
+    ]);
+    assert.equal(other.code, 1, said(other));
+    assert.match(
+      other.stderr,
+      /is the one of the scheduler at 127\.0\.0\.1:\d+, not/,
+    );
+
+    // run --scheduler: the result on stdout, the bar (from the dashboard) on stderr.
+    const run = await troupe([
+      "run",
+      fixture("cli_graph_job.ts"),
+      "--scheduler",
+      address,
+      "--dashboard",
+      printed,
+      "--progress",
+    ]);
+    assert.equal(run.code, 0, said(run));
+    assert.equal(run.stdout, `${GRAPH_RESULT}\n`);
+    assert.match(run.stderr, /\[#{20}\] {2}199\/199 tasks/);
+
+    // A client in this process computes on the same cluster.
+    {
+      await using client = await connect(address, { secret: SECRET });
+      const leaves = Array.from(
+        { length: 500 },
+        (_, i) => delayed(g.square)(i),
+      );
+      const [total] = await client.compute(treeReduce(g.add, leaves));
+      assert.equal(total, (499 * 500 * 999) / 6);
+    }
+
+    const after = await troupe([
+      "status",
+      "--dashboard",
+      printed,
+      "--json",
+    ]);
+    assert.equal(after.code, 0, said(after));
+    const json = JSON.parse(after.stdout);
+    assert.equal(json.address, address);
+    assert.deepEqual(
+      json.computations.map((
+        c: { done: number; total: number },
+      ) => [c.done, c.total]),
+      [[199, 199], [999, 999]],
+    );
   } finally {
+    await lines.close();
     for (const w of workers) w.kill("SIGTERM");
     const codes = await Promise.all(workers.map((w) => w.status));
     scheduler.kill("SIGTERM");
     const s = await scheduler.status;
-    await scheduler.stdout.cancel().catch(() => {});
-    for (const p of [scheduler, ...workers]) await p.stderr.cancel();
-    assert.deepEqual(codes.map((c) => c.code), [0, 0]);
-    assert.equal(s.code, 0);
+    const errs = await Promise.all([schedulerErr, ...workerErrs]);
+    assert.deepEqual(codes.map((c) => c.code), [0, 0], errs.join("\n"));
+    assert.equal(s.code, 0, errs[0]);
+  }
+});
+
+Deno.test("troupe run computes a module's graph, or calls its main, on a local cluster", async () => {
+  const graph = await troupe([
+    "run",
+    fixture("cli_graph_job.ts"),
+    "--workers",
+    "2",
+    "--progress",
+  ]);
+  assert.equal(graph.code, 0, said(graph));
+  assert.equal(graph.stdout, `${GRAPH_RESULT}\n`);
+  assert.match(
+    graph.stderr,
+    /a local cluster of 2 workers at 127\.0\.0\.1:\d+/,
+  );
+  assert.match(graph.stderr, /\[#{20}\] {2}199\/199 tasks/);
+
+  const main = await troupe([
+    "run",
+    fixture("cli_main_job.ts"),
+    "--workers",
+    "1",
+    "--json",
+  ]);
+  assert.equal(main.code, 0, said(main));
+  assert.deepEqual(JSON.parse(main.stdout), { squares: [9, 16], sum: 25 });
+  // No bar unless asked (stderr is not a terminal here).
+  assert.doesNotMatch(main.stderr, /tasks/);
+
+  const failing = await troupe([
+    "run",
+    fixture("cli_failing_job.ts"),
+    "--workers",
+    "1",
+  ]);
+  assert.equal(failing.code, 1, said(failing));
+  assert.equal(failing.stdout, "");
+  assert.match(
+    failing.stderr,
+    /troupe run: TaskFailedError: task checked-\S+ failed after 1 attempt: RangeError: negative: -1/,
+  );
+
+  const neither = await troupe(["run", fixture("graph_tasks.ts")]);
+  assert.equal(neither.code, 1, said(neither));
+  assert.match(
+    neither.stderr,
+    /exports neither graph .* nor main .*: export one/,
+  );
+  const missing = await troupe(["run", "tests/fixtures/no_such_job.ts"]);
+  assert.equal(missing.code, 1, said(missing));
+  assert.match(
+    missing.stderr,
+    /no module at \S+no_such_job\.ts: check the path/,
+  );
+  const unreachable = await troupe([
+    "run",
+    fixture("cli_graph_job.ts"),
+    "--scheduler",
+    `127.0.0.1:${closedPort()}`,
+  ]);
+  assert.equal(unreachable.code, 1, said(unreachable));
+  assert.match(
+    unreachable.stderr,
+    /cannot reach the scheduler at 127\.0\.0\.1:\d+: .*is troupe scheduler running there/,
+  );
+});
+
+Deno.test("the compiled troupe: its local cluster's nodes and its process hosts are the binary re-executed", async () => {
+  // fake_troupe_binary.sh stands in for `deno task compile`'s output (which
+  // cannot be built here), and troupe is told to re-execute it, as the
+  // binary re-executes itself; it logs each start on stderr.
+  const wrapper = fixture("fake_troupe_binary.sh");
+  const fake = async (args: string[]): Promise<Ran> => {
+    const out = await new Deno.Command(wrapper, {
+      args: [wrapper, ...args],
+      env: { DENO: Deno.execPath(), TROUPE_SECRET: "", NO_COLOR: "1" },
+      stdin: "null",
+    }).output();
+    const text = new TextDecoder();
+    return {
+      code: out.code,
+      stdout: text.decode(out.stdout),
+      stderr: text.decode(out.stderr),
+    };
+  };
+  const run = await fake([
+    "run",
+    fixture("cli_graph_job.ts"),
+    "--workers",
+    "2",
+  ]);
+  assert.equal(run.code, 0, said(run));
+  assert.equal(run.stdout, `${GRAPH_RESULT}\n`);
+  assert.equal(run.stderr.match(/fake troupe binary: .* run /g)?.length, 1);
+  assert.equal(
+    run.stderr.match(/fake troupe binary: --troupe-node 127\.0\.0\.1:\d+ /g)
+      ?.length,
+    2,
+    run.stderr,
+  );
+
+  const demo = await fake(["demo"]);
+  assert.equal(demo.code, 0, said(demo));
+  assert.match(demo.stderr, /fake troupe binary: --troupe-host=/);
+  assert.equal(
+    demo.stderr.match(/fake troupe binary: --troupe-node /g)?.length,
+    2,
+  );
+  for (
+    const line of [
+      /tell add\(1\) twice, then ask get -> 42/,
+      /process: square\(12\) = 144 \(another process, main thread\)/,
+      /cluster at 127\.0\.0\.1:\d+: 2 nodes/,
+      /sum of 1,000 squares as 1,999 tasks = 332833500 in \d+ ms/,
+      /shutdown report: stopped=5 killed=0 timedOut=false/,
+      /done\.\n$/,
+    ]
+  ) assert.match(demo.stdout, line);
+});
+
+Deno.test("troupe and each command say how they go: --help exits 0", async () => {
+  const top = await troupe(["--help"]);
+  assert.equal(top.code, 0, said(top));
+  assert.match(top.stdout, /^usage: troupe <command> \[options\]$/m);
+  for (const name of ["scheduler", "worker", "run", "status", "demo"]) {
+    assert.match(top.stdout, new RegExp(`^  ${name} `, "m"));
+    for (const args of [[name, "--help"], [name, "-h"], ["help", name]]) {
+      const r = await troupe(args);
+      assert.equal(r.code, 0, said(r));
+      assert.match(r.stdout, new RegExp(`^troupe ${name}: `));
+      assert.match(r.stdout, new RegExp(`^usage: troupe ${name}`, "m"));
+      assert.equal(r.stderr, "");
+    }
   }
 });
 
 Deno.test("troupe usage errors exit 2 and say what to do; a refused start exits 1", async () => {
-  const run = async (args: string[]) => {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--no-prompt",
-        "--allow-net=127.0.0.1",
-        `--allow-read=${ROOT}`,
-        "--allow-env=TROUPE_SECRET",
-        CLI,
-        ...args,
-      ],
-      env: { TROUPE_SECRET: "" },
-      stdin: "null",
-    }).output();
-    return {
-      code: out.code,
-      text: new TextDecoder().decode(out.stdout) +
-        new TextDecoder().decode(out.stderr),
-    };
-  };
-  const none = await run([]);
-  assert.equal(none.code, 2);
-  assert.match(none.text, /usage: troupe <command>/);
-  const unknown = await run(["bogus"]);
-  assert.equal(unknown.code, 2);
-  assert.match(unknown.text, /no command "bogus"/);
-  const noAddress = await run(["worker"]);
-  assert.equal(noAddress.code, 2);
-  assert.match(noAddress.text, /address is missing/);
-  const help = await run(["scheduler", "--help"]);
-  assert.equal(help.code, 0);
-  assert.match(help.text, /--secret-file/);
+  const cases: [string[], RegExp][] = [
+    [[], /usage: troupe <command>/],
+    [
+      ["bogus"],
+      /no command "bogus": the commands are scheduler, worker, run, status, demo/,
+    ],
+    [["help", "bogus"], /no command "bogus"/],
+    [["worker"], /address is missing: troupe worker <host:port>/],
+    [["run"], /the module to run is missing: troupe run <module>/],
+    [["run", "a.ts", "b.ts"], /one module at a time; what is "b\.ts"/],
+    [
+      ["run", "a.ts", "--bogus"],
+      /Unknown option '--bogus'[^]*troupe run --help says how/,
+    ],
+    [
+      ["run", "a.ts", "--workers", "0"],
+      /--workers: a whole number from 1 to 1024, got "0"/,
+    ],
+    [
+      ["run", "a.ts", "--workers", "2", "--scheduler", "127.0.0.1:8786"],
+      /--workers starts a local cluster.*drop one/,
+    ],
+    [
+      ["run", "a.ts", "--scheduler", "nowhere"],
+      /--scheduler: bad address "nowhere": expected host:port/,
+    ],
+    [
+      ["run", "a.ts", "--dashboard", "127.0.0.1:8787"],
+      /--dashboard goes with --scheduler/,
+    ],
+    [["run", "a.ts", "--progress", "--no-progress"], /not both/],
+    [
+      ["status"],
+      /which cluster\? troupe status <scheduler host:port>, or --dashboard URL/,
+    ],
+    [["status", "a:1", "b:2"], /one scheduler at a time/],
+    [["status", "nowhere"], /bad address "nowhere"/],
+    [
+      ["scheduler", "--port", "x"],
+      /--port: a port number \(0 to 65535\), got "x"/,
+    ],
+    [
+      ["scheduler", "--no-dashboard", "--dashboard-port", "0"],
+      /contradict each other: drop one/,
+    ],
+    [
+      ["scheduler", "--tls-cert", "c.pem"],
+      /--tls-cert and --tls-key go together/,
+    ],
+    [["demo", "--fast"], /Unknown option '--fast'/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await troupe(args, { TROUPE_SECRET: "" });
+    assert.equal(r.code, 2, `troupe ${args.join(" ")}: ${said(r)}`);
+    assert.match(r.stderr, message, `troupe ${args.join(" ")}`);
+    assert.equal(r.stdout, "", `troupe ${args.join(" ")}`);
+  }
   // Listening off loopback needs a secret: refused before any socket.
-  const open = await run(["scheduler", "--host", "0.0.0.0", "--port", "0"]);
-  assert.equal(open.code, 1);
-  assert.match(open.text, /secret/);
+  const open = await troupe(["scheduler", "--host", "0.0.0.0", "--port", "0"], {
+    TROUPE_SECRET: "",
+  });
+  assert.equal(open.code, 1, said(open));
+  assert.match(open.stderr, /secret/);
+  // Nothing answers: status says where it looked and what to do.
+  const nothing = await troupe([
+    "status",
+    "--dashboard",
+    `127.0.0.1:${closedPort()}`,
+  ]);
+  assert.equal(nothing.code, 1, said(nothing));
+  assert.match(
+    nothing.stderr,
+    /no dashboard answers at http:\/\/127\.0\.0\.1:\d+\/ \(Connection refused.*\): .*give it with --dashboard URL/,
+  );
 });

@@ -1,0 +1,112 @@
+/**
+ * A cluster's status as text for a terminal: its nodes in a table (with
+ * their resources and work), tasks by state, computations with a bar each,
+ * transfers and the actor system's counts.
+ *
+ * @module
+ */
+
+import { type ClusterStatus, renderProgress } from "@troupe/troupe/cluster";
+
+/** `rows` as columns padded to their widest cell, two spaces apart. */
+function table(rows: string[][], numeric: boolean[]): string[] {
+  const widths = rows[0].map((_, i) =>
+    Math.max(...rows.map((r) => r[i].length))
+  );
+  return rows.map((r) =>
+    r.map((cell, i) =>
+      numeric[i] ? cell.padStart(widths[i]) : cell.padEnd(widths[i])
+    ).join("  ").trimEnd()
+  );
+}
+
+/** `1234567` as `1,234,567`. */
+function grouped(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+}
+
+/** `n thing` or `n things`. */
+function count(n: number, thing: string): string {
+  return `${grouped(n)} ${thing}${n === 1 ? "" : "s"}`;
+}
+
+/**
+ * The lines of `troupe status` for `status`.
+ *
+ * @example
+ * ```ts
+ * import { formatStatus } from "./status_text.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const text = formatStatus({
+ *   address: "127.0.0.1:8786",
+ *   time: 0,
+ *   nodes: [{
+ *     name: "w1", address: "127.0.0.1:50001", joined: 0,
+ *     resources: { GPU: 2 }, inFlight: 1, queued: 0, held: 3,
+ *   }],
+ *   tasks: { memory: 3 },
+ *   computations: [{ id: 1, total: 4, done: 4, erred: 0 }],
+ *   transfers: { direct: 2, relayed: 0 },
+ *   actors: { count: 5, mailboxes: 0, deadLetters: 0 },
+ * });
+ * assert.match(text, /^cluster at 127\.0\.0\.1:8786: 1 node$/m);
+ * assert.match(text, /^ {2}w1 +127\.0\.0\.1:50001 +GPU=2 +1 +0 +3$/m);
+ * ```
+ */
+export function formatStatus(status: ClusterStatus): string {
+  const out: string[] = [];
+  out.push(
+    `cluster at ${status.address}: ${count(status.nodes.length, "node")}`,
+  );
+  if (status.nodes.length === 0) {
+    out.push("  (no nodes yet: start some with troupe worker <host:port>)");
+  } else {
+    const rows = [
+      ["name", "address", "resources", "in flight", "queued", "held"],
+      ...status.nodes.map((n) => [
+        n.name,
+        n.address,
+        Object.entries(n.resources ?? {}).map(([k, v]) => `${k}=${v}`).join(
+          ",",
+        ) || "-",
+        grouped(n.inFlight),
+        grouped(n.queued),
+        grouped(n.held),
+      ]),
+    ];
+    const numeric = [false, false, false, true, true, true];
+    for (const line of table(rows, numeric)) out.push(`  ${line}`);
+  }
+  const states = Object.entries(status.tasks);
+  out.push(
+    `tasks: ${
+      states.length === 0
+        ? "none"
+        : states.map(([state, n]) => `${state} ${grouped(n)}`).join(", ")
+    }`,
+  );
+  if (status.computations.length === 0) {
+    out.push("computations: none yet");
+  } else {
+    out.push("computations:");
+    for (const c of status.computations) {
+      out.push(`  #${c.id}  ${renderProgress(c, 0)}`);
+    }
+  }
+  const { direct, relayed } = status.transfers ?? { direct: 0, relayed: 0 };
+  out.push(
+    `transfers: ${grouped(direct)} node to node, ${
+      grouped(relayed)
+    } through the scheduler`,
+  );
+  const a = status.actors;
+  if (a !== undefined) {
+    out.push(
+      `actors: ${count(a.count, "actor")}, ${
+        count(a.mailboxes, "message")
+      } in mailboxes, ${count(a.deadLetters, "dead letter")}`,
+    );
+  }
+  return out.join("\n");
+}

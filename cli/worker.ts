@@ -1,0 +1,54 @@
+/**
+ * `troupe worker <host:port>`: join a cluster as a worker node (the code of
+ * `cluster/node_main.ts`, with the command's own help).
+ *
+ * @module
+ */
+
+import { nodeMain } from "../cluster/node_main.ts";
+import { EXIT, UsageError } from "./usage.ts";
+
+const HELP = `troupe worker: join a cluster as a worker node, and run its tasks
+
+usage: troupe worker <scheduler host:port> [options]
+
+options:
+  --name NAME          its name in the cluster (default: a random one; unique)
+  --secret-file F      the cluster's secret (default: the TROUPE_SECRET
+                       environment variable; required off loopback)
+  --tls-ca F           the CA certificate (PEM) of a scheduler started with TLS
+  --resources R=N,...  what it has, for tasks that ask (e.g. GPU=2)
+  --verbose            log joins and losses on stderr
+  --exit-with-parent   leave when stdin closes (for a program that starts it)
+  -h, --help           this help
+
+It serves the cluster until SIGINT or SIGTERM, then leaves (exit code 0). While
+the scheduler is away it dials again, with backoff; it exits 1 when refused (a
+wrong secret, another protocol version), 2 for a usage error. Its tasks
+are functions exported by modules it imports by URL: the same files at the same
+paths as on the client, or, for a compiled troupe, the modules compiled into
+it. It serves the values it holds to the other nodes on the same interface.`;
+
+/**
+ * `troupe worker <host:port> ...`: the exit code once the node has left.
+ *
+ * @example
+ * ```ts ignore
+ * import { workerCommand } from "./worker.ts";
+ * Deno.exit(await workerCommand(["127.0.0.1:8786", "--name", "w1"]));
+ * ```
+ */
+export async function workerCommand(args: string[]): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) {
+    console.log(HELP);
+    return EXIT.ok;
+  }
+  if (args.length === 0) {
+    throw new UsageError(
+      "worker",
+      "the scheduler's address is missing: troupe worker <host:port>",
+    );
+  }
+  // (node_main reports its own usage errors, exit code 2)
+  return await nodeMain(args);
+}

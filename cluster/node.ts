@@ -41,9 +41,17 @@ export interface NodeOptions {
   log?: (message: string) => void;
   /**
    * What this node has, for tasks that ask for resources (as
-   * `{ GPU: 2 }`); default none.
+   * `{ GPU: 2 }`); default none. With `threads`, its first thread has
+   * them (so a GPU task still runs one at a time per GPU).
    */
   resources?: Record<string, number>;
+  /**
+   * Run this many tasks at once, each on a thread of its own (default 1).
+   * Each thread joins as `<name>.<i>` (`i` from 0), the first in this
+   * isolate and the others in Web Workers; `delayed(task, { workers:
+   * [name] })` allows all of them.
+   */
+  threads?: number;
 }
 
 /**
@@ -71,6 +79,11 @@ export async function runNode(
   address: string,
   options: NodeOptions = {},
 ): Promise<void> {
+  const threads = options.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new RangeError(`threads must be an integer >= 1, got ${threads}`);
+  }
+  if (threads > 1) return await runThreads(address, options, threads);
   const name = options.name ?? `node-${crypto.randomUUID().slice(0, 8)}`;
   const log = options.log ?? (() => {});
   // Other nodes fetch the values held here directly; in a TLS cluster, only
@@ -119,6 +132,52 @@ export async function runNode(
     await closeHere();
     await data?.close();
     await closePeers();
+  }
+}
+
+/**
+ * A node of `threads` threads: this isolate joins as `<name>.0`, and each
+ * Web Worker as `<name>.<i>`; it ends when all have left.
+ */
+async function runThreads(
+  address: string,
+  options: NodeOptions,
+  threads: number,
+): Promise<void> {
+  const name = options.name ?? `node-${crypto.randomUUID().slice(0, 8)}`;
+  const { signal, log, threads: _, ...shared } = options;
+  const workers = Array.from({ length: threads - 1 }, (_, i) => {
+    const worker = new Worker(new URL("./node_thread.ts", import.meta.url), {
+      type: "module",
+    });
+    const done = new Promise<string | undefined>((resolve) => {
+      worker.onmessage = (e) => {
+        if (e.data?.t === "done") resolve(e.data.error);
+      };
+      worker.onerror = (e) => {
+        e.preventDefault();
+        resolve(e.message);
+      };
+    });
+    worker.postMessage({
+      t: "start",
+      address,
+      options: { ...shared, name: `${name}.${i + 1}`, resources: {} },
+    });
+    return { worker, done };
+  });
+  const stopAll = () => {
+    for (const w of workers) w.worker.postMessage({ t: "stop" });
+  };
+  signal?.addEventListener("abort", stopAll, { once: true });
+  try {
+    await runNode(address, { ...options, name: `${name}.0`, threads: 1 });
+  } finally {
+    stopAll(); // the first left (stopped, or refused): the others go too
+    signal?.removeEventListener("abort", stopAll);
+    const errors = await Promise.all(workers.map((w) => w.done));
+    for (const w of workers) w.worker.terminate();
+    for (const e of errors) if (e !== undefined) log?.(`a thread: ${e}`);
   }
 }
 

@@ -2,7 +2,8 @@
  * A worker node as a program: `deno run --allow-net --allow-read
  * --allow-env=TROUPE_SECRET cluster/node_main.ts <host:port> [--name NAME]
  * [--secret-file FILE] [--tls-ca FILE [--tls-cert FILE --tls-key FILE]]
- * [--verbose] [--exit-with-parent]`. With a certificate and key, it serves
+ * [--nthreads N] [--verbose] [--exit-with-parent]`. With `--nthreads N` it
+ * runs N tasks at once, on N threads. With a certificate and key, it serves
  * the values it holds to the other nodes over TLS.
  * With `--exit-with-parent` it leaves when its stdin closes. The secret comes from the file, or
  * the `TROUPE_SECRET` environment variable. It serves the cluster until
@@ -16,7 +17,7 @@ import { readSecret } from "./endpoint.ts";
 import { runNode } from "./node.ts";
 
 const USAGE =
-  "usage: node_main.ts <host:port> [--name NAME] [--secret-file FILE] [--tls-ca FILE [--tls-cert FILE --tls-key FILE]] [--resources GPU=1,...] [--verbose] [--exit-with-parent]";
+  "usage: node_main.ts <host:port> [--name NAME] [--secret-file FILE] [--tls-ca FILE [--tls-cert FILE --tls-key FILE]] [--nthreads N] [--resources GPU=1,...] [--verbose] [--exit-with-parent]";
 
 /** Run a worker node with command-line `args`; resolves when stopped. */
 export async function nodeMain(args: string[]): Promise<number> {
@@ -34,6 +35,7 @@ export async function nodeMain(args: string[]): Promise<number> {
         verbose: { type: "boolean", default: false },
         "exit-with-parent": { type: "boolean", default: false },
         resources: { type: "string" },
+        nthreads: { type: "string", default: "1" },
         help: { type: "boolean", default: false },
       },
     });
@@ -86,6 +88,13 @@ export async function nodeMain(args: string[]): Promise<number> {
     }
     resources[name] = n;
   }
+  const threads = Number(values.nthreads);
+  if (!Number.isInteger(threads) || threads < 1) {
+    console.error(
+      `--nthreads: a whole number >= 1, got ${values.nthreads}\n${USAGE}`,
+    );
+    return 2;
+  }
   const stop = new AbortController();
   const signals = ["SIGINT", "SIGTERM"] as const;
   const onSignal = () => stop.abort();
@@ -106,6 +115,7 @@ export async function nodeMain(args: string[]): Promise<number> {
       resources,
       secret,
       tls,
+      threads,
       signal: stop.signal,
       log: values.verbose
         ? (m) => console.error(`troupe node: ${m}`)

@@ -1085,13 +1085,25 @@ export class WorkerEngine {
 /** Whether `w` may run `r` (its node and resources, when restricted). */
 function allowed(r: TaskRecord, w: WorkerRecord): boolean {
   const { workers, resources } = r.node.options;
-  if (workers !== undefined && !workers.includes(w.node ?? "")) return false;
+  if (workers !== undefined && !workers.some((n) => onNode(w, n))) {
+    return false;
+  }
   if (resources !== undefined) {
     for (const [name, amount] of Object.entries(resources)) {
       if ((w.resources[name] ?? 0) < amount) return false;
     }
   }
   return true;
+}
+
+/** Whether `w` is the node `name`, or one of its threads (`name.i`). */
+function onNode(w: WorkerRecord, name: string): boolean {
+  const node = w.node;
+  return node !== undefined &&
+    (node === name ||
+      (node.length > name.length && node.startsWith(name) &&
+        node[name.length] === "." &&
+        /^\d+$/.test(node.slice(name.length + 1))));
 }
 
 /** How much a worker has: sent and queued tasks. */

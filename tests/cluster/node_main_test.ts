@@ -28,3 +28,11 @@ Deno.test("node: --tls-cert without --tls-key, or without --tls-ca, is a usage e
   assert.equal(code2, 2);
   assert.match(said2, /give its --tls-ca too/);
 });
+
+Deno.test("node: --nthreads must be a whole number of at least 1", async () => {
+  for (const bad of ["0", "1.5", "many"]) {
+    const [code, said] = await errorsOf(["127.0.0.1:1", "--nthreads", bad]);
+    assert.equal(code, 2);
+    assert.match(said, /--nthreads: a whole number >= 1/);
+  }
+});

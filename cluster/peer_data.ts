@@ -142,9 +142,7 @@ export async function pullFrom(
     peer = connectTransport(address, {
       secret: config.secret,
       tls: config.tls,
-    }).then((c) =>
-      new Peer(c)
-    );
+    }).then((c) => new Peer(c));
     peers.set(address, peer);
     peer.catch(() => peers.delete(address));
   }

@@ -59,7 +59,8 @@ export class DashboardError extends Error {
    * @example
    * ```ts
    * import { DashboardError } from "./dashboard_api.ts";
-   * throw new DashboardError("token", "the dashboard wants a token");
+   * const e = new DashboardError("token", "the dashboard wants a token");
+   * console.log(e.message); // "the dashboard wants a token"
    * ```
    */
   constructor(

@@ -42,7 +42,8 @@ export class JobError extends Error {
    * @example
    * ```ts
    * import { JobError } from "./job.ts";
-   * throw new JobError("job.ts exports neither graph nor main");
+   * const e = new JobError("job.ts exports neither graph nor main");
+   * console.log(e.message); // "job.ts exports neither graph nor main"
    * ```
    */
   constructor(message: string, options?: ErrorOptions) {

@@ -1,7 +1,8 @@
 /**
  * A cluster's status as text for a terminal: its nodes in a table (with
- * their resources and work), tasks by state, computations with a bar each,
- * transfers and the actor system's counts.
+ * their resources, CPU, memory and work), tasks by state, computations
+ * with a bar each, transfers, cluster-wide sync primitives in use and the
+ * actor system's counts.
  *
  * @module
  */
@@ -25,6 +26,17 @@ function grouped(n: number): string {
   return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 }
 
+/** Bytes in a unit that fits: `512 B`, `12.5 MiB`. */
+function bytes(n: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return i === 0 ? `${n} B` : `${n.toFixed(n < 10 ? 1 : 0)} ${units[i]}`;
+}
+
 /** `n thing` or `n things`. */
 function count(n: number, thing: string): string {
   return `${grouped(n)} ${thing}${n === 1 ? "" : "s"}`;
@@ -35,10 +47,11 @@ function count(n: number, thing: string): string {
  *
  * @example
  * ```ts
+ * import type { ClusterStatus } from "@troupe/troupe/cluster";
  * import { formatStatus } from "./status_text.ts";
  * import assert from "node:assert/strict";
  *
- * const text = formatStatus({
+ * const status: ClusterStatus = {
  *   address: "127.0.0.1:8786",
  *   time: 0,
  *   nodes: [{
@@ -48,10 +61,13 @@ function count(n: number, thing: string): string {
  *   tasks: { memory: 3 },
  *   computations: [{ id: 1, total: 4, done: 4, erred: 0 }],
  *   transfers: { direct: 2, relayed: 0 },
- *   actors: { count: 5, mailboxes: 0, deadLetters: 0 },
- * });
+ *   stream: [],
+ *   actors: { count: 5, mailboxes: 0, deadLetters: 0, busiest: [] },
+ *   sync: [],
+ * };
+ * const text = formatStatus(status);
  * assert.match(text, /^cluster at 127\.0\.0\.1:8786: 1 node$/m);
- * assert.match(text, /^ {2}w1 +127\.0\.0\.1:50001 +GPU=2 +1 +0 +3$/m);
+ * assert.match(text, /^ {2}w1 +127\.0\.0\.1:50001 +GPU=2 +- +- +1 +0 +3$/m);
  * ```
  */
 export function formatStatus(status: ClusterStatus): string {
@@ -63,19 +79,30 @@ export function formatStatus(status: ClusterStatus): string {
     out.push("  (no nodes yet: start some with troupe worker <host:port>)");
   } else {
     const rows = [
-      ["name", "address", "resources", "in flight", "queued", "held"],
+      [
+        "name",
+        "address",
+        "resources",
+        "cpu",
+        "memory",
+        "in flight",
+        "queued",
+        "held",
+      ],
       ...status.nodes.map((n) => [
         n.name,
         n.address,
         Object.entries(n.resources ?? {}).map(([k, v]) => `${k}=${v}`).join(
           ",",
         ) || "-",
+        n.cpu === undefined ? "-" : `${Math.round(n.cpu)}%`,
+        n.memory === undefined ? "-" : bytes(n.memory.rss),
         grouped(n.inFlight),
         grouped(n.queued),
         grouped(n.held),
       ]),
     ];
-    const numeric = [false, false, false, true, true, true];
+    const numeric = [false, false, false, true, true, true, true, true];
     for (const line of table(rows, numeric)) out.push(`  ${line}`);
   }
   const states = Object.entries(status.tasks);
@@ -100,6 +127,12 @@ export function formatStatus(status: ClusterStatus): string {
       grouped(relayed)
     } through the scheduler`,
   );
+  const sync = status.sync ?? [];
+  if (sync.length > 0) {
+    out.push(
+      `sync in use: ${sync.map((p) => `${p.kind} ${p.name}`).join(", ")}`,
+    );
+  }
   const a = status.actors;
   if (a !== undefined) {
     out.push(

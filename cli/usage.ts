@@ -41,7 +41,8 @@ export class UsageError extends Error {
    * @example
    * ```ts
    * import { UsageError } from "./usage.ts";
-   * throw new UsageError("run", "the module to run is missing: troupe run <module>");
+   * const e = new UsageError("run", "the module to run is missing");
+   * console.log(e.command, e.message); // "run" "the module to run is missing"
    * ```
    */
   constructor(command: string, message: string) {

@@ -1,0 +1,73 @@
+/** `troupe status`'s text: a table of nodes, then tasks, computations, transfers. */
+
+import assert from "node:assert/strict";
+import type { ClusterStatus } from "@troupe/troupe/cluster";
+import { formatStatus } from "../../cli/status_text.ts";
+
+const base: ClusterStatus = {
+  address: "10.0.0.1:8786",
+  time: 0,
+  nodes: [],
+  tasks: {},
+  computations: [],
+  transfers: { direct: 0, relayed: 0 },
+  actors: { count: 1, mailboxes: 0, deadLetters: 0 },
+} as unknown as ClusterStatus;
+
+Deno.test("an empty cluster says how to add nodes", () => {
+  assert.equal(
+    formatStatus(base),
+    [
+      "cluster at 10.0.0.1:8786: 0 nodes",
+      "  (no nodes yet: start some with troupe worker <host:port>)",
+      "tasks: none",
+      "computations: none yet",
+      "transfers: 0 node to node, 0 through the scheduler",
+      "actors: 1 actor, 0 messages in mailboxes, 0 dead letters",
+    ].join("\n"),
+  );
+});
+
+Deno.test("nodes line up in columns, numbers to the right", () => {
+  const node = (name: string, extra: object) => ({
+    name,
+    address: "10.0.0.2:40001",
+    joined: 0,
+    resources: {},
+    inFlight: 0,
+    queued: 0,
+    held: 0,
+    ...extra,
+  });
+  const text = formatStatus({
+    ...base,
+    nodes: [
+      node("gpu-box", {
+        resources: { GPU: 2, mem: 64 },
+        inFlight: 12,
+        cpu: 97.4,
+        memory: { rss: 3.5 * 2 ** 30, heapUsed: 0 },
+      }),
+      node("w1", { held: 1234 }),
+    ],
+    tasks: { memory: 1234, processing: 12 },
+    computations: [{ id: 7, total: 2000, done: 1000, erred: 3 }],
+    transfers: { direct: 5, relayed: 1 },
+    sync: [{ kind: "lock", name: "jobs", state: { holder: "w1" } }],
+  } as unknown as ClusterStatus);
+  assert.equal(
+    text,
+    [
+      "cluster at 10.0.0.1:8786: 2 nodes",
+      "  name     address         resources     cpu   memory  in flight  queued   held",
+      "  gpu-box  10.0.0.2:40001  GPU=2,mem=64  97%  3.5 GiB         12       0      0",
+      "  w1       10.0.0.2:40001  -               -        -          0       0  1,234",
+      "tasks: memory 1,234, processing 12",
+      "computations:",
+      "  #7  [##########----------]  1,000/2,000 tasks  3 failed",
+      "transfers: 5 node to node, 1 through the scheduler",
+      "sync in use: lock jobs",
+      "actors: 1 actor, 0 messages in mailboxes, 0 dead letters",
+    ].join("\n"),
+  );
+});

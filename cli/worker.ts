@@ -14,9 +14,14 @@ usage: troupe worker <scheduler host:port> [options]
 
 options:
   --name NAME          its name in the cluster (default: a random one; unique)
+  --nthreads N         run N tasks at once: the process and N - 1 Web Workers,
+                       joining as NAME.0, NAME.1, ... (default 1)
   --secret-file F      the cluster's secret (default: the TROUPE_SECRET
                        environment variable; required off loopback)
   --tls-ca F           the CA certificate (PEM) of a scheduler started with TLS
+  --tls-cert F --tls-key F
+                       with --tls-ca: serve its values to the other nodes over
+                       TLS (else a TLS cluster's values go through the scheduler)
   --resources R=N,...  what it has, for tasks that ask (e.g. GPU=2)
   --verbose            log joins and losses on stderr
   --exit-with-parent   leave when stdin closes (for a program that starts it)

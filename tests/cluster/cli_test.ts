@@ -378,6 +378,22 @@ Deno.test("troupe and each command say how they go: --help exits 0", async () =>
       assert.equal(r.stderr, "");
     }
   }
+  // troupe worker runs node_main.ts: its help names every option of it.
+  const node = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      new URL("../../cluster/node_main.ts", import.meta.url).pathname,
+      "--help",
+    ],
+    stdin: "null",
+  }).output();
+  const nodeUsage = new TextDecoder().decode(node.stdout);
+  const options = nodeUsage.match(/--[a-z-]+/g) ?? [];
+  assert.ok(options.length > 5, nodeUsage);
+  const worker = await troupe(["worker", "--help"]);
+  for (const option of options) {
+    assert.match(worker.stdout, new RegExp(`${option}\\b`), option);
+  }
 });
 
 Deno.test("troupe usage errors exit 2 and say what to do; a refused start exits 1", async () => {

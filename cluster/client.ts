@@ -119,6 +119,8 @@ export class Client implements AsyncDisposable {
   readonly #settled = new Map<string, PromiseWithResolvers<void>>();
   readonly #owner: FutureOwner;
   readonly #sync: SyncLink;
+  /** Sync answers received, to acknowledge with the next sync request. */
+  #answered: number[] = [];
   #seq = 0;
 
   /**
@@ -227,6 +229,7 @@ export class Client implements AsyncDisposable {
     const p = this.#pending.get(m.id as number);
     if (p === undefined) return;
     this.#pending.delete(m.id as number);
+    if (p.message.t === "sync") this.#answered.push(m.id as number);
     if (m.t === "ok") p.resolve(m.values);
     else p.reject(errorFromWire(m.error as WireError));
   }
@@ -245,8 +248,9 @@ export class Client implements AsyncDisposable {
   }
 
   /**
-   * A sync request: it carries the lowest id still unanswered, so the
-   * scheduler can forget the answers below it. An abort turns the message
+   * A sync request: it carries the lowest id still unanswered and the ids
+   * answered since the last one, so the scheduler can forget those answers
+   * (it keeps each until then, for a resend after a reconnect). An abort turns the message
    * into a cancel (sent now, and again after a reconnect); the answer
    * that comes back settles the call, so a grant that crossed the cancel
    * on the wire is kept, not lost.
@@ -262,8 +266,15 @@ export class Client implements AsyncDisposable {
     const id = ++this.#seq;
     const low = this.#pending.keys().next().value ?? id;
     const { promise, ...resolvers } = Promise.withResolvers<unknown>();
+    const acks = this.#answered;
+    this.#answered = [];
     const entry: { message: Record<string, unknown> } & typeof resolvers = {
-      message: { ...message, id, low },
+      message: {
+        ...message,
+        id,
+        low,
+        acks: acks.length > 0 ? acks : undefined,
+      },
       ...resolvers,
     };
     this.#pending.set(id, entry);

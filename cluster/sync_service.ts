@@ -16,7 +16,8 @@
  *
  * Each operation is applied once, by its id, even when a client that lost
  * its connection sends it again: the answer is kept until the client says
- * (by `low`, its lowest unanswered id) that it has it. What a client holds
+ * it has it (by `low`, its lowest unanswered id, or in `acks`, the ids
+ * answered since its last request). What a client holds
  * (locks, permits) is its session's, and goes back when the session ends
  * (the client closed, or stayed away longer than the cluster waits).
  *
@@ -40,6 +41,7 @@ export interface SyncRequest {
   t: "sync";
   id: number;
   low?: number;
+  acks?: unknown;
   kind?: unknown;
   name?: unknown;
   op?: unknown;
@@ -91,11 +93,16 @@ export class SyncService {
    * when it is sent again).
    */
   handle(session: SyncSession, m: SyncRequest): Promise<unknown> {
+    // Answers the client has: below its lowest unanswered id, and those
+    // it acknowledges.
     if (typeof m.low === "number") {
       for (const id of session.ops.keys()) {
         if (id >= m.low) break; // ids come in rising order
         session.ops.delete(id);
       }
+    }
+    if (Array.isArray(m.acks)) {
+      for (const id of m.acks) if (id !== m.id) session.ops.delete(id);
     }
     const known = session.ops.get(m.id);
     if (m.op === "cancel") {

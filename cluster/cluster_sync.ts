@@ -30,8 +30,6 @@ import {
   type WaitOptions,
   WaitTimeoutError,
 } from "@troupe/troupe/sync";
-import { Held } from "../sync/guard.ts";
-import { refuse } from "../sync/waiters.ts";
 
 /**
  * How a cluster primitive reaches the scheduler; a `Client` makes one.
@@ -54,6 +52,40 @@ export interface SyncLink {
   ): Promise<unknown>;
   /** Locks and permits this client holds, by `kind:name`. */
   held: Map<string, number>;
+}
+
+/** A guard that gives back once, at `release()` or the end of `using`. */
+function guard(release: () => void): Guard {
+  let held = true;
+  const once = (): void => {
+    if (!held) return;
+    held = false;
+    release();
+  };
+  return {
+    release: once,
+    [Symbol.dispose]: once,
+    [Symbol.asyncDispose]: () => Promise.resolve(once()),
+  };
+}
+
+/** Refuse a wait before it starts: an aborted signal, a bad timeout. */
+function refuse(
+  operation: string,
+  options: WaitOptions,
+): Promise<never> | undefined {
+  if (options.signal?.aborted) {
+    return Promise.reject(
+      new WaitAbortedError(operation, options.signal.reason),
+    );
+  }
+  const t = options.timeout;
+  if (t !== undefined && !(typeof t === "number" && t >= 0)) {
+    return Promise.reject(
+      new RangeError(`${operation}: timeout must be a number >= 0, got ${t}`),
+    );
+  }
+  return undefined;
 }
 
 /** The error the scheduler sent, named after the operation called here. */
@@ -160,7 +192,7 @@ function release(r: Remote): Promise<void> {
 
 async function lock(r: Remote, options?: WaitOptions): Promise<Guard> {
   await acquire(r, options);
-  return new Held(() => void release(r));
+  return guard(() => void release(r));
 }
 
 /**

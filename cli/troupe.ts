@@ -15,6 +15,7 @@
 import "@troupe/troupe/host";
 import "@troupe/troupe/node";
 import type { ExecSpec } from "@troupe/troupe/actors";
+export type { ExecSpec };
 import { schedulerMain } from "../cluster/scheduler_main.ts";
 import { demoCommand } from "./demo.ts";
 import { runCommand } from "./run.ts";

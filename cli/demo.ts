@@ -24,7 +24,12 @@ import {
   type SystemEvent,
   type Termination,
 } from "@troupe/troupe";
-import { delayed, localCluster, treeReduce } from "@troupe/troupe/cluster";
+import {
+  delayed,
+  localCluster,
+  serveDashboard,
+  treeReduce,
+} from "@troupe/troupe/cluster";
 import { demoTasks, Squarer } from "./demo_tasks.ts";
 import { EXIT, parseCommand } from "./usage.ts";
 
@@ -157,18 +162,42 @@ async function tour(system: ActorSystem, options: DemoOptions): Promise<void> {
       restarted.resolve();
     }
   });
+  // One supervisor, three children: here, on a worker thread, and in a
+  // subprocess; the same restart rules for all.
   const sup = system.spawn(
     defineSupervisor({
       name: "sup",
       strategy: "one_for_one",
       intensity: 3,
       periodMs: 5_000,
-      children: [child("fragile", Fragile, undefined, { name: "fragile" })],
+      children: [
+        child("fragile", Fragile, undefined, { name: "fragile" }),
+        child("on-thread", Squarer, undefined, {
+          placement: "worker",
+          name: "thread-squarer",
+        }),
+        child("in-process", Squarer, undefined, {
+          placement: "process",
+          name: "process-squarer",
+        }),
+      ],
     }),
   );
   const fragile = (await sup.ask("child", "fragile")) as ActorRef<
     typeof Fragile
   >;
+  const remote = {
+    thread: (await sup.ask("child", "on-thread")) as ActorRef<typeof Squarer>,
+    process: (await sup.ask("child", "in-process")) as ActorRef<
+      typeof Squarer
+    >,
+  };
+  const before = await remote.process.ask("where");
+  line(
+    `children: fragile here, squarer on a ${
+      (await remote.thread.ask("where")).thread
+    } thread, squarer in process ${before.pid}`,
+  );
   line(`work -> ${await fragile.ask("work")}`);
   line(`work -> ${await fragile.ask("work")}`);
   try {
@@ -183,6 +212,22 @@ async function tour(system: ActorSystem, options: DemoOptions): Promise<void> {
     `same ref after restart: ${again === fragile}; work -> ${await fragile.ask(
       "work",
     )} (fresh state)`,
+  );
+  // The subprocess child crashes too: restarted in place, the same ref.
+  const second = Promise.withResolvers<void>();
+  const unsubscribeSecond = system.subscribe((e) => {
+    if (e.type === "restarted" && e.address.id === remote.process.address.id) {
+      second.resolve();
+    }
+  });
+  await remote.process.ask("crash").catch(() => {});
+  await second.promise;
+  unsubscribeSecond();
+  line(
+    `subprocess child after its crash: square(7) = ${await remote.process.ask(
+      "square",
+      7,
+    )}`,
   );
 
   // -------------------------------------------------------------------------
@@ -255,7 +300,9 @@ async function tour(system: ActorSystem, options: DemoOptions): Promise<void> {
       nodes: 2,
       exec: options.exec,
     });
+    await using dashboard = serveDashboard(cluster);
     line(`cluster at ${cluster.address}: ${cluster.nodes().length} nodes`);
+    line(`dashboard at ${dashboard.url} (live while the cluster runs)`);
     const leaves = Array.from(
       { length: 1_000 },
       (_, i) => delayed(demoTasks.square)(i),
@@ -284,11 +331,12 @@ const HELP = `troupe demo: a short tour of troupe, printed step by step
 
 usage: troupe demo
 
-It spawns actors, asks with deadlines, restarts a crashed actor under a
-supervisor, watches one die, shows dead letters and stats, runs the same actor
-on a worker thread and in a subprocess, maps a CPU-heavy task over a pool of
-two threads, and computes a task graph on a local cluster of two node
-processes over loopback TCP. It takes no options; it needs to read modules,
+It spawns actors, asks with deadlines, restarts crashed actors under one
+supervisor whose children live here, on a worker thread and in a subprocess,
+watches one die, shows dead letters and stats, runs the same actor on a worker
+thread and in a subprocess, maps a CPU-heavy task over a pool of two threads,
+and computes a task graph on a local cluster of two node processes over
+loopback TCP, with the cluster's dashboard URL printed. It takes no options; it needs to read modules,
 start subprocesses and use 127.0.0.1.`;
 
 /**

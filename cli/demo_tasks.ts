@@ -16,8 +16,8 @@ import {
 } from "@troupe/troupe";
 
 /**
- * An actor that can run anywhere: it squares numbers and says where it
- * runs (which process, which thread).
+ * An actor that can run anywhere: it squares numbers, says where it runs
+ * (which process, which thread), and crashes on demand.
  *
  * @example
  * ```ts
@@ -32,6 +32,7 @@ import {
 export const Squarer: Behavior<void, { served: number }, {
   square: (s: { served: number }, x: number) => number;
   where: () => { pid: number; thread: "worker" | "main" };
+  crash: () => never;
 }> = defineActor({
   name: "squarer",
   module: import.meta.url,
@@ -45,6 +46,9 @@ export const Squarer: Behavior<void, { served: number }, {
       pid: Deno.pid,
       thread: "WorkerGlobalScope" in globalThis ? "worker" : "main",
     }),
+    crash: (): never => {
+      throw new Error("boom");
+    },
   },
 });
 

@@ -58,6 +58,9 @@ Deno.test("examples/demo.ts tours the core and exits by itself", async () => {
     /crash -> HandlerError: fragile#\d+ failed handling "crash": Error: boom/,
     /event: restarted fragile#\d+ \(restart #1, after Error: boom\)/,
     /same ref after restart: true; work -> 1 \(fresh state\)/,
+    /children: fragile here, squarer on a worker thread, squarer in process \d+/,
+    /event: restarted process-squarer#\d+ \(restart #1, after Error: boom\)/,
+    /subprocess child after its crash: square\(7\) = 49/,
     /watcher: fragile#\d+ terminated \(shutdown\)/,
     /dead letters: 2\n\s+late-reply: 1\n\s+dead-target: 1/,
     /counter: status=running received=3 processed=3 failed=0 restarts=0/,
@@ -66,8 +69,9 @@ Deno.test("examples/demo.ts tours the core and exits by itself", async () => {
     /process: square\(12\) = 144 \(another process, main thread\)/,
     /16 x fib\(30\) = 832040: \d+ ms alone, \d+ ms on the pool \([\d.]+x\)/,
     /cluster at 127\.0\.0\.1:\d+: 2 nodes/,
+    /dashboard at http:\/\/127\.0\.0\.1:\d+\/ \(live while the cluster runs\)/,
     /sum of 1,000 squares as 1,999 tasks = 332833500 in \d+ ms/,
-    /shutdown report: stopped=5 killed=0 timedOut=false/,
+    /shutdown report: stopped=7 killed=0 timedOut=false/,
     /done\.\n$/,
   ]);
 });

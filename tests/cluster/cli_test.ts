@@ -358,7 +358,7 @@ Deno.test("the compiled troupe: its local cluster's nodes and its process hosts 
       /process: square\(12\) = 144 \(another process, main thread\)/,
       /cluster at 127\.0\.0\.1:\d+: 2 nodes/,
       /sum of 1,000 squares as 1,999 tasks = 332833500 in \d+ ms/,
-      /shutdown report: stopped=5 killed=0 timedOut=false/,
+      /shutdown report: stopped=7 killed=0 timedOut=false/,
       /done\.\n$/,
     ]
   ) assert.match(demo.stdout, line);

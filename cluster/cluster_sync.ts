@@ -280,7 +280,10 @@ export class ClusterMutex implements LockCore {
   /**
    * Give it back. Throws `NotHeldError` at once when this client does not
    * hold it; the promise settles when the scheduler has applied it (the
-   * next waiter, on any host, gets it then).
+   * next waiter, on any host, gets it then). Await it only when you must
+   * know that: this client's next request goes after it anyway, so a loop
+   * of `acquire` and an unawaited `release` costs one round trip a turn,
+   * not two.
    *
    * @example
    * ```ts
@@ -431,7 +434,10 @@ export class ClusterSemaphore implements LockCore {
   /**
    * Give it back. Throws `NotHeldError` at once when this client does not
    * hold it; the promise settles when the scheduler has applied it (the
-   * next waiter, on any host, gets it then).
+   * next waiter, on any host, gets it then). Await it only when you must
+   * know that: this client's next request goes after it anyway, so a loop
+   * of `acquire` and an unawaited `release` costs one round trip a turn,
+   * not two.
    *
    * @example
    * ```ts

@@ -26,7 +26,7 @@ import {
   MailboxFullError,
   NameTakenError,
 } from "./errors.ts";
-import { serializationProblem } from "./codec.ts";
+import { CrossingError, prepare } from "./codec.ts";
 import { HostError, type HostHandle, type HostPermissions } from "./hosts.ts";
 import { Mailbox, type MailboxOptions, resolveMailbox } from "./mailbox.ts";
 import type { ReplyTo } from "./reply.ts";
@@ -67,6 +67,9 @@ export interface RemoteBinding {
   /** Resolved when the host reports the actor gone. */
   exited: PromiseWithResolvers<ExitReason> | undefined;
 }
+
+/** What `#prepare` returns for a message it refused (and answered). */
+const REFUSED: unique symbol = Symbol("refused");
 
 /** A system message: runs in the actor's turn, before user messages. */
 type SysTask = () => unknown;
@@ -306,12 +309,15 @@ export class Cell implements ActorContext {
     }
     const remote = this.remote;
     if (remote !== undefined) {
-      if (!this.#canCross(remote, name, payload, reply)) return false;
+      const ready = this.#prepare(remote, name, payload, reply);
+      if (ready === REFUSED) return false;
       if (this.status === RUNNING && this.mailboxSize === 0) {
         this.received++;
-        this.#forward(remote, name, payload, reply);
+        this.#forward(remote, name, ready, reply);
         return true;
       }
+      // Queued as it was sent: made ready again when it goes (rarely: only
+      // while the actor is starting, restarting or has a queue).
     }
     const mb = this.#mailbox ??= new Mailbox(this.#mbOptions);
     if (mb.size >= mb.capacity && !this.#overflow(mb, name, payload, reply)) {
@@ -326,40 +332,64 @@ export class Cell implements ActorContext {
   }
 
   /**
-   * Refuse at the sender what cannot cross to the actor's host, with an
-   * error that names the message and the part of the payload at fault: a
-   * tell throws it, an ask rejects with it.
+   * Make a payload ready to cross to the actor's host (its refs in their
+   * wire form: see `prepare`), or refuse at the sender what cannot cross,
+   * with an error that names the message and the part of the payload at
+   * fault: a tell throws it, an ask rejects with it.
    */
-  #canCross(
+  #prepare(
     remote: RemoteBinding,
     name: string,
     payload: unknown,
     reply: ReplyTo | undefined,
-  ): boolean {
-    const problem = serializationProblem(
-      payload,
-      remote.placement !== "worker",
-    );
-    if (problem === undefined) return true;
-    const error = new TypeError(
-      `cannot send "${name}" to ${this.label} on a ${remote.placement} host: ${problem}`,
-    );
-    if (reply === undefined) throw error;
-    if (reply instanceof PendingAsk) reply.reject(error);
-    else reply.fail({ type: "handler", error: errorInfo(error) }, error);
-    return false;
+  ): unknown {
+    try {
+      return prepare(payload, remote.placement !== "worker");
+    } catch (e) {
+      if (!(e instanceof CrossingError)) throw e;
+      const error = new TypeError(
+        `cannot send "${name}" to ${this.label} on a ${remote.placement} host: ${e.message}`,
+      );
+      if (reply === undefined) throw error;
+      if (reply instanceof PendingAsk) reply.reject(error);
+      else reply.fail({ type: "handler", error: errorInfo(error) }, error);
+      return REFUSED;
+    }
   }
 
-  /** Hand a message to the host the actor runs on. */
+  /** Hand a message made ready to cross to the host the actor runs on. */
   #forward(
+    remote: RemoteBinding,
+    name: string,
+    ready: unknown,
+    reply: ReplyTo | undefined,
+  ): void {
+    const host = remote.host!;
+    if (reply === undefined) host.tell(remote.id, name, ready);
+    else host.ask(remote.id, name, ready, reply);
+  }
+
+  /** Hand a message that waited in this proxy's queue to the actor's host. */
+  #forwardQueued(
     remote: RemoteBinding,
     name: string,
     payload: unknown,
     reply: ReplyTo | undefined,
   ): void {
-    const host = remote.host!;
-    if (reply === undefined) host.tell(remote.id, name, payload);
-    else host.ask(remote.id, name, payload, reply);
+    let ready: unknown;
+    try {
+      ready = this.#prepare(remote, name, payload, reply);
+    } catch (e) {
+      // A tell that no longer crosses (its payload changed since): a loss.
+      this.rt.deadLetter(this.label, name, payload, "no-route");
+      this.rt.emit({
+        type: "failed",
+        address: this.address,
+        error: errorInfo(e),
+      });
+      return;
+    }
+    if (ready !== REFUSED) this.#forward(remote, name, ready, reply);
   }
 
   /** Queue a message, waiting for room under the backpressure policy. */
@@ -482,8 +512,9 @@ export class Cell implements ActorContext {
         if (name === undefined) return false;
         const { payload, reply } = mb;
         if (mb.waiters !== undefined) mb.admitWaiters();
-        if (remote !== undefined) this.#forward(remote, name, payload, reply);
-        else forward!(this.state, name, payload, reply);
+        if (remote !== undefined) {
+          this.#forwardQueued(remote, name, payload, reply);
+        } else forward!(this.state, name, payload, reply);
       }
       return this.#ready();
     }

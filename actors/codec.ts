@@ -8,6 +8,15 @@
  * receiver reads "" in `to` as itself and in `from` as its peer. Frames for
  * processes are in `frames.ts`.
  *
+ * Refs in a payload cross as their addresses, in a tagged form that both
+ * structured clone (workers) and MessagePack (processes, nodes) carry as
+ * plain data: `{ "~troupe/ref": [host, id, name?] }`. Finding them costs
+ * nothing extra: the walk that checks every payload at the sender anyway
+ * notes them. A payload without refs goes as it is; one with refs goes as a
+ * copy with each ref in that form, and its tuple ends with a flag
+ * (`HAS_REFS`), so that the receiver walks a payload to turn them back into
+ * refs only when the flag says there is something to find.
+ *
  * @module
  */
 
@@ -15,14 +24,26 @@ import type { Address, AskFailure, Envelope } from "./envelope.ts";
 import type { DeadLetterReason } from "./dead_letters.ts";
 import type { ErrorInfo, ExitReason } from "./errors.ts";
 import { TroupeError } from "./errors.ts";
+import { type AnyRef, isActorRef, refAddress } from "./ref.ts";
+import { takeTransfer, transfer } from "./transfer.ts";
 
 /** Largest frame accepted by default: 64 MiB. */
 export const MAX_FRAME = 64 * 1024 * 1024;
 
-/** Wire tag of a tell tuple: `[0, toHost, toId, name, payload]`. */
+/**
+ * Wire tag of a tell tuple: `[0, toHost, toId, name, payload]`, plus
+ * `HAS_REFS` when the payload holds refs.
+ */
 export const TELL = 0;
-/** Wire tag of an ask tuple: `[1, toHost, toId, name, payload, fromHost, corr]`. */
+/**
+ * Wire tag of an ask tuple: `[1, toHost, toId, name, payload, fromHost,
+ * corr]`, plus `HAS_REFS` when the payload holds refs.
+ */
 export const ASK = 1;
+/** The last element of a tuple whose payload holds refs in their wire form. */
+export const HAS_REFS = 1;
+/** The key of a ref's wire form: `{ "~troupe/ref": [host, id, name?] }`. */
+export const REF_KEY = "~troupe/ref";
 const REPLY = 2;
 const FAILURE = 3;
 const STOP = 4;
@@ -42,6 +63,8 @@ export type Control =
     module: string;
     behavior: string;
     arg: unknown;
+    /** The argument holds refs in their wire form. */
+    refs?: boolean;
     name?: string;
     mailbox?: unknown;
     shutdownTimeout?: number;
@@ -70,9 +93,11 @@ export function envelopeToWire(
   const to = e.to.host === peer ? "" : e.to.host;
   switch (e.kind) {
     case "tell":
-      return [TELL, to, e.to.id, e.name, e.payload];
-    case "ask":
-      return [
+      return e.refs
+        ? [TELL, to, e.to.id, e.name, e.payload, HAS_REFS]
+        : [TELL, to, e.to.id, e.name, e.payload];
+    case "ask": {
+      const item = [
         ASK,
         to,
         e.to.id,
@@ -81,8 +106,13 @@ export function envelopeToWire(
         e.from.host === self ? "" : e.from.host,
         e.corr,
       ];
+      if (e.refs) item.push(HAS_REFS);
+      return item;
+    }
     case "reply":
-      return [REPLY, to, e.corr, e.payload];
+      return e.refs
+        ? [REPLY, to, e.corr, e.payload, HAS_REFS]
+        : [REPLY, to, e.corr, e.payload];
     case "failure":
       return [FAILURE, to, e.corr, e.failure];
     case "stop":
@@ -133,35 +163,38 @@ function addr(host: unknown, id: unknown, blank: string): Address {
 export function fromWire(item: unknown, self: string, peer: string): Decoded {
   if (!Array.isArray(item)) throw new WireError("item is not an array");
   switch (item[0]) {
-    case TELL:
-      return {
-        envelope: {
-          kind: "tell",
-          to: addr(item[1], item[2], self),
-          name: item[3],
-          payload: item[4],
-        },
+    case TELL: {
+      const envelope: Envelope = {
+        kind: "tell",
+        to: addr(item[1], item[2], self),
+        name: item[3],
+        payload: item[4],
       };
-    case ASK:
-      return {
-        envelope: {
-          kind: "ask",
-          to: addr(item[1], item[2], self),
-          name: item[3],
-          payload: item[4],
-          from: addr(item[5], 0, peer),
-          corr: item[6],
-        },
+      if (item.length > 5 && item[5] === HAS_REFS) envelope.refs = true;
+      return { envelope };
+    }
+    case ASK: {
+      const envelope: Envelope = {
+        kind: "ask",
+        to: addr(item[1], item[2], self),
+        name: item[3],
+        payload: item[4],
+        from: addr(item[5], 0, peer),
+        corr: item[6],
       };
-    case REPLY:
-      return {
-        envelope: {
-          kind: "reply",
-          to: addr(item[1], 0, self),
-          corr: item[2],
-          payload: item[3],
-        },
+      if (item.length > 7 && item[7] === HAS_REFS) envelope.refs = true;
+      return { envelope };
+    }
+    case REPLY: {
+      const envelope: Envelope = {
+        kind: "reply",
+        to: addr(item[1], 0, self),
+        corr: item[2],
+        payload: item[3],
       };
+      if (item.length > 4 && item[4] === HAS_REFS) envelope.refs = true;
+      return { envelope };
+    }
     case FAILURE:
       return {
         envelope: {
@@ -205,7 +238,8 @@ export function fromWire(item: unknown, self: string, peer: string): Decoded {
 }
 
 /**
- * Check an envelope about to leave on a link. A tell or ask whose payload
+ * Check an envelope about to leave on a link, and put the refs in its
+ * payload in their wire form (`refs` set). A tell or ask whose payload
  * cannot cross throws a `TypeError` at the sender; a reply that cannot cross
  * becomes a failure, so that the asker hears why instead of the link (or the
  * host) breaking on it.
@@ -214,48 +248,97 @@ export function guardEnvelope(env: Envelope, msgpack: boolean): Envelope {
   if (env.kind !== "tell" && env.kind !== "ask" && env.kind !== "reply") {
     return env;
   }
-  const problem = serializationProblem(env.payload, msgpack);
-  if (problem === undefined) return env;
-  if (env.kind === "reply") {
-    return {
-      kind: "failure",
-      to: env.to,
-      corr: env.corr,
-      failure: {
-        type: "handler",
-        error: {
-          name: "TypeError",
-          message: `the reply cannot cross to the asker's host: ${
-            problem.replace(/^payload/, "reply")
-          }`,
+  let ready: unknown;
+  try {
+    ready = prepare(env.payload, msgpack);
+  } catch (e) {
+    if (!(e instanceof CrossingError)) throw e;
+    const problem = e.message;
+    if (env.kind === "reply") {
+      return {
+        kind: "failure",
+        to: env.to,
+        corr: env.corr,
+        failure: {
+          type: "handler",
+          error: {
+            name: "TypeError",
+            message: `the reply cannot cross to the asker's host: ${
+              problem.replace(/^payload/, "reply")
+            }`,
+          },
         },
-      },
-    };
+      };
+    }
+    throw new TypeError(
+      `cannot send "${env.name}" to ${
+        env.to.name ?? "actor"
+      }#${env.to.id} on host ${env.to.host}: ${problem}`,
+    );
   }
-  throw new TypeError(
-    `cannot send "${env.name}" to ${
-      env.to.name ?? "actor"
-    }#${env.to.id} on host ${env.to.host}: ${problem}`,
-  );
+  if (ready === env.payload) return env;
+  return { ...env, payload: (ready as RefPayload).value, refs: true };
+}
+
+/** What cannot cross to another host; the message names the part at fault. */
+export class CrossingError extends TypeError {}
+
+/**
+ * A payload made ready to cross that holds refs: `value` is a copy of it in
+ * which every ref is in its wire form. Whatever carries it on must say so
+ * (`HAS_REFS`, `refs`), so that the receiver turns them back into refs.
+ */
+export class RefPayload {
+  /** The payload with its refs in their wire form. */
+  readonly value: unknown;
+
+  constructor(value: unknown) {
+    this.value = value;
+  }
 }
 
 /**
- * Why `value` cannot cross an isolate boundary, or `undefined` when it can.
- * Checked at the sender, so that `tell` fails there with a clear error
- * instead of poisoning a whole batch later.
+ * Make `value` ready to leave for another host: `value` itself when it holds
+ * no ref (the common case: one walk, which the sender does anyway to check
+ * it, and no copy), else a `RefPayload`. Throws a `CrossingError` that names
+ * the part (under `what`) that cannot cross: checked at the sender, so that
+ * `tell` fails there with a clear error instead of poisoning a whole batch
+ * later. A transfer list marked on `value` moves to the copy.
  */
-export function serializationProblem(
+export function prepare(
   value: unknown,
   msgpack: boolean,
-): string | undefined {
-  return problemAt(value, "payload", msgpack, new Set(), 0);
+  what = "payload",
+): unknown {
+  if (typeof value !== "object" || value === null) {
+    if (typeof value === "function" || typeof value === "symbol") {
+      throw new CrossingError(`${what} is a ${typeof value}`);
+    }
+    return value;
+  }
+  const walk: Walk = { msgpack, seen: new Set(), refs: false };
+  const problem = problemAt(value, what, walk, 0);
+  if (problem !== undefined) throw new CrossingError(problem);
+  if (!walk.refs) return value;
+  const copy = encodeRefs(value, what, new Map());
+  const list = takeTransfer(value);
+  if (list !== undefined) transfer(copy as object, list);
+  return new RefPayload(copy);
+}
+
+/** The state of one payload walk. */
+interface Walk {
+  readonly msgpack: boolean;
+  /** The objects on the path from the root: a cycle comes back to one. */
+  readonly seen: Set<object>;
+  /** Set when the walk met a ref. */
+  refs: boolean;
 }
 
 function problemAt(
   v: unknown,
   path: string,
-  msgpack: boolean,
-  seen: Set<object>,
+  walk: Walk,
   depth: number,
 ): string | undefined {
   switch (typeof v) {
@@ -272,6 +355,7 @@ function problemAt(
   }
   if (v === null) return undefined;
   const o = v as object;
+  const { msgpack, seen } = walk;
   if (depth > 64) return `${path} is nested more than 64 levels deep`;
   if (seen.has(o)) {
     return msgpack
@@ -301,8 +385,8 @@ function problemAt(
       }
       let i = 0;
       for (const [k, val] of o) {
-        const p = problemAt(k, `${path}<key ${i}>`, msgpack, seen, depth + 1) ??
-          problemAt(val, `${path}<value ${i}>`, msgpack, seen, depth + 1);
+        const p = problemAt(k, `${path}<key ${i}>`, walk, depth + 1) ??
+          problemAt(val, `${path}<value ${i}>`, walk, depth + 1);
         if (p !== undefined) return p;
         i++;
       }
@@ -311,30 +395,33 @@ function problemAt(
     if (o instanceof Set) {
       let i = 0;
       for (const val of o) {
-        const p = problemAt(val, `${path}<${i++}>`, msgpack, seen, depth + 1);
+        const p = problemAt(val, `${path}<${i++}>`, walk, depth + 1);
         if (p !== undefined) return p;
       }
       return undefined;
     }
     if (Array.isArray(o)) {
       for (let i = 0; i < o.length; i++) {
-        const p = problemAt(o[i], `${path}[${i}]`, msgpack, seen, depth + 1);
+        const p = problemAt(o[i], `${path}[${i}]`, walk, depth + 1);
         if (p !== undefined) return p;
       }
       return undefined;
     }
     const proto = Object.getPrototypeOf(o);
     if (proto !== Object.prototype && proto !== null) {
+      if (isActorRef(o)) {
+        walk.refs = true; // crosses as its address
+        return undefined;
+      }
       return `${path} is a ${
         proto?.constructor?.name ?? "class"
-      } instance (only plain data crosses hosts; send its fields)`;
+      } instance (only plain data and refs cross hosts; send its fields)`;
     }
     for (const k of Object.keys(o)) {
       const p = problemAt(
         (o as Record<string, unknown>)[k],
         `${path}.${k}`,
-        msgpack,
-        seen,
+        walk,
         depth + 1,
       );
       if (p !== undefined) return p;
@@ -343,4 +430,143 @@ function problemAt(
   } finally {
     seen.delete(o);
   }
+}
+
+/** A ref's wire form. */
+function refToWire(a: Address): Record<string, unknown> {
+  return {
+    [REF_KEY]: a.name === undefined ? [a.host, a.id] : [a.host, a.id, a.name],
+  };
+}
+
+/**
+ * A copy of `v` (checked by `problemAt`, refs found) with every ref in its
+ * wire form. Containers are copied (once each: shared parts and, for
+ * workers, cycles stay so); everything else is taken as it is.
+ */
+function encodeRefs(
+  v: unknown,
+  path: string,
+  copies: Map<object, unknown>,
+): unknown {
+  if (typeof v !== "object" || v === null) return v;
+  const done = copies.get(v);
+  if (done !== undefined) return done;
+  if (Array.isArray(v)) {
+    const out: unknown[] = new Array(v.length);
+    copies.set(v, out);
+    for (let i = 0; i < v.length; i++) {
+      out[i] = encodeRefs(v[i], `${path}[${i}]`, copies);
+    }
+    return out;
+  }
+  if (v instanceof Map) {
+    const out = new Map();
+    copies.set(v, out);
+    let i = 0;
+    for (const [k, x] of v) {
+      out.set(
+        encodeRefs(k, `${path}<key ${i}>`, copies),
+        encodeRefs(x, `${path}<value ${i}>`, copies),
+      );
+      i++;
+    }
+    return out;
+  }
+  if (v instanceof Set) {
+    const out = new Set();
+    copies.set(v, out);
+    let i = 0;
+    for (const x of v) out.add(encodeRefs(x, `${path}<${i++}>`, copies));
+    return out;
+  }
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) {
+    return isActorRef(v) ? refToWire(refAddress(v as AnyRef)) : v;
+  }
+  const out: Record<string, unknown> = {};
+  copies.set(v, out);
+  for (const k of Object.keys(v)) {
+    if (k === REF_KEY) {
+      throw new CrossingError(
+        `${path} has the key "${REF_KEY}", which troupe keeps for refs`,
+      );
+    }
+    const x = encodeRefs(
+      (v as Record<string, unknown>)[k],
+      `${path}.${k}`,
+      copies,
+    );
+    if (k === "__proto__") {
+      Object.defineProperty(out, k, {
+        value: x,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else out[k] = x;
+  }
+  return out;
+}
+
+/**
+ * Turn the refs in a payload that came marked `HAS_REFS` (or `refs`) back
+ * into refs, in place, with `toRef` (the receiving system's `refFor`). A
+ * malformed ref is a `WireError`.
+ */
+export function reviveRefs(
+  value: unknown,
+  toRef: (address: Address) => unknown,
+): unknown {
+  return revive(value, toRef, new Set());
+}
+
+function revive(
+  v: unknown,
+  toRef: (address: Address) => unknown,
+  seen: Set<object>,
+): unknown {
+  if (typeof v !== "object" || v === null || seen.has(v)) return v;
+  if (Array.isArray(v)) {
+    seen.add(v);
+    for (let i = 0; i < v.length; i++) v[i] = revive(v[i], toRef, seen);
+    return v;
+  }
+  if (v instanceof Map) {
+    seen.add(v);
+    const entries = [...v];
+    v.clear();
+    for (const [k, x] of entries) {
+      v.set(revive(k, toRef, seen), revive(x, toRef, seen));
+    }
+    return v;
+  }
+  if (v instanceof Set) {
+    seen.add(v);
+    const items = [...v];
+    v.clear();
+    for (const x of items) v.add(revive(x, toRef, seen));
+    return v;
+  }
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return v;
+  const o = v as Record<string, unknown>;
+  if (Object.hasOwn(o, REF_KEY)) return toRef(refFromWire(o[REF_KEY]));
+  seen.add(v);
+  for (const k of Object.keys(o)) o[k] = revive(o[k], toRef, seen);
+  return v;
+}
+
+/** The address in a ref's wire form; a `WireError` if it is not one. */
+function refFromWire(x: unknown): Address {
+  if (
+    Array.isArray(x) && (x.length === 2 || x.length === 3) &&
+    typeof x[0] === "string" && x[0] !== "" && Number.isInteger(x[1]) &&
+    (x.length === 2 || typeof x[2] === "string")
+  ) {
+    return x.length === 2
+      ? { host: x[0], id: x[1] }
+      : { host: x[0], id: x[1], name: x[2] };
+  }
+  throw new WireError(`bad ref ${JSON.stringify(x)}`);
 }

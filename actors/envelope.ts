@@ -68,6 +68,9 @@ export type AskFailure =
  * `failure` answer an ask by its correlation id; `stop` asks an actor to stop.
  * `watch` asks to hear of an actor's death, `unwatch` takes that back, and
  * `down` is the notice (to the watcher's host, by the watch's correlation id).
+ * `refs` is set by a link's decoder when the payload holds refs in their
+ * wire form (`{ "~troupe/ref": [host, id, name?] }`); the system that
+ * delivers it turns them back into refs.
  *
  * @example
  * ```ts
@@ -89,6 +92,7 @@ export type Envelope =
     name: string;
     payload: unknown;
     from?: Address;
+    refs?: boolean;
   }
   | {
     kind: "ask";
@@ -97,8 +101,15 @@ export type Envelope =
     payload: unknown;
     from: Address;
     corr: number;
+    refs?: boolean;
   }
-  | { kind: "reply"; to: Address; corr: number; payload: unknown }
+  | {
+    kind: "reply";
+    to: Address;
+    corr: number;
+    payload: unknown;
+    refs?: boolean;
+  }
   | { kind: "failure"; to: Address; corr: number; failure: AskFailure }
   | { kind: "stop"; to: Address }
   | { kind: "watch"; to: Address; from: Address; corr: number }

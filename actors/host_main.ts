@@ -18,6 +18,10 @@ import {
   envelopeToWire,
   fromWire,
   guardEnvelope,
+  HAS_REFS,
+  prepare,
+  RefPayload,
+  reviveRefs,
   TELL,
   type WireItem,
 } from "./codec.ts";
@@ -81,16 +85,30 @@ export function startHost(
   const { rt } = internals(system);
   /** A message handed back to the parent, as a wire tuple. */
   const toWire = (m: Leftover): WireItem[] => {
-    if (m.reply === undefined) return [[TELL, host, 0, m.name, m.payload]];
+    let payload: unknown;
+    try {
+      payload = prepare(m.payload, msgpack);
+    } catch {
+      // (Sent from this host, so never checked): it ends here.
+      rt.deadLetter(host, m.name, m.payload, "stopped");
+      m.reply?.fail({ type: "dead", reason: { type: "not-found" } });
+      return [];
+    }
+    const refs = payload instanceof RefPayload ? [HAS_REFS] : [];
+    if (payload instanceof RefPayload) payload = payload.value;
+    if (m.reply === undefined) {
+      return [[TELL, host, 0, m.name, payload, ...refs]];
+    }
     if (m.reply instanceof ReturnAddress) {
       return [[
         ASK,
         host,
         0,
         m.name,
-        m.payload,
+        payload,
         m.reply.from.host,
         m.reply.corr,
+        ...refs,
       ]];
     }
     // An ask from an actor of this host cannot follow the actor elsewhere.
@@ -130,10 +148,11 @@ export function startHost(
   const spawn = async (c: Extract<Control, { t: "spawn" }>) => {
     try {
       const behavior = await loadBehavior(modules, c.module, c.behavior);
+      const arg = c.refs ? reviveRefs(c.arg, (a) => system.refFor(a)) : c.arg;
       const cell = spawnCell(
         rt,
         behavior,
-        c.arg,
+        arg,
         {
           name: c.name,
           mailbox: c.mailbox as undefined,

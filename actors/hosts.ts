@@ -15,9 +15,14 @@ import {
   ASK,
   type Control,
   controlToWire,
+  CrossingError,
   envelopeToWire,
   fromWire,
   guardEnvelope,
+  HAS_REFS,
+  prepare,
+  RefPayload,
+  reviveRefs,
   TELL,
   WireError,
   type WireItem,
@@ -329,13 +334,22 @@ export class HostHandle {
       } catch {
         env = undefined;
       }
-      if (env?.kind === "tell") {
-        out.push({ name: env.name, payload: env.payload, reply: undefined });
-      } else if (env?.kind === "ask") {
+      if (env?.kind !== "tell" && env?.kind !== "ask") continue;
+      let payload = env.payload;
+      if (env.refs) {
+        try {
+          payload = reviveRefs(payload, (a) => this.#rt.system.refFor(a));
+        } catch {
+          continue; // malformed: as an item that does not decode
+        }
+      }
+      if (env.kind === "tell") {
+        out.push({ name: env.name, payload, reply: undefined });
+      } else {
         const reply = env.from.host === this.#rt.host
           ? this.#links.take(env.corr) // undefined if the asker gave up
           : new ReturnAddress(this.#links, env.from, env.corr);
-        out.push({ name: env.name, payload: env.payload, reply });
+        out.push({ name: env.name, payload, reply });
       }
     }
     return out;
@@ -374,6 +388,17 @@ export class HostHandle {
       // Sent at once, not after `ready`: the link holds it until the host
       // reads, so that a new host's start and the spawn overlap.
       if (this.state === "down") throw new HostError(`host ${this.id} is down`);
+      let arg: unknown;
+      try {
+        arg = prepare(cell.arg, this.kind !== "worker", "arg");
+      } catch (e) {
+        if (!(e instanceof CrossingError)) throw e;
+        throw new TypeError(
+          `cannot spawn "${b.name}" on a ${this.kind} host: ${e.message}`,
+        );
+      }
+      const refs = arg instanceof RefPayload;
+      if (arg instanceof RefPayload) arg = arg.value;
       const req = ++this.#req;
       const { promise, resolve, reject } = Promise.withResolvers<number>();
       this.#spawns.set(req, { resolve, reject });
@@ -382,7 +407,8 @@ export class HostHandle {
         req,
         module: b.module!,
         behavior: b.name,
-        arg: cell.arg,
+        arg,
+        ...(refs ? { refs } : {}),
         name: cell.name,
         mailbox: cell.mailboxOptions,
         shutdownTimeout: cell.shutdownTimeout,
@@ -407,14 +433,25 @@ export class HostHandle {
     this.#push(controlToWire({ t: "kill", id }));
   }
 
-  /** Tell actor `id` here (built as a wire tuple directly: the hot path). */
-  tell(id: number, name: string, payload: unknown): void {
-    this.#mark(payload);
-    this.#push([TELL, "", id, name, payload]); // "": the host at the far end
+  /**
+   * Tell actor `id` here (built as a wire tuple directly: the hot path).
+   * `ready` is a payload made ready by `prepare`.
+   */
+  tell(id: number, name: string, ready: unknown): void {
+    if (ready instanceof RefPayload) {
+      this.#mark(ready.value);
+      this.#push([TELL, "", id, name, ready.value, HAS_REFS]);
+      return;
+    }
+    this.#mark(ready);
+    this.#push([TELL, "", id, name, ready]); // "": the host at the far end
   }
 
-  /** Ask actor `id` here; the answer goes to `reply`. */
-  ask(id: number, name: string, payload: unknown, reply: ReplyTo): void {
+  /**
+   * Ask actor `id` here; the answer goes to `reply`. `ready` is a payload
+   * made ready by `prepare`.
+   */
+  ask(id: number, name: string, ready: unknown, reply: ReplyTo): void {
     if (this.state === "down") {
       reply.fail({
         type: "dead",
@@ -423,8 +460,13 @@ export class HostHandle {
       return;
     }
     const corr = this.#links.track(reply, this.id);
-    this.#mark(payload);
-    this.#push([ASK, "", id, name, payload, "", corr]);
+    if (ready instanceof RefPayload) {
+      this.#mark(ready.value);
+      this.#push([ASK, "", id, name, ready.value, "", corr, HAS_REFS]);
+      return;
+    }
+    this.#mark(ready);
+    this.#push([ASK, "", id, name, ready, "", corr]);
   }
 
   /** The host is gone: every actor on it is dead with `host-down`. */

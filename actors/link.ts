@@ -24,7 +24,7 @@ import {
   formatAddress,
 } from "./envelope.ts";
 import { ActorDeadError } from "./errors.ts";
-import type { ActorRef, AskOptions } from "./ref.ts";
+import { type ActorRef, type AskOptions, brandRef } from "./ref.ts";
 import { RemoteWatches } from "./remote_watch.ts";
 import type { ReplyTo } from "./reply.ts";
 import type { Runtime } from "./runtime.ts";
@@ -232,6 +232,8 @@ export class RemoteRef<B extends AnyBehavior> implements ActorRef<B> {
     return this.address;
   }
 }
+
+brandRef(RemoteRef);
 
 /** The reply handle of an ask that came from another host. */
 export class ReturnAddress implements ReplyTo {

@@ -3,8 +3,11 @@
  *
  * A ref is typed by its behaviour, so `tell` and `ask` check message names and
  * payloads at compile time and `ask` resolves to the handler's return type.
- * Its serialisable part is `address` (`toJSON` returns it): that is what
- * crosses hosts, and the receiving system turns it back into a ref.
+ * A ref put in a message (anywhere in a payload, an ask's reply or a spawn
+ * argument) crosses to another host as its address (see `codec.ts`), and the
+ * receiving system turns it back into a ref: its own actor's ref when the
+ * address is there, a ref through its links otherwise. `toJSON` gives the
+ * address too.
  *
  * @module
  */
@@ -17,7 +20,9 @@ import type {
   ReplyOf,
 } from "./behavior.ts";
 import type { Cell } from "./cell.ts";
-import type { Address } from "./envelope.ts";
+import { type Address, formatAddress } from "./envelope.ts";
+import { failureToError } from "./reply.ts";
+import type { Runtime } from "./runtime.ts";
 
 /**
  * Per-call settings of an `ask`.
@@ -93,6 +98,23 @@ export interface ActorRef<B = AnyBehavior> {
  */
 // deno-lint-ignore no-explicit-any
 export type AnyRef = ActorRef<any>;
+
+/** Set on the prototypes of troupe's ref classes: how a payload's refs are found. */
+const REF_BRAND: unique symbol = Symbol("troupe.ref");
+
+/** Mark `cls` as a ref class (its instances are refs to the codec). */
+export function brandRef(cls: { prototype: object }): void {
+  Object.defineProperty(cls.prototype, REF_BRAND, { value: true });
+}
+
+/**
+ * Whether `x` is one of troupe's refs (local, remote or dead): what the codec
+ * sends as an address. A property read on the prototype: cheap enough for
+ * the payload walk, which asks only for objects that are not plain data.
+ */
+export function isActorRef(x: object): boolean {
+  return (x as { [REF_BRAND]?: boolean })[REF_BRAND] === true;
+}
 
 /** The cell behind a local ref; a `TypeError` for anything else. */
 export function refCell(ref: AnyRef): Cell {
@@ -174,3 +196,45 @@ export class LocalRef<B extends AnyBehavior> implements ActorRef<B> {
     return this.address;
   }
 }
+
+brandRef(LocalRef);
+
+/** A ref to an address that is not alive here: everything is a dead letter. */
+export class DeadRef {
+  /** The address it was made for. */
+  readonly address: Address;
+  readonly #rt: Runtime;
+
+  constructor(rt: Runtime, address: Address) {
+    this.#rt = rt;
+    this.address = address;
+  }
+
+  get #label(): string {
+    return formatAddress(this.address, this.#rt.host);
+  }
+
+  tell(name: string, payload?: unknown): void {
+    this.#rt.deadLetter(this.#label, name, payload, "dead-target");
+  }
+
+  send(name: string, payload?: unknown): Promise<void> {
+    this.tell(name, payload);
+    return Promise.resolve();
+  }
+
+  ask(name: string, payload?: unknown): Promise<never> {
+    this.tell(name, payload);
+    return Promise.reject(
+      failureToError(this.#label, name, {
+        type: "dead",
+        reason: { type: "not-found" },
+      }),
+    );
+  }
+
+  toJSON(): Address {
+    return this.address;
+  }
+}
+brandRef(DeadRef);

@@ -14,7 +14,7 @@ import { EnvelopeError, SystemStoppedError } from "./errors.ts";
 import type { EventListener } from "./events.ts";
 import { Links, type LinkSend, RemoteRef, ReturnAddress } from "./link.ts";
 import type { MailboxOptions } from "./mailbox.ts";
-import { MAX_FRAME } from "./codec.ts";
+import { MAX_FRAME, reviveRefs } from "./codec.ts";
 import {
   type ExecSpec,
   type HostInfo,
@@ -24,11 +24,11 @@ import {
 import {
   type ActorRef,
   type AnyRef,
+  DeadRef,
   LocalRef,
   refAddress,
   refCell,
 } from "./ref.ts";
-import { failureToError } from "./reply.ts";
 import { register } from "./internals.ts";
 import { Runtime } from "./runtime.ts";
 import type { SpawnOptions } from "./spawn_options.ts";
@@ -454,9 +454,10 @@ export class ActorSystem implements AsyncDisposable {
   }
 
   /**
-   * A ref for an address: local when it is on this host, remote (through a
-   * link) otherwise. This is how an address that crossed a boundary becomes a
-   * ref again.
+   * A ref for an address: local when it is on this host (the actor's own
+   * ref), remote (through a link) otherwise. This is how an address that
+   * crossed a boundary becomes a ref again; refs sent inside messages come
+   * out of it on their own.
    *
    * @example
    * ```ts
@@ -474,7 +475,7 @@ export class ActorSystem implements AsyncDisposable {
     }
     const cell = this.#rt.cells.get(address.id);
     // A dead actor's ref answers every message with dead letters.
-    return (cell?.ref ?? deadRef(this.#rt, address)) as unknown as ActorRef<
+    return (cell?.ref ?? new DeadRef(this.#rt, address)) as unknown as ActorRef<
       B
     >;
   }
@@ -617,7 +618,10 @@ export class ActorSystem implements AsyncDisposable {
   /**
    * Deliver an envelope that arrived from a transport. Malformed data throws
    * `EnvelopeError` and delivers nothing; a message for a dead or unknown
-   * actor becomes a dead letter (and an ask is answered with a failure).
+   * actor becomes a dead letter (and an ask is answered with a failure). An
+   * envelope marked `refs` has refs in its payload in their wire form: they
+   * become refs of this system (see `refFor`) when it is delivered here, and
+   * go on in that form when it is passed on to another host.
    *
    * @example
    * ```ts
@@ -651,8 +655,9 @@ export class ActorSystem implements AsyncDisposable {
           env.kind === "reply" ? env.payload : env.failure,
           "late-reply",
         );
-      } else if (env.kind === "reply") pending.resolve(env.payload);
-      else pending.fail(env.failure);
+      } else if (env.kind === "reply") {
+        pending.resolve(env.refs ? this.#revive(env.payload) : env.payload);
+      } else pending.fail(env.failure);
       return;
     }
     const cell = rt.cells.get(env.to.id);
@@ -669,18 +674,34 @@ export class ActorSystem implements AsyncDisposable {
     }
     switch (env.kind) {
       case "tell":
-        cell.arrive(env.name, env.payload, undefined);
+        cell.arrive(
+          env.name,
+          env.refs ? this.#revive(env.payload) : env.payload,
+          undefined,
+        );
         return;
       case "ask":
         cell.arrive(
           env.name,
-          env.payload,
+          env.refs ? this.#revive(env.payload) : env.payload,
           new ReturnAddress(this.#links, env.from, env.corr),
         );
         return;
       case "stop":
         void this.stop(cell.ref);
         return;
+    }
+  }
+
+  /**
+   * The refs in a payload that came in their wire form (`refs`), as refs of
+   * this system; a malformed one is an `EnvelopeError`.
+   */
+  #revive(payload: unknown): unknown {
+    try {
+      return reviveRefs(payload, (address) => this.refFor(address));
+    } catch (e) {
+      throw new EnvelopeError((e as Error).message);
     }
   }
 
@@ -794,27 +815,4 @@ function statsOf(cell: Cell): ActorStats {
     mailboxHighWater: cell.mailboxHighWater,
     mailboxCapacity: cell.mailboxCapacity,
   };
-}
-
-/** A ref to an address that is not alive here: everything is a dead letter. */
-function deadRef(rt: Runtime, address: Address): AnyRef {
-  const label = `${address.name ?? "actor"}#${address.id}`;
-  const dead = { type: "not-found" } as const;
-  return {
-    address,
-    tell(name: string, payload?: unknown) {
-      rt.deadLetter(label, name, payload, "dead-target");
-    },
-    send(name: string, payload?: unknown) {
-      rt.deadLetter(label, name, payload, "dead-target");
-      return Promise.resolve();
-    },
-    ask(name: string, payload?: unknown) {
-      rt.deadLetter(label, name, payload, "dead-target");
-      return Promise.reject(
-        failureToError(label, name, { type: "dead", reason: dead }),
-      );
-    },
-    toJSON: () => address,
-  } as AnyRef;
 }

@@ -1,0 +1,198 @@
+/**
+ * Refs inside messages (issue 8), on real node processes (`localCluster`,
+ * loopback TCP), and on worker and process hosts: a ref anywhere in a
+ * tell's or an ask's payload, in an ask's reply or in a spawn argument
+ * arrives as a working ref (ask, tell, watch), whichever host it came from,
+ * also after a hop through a third node; a ref to an actor of the receiving
+ * host is that actor's own ref.
+ */
+
+import assert from "node:assert/strict";
+import {
+  ActorSystem,
+  type AnyRef,
+  type Termination,
+} from "@troupe/troupe/actors";
+import { localCluster } from "@troupe/troupe/cluster";
+import { Holder, Store } from "../fixtures/remote_actors.ts";
+import { until } from "../helpers.ts";
+
+const onNode = (host: string) => ({ placement: "node" as const, host });
+/** A payload with the ref deep inside, as `Holder.keep` takes it. */
+const box = <T>(ref: T) => ({ deep: [{ ref }] as [{ ref: T }] });
+/** Where the actor of `ref` (a `Store` or a `Holder`) runs. */
+const whereIs = (ref: AnyRef) =>
+  ref.ask("where") as Promise<{ pid: number; host: string }>;
+
+Deno.test("a ref inside a tell or an ask to an actor on a node arrives as a working ref: ask, tell and watch", async () => {
+  await using system = new ActorSystem();
+  await using c = await localCluster(system, { nodes: 2 });
+  const here = system.spawn(Store, 1); // an actor in this process
+  const store = system.spawn(Store, 10, onNode("local-1")); // its proxy here
+  const holder = system.spawn(Holder, undefined, onNode("local-2"));
+  // An actor on local-1's own host (spawned there), as a ref in a reply.
+  const { child: [leaf] } = await system.spawn(
+    Holder,
+    undefined,
+    onNode("local-1"),
+  ).ask("refs");
+  assert.notEqual(leaf.address.host, system.host);
+  assert.equal(await leaf.ask("get"), 5);
+
+  const targets: [AnyRef, number][] = [[here, 1], [store, 10], [leaf, 5]];
+  for (const [target, n] of targets) {
+    // In a tell, then in an ask: either way it is kept as a ref there.
+    holder.tell("keep", box(target));
+    assert.equal(await holder.ask("askKept", ["get", undefined]), n);
+    await holder.ask("keep", box(target));
+    const kept = await holder.ask("kept");
+    assert.deepEqual(kept && { ...kept, address: undefined }, {
+      address: undefined,
+      local: false,
+      self: false,
+    });
+    assert.equal(kept?.address.id, target.address.id);
+    await holder.ask("tellKept", ["add", 2]);
+    assert.equal(await holder.ask("askKept", ["get", undefined]), n + 2);
+    assert.equal(await target.ask("get"), n + 2);
+  }
+
+  // Watched through the ref it was given: one notice when it stops.
+  await holder.ask("keep", box(store));
+  await holder.ask("watchKept");
+  await system.stop(store);
+  await until(
+    async () => (await holder.ask("notices")).length > 0,
+    "the notice",
+  );
+  const notices = await holder.ask("notices");
+  assert.equal(notices.length, 1);
+  assert.equal(notices[0].address.id, store.address.id);
+  assert.equal(notices[0].reason.type, "normal");
+  assert.equal(c.nodes().length, 2);
+});
+
+Deno.test("refs inside an ask's reply arrive as working refs; a ref to an actor of this process is its own ref", async () => {
+  await using system = new ActorSystem();
+  await using c = await localCluster(system, { nodes: 1 });
+  const here = system.spawn(Store, 3);
+  const holder = system.spawn(Holder, { boss: here }, onNode("local-1"));
+  // The spawn argument carried a ref too.
+  assert.equal(await holder.ask("askKept", ["get", undefined]), 3);
+
+  const { self, kept, child: [leaf] } = await holder.ask("refs");
+  assert.equal(kept, here, "this process's own ref object");
+  assert.equal((await whereIs(self)).pid, c.pids()["local-1"]);
+  assert.equal(await leaf.ask("get"), 5);
+  leaf.tell("add", 1);
+  assert.equal(await leaf.ask("get"), 6);
+  // Watched from here through the ref that came back.
+  const heard: Termination[] = [];
+  system.watch(leaf, (t) => heard.push(t));
+  leaf.tell("stop");
+  await until(() => heard.length > 0, "the notice");
+  assert.equal(heard[0].reason.type, "normal");
+  assert.deepEqual(heard[0].address, leaf.address);
+  // A ref to the proxy here of an actor on the node is the proxy's ref.
+  await holder.ask("keep", box(holder));
+  assert.equal((await holder.ask("refs")).kept, holder);
+});
+
+Deno.test("a ref relayed through a third node still works, and one that comes home is the actor's own ref", async () => {
+  await using system = new ActorSystem();
+  await using c = await localCluster(system, { nodes: 3 });
+  const [h1, h2, h3] = ["local-1", "local-2", "local-3"].map((n) =>
+    system.spawn(Holder, undefined, onNode(n))
+  );
+  const store = system.spawn(Store, 1, onNode("local-1"));
+  const { child: [leaf] } = await h1.ask("refs"); // on local-1's own host
+  const pids = c.pids();
+  assert.equal((await h3.ask("where")).pid, pids["local-3"]);
+
+  const targets: [AnyRef, number][] = [[store, 1], [leaf, 5]];
+  for (const [target, n] of targets) {
+    // Here → local-2 → local-3, which uses it.
+    await h2.ask("keep", box(target));
+    await h2.ask("pass", [h3, "ask"]);
+    assert.equal(await h3.ask("askKept", ["get", undefined]), n);
+    await h3.ask("tellKept", ["add", 1]);
+    assert.equal(await target.ask("get"), n + 1);
+    // And from local-3 to local-1, where the leaf is: there it is local.
+    await h3.ask("pass", [h1, "tell"]);
+    await until(
+      async () => (await h1.ask("kept"))?.address.id === target.address.id,
+      "the hand-over",
+    );
+    const home = await h1.ask("kept");
+    assert.equal(home?.local, target === leaf, JSON.stringify(home));
+    assert.equal(await h1.ask("askKept", ["get", undefined]), n + 1);
+  }
+
+  // An actor's own ref, sent by itself to local-2 and back: its own again.
+  await h1.ask("sendSelf", h2);
+  await until(
+    async () =>
+      (await h2.ask("kept"))?.address.host !== leaf.address.host ||
+      (await h2.ask("kept"))?.address.id !== leaf.address.id,
+    "local-2 keeping local-1's holder",
+  );
+  assert.equal(
+    (await h2.ask("askKept", ["where", undefined]) as { pid: number }).pid,
+    pids["local-1"],
+  );
+  await h2.ask("pass", [h1, "ask"]);
+  assert.deepEqual(
+    await h1.ask("kept").then((k) => k && { local: k.local, self: k.self }),
+    { local: true, self: true },
+  );
+});
+
+for (const placement of ["worker", "process"] as const) {
+  Deno.test(`[${placement}] refs cross in payloads, replies and spawn arguments`, async () => {
+    await using system = new ActorSystem();
+    const here = system.spawn(Store, 3);
+    const holder = system.spawn(Holder, { boss: here }, { placement });
+    assert.equal(await holder.ask("askKept", ["get", undefined]), 3);
+    await holder.ask("tellKept", ["add", 1]);
+    assert.equal(await here.ask("get"), 4);
+
+    const { self, kept, child: [leaf] } = await holder.ask("refs");
+    assert.equal(kept, here);
+    const where = await whereIs(self);
+    assert.notEqual(where.host, system.host);
+    assert.equal(where.pid === Deno.pid, placement === "worker");
+    assert.equal(await leaf.ask("get"), 5);
+
+    // A ref to an actor of one host, given to an actor on another host.
+    const other = system.spawn(Holder, undefined, { placement, host: "other" });
+    await other.ask("keep", box(leaf));
+    assert.notEqual((await other.ask("where")).host, where.host);
+    assert.equal(await other.ask("askKept", ["get", undefined]), 5);
+    // ... and back to its own host, where it is local.
+    await other.ask("pass", [holder, "ask"]);
+    assert.equal((await holder.ask("kept"))?.local, true);
+
+    if (placement === "worker") {
+      // A structured clone carries Maps: refs inside them cross too.
+      await holder.ask("keepFromMap", new Map([["ref", here]]));
+      assert.equal(await holder.ask("askKept", ["get", undefined]), 4);
+    }
+    // Without refs, the key troupe keeps for refs is plain data; beside a
+    // ref it is refused at the sender.
+    const lookalike = { "~troupe/ref": ["h", 1] };
+    assert.deepEqual(
+      await system.spawn(Store, 0, { placement }).ask("echo", lookalike),
+      lookalike,
+    );
+    assert.throws(
+      () => holder.tell("keep", { ...box(here), "~troupe/ref": 1 } as never),
+      /payload has the key "~troupe\/ref", which troupe keeps for refs/,
+    );
+    // Still refused, with the reason, as before: what is neither data nor
+    // a ref.
+    assert.throws(
+      () => holder.tell("keep", box(new URL("file:///x")) as never),
+      /payload\.deep\[0\]\.ref is a URL instance/,
+    );
+  });
+}

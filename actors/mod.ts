@@ -41,6 +41,7 @@ export type {
 } from "./hosts.ts";
 export type { LinkSend } from "./link.ts";
 export { DEFAULT_MAILBOX } from "./mailbox.ts";
+export type { NameOptions } from "./names.ts";
 export type { MailboxOptions, OverflowPolicy } from "./mailbox.ts";
 export type { ActorRef, AnyRef, AskOptions } from "./ref.ts";
 export * from "./pool.ts";

@@ -13,6 +13,7 @@ import { type Address, type Envelope, envelopeProblem } from "./envelope.ts";
 import { EnvelopeError, SystemStoppedError } from "./errors.ts";
 import type { EventListener } from "./events.ts";
 import { Links, type LinkSend, RemoteRef, ReturnAddress } from "./link.ts";
+import { ClusterNames, type NameOptions } from "./names.ts";
 import type { MailboxOptions } from "./mailbox.ts";
 import { MAX_FRAME, reviveRefs } from "./codec.ts";
 import {
@@ -25,6 +26,7 @@ import {
   type ActorRef,
   type AnyRef,
   DeadRef,
+  isActorRef,
   LocalRef,
   refAddress,
   refCell,
@@ -215,6 +217,7 @@ export interface AttachedHost {
 export class ActorSystem implements AsyncDisposable {
   readonly #rt: Runtime;
   readonly #links: Links;
+  readonly #names: ClusterNames;
   #shutdown: Promise<ShutdownReport> | undefined;
 
   /**
@@ -248,6 +251,7 @@ export class ActorSystem implements AsyncDisposable {
     });
     this.#links = new Links(this.#rt);
     this.#rt.watches = this.#links.watches;
+    this.#names = new ClusterNames(this.#rt, this.#links);
     register(this, this.#rt, this.#links);
     const cores = navigator.hardwareConcurrency || 1;
     this.#rt.hosts = new HostPool(this.#rt, this.#links, {
@@ -427,7 +431,75 @@ export class ActorSystem implements AsyncDisposable {
   }
 
   /**
-   * The living actor registered under `name`, typed by `behavior` when given.
+   * Register `name` for the actor of `ref` on every host of the cluster
+   * (`{ scope: "cluster" }`), to be found with `lookup(name, { scope:
+   * "cluster" })` from any of them. The registry is held by the root system
+   * (a cluster's scheduler; for worker and process hosts, the program that
+   * started them): from any other host this is a request to it, hence a
+   * promise. The name ends with the actor: its death, or the loss of its
+   * host, removes it. Rejects with `NameTakenError` when the name is held
+   * for another actor (registering the same actor again is a no-op), and
+   * with `ActorDeadError` (`host-down`) when the root cannot be reached.
+   * Names given at spawn (`name`) are this host's only.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem, defineActor } from "@troupe/troupe/actors";
+   * import assert from "node:assert/strict";
+   *
+   * const Db = defineActor({ init: () => ({}), handlers: { ping: () => "pong" } });
+   * await using system = new ActorSystem();
+   * const db = system.spawn(Db);
+   * await system.register("db", db, { scope: "cluster" });
+   * const found = await system.lookup("db", { scope: "cluster", behavior: Db });
+   * assert.equal(await found?.ask("ping"), "pong");
+   * ```
+   */
+  register(name: string, ref: AnyRef, options: NameOptions): Promise<void> {
+    try {
+      checkName(name, options);
+      if (typeof ref !== "object" || ref === null || !isActorRef(ref)) {
+        throw new TypeError(
+          `register "${name}": expected an ActorRef, got ${
+            JSON.stringify(ref)
+          }`,
+        );
+      }
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.#names.register(name, ref);
+  }
+
+  /**
+   * Remove a cluster-wide name (see `register`); resolves to whether it was
+   * registered.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem, defineActor } from "@troupe/troupe/actors";
+   * import assert from "node:assert/strict";
+   *
+   * await using system = new ActorSystem();
+   * const a = system.spawn(defineActor({ init: () => ({}), handlers: {} }));
+   * await system.register("a", a, { scope: "cluster" });
+   * assert.equal(await system.unregister("a", { scope: "cluster" }), true);
+   * assert.equal(await system.lookup("a", { scope: "cluster" }), undefined);
+   * ```
+   */
+  unregister(name: string, options: NameOptions): Promise<boolean> {
+    try {
+      checkName(name, options);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.#names.unregister(name);
+  }
+
+  /**
+   * The living actor registered on this host under `name` (given at
+   * spawn), typed by `behavior` when given (a `TypeError` if it runs
+   * another).
    *
    * @example
    * ```ts
@@ -442,7 +514,44 @@ export class ActorSystem implements AsyncDisposable {
   lookup<B extends AnyBehavior = AnyBehavior>(
     name: string,
     behavior?: B,
-  ): ActorRef<B> | undefined {
+  ): ActorRef<B> | undefined;
+  /**
+   * The actor registered under `name` for the whole cluster (see
+   * `register`), or `undefined`: a request to the root system, hence a
+   * promise (on a node it goes to the scheduler). `behavior` only types the
+   * ref (it is not checked across hosts). Rejects with `ActorDeadError`
+   * (`host-down`) when the root cannot be reached.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem, defineActor } from "@troupe/troupe/actors";
+   * import assert from "node:assert/strict";
+   *
+   * const Echo = defineActor({ init: () => ({}), handlers: { echo: (_s, x: string) => x } });
+   * await using system = new ActorSystem();
+   * await system.register("echo", system.spawn(Echo), { scope: "cluster" });
+   * const echo = await system.lookup("echo", { scope: "cluster", behavior: Echo });
+   * assert.equal(await echo?.ask("echo", "hi"), "hi");
+   * assert.equal(await system.lookup("nobody", { scope: "cluster" }), undefined);
+   * ```
+   */
+  lookup<B extends AnyBehavior = AnyBehavior>(
+    name: string,
+    options: NameOptions & { behavior?: B },
+  ): Promise<ActorRef<B> | undefined>;
+  lookup<B extends AnyBehavior = AnyBehavior>(
+    name: string,
+    how?: B | (NameOptions & { behavior?: B }),
+  ): ActorRef<B> | undefined | Promise<ActorRef<B> | undefined> {
+    if (how !== undefined && (how as NameOptions).scope !== undefined) {
+      try {
+        checkName(name, how as NameOptions);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return this.#names.lookup(name) as Promise<ActorRef<B> | undefined>;
+    }
+    const behavior = how as B | undefined;
     const cell = this.#rt.names.get(name);
     if (cell === undefined) return undefined;
     if (behavior !== undefined && cell.behavior !== behavior) {
@@ -660,6 +769,15 @@ export class ActorSystem implements AsyncDisposable {
       } else pending.fail(env.failure);
       return;
     }
+    if (env.to.id === 0 && env.kind === "ask") {
+      // An ask to this system itself: a request for the cluster's names.
+      this.#names.serve(
+        env.name,
+        env.refs ? this.#revive(env.payload) : env.payload,
+        new ReturnAddress(links, env.from, env.corr),
+      );
+      return;
+    }
     const cell = rt.cells.get(env.to.id);
     if (cell === undefined) {
       const name = env.kind === "stop" ? "stop" : env.name;
@@ -799,6 +917,20 @@ export class ActorSystem implements AsyncDisposable {
    */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.shutdown();
+  }
+}
+
+/** A `TypeError` for a name or scope that `register` and co. do not take. */
+function checkName(name: string, options: NameOptions): void {
+  if (options?.scope !== "cluster") {
+    throw new TypeError(
+      `unknown name scope ${
+        JSON.stringify(options?.scope)
+      } (only "cluster"; names given at spawn are this host's)`,
+    );
+  }
+  if (typeof name !== "string" || name === "") {
+    throw new TypeError("a name must be a non-empty string");
   }
 }
 

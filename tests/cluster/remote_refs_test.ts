@@ -1,16 +1,22 @@
 /**
- * Refs inside messages (issue 8), on real node processes (`localCluster`,
- * loopback TCP), and on worker and process hosts: a ref anywhere in a
- * tell's or an ask's payload, in an ask's reply or in a spawn argument
- * arrives as a working ref (ask, tell, watch), whichever host it came from,
- * also after a hop through a third node; a ref to an actor of the receiving
- * host is that actor's own ref.
+ * Refs inside messages and names for the whole cluster (issue 8), on real
+ * node processes (`localCluster`, loopback TCP), and for refs also on
+ * worker and process hosts:
+ *
+ * - a ref anywhere in a tell's or an ask's payload, in an ask's reply or in
+ *   a spawn argument arrives as a working ref (ask, tell, watch), whichever
+ *   host it came from, also after a hop through a third node; a ref to an
+ *   actor of the receiving host is that actor's own ref;
+ * - `register(name, ref, { scope: "cluster" })` and `lookup(name, { scope:
+ *   "cluster" })` from here and from actors on nodes; a name ends with its
+ *   actor (its death, its node's loss).
  */
 
 import assert from "node:assert/strict";
 import {
   ActorSystem,
   type AnyRef,
+  NameTakenError,
   type Termination,
 } from "@troupe/troupe/actors";
 import { localCluster } from "@troupe/troupe/cluster";
@@ -18,6 +24,7 @@ import { Holder, Store } from "../fixtures/remote_actors.ts";
 import { until } from "../helpers.ts";
 
 const onNode = (host: string) => ({ placement: "node" as const, host });
+const cluster = { scope: "cluster" } as const;
 /** A payload with the ref deep inside, as `Holder.keep` takes it. */
 const box = <T>(ref: T) => ({ deep: [{ ref }] as [{ ref: T }] });
 /** Where the actor of `ref` (a `Store` or a `Holder`) runs. */
@@ -196,3 +203,97 @@ for (const placement of ["worker", "process"] as const) {
     );
   });
 }
+
+Deno.test("a cluster-wide name is found from here and from every node; a taken one is refused, an unknown one is undefined", async () => {
+  await using system = new ActorSystem();
+  await using c = await localCluster(system, { nodes: 2 });
+  const pids = c.pids();
+  const store = system.spawn(Store, 10, onNode("local-1"));
+  const h1 = system.spawn(Holder, undefined, onNode("local-1"));
+  const h2 = system.spawn(Holder, undefined, onNode("local-2"));
+
+  // Registered here, found here and from a node.
+  await system.register("store", store, cluster);
+  assert.equal(await system.lookup("store", cluster), store);
+  assert.equal(await h2.ask("lookupAndKeep", "store"), true);
+  assert.equal(await h2.ask("askKept", ["get", undefined]), 10);
+  assert.equal(await h2.ask("lookup", "store"), store);
+
+  // Registered by an actor on a node, found here and from the other node.
+  assert.deepEqual(await h1.ask("register", ["h1", "self"]), { ok: true });
+  const found = await system.lookup("h1", { ...cluster, behavior: Holder });
+  assert.equal((await found?.ask("where"))?.pid, pids["local-1"]);
+  assert.equal(await h2.ask("lookupAndKeep", "h1"), true);
+  assert.equal(
+    (await h2.ask("askKept", ["where", undefined]) as { pid: number }).pid,
+    pids["local-1"],
+  );
+
+  // Taken: from here and from a node (typed there too); the same actor
+  // again is fine.
+  await assert.rejects(system.register("h1", store, cluster), NameTakenError);
+  assert.deepEqual(await h2.ask("register", ["store", "self"]), {
+    error: "NameTakenError",
+    taken: true,
+  });
+  await system.register("store", store, cluster);
+  assert.deepEqual(await h1.ask("register", ["h1", "self"]), { ok: true });
+
+  // Unknown, and gone after unregister.
+  assert.equal(await system.lookup("nobody", cluster), undefined);
+  assert.equal(await h2.ask("lookupAndKeep", "nobody"), false);
+  assert.equal(await h2.ask("unregister", "h1"), true);
+  assert.equal(await h2.ask("unregister", "h1"), false);
+  assert.equal(await system.lookup("h1", cluster), undefined);
+  // Local names and cluster names are apart.
+  assert.equal(system.lookup("store"), undefined);
+  await assert.rejects(
+    system.register("x", store, { scope: "local" } as never),
+    /unknown name scope "local"/,
+  );
+});
+
+Deno.test("a cluster-wide name ends with its actor: its death or its node's loss removes it, and it can be taken again", async () => {
+  await using system = new ActorSystem();
+  await using c = await localCluster(system, { nodes: 2, respawn: false });
+  const a = system.spawn(Store, 1, onNode("local-1")); // a proxy here
+  const b = system.spawn(Store, 2, onNode("local-2"));
+  const h1 = system.spawn(Holder, undefined, onNode("local-1"));
+  const h2 = system.spawn(Holder, undefined, onNode("local-2"));
+  await system.register("a", a, cluster);
+  await system.register("b", b, cluster);
+  // One on local-1's own host, registered from there.
+  assert.deepEqual(await h1.ask("register", ["h1", "self"]), { ok: true });
+  const here = system.spawn(Store, 0);
+  await h2.ask("keep", box(here));
+  assert.deepEqual(await h2.ask("register", ["here", "kept"]), { ok: true });
+
+  // A death.
+  await system.stop(a);
+  await until(
+    async () => (await system.lookup("a", cluster)) === undefined,
+    "the name's removal",
+  );
+  await system.register("a", b, cluster); // free again
+  await system.stop(here);
+  await until(
+    async () => (await h2.ask("lookupAndKeep", "here")) === false,
+    "the name's removal, seen from a node",
+  );
+
+  // A node's loss: the actors there (on its host, and proxied here) end.
+  const p = system.spawn(Store, 0, onNode("local-1"));
+  await system.register("p", p, cluster);
+  c.kill("local-1", "SIGKILL");
+  await until(
+    async () =>
+      (await system.lookup("h1", cluster)) === undefined &&
+      (await system.lookup("p", cluster)) === undefined,
+    "the names' removal",
+  );
+  // What lives on is still named, from here and from the surviving node.
+  assert.equal(await system.lookup("a", cluster), b);
+  assert.equal(await h2.ask("lookupAndKeep", "b"), true);
+  assert.equal(await h2.ask("askKept", ["get", undefined]), 2);
+  assert.deepEqual(await h2.ask("register", ["h1", "self"]), { ok: true });
+});

@@ -150,11 +150,6 @@ export class Cell implements ActorContext {
           } (local, worker, process or node)`,
         );
       }
-      if (placement === "node" && options?.host === undefined) {
-        throw new TypeError(
-          'placement "node" needs `host`: the name of an attached node',
-        );
-      }
       const heap = options?.heapLimitMb;
       if (heap !== undefined && !(Number.isInteger(heap) && heap >= 16)) {
         throw new RangeError(

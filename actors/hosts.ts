@@ -38,8 +38,9 @@ import { Lane } from "./lane.ts";
 
 /**
  * Where an actor runs: on the caller's event loop (`local`), on a Web Worker
- * host (`worker`: a thread, a core), or on a subprocess host (`process`:
- * isolation, its own heap and permissions).
+ * host (`worker`: a thread, a core), on a subprocess host (`process`:
+ * isolation, its own heap and permissions), or on a cluster node (`node`:
+ * the one named by `host`, or, without it, the node with the fewest actors).
  *
  * @example
  * ```ts
@@ -770,6 +771,8 @@ export class HostPool {
   readonly #defaults: HostDefaults;
   readonly #hosts = new Set<HostHandle>();
   readonly #named = new Map<string, HostHandle>();
+  /** Where the next tie among nodes for `#anyNode` starts. */
+  #nodeTurn = 0;
   #closed = false;
 
   constructor(
@@ -795,7 +798,8 @@ export class HostPool {
     const remote = cell.remote!;
     const kind = remote.placement;
     if (kind === "node") {
-      const node = this.#named.get(remote.pin!);
+      if (remote.pin === undefined) return this.#anyNode();
+      const node = this.#named.get(remote.pin);
       if (node === undefined || node.kind !== "node" || node.state === "down") {
         throw new HostError(`no node named "${remote.pin}" is attached`);
       }
@@ -846,6 +850,29 @@ export class HostPool {
     }
     if (best === undefined || (count < this.#size[kind] && best.load > 0)) {
       return this.#start(spec);
+    }
+    return best;
+  }
+
+  /**
+   * The attached node with the fewest actors placed on it; among equals,
+   * each in turn (round robin), so that a burst of spawns spreads evenly.
+   */
+  #anyNode(): HostHandle {
+    const nodes: HostHandle[] = [];
+    for (const h of this.#hosts) {
+      if (h.kind === "node" && h.state !== "down") nodes.push(h);
+    }
+    if (nodes.length === 0) {
+      throw new HostError(
+        'no node is attached to place the actor on (placement "node" without `host` picks one)',
+      );
+    }
+    const start = this.#nodeTurn++ % nodes.length;
+    let best = nodes[start];
+    for (let i = 1; i < nodes.length; i++) {
+      const h = nodes[(start + i) % nodes.length];
+      if (h.load < best.load) best = h;
     }
     return best;
   }

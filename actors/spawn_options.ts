@@ -31,11 +31,19 @@ export interface SpawnOptions {
   shutdownTimeout?: number;
   /**
    * Where the actor runs: `local` (default: this event loop), `worker` (a
-   * Web Worker host: a thread) or `process` (a subprocess host). A host holds
-   * many actors; the behaviour needs `module: import.meta.url`.
+   * Web Worker host: a thread), `process` (a subprocess host) or `node` (a
+   * cluster node attached to this system). A host holds many actors; the
+   * behaviour needs `module: import.meta.url`.
    */
   placement?: Placement;
-  /** Pin the actor to the named host (started on first use). */
+  /**
+   * Pin the actor to the named host: a worker or process host is started on
+   * first use; a node must be attached under that name. Without it, a
+   * worker or process actor goes to the pool's least-loaded host, and a node
+   * actor to the attached node with the fewest actors (round robin among
+   * equals), chosen again at each restart, so that an actor whose node was
+   * lost restarts on another.
+   */
   host?: string;
   /**
    * Deno permissions of the host the actor starts on (least privilege:

@@ -1,7 +1,7 @@
 /**
- * Refs inside messages and names for the whole cluster (issue 8), on real
- * node processes (`localCluster`, loopback TCP), and for refs also on
- * worker and process hosts:
+ * Refs inside messages, names for the whole cluster, and node placement
+ * without a node named (issue 8), on real node processes (`localCluster`,
+ * loopback TCP), and for refs also on worker and process hosts:
  *
  * - a ref anywhere in a tell's or an ask's payload, in an ask's reply or in
  *   a spawn argument arrives as a working ref (ask, tell, watch), whichever
@@ -9,13 +9,17 @@
  *   actor of the receiving host is that actor's own ref;
  * - `register(name, ref, { scope: "cluster" })` and `lookup(name, { scope:
  *   "cluster" })` from here and from actors on nodes; a name ends with its
- *   actor (its death, its node's loss).
+ *   actor (its death, its node's loss);
+ * - `{ placement: "node" }` without `host`: the node with the fewest actors.
  */
 
 import assert from "node:assert/strict";
 import {
+  type ActorRef,
   ActorSystem,
   type AnyRef,
+  child,
+  defineSupervisor,
   NameTakenError,
   type Termination,
 } from "@troupe/troupe/actors";
@@ -296,4 +300,46 @@ Deno.test("a cluster-wide name ends with its actor: its death or its node's loss
   assert.equal(await h2.ask("lookupAndKeep", "b"), true);
   assert.equal(await h2.ask("askKept", ["get", undefined]), 2);
   assert.deepEqual(await h2.ask("register", ["h1", "self"]), { ok: true });
+});
+
+Deno.test("placement node without a host: the node with the fewest actors, in turn among equals; a restart goes where a node is left", async () => {
+  await using system = new ActorSystem();
+  await using c = await localCluster(system, { nodes: 2, respawn: false });
+  const pids = c.pids();
+  const any = { placement: "node" } as const;
+  const stores = [0, 1, 2, 3].map((n) => system.spawn(Store, n, any));
+  const where = async (r: ActorRef<typeof Store>) => (await r.ask("where")).pid;
+  const placed = await Promise.all(stores.map(where));
+  const on = (pid: number) => placed.filter((p) => p === pid).length;
+  assert.equal(on(pids["local-1"]), 2, JSON.stringify(placed));
+  assert.equal(on(pids["local-2"]), 2, JSON.stringify(placed));
+  // One fewer on a node: the next goes there.
+  await system.stop(stores[0]);
+  assert.equal(await where(system.spawn(Store, 0, any)), placed[0]);
+
+  // A supervised child without a host, whose node is lost: it restarts on
+  // the node that is left.
+  const sup = system.spawn(defineSupervisor({
+    strategy: "one_for_one",
+    intensity: 10,
+    periodMs: 60_000,
+    children: [child("s", Store, 7, any)],
+  }));
+  const s = (await sup.ask("child", "s")) as ActorRef<typeof Store>;
+  const first = await where(s);
+  const lost = first === pids["local-1"] ? "local-1" : "local-2";
+  const left = lost === "local-1" ? "local-2" : "local-1";
+  c.kill(lost, "SIGKILL");
+  await until(
+    () => system.stats(s).restarts >= 1 && system.stats(s).status === "running",
+    "the restart",
+    30_000,
+  );
+  assert.equal(await where(s), pids[left]);
+  assert.equal(await s.ask("get"), 7);
+  // With no node at all, the spawn fails, saying why.
+  c.kill(left, "SIGKILL");
+  await until(() => c.nodes().length === 0, "both nodes gone");
+  const none = system.spawn(Store, 0, any);
+  await assert.rejects(none.ask("get"), /no node is attached/);
 });

@@ -169,30 +169,177 @@ class Remote {
   }
 }
 
-// A lock and a semaphore: the same calls, counted the same way.
-
-async function acquire(r: Remote, options?: WaitOptions): Promise<void> {
-  await r.call("acquire", options);
-  r.held++;
+/** What `ClusterMutex.inspect()` answers. */
+export interface ClusterMutexState {
+  /** Whether someone holds it. */
+  locked: boolean;
+  /** How many wait for it. */
+  waiting: number;
 }
 
-async function tryAcquire(r: Remote): Promise<boolean> {
-  const taken = await r.call("tryAcquire") as boolean;
-  if (taken) r.held++;
-  return taken;
+/** What `ClusterSemaphore.inspect()` answers. */
+export interface ClusterSemaphoreState {
+  /** Permits free now. */
+  value: number;
+  /** Permits in all. */
+  permits: number;
+  /** How many wait for one. */
+  waiting: number;
 }
 
-function release(r: Remote): Promise<void> {
-  if (r.held === 0) throw new NotHeldError(r.op("release"));
-  r.held--;
-  const done = r.call("release") as Promise<void>;
-  done.catch(() => {}); // awaiting it is optional: a lost answer is no crash
-  return done;
-}
+/**
+ * What a cluster mutex and a cluster semaphore share: the calls of
+ * `LockCore`, counted per client (a client gives back only what it took),
+ * and `inspect()` for the state `S` the scheduler sees. Use
+ * `ClusterMutex` or `ClusterSemaphore`.
+ *
+ * @example
+ * ```ts
+ * import { ActorSystem } from "@troupe/troupe/actors";
+ * import { type ClusterLock, connect, startCluster } from "@troupe/troupe/cluster";
+ * await using system = new ActorSystem();
+ * await using cluster = startCluster(system);
+ * await using client = await connect(cluster.address);
+ * const locks: ClusterLock<unknown>[] = [client.mutex("a"), client.semaphore("b", 2)];
+ * for (const l of locks) await l.acquire();
+ * for (const l of locks) await l.release();
+ * ```
+ */
+export class ClusterLock<S> implements LockCore {
+  readonly #r: Remote;
+  /** Its name in the cluster. */
+  readonly name: string;
 
-async function lock(r: Remote, options?: WaitOptions): Promise<Guard> {
-  await acquire(r, options);
-  return guard(() => void release(r));
+  /**
+   * Use `client.mutex(name)` or `client.semaphore(name, permits)`.
+   *
+   * @example
+   * ```ts
+   * import { ClusterLock } from "@troupe/troupe/cluster";
+   * console.log(typeof ClusterLock); // "function"
+   * ```
+   */
+  constructor(
+    link: SyncLink,
+    kind: "mutex" | "semaphore",
+    name: string,
+    extra: Record<string, unknown> = {},
+  ) {
+    this.#r = new Remote(link, kind, name, extra);
+    this.name = name;
+  }
+
+  /**
+   * Wait for it. Rejects with `WaitTimeoutError` after `options.timeout`
+   * ms, `WaitAbortedError` when `options.signal` aborts (the scheduler
+   * drops the wait; a grant that crossed the abort on the wire is kept, and
+   * the call resolves).
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe/actors";
+   * import { connect, startCluster } from "@troupe/troupe/cluster";
+   * await using system = new ActorSystem();
+   * await using cluster = startCluster(system);
+   * await using client = await connect(cluster.address);
+   * const m = client.mutex("m");
+   * await m.acquire({ timeout: 1_000 });
+   * await m.release();
+   * ```
+   */
+  async acquire(options?: WaitOptions): Promise<void> {
+    await this.#r.call("acquire", options);
+    this.#r.held++;
+  }
+
+  /**
+   * Take it if it is free now; true when taken.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe/actors";
+   * import { connect, startCluster } from "@troupe/troupe/cluster";
+   * await using system = new ActorSystem();
+   * await using cluster = startCluster(system);
+   * await using client = await connect(cluster.address);
+   * const m = client.mutex("m");
+   * console.log(await m.tryAcquire(), await m.tryAcquire()); // true false
+   * await m.release();
+   * ```
+   */
+  async tryAcquire(): Promise<boolean> {
+    const taken = await this.#r.call("tryAcquire") as boolean;
+    if (taken) this.#r.held++;
+    return taken;
+  }
+
+  /**
+   * Give it back. Throws `NotHeldError` at once when this client does not
+   * hold it; the promise settles when the scheduler has applied it (the
+   * next waiter, on any host, gets it then). Await it only when you must
+   * know that: this client's next request goes after it anyway, so a loop
+   * of `acquire` and an unawaited `release` costs one round trip a turn,
+   * not two.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe/actors";
+   * import { connect, startCluster } from "@troupe/troupe/cluster";
+   * import { NotHeldError } from "@troupe/troupe/sync";
+   * import assert from "node:assert/strict";
+   * await using system = new ActorSystem();
+   * await using cluster = startCluster(system);
+   * await using client = await connect(cluster.address);
+   * assert.throws(() => client.mutex("m").release(), NotHeldError);
+   * ```
+   */
+  release(): Promise<void> {
+    const r = this.#r;
+    if (r.held === 0) throw new NotHeldError(r.op("release"));
+    r.held--;
+    const done = r.call("release") as Promise<void>;
+    done.catch(() => {}); // awaiting it is optional: a lost answer is no crash
+    return done;
+  }
+
+  /**
+   * Wait for it and return a guard that gives it back at the end of a
+   * `using` block.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe/actors";
+   * import { connect, startCluster } from "@troupe/troupe/cluster";
+   * await using system = new ActorSystem();
+   * await using cluster = startCluster(system);
+   * await using client = await connect(cluster.address);
+   * {
+   *   using _held = await client.mutex("m").lock({ timeout: 1_000 });
+   * }
+   * ```
+   */
+  async lock(options?: WaitOptions): Promise<Guard> {
+    await this.acquire(options);
+    return guard(() => void this.release());
+  }
+
+  /**
+   * Its state as the scheduler saw it.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe/actors";
+   * import { connect, startCluster } from "@troupe/troupe/cluster";
+   * await using system = new ActorSystem();
+   * await using cluster = startCluster(system);
+   * await using client = await connect(cluster.address);
+   * console.log(await client.mutex("m").inspect()); // { locked: false, waiting: 0 }
+   * console.log((await client.semaphore("s", 3).inspect()).value); // 3
+   * ```
+   */
+  async inspect(): Promise<S> {
+    return await this.#r.call("inspect") as S;
+  }
 }
 
 /**
@@ -217,11 +364,7 @@ async function lock(r: Remote, options?: WaitOptions): Promise<Guard> {
  * await b.mutex("db").release();
  * ```
  */
-export class ClusterMutex implements LockCore {
-  readonly #r: Remote;
-  /** Its name in the cluster. */
-  readonly name: string;
-
+export class ClusterMutex extends ClusterLock<ClusterMutexState> {
   /**
    * Use `client.mutex(name)`.
    *
@@ -232,113 +375,7 @@ export class ClusterMutex implements LockCore {
    * ```
    */
   constructor(link: SyncLink, name: string) {
-    this.#r = new Remote(link, "mutex", name, {});
-    this.name = name;
-  }
-
-  /**
-   * Wait for it. Rejects with `WaitTimeoutError` after `options.timeout`
-   * ms, `WaitAbortedError` when `options.signal` aborts (the scheduler
-   * drops the wait; a grant that crossed the abort on the wire is kept, and
-   * the call resolves).
-   *
-   * @example
-   * ```ts
-   * import { ActorSystem } from "@troupe/troupe/actors";
-   * import { connect, startCluster } from "@troupe/troupe/cluster";
-   * await using system = new ActorSystem();
-   * await using cluster = startCluster(system);
-   * await using client = await connect(cluster.address);
-   * const m = client.mutex("m");
-   * await m.acquire({ timeout: 1_000 });
-   * await m.release();
-   * ```
-   */
-  acquire(options?: WaitOptions): Promise<void> {
-    return acquire(this.#r, options);
-  }
-
-  /**
-   * Take it if it is free now; true when taken.
-   *
-   * @example
-   * ```ts
-   * import { ActorSystem } from "@troupe/troupe/actors";
-   * import { connect, startCluster } from "@troupe/troupe/cluster";
-   * await using system = new ActorSystem();
-   * await using cluster = startCluster(system);
-   * await using client = await connect(cluster.address);
-   * const m = client.mutex("m");
-   * console.log(await m.tryAcquire(), await m.tryAcquire()); // true false
-   * await m.release();
-   * ```
-   */
-  tryAcquire(): Promise<boolean> {
-    return tryAcquire(this.#r);
-  }
-
-  /**
-   * Give it back. Throws `NotHeldError` at once when this client does not
-   * hold it; the promise settles when the scheduler has applied it (the
-   * next waiter, on any host, gets it then). Await it only when you must
-   * know that: this client's next request goes after it anyway, so a loop
-   * of `acquire` and an unawaited `release` costs one round trip a turn,
-   * not two.
-   *
-   * @example
-   * ```ts
-   * import { ActorSystem } from "@troupe/troupe/actors";
-   * import { connect, startCluster } from "@troupe/troupe/cluster";
-   * import { NotHeldError } from "@troupe/troupe/sync";
-   * import assert from "node:assert/strict";
-   * await using system = new ActorSystem();
-   * await using cluster = startCluster(system);
-   * await using client = await connect(cluster.address);
-   * assert.throws(() => client.mutex("m").release(), NotHeldError);
-   * ```
-   */
-  release(): Promise<void> {
-    return release(this.#r);
-  }
-
-  /**
-   * Wait for it and return a guard that gives it back at the end of a
-   * `using` block.
-   *
-   * @example
-   * ```ts
-   * import { ActorSystem } from "@troupe/troupe/actors";
-   * import { connect, startCluster } from "@troupe/troupe/cluster";
-   * await using system = new ActorSystem();
-   * await using cluster = startCluster(system);
-   * await using client = await connect(cluster.address);
-   * {
-   *   using _held = await client.mutex("m").lock({ timeout: 1_000 });
-   * }
-   * ```
-   */
-  lock(options?: WaitOptions): Promise<Guard> {
-    return lock(this.#r, options);
-  }
-
-  /**
-   * Whether it is held and how many wait for it, as the scheduler saw it.
-   *
-   * @example
-   * ```ts
-   * import { ActorSystem } from "@troupe/troupe/actors";
-   * import { connect, startCluster } from "@troupe/troupe/cluster";
-   * await using system = new ActorSystem();
-   * await using cluster = startCluster(system);
-   * await using client = await connect(cluster.address);
-   * console.log(await client.mutex("m").inspect()); // { locked: false, waiting: 0 }
-   * ```
-   */
-  async inspect(): Promise<{ locked: boolean; waiting: number }> {
-    return await this.#r.call("inspect") as {
-      locked: boolean;
-      waiting: number;
-    };
+    super(link, "mutex", name);
   }
 }
 
@@ -363,10 +400,7 @@ export class ClusterMutex implements LockCore {
  * await gpus.release();
  * ```
  */
-export class ClusterSemaphore implements LockCore {
-  readonly #r: Remote;
-  /** Its name in the cluster. */
-  readonly name: string;
+export class ClusterSemaphore extends ClusterLock<ClusterSemaphoreState> {
   /** How many permits the semaphore has. */
   readonly permits: number;
 
@@ -385,117 +419,8 @@ export class ClusterSemaphore implements LockCore {
         `ClusterSemaphore("${name}"): permits must be an integer >= 1, got ${permits}`,
       );
     }
-    this.#r = new Remote(link, "semaphore", name, { permits });
-    this.name = name;
+    super(link, "semaphore", name, { permits });
     this.permits = permits;
-  }
-
-  /**
-   * Wait for it. Rejects with `WaitTimeoutError` after `options.timeout`
-   * ms, `WaitAbortedError` when `options.signal` aborts (the scheduler
-   * drops the wait; a grant that crossed the abort on the wire is kept, and
-   * the call resolves).
-   *
-   * @example
-   * ```ts
-   * import { ActorSystem } from "@troupe/troupe/actors";
-   * import { connect, startCluster } from "@troupe/troupe/cluster";
-   * await using system = new ActorSystem();
-   * await using cluster = startCluster(system);
-   * await using client = await connect(cluster.address);
-   * const m = client.semaphore("s", 2);
-   * await m.acquire({ timeout: 1_000 });
-   * await m.release();
-   * ```
-   */
-  acquire(options?: WaitOptions): Promise<void> {
-    return acquire(this.#r, options);
-  }
-
-  /**
-   * Take it if it is free now; true when taken.
-   *
-   * @example
-   * ```ts
-   * import { ActorSystem } from "@troupe/troupe/actors";
-   * import { connect, startCluster } from "@troupe/troupe/cluster";
-   * await using system = new ActorSystem();
-   * await using cluster = startCluster(system);
-   * await using client = await connect(cluster.address);
-   * const m = client.semaphore("s", 2);
-   * console.log(await m.tryAcquire(), await m.tryAcquire()); // true false
-   * await m.release();
-   * ```
-   */
-  tryAcquire(): Promise<boolean> {
-    return tryAcquire(this.#r);
-  }
-
-  /**
-   * Give it back. Throws `NotHeldError` at once when this client does not
-   * hold it; the promise settles when the scheduler has applied it (the
-   * next waiter, on any host, gets it then). Await it only when you must
-   * know that: this client's next request goes after it anyway, so a loop
-   * of `acquire` and an unawaited `release` costs one round trip a turn,
-   * not two.
-   *
-   * @example
-   * ```ts
-   * import { ActorSystem } from "@troupe/troupe/actors";
-   * import { connect, startCluster } from "@troupe/troupe/cluster";
-   * import { NotHeldError } from "@troupe/troupe/sync";
-   * import assert from "node:assert/strict";
-   * await using system = new ActorSystem();
-   * await using cluster = startCluster(system);
-   * await using client = await connect(cluster.address);
-   * assert.throws(() => client.semaphore("s", 2).release(), NotHeldError);
-   * ```
-   */
-  release(): Promise<void> {
-    return release(this.#r);
-  }
-
-  /**
-   * Wait for it and return a guard that gives it back at the end of a
-   * `using` block.
-   *
-   * @example
-   * ```ts
-   * import { ActorSystem } from "@troupe/troupe/actors";
-   * import { connect, startCluster } from "@troupe/troupe/cluster";
-   * await using system = new ActorSystem();
-   * await using cluster = startCluster(system);
-   * await using client = await connect(cluster.address);
-   * {
-   *   using _held = await client.semaphore("s", 2).lock({ timeout: 1_000 });
-   * }
-   * ```
-   */
-  lock(options?: WaitOptions): Promise<Guard> {
-    return lock(this.#r, options);
-  }
-
-  /**
-   * Permits free now and waiters, as the scheduler saw them.
-   *
-   * @example
-   * ```ts
-   * import { ActorSystem } from "@troupe/troupe/actors";
-   * import { connect, startCluster } from "@troupe/troupe/cluster";
-   * await using system = new ActorSystem();
-   * await using cluster = startCluster(system);
-   * await using client = await connect(cluster.address);
-   * console.log((await client.semaphore("s", 3).inspect()).value); // 3
-   * ```
-   */
-  async inspect(): Promise<
-    { value: number; permits: number; waiting: number }
-  > {
-    return await this.#r.call("inspect") as {
-      value: number;
-      permits: number;
-      waiting: number;
-    };
   }
 }
 

@@ -29,7 +29,20 @@ function resolveTask(
   const key = `${module}#${name}`;
   let t = s.tasks.get(key);
   if (t === undefined) {
-    t = (import(module) as Promise<Record<string, unknown>>).then((exports) => {
+    t = (import(module) as Promise<Record<string, unknown>>).catch((e) => {
+      // A process runner reads only what it was given: say how to give it.
+      const denied = e instanceof Deno.errors.NotCapable ||
+        (e instanceof TypeError && /Requires read access/.test(e.message));
+      if (denied) {
+        throw new TypeError(
+          `this runner's host may not read task module ${module}: give the pool \`modules: [import.meta.url]\` (of the module that defines the tasks) or \`permissions: { read: [...] }\` (${
+            (e as Error).message
+          })`,
+          { cause: e },
+        );
+      }
+      throw e;
+    }).then((exports) => {
       const found = findTask(exports, module, name);
       if (found === undefined) {
         throw new TypeError(

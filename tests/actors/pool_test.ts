@@ -454,3 +454,19 @@ Deno.test("recycleAboveHeapMb replaces a worker runner whose heap grew too big",
     "retired hosts to stop",
   );
 });
+
+Deno.test("a process pool that may not read its task module says to give it `modules`", async () => {
+  await using system = new ActorSystem();
+  const pool = createPool(system, { size: 1, placement: "process" });
+  try {
+    await assert.rejects(pool.submit(tasks.double, 2), (e: unknown) => {
+      assert.match(
+        String((e as Error).message) + String((e as Error).cause),
+        /give the pool `modules: \[import\.meta\.url\]`/,
+      );
+      return true;
+    });
+  } finally {
+    await pool.close();
+  }
+});

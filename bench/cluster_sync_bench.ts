@@ -69,6 +69,7 @@ import { exists, PYTHON, saveFigures } from "./peer_tools.ts";
 import { type Figure, figureTable, type Target } from "./table.ts";
 import { median } from "./actors_bench.ts";
 import { RUN_SHAPE_OPTIONS, runShape } from "./args.ts";
+import { onCpu, pin, RawTcpPeer } from "./raw_tcp_peer.ts";
 
 const BENCH_DIR = fileURLToPath(new URL(".", import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
@@ -211,12 +212,9 @@ class LineProcess {
     label: string,
     cpu?: number,
   ): Promise<LineProcess> {
-    if (cpu !== undefined) {
-      args = ["-c", String(cpu), cmd, ...args];
-      cmd = "taskset";
-    }
-    const child = new Deno.Command(cmd, {
-      args,
+    const argv = onCpu([cmd, ...args], cpu);
+    const child = new Deno.Command(argv[0], {
+      args: argv.slice(1),
       stdin: "piped",
       stdout: "piped",
       stderr: "inherit",
@@ -249,69 +247,6 @@ class LineProcess {
     await this.#in.close().catch(() => {});
     await this.#child.status;
     await this.#out.return(undefined);
-  }
-}
-
-/**
- * The floor under every figure: a bare TCP ping-pong (32-byte frames,
- * `TCP_NODELAY`, no codec) between this process and `raw_tcp_echo.ts`,
- * placed as a client is.
- */
-class RawEcho {
-  readonly #child: Deno.ChildProcess;
-  readonly #conn: Deno.TcpConn;
-
-  private constructor(child: Deno.ChildProcess, conn: Deno.TcpConn) {
-    this.#child = child;
-    this.#conn = conn;
-  }
-
-  static async start(cpu?: number): Promise<RawEcho> {
-    const run = [
-      Deno.execPath(),
-      "run",
-      "--allow-net=127.0.0.1",
-      `${BENCH_DIR}raw_tcp_echo.ts`,
-    ];
-    const argv = cpu === undefined
-      ? run
-      : ["taskset", "-c", String(cpu), ...run];
-    const child = new Deno.Command(argv[0], {
-      args: argv.slice(1),
-      stdin: "null",
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn();
-    const out = lines(child.stdout);
-    const port = Number((await out.next()).value);
-    void out.return(undefined);
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    conn.setNoDelay(true);
-    return new RawEcho(child, conn);
-  }
-
-  /** `n` round trips, each awaited; round trips per s. */
-  async pingPong(n: number): Promise<number> {
-    const frame = new Uint8Array(32);
-    new DataView(frame.buffer).setUint32(0, 28);
-    const buf = new Uint8Array(64);
-    const t0 = performance.now();
-    for (let i = 0; i < n; i++) {
-      frame[4] = i & 255;
-      for (let w = 0; w < 32;) w += await this.#conn.write(frame.subarray(w));
-      for (let got = 0; got < 32;) {
-        const r = await this.#conn.read(buf.subarray(got, 32));
-        if (r === null) throw new Error("raw_tcp_echo.ts: early EOF");
-        got += r;
-      }
-      if (buf[4] !== (i & 255)) throw new Error("raw_tcp_echo.ts: wrong echo");
-    }
-    return n / ((performance.now() - t0) / 1000);
-  }
-
-  async close(): Promise<void> {
-    this.#conn.close();
-    await this.#child.status;
   }
 }
 
@@ -406,20 +341,6 @@ const nameOf = (side: string, figure: string): string =>
     ? `cluster_${figure}`
     : `dask_${figure.replace("mutex", "lock")}`;
 
-/** Set the CPUs of every thread of this process; false if that failed. */
-async function pinSelf(cpu: number): Promise<boolean> {
-  try {
-    const out = await new Deno.Command("taskset", {
-      args: ["-a", "-p", "-c", String(cpu), String(Deno.pid)],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return out.success;
-  } catch {
-    return false;
-  }
-}
-
 /** Where the schedulers and the clients run (`--pin`). */
 interface Placement {
   /** What the header says. */
@@ -431,18 +352,18 @@ interface Placement {
 }
 
 /** The placement `--pin` asks for, or unpinned (with a note) if it cannot be. */
-async function placement(pin: string, notes: string[]): Promise<Placement> {
+async function placement(wanted: string, notes: string[]): Promise<Placement> {
   const unpinned = { label: "unpinned" };
-  if (pin === "none") return unpinned;
-  if (pin !== "split" && pin !== "same") {
+  if (wanted === "none") return unpinned;
+  if (wanted !== "split" && wanted !== "same") {
     throw new RangeError("--pin: split, same or none");
   }
-  const split = pin === "split";
+  const split = wanted === "split";
   if (split && navigator.hardwareConcurrency < 2) {
     notes.push("--pin split needs 2 cores: unpinned");
     return unpinned;
   }
-  if (!(await pinSelf(0))) {
+  if (!(await pin(Deno.pid, "0"))) {
     notes.push("taskset failed: unpinned");
     return unpinned;
   }
@@ -490,7 +411,7 @@ async function main(): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "cluster-sync-bench-" });
   const started: LineProcess[] = [];
   const sides: Side[] = [];
-  let raw: RawEcho | undefined;
+  let raw: RawTcpPeer | undefined;
   await using system = new ActorSystem();
   await using cluster = startCluster(system, { logger: () => {} });
   try {
@@ -514,7 +435,7 @@ async function main(): Promise<void> {
     const tb = await troupeClient("troupe client b");
     started.push(tb);
     sides.push({ name: "troupe", a: ta, b: tb, sizes: troupeSizes });
-    raw = await RawEcho.start(place.clients);
+    raw = await RawTcpPeer.start(place.clients);
     if (peers) {
       try {
         const sched = await LineProcess.start(

@@ -1,6 +1,6 @@
 /**
- * The bare TCP peer of the remote-actor benchmark's baseline: no troupe, no
- * codec. It listens on 127.0.0.1 (any port), prints the port on its first
+ * The bare TCP peer of the benchmarks' baseline ping-pong (started by
+ * `raw_tcp_peer.ts`): no troupe, no codec. It listens on 127.0.0.1 (any port), prints the port on its first
  * line, accepts one connection (`TCP_NODELAY` on), then reads frames
  * (4-byte big-endian length, then the body) with `conn.read` into a 64 KiB
  * buffer and writes every complete frame back with `conn.write`, unchanged,

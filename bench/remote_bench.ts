@@ -55,10 +55,10 @@ import { type Figure, figureTable, type Target } from "./table.ts";
 import { median } from "./actors_bench.ts";
 import { RUN_SHAPE_OPTIONS, runShape } from "./args.ts";
 import { Sink, Source } from "./remote_actors.ts";
+import { pinAll, RawTcpPeer } from "./raw_tcp_peer.ts";
 
 const BENCH_DIR = fileURLToPath(new URL(".", import.meta.url));
 const RESULTS_DIR = `${BENCH_DIR}results`;
-const RAW_ECHO = new URL("./raw_tcp_echo.ts", import.meta.url);
 /** Room for two bursts in flight and then some. */
 const BIG_MAILBOX = { capacity: 1 << 20 };
 const LONG = { timeout: 300_000 };
@@ -81,99 +81,10 @@ export interface RemoteBenchOptions {
   rounds: number;
 }
 
-/** A bare TCP echo subprocess and a connection to it. */
-class RawPeer {
-  readonly #child: Deno.ChildProcess;
-  readonly #conn: Deno.TcpConn;
-  readonly #frame: Uint8Array;
-  readonly #buf = new Uint8Array(64 * 1024);
-
-  private constructor(child: Deno.ChildProcess, conn: Deno.TcpConn) {
-    this.#child = child;
-    this.#conn = conn;
-    this.#frame = new Uint8Array(32);
-    new DataView(this.#frame.buffer).setUint32(0, 28);
-  }
-
-  /** The echo subprocess's pid. */
-  get pid(): number {
-    return this.#child.pid;
-  }
-
-  static async start(): Promise<RawPeer> {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-net=127.0.0.1", RAW_ECHO.href],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn();
-    const reader = child.stdout.pipeThrough(new TextDecoderStream())
-      .getReader();
-    let text = "";
-    while (!text.includes("\n")) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error("raw_tcp_echo.ts ended before its port");
-      text += value;
-    }
-    reader.releaseLock();
-    const port = Number(text.split("\n")[0]);
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    conn.setNoDelay(true);
-    return new RawPeer(child, conn);
-  }
-
-  /** `n` sequential frames, each awaiting its echo; round trips per s. */
-  async pingPong(n: number): Promise<number> {
-    const conn = this.#conn;
-    const frame = this.#frame;
-    const buf = this.#buf;
-    const t0 = performance.now();
-    for (let i = 0; i < n; i++) {
-      frame[4] = i & 255;
-      let w = 0;
-      while (w < frame.length) w += await conn.write(frame.subarray(w));
-      let got = 0;
-      while (got < frame.length) {
-        const r = await conn.read(buf.subarray(got));
-        if (r === null) throw new Error("raw peer: early EOF");
-        got += r;
-      }
-      if (buf[4] !== (i & 255)) throw new Error("raw peer: wrong echo");
-    }
-    return n / ((performance.now() - t0) / 1000);
-  }
-
-  async close(): Promise<void> {
-    this.#conn.close();
-    await this.#child.status;
-    await this.#child.stdout.cancel().catch(() => {});
-  }
-}
-
 /** Figures measured together: their names and units, and one run of them. */
 interface Run {
   benches: [bench: string, unit: string][];
   run: () => Promise<number[]>;
-}
-
-/** Set the CPUs of every thread of `pid`; false when that is not possible. */
-async function pin(pid: number, cpus: string): Promise<boolean> {
-  try {
-    const out = await new Deno.Command("taskset", {
-      args: ["-a", "-p", "-c", cpus, String(pid)],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return out.success;
-  } catch {
-    return false;
-  }
-}
-
-/** The same, for several processes. */
-async function pinAll(pids: number[], cpus: string): Promise<boolean> {
-  const done = await Promise.all(pids.map((p) => pin(p, cpus)));
-  return done.every((ok) => ok);
 }
 
 const TARGETS: Record<string, Target> = {
@@ -215,7 +126,7 @@ export async function runRemoteBenchmarks(
   await Promise.all(
     [sink1, sink2, source1].map((r) => system.whenStarted(r)),
   );
-  const raw = await RawPeer.start();
+  const raw = await RawTcpPeer.start();
   const blast = async (
     source: ActorRef<typeof Source>,
     sink: ActorRef<typeof Sink>,

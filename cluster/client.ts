@@ -24,6 +24,7 @@ import {
 } from "./outputs.ts";
 import { KEY, type Keyed } from "./keys.ts";
 import type { Computed, Persisted } from "./scheduler.ts";
+import type { ClusterStatus } from "./cluster.ts";
 import type { WireError } from "./client_session.ts";
 import { graphToWire } from "./wire_graph.ts";
 import {
@@ -292,6 +293,25 @@ export class Client implements AsyncDisposable {
     } finally {
       signal.removeEventListener("abort", cancel);
     }
+  }
+
+  /**
+   * The cluster's status as its scheduler sees it now: nodes with their
+   * work, CPU and memory, tasks by state, computations, the task stream,
+   * transfers, sync primitives and actor counts (what its dashboard shows).
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe/actors";
+   * import { connect, startCluster } from "@troupe/troupe/cluster";
+   * await using system = new ActorSystem();
+   * await using cluster = startCluster(system);
+   * await using client = await connect(cluster.address);
+   * console.log((await client.status()).nodes); // []
+   * ```
+   */
+  async status(): Promise<ClusterStatus> {
+    return await this.#request({ t: "status" }) as ClusterStatus;
   }
 
   /**

@@ -10,6 +10,7 @@
  *   `{ t: "settled", key, status }` as each output settles;
  * - `{ t: "gather", id, keys }`: the values of held keys;
  * - `{ t: "release", keys }` and `{ t: "cancel", keys }`: no answer;
+ * - `{ t: "status", id }`: the cluster's status (`ClusterStatus`);
  * - `{ t: "bye" }`: the client is closing; its holds go with the
  *   connection instead of being kept for its return;
  * - `{ t: "sync", id, ... }`: an operation on a cluster-wide primitive
@@ -108,19 +109,29 @@ export function releaseHolds(holds: ClientHolds, sync: SyncService): void {
   sync.end(holds.sync);
 }
 
+/** What the cluster lends each client session. */
+export interface ClientServices {
+  scheduler: Scheduler;
+  logger: (message: string) => void;
+  /** Every client's holds, by id (kept a while after it leaves). */
+  clients: Map<string, ClientHolds>;
+  /** How long a client's holds outlive its connection, in ms. */
+  lingerMs: number;
+  sync: SyncService;
+  /** The cluster's status, for `{ t: "status" }`. */
+  status: () => unknown;
+}
+
 /**
  * Serve the client `id` on `conn` until the connection closes; its holds
  * (in `clients`) are kept `lingerMs` after that for it to come back.
  */
 export async function serveClient(
   conn: FramedConnection,
-  scheduler: Scheduler,
-  logger: (message: string) => void,
-  clients: Map<string, ClientHolds>,
   clientId: string,
-  lingerMs: number,
-  sync: SyncService,
+  services: ClientServices,
 ): Promise<void> {
+  const { scheduler, logger, clients, lingerMs, sync } = services;
   let holds = clients.get(clientId);
   const back = holds !== undefined;
   if (holds === undefined) {
@@ -218,6 +229,8 @@ export async function serveClient(
       case "cancel":
         for (const k of keyList(m.keys, "keys")) heldFuture(k)?.cancel();
         return;
+      case "status":
+        return answer(id, () => Promise.resolve(services.status()));
       case "bye": // a clean close: nothing to keep for a return
         session.leaving = true;
         return;

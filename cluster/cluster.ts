@@ -386,15 +386,14 @@ export class Cluster implements AsyncDisposable {
         );
         return void conn.close();
       }
-      return serveClient(
-        conn,
-        this.scheduler,
-        this.#logger,
-        this.#clients,
-        id,
-        this.#lingerMs,
-        this.#sync,
-      );
+      return serveClient(conn, id, {
+        scheduler: this.scheduler,
+        logger: this.#logger,
+        clients: this.#clients,
+        lingerMs: this.#lingerMs,
+        sync: this.#sync,
+        status: () => this.status(),
+      });
     }
     this.#logger(
       `${peer.nodeId} opened with a message of no known kind: dropped`,

@@ -198,3 +198,26 @@ Deno.test({
     assert.ok(relayed.relayed > 0, JSON.stringify(relayed));
   },
 });
+
+Deno.test("a client reads the cluster's status: its nodes, tasks and task stream", async () => {
+  await using system = new ActorSystem();
+  await using cluster = startCluster(system, { logger: () => {} });
+  const stop = new AbortController();
+  const node = runNode(cluster.address, { name: "n1", signal: stop.signal });
+  try {
+    await cluster.waitForNodes(1);
+    await using client = await connect(cluster.address);
+    assert.deepEqual(await client.compute(delayed(g.inc)(1)), [2]);
+    const status = await client.status();
+    assert.equal(status.address, cluster.address);
+    assert.deepEqual(status.nodes.map((n) => n.name), ["n1"]);
+    assert.deepEqual(status.stream.map((r) => [r.task, r.worker]), [[
+      "inc",
+      "n1",
+    ]]);
+    assert.equal(status.computations.at(-1)?.done, 1);
+  } finally {
+    stop.abort();
+    await node;
+  }
+});

@@ -16,6 +16,7 @@ import {
 import {
   dashboardToken,
   DEFAULT_DASHBOARD_PORT,
+  showAddress,
 } from "../cluster/scheduler_main.ts";
 
 /**
@@ -178,6 +179,30 @@ export async function chooseToken(from: {
       : { env: "TROUPE_SECRET" },
   );
   return secret === undefined ? undefined : await dashboardToken(secret);
+}
+
+/**
+ * Whether the dashboard's `status` is the one of the scheduler at
+ * `address` (as the user typed it): the same port (the host may be named
+ * differently, as `0.0.0.0` for the one listening on every interface).
+ *
+ * @example
+ * ```ts
+ * import { isSchedulerOf } from "./dashboard_api.ts";
+ * console.log(isSchedulerOf({ address: "::1:8786" }, "[::1]:8786")); // true
+ * ```
+ */
+export function isSchedulerOf(
+  status: { address: string },
+  address: string,
+): boolean {
+  let theirs;
+  try {
+    theirs = parseAddress(showAddress(status.address)).port;
+  } catch {
+    return false;
+  }
+  return theirs === parseAddress(address).port;
 }
 
 /**

@@ -22,9 +22,11 @@ import {
   DashboardError,
   type DashboardTarget,
   defaultDashboard,
+  isSchedulerOf,
   parseDashboard,
 } from "./dashboard_api.ts";
 import { DashboardProgress } from "./dashboard_progress.ts";
+import { showAddress } from "../cluster/scheduler_main.ts";
 import { type Job, JobError, loadJob, resolveModule } from "./job.ts";
 import {
   EXIT,
@@ -331,10 +333,12 @@ async function dashboardSource(address: string, o: {
   const source = new DashboardProgress(target);
   try {
     const status = await source.start();
-    if (parseAddress(status.address).port !== parseAddress(address).port) {
+    if (!isSchedulerOf(status, address)) {
       throw new DashboardError(
         "not-dashboard",
-        `the dashboard at ${target.url.href} is the one of the scheduler at ${status.address}, not ${address}`,
+        `the dashboard at ${target.url.href} is the one of the scheduler at ${
+          showAddress(status.address)
+        }, not ${address}`,
       );
     }
     return source;

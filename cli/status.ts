@@ -13,9 +13,11 @@ import {
   type DashboardTarget,
   defaultDashboard,
   fetchStatus,
+  isSchedulerOf,
   parseDashboard,
 } from "./dashboard_api.ts";
 import { formatStatus } from "./status_text.ts";
+import { showAddress } from "../cluster/scheduler_main.ts";
 import { EXIT, parseCommand, reportFailure, UsageError } from "./usage.ts";
 
 const HELP =
@@ -109,12 +111,13 @@ export async function statusCommand(args: string[]): Promise<number> {
       signal: AbortSignal.timeout(30_000),
     });
     if (
-      scheduler !== undefined &&
-      parseAddress(status.address).port !== parseAddress(scheduler).port
+      scheduler !== undefined && !isSchedulerOf(status, scheduler)
     ) {
       return reportFailure(
         "status",
-        `the dashboard at ${target.url.href} is the one of the scheduler at ${status.address}, not ${scheduler}: give that scheduler's dashboard with --dashboard URL (troupe scheduler prints it)`,
+        `the dashboard at ${target.url.href} is the one of the scheduler at ${
+          showAddress(status.address)
+        }, not ${scheduler}: give that scheduler's dashboard with --dashboard URL (troupe scheduler prints it)`,
       );
     }
     console.log(

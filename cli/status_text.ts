@@ -8,6 +8,7 @@
  */
 
 import { type ClusterStatus, renderProgress } from "@troupe/troupe/cluster";
+import { showAddress } from "../cluster/scheduler_main.ts";
 
 /** `rows` as columns padded to their widest cell, two spaces apart. */
 function table(rows: string[][], numeric: boolean[]): string[] {
@@ -73,7 +74,9 @@ function count(n: number, thing: string): string {
 export function formatStatus(status: ClusterStatus): string {
   const out: string[] = [];
   out.push(
-    `cluster at ${status.address}: ${count(status.nodes.length, "node")}`,
+    `cluster at ${showAddress(status.address)}: ${
+      count(status.nodes.length, "node")
+    }`,
   );
   if (status.nodes.length === 0) {
     out.push("  (no nodes yet: start some with troupe worker <host:port>)");

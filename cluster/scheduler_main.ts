@@ -93,6 +93,25 @@ export async function dashboardToken(
   ).join("");
 }
 
+/**
+ * `address` (`host:port`) as the other commands take it: an IPv6 host in
+ * brackets (`[::1]:8786`), which the cluster's own `address` leaves bare.
+ *
+ * @example
+ * ```ts
+ * import { showAddress } from "./scheduler_main.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(showAddress("::1:8786"), "[::1]:8786");
+ * assert.equal(showAddress("[::1]:8786"), "[::1]:8786");
+ * assert.equal(showAddress("10.0.0.5:8786"), "10.0.0.5:8786");
+ * ```
+ */
+export function showAddress(address: string): string {
+  const m = /^([^\[\]]*:[^\[\]]*):(\d+)$/.exec(address);
+  return m === null ? address : `[${m[1]}]:${m[2]}`;
+}
+
 /** A message about the command line, and exit code 2. */
 function usage(message: string): number {
   console.error(
@@ -274,7 +293,7 @@ export async function schedulerMain(args: string[]): Promise<number> {
   const onSignal = () => stop.resolve();
   for (const s of signals) Deno.addSignalListener(s, onSignal);
   // Both listen now: say where.
-  console.log(`scheduler at ${cluster.address}`);
+  console.log(`scheduler at ${showAddress(cluster.address)}`);
   if (dashboard !== undefined) {
     // The URL to open carries the token.
     console.log(

@@ -18,13 +18,20 @@ const SECRET = "cli-test-secret";
 /** The sum of the squares of 0..99, what cli_graph_job.ts computes. */
 const GRAPH_RESULT = "328350";
 
-/** How the tests run troupe: the permissions of `deno task troupe`, on loopback. */
-function command(args: string[], env: Record<string, string>) {
+/**
+ * How the tests run troupe: the permissions of `deno task troupe`, on
+ * loopback (`net`: where it may connect and listen).
+ */
+function command(
+  args: string[],
+  env: Record<string, string>,
+  net = "127.0.0.1",
+) {
   return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "--no-prompt",
-      "--allow-net=127.0.0.1",
+      `--allow-net=${net}`,
       `--allow-read=${ROOT}`,
       "--allow-run",
       "--allow-env=TROUPE_SECRET",
@@ -48,8 +55,9 @@ interface Ran {
 async function troupe(
   args: string[],
   env: Record<string, string> = {},
+  net?: string,
 ): Promise<Ran> {
-  const out = await command(args, env).output();
+  const out = await command(args, env, net).output();
   const text = new TextDecoder();
   return {
     code: out.code,
@@ -471,4 +479,63 @@ Deno.test("troupe usage errors exit 2 and say what to do; a refused start exits 
     nothing.stderr,
     /no dashboard answers at http:\/\/127\.0\.0\.1:\d+\/ \(Connection refused.*\): .*give it with --dashboard URL/,
   );
+});
+
+Deno.test("troupe scheduler on IPv6: the address it prints is one that worker, status and run take", async () => {
+  const net = "127.0.0.1,[::1]";
+  const scheduler = command(
+    ["scheduler", "--host", "::1", "--port", "0", "--dashboard-port", "0"],
+    {},
+    net,
+  ).spawn();
+  const schedulerErr = new Response(scheduler.stderr).text();
+  const lines = lineReader(scheduler.stdout);
+  let worker: Deno.ChildProcess | undefined;
+  try {
+    const first = await lines.next();
+    const address = first.match(/^scheduler at (\S+)$/)?.[1];
+    assert.match(
+      address ?? "",
+      /^\[::1\]:\d+$/,
+      `the scheduler said: ${first}`,
+    );
+    const dashboard = (await lines.next()).match(/^dashboard at (\S+)$/)?.[1];
+    assert.match(dashboard ?? "", /^http:\/\/\[::1\]:\d+\/$/);
+
+    worker = command(["worker", address!, "--name", "w6"], {}, net).spawn();
+    await worker.stdout.cancel();
+    await worker.stderr.cancel();
+    const status = await troupe(
+      ["status", address!, "--dashboard", dashboard!],
+      {},
+      net,
+    );
+    assert.equal(status.code, 0, said(status));
+    assert.match(status.stdout, /^cluster at \[::1\]:\d+: [01] nodes?$/m);
+
+    const run = await troupe(
+      [
+        "run",
+        fixture("cli_graph_job.ts"),
+        "--scheduler",
+        address!,
+        "--dashboard",
+        dashboard!,
+        "--progress",
+      ],
+      {},
+      net,
+    );
+    assert.equal(run.code, 0, said(run));
+    assert.equal(run.stdout, `${GRAPH_RESULT}\n`);
+    assert.match(run.stderr, /\[#{20}\] {2}199\/199 tasks/);
+  } finally {
+    await lines.close();
+    worker?.kill("SIGTERM");
+    const w = await worker?.status;
+    scheduler.kill("SIGTERM");
+    const s = await scheduler.status;
+    assert.equal(w?.code ?? 0, 0);
+    assert.equal(s.code, 0, await schedulerErr);
+  }
 });

@@ -51,7 +51,10 @@ export interface DashboardOptions {
  * ```
  */
 export interface Dashboard extends AsyncDisposable {
-  /** The page's address (without the token). */
+  /**
+   * The page's address (without the token); on every interface (`0.0.0.0`,
+   * `::`), its loopback one.
+   */
   readonly url: string;
   /** Stop serving: event streams end, the listener closes. Idempotent. */
   close(): Promise<void>;
@@ -159,9 +162,15 @@ export function serveDashboard(
     port: options.port ?? 0,
     onListen: () => {},
   }, handler);
-  const shown = server.addr.hostname.includes(":")
-    ? `[${server.addr.hostname}]`
-    : server.addr.hostname;
+  // Listening on every interface: the URL names loopback, which opens
+  // here (http://0.0.0.0/ is no address to browse to).
+  const listening = server.addr.hostname;
+  const host = listening === "0.0.0.0"
+    ? "127.0.0.1"
+    : listening === "::"
+    ? "::1"
+    : listening;
+  const shown = host.includes(":") ? `[${host}]` : host;
   const close = async (): Promise<void> => {
     if (!closed) {
       closed = true;

@@ -61,7 +61,9 @@ The dashboard (a live page, and its JSON API at /api/status) listens on
 loopback unless told otherwise. Anywhere else every request must carry a token,
 as ?token=... or "Authorization: Bearer ...": the one in --dashboard-token-file,
 or else one derived from the cluster's secret (troupe status derives it too, so
-the secret itself never travels). The URL printed carries the token.`;
+the secret itself never travels). The URL printed carries the token; for a
+dashboard on every interface (0.0.0.0, ::) it is the loopback one: from
+another machine, put this machine's address in it.`;
 
 /**
  * The dashboard token that goes with a cluster's `secret`: an HMAC-SHA256 of

@@ -539,3 +539,32 @@ Deno.test("troupe scheduler on IPv6: the address it prints is one that worker, s
     assert.equal(s.code, 0, await schedulerErr);
   }
 });
+
+Deno.test("troupe scheduler on every interface prints a dashboard URL that opens (not http://0.0.0.0/)", async () => {
+  const scheduler = command(
+    ["scheduler", "--host", "0.0.0.0", "--port", "0", "--dashboard-port", "0"],
+    {},
+    "0.0.0.0,127.0.0.1",
+  ).spawn();
+  const schedulerErr = new Response(scheduler.stderr).text();
+  const lines = lineReader(scheduler.stdout);
+  try {
+    const first = await lines.next();
+    assert.match(first, /^scheduler at \S+:\d+$/);
+    const second = await lines.next();
+    const printed = second.match(/^dashboard at (\S+)$/)?.[1];
+    assert.match(
+      printed ?? "",
+      /^http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]+$/,
+      `the scheduler said: ${second}`,
+    );
+    const page = await fetch(printed!);
+    assert.equal(page.status, 200);
+    await page.body?.cancel();
+  } finally {
+    await lines.close();
+    scheduler.kill("SIGTERM");
+    const s = await scheduler.status;
+    assert.equal(s.code, 0, await schedulerErr);
+  }
+});

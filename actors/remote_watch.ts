@@ -146,7 +146,21 @@ export class RemoteWatches {
       return;
     }
     const via = this.#links.nextHop(env.to.host);
-    if (via === undefined) return; // no route: the watcher's host hears
+    if (via === undefined) {
+      // No way on (its host is gone, say): the watcher's host hears it from
+      // here, as it would had it no link itself; nothing else would tell it.
+      this.#links.route({
+        kind: "down",
+        to: { host: env.from.host, id: 0 },
+        corr: env.corr,
+        reason: {
+          type: "host-down",
+          host: env.to.host,
+          detail: "no link to this host",
+        },
+      });
+      return;
+    }
     this.#relayed.set(key, {
       via,
       from: env.from.host,

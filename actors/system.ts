@@ -833,12 +833,24 @@ export class ActorSystem implements AsyncDisposable {
     const links = this.#links;
     if (env.kind === "ask") {
       const via = links.nextHop(env.to.host);
-      if (via !== undefined) {
-        const back = new ReturnAddress(links, env.from, env.corr);
-        const corr = links.track(back, via);
-        links.route({ ...env, from: { host: this.#rt.host, id: 0 }, corr });
+      const back = new ReturnAddress(links, env.from, env.corr);
+      if (via === undefined) {
+        // No way on (its host is gone, say): the asker hears it at once,
+        // as it would had it no link itself, not at its deadline.
+        links.route(env); // a no-route dead letter
+        back.fail({
+          type: "dead",
+          reason: {
+            type: "host-down",
+            host: env.to.host,
+            detail: "no link to this host",
+          },
+        });
         return;
       }
+      const corr = links.track(back, via);
+      links.route({ ...env, from: { host: this.#rt.host, id: 0 }, corr });
+      return;
     } else if (
       env.kind === "watch" || env.kind === "unwatch" || env.kind === "down"
     ) {

@@ -1,0 +1,54 @@
+/**
+ * Watches, asks, refs and names across hosts, on node hosts served in this
+ * isolate (each batch through MessagePack, as over a network): the paths a
+ * message takes through a host in between, and what a peer may send.
+ */
+
+import assert from "node:assert/strict";
+import { ActorSystem } from "@troupe/troupe/actors";
+import { Relay, Store } from "../fixtures/remote_actors.ts";
+import { until } from "../helpers.ts";
+import { attachLocalNode } from "../node_link.ts";
+import { internals } from "../../actors/internals.ts";
+
+const onNode = (host: string) => ({ placement: "node" as const, host });
+
+Deno.test("a watch or an ask passed on to a host that is gone: the watcher hears host-down, the asker fails at once", async () => {
+  await using system = new ActorSystem();
+  const n1 = attachLocalNode(system, "n1");
+  const n2 = attachLocalNode(system, "n2");
+  await Promise.all([n1.attached.ready, n2.attached.ready]);
+  const store = system.spawn(Store, 0, onNode("n1"));
+  const inner = await store.ask("spawnChild", 0); // on n1's own host
+  const relay = system.spawn(Relay, undefined, onNode("n2"));
+  assert.equal(await relay.ask("ask", [inner, "get", undefined]), 0);
+
+  n1.cut();
+  await until(() => system.stats(store).status === "dead", "n1's loss");
+  // From n2, through this system, which has no way on to n1 any more.
+  await relay.ask("watch", inner);
+  await until(
+    async () => (await relay.ask("notices")).length > 0,
+    "the notice",
+  );
+  const [notice, ...more] = await relay.ask("notices");
+  assert.deepEqual(more, []);
+  assert.equal(notice.reason.type, "host-down");
+  assert.equal(
+    notice.reason.type === "host-down" && notice.reason.host,
+    inner.host,
+  );
+  // The ask fails as the host's death, not at the asker's deadline.
+  const outcome = await relay.ask("outcome", [inner, "get", undefined], {
+    timeout: 60_000,
+  });
+  assert.ok("error" in outcome, JSON.stringify(outcome));
+  assert.equal(outcome.error, "ActorDeadError", outcome.message);
+  assert.match(outcome.message, /no link to this host/);
+  assert.deepEqual(internals(system).links.watches.size, {
+    mine: 0,
+    served: 0,
+    relayed: 0,
+  });
+  n2.cut();
+});

@@ -55,5 +55,8 @@ export async function workerCommand(args: string[]): Promise<number> {
     );
   }
   // (node_main reports its own usage errors, exit code 2)
-  return await nodeMain(args);
+  return await nodeMain(args, {
+    name: "troupe worker",
+    usage: "(troupe worker --help says how)",
+  });
 }

@@ -13,14 +13,35 @@
  */
 
 import { parseArgs } from "node:util";
-import { readSecret } from "./endpoint.ts";
+import { parseAddress, readSecret } from "./endpoint.ts";
 import { runNode } from "./node.ts";
 
 const USAGE =
   "usage: node_main.ts <host:port> [--name NAME] [--secret-file FILE] [--tls-ca FILE [--tls-cert FILE --tls-key FILE]] [--nthreads N] [--resources GPU=1,...] [--verbose] [--exit-with-parent]";
 
-/** Run a worker node with command-line `args`; resolves when stopped. */
-export async function nodeMain(args: string[]): Promise<number> {
+/**
+ * How a node program names itself in its messages (`name`), and what it
+ * adds to a usage error (`usage`).
+ */
+export interface NodeMainStyle {
+  /** Its name, first on each message (default `troupe node`). */
+  name: string;
+  /** The line after a usage error (default: node_main.ts's usage). */
+  usage: string;
+}
+
+/**
+ * Run a worker node with command-line `args`; resolves when stopped, to the
+ * exit code: 0 when stopped, 1 when refused, 2 for a usage error.
+ */
+export async function nodeMain(
+  args: string[],
+  style: NodeMainStyle = { name: "troupe node", usage: USAGE },
+): Promise<number> {
+  const usage = (message: string): number => {
+    console.error(`${style.name}: ${message}\n${style.usage}`);
+    return 2;
+  };
   let parsed;
   try {
     parsed = parseArgs({
@@ -40,8 +61,7 @@ export async function nodeMain(args: string[]): Promise<number> {
       },
     });
   } catch (e) {
-    console.error(`${(e as Error).message}\n${USAGE}`);
-    return 2;
+    return usage((e as Error).message);
   }
   const { values } = parsed;
   if (values.help) {
@@ -50,8 +70,19 @@ export async function nodeMain(args: string[]): Promise<number> {
   }
   const address = parsed.positionals[0];
   if (address === undefined) {
-    console.error(`the scheduler's address is missing\n${USAGE}`);
-    return 2;
+    return usage("the scheduler's address is missing");
+  }
+  if (parsed.positionals.length > 1) {
+    return usage(
+      `one scheduler at a time, got ${parsed.positionals.length}: ${
+        parsed.positionals.join(" ")
+      }`,
+    );
+  }
+  try {
+    parseAddress(address);
+  } catch (e) {
+    return usage((e as Error).message.replace(/^config: /, ""));
   }
   const secret = await readSecret(
     values["secret-file"] !== undefined
@@ -60,14 +91,10 @@ export async function nodeMain(args: string[]): Promise<number> {
   );
   const certFile = values["tls-cert"], keyFile = values["tls-key"];
   if ((certFile === undefined) !== (keyFile === undefined)) {
-    console.error(`--tls-cert and --tls-key go together\n${USAGE}`);
-    return 2;
+    return usage("--tls-cert and --tls-key go together");
   }
   if (certFile !== undefined && values["tls-ca"] === undefined) {
-    console.error(
-      `--tls-cert is for a TLS cluster: give its --tls-ca too\n${USAGE}`,
-    );
-    return 2;
+    return usage("--tls-cert is for a TLS cluster: give its --tls-ca too");
   }
   const tls = values["tls-ca"] !== undefined
     ? {
@@ -83,17 +110,13 @@ export async function nodeMain(args: string[]): Promise<number> {
     const [name, amount] = part.split("=");
     const n = Number(amount);
     if (!name || !(n >= 0)) {
-      console.error(`--resources: NAME=AMOUNT,..., got ${part}\n${USAGE}`);
-      return 2;
+      return usage(`--resources: NAME=AMOUNT,..., got ${part}`);
     }
     resources[name] = n;
   }
   const threads = Number(values.nthreads);
   if (!Number.isInteger(threads) || threads < 1) {
-    console.error(
-      `--nthreads: a whole number >= 1, got ${values.nthreads}\n${USAGE}`,
-    );
-    return 2;
+    return usage(`--nthreads: a whole number >= 1, got ${values.nthreads}`);
   }
   const stop = new AbortController();
   const signals = ["SIGINT", "SIGTERM"] as const;
@@ -118,12 +141,12 @@ export async function nodeMain(args: string[]): Promise<number> {
       threads,
       signal: stop.signal,
       log: values.verbose
-        ? (m) => console.error(`troupe node: ${m}`)
+        ? (m) => console.error(`${style.name}: ${m}`)
         : undefined,
     });
     return 0;
   } catch (e) {
-    console.error(`troupe node: ${(e as Error).message}`);
+    console.error(`${style.name}: ${(e as Error).message}`);
     return 1;
   } finally {
     for (const s of signals) Deno.removeSignalListener(s, onSignal);

@@ -413,6 +413,22 @@ Deno.test("troupe usage errors exit 2 and say what to do; a refused start exits 
     ],
     [["help", "bogus"], /no command "bogus"/],
     [["worker"], /address is missing: troupe worker <host:port>/],
+    [
+      ["worker", "nowhere"],
+      /^troupe worker: bad address "nowhere": expected host:port\n\(troupe worker --help says how\)/,
+    ],
+    [
+      ["worker", "127.0.0.1:1", "127.0.0.1:2"],
+      /^troupe worker: one scheduler at a time, got 2: 127\.0\.0\.1:1 127\.0\.0\.1:2/,
+    ],
+    [
+      ["worker", "127.0.0.1:1", "--bogus"],
+      /^troupe worker: Unknown option '--bogus'[^]*\(troupe worker --help says how\)/,
+    ],
+    [
+      ["worker", "127.0.0.1:1", "--nthreads", "0"],
+      /^troupe worker: --nthreads: a whole number >= 1, got 0/,
+    ],
     [["run"], /the module to run is missing: troupe run <module>/],
     [["run", "a.ts", "b.ts"], /one module at a time; what is "b\.ts"/],
     [

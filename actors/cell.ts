@@ -26,7 +26,8 @@ import {
   MailboxFullError,
   NameTakenError,
 } from "./errors.ts";
-import { CrossingError, prepare } from "./codec.ts";
+import { CrossingError, prepare, RefPayload } from "./codec.ts";
+import { takeTransfer, transfer } from "./transfer.ts";
 import { HostError, type HostHandle, type HostPermissions } from "./hosts.ts";
 import { Mailbox, type MailboxOptions, resolveMailbox } from "./mailbox.ts";
 import type { ReplyTo } from "./reply.ts";
@@ -312,7 +313,12 @@ export class Cell implements ActorContext {
         return true;
       }
       // Queued as it was sent: made ready again when it goes (rarely: only
-      // while the actor is starting, restarting or has a queue).
+      // while the actor is starting, restarting or has a queue). A transfer
+      // list that `prepare` moved to its copy goes back with it.
+      if (ready instanceof RefPayload) {
+        const list = takeTransfer(ready.value);
+        if (list !== undefined) transfer(payload as object, list);
+      }
     }
     const mb = this.#mailbox ??= new Mailbox(this.#mbOptions);
     if (mb.size >= mb.capacity && !this.#overflow(mb, name, payload, reply)) {

@@ -5,8 +5,8 @@
  */
 
 import assert from "node:assert/strict";
-import { ActorSystem } from "@troupe/troupe/actors";
-import { Relay, Store } from "../fixtures/remote_actors.ts";
+import { ActorSystem, transfer } from "@troupe/troupe/actors";
+import { Holder, Relay, Store } from "../fixtures/remote_actors.ts";
 import { until } from "../helpers.ts";
 import { attachLocalNode } from "../node_link.ts";
 import { internals } from "../../actors/internals.ts";
@@ -51,4 +51,24 @@ Deno.test("a watch or an ask passed on to a host that is gone: the watcher hears
     relayed: 0,
   });
   n2.cut();
+});
+
+Deno.test("a transferred buffer beside a ref moves to a worker actor, also when it waited for the actor to start", async () => {
+  await using system = new ActorSystem();
+  const here = system.spawn(Store, 1);
+  const holder = system.spawn(Holder, undefined, { placement: "worker" });
+  const payload = (bytes: ArrayBuffer) =>
+    transfer({ deep: [{ ref: here }] as [{ ref: typeof here }], bytes }, [
+      bytes,
+    ]);
+  // Sent while the actor starts: it waits in the proxy's queue here.
+  const early = new Uint8Array([1, 2, 3]).buffer;
+  holder.tell("keep", payload(early));
+  assert.equal(await holder.ask("askKept", ["get", undefined]), 1);
+  assert.equal(early.byteLength, 0, "detached here: it moved");
+  // Sent to the running actor.
+  const late = new Uint8Array([4, 5]).buffer;
+  holder.tell("keep", payload(late));
+  assert.equal(await holder.ask("askKept", ["get", undefined]), 1);
+  assert.equal(late.byteLength, 0, "detached here: it moved");
 });

@@ -84,11 +84,6 @@ export async function nodeMain(
   } catch (e) {
     return usage((e as Error).message.replace(/^config: /, ""));
   }
-  const secret = await readSecret(
-    values["secret-file"] !== undefined
-      ? { file: values["secret-file"] }
-      : { env: "TROUPE_SECRET" },
-  );
   const certFile = values["tls-cert"], keyFile = values["tls-key"];
   if ((certFile === undefined) !== (keyFile === undefined)) {
     return usage("--tls-cert and --tls-key go together");
@@ -96,15 +91,6 @@ export async function nodeMain(
   if (certFile !== undefined && values["tls-ca"] === undefined) {
     return usage("--tls-cert is for a TLS cluster: give its --tls-ca too");
   }
-  const tls = values["tls-ca"] !== undefined
-    ? {
-      caCerts: [await Deno.readTextFile(values["tls-ca"])],
-      cert: certFile === undefined
-        ? undefined
-        : await Deno.readTextFile(certFile),
-      key: keyFile === undefined ? undefined : await Deno.readTextFile(keyFile),
-    }
-    : undefined;
   const resources: Record<string, number> = {};
   for (const part of (values.resources ?? "").split(",").filter(Boolean)) {
     const [name, amount] = part.split("=");
@@ -117,6 +103,30 @@ export async function nodeMain(
   const threads = Number(values.nthreads);
   if (!Number.isInteger(threads) || threads < 1) {
     return usage(`--nthreads: a whole number >= 1, got ${values.nthreads}`);
+  }
+  let secret, tls;
+  try {
+    secret = await readSecret(
+      values["secret-file"] !== undefined
+        ? { file: values["secret-file"] }
+        : { env: "TROUPE_SECRET" },
+    );
+    tls = values["tls-ca"] !== undefined
+      ? {
+        caCerts: [await Deno.readTextFile(values["tls-ca"])],
+        cert: certFile === undefined
+          ? undefined
+          : await Deno.readTextFile(certFile),
+        key: keyFile === undefined
+          ? undefined
+          : await Deno.readTextFile(keyFile),
+      }
+      : undefined;
+  } catch (e) {
+    console.error(
+      `${style.name}: ${(e as Error).message.replace(/^config: /, "")}`,
+    );
+    return 1;
   }
   const stop = new AbortController();
   const signals = ["SIGINT", "SIGTERM"] as const;

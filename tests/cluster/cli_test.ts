@@ -584,3 +584,48 @@ Deno.test("troupe scheduler on every interface prints a dashboard URL that opens
     assert.equal(s.code, 0, await schedulerErr);
   }
 });
+
+Deno.test("a worker whose secret or certificate file cannot be read says which, exit 1, no stack trace", async () => {
+  const nodeMain = new URL("../../cluster/node_main.ts", import.meta.url)
+    .pathname;
+  const missing = fixture("no_such_file");
+  for (
+    const [flag, message] of [
+      ["--secret-file", /cannot read the secret file \S*no_such_file/],
+      ["--tls-ca", /No such file .*no_such_file/],
+    ] as const
+  ) {
+    // node_main.ts as it runs on its own (and as a compiled troupe's node).
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-env=TROUPE_SECRET",
+        nodeMain,
+        "127.0.0.1:1",
+        flag,
+        missing,
+      ],
+      env: { NO_COLOR: "1" },
+      stdin: "null",
+    }).output();
+    const node: Ran = {
+      code: out.code,
+      stdout: new TextDecoder().decode(out.stdout),
+      stderr: new TextDecoder().decode(out.stderr),
+    };
+    assert.equal(node.code, 1, said(node));
+    assert.match(node.stderr, /^troupe node: /, said(node));
+    assert.match(node.stderr, message);
+    assert.doesNotMatch(node.stderr, /Uncaught|^\s+at /m, said(node));
+    const worker = await troupe([
+      "worker",
+      "127.0.0.1:1",
+      flag,
+      missing,
+    ]);
+    assert.equal(worker.code, 1, said(worker));
+    assert.match(worker.stderr, /^troupe worker: /, said(worker));
+    assert.match(worker.stderr, message);
+  }
+});

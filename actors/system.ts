@@ -765,7 +765,24 @@ export class ActorSystem implements AsyncDisposable {
           "late-reply",
         );
       } else if (env.kind === "reply") {
-        pending.resolve(env.refs ? this.#revive(env.payload) : env.payload);
+        let value = env.payload;
+        if (env.refs) {
+          try {
+            value = this.#revive(value);
+          } catch (e) {
+            // Taken from the table already: no host-down would reach it.
+            const error = e as EnvelopeError;
+            pending.fail({
+              type: "handler",
+              error: {
+                name: error.name,
+                message: `the reply could not be read: ${error.message}`,
+              },
+            }, error);
+            throw e;
+          }
+        }
+        pending.resolve(value);
       } else pending.fail(env.failure);
       return;
     }

@@ -5,7 +5,12 @@
  */
 
 import assert from "node:assert/strict";
-import { ActorSystem, transfer } from "@troupe/troupe/actors";
+import {
+  ActorSystem,
+  type Envelope,
+  EnvelopeError,
+  transfer,
+} from "@troupe/troupe/actors";
 import { Holder, Relay, Store } from "../fixtures/remote_actors.ts";
 import { until } from "../helpers.ts";
 import { attachLocalNode } from "../node_link.ts";
@@ -71,4 +76,27 @@ Deno.test("a transferred buffer beside a ref moves to a worker actor, also when 
   holder.tell("keep", payload(late));
   assert.equal(await holder.ask("askKept", ["get", undefined]), 1);
   assert.equal(late.byteLength, 0, "detached here: it moved");
+});
+
+Deno.test("a reply with a malformed ref fails its ask at once, saying so", async () => {
+  await using system = new ActorSystem({ host: "a" });
+  const sent: Envelope[] = [];
+  const off = system.link("b", (env) => sent.push(env));
+  const asked = system.refFor({ host: "b", id: 1 }).ask("get");
+  const ask = sent[0] as Extract<Envelope, { kind: "ask" }>;
+  assert.equal(ask.kind, "ask");
+  const bad = { "~troupe/ref": ["", "x"] };
+  assert.throws(
+    () =>
+      system.deliver({
+        kind: "reply",
+        to: ask.from,
+        corr: ask.corr,
+        payload: { bad },
+        refs: true,
+      }),
+    EnvelopeError,
+  );
+  await assert.rejects(asked, /bad ref \["","x"\]/);
+  off();
 });

@@ -223,8 +223,13 @@ export async function runCommand(
     ) {
       return reportFailure("run", e.message);
     }
-    const error = e as Error;
-    return reportFailure("run", `${error.name}: ${error.message}`);
+    return reportFailure(
+      "run",
+      e instanceof Error
+        ? `${e.name}: ${e.message}`
+        // (JavaScript throws anything: main may have thrown a string)
+        : `main threw ${Deno.inspect(e, { colors: false })}`,
+    );
   }
 }
 

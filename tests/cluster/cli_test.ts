@@ -294,6 +294,17 @@ Deno.test("troupe run computes a module's graph, or calls its main, on a local c
     /troupe run: TaskFailedError: task checked-\S+ failed after 1 attempt: RangeError: negative: -1/,
   );
 
+  // main may throw anything, not only an Error: what it threw is said.
+  const thrown = await troupe([
+    "run",
+    fixture("cli_throwing_job.ts"),
+    "--workers",
+    "1",
+  ]);
+  assert.equal(thrown.code, 1, said(thrown));
+  assert.match(thrown.stderr, /^troupe run: main threw "out of cheese"$/m);
+  assert.doesNotMatch(thrown.stderr, /undefined/);
+
   const neither = await troupe(["run", fixture("graph_tasks.ts")]);
   assert.equal(neither.code, 1, said(neither));
   assert.match(

@@ -34,6 +34,7 @@ import {
 import { register } from "./internals.ts";
 import { Runtime } from "./runtime.ts";
 import type { SpawnOptions } from "./spawn_options.ts";
+import type { ReplyTo } from "./reply.ts";
 import type { TerminationListener, WatchRecord } from "./watch.ts";
 
 /**
@@ -765,33 +766,21 @@ export class ActorSystem implements AsyncDisposable {
           "late-reply",
         );
       } else if (env.kind === "reply") {
-        let value = env.payload;
-        if (env.refs) {
-          try {
-            value = this.#revive(value);
-          } catch (e) {
-            // Taken from the table already: no host-down would reach it.
-            const error = e as EnvelopeError;
-            pending.fail({
-              type: "handler",
-              error: {
-                name: error.name,
-                message: `the reply could not be read: ${error.message}`,
-              },
-            }, error);
-            throw e;
-          }
-        }
-        pending.resolve(value);
+        // (Taken from the table already: if its refs are malformed, it is
+        // told here, as no host-down would reach it.)
+        pending.resolve(
+          env.refs ? this.#revive(env.payload, pending) : env.payload,
+        );
       } else pending.fail(env.failure);
       return;
     }
     if (env.to.id === 0 && env.kind === "ask") {
       // An ask to this system itself: a request for the cluster's names.
+      const reply = new ReturnAddress(links, env.from, env.corr);
       this.#names.serve(
         env.name,
-        env.refs ? this.#revive(env.payload) : env.payload,
-        new ReturnAddress(links, env.from, env.corr),
+        env.refs ? this.#revive(env.payload, reply) : env.payload,
+        reply,
       );
       return;
     }
@@ -815,13 +804,15 @@ export class ActorSystem implements AsyncDisposable {
           undefined,
         );
         return;
-      case "ask":
+      case "ask": {
+        const reply = new ReturnAddress(this.#links, env.from, env.corr);
         cell.arrive(
           env.name,
-          env.refs ? this.#revive(env.payload) : env.payload,
-          new ReturnAddress(this.#links, env.from, env.corr),
+          env.refs ? this.#revive(env.payload, reply) : env.payload,
+          reply,
         );
         return;
+      }
       case "stop":
         void this.stop(cell.ref);
         return;
@@ -830,13 +821,23 @@ export class ActorSystem implements AsyncDisposable {
 
   /**
    * The refs in a payload that came in their wire form (`refs`), as refs of
-   * this system; a malformed one is an `EnvelopeError`.
+   * this system; a malformed one is an `EnvelopeError`, with which `reply`
+   * (the ask the payload came in, or the one it answers) fails too, so that
+   * the asker hears why at once instead of at its deadline.
    */
-  #revive(payload: unknown): unknown {
+  #revive(payload: unknown, reply?: ReplyTo): unknown {
     try {
       return reviveRefs(payload, (address) => this.refFor(address));
     } catch (e) {
-      throw new EnvelopeError((e as Error).message);
+      const error = new EnvelopeError((e as Error).message);
+      reply?.fail({
+        type: "handler",
+        error: {
+          name: error.name,
+          message: `the message could not be read: ${error.message}`,
+        },
+      }, error);
+      throw error;
     }
   }
 

@@ -100,3 +100,34 @@ Deno.test("a reply with a malformed ref fails its ask at once, saying so", async
   await assert.rejects(asked, /bad ref \["","x"\]/);
   off();
 });
+
+Deno.test("an ask with a malformed ref is answered with why, to an actor or to the system", async () => {
+  await using system = new ActorSystem({ host: "a" });
+  const sent: Envelope[] = [];
+  const off = system.link("b", (env) => sent.push(env));
+  const store = system.spawn(Store, 0);
+  for (const id of [store.address.id, 0]) {
+    assert.throws(
+      () =>
+        system.deliver({
+          kind: "ask",
+          to: { host: "a", id },
+          from: { host: "b", id: 0 },
+          corr: 7 + id,
+          name: id === 0 ? "troupe:lookup" : "get",
+          payload: [{ "~troupe/ref": ["b"] }],
+          refs: true,
+        }),
+      EnvelopeError,
+    );
+    const answer = sent.pop();
+    assert.equal(answer?.kind, "failure", JSON.stringify(answer));
+    assert.equal(answer.corr, 7 + id);
+    assert.match(
+      answer.failure.type === "handler" ? answer.failure.error.message : "",
+      /bad ref \["b"\]/,
+    );
+  }
+  assert.equal(await store.ask("get"), 0);
+  off();
+});

@@ -18,6 +18,7 @@ import { startCluster } from "./cluster.ts";
 import { type Dashboard, serveDashboard } from "./dashboard.ts";
 import { isLoopback, readSecret } from "./endpoint.ts";
 import { importSecret } from "./handshake.ts";
+import { TransportError } from "./wire_errors.ts";
 
 /**
  * The dashboard's port when none is given: the one after the scheduler's
@@ -252,7 +253,20 @@ export async function schedulerMain(args: string[]): Promise<number> {
       silenceMs,
     });
   } catch (e) {
-    return failure(describe(e));
+    // A refused configuration says what to do itself; the OS's refusals
+    // (a port taken, an address not here) do not say where.
+    if (e instanceof TransportError) {
+      return failure(describe(e));
+    }
+    return failure(
+      `cannot listen on ${showAddress(`${values.host}:${listenPort}`)}: ${
+        describe(e)
+      }${
+        e instanceof Deno.errors.AddrInUse
+          ? " (another scheduler there? choose another --port, 0 for any free one)"
+          : ""
+      }`,
+    );
   }
   await using _cluster = cluster;
 

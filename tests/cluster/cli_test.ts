@@ -495,6 +495,23 @@ Deno.test("troupe usage errors exit 2 and say what to do; a refused start exits 
   });
   assert.equal(open.code, 1, said(open));
   assert.match(open.stderr, /secret/);
+  // Its port taken (another scheduler there): it says where, and what to do.
+  {
+    using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const busy = await troupe([
+      "scheduler",
+      "--port",
+      String(taken.addr.port),
+      "--no-dashboard",
+    ]);
+    assert.equal(busy.code, 1, said(busy));
+    assert.match(
+      busy.stderr,
+      new RegExp(
+        `^troupe scheduler: cannot listen on 127\\.0\\.0\\.1:${taken.addr.port}: Address already in use.*choose another --port`,
+      ),
+    );
+  }
   // Nothing answers: status says where it looked and what to do.
   const nothing = await troupe([
     "status",

@@ -13,7 +13,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { parseAddress, readSecret } from "./endpoint.ts";
+import { isLoopback, parseAddress, readSecret } from "./endpoint.ts";
 import { runNode } from "./node.ts";
 
 const USAGE =
@@ -79,8 +79,9 @@ export async function nodeMain(
       }`,
     );
   }
+  let hostname;
   try {
-    parseAddress(address);
+    hostname = parseAddress(address).hostname;
   } catch (e) {
     return usage((e as Error).message.replace(/^config: /, ""));
   }
@@ -125,6 +126,12 @@ export async function nodeMain(
   } catch (e) {
     console.error(
       `${style.name}: ${(e as Error).message.replace(/^config: /, "")}`,
+    );
+    return 1;
+  }
+  if (secret === undefined && !isLoopback(hostname)) {
+    console.error(
+      `${style.name}: a scheduler off loopback (${address}) needs the cluster's secret: give --secret-file FILE or set TROUPE_SECRET`,
     );
     return 1;
   }

@@ -242,6 +242,12 @@ export async function schedulerMain(args: string[]): Promise<number> {
     return failure(describe(e));
   }
 
+  if (secret === undefined && !isLoopback(values.host)) {
+    return failure(
+      `listening on ${values.host} (not loopback) needs the cluster's secret: give --secret-file FILE or set TROUPE_SECRET (the same on every worker), or listen on 127.0.0.1`,
+    );
+  }
+
   await using system = new ActorSystem();
   let cluster;
   try {

@@ -494,7 +494,15 @@ Deno.test("troupe usage errors exit 2 and say what to do; a refused start exits 
     TROUPE_SECRET: "",
   });
   assert.equal(open.code, 1, said(open));
-  assert.match(open.stderr, /secret/);
+  // (what to do at this command line, not in the library's API)
+  assert.match(open.stderr, /secret.*--secret-file.*TROUPE_SECRET/);
+  assert.doesNotMatch(open.stderr, /readSecret/);
+  const far = await troupe(["worker", "10.255.255.1:8786"], {
+    TROUPE_SECRET: "",
+  });
+  assert.equal(far.code, 1, said(far));
+  assert.match(far.stderr, /secret.*--secret-file.*TROUPE_SECRET/);
+  assert.doesNotMatch(far.stderr, /readSecret/);
   // Its port taken (another scheduler there): it says where, and what to do.
   {
     using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });

@@ -12,6 +12,7 @@ import { ActorSystem, type ExecSpec } from "@troupe/troupe/actors";
 import {
   type Client,
   connect,
+  isLoopback,
   localCluster,
   parseAddress,
   progressBar,
@@ -291,6 +292,11 @@ async function onScheduler(job: Job, address: string, o: {
   tokenFile: string | undefined;
   secretFile: string | undefined;
 }): Promise<unknown> {
+  if (o.secret === undefined && !isLoopback(parseAddress(address).hostname)) {
+    throw new RunError(
+      `a scheduler off loopback (${address}) needs the cluster's secret: give --secret-file FILE or set TROUPE_SECRET`,
+    );
+  }
   let client;
   try {
     client = await connect(address, { secret: o.secret, reconnect: false });

@@ -503,6 +503,15 @@ Deno.test("troupe usage errors exit 2 and say what to do; a refused start exits 
   assert.equal(far.code, 1, said(far));
   assert.match(far.stderr, /secret.*--secret-file.*TROUPE_SECRET/);
   assert.doesNotMatch(far.stderr, /readSecret/);
+  const farRun = await troupe([
+    "run",
+    fixture("cli_graph_job.ts"),
+    "--scheduler",
+    "10.255.255.1:8786",
+  ], { TROUPE_SECRET: "" });
+  assert.equal(farRun.code, 1, said(farRun));
+  assert.match(farRun.stderr, /secret.*--secret-file.*TROUPE_SECRET/);
+  assert.doesNotMatch(farRun.stderr, /readSecret/);
   // Its port taken (another scheduler there): it says where, and what to do.
   {
     using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });

@@ -96,16 +96,38 @@ export class Links {
   /** The linked host that envelopes for `host` go to, if any. */
   nextHop(host: string): string | undefined {
     if (this.#routes.has(host)) return host;
+    const below = this.#below(host);
+    if (below !== undefined) return below;
     const via = this.defaultRoute;
     return via !== undefined && this.#routes.has(via) ? via : undefined;
   }
 
+  /**
+   * The linked host of this one's own that `host` runs under, if any: a
+   * host's id is its parent's id, "/", and a name (a node's worker host is
+   * `scheduler/node-1/worker-2`), so that whatever a child started is
+   * reached through that child. Only a host's descendants pay for the look.
+   */
+  #below(host: string): string | undefined {
+    const self = this.#rt.host;
+    if (
+      host.length <= self.length + 1 || host[self.length] !== "/" ||
+      !host.startsWith(self)
+    ) return undefined;
+    const end = host.indexOf("/", self.length + 1);
+    if (end < 0) return undefined; // a child of this host's, not linked
+    const child = host.slice(0, end);
+    return this.#routes.has(child) ? child : undefined;
+  }
+
   /** Send `env` to its host; false (and a dead letter) when there is no route. */
   route(env: Envelope): boolean {
-    const send = this.#routes.get(env.to.host) ??
-      (this.defaultRoute === undefined
-        ? undefined
-        : this.#routes.get(this.defaultRoute));
+    const host = env.to.host;
+    let send = this.#routes.get(host);
+    if (send === undefined) {
+      const via = this.#below(host) ?? this.defaultRoute;
+      if (via !== undefined) send = this.#routes.get(via);
+    }
     if (send === undefined) {
       const name = env.kind === "tell" || env.kind === "ask"
         ? env.name

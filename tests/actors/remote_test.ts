@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import {
   ActorSystem,
+  type AnyRef,
   type Envelope,
   EnvelopeError,
   transfer,
@@ -130,4 +131,35 @@ Deno.test("an ask with a malformed ref is answered with why, to an actor or to t
   }
   assert.equal(await store.ask("get"), 0);
   off();
+});
+
+Deno.test("an actor on a host of a node's own (a worker there) is reached from here by its ref, and keeps a name it registers", async () => {
+  await using system = new ActorSystem();
+  const n1 = attachLocalNode(system, "n1");
+  await n1.attached.ready;
+  const holder = system.spawn(Holder, undefined, onNode("n1"));
+  // Its child runs on a worker host of n1's: n1's proxy of it comes back.
+  const proxy = await holder.ask("spawnHolder", "worker") as AnyRef;
+  const { self } = await proxy.ask("refs") as { self: AnyRef };
+  const [nodeHost, there] = await Promise.all(
+    [holder, self].map(async (r) => (await r.ask("where")).host),
+  );
+  assert.ok(there.startsWith(`${nodeHost}/`), `${there} under ${nodeHost}`);
+  assert.equal(self.address.host, there);
+  // Used from here by the ref it gave: asked, watched, and by name.
+  assert.deepEqual(await proxy.ask("register", ["w", "self"]), { ok: true });
+  const found = await system.lookup("w", { scope: "cluster" });
+  assert.equal(found?.address.host, there);
+  const notices: string[] = [];
+  system.watch(self, (t) => notices.push(t.reason.type));
+  assert.equal((await found!.ask("where") as { host: string }).host, there);
+  // Still named after a round trip to it: the name's watch was not refused.
+  assert.equal(
+    (await system.lookup("w", { scope: "cluster" }))?.address.host,
+    there,
+  );
+  assert.deepEqual(notices, []);
+  n1.cut();
+  await until(() => notices.length > 0, "the notice");
+  assert.deepEqual(notices, ["host-down"]);
 });

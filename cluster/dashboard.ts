@@ -222,20 +222,25 @@ function events(
   return new ReadableStream<Uint8Array>({
     start(controller) {
       let last = "";
-      const push = (): void => {
+      const push = (first = false): void => {
         const status = cluster.status();
         const seen = fingerprint(status);
         if (seen === last) return;
+        // A client that is not reading (a stalled connection, a sleeping
+        // laptop) is not queued snapshot after snapshot: it gets the
+        // latest once it reads again.
+        if (!first && (controller.desiredSize ?? 1) <= 0) return;
         last = seen;
         controller.enqueue(
           encoder.encode(`data: ${JSON.stringify(status)}\n\n`),
         );
       };
-      const tick = setInterval(push, TICK_MS);
-      const heartbeat = setInterval(
-        () => controller.enqueue(encoder.encode(": alive\n\n")),
-        HEARTBEAT_MS,
-      );
+      const tick = setInterval(() => push(), TICK_MS);
+      const heartbeat = setInterval(() => {
+        if ((controller.desiredSize ?? 1) > 0) {
+          controller.enqueue(encoder.encode(": alive\n\n"));
+        }
+      }, HEARTBEAT_MS);
       let ended = false;
       end = (): void => {
         if (ended) return;
@@ -251,7 +256,7 @@ function events(
       };
       streams.add(end);
       controller.enqueue(encoder.encode("retry: 1000\n\n"));
-      push();
+      push(true);
     },
     cancel() {
       end();

@@ -322,3 +322,56 @@ Deno.test("the status has a task stream and the nodes' CPU and memory", async ()
     assert.ok(node.memory!.heapUsed > 0);
   }, { heartbeatMs: 20, silenceMs: 5_000 });
 });
+
+Deno.test("dashboard: a client that stops reading is not sent every snapshot meanwhile (they would pile up in memory)", async () => {
+  // Each snapshot differs (its address counts the calls) and is large, so
+  // a few of them fill the connection's buffers; the client reads nothing
+  // until many more were taken.
+  let calls = 0;
+  const padding = "x".repeat(4 << 20);
+  const snapshots = 12;
+  await using dashboard = serveDashboard({
+    status: (): ClusterStatus => ({
+      address: `${++calls}:${padding}`,
+      time: Date.now(),
+      nodes: [],
+      tasks: {},
+      computations: [],
+      transfers: { direct: 0, relayed: 0 },
+      stream: [],
+      actors: { count: 0, mailboxes: 0, deadLetters: 0, busiest: [] },
+      sync: [],
+    }),
+  });
+  const { port } = new URL(dashboard.url);
+  using conn = await Deno.connect({
+    hostname: "127.0.0.1",
+    port: Number(port),
+  });
+  await conn.write(
+    new TextEncoder().encode(
+      "GET /api/events HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n",
+    ),
+  );
+  await until(() => calls >= snapshots, `${snapshots} snapshots`, 60_000);
+  // Now read: the snapshots that come are the ones taken while the client
+  // could take them, and then the latest, not every one in between.
+  const seen: number[] = [];
+  const decoder = new TextDecoder();
+  const buffer = new Uint8Array(1 << 20);
+  let text = "";
+  while (!seen.some((n) => n >= snapshots)) {
+    const n = await conn.read(buffer);
+    if (n === null) throw new Error(`the stream ended: ${seen}`);
+    text += decoder.decode(buffer.subarray(0, n), { stream: true });
+    let end = Math.max(0, text.length - 64);
+    for (const m of text.matchAll(/data: \{"address":"(\d+):/g)) {
+      seen.push(Number(m[1]));
+      end = Math.max(end, m.index + m[0].length);
+    }
+    text = text.slice(end);
+  }
+  assert.equal(seen[0], 1, `the first snapshot comes at once: ${seen}`);
+  const skipped = seen.some((n, i) => i > 0 && n !== seen[i - 1] + 1);
+  assert.ok(skipped, `every snapshot was queued for it: ${seen}`);
+});

@@ -165,6 +165,11 @@ export async function runCommand(
       "run",
       "--dashboard goes with --scheduler (a local cluster's progress is known here)",
     );
+  } else if (values["token-file"] !== undefined) {
+    throw new UsageError(
+      "run",
+      "--token-file goes with --scheduler (it is the token of that scheduler's dashboard)",
+    );
   }
   if (values.progress && values["no-progress"]) {
     throw new UsageError("run", "--progress or --no-progress: not both");

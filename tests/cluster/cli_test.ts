@@ -462,6 +462,10 @@ Deno.test("troupe usage errors exit 2 and say what to do; a refused start exits 
       ["run", "a.ts", "--dashboard", "127.0.0.1:8787"],
       /--dashboard goes with --scheduler/,
     ],
+    [
+      ["run", "a.ts", "--token-file", "token.txt"],
+      /--token-file goes with --scheduler/,
+    ],
     [["run", "a.ts", "--progress", "--no-progress"], /not both/],
     [
       ["status"],

@@ -69,6 +69,9 @@ export interface RemoteBinding {
   exited: PromiseWithResolvers<ExitReason> | undefined;
 }
 
+/** A message refused at a proxy: it cannot cross to the actor's host. */
+class CannotCrossError extends TypeError {}
+
 /** What `#prepare` returns for a message it refused (and answered). */
 const REFUSED: unique symbol = Symbol("refused");
 
@@ -348,7 +351,7 @@ export class Cell implements ActorContext {
       return prepare(payload, remote.placement !== "worker");
     } catch (e) {
       if (!(e instanceof CrossingError)) throw e;
-      const error = new TypeError(
+      const error = new CannotCrossError(
         `cannot send "${name}" to ${this.label} on a ${remote.placement} host: ${e.message}`,
       );
       if (reply === undefined) throw error;
@@ -382,15 +385,20 @@ export class Cell implements ActorContext {
       ready = this.#prepare(remote, name, payload, reply);
     } catch (e) {
       // A tell that no longer crosses (its payload changed since): a loss.
-      this.rt.deadLetter(this.label, name, payload, "no-route");
-      this.rt.emit({
-        type: "failed",
-        address: this.address,
-        error: errorInfo(e),
-      });
+      this.#lost(name, payload, e);
       return;
     }
     if (ready !== REFUSED) this.#forward(remote, name, ready, reply);
+  }
+
+  /** A tell that cannot go on to the actor's host: a loss, said why. */
+  #lost(name: string, payload: unknown, e: unknown): void {
+    this.rt.deadLetter(this.label, name, payload, "no-route");
+    this.rt.emit({
+      type: "failed",
+      address: this.address,
+      error: errorInfo(e),
+    });
   }
 
   /** Queue a message, waiting for room under the backpressure policy. */
@@ -433,7 +441,12 @@ export class Cell implements ActorContext {
       this.post(name, payload, reply);
     } catch (e) {
       // A drop is already a dead letter; a message from a link cannot throw.
-      if (!(e instanceof MailboxFullError)) throw e;
+      if (e instanceof CannotCrossError) {
+        // Fine for the link it came on, not for the one to the actor's host
+        // (a Map from a worker for a process actor): a loss, not the fault
+        // of the host that sent it.
+        this.#lost(name, payload, e);
+      } else if (!(e instanceof MailboxFullError)) throw e;
     }
   }
 

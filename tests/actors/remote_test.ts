@@ -163,3 +163,28 @@ Deno.test("an actor on a host of a node's own (a worker there) is reached from h
   await until(() => notices.length > 0, "the notice");
   assert.deepEqual(notices, ["host-down"]);
 });
+
+Deno.test("a tell that came over a link and cannot go on to its actor's host is a dead letter: its sender's host lives on", async () => {
+  await using system = new ActorSystem();
+  const store = system.spawn(Store, 0, { placement: "process" });
+  const relay = system.spawn(Relay, undefined, { placement: "worker" });
+  const letters: string[] = [];
+  system.deadLetters.subscribe((d) => letters.push(`${d.name}: ${d.reason}`));
+  const why: string[] = [];
+  system.subscribe((e) => {
+    if (e.type === "failed") why.push(e.error.message);
+  });
+  // A Map crosses to a worker, not to a process: the relay on its worker
+  // tells it to the process actor, through the proxy here.
+  await relay.ask("tell", [store.address, "note", new Map([[1, 2]])]);
+  await relay.ask("tell", [store.address, "note", "plain"]);
+  assert.deepEqual(await store.ask("seen"), ["plain"]);
+  assert.equal(system.stats(relay).status, "running");
+  assert.notEqual((await relay.ask("where")).host, system.host);
+  assert.deepEqual(letters, ["note: no-route"]);
+  assert.equal(why.length, 1);
+  assert.match(
+    why[0],
+    /cannot send "note" to store#1 on a process host: payload is a Map/,
+  );
+});

@@ -69,9 +69,6 @@ export interface RemoteBinding {
   exited: PromiseWithResolvers<ExitReason> | undefined;
 }
 
-/** A message refused at a proxy: it cannot cross to the actor's host. */
-class CannotCrossError extends TypeError {}
-
 /** What `#prepare` returns for a message it refused (and answered). */
 const REFUSED: unique symbol = Symbol("refused");
 
@@ -351,7 +348,7 @@ export class Cell implements ActorContext {
       return prepare(payload, remote.placement !== "worker");
     } catch (e) {
       if (!(e instanceof CrossingError)) throw e;
-      const error = new CannotCrossError(
+      const error = new TypeError(
         `cannot send "${name}" to ${this.label} on a ${remote.placement} host: ${e.message}`,
       );
       if (reply === undefined) throw error;
@@ -391,7 +388,7 @@ export class Cell implements ActorContext {
     if (ready !== REFUSED) this.#forward(remote, name, ready, reply);
   }
 
-  /** A tell that cannot go on to the actor's host: a loss, said why. */
+  /** A tell that cannot be passed on from here: a loss, said why. */
   #lost(name: string, payload: unknown, e: unknown): void {
     this.rt.deadLetter(this.label, name, payload, "no-route");
     this.rt.emit({
@@ -441,12 +438,11 @@ export class Cell implements ActorContext {
       this.post(name, payload, reply);
     } catch (e) {
       // A drop is already a dead letter; a message from a link cannot throw.
-      if (e instanceof CannotCrossError) {
-        // Fine for the link it came on, not for the one to the actor's host
-        // (a Map from a worker for a process actor): a loss, not the fault
-        // of the host that sent it.
-        this.#lost(name, payload, e);
-      } else if (!(e instanceof MailboxFullError)) throw e;
+      // A tell that cannot be passed on from here (fine for the link it came
+      // on, not for the one to the actor's host, such as a Map from a worker
+      // for a process actor; or one a router cannot route) is a loss here,
+      // said why: not the fault of the host that sent it.
+      if (!(e instanceof MailboxFullError)) this.#lost(name, payload, e);
     }
   }
 

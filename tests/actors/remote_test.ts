@@ -8,6 +8,8 @@ import assert from "node:assert/strict";
 import {
   ActorSystem,
   type AnyRef,
+  consistentHash,
+  defineRouter,
   type Envelope,
   EnvelopeError,
   transfer,
@@ -187,4 +189,29 @@ Deno.test("a tell that came over a link and cannot go on to its actor's host is 
     why[0],
     /cannot send "note" to store#1 on a process host: payload is a Map/,
   );
+});
+
+Deno.test("a tell from a link that a router here cannot route (its key function throws) is a loss here: its sender's host lives on", async () => {
+  await using system = new ActorSystem();
+  const Routed = defineRouter({
+    of: Store,
+    args: [0, 0],
+    logic: () => consistentHash(),
+    keyOf: (_name, payload) => (payload as { user: string }).user.trim(),
+  });
+  const router = system.spawn(Routed);
+  const relay = system.spawn(Relay, undefined, { placement: "worker" });
+  const why: string[] = [];
+  system.subscribe((e) => {
+    if (e.type === "failed") why.push(e.error.message);
+  });
+  await relay.ask("tell", [router.address, "note", "no user"]);
+  await relay.ask("tell", [router.address, "note", { user: " a " }]);
+  // (Routed by the same key as the note.)
+  const seen = await router.ask("seen", { user: "a" } as never);
+  assert.deepEqual(seen, [{ user: " a " }]);
+  assert.equal(system.stats(relay).status, "running");
+  assert.equal(system.deadLetters.count, 1);
+  assert.equal(why.length, 1);
+  assert.match(why[0], /trim/);
 });

@@ -9,8 +9,13 @@ import type { Timer } from "./timer.ts";
 import type { AnyBehavior, ArgOf } from "./behavior.ts";
 import { type Cell, spawnCell } from "./cell.ts";
 import type { DeadLetters } from "./dead_letters.ts";
-import { type Address, type Envelope, envelopeProblem } from "./envelope.ts";
-import { EnvelopeError, SystemStoppedError } from "./errors.ts";
+import {
+  type Address,
+  type Envelope,
+  envelopeProblem,
+  formatAddress,
+} from "./envelope.ts";
+import { EnvelopeError, errorInfo, SystemStoppedError } from "./errors.ts";
 import type { EventListener } from "./events.ts";
 import { Links, type LinkSend, RemoteRef, ReturnAddress } from "./link.ts";
 import { ClusterNames, type NameOptions } from "./names.ts";
@@ -867,12 +872,30 @@ export class ActorSystem implements AsyncDisposable {
         return;
       }
       const corr = links.track(back, via);
-      links.route({ ...env, from: { host: this.#rt.host, id: 0 }, corr });
+      try {
+        links.route({ ...env, from: { host: this.#rt.host, id: 0 }, corr });
+      } catch (e) {
+        // Refused here, as at a sender (see below): the asker hears why.
+        links.take(corr);
+        back.fail({ type: "handler", error: errorInfo(e) });
+      }
       return;
     } else if (
       env.kind === "watch" || env.kind === "unwatch" || env.kind === "down"
     ) {
       links.watches.pass(env);
+    } else if (env.kind === "tell") {
+      try {
+        links.route(env);
+      } catch (e) {
+        // Fine for the link it came on, not for the next one (a Map from a
+        // worker for a process host): a loss here, said why, and not the
+        // fault of the host that sent it.
+        const rt = this.#rt;
+        rt.deadLetter(formatAddress(env.to), env.name, env.payload, "no-route");
+        rt.emit({ type: "failed", address: env.to, error: errorInfo(e) });
+      }
+      return;
     }
     links.route(env);
   }

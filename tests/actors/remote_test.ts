@@ -215,3 +215,22 @@ Deno.test("a tell from a link that a router here cannot route (its key function 
   assert.equal(why.length, 1);
   assert.match(why[0], /trim/);
 });
+
+Deno.test("a tell or an ask passed on here that cannot cross to the next host is refused here: its sender's host lives on", async () => {
+  await using system = new ActorSystem();
+  const holder = system.spawn(Holder, undefined, { placement: "process" });
+  // Its address on its own host, not its proxy's here.
+  const { self } = await holder.ask("refs") as { self: AnyRef };
+  assert.notEqual(self.address.host, system.host);
+  const relay = system.spawn(Relay, undefined, { placement: "worker" });
+  const map = new Map([["ref", "not a ref"]]);
+  // By its address there: through this system, which passes it on.
+  await relay.ask("tell", [self.address, "keepFromMap", map]);
+  const asked = await relay.ask("outcome", [self.address, "keepFromMap", map]);
+  assert.ok("error" in asked, JSON.stringify(asked));
+  assert.match(asked.message, /payload is a Map/);
+  assert.equal(system.stats(relay).status, "running");
+  assert.equal(await relay.ask("ask", [self.address, "kept", undefined]), null);
+  assert.equal(system.deadLetters.count, 1);
+  assert.equal(internals(system).links.outbound.size, 0);
+});

@@ -7,7 +7,7 @@
  *
  * On each connection, after the handshake, the peer says what it is. A node
  * sends `{ t: "join", resources }`; the scheduler answers `{ t: "init", host, parent,
- * heartbeatMs }`, then both send batches of the actor runtime's wire items
+ * heartbeatMs, name }` (`name`: the one it has in the cluster), then both send batches of the actor runtime's wire items
  * (arrays), and the node `{ t: "hb" }` every `heartbeatMs`. A client sends
  * `{ t: "client", id }` and then requests (see `client_session.ts`).
  *
@@ -15,7 +15,11 @@
  */
 
 import type { ActorSystem } from "@troupe/troupe/actors";
-import { listenTransport, type TransportListener } from "./endpoint.ts";
+import {
+  hostPort,
+  listenTransport,
+  type TransportListener,
+} from "./endpoint.ts";
 import {
   type ClientHolds,
   releaseHolds,
@@ -236,7 +240,7 @@ export class Cluster implements AsyncDisposable {
       onConnection: (conn) => this.#session(conn),
     });
     const { hostname, port } = this.#listener.addr;
-    this.address = `${hostname}:${port}`;
+    this.address = hostPort({ hostname, port });
   }
 
   /**
@@ -410,7 +414,7 @@ export class Cluster implements AsyncDisposable {
     const peer = conn.peer!;
     let name = peer.nodeId;
     for (let i = 2; this.#members.has(name); i++) name = `${peer.nodeId}-${i}`;
-    const address = `${peer.address.hostname}:${peer.address.port}`;
+    const address = hostPort(peer.address);
     let attached;
     try {
       attached = this.#system.attachHost(name, {
@@ -451,6 +455,7 @@ export class Cluster implements AsyncDisposable {
       host: attached.id,
       parent: attached.parent,
       heartbeatMs: this.#heartbeatMs,
+      name, // (another node may have had the name it asked for)
     });
     // A node that goes silent is dropped, as one whose connection drops.
     const watchdog = setInterval(() => {

@@ -140,7 +140,8 @@ function describe(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-function hostPort(a: Deno.NetAddr): string {
+/** `host:port` of `a` as every dial takes it (IPv6 in brackets). Internal. */
+export function hostPort(a: { hostname: string; port: number }): string {
   return a.hostname.includes(":")
     ? `[${a.hostname}]:${a.port}`
     : `${a.hostname}:${a.port}`;

@@ -954,7 +954,11 @@ export class FramedConnection
           if (size > this.#maxFrame) {
             throw new TransportError(
               "oversize",
-              `frame length ${size} exceeds the ${this.#maxFrame}-byte limit`,
+              `frame length ${size} exceeds the ${this.#maxFrame}-byte limit${
+                speaksHttp(buf, start)
+                  ? " (the peer speaks HTTP: a web server, such as a dashboard, not a troupe scheduler or node)"
+                  : ""
+              }`,
             );
           }
           need = 4 + size;
@@ -1093,4 +1097,10 @@ export class FramedConnection
       this.#closedDone.resolve(reason)
     );
   }
+}
+
+/** Whether the 4 bytes at `at` are "HTTP" (a web server's answer). */
+function speaksHttp(buf: Uint8Array, at: number): boolean {
+  return buf[at] === 0x48 && buf[at + 1] === 0x54 && buf[at + 2] === 0x54 &&
+    buf[at + 3] === 0x50;
 }

@@ -8,7 +8,7 @@
 
 import process from "node:process";
 import { serveHost } from "@troupe/troupe/actors";
-import { reconnecting, type TransportListener } from "./endpoint.ts";
+import { hostPort, reconnecting, type TransportListener } from "./endpoint.ts";
 import { closePeers, serveData, setPeerConfig } from "./peer_data.ts";
 import type { FramedConnection } from "./framing.ts";
 import { closeHere, setHere } from "./here.ts";
@@ -110,6 +110,12 @@ export async function runNode(
         nodeId: name,
         tls: options.tls,
         signal: options.signal,
+        onRetry: ({ attempt, delay, error }) =>
+          log(
+            `cannot reach ${address} (${
+              (error as Error)?.message ?? error
+            }); trying again in ${Math.round(delay)} ms (attempt ${attempt})`,
+          ),
       })
     ) {
       if (data === undefined && (tls === undefined || dataTls !== undefined)) {
@@ -119,11 +125,14 @@ export async function runNode(
           log(`serving data to peers: ${(e as Error).message}`);
         }
       }
-      const dataAddress = data === undefined
-        ? undefined
-        : `${data.addr.hostname}:${data.addr.port}`;
-      log(`joined ${address} as ${name}`);
-      await serve(conn, options.signal, options.resources ?? {}, dataAddress);
+      const dataAddress = data === undefined ? undefined : hostPort(data.addr);
+      await serve(
+        conn,
+        options.signal,
+        options.resources ?? {},
+        dataAddress,
+        (given) => log(`joined ${address} as ${given ?? name}`),
+      );
       log(`left ${address}`);
       if (options.signal?.aborted) return;
     }
@@ -206,6 +215,7 @@ async function serve(
   signal: AbortSignal | undefined,
   resources: Record<string, number>,
   data: string | undefined,
+  joined: (name: string | undefined) => void,
 ): Promise<void> {
   const abort = () => void conn.close();
   signal?.addEventListener("abort", abort, { once: true });
@@ -217,10 +227,12 @@ async function serve(
       host: string;
       parent: string;
       heartbeatMs: number;
+      name?: unknown;
     };
     if (init?.t !== "init" || typeof init.host !== "string") {
       throw new Error("the cluster did not start with init");
     }
+    joined(typeof init.name === "string" ? init.name : undefined);
     const host = serveHost({ host: init.host, parent: init.parent }, {
       send: (batch) => {
         if (!conn.isClosed) conn.send(batch); // (closing: it is gone)

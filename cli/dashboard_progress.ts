@@ -1,14 +1,23 @@
 /**
  * Progress of a remote cluster's computations for `progressBar`, read by
- * polling the scheduler's dashboard: a client hears of its results, not of
- * each task as it finishes, so `troupe run --scheduler` draws its bar from
- * the dashboard's JSON API.
+ * polling the cluster's status: a client hears of its results, not of each
+ * task as it finishes, so `troupe run --scheduler` draws its bar from
+ * `client.status()` (or from a dashboard's JSON API, with `--dashboard`).
  *
  * @module
  */
 
-import type { Computation, ProgressSource } from "@troupe/troupe/cluster";
+import type {
+  ClusterStatus,
+  Computation,
+  ProgressSource,
+} from "@troupe/troupe/cluster";
 import { type DashboardTarget, fetchStatus } from "./dashboard_api.ts";
+
+/** Where the status comes from: a dashboard, or a function (a client's). */
+export type StatusOrigin =
+  | DashboardTarget
+  | ((signal: AbortSignal) => Promise<ClusterStatus>);
 
 /**
  * A `ProgressSource` that polls a dashboard: `start()` notes the
@@ -25,7 +34,7 @@ import { type DashboardTarget, fetchStatus } from "./dashboard_api.ts";
  * ```
  */
 export class DashboardProgress implements ProgressSource, Disposable {
-  readonly #target: DashboardTarget;
+  readonly #read: (signal: AbortSignal) => Promise<ClusterStatus>;
   readonly #intervalMs: number;
   readonly #listeners = new Set<(c: Readonly<Computation>) => void>();
   /** The highest computation id seen before `start`. */
@@ -49,8 +58,10 @@ export class DashboardProgress implements ProgressSource, Disposable {
    * );
    * ```
    */
-  constructor(target: DashboardTarget, options: { intervalMs?: number } = {}) {
-    this.#target = target;
+  constructor(target: StatusOrigin, options: { intervalMs?: number } = {}) {
+    this.#read = typeof target === "function"
+      ? target
+      : (signal) => fetchStatus(target, { signal });
     this.#intervalMs = options.intervalMs ?? 200;
   }
 
@@ -67,9 +78,7 @@ export class DashboardProgress implements ProgressSource, Disposable {
    * ```
    */
   async start(): Promise<{ address: string }> {
-    const status = await fetchStatus(this.#target, {
-      signal: this.#abort.signal,
-    });
+    const status = await this.#read(this.#abort.signal);
     this.#baseline = Math.max(0, ...status.computations.map((c) => c.id));
     this.#schedule();
     return status;
@@ -119,7 +128,7 @@ export class DashboardProgress implements ProgressSource, Disposable {
   async #poll(): Promise<void> {
     let status;
     try {
-      status = await fetchStatus(this.#target, { signal: this.#abort.signal });
+      status = await this.#read(this.#abort.signal);
     } catch {
       return; // a missed poll: the next one may do
     }

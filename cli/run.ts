@@ -22,7 +22,6 @@ import {
   chooseToken,
   DashboardError,
   type DashboardTarget,
-  defaultDashboard,
   isSchedulerOf,
   parseDashboard,
 } from "./dashboard_api.ts";
@@ -67,12 +66,11 @@ options:
   --progress         draw a progress bar on stderr (default: when stderr is a
                      terminal)
   --no-progress      draw none
-  --dashboard URL    with --scheduler, where the bar's counts come from: a
-                     client hears of results, not of each task, so they are
-                     read from the scheduler's dashboard (default: the
-                     scheduler's host, port 8787, if a dashboard answers there;
-                     else the bar is drawn once, at the end). They count every
-                     computation started on the cluster during the run.
+  --dashboard URL    with --scheduler, read the bar's counts from this
+                     dashboard rather than ask the scheduler (a client hears
+                     of results, not of each task, so the counts come from
+                     the cluster's status). They count every computation
+                     started on the cluster during the run.
   --token-file F     the dashboard's token (default: derived from the secret)
   --json             print the result as JSON
   -h, --help         this help
@@ -215,7 +213,6 @@ export async function runCommand(
         secret,
         progress,
         dashboard,
-        dashboardGiven: values.dashboard !== undefined,
         tokenFile: values["token-file"],
         secretFile: values["secret-file"],
       });
@@ -293,7 +290,6 @@ async function onScheduler(job: Job, address: string, o: {
   secret: string | undefined;
   progress: boolean;
   dashboard: DashboardTarget | undefined;
-  dashboardGiven: boolean;
   tokenFile: string | undefined;
   secretFile: string | undefined;
 }): Promise<unknown> {
@@ -313,34 +309,40 @@ async function onScheduler(job: Job, address: string, o: {
     );
   }
   await using _client = client;
-  const source = o.progress ? await dashboardSource(address, o) : undefined;
+  const { nodes } = await client.status();
+  if (nodes.length === 0) {
+    console.error(
+      `troupe run: the cluster at ${address} has no worker nodes yet: the work waits until one joins (troupe worker ${address})`,
+    );
+  }
+  const source = !o.progress
+    ? undefined
+    : o.dashboard !== undefined
+    ? await dashboardSource(address, o.dashboard, o)
+    : await statusSource(client);
   using _source = source;
   let value;
   {
     using _bar = source !== undefined ? progressBar(source) : undefined;
-    const started = performance.now();
     value = await execute(job, client);
     await source?.flush();
-    if (o.progress && source === undefined) {
-      console.error(
-        `troupe run: done in ${Math.round(performance.now() - started)} ms`,
-      );
-    }
   }
   return value;
 }
 
-/**
- * Progress from the scheduler's dashboard, or undefined (said on stderr)
- * when none answers where it was looked for by default.
- */
-async function dashboardSource(address: string, o: {
-  dashboard: DashboardTarget | undefined;
-  dashboardGiven: boolean;
-  tokenFile: string | undefined;
-  secretFile: string | undefined;
-}): Promise<DashboardProgress | undefined> {
-  const target = o.dashboard ?? { url: defaultDashboard(address) };
+/** Progress from the cluster's status, asked of the scheduler by `client`. */
+async function statusSource(client: Client): Promise<DashboardProgress> {
+  const source = new DashboardProgress(() => client.status());
+  await source.start();
+  return source;
+}
+
+/** Progress from the dashboard given with --dashboard (it must be this scheduler's). */
+async function dashboardSource(
+  address: string,
+  target: DashboardTarget,
+  o: { tokenFile: string | undefined; secretFile: string | undefined },
+): Promise<DashboardProgress> {
   target.token = await chooseToken({
     tokenFile: o.tokenFile,
     fromUrl: target.token,
@@ -360,13 +362,7 @@ async function dashboardSource(address: string, o: {
     return source;
   } catch (e) {
     source[Symbol.dispose]();
-    if (o.dashboardGiven) throw e;
-    console.error(
-      `troupe run: no progress bar: ${
-        (e as Error).message
-      }; the bar's counts come from the scheduler's dashboard: give its URL with --dashboard`,
-    );
-    return undefined;
+    throw e;
   }
 }
 

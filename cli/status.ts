@@ -1,17 +1,21 @@
 /**
- * `troupe status`: the cluster at a glance in the terminal, read from the
- * scheduler's dashboard (its JSON API), since a client's connection to the
- * scheduler does not carry the cluster's status.
+ * `troupe status`: the cluster at a glance in the terminal, asked of the
+ * scheduler over a client connection (`client.status()`), or read from its
+ * dashboard's JSON API with `--dashboard`.
  *
  * @module
  */
 
-import { parseAddress } from "@troupe/troupe/cluster";
+import {
+  type ClusterStatus,
+  connect,
+  parseAddress,
+  readSecret,
+} from "@troupe/troupe/cluster";
 import {
   chooseToken,
   DashboardError,
   type DashboardTarget,
-  defaultDashboard,
   fetchStatus,
   isSchedulerOf,
   parseDashboard,
@@ -24,29 +28,28 @@ const HELP =
   `troupe status: the cluster at a glance: its nodes with their resources and
 work, tasks by state, computations, transfers, the scheduler's actors
 
-usage: troupe status <scheduler host:port> [--dashboard URL] [options]
-       troupe status --dashboard URL
+usage: troupe status <scheduler host:port> [options]
+       troupe status --dashboard URL [options]
 
-It reads the scheduler's dashboard (GET /api/status), not the scheduler's own
-port: a client's connection to the scheduler carries graphs and results, not
-the cluster's status. So the scheduler must serve its dashboard (troupe
-scheduler does unless --no-dashboard). By default the dashboard of the
-scheduler at host:port is http://host:8787/, troupe scheduler's default; give
-another with --dashboard (the URL troupe scheduler printed, "?token=..." and
-all, or its host:port). With both, it checks that the dashboard is that
-scheduler's.
+It asks the scheduler at host:port itself, over a client connection (with the
+cluster's secret, and its CA with --tls-ca when it serves TLS). With
+--dashboard it reads the scheduler's dashboard instead (GET /api/status: the
+URL troupe scheduler printed, "?token=..." and all, or its host:port); with
+both, it checks that the dashboard is that scheduler's.
 
 options:
-  --dashboard URL     the dashboard to read
-  --secret-file F     the cluster's secret, to derive the dashboard's token
-                      from (default: the TROUPE_SECRET environment variable)
+  --dashboard URL     read this dashboard rather than ask the scheduler
+  --secret-file F     the cluster's secret (default: the TROUPE_SECRET
+                      environment variable); a dashboard's token is derived
+                      from it
+  --tls-ca F          the CA certificate (PEM) of a scheduler serving TLS
   --token-file F      the dashboard's token itself (as given to
                       troupe scheduler --dashboard-token-file)
   --json              print the status as JSON (as /api/status gives it)
   -h, --help          this help
 
-It exits 0 when it printed the status, 1 when the dashboard could not be read
-(with why and what to do), 2 for a usage error.`;
+It exits 0 when it printed the status, 1 when the scheduler or the dashboard
+could not be read (with why and what to do), 2 for a usage error.`;
 
 /**
  * `troupe status [<scheduler host:port>] [--dashboard URL] ...`: print the
@@ -65,6 +68,7 @@ export async function statusCommand(args: string[]): Promise<number> {
       dashboard: { type: "string" },
       "secret-file": { type: "string" },
       "token-file": { type: "string" },
+      "tls-ca": { type: "string" },
       json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -88,12 +92,31 @@ export async function statusCommand(args: string[]): Promise<number> {
       "which cluster? troupe status <scheduler host:port>, or --dashboard URL",
     );
   }
+  if (values.dashboard === undefined) {
+    try {
+      parseAddress(scheduler!);
+    } catch (e) {
+      throw new UsageError(
+        "status",
+        (e as Error).message.replace(/^config: /, ""),
+      );
+    }
+    if (values["token-file"] !== undefined) {
+      throw new UsageError(
+        "status",
+        "--token-file is for a dashboard: give --dashboard URL too (or leave it out to ask the scheduler)",
+      );
+    }
+    return await askScheduler(scheduler!, {
+      secretFile: values["secret-file"],
+      tlsCa: values["tls-ca"],
+      json: values.json,
+    });
+  }
   let target: DashboardTarget;
   try {
     if (scheduler !== undefined) parseAddress(scheduler);
-    target = values.dashboard !== undefined
-      ? parseDashboard(values.dashboard)
-      : { url: defaultDashboard(scheduler!) };
+    target = parseDashboard(values.dashboard);
   } catch (e) {
     throw new UsageError(
       "status",
@@ -145,4 +168,49 @@ export async function statusCommand(args: string[]): Promise<number> {
     }
     return reportFailure("status", (e as Error).message);
   }
+}
+
+/** Print the status the scheduler at `address` gives a client; the exit code. */
+async function askScheduler(
+  address: string,
+  o: { secretFile?: string; tlsCa?: string; json: boolean },
+): Promise<number> {
+  let status: ClusterStatus;
+  try {
+    const secret = await readSecret(
+      o.secretFile !== undefined
+        ? { file: o.secretFile }
+        : { env: "TROUPE_SECRET" },
+    );
+    const tls = o.tlsCa === undefined
+      ? undefined
+      : { caCerts: [await Deno.readTextFile(o.tlsCa)] };
+    const client = await connect(address, {
+      secret,
+      tls,
+      reconnect: false,
+      name: "troupe-status",
+    });
+    try {
+      status = await client.status();
+    } finally {
+      await client.close();
+    }
+  } catch (e) {
+    const why = (e as Error).message;
+    return reportFailure(
+      "status",
+      /auth/i.test(why)
+        ? `the scheduler at ${address} refused this client (${why}): give the cluster's secret with --secret-file or TROUPE_SECRET`
+        : `could not ask the scheduler at ${address} (${why}): is troupe scheduler running there? (it prints its address)`,
+    );
+  }
+  console.log(
+    o.json
+      ? JSON.stringify(status, null, 2)
+      : `${formatStatus(status)}\n(asked of the scheduler at ${
+        showAddress(status.address)
+      })`,
+  );
+  return EXIT.ok;
 }

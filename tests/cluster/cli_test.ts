@@ -226,6 +226,20 @@ Deno.test("troupe scheduler serves its dashboard; workers join; status and run -
       assert.equal(total, (499 * 500 * 999) / 6);
     }
 
+    // status asks the scheduler itself, with the cluster's secret.
+    const direct = await troupe(["status", address]);
+    assert.equal(direct.code, 0, said(direct));
+    assert.match(direct.stdout, /^cluster at 127\.0\.0\.1:\d+: 2 nodes$/m);
+    assert.match(direct.stdout, /asked of the scheduler at 127\.0\.0\.1:\d+/);
+    const wrongSecret = await troupe(["status", address], {
+      TROUPE_SECRET: "not the secret",
+    });
+    assert.equal(wrongSecret.code, 1, said(wrongSecret));
+    assert.match(
+      wrongSecret.stderr,
+      /refused this client .*--secret-file or TROUPE_SECRET/,
+    );
+
     const after = await troupe([
       "status",
       "--dashboard",
@@ -241,6 +255,19 @@ Deno.test("troupe scheduler serves its dashboard; workers join; status and run -
       ) => [c.done, c.total]),
       [[199, 199], [999, 999]],
     );
+
+    // Without --dashboard, run asks the scheduler itself for its counts.
+    const asked = await troupe([
+      "run",
+      fixture("cli_main_job.ts"),
+      "--scheduler",
+      address,
+      "--progress",
+    ]);
+    assert.equal(asked.code, 0, said(asked));
+    assert.match(asked.stdout, /squares: \[ 9, 16 \]/);
+    assert.match(asked.stderr, /\[#{20}\]/);
+    assert.doesNotMatch(asked.stderr, /no worker nodes/);
   } finally {
     await lines.close();
     for (const w of workers) w.kill("SIGTERM");
@@ -533,6 +560,13 @@ Deno.test("troupe usage errors exit 2 and say what to do; a refused start exits 
       ),
     );
   }
+  // No scheduler there: status says so and what to do.
+  const noScheduler = await troupe(["status", `127.0.0.1:${closedPort()}`]);
+  assert.equal(noScheduler.code, 1, said(noScheduler));
+  assert.match(
+    noScheduler.stderr,
+    /could not ask the scheduler at 127\.0\.0\.1:\d+ \(.*\): is troupe scheduler running there\?/,
+  );
   // Nothing answers: status says where it looked and what to do.
   const nothing = await troupe([
     "status",
@@ -676,5 +710,36 @@ Deno.test("a worker whose secret or certificate file cannot be read says which, 
     assert.equal(worker.code, 1, said(worker));
     assert.match(worker.stderr, /^troupe worker: /, said(worker));
     assert.match(worker.stderr, message);
+  }
+});
+
+Deno.test("without a dashboard, status and run ask the scheduler; run says when there are no workers", async () => {
+  const scheduler = command(["scheduler", "--port", "0", "--no-dashboard"], {})
+    .spawn();
+  const schedulerErr = new Response(scheduler.stderr).text();
+  const lines = lineReader(scheduler.stdout);
+  try {
+    const first = await lines.next();
+    const address = first.match(/^scheduler at (127\.0\.0\.1:\d+)$/)?.[1];
+    assert.ok(address, `the scheduler said: ${first}`);
+    const status = await troupe(["status", address]);
+    assert.equal(status.code, 0, said(status));
+    assert.match(status.stdout, /^cluster at 127\.0\.0\.1:\d+: 0 nodes$/m);
+    const run = await troupe([
+      "run",
+      fixture("cli_nodes_job.ts"),
+      "--scheduler",
+      address,
+    ]);
+    assert.equal(run.code, 0, said(run));
+    assert.equal(run.stdout, "0\n");
+    assert.match(
+      run.stderr,
+      /the cluster at 127\.0\.0\.1:\d+ has no worker nodes yet: the work waits until one joins \(troupe worker 127\.0\.0\.1:\d+\)/,
+    );
+  } finally {
+    await lines.close();
+    scheduler.kill("SIGTERM");
+    assert.equal((await scheduler.status).code, 0, await schedulerErr);
   }
 });

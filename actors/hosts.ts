@@ -175,6 +175,12 @@ export const MAX_BATCH = 4096;
 /** The parent's side of one worker or process host. */
 export class HostHandle {
   readonly id: string;
+  /**
+   * The id of the system that started it (its link's far end): not always
+   * the first part of `id`, as a host's own hosts (a node's workers) are
+   * `root/node-1/worker-2`.
+   */
+  readonly parent: string;
   readonly kind: "worker" | "process" | "node";
   /** A user-given name (pinned hosts), or undefined for pool hosts. */
   readonly name: string | undefined;
@@ -216,6 +222,7 @@ export class HostHandle {
     this.key = spec.key;
     this.#onGone = onGone;
     this.id = `${rt.host}/${name ?? kind}-${++hostSeq}`;
+    this.parent = rt.host;
     this.ready = this.#readyWait.promise;
     this.ready.catch(() => {});
     const msgpack = kind !== "worker";
@@ -605,7 +612,7 @@ function startWorker(
   worker.onmessageerror = () => h.kill("sent a message that could not be read");
   worker.postMessage({
     host: h.id,
-    parent: h.id.split("/")[0],
+    parent: h.parent,
     sab,
     preload,
   });
@@ -668,8 +675,7 @@ function startProcess(
   { permissions, readRoots, heapLimitMb }: HostSpec,
   defaults: HostDefaults,
 ): Transport {
-  const parent = h.id.split("/")[0];
-  const hostArgs = [`--troupe-host=${h.id}`, `--troupe-parent=${parent}`];
+  const hostArgs = [`--troupe-host=${h.id}`, `--troupe-parent=${h.parent}`];
   const exec = defaults.exec;
   const command = exec?.command ?? Deno.execPath();
   const args = exec !== undefined ? [...exec.args, ...hostArgs] : [

@@ -6,12 +6,14 @@
 
 import assert from "node:assert/strict";
 import {
+  type ActorRef,
   ActorSystem,
   type AnyRef,
   consistentHash,
   defineRouter,
   type Envelope,
   EnvelopeError,
+  type SpawnOptions,
   transfer,
 } from "@troupe/troupe/actors";
 import { Holder, Relay, Store } from "../fixtures/remote_actors.ts";
@@ -164,6 +166,26 @@ Deno.test("an actor on a host of a node's own (a worker there) is reached from h
   n1.cut();
   await until(() => notices.length > 0, "the notice");
   assert.deepEqual(notices, ["host-down"]);
+});
+
+Deno.test("an actor on a host's own host (a node's worker, a worker's process) reaches an actor here by its ref, not its parent's actor of the same id", async () => {
+  await using system = new ActorSystem();
+  const n1 = attachLocalNode(system, "n1");
+  await n1.attached.ready;
+  const here = system.spawn(Store, 40); // id 1 here, as the first holder there
+  const outer: SpawnOptions[] = [onNode("n1"), { placement: "worker" }];
+  const inner = ["worker", "process"] as const;
+  for (let i = 0; i < 2; i++) {
+    const holder = system.spawn(Holder, undefined, outer[i]);
+    const nested = await holder.ask("spawnHolder", inner[i]) as ActorRef<
+      typeof Holder
+    >;
+    await nested.ask("keep", { deep: [{ ref: here }] });
+    await nested.ask("askKept", ["add", 1]);
+    assert.equal(await nested.ask("askKept", ["get", undefined]), 41 + i);
+    assert.equal(await here.ask("get"), 41 + i);
+  }
+  n1.cut();
 });
 
 Deno.test("a tell that came over a link and cannot go on to its actor's host is a dead letter: its sender's host lives on", async () => {

@@ -32,7 +32,8 @@ import { HostError, type HostHandle, type HostPermissions } from "./hosts.ts";
 import { Mailbox, type MailboxOptions, resolveMailbox } from "./mailbox.ts";
 import type { ReplyTo } from "./reply.ts";
 import type { ActorRef, AnyRef } from "./ref.ts";
-import { LocalRef, refAddress } from "./ref.ts";
+import { HostedRef, LocalRef, refAddress } from "./ref.ts";
+import { RemoteRef } from "./link.ts";
 import type { BehaviorInfo, Runtime } from "./runtime.ts";
 import type { SpawnOptions } from "./spawn_options.ts";
 import type { ActorSystem } from "./system.ts";
@@ -115,7 +116,13 @@ export class Cell implements ActorContext {
   #info: BehaviorInfo;
   #mbOptions: Required<MailboxOptions>;
   #mailbox: Mailbox | undefined;
-  #self: LocalRef<AnyBehavior> | undefined;
+  /**
+   * Its own ref (`self`): a `LocalRef` (also its `ref`), or, for an actor
+   * that another system placed on this host, a `HostedRef` (which holds its
+   * `ref`), made with the cell. One slot for both, so that `self` costs a
+   * local actor what it always did.
+   */
+  #self: LocalRef<AnyBehavior> | HostedRef<AnyBehavior> | undefined;
   #address: Address | undefined;
   #x: Extras | undefined; // rarely used state, allocated on first use
 
@@ -126,8 +133,16 @@ export class Cell implements ActorContext {
     options: SpawnOptions | undefined,
     parent: Cell | undefined,
     supervisor: SupervisorLink | undefined,
+    alias?: Address,
   ) {
     this.rt = rt;
+    if (alias !== undefined) {
+      this.#self = new HostedRef(
+        this,
+        alias,
+        (a) => new RemoteRef(a, rt, rt.links),
+      );
+    }
     this.id = rt.nextId++;
     this.behavior = behavior;
     this.arg = arg;
@@ -186,8 +201,15 @@ export class Cell implements ActorContext {
     return `${this.name ?? this.behavior.name}#${this.id}`;
   }
 
+  /** Its ref in this system, by its address here (see `self`). */
   get ref(): LocalRef<AnyBehavior> {
-    return this.#self ??= new LocalRef(this);
+    const own = this.#self ??= new LocalRef(this);
+    return own instanceof LocalRef ? own : own.local;
+  }
+
+  /** Whether it is dead (a restart under a supervisor is not a death). */
+  get dead(): boolean {
+    return this.status === DEAD;
   }
 
   get mailboxSize(): number {
@@ -212,8 +234,13 @@ export class Cell implements ActorContext {
 
   // ---- ActorContext ---------------------------------------------------
 
+  /**
+   * Its own ref: `ref`, or, for an actor that another system placed here,
+   * a ref by its proxy's address there (see `HostedRef`), so that it is the
+   * same actor for whoever holds it, across restarts.
+   */
   get self(): AnyRef {
-    return this.ref;
+    return this.#self ??= new LocalRef(this);
   }
 
   get system(): ActorSystem {
@@ -1178,7 +1205,10 @@ export interface Leftover {
   reply: ReplyTo | undefined;
 }
 
-/** Create, register and start a cell. */
+/**
+ * Create, register and start a cell; `alias` is, for an actor that another
+ * system placed on this host, its proxy's address there (see `Cell.self`).
+ */
 export function spawnCell(
   rt: Runtime,
   behavior: AnyBehavior,
@@ -1186,13 +1216,14 @@ export function spawnCell(
   options: SpawnOptions | undefined,
   parent: Cell | undefined,
   supervisor: SupervisorLink | undefined,
+  alias?: Address,
 ): Cell {
   if (behavior?.kind !== "behavior") {
     throw new TypeError(
       "spawn: expected a behaviour made by defineActor or defineSupervisor",
     );
   }
-  const cell = new Cell(rt, behavior, arg, options, parent, supervisor);
+  const cell = new Cell(rt, behavior, arg, options, parent, supervisor, alias);
   const name = options?.name;
   if (name !== undefined) {
     if (rt.names.has(name)) {

@@ -68,6 +68,11 @@ export type Control =
     name?: string;
     mailbox?: unknown;
     shutdownTimeout?: number;
+    /**
+     * The actor's proxy's address in the parent: its own ref's (`ctx.self`),
+     * so that it is one actor to whoever holds it, across restarts.
+     */
+    proxy?: Address;
   }
   | { t: "spawned"; req: number; id: number }
   | { t: "spawn-failed"; req: number; error: ErrorInfo }

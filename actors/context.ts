@@ -28,7 +28,14 @@ import type { ActorSystem } from "./system.ts";
  * ```
  */
 export interface ActorContext {
-  /** A reference to this actor. */
+  /**
+   * A reference to this actor: the same actor as the ref that `spawn` gave,
+   * wherever it runs. On a worker, process or node host it has the address
+   * of the actor's proxy in the system that spawned it, so that it outlives
+   * restarts (in place, or on a fresh host): whoever holds it reaches the
+   * actor running now, and a watcher hears of no restart. A message it
+   * sends itself through it goes straight to its own mailbox.
+   */
   readonly self: AnyRef;
   /** The system the actor runs in. */
   readonly system: ActorSystem;

@@ -5,7 +5,9 @@
  *
  * Every actor spawned here is a top-level actor of this host; its supervisor
  * (if any) is the proxy in the parent. When one ends, the parent hears `exit`
- * with the reason, once.
+ * with the reason, once. Its own ref (`ctx.self`) has its proxy's address,
+ * which is the actor's across restarts (see `HostedRef`): a restart ends the
+ * actor's incarnation here, not the actor.
  *
  * @module
  */
@@ -25,11 +27,11 @@ import {
   TELL,
   type WireItem,
 } from "./codec.ts";
-import type { Envelope } from "./envelope.ts";
+import type { Address, Envelope } from "./envelope.ts";
 import { errorInfo } from "./errors.ts";
 import { MAX_BATCH } from "./hosts.ts";
 import type { AnyRef } from "./ref.ts";
-import { type Leftover, spawnCell } from "./cell.ts";
+import { type Cell, type Leftover, spawnCell } from "./cell.ts";
 import { ReturnAddress } from "./link.ts";
 import { internals } from "./internals.ts";
 import { ActorSystem } from "./system.ts";
@@ -72,6 +74,27 @@ async function loadBehavior(
 }
 
 /**
+ * The proxy's address in a spawn request: well-formed, and of the parent
+ * (where every proxy of this host's actors is); a `TypeError` otherwise.
+ * Absent from an older parent: the actor's own ref is then by its address
+ * here.
+ */
+function proxyOf(proxy: unknown, parent: string): Address | undefined {
+  if (proxy === undefined) return undefined;
+  const p = proxy as Partial<Address> | null;
+  if (
+    typeof p !== "object" || p === null || p.host !== parent ||
+    !Number.isInteger(p.id) ||
+    (p.name !== undefined && typeof p.name !== "string")
+  ) {
+    throw new TypeError(`a malformed proxy address: ${JSON.stringify(proxy)}`);
+  }
+  return p.name === undefined
+    ? { host: p.host, id: p.id! }
+    : { host: p.host, id: p.id!, name: p.name };
+}
+
+/**
  * Start the host side: an actor system with id `host`, linked to `parent`
  * through `channel`.
  */
@@ -82,7 +105,10 @@ export function startHost(
   msgpack: boolean,
 ): HostRuntime {
   const system = new ActorSystem({ host });
-  const { rt } = internals(system);
+  const { rt, links } = internals(system);
+  // The actors the parent placed here, by their proxies' ids there.
+  const hosted = new Map<number, Cell>();
+  rt.hosted = { parent, cells: hosted };
   /** A message handed back to the parent, as a wire tuple. */
   const toWire = (m: Leftover): WireItem[] => {
     let payload: unknown;
@@ -111,9 +137,10 @@ export function startHost(
         ...refs,
       ]];
     }
-    // An ask from an actor of this host cannot follow the actor elsewhere.
-    m.reply.fail({ type: "dead", reason: { type: "not-found" } });
-    return [];
+    // An ask from an actor of this host (through the actor's own ref): it
+    // follows the actor as the others do, and its answer comes back here.
+    const corr = links.track(m.reply, parent);
+    return [[ASK, host, 0, m.name, payload, "", corr, ...refs]];
   };
   const modules = new Map<string, Promise<Record<string, unknown>>>();
   const actors = new Map<number, AnyRef>();
@@ -149,6 +176,7 @@ export function startHost(
     try {
       const behavior = await loadBehavior(modules, c.module, c.behavior);
       const arg = c.refs ? reviveRefs(c.arg, (a) => system.refFor(a)) : c.arg;
+      const proxy = proxyOf(c.proxy, parent);
       const cell = spawnCell(
         rt,
         behavior,
@@ -160,13 +188,20 @@ export function startHost(
         },
         undefined,
         undefined,
+        proxy,
       );
       const id = cell.id;
-      actors.set(id, cell.ref);
+      if (!cell.dead) { // (dead already when its init threw at once)
+        actors.set(id, cell.ref);
+        if (proxy !== undefined) hosted.set(proxy.id, cell);
+      }
       // Told at the moment of death, in the same batch as the failure of
       // the message that killed it, with what it still had queued.
       cell.handBack = (reason, left) => {
         actors.delete(id);
+        if (proxy !== undefined && hosted.get(proxy.id) === cell) {
+          hosted.delete(proxy.id);
+        }
         if (closing) return;
         control({ t: "exit", id, reason, returned: left.flatMap(toWire) });
       };

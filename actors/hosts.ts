@@ -420,6 +420,7 @@ export class HostHandle {
         name: cell.name,
         mailbox: cell.mailboxOptions,
         shutdownTimeout: cell.shutdownTimeout,
+        proxy: cell.address,
       }));
       const id = await promise;
       this.proxies.set(id, cell);

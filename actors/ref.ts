@@ -116,8 +116,12 @@ export function isActorRef(x: object): boolean {
   return (x as { [REF_BRAND]?: boolean })[REF_BRAND] === true;
 }
 
-/** The cell behind a local ref; a `TypeError` for anything else. */
+/**
+ * The cell behind a local ref (for an actor's own ref on a host: the
+ * incarnation it was taken from); a `TypeError` for anything else.
+ */
 export function refCell(ref: AnyRef): Cell {
+  if (ref instanceof HostedRef) return ref.cell;
   if (!(ref instanceof LocalRef)) {
     throw new TypeError(
       `expected an ActorRef of this system, got ${
@@ -198,6 +202,77 @@ export class LocalRef<B extends AnyBehavior> implements ActorRef<B> {
 }
 
 brandRef(LocalRef);
+
+/**
+ * The own ref (`ctx.self`) of an actor that another system placed on this
+ * host. Its address is the actor's proxy's in that system: the address that
+ * `spawn` gave, which is the actor's for everyone, whatever host it runs on,
+ * and outlives its restarts (a restart makes a new incarnation here, or on
+ * another host). Sent anywhere, it goes as that address; watched, it is the
+ * proxy that is watched, so a restart is no death. While the incarnation it
+ * was taken from lives, messages go to it directly (no detour through the
+ * proxy: a tell to itself costs what a local one does); after, they go by
+ * the address, through the proxy, to whichever incarnation runs then.
+ */
+export class HostedRef<B extends AnyBehavior> implements ActorRef<B> {
+  /** The proxy's address. */
+  readonly address: Address;
+  /** @internal The incarnation it was made for. */
+  readonly cell: Cell;
+  /** @internal Its ref by its address here. */
+  readonly local: LocalRef<B>;
+  readonly #away: (address: Address) => ActorRef<B>;
+  #remote: ActorRef<B> | undefined;
+
+  /** `away` makes a ref that reaches `address` through this host's links. */
+  constructor(
+    cell: Cell,
+    address: Address,
+    away: (address: Address) => ActorRef<B>,
+  ) {
+    this.cell = cell;
+    this.local = new LocalRef(cell);
+    this.address = address;
+    this.#away = away;
+  }
+
+  /** The ref by address, for when its incarnation here is dead. */
+  #elsewhere(): ActorRef<B> {
+    return this.#remote ??= this.#away(this.address);
+  }
+
+  tell<K extends MessageName<B>>(name: K, ...args: MessageArgs<B, K>): void {
+    const cell = this.cell;
+    if (cell.dead) this.#elsewhere().tell(name, ...args);
+    else cell.post(name, args[0], undefined);
+  }
+
+  send<K extends MessageName<B>>(
+    name: K,
+    ...args: MessageArgs<B, K>
+  ): Promise<void> {
+    return (this.cell.dead ? this.#elsewhere() : this.local).send(
+      name,
+      ...args,
+    );
+  }
+
+  ask<K extends MessageName<B>>(
+    name: K,
+    ...args: [...MessageArgs<B, K>, options?: AskOptions]
+  ): Promise<ReplyOf<B, K>> {
+    return (this.cell.dead ? this.#elsewhere() : this.local).ask(
+      name,
+      ...args,
+    );
+  }
+
+  toJSON(): Address {
+    return this.address;
+  }
+}
+
+brandRef(HostedRef);
 
 /** A ref to an address that is not alive here: everything is a dead letter. */
 export class DeadRef {

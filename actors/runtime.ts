@@ -16,6 +16,7 @@ import type { EventListener, SystemEvent } from "./events.ts";
 import { type MailboxOptions, resolveMailbox } from "./mailbox.ts";
 import { type Forward, forwardOf } from "./forward.ts";
 import type { HostPool } from "./hosts.ts";
+import type { Links } from "./link.ts";
 import type { RemoteWatches } from "./remote_watch.ts";
 import type { ActorSystem } from "./system.ts";
 
@@ -57,6 +58,14 @@ export class Runtime {
   hosts!: HostPool;
   /** Death watches across hosts; set by the system with its links. */
   watches!: RemoteWatches;
+  /** The routes to other hosts; set by the system. */
+  links!: Links;
+  /**
+   * On a host: the actors its parent system placed here, by their proxies'
+   * ids there (`parent`), while they live, so that a ref to one of them
+   * that comes here is its own ref (`Cell.self`).
+   */
+  hosted: { parent: string; cells: Map<number, Cell> } | undefined = undefined;
   nextId = 1;
   closing = false;
   #info = new WeakMap<AnyBehavior, BehaviorInfo>();

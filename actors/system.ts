@@ -257,6 +257,7 @@ export class ActorSystem implements AsyncDisposable {
     });
     this.#links = new Links(this.#rt);
     this.#rt.watches = this.#links.watches;
+    this.#rt.links = this.#links;
     this.#names = new ClusterNames(this.#rt, this.#links);
     register(this, this.#rt, this.#links);
     const cores = navigator.hardwareConcurrency || 1;
@@ -565,14 +566,15 @@ export class ActorSystem implements AsyncDisposable {
         `actor "${name}" runs behaviour "${cell.behavior.name}", not "${behavior.name}"`,
       );
     }
-    return cell.ref as unknown as ActorRef<B>;
+    return cell.self as ActorRef<B>;
   }
 
   /**
    * A ref for an address: local when it is on this host (the actor's own
-   * ref), remote (through a link) otherwise. This is how an address that
-   * crossed a boundary becomes a ref again; refs sent inside messages come
-   * out of it on their own.
+   * ref, as its `ctx.self`; also for an actor that the system this host
+   * belongs to placed here, by its address there), remote (through a link)
+   * otherwise. This is how an address that crossed a boundary becomes a ref
+   * again; refs sent inside messages come out of it on their own.
    *
    * @example
    * ```ts
@@ -585,14 +587,20 @@ export class ActorSystem implements AsyncDisposable {
    * ```
    */
   refFor<B extends AnyBehavior = AnyBehavior>(address: Address): ActorRef<B> {
-    if (address.host !== this.#rt.host) {
-      return new RemoteRef<B>(address, this.#rt, this.#links);
+    const rt = this.#rt;
+    if (address.host !== rt.host) {
+      // An actor placed here by the parent system, by its proxy's address
+      // there: its own ref (reached here directly).
+      const hosted = rt.hosted;
+      if (hosted !== undefined && address.host === hosted.parent) {
+        const cell = hosted.cells.get(address.id);
+        if (cell !== undefined) return cell.self as ActorRef<B>;
+      }
+      return new RemoteRef<B>(address, rt, this.#links);
     }
-    const cell = this.#rt.cells.get(address.id);
+    const cell = rt.cells.get(address.id);
     // A dead actor's ref answers every message with dead letters.
-    return (cell?.ref ?? new DeadRef(this.#rt, address)) as unknown as ActorRef<
-      B
-    >;
+    return (cell?.self ?? new DeadRef(rt, address)) as unknown as ActorRef<B>;
   }
 
   /**

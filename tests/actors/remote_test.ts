@@ -144,28 +144,42 @@ Deno.test("an actor on a host of a node's own (a worker there) is reached from h
   const holder = system.spawn(Holder, undefined, onNode("n1"));
   // Its child runs on a worker host of n1's: n1's proxy of it comes back.
   const proxy = await holder.ask("spawnHolder", "worker") as AnyRef;
-  const { self } = await proxy.ask("refs") as { self: AnyRef };
+  // Its own ref is by that proxy's address, on n1; a child it spawned
+  // there is by its address on that worker, which is under n1's.
+  const { self, child: [leaf] } = await proxy.ask("refs") as {
+    self: AnyRef;
+    child: AnyRef[];
+  };
   const [nodeHost, there] = await Promise.all(
     [holder, self].map(async (r) => (await r.ask("where")).host),
   );
   assert.ok(there.startsWith(`${nodeHost}/`), `${there} under ${nodeHost}`);
-  assert.equal(self.address.host, there);
-  // Used from here by the ref it gave: asked, watched, and by name.
+  assert.deepEqual(self.address, proxy.address);
+  assert.equal(leaf.address.host, there);
+  assert.equal(await leaf.ask("get"), 5);
+  // Used from here by the refs it gave: asked, watched, and by name.
+  await proxy.ask("keep", { deep: [{ ref: leaf }] });
   assert.deepEqual(await proxy.ask("register", ["w", "self"]), { ok: true });
+  assert.deepEqual(await proxy.ask("register", ["leaf", "kept"]), { ok: true });
   const found = await system.lookup("w", { scope: "cluster" });
-  assert.equal(found?.address.host, there);
+  assert.deepEqual(found?.address, proxy.address);
   const notices: string[] = [];
-  system.watch(self, (t) => notices.push(t.reason.type));
+  system.watch(self, (t) => notices.push(`self: ${t.reason.type}`));
+  system.watch(leaf, (t) => notices.push(`leaf: ${t.reason.type}`));
   assert.equal((await found!.ask("where") as { host: string }).host, there);
-  // Still named after a round trip to it: the name's watch was not refused.
-  assert.equal(
-    (await system.lookup("w", { scope: "cluster" }))?.address.host,
-    there,
+  // Still named after a round trip to it: the names' watches were not
+  // refused.
+  assert.deepEqual(
+    (await system.lookup("w", { scope: "cluster" }))?.address,
+    proxy.address,
   );
+  const leafFound = await system.lookup("leaf", { scope: "cluster" });
+  assert.equal(leafFound?.address.host, there);
+  assert.equal(await leafFound?.ask("get"), 5);
   assert.deepEqual(notices, []);
   n1.cut();
-  await until(() => notices.length > 0, "the notice");
-  assert.deepEqual(notices, ["host-down"]);
+  await until(() => notices.length === 2, "the notices");
+  assert.deepEqual(notices.sort(), ["leaf: host-down", "self: host-down"]);
 });
 
 Deno.test("an actor on a host's own host (a node's worker, a worker's process) reaches an actor here by its ref, not its parent's actor of the same id", async () => {
@@ -241,8 +255,9 @@ Deno.test("a tell from a link that a router here cannot route (its key function 
 Deno.test("a tell or an ask passed on here that cannot cross to the next host is refused here: its sender's host lives on", async () => {
   await using system = new ActorSystem();
   const holder = system.spawn(Holder, undefined, { placement: "process" });
-  // Its address on its own host, not its proxy's here.
-  const { self } = await holder.ask("refs") as { self: AnyRef };
+  // A holder it spawned on its host: by its address there, not a proxy's
+  // here.
+  const self = await holder.ask("spawnHolder", "local") as AnyRef;
   assert.notEqual(self.address.host, system.host);
   const relay = system.spawn(Relay, undefined, { placement: "worker" });
   const map = new Map([["ref", "not a ref"]]);

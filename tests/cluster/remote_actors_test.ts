@@ -18,6 +18,7 @@ import {
 } from "@troupe/troupe/actors";
 import { localCluster } from "@troupe/troupe/cluster";
 import {
+  Holder,
   type Leaf,
   type Notice,
   Relay,
@@ -330,7 +331,7 @@ Deno.test("an ask in flight when its node is killed fails with host-down, from h
   }
 });
 
-Deno.test("a supervisor here restarts its children on nodes: after a crash, and after their node is killed", async () => {
+Deno.test("a supervisor here restarts its children on nodes: after a crash, and after their node is killed; a child's own ref and name outlive both", async () => {
   await using system = new ActorSystem();
   await using cluster = await localCluster(system, { nodes: 2 });
   const sup = system.spawn(defineSupervisor({
@@ -354,6 +355,13 @@ Deno.test("a supervisor here restarts its children on nodes: after a crash, and 
   const there = system.spawn(Relay, undefined, onNode("local-2"));
   await there.ask("watch", a.address);
   await there.ask("watch", b.address);
+  // a's own ref (ctx.self), sent by a itself to a holder on the other node,
+  // which watches it; and a name for the cluster registered from it.
+  const holder = system.spawn(Holder, undefined, onNode("local-2"));
+  await a.ask("sendSelf", holder);
+  await until(async () => (await holder.ask("kept")) !== null, "a's ref");
+  await holder.ask("watchKept");
+  await a.ask("register", "a");
 
   // A crash: one_for_all restarts both, in place on their nodes.
   a.tell("add", 10);
@@ -364,6 +372,7 @@ Deno.test("a supervisor here restarts its children on nodes: after a crash, and 
   assert.equal(await a.ask("get"), 1); // the same ref, fresh state
   assert.equal(await b.ask("get"), 2);
   assert.equal((await a.ask("where")).pid, before["local-1"]);
+  assert.equal(await holder.ask("askKept", ["get", undefined]), 1);
 
   // The node under a is killed: a restarts on the node that takes its
   // place (the local cluster starts one under the same name).
@@ -379,18 +388,34 @@ Deno.test("a supervisor here restarts its children on nodes: after a crash, and 
   assert.equal((await a.ask("where")).pid, cluster.pids()["local-1"]);
   assert.equal(await a.ask("get"), 1);
   assert.equal(await b.ask("get"), 2);
+  assert.equal(await holder.ask("askKept", ["get", undefined]), 1);
+  const named = await system.lookup("a", { scope: "cluster", behavior: Store });
+  assert.deepEqual(named?.address, a.address);
 
   // Restarts are not deaths: no watcher heard anything; a stop for good is
   // one notice.
   await there.ask("ask", [a.address, "get", undefined]);
   assert.deepEqual(heard, []);
   assert.deepEqual(await there.ask("notices"), []);
+  assert.deepEqual(await holder.ask("notices"), []);
   await sup.ask("terminateChild", "a");
-  await until(async () => (await there.ask("notices")).length >= 1, "notice");
+  await until(
+    async () =>
+      (await there.ask("notices")).length >= 1 &&
+      (await holder.ask("notices")).length >= 1,
+    "notice",
+  );
   await there.ask("ask", [b.address, "get", undefined]); // a later event
   assert.equal(heard.length, 1);
-  const notices = await there.ask("notices");
-  assert.equal(notices.length, 1, JSON.stringify(notices));
-  assert.equal(notices[0].address.id, a.address.id);
-  assert.notEqual(notices[0].reason.type, "host-down");
+  for (
+    const notices of [await there.ask("notices"), await holder.ask("notices")]
+  ) {
+    assert.equal(notices.length, 1, JSON.stringify(notices));
+    assert.deepEqual(notices[0].address, a.address);
+    assert.notEqual(notices[0].reason.type, "host-down");
+  }
+  await until(
+    async () => (await system.lookup("a", { scope: "cluster" })) === undefined,
+    "the name's removal",
+  );
 });

@@ -139,7 +139,8 @@ Deno.test("a ref relayed through a third node still works, and one that comes ho
     assert.equal(await h1.ask("askKept", ["get", undefined]), n + 1);
   }
 
-  // An actor's own ref, sent by itself to local-2 and back: its own again.
+  // An actor's own ref, sent by itself to local-2 and back: its own again
+  // (by its address, its proxy's here, it is not of local-1's host).
   await h1.ask("sendSelf", h2);
   await until(
     async () =>
@@ -147,6 +148,7 @@ Deno.test("a ref relayed through a third node still works, and one that comes ho
       (await h2.ask("kept"))?.address.id !== leaf.address.id,
     "local-2 keeping local-1's holder",
   );
+  assert.deepEqual((await h2.ask("kept"))?.address, h1.address);
   assert.equal(
     (await h2.ask("askKept", ["where", undefined]) as { pid: number }).pid,
     pids["local-1"],
@@ -154,7 +156,7 @@ Deno.test("a ref relayed through a third node still works, and one that comes ho
   await h2.ask("pass", [h1, "ask"]);
   assert.deepEqual(
     await h1.ask("kept").then((k) => k && { local: k.local, self: k.self }),
-    { local: true, self: true },
+    { local: false, self: true },
   );
 });
 
@@ -169,6 +171,7 @@ for (const placement of ["worker", "process"] as const) {
 
     const { self, kept, child: [leaf] } = await holder.ask("refs");
     assert.equal(kept, here);
+    assert.equal(self, holder, "its own ref is its proxy's here");
     const where = await whereIs(self);
     assert.notEqual(where.host, system.host);
     assert.equal(where.pid === Deno.pid, placement === "worker");

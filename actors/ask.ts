@@ -130,9 +130,12 @@ class DeadlineList {
   tail: PendingAsk | undefined;
   #tick = 0;
   #timer: Timer | undefined;
+  readonly #untimed: boolean;
 
   constructor(timeoutMs: number) {
     this.timeoutMs = timeoutMs;
+    // No deadline: the list only holds the asks, for the system's shutdown.
+    this.#untimed = timeoutMs === Infinity;
     this.#tickMs = Math.max(1, Math.min(100, Math.floor(timeoutMs / 16)));
     // +1: the first tick after an ask may come at once.
     this.#need = Math.ceil(timeoutMs / this.#tickMs) + 1;
@@ -145,7 +148,7 @@ class DeadlineList {
     if (this.tail === undefined) this.head = ask;
     else this.tail.next = ask;
     this.tail = ask;
-    if (this.#timer === undefined) {
+    if (this.#timer === undefined && !this.#untimed) {
       this.#timer = setTimeout(this.#fire, this.#tickMs);
     }
   }
@@ -176,7 +179,11 @@ class DeadlineList {
   };
 }
 
-/** All deadline lists of one system, by timeout. */
+/**
+ * All deadline lists of one system, by timeout. An ask with no deadline
+ * (`Infinity`) waits in a list with no timer: it ends with its reply, its
+ * target's death, its link's loss, its signal or the system's shutdown.
+ */
 export class Deadlines {
   #lists = new Map<number, DeadlineList>();
 

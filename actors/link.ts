@@ -208,10 +208,10 @@ export class RemoteRef<B extends AnyBehavior> implements ActorRef<B> {
     const rt = this.#rt;
     const options = args[1] as AskOptions | undefined;
     const timeout = options?.timeout ?? rt.askTimeout;
-    if (!(timeout > 0 && timeout < Infinity)) {
+    if (!(timeout > 0)) {
       return Promise.reject(
         new RangeError(
-          `ask "${name}": timeout must be a positive finite number of ms, got ${timeout}`,
+          `ask "${name}": timeout must be a positive number of ms (or Infinity), got ${timeout}`,
         ),
       );
     }

@@ -34,7 +34,12 @@ import type { Runtime } from "./runtime.ts";
  * ```
  */
 export interface AskOptions {
-  /** Milliseconds to wait for the reply (default: the system's `askTimeout`). */
+  /**
+   * Milliseconds to wait for the reply (default: the system's `askTimeout`).
+   * `Infinity` waits with no deadline, for work that takes as long as it
+   * takes: the ask still ends when its target dies, its host is lost, its
+   * `signal` aborts or the system shuts down.
+   */
   timeout?: number;
   /** Cancels the ask; it rejects with `AskAbortedError`. */
   signal?: AbortSignal;
@@ -179,10 +184,10 @@ export class LocalRef<B extends AnyBehavior> implements ActorRef<B> {
     const rt = cell.rt;
     const options = args[1] as AskOptions | undefined;
     const timeout = options?.timeout ?? rt.askTimeout;
-    if (!(timeout > 0 && timeout < Infinity)) {
+    if (!(timeout > 0)) {
       return Promise.reject(
         new RangeError(
-          `ask "${name}": timeout must be a positive finite number of ms, got ${timeout}`,
+          `ask "${name}": timeout must be a positive number of ms (or Infinity), got ${timeout}`,
         ),
       );
     }

@@ -121,12 +121,37 @@ Deno.test("ask is cancelled by its AbortSignal", async () => {
 Deno.test("a bad timeout is a RangeError, not a silent forever", async () => {
   await using system = new ActorSystem();
   const a = system.spawn(Service, 0);
-  await assert.rejects(
-    a.ask("get", undefined, { timeout: Infinity }),
-    RangeError,
-  );
+  await assert.rejects(a.ask("get", undefined, { timeout: NaN }), RangeError);
   await assert.rejects(a.ask("get", undefined, { timeout: 0 }), RangeError);
+  await assert.rejects(a.ask("get", undefined, { timeout: -5 }), RangeError);
   assert.throws(() => new ActorSystem({ askTimeout: -1 }), RangeError);
+});
+
+Deno.test("an ask with no deadline outlives the default and still ends", async () => {
+  // A system whose default deadline is short: an untimed ask must not take it.
+  const system = new ActorSystem({ askTimeout: 20 });
+  const a = system.spawn(Service, 7);
+  assert.equal(await a.ask("wait", 120, { timeout: Infinity }), 7);
+  // It ends when its target dies...
+  const dying = a.ask("wait", 10_000, { timeout: Infinity });
+  await tick();
+  system.stop(a);
+  await assert.rejects(dying, ActorDeadError);
+  // ...when its signal aborts...
+  const b = system.spawn(Service, 0);
+  const ctl = new AbortController();
+  const aborted = b.ask("wait", 60, { timeout: Infinity, signal: ctl.signal });
+  ctl.abort("enough");
+  await assert.rejects(aborted, AskAbortedError);
+  // ...and when the system shuts down (nothing pending is left forever).
+  const c = system.spawn(Service, 0);
+  c.tell("wait", 10_000); // c stays busy, so the next ask waits its turn
+  const queued = c.ask("get", undefined, { timeout: Infinity }).then(
+    () => "answered",
+    (e: Error) => e.name,
+  );
+  await system.shutdown({ timeout: 50 });
+  assert.equal(await queued, "ActorDeadError");
 });
 
 Deno.test("handler throw reaches the asker with name, message and stack", async () => {

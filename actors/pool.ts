@@ -97,7 +97,7 @@ export interface MapOptions {
    * never wait) still run.
    */
   signal?: AbortSignal;
-  /** Ms one chunk may take (default: the system's ask timeout). */
+  /** Ms one chunk may take (default: no limit: a task takes as long as it takes). */
   timeout?: number;
   /**
    * Ms each item may take: the map fails with `TaskTimeoutError` naming the
@@ -446,8 +446,8 @@ export class Pool {
     }
     this.#queued++;
     try {
-      const askOptions: AskOptions = {};
-      if (timeout !== undefined) askOptions.timeout = timeout;
+      // No deadline unless the caller gave one (see #run).
+      const askOptions: AskOptions = { timeout: timeout ?? Infinity };
       if (signal !== undefined) askOptions.signal = signal;
       return await this.#router.ask("call", [
         task.taskModule,
@@ -686,7 +686,8 @@ export class Pool {
       const last = this.#heapChecks.get(r);
       if (last !== undefined && (last < 0 || now - last < 20)) continue;
       this.#heapChecks.set(r, -1); // a check is in flight
-      r.ask("heap").then(
+      // Queued behind the runner's work, which may take minutes.
+      r.ask("heap", undefined, { timeout: Infinity }).then(
         (bytes) => {
           if (!this.#heapChecks.has(r)) return; // died meanwhile
           this.#heapChecks.set(r, performance.now());
@@ -787,15 +788,16 @@ export class Pool {
           mayRetry: () => failure === undefined,
         };
         // A chunk's deadline: the caller's, or enough for every item to
-        // use its taskTimeout (past that the runner is stuck).
-        const deadline = timeout ??
-          (taskTimeout === undefined
-            ? undefined
-            : taskTimeout * chunk.length + 1_000);
+        // use its taskTimeout (past that the runner is stuck), or none: a
+        // task takes as long as it takes, and a dead runner is known by its
+        // death, never by a deadline.
         const askOptions: AskOptions & { [ROUTE_HOOK]: RouteHook } = {
           [ROUTE_HOOK]: hook,
+          timeout: timeout ??
+            (taskTimeout === undefined
+              ? Infinity
+              : taskTimeout * chunk.length + 1_000),
         };
-        if (deadline !== undefined) askOptions.timeout = deadline;
         let r: ChunkResult;
         try {
           r = await this.#router.ask(

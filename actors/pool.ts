@@ -360,7 +360,10 @@ export class Pool {
       retries: options.retries ?? 2,
       onRetry: options.onRetry === undefined
         ? undefined
-        : (name, runner, e) => options.onRetry!(name, runner, e),
+        // Named by the task, not by the message ("chunk", "call") that
+        // carried it: a runner's messages name their task second.
+        : (_name, runner, e, payload) =>
+          options.onRetry!((payload as [string, string])[1], runner, e),
     });
   }
 

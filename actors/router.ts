@@ -56,8 +56,16 @@ export interface RouterOptions {
    * another routee (default 0). `onRetry` hears of each retry.
    */
   retries?: number;
-  /** Told of every retry, with the routee that died and why. */
-  onRetry?: (name: string, routee: AnyRef, error: Error) => void;
+  /**
+   * Told of every retry: the message's name, the routee that died, why, and
+   * the message's payload.
+   */
+  onRetry?: (
+    name: string,
+    routee: AnyRef,
+    error: Error,
+    payload: unknown,
+  ) => void;
 }
 
 /**
@@ -317,7 +325,7 @@ export class Router<B extends AnyBehavior> {
         ) throw e;
         tries++;
         exclude = r;
-        this.#options.onRetry?.(name, r.ref as unknown as AnyRef, e);
+        this.#options.onRetry?.(name, r.ref as unknown as AnyRef, e, args[0]);
       } finally {
         if (--r.inFlight === 0) r.idle?.();
         hook?.settled(r.ref as unknown as AnyRef);

@@ -138,7 +138,15 @@ Deno.test("a runner dying mid-map: the map completes, the retry is reported", as
   // The chunks that were on the dead runner ran again elsewhere, and each
   // retry was reported (one per chunk it had in flight).
   assert.ok(retried.length >= 1 && retried.length <= 8, `${retried}`);
-  assert.ok(retried.every((r) => r === "chunk ActorDeadError"));
+  // Named by the task, not by the message that carried it.
+  assert.ok(retried.every((r) => r === "dieOnce ActorDeadError"), `${retried}`);
+  // A submit whose runner dies is retried too, and reported the same way.
+  retried.length = 0;
+  assert.equal(
+    await pool.submit(tasks.dieOnce, [7, new SharedArrayBuffer(4)]),
+    7,
+  );
+  assert.deepEqual(retried, ["dieOnce ActorDeadError"]);
   // The dead runner was replaced: the pool is back to two.
   assert.equal(pool.runners.length, 2);
   assert.ok(pool.runners.every((r) => system.stats(r).status !== "dead"));

@@ -322,7 +322,12 @@ export class Cell implements ActorContext {
       reply?.fail({ type: "dead", reason: this.exitReason! });
       return false;
     }
-    const forward = this.#info.forward;
+    const { forward, peek } = this.#info;
+    if (
+      peek !== undefined && this.status === RUNNING && this.remote === undefined
+    ) {
+      peek(this.state, name, payload);
+    }
     if (
       forward !== undefined && this.status === RUNNING && this.mailboxSize === 0
     ) {

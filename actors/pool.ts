@@ -92,12 +92,14 @@ export interface MapOptions {
   /** Items per message (default: adaptive, about 4 chunks per runner, as `multiprocessing` does). */
   chunksize?: number;
   /**
-   * Stops the map: no further chunk is sent, and it rejects with
-   * `MapAbortedError`. Chunks already sent (a few per runner, so that runners
-   * never wait) still run.
+   * Stops the map: it rejects with `MapAbortedError` at once, no further
+   * chunk is sent, and no item that has not started when the abort reaches
+   * its runner starts (the runners drop the chunks they hold for it); items
+   * running then finish or are killed, as `onAbort` says. An already
+   * aborted signal starts nothing.
    */
   signal?: AbortSignal;
-  /** Ms one chunk may take (default: no limit: a task takes as long as it takes). */
+  /** Ms one chunk may take (default: no limit). */
   timeout?: number;
   /**
    * Ms each item may take: the map fails with `TaskTimeoutError` naming the
@@ -204,9 +206,15 @@ export class TaskTimeoutError extends TroupeError {
  * ```
  */
 export interface RunOptions {
-  /** Ms the task may take once sent (`TaskTimeoutError` after). */
+  /**
+   * Ms the task may take once sent (`TaskTimeoutError` after; default: no
+   * limit).
+   */
   timeout?: number;
-  /** Gives up waiting, for room in the queue or for the answer. */
+  /**
+   * Gives up waiting, for room in the queue or for the answer; a task that
+   * has not started when the abort reaches its runner does not start.
+   */
   signal?: AbortSignal;
 }
 
@@ -260,6 +268,8 @@ export class Pool {
   /** Runners in this isolate get the task function, not its module URL. */
   readonly #local: boolean;
   #queued = 0;
+  /** Names the work of one map (or cancellable run) at the runners. */
+  #tokens = 0;
   #spawnRunner!: () => Runner;
   readonly #recycleAfter: number | undefined;
   readonly #heapLimit: number | undefined;
@@ -448,19 +458,36 @@ export class Pool {
       await this.#room(signal);
     }
     this.#queued++;
+    let runner: Runner | undefined;
+    let token = 0;
     try {
       // No deadline unless the caller gave one (see #run).
-      const askOptions: AskOptions = { timeout: timeout ?? Infinity };
-      if (signal !== undefined) askOptions.signal = signal;
+      const askOptions: AskOptions & { [ROUTE_HOOK]?: RouteHook } = {
+        timeout: timeout ?? Infinity,
+      };
+      if (signal !== undefined) {
+        // Cancellable: an abort drops the call if it has not started.
+        askOptions.signal = signal;
+        token = ++this.#tokens;
+        askOptions[ROUTE_HOOK] = {
+          routed: (ref) => (runner = ref as Runner),
+          settled: () => {},
+          mayRetry: () => !signal.aborted,
+        };
+      }
       return await this.#router.ask("call", [
         task.taskModule,
         task.taskName,
         args,
         this.#local ? task as Task : undefined,
+        token,
       ], askOptions) as Awaited<R>;
     } catch (e) {
       if (e instanceof AskTimeoutError && timeout !== undefined) {
         throw new TaskTimeoutError(task.taskName, -1, timeout);
+      }
+      if (signal?.aborted && runner !== undefined) {
+        runner.tell("cancel", token);
       }
       throw wrapFailure(task, -1, e);
     } finally {
@@ -762,13 +789,28 @@ export class Pool {
         'onAbort "kill" needs a pool with ownHosts: true, so that killing a busy runner\'s host touches no other actor',
       );
     }
-    const abortError = () =>
-      new MapAbortedError(task.taskName, done, total, signal!.reason);
-    if (signal?.aborted) throw abortError();
     let next = 0;
     let done = 0;
     let failure: unknown;
+    const abortError = () =>
+      new MapAbortedError(task.taskName, done, total, signal!.reason);
+    if (signal?.aborted) throw abortError();
     const busy = new Map<Runner, number>(); // runner -> chunks in flight
+    // Names this map's chunks at the runners, so that a cancel finds them.
+    const token = ++this.#tokens;
+    /**
+     * The map is over (it failed or was aborted): no chunk is sent or
+     * retried, and the runners drop its chunks that have not started
+     * (except where `kill` kills them).
+     */
+    const fail = (e: unknown, kill = false): void => {
+      if (failure !== undefined) return;
+      failure = e;
+      for (const r of busy.keys()) {
+        if (kill) this.#kill(r);
+        else r.tell("cancel", token);
+      }
+    };
     // Each lane sends its next chunk when the last one came back: about two
     // chunks per runner in flight keeps them all busy.
     const lane = async () => {
@@ -812,6 +854,7 @@ export class Pool {
               star,
               this.#local ? task : undefined,
               taskTimeout ?? 0,
+              token,
             ],
             askOptions,
           );
@@ -820,24 +863,27 @@ export class Pool {
             e instanceof AskTimeoutError && timeout === undefined &&
             taskTimeout !== undefined
           ) {
-            failure ??= new TaskTimeoutError(task.taskName, start, taskTimeout);
             if (runner !== undefined) this.#kill(runner, 100);
-          } else failure ??= wrapFailure(task, start, e);
+            fail(new TaskTimeoutError(task.taskName, start, taskTimeout));
+          } else fail(wrapFailure(task, start, e));
           return;
         }
-        if (failure !== undefined) return; // aborted meanwhile: ignored
+        // Over meanwhile (or this chunk was cancelled): ignored.
+        if (failure !== undefined || "cancelledAt" in r) return;
         if ("failedAt" in r) {
-          failure = "timedOut" in r
-            ? new TaskTimeoutError(
-              task.taskName,
-              start + r.failedAt,
-              r.timedOut,
-            )
-            : new TaskError(
-              task.taskName,
-              start + r.failedAt,
-              errorFromInfo(r.error),
-            );
+          fail(
+            "timedOut" in r
+              ? new TaskTimeoutError(
+                task.taskName,
+                start + r.failedAt,
+                r.timedOut,
+              )
+              : new TaskError(
+                task.taskName,
+                start + r.failedAt,
+                errorFromInfo(r.error),
+              ),
+          );
           return;
         }
         onChunk(start, r.results);
@@ -861,8 +907,7 @@ export class Pool {
       // An abort answers at once, without waiting for chunks in flight.
       const aborted = Promise.withResolvers<void>();
       const abort = () => {
-        if (failure === undefined) failure = abortError();
-        if (onAbort === "kill") { for (const r of busy.keys()) this.#kill(r); }
+        fail(abortError(), onAbort === "kill");
         aborted.resolve();
       };
       signal.addEventListener("abort", abort, { once: true });
@@ -889,7 +934,15 @@ export class Pool {
     let wake: (() => void) | undefined;
     let finished = false;
     let error: unknown;
-    const running = this.#run(task, list, false, options, (start, results) => {
+    // A consumer that stops early (a `break`) stops the map as an abort does.
+    const left = new AbortController();
+    const signal = options.signal === undefined
+      ? left.signal
+      : AbortSignal.any([options.signal, left.signal]);
+    const running = this.#run(task, list, false, { ...options, signal }, (
+      start,
+      results,
+    ) => {
       for (let i = 0; i < results.length; i++) {
         ready[start + i] = results[i] as Awaited<R>;
         have[start + i] = true;
@@ -908,30 +961,37 @@ export class Pool {
       },
     );
     let cursor = 0;
-    while (true) {
-      if (ordered) {
-        while (cursor < list.length && have[cursor]) {
-          const v = ready[cursor];
-          ready[cursor++] = undefined;
-          yield v as Awaited<R>;
+    try {
+      while (true) {
+        if (ordered) {
+          while (cursor < list.length && have[cursor]) {
+            const v = ready[cursor];
+            ready[cursor++] = undefined;
+            yield v as Awaited<R>;
+          }
+          if (cursor === list.length) break;
+        } else {
+          while (freshAt < fresh.length) {
+            const i = fresh[freshAt++];
+            const v = ready[i];
+            ready[i] = undefined;
+            cursor++;
+            yield v as Awaited<R>;
+          }
+          if (cursor === list.length) break;
         }
-        if (cursor === list.length) break;
-      } else {
-        while (freshAt < fresh.length) {
-          const i = fresh[freshAt++];
-          const v = ready[i];
-          ready[i] = undefined;
-          cursor++;
-          yield v as Awaited<R>;
+        if (finished) {
+          if (error !== undefined) throw error;
+          if (freshAt === fresh.length && (!ordered || !have[cursor])) break;
         }
-        if (cursor === list.length) break;
+        await new Promise<void>((r) => (wake = r));
+        wake = undefined;
       }
-      if (finished) {
-        if (error !== undefined) throw error;
-        if (freshAt === fresh.length && (!ordered || !have[cursor])) break;
+    } finally {
+      // Left before the end (not thrown out by the map's own failure).
+      if (cursor < list.length && !finished) {
+        left.abort("the consumer stopped");
       }
-      await new Promise<void>((r) => (wake = r));
-      wake = undefined;
     }
     await running;
     if (error !== undefined) throw error;

@@ -35,6 +35,7 @@ import type { Runtime } from "./runtime.ts";
 import type { Timer } from "./timer.ts";
 import { takeTransfer } from "./transfer.ts";
 import { Lane } from "./lane.ts";
+import { MAIN_FLAG, programMain } from "./main_guard.ts";
 
 /**
  * Where an actor runs: on the caller's event loop (`local`), on a Web Worker
@@ -616,6 +617,7 @@ function startWorker(
     parent: h.parent,
     sab,
     preload,
+    main: programMain(),
   });
   h.ready.then(() => {}, end);
   return {
@@ -676,7 +678,11 @@ function startProcess(
   { permissions, readRoots, heapLimitMb }: HostSpec,
   defaults: HostDefaults,
 ): Transport {
-  const hostArgs = [`--troupe-host=${h.id}`, `--troupe-parent=${h.parent}`];
+  const hostArgs = [
+    `--troupe-host=${h.id}`,
+    `--troupe-parent=${h.parent}`,
+    `${MAIN_FLAG}${programMain()}`,
+  ];
   const exec = defaults.exec;
   const command = exec?.command ?? Deno.execPath();
   const args = exec !== undefined ? [...exec.args, ...hostArgs] : [

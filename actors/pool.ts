@@ -19,6 +19,7 @@ import {
   AskTimeoutError,
   errorFromInfo,
   TroupeError,
+  UnguardedMainError,
 } from "./errors.ts";
 import { failReply, setForward } from "./forward.ts";
 import type { HostPermissions, Placement } from "./hosts.ts";
@@ -1009,7 +1010,10 @@ function checkTask(task: unknown): asserts task is Task {
 /** Turn a runner's failure into a TaskError (or keep a dead-runner error). */
 function wrapFailure(task: Task, index: number, e: unknown): Error {
   if (e instanceof TroupeError && e.name === "HandlerError") {
-    return new TaskError(task.taskName, index, (e.cause as Error) ?? e);
+    const cause = (e.cause as Error) ?? e;
+    // Not the task's failure: the program's, where the runner loaded it.
+    if (cause instanceof UnguardedMainError) return cause;
+    return new TaskError(task.taskName, index, cause);
   }
   if (e instanceof ActorDeadError) return e;
   return e instanceof Error ? e : new Error(String(e));

@@ -8,6 +8,7 @@
 import { type Behavior, defineActor, type Handlers } from "./behavior.ts";
 import { type ErrorInfo, errorInfo } from "./errors.ts";
 import { setPeek } from "./forward.ts";
+import { importForHost } from "./main_guard.ts";
 import { findTask, type Task } from "./tasks.ts";
 
 /**
@@ -45,7 +46,7 @@ function resolveTask(
   const key = `${module}#${name}`;
   let t = s.tasks.get(key);
   if (t === undefined) {
-    t = (import(module) as Promise<Record<string, unknown>>).catch((e) => {
+    t = importForHost(module).catch((e) => {
       // A process runner reads only what it was given: say how to give it.
       const denied = e instanceof Deno.errors.NotCapable ||
         (e instanceof TypeError && /Requires read access/.test(e.message));

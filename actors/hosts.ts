@@ -561,15 +561,21 @@ export function permissionFlags(
 }
 
 /**
- * troupe's own files, which a behaviour module imports: readable by a
- * process host when troupe is loaded from disk (from JSR nothing is needed).
+ * troupe's own files, which a behaviour module imports (through any of
+ * troupe's entries): readable by a process host when troupe is loaded from
+ * disk (from JSR nothing is needed). The folders of its entries, not the
+ * whole package folder (which, in a checkout, holds tests and benchmarks).
  */
 const TROUPE_FILES = import.meta.url.startsWith("file:")
-  ? [
-    new URL(".", import.meta.url).href,
-    new URL("../mod.ts", import.meta.url).href,
-  ]
+  ? ["../mod.ts", "./", "../sync/", "../cluster/", "../cli/"].map((p) =>
+    new URL(p, import.meta.url).href
+  )
   : [];
+
+/** What a host with permissions may read of troupe itself (for a test). */
+export function troupeReadRoots(): string[] {
+  return [...TROUPE_FILES];
+}
 const PROCESS_ENTRY = new URL("./process_entry.ts", import.meta.url);
 
 function startWorker(

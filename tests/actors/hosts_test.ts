@@ -15,7 +15,9 @@ import {
   type Termination,
   transfer,
 } from "@troupe/troupe/actors";
+import { troupeReadRoots } from "../../actors/hosts.ts";
 import { Counter } from "../fixtures/behaviors.ts";
+import { UsesEntries } from "../fixtures/uses_entries.ts";
 import { tick, until } from "../helpers.ts";
 
 /** Whether process `pid` runs (a zombie is dead, only not yet reaped). */
@@ -289,6 +291,39 @@ Deno.test("a process actor has only the permissions it is given", async () => {
   }
   listener.close();
   await accepting.catch(() => {});
+});
+
+Deno.test("a process actor whose module imports troupe's sync and cluster starts, and reads no more of troupe", async () => {
+  await using system = new ActorSystem();
+  const a = system.spawn(UsesEntries, undefined, { placement: "process" });
+  assert.deepEqual(await a.ask("both"), { locked: true, delayed: "function" });
+  // troupe's entries are readable, not the rest of its folder (here, the
+  // repository's benchmarks), nor the disk.
+  const root = new URL("../../", import.meta.url);
+  assert.equal(
+    await a.ask("read", new URL("sync/mod.ts", root).pathname),
+    "read",
+  );
+  assert.equal(
+    await a.ask("read", new URL("bench/README.md", root).pathname),
+    "NotCapable",
+  );
+  assert.equal(await a.ask("read", "/etc/hostname"), "NotCapable");
+});
+
+Deno.test("a process host may read every entry of troupe's deno.json", async () => {
+  const root = new URL("../../", import.meta.url);
+  const config = JSON.parse(
+    await Deno.readTextFile(new URL("deno.json", root)),
+  ) as { exports: Record<string, string> };
+  const roots = troupeReadRoots();
+  for (const [name, path] of Object.entries(config.exports)) {
+    const file = new URL(path, root).href;
+    assert.ok(
+      roots.some((r) => file === r || (r.endsWith("/") && file.startsWith(r))),
+      `export ${name} (${path}) is not in a process host's read grant`,
+    );
+  }
 });
 
 Deno.test("worker permissions without worker-options say what to do", async () => {

@@ -177,6 +177,7 @@ export class Cell implements ActorContext {
           `behaviour "${behavior.name}" has no module URL: give defineActor \`module: import.meta.url\` (and export it) to run it on a ${placement}`,
         );
       }
+      rt.hosts.checkPermissions(placement, options?.permissions);
       this.remote = {
         placement,
         pin: options?.host,

@@ -88,6 +88,36 @@ export class HostError extends TroupeError {
   }
 }
 
+/**
+ * Permissions for a worker host, in a program that did not enable Deno's
+ * worker-options (Deno would exit the whole process on such a worker): say
+ * how to enable them, or to use process placement.
+ *
+ * @example
+ * ```ts
+ * import { WorkerOptionsError } from "@troupe/troupe/actors";
+ * import assert from "node:assert/strict";
+ *
+ * assert.match(new WorkerOptionsError().message, /"unstable": \["worker-options"\]/);
+ * ```
+ */
+export class WorkerOptionsError extends HostError {
+  /**
+   * Build the error (it says what to do).
+   *
+   * @example
+   * ```ts
+   * import { WorkerOptionsError } from "@troupe/troupe/actors";
+   * new WorkerOptionsError();
+   * ```
+   */
+  constructor() {
+    super(
+      'worker permissions need Deno\'s worker-options, which this program did not enable: add "unstable": ["worker-options"] to deno.json (or run with --unstable-worker-options) and create the system with { workerPermissions: true }; or use placement "process", whose hosts take permissions without them',
+    );
+  }
+}
+
 /** How to start a process host in a compiled binary (or its stand-in). */
 export interface ExecSpec {
   /** The executable: `Deno.execPath()` in a compiled binary. */
@@ -585,11 +615,8 @@ function startWorker(
 ): Transport {
   const options: WorkerOptions & { deno?: unknown } = { type: "module" };
   if (permissions !== undefined) {
-    if (!defaults.workerPermissions) {
-      throw new HostError(
-        'worker permissions need Deno\'s worker-options: run with --unstable-worker-options (or "unstable": ["worker-options"] in deno.json) and create the system with { workerPermissions: true }; or use placement "process"',
-      );
-    }
+    // (Refused at spawn already: see `HostPool.checkPermissions`.)
+    if (!defaults.workerPermissions) throw new WorkerOptionsError();
     const read = permissions.read === true
       ? true
       : [...(permissions.read || []), ...filePaths(readRoots)];
@@ -809,6 +836,17 @@ export class HostPool {
     this.#links = links;
     this.#size = size;
     this.#defaults = defaults;
+  }
+
+  /**
+   * Refuse, at spawn, what no host could take: permissions for a worker
+   * host without worker-options.
+   */
+  checkPermissions(placement: string, permissions: unknown): void {
+    if (
+      placement === "worker" && permissions !== undefined &&
+      !this.#defaults.workerPermissions
+    ) throw new WorkerOptionsError();
   }
 
   /** Choose (or start) the host for a worker, process or node actor. */

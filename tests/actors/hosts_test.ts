@@ -14,6 +14,7 @@ import {
   HostError,
   type Termination,
   transfer,
+  WorkerOptionsError,
 } from "@troupe/troupe/actors";
 import { troupeReadRoots } from "../../actors/hosts.ts";
 import { Counter } from "../fixtures/behaviors.ts";
@@ -326,16 +327,52 @@ Deno.test("a process host may read every entry of troupe's deno.json", async () 
   }
 });
 
-Deno.test("worker permissions without worker-options say what to do", async () => {
+Deno.test("worker permissions without worker-options are refused at once, saying what to do", async () => {
+  // A program run without the flag (as this repository's deno.json is).
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-run",
+      "--allow-env",
+      new URL("../fixtures/worker_permissions_unflagged.ts", import.meta.url)
+        .pathname,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // A bound against the old failure (retries until KilledWorkerError).
+  const bound = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  const out = await child.output();
+  clearTimeout(bound);
+  const stdout = new TextDecoder().decode(out.stdout);
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  const lines = stdout.trim().split("\n");
+  assert.deepEqual(
+    lines.map((l) => l.split(": ").slice(0, 2).join(": ")),
+    [
+      "actor: WorkerOptionsError",
+      "pool: WorkerOptionsError",
+      "scheduler: WorkerOptionsError",
+    ],
+    stdout,
+  );
+  for (const line of lines) {
+    assert.match(line, /"unstable": \["worker-options"\]/);
+    assert.match(line, /--unstable-worker-options/);
+    assert.match(line, /placement "process"/);
+  }
+  // In this process too: the spawn itself throws, typed.
   await using system = new ActorSystem();
-  const w = system.spawn(Counter, 0, {
-    placement: "worker",
-    permissions: { net: false },
-  });
-  const err = await system.whenStarted(w).catch((e) => e);
-  assert.ok(err instanceof HostError);
-  assert.match(err.message, /--unstable-worker-options/);
-  assert.match(err.message, /workerPermissions: true/);
+  assert.throws(
+    () =>
+      system.spawn(Counter, 0, {
+        placement: "worker",
+        permissions: { net: false },
+      }),
+    WorkerOptionsError,
+  );
+  assert.equal(system.actors().length, 0, "nothing was spawned");
 });
 
 Deno.test("a SharedArrayBuffer handed to worker actors is shared memory", async () => {

@@ -11,7 +11,6 @@ import {
   child,
   defineSupervisor,
   HandlerError,
-  HostError,
   type Termination,
   transfer,
   WorkerOptionsError,

@@ -25,7 +25,7 @@ import { failReply, setForward } from "./forward.ts";
 import type { HostPermissions, Placement } from "./hosts.ts";
 import type { ActorRef, AnyRef, AskOptions } from "./ref.ts";
 import { ROUTE_HOOK, type RouteHook } from "./route_hook.ts";
-import { createRouter, type Router } from "./router.ts";
+import { createRouter, NoRouteeError, type Router } from "./router.ts";
 import { leastConnection } from "./routing.ts";
 import type { ActorSystem } from "./system.ts";
 import { type ChunkResult, TaskRunner } from "./task_runner.ts";
@@ -271,6 +271,14 @@ export class Pool {
   #queued = 0;
   /** Names the work of one map (or cancellable run) at the runners. */
   #tokens = 0;
+  /** Runners that failed to start, until their death is handled. */
+  readonly #notStarted = new Map<Runner, unknown>();
+  /** Runners that failed to start, in a row. */
+  #startFailures = 0;
+  /** Why the last runner that failed to start did. */
+  #startError: unknown;
+  /** No runner can start (see `#startFailures`): work fails at once. */
+  #broken = false;
   #spawnRunner!: () => Runner;
   readonly #recycleAfter: number | undefined;
   readonly #heapLimit: number | undefined;
@@ -343,14 +351,31 @@ export class Pool {
         mailbox: { capacity: Infinity },
       });
       if (host !== undefined) this.#hostOf.set(ref, host);
+      // (Settles before the watch below hears of a failed start.)
+      system.whenStarted(ref).then(
+        () => void (this.#startFailures = 0),
+        (e) => this.#notStarted.set(ref, e),
+      );
       // A runner that dies (its host crashed, say) is replaced: the router
       // drops the dead one, the new one joins.
       system.watch(ref, () => {
         this.#heapChecks.delete(ref);
+        const startError = this.#notStarted.get(ref);
+        this.#notStarted.delete(ref);
         if (this.#closed || this.#recycling.has(ref)) return;
         const own = this.#hostOf.get(ref);
         this.#hostOf.delete(ref);
         if (own !== undefined) void this.#system.stopHost(own, { timeout: 0 });
+        if (startError !== undefined) {
+          // One that could not start is replaced, but not for ever: once as
+          // many in a row as the pool has runners failed, the pool is
+          // broken, and its work fails with why.
+          this.#startError = startError;
+          if (++this.#startFailures >= size) {
+            this.#broken = true;
+            return;
+          }
+        }
         this.#replace(ref);
       });
       return ref;
@@ -490,7 +515,7 @@ export class Pool {
       if (signal?.aborted && runner !== undefined) {
         runner.tell("cancel", token);
       }
-      throw wrapFailure(task, -1, e);
+      throw wrapFailure(task, -1, this.#why(e));
     } finally {
       this.#queued--;
       this.#next();
@@ -684,6 +709,17 @@ export class Pool {
 
   #open(): void {
     if (this.#closed) throw new TroupeError("the pool is closed");
+    if (this.#broken) throw this.#startError;
+  }
+
+  /**
+   * The error work on the runners failed with, or, when they are gone
+   * because runners could not start, why they could not.
+   */
+  #why(e: unknown): unknown {
+    const gone = e instanceof NoRouteeError ||
+      (e instanceof ActorDeadError && this.#broken);
+    return gone && this.#startError !== undefined ? this.#startError : e;
   }
 
   /** Put a fresh runner in `old`'s place. */
@@ -866,7 +902,7 @@ export class Pool {
           ) {
             if (runner !== undefined) this.#kill(runner, 100);
             fail(new TaskTimeoutError(task.taskName, start, taskTimeout));
-          } else fail(wrapFailure(task, start, e));
+          } else fail(wrapFailure(task, start, this.#why(e)));
           return;
         }
         // Over meanwhile (or this chunk was cancelled): ignored.

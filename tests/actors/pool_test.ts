@@ -228,6 +228,31 @@ for (const placement of ["local", "process"] as Placement[]) {
   });
 }
 
+Deno.test("a pool whose runners cannot start fails its work with why, and stops trying", async () => {
+  // Process hosts that cannot start: their command does not exist.
+  await using system = new ActorSystem({
+    exec: { command: "/nonexistent/troupe-host", args: [] },
+  });
+  const pool = createPool(system, { size: 2, placement: "process" });
+  // (Their starts fail later, asynchronously.)
+  let failedStarts = 0;
+  system.subscribe((e) => {
+    if (e.type !== "failed") return;
+    // A bound against the old failure (replacing them for ever, spinning):
+    // stop it, and the count below says so.
+    if (++failedStarts > 100) void pool.close();
+  });
+  const err = await pool.map(tasks.double, [1, 2, 3]).catch((e) => e);
+  assert.ok(err instanceof Deno.errors.NotFound, String(err));
+  assert.match(err.message, /troupe-host/);
+  const again = await pool.submit(tasks.double, 1).catch((e) => e);
+  assert.equal(again, err, "later work fails at once, with the same cause");
+  await tick(20);
+  // Each runner and its replacement tried once: no more.
+  assert.ok(failedStarts <= 4, `${failedStarts} failed starts`);
+  await pool.close();
+});
+
 Deno.test("a per-chunk timeout fails a slow map", async () => {
   await using system = new ActorSystem();
   const pool = createPool(system, { size: 1, placement: "local" });

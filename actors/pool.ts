@@ -288,7 +288,14 @@ export class Pool {
   readonly #hostOf = new Map<Runner, string>();
   // A Deque: with 100,000 submits queued, Array.shift made this O(n^2).
   #waiting: Deque<{ go: () => void; gone: boolean }> = new Deque();
+  /** Takes no more work (`close` or `terminate`). */
   #closed = false;
+  /** Its runners are stopping: none is replaced. */
+  #stopping = false;
+  /** Maps, submits and runs given and not over, for `close`. */
+  #inFlight = 0;
+  #idle: PromiseWithResolvers<void> | undefined;
+  #closing: Promise<void> | undefined;
 
   /**
    * Use `createPool`.
@@ -362,7 +369,7 @@ export class Pool {
         this.#heapChecks.delete(ref);
         const startError = this.#notStarted.get(ref);
         this.#notStarted.delete(ref);
-        if (this.#closed || this.#recycling.has(ref)) return;
+        if (this.#stopping || this.#recycling.has(ref)) return;
         const own = this.#hostOf.get(ref);
         this.#hostOf.delete(ref);
         if (own !== undefined) void this.#system.stopHost(own, { timeout: 0 });
@@ -479,47 +486,53 @@ export class Pool {
       throw new TypeError(`run takes the task's arguments as a list`);
     }
     signal?.throwIfAborted();
-    if (this.#queued >= this.#maxQueue) {
-      if (this.#whenFull === "reject") throw new PoolFullError(this.#maxQueue);
-      await this.#room(signal);
+    const full = this.#queued >= this.#maxQueue;
+    if (full && this.#whenFull === "reject") {
+      throw new PoolFullError(this.#maxQueue);
     }
-    this.#queued++;
-    let runner: Runner | undefined;
-    let token = 0;
+    this.#inFlight++; // given: a close waits for it
     try {
-      // No deadline unless the caller gave one (see #run).
-      const askOptions: AskOptions & { [ROUTE_HOOK]?: RouteHook } = {
-        timeout: timeout ?? Infinity,
-      };
-      if (signal !== undefined) {
-        // Cancellable: an abort drops the call if it has not started.
-        askOptions.signal = signal;
-        token = ++this.#tokens;
-        askOptions[ROUTE_HOOK] = {
-          routed: (ref) => (runner = ref as Runner),
-          settled: () => {},
-          mayRetry: () => !signal.aborted,
+      if (full) await this.#room(signal);
+      this.#queued++;
+      let runner: Runner | undefined;
+      let token = 0;
+      try {
+        // No deadline unless the caller gave one (see #run).
+        const askOptions: AskOptions & { [ROUTE_HOOK]?: RouteHook } = {
+          timeout: timeout ?? Infinity,
         };
+        if (signal !== undefined) {
+          // Cancellable: an abort drops the call if it has not started.
+          askOptions.signal = signal;
+          token = ++this.#tokens;
+          askOptions[ROUTE_HOOK] = {
+            routed: (ref) => (runner = ref as Runner),
+            settled: () => {},
+            mayRetry: () => !signal.aborted,
+          };
+        }
+        return await this.#router.ask("call", [
+          task.taskModule,
+          task.taskName,
+          args,
+          this.#local ? task as Task : undefined,
+          token,
+        ], askOptions) as Awaited<R>;
+      } catch (e) {
+        if (e instanceof AskTimeoutError && timeout !== undefined) {
+          throw new TaskTimeoutError(task.taskName, -1, timeout);
+        }
+        if (signal?.aborted && runner !== undefined) {
+          runner.tell("cancel", token);
+        }
+        throw wrapFailure(task, -1, this.#why(e));
+      } finally {
+        this.#queued--;
+        this.#next();
+        this.#recycle();
       }
-      return await this.#router.ask("call", [
-        task.taskModule,
-        task.taskName,
-        args,
-        this.#local ? task as Task : undefined,
-        token,
-      ], askOptions) as Awaited<R>;
-    } catch (e) {
-      if (e instanceof AskTimeoutError && timeout !== undefined) {
-        throw new TaskTimeoutError(task.taskName, -1, timeout);
-      }
-      if (signal?.aborted && runner !== undefined) {
-        runner.tell("cancel", token);
-      }
-      throw wrapFailure(task, -1, this.#why(e));
     } finally {
-      this.#queued--;
-      this.#next();
-      this.#recycle();
+      this.#leave();
     }
   }
 
@@ -686,7 +699,9 @@ export class Pool {
   }
 
   /**
-   * Stop the runners (after the work in flight). Idempotent.
+   * Take no more work; once the work already given (maps, submits, runs,
+   * however long they take) is done, stop the runners. Resolves then.
+   * Idempotent. `terminate` stops them without waiting.
    *
    * @example
    * ```ts
@@ -695,9 +710,33 @@ export class Pool {
    * await createPool(system, { size: 1, placement: "local" }).close();
    * ```
    */
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  close(): Promise<void> {
     this.#closed = true;
+    return this.#closing ??= (async () => {
+      if (this.#inFlight > 0) {
+        this.#idle = Promise.withResolvers<void>();
+        await this.#idle.promise;
+      }
+      await this.terminate();
+    })();
+  }
+
+  /**
+   * Stop the runners now: work in flight fails (each runner finishes its
+   * current message within the system's shutdown timeout, else it is
+   * killed). Idempotent.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem, createPool } from "@troupe/troupe/actors";
+   * await using system = new ActorSystem();
+   * await createPool(system, { size: 1, placement: "local" }).terminate();
+   * ```
+   */
+  async terminate(): Promise<void> {
+    this.#closed = true;
+    if (this.#stopping) return;
+    this.#stopping = true;
     this.#router.close();
     await Promise.all(this.#runners.map((r) => this.#system.stop(r)));
     // Runners with hosts of their own (recycling) take their hosts along.
@@ -707,16 +746,27 @@ export class Pool {
     this.#hostOf.clear();
   }
 
+  /** One piece of work given to the pool is over. */
+  #leave(): void {
+    if (--this.#inFlight === 0) this.#idle?.resolve();
+  }
+
   #open(): void {
     if (this.#closed) throw new TroupeError("the pool is closed");
     if (this.#broken) throw this.#startError;
   }
 
   /**
-   * The error work on the runners failed with, or, when they are gone
-   * because runners could not start, why they could not.
+   * The error work on the runners failed with, or, when they are gone, why:
+   * the pool was terminated, or runners could not start.
    */
   #why(e: unknown): unknown {
+    if (
+      this.#stopping &&
+      (e instanceof NoRouteeError || e instanceof ActorDeadError)
+    ) {
+      return new TroupeError("the pool was terminated", { cause: e });
+    }
     const gone = e instanceof NoRouteeError ||
       (e instanceof ActorDeadError && this.#broken);
     return gone && this.#startError !== undefined ? this.#startError : e;
@@ -736,7 +786,7 @@ export class Pool {
    * joins first, the old one finishes what it has, then it and its host stop.
    */
   #recycle(): void {
-    if (this.#closed) return;
+    if (this.#stopping) return;
     const limit = this.#recycleAfter;
     if (limit !== undefined) {
       for (const r of this.#runners) {
@@ -767,7 +817,7 @@ export class Pool {
 
   /** A fresh runner joins; `r` finishes what it has, then it and its host stop. */
   #retire(r: Runner): void {
-    if (this.#closed || this.#recycling.has(r)) return;
+    if (this.#stopping || this.#recycling.has(r)) return;
     this.#recycling.add(r);
     this.#heapChecks.delete(r);
     this.#replace(r);
@@ -803,158 +853,163 @@ export class Pool {
     this.#open();
     const total = list.length;
     if (total === 0) return;
-    const size = this.#runners.length;
-    const chunksize = options.chunksize ??
-      Math.max(1, Math.min(65_536, Math.ceil(total / (size * 4))));
-    if (!(Number.isInteger(chunksize) && chunksize >= 1)) {
-      throw new RangeError(
-        `chunksize must be an integer >= 1, got ${chunksize}`,
-      );
-    }
-    const { signal, timeout, onProgress, taskTimeout } = options;
-    const onAbort = options.onAbort ?? "finish";
-    if (taskTimeout !== undefined && !(taskTimeout > 0)) {
-      throw new RangeError(`taskTimeout must be > 0 ms, got ${taskTimeout}`);
-    }
-    if (onAbort !== "finish" && onAbort !== "kill") {
-      throw new TypeError(
-        `onAbort must be "finish" or "kill", got ${String(onAbort)}`,
-      );
-    }
-    if (onAbort === "kill" && !this.#local && !this.#ownHosts) {
-      throw new TypeError(
-        'onAbort "kill" needs a pool with ownHosts: true, so that killing a busy runner\'s host touches no other actor',
-      );
-    }
-    let next = 0;
-    let done = 0;
-    let failure: unknown;
-    const abortError = () =>
-      new MapAbortedError(task.taskName, done, total, signal!.reason);
-    if (signal?.aborted) throw abortError();
-    const busy = new Map<Runner, number>(); // runner -> chunks in flight
-    // Names this map's chunks at the runners, so that a cancel finds them.
-    const token = ++this.#tokens;
-    /**
-     * The map is over (it failed or was aborted): no chunk is sent or
-     * retried, and the runners drop its chunks that have not started
-     * (except where `kill` kills them).
-     */
-    const fail = (e: unknown, kill = false): void => {
-      if (failure !== undefined) return;
-      failure = e;
-      for (const r of busy.keys()) {
-        if (kill) this.#kill(r);
-        else r.tell("cancel", token);
+    this.#inFlight++;
+    try {
+      const size = this.#runners.length;
+      const chunksize = options.chunksize ??
+        Math.max(1, Math.min(65_536, Math.ceil(total / (size * 4))));
+      if (!(Number.isInteger(chunksize) && chunksize >= 1)) {
+        throw new RangeError(
+          `chunksize must be an integer >= 1, got ${chunksize}`,
+        );
       }
-    };
-    // Each lane sends its next chunk when the last one came back: about two
-    // chunks per runner in flight keeps them all busy.
-    const lane = async () => {
-      while (failure === undefined && next < total) {
-        const start = next;
-        const chunk = list.slice(start, start + chunksize);
-        next += chunk.length;
-        let runner: Runner | undefined;
-        const hook: RouteHook = {
-          routed: (ref) => {
-            runner = ref as Runner;
-            busy.set(runner, (busy.get(runner) ?? 0) + 1);
-          },
-          settled: (ref) => {
-            const n = (busy.get(ref as Runner) ?? 1) - 1;
-            if (n > 0) busy.set(ref as Runner, n);
-            else busy.delete(ref as Runner);
-          },
-          // Once the map has failed or was aborted, nothing is resent.
-          mayRetry: () => failure === undefined,
-        };
-        // A chunk's deadline: the caller's, or enough for every item to
-        // use its taskTimeout (past that the runner is stuck), or none: a
-        // task takes as long as it takes, and a dead runner is known by its
-        // death, never by a deadline.
-        const askOptions: AskOptions & { [ROUTE_HOOK]: RouteHook } = {
-          [ROUTE_HOOK]: hook,
-          timeout: timeout ??
-            (taskTimeout === undefined
-              ? Infinity
-              : taskTimeout * chunk.length + 1_000),
-        };
-        let r: ChunkResult;
-        try {
-          r = await this.#router.ask(
-            "chunk",
-            [
-              task.taskModule,
-              task.taskName,
-              chunk,
-              star,
-              this.#local ? task : undefined,
-              taskTimeout ?? 0,
-              token,
-            ],
-            askOptions,
-          );
-        } catch (e) {
-          if (
-            e instanceof AskTimeoutError && timeout === undefined &&
-            taskTimeout !== undefined
-          ) {
-            if (runner !== undefined) this.#kill(runner, 100);
-            fail(new TaskTimeoutError(task.taskName, start, taskTimeout));
-          } else fail(wrapFailure(task, start, this.#why(e)));
-          return;
-        }
-        // Over meanwhile (or this chunk was cancelled): ignored.
-        if (failure !== undefined || "cancelledAt" in r) return;
-        if ("failedAt" in r) {
-          fail(
-            "timedOut" in r
-              ? new TaskTimeoutError(
-                task.taskName,
-                start + r.failedAt,
-                r.timedOut,
-              )
-              : new TaskError(
-                task.taskName,
-                start + r.failedAt,
-                errorFromInfo(r.error),
-              ),
-          );
-          return;
-        }
-        onChunk(start, r.results);
-        this.#recycle();
-        done += r.results.length;
-        onProgress?.(done, total);
+      const { signal, timeout, onProgress, taskTimeout } = options;
+      const onAbort = options.onAbort ?? "finish";
+      if (taskTimeout !== undefined && !(taskTimeout > 0)) {
+        throw new RangeError(`taskTimeout must be > 0 ms, got ${taskTimeout}`);
       }
-    };
-    // Two chunks per runner in flight keep it busy while one travels; small
-    // chunks need more in flight, or round trips bound the rate.
-    const perRunner = Math.max(2, Math.ceil(32 / chunksize));
-    const lanes = Promise.all(
-      Array.from(
-        { length: Math.min(size * perRunner, Math.ceil(total / chunksize)) },
-        lane,
-      ),
-    );
-    if (signal === undefined) {
-      await lanes;
-    } else {
-      // An abort answers at once, without waiting for chunks in flight.
-      const aborted = Promise.withResolvers<void>();
-      const abort = () => {
-        fail(abortError(), onAbort === "kill");
-        aborted.resolve();
+      if (onAbort !== "finish" && onAbort !== "kill") {
+        throw new TypeError(
+          `onAbort must be "finish" or "kill", got ${String(onAbort)}`,
+        );
+      }
+      if (onAbort === "kill" && !this.#local && !this.#ownHosts) {
+        throw new TypeError(
+          'onAbort "kill" needs a pool with ownHosts: true, so that killing a busy runner\'s host touches no other actor',
+        );
+      }
+      let next = 0;
+      let done = 0;
+      let failure: unknown;
+      const abortError = () =>
+        new MapAbortedError(task.taskName, done, total, signal!.reason);
+      if (signal?.aborted) throw abortError();
+      const busy = new Map<Runner, number>(); // runner -> chunks in flight
+      // Names this map's chunks at the runners, so that a cancel finds them.
+      const token = ++this.#tokens;
+      /**
+       * The map is over (it failed or was aborted): no chunk is sent or
+       * retried, and the runners drop its chunks that have not started
+       * (except where `kill` kills them).
+       */
+      const fail = (e: unknown, kill = false): void => {
+        if (failure !== undefined) return;
+        failure = e;
+        for (const r of busy.keys()) {
+          if (kill) this.#kill(r);
+          else r.tell("cancel", token);
+        }
       };
-      signal.addEventListener("abort", abort, { once: true });
-      try {
-        await Promise.race([lanes, aborted.promise]);
-      } finally {
-        signal.removeEventListener("abort", abort);
+      // Each lane sends its next chunk when the last one came back: about two
+      // chunks per runner in flight keeps them all busy.
+      const lane = async () => {
+        while (failure === undefined && next < total) {
+          const start = next;
+          const chunk = list.slice(start, start + chunksize);
+          next += chunk.length;
+          let runner: Runner | undefined;
+          const hook: RouteHook = {
+            routed: (ref) => {
+              runner = ref as Runner;
+              busy.set(runner, (busy.get(runner) ?? 0) + 1);
+            },
+            settled: (ref) => {
+              const n = (busy.get(ref as Runner) ?? 1) - 1;
+              if (n > 0) busy.set(ref as Runner, n);
+              else busy.delete(ref as Runner);
+            },
+            // Once the map has failed or was aborted, nothing is resent.
+            mayRetry: () => failure === undefined,
+          };
+          // A chunk's deadline: the caller's, or enough for every item to
+          // use its taskTimeout (past that the runner is stuck), or none: a
+          // task takes as long as it takes, and a dead runner is known by its
+          // death, never by a deadline.
+          const askOptions: AskOptions & { [ROUTE_HOOK]: RouteHook } = {
+            [ROUTE_HOOK]: hook,
+            timeout: timeout ??
+              (taskTimeout === undefined
+                ? Infinity
+                : taskTimeout * chunk.length + 1_000),
+          };
+          let r: ChunkResult;
+          try {
+            r = await this.#router.ask(
+              "chunk",
+              [
+                task.taskModule,
+                task.taskName,
+                chunk,
+                star,
+                this.#local ? task : undefined,
+                taskTimeout ?? 0,
+                token,
+              ],
+              askOptions,
+            );
+          } catch (e) {
+            if (
+              e instanceof AskTimeoutError && timeout === undefined &&
+              taskTimeout !== undefined
+            ) {
+              if (runner !== undefined) this.#kill(runner, 100);
+              fail(new TaskTimeoutError(task.taskName, start, taskTimeout));
+            } else fail(wrapFailure(task, start, this.#why(e)));
+            return;
+          }
+          // Over meanwhile (or this chunk was cancelled): ignored.
+          if (failure !== undefined || "cancelledAt" in r) return;
+          if ("failedAt" in r) {
+            fail(
+              "timedOut" in r
+                ? new TaskTimeoutError(
+                  task.taskName,
+                  start + r.failedAt,
+                  r.timedOut,
+                )
+                : new TaskError(
+                  task.taskName,
+                  start + r.failedAt,
+                  errorFromInfo(r.error),
+                ),
+            );
+            return;
+          }
+          onChunk(start, r.results);
+          this.#recycle();
+          done += r.results.length;
+          onProgress?.(done, total);
+        }
+      };
+      // Two chunks per runner in flight keep it busy while one travels; small
+      // chunks need more in flight, or round trips bound the rate.
+      const perRunner = Math.max(2, Math.ceil(32 / chunksize));
+      const lanes = Promise.all(
+        Array.from(
+          { length: Math.min(size * perRunner, Math.ceil(total / chunksize)) },
+          lane,
+        ),
+      );
+      if (signal === undefined) {
+        await lanes;
+      } else {
+        // An abort answers at once, without waiting for chunks in flight.
+        const aborted = Promise.withResolvers<void>();
+        const abort = () => {
+          fail(abortError(), onAbort === "kill");
+          aborted.resolve();
+        };
+        signal.addEventListener("abort", abort, { once: true });
+        try {
+          await Promise.race([lanes, aborted.promise]);
+        } finally {
+          signal.removeEventListener("abort", abort);
+        }
       }
+      if (failure !== undefined) throw failure;
+    } finally {
+      this.#leave();
     }
-    if (failure !== undefined) throw failure;
   }
 
   async *#stream<T, R>(
@@ -1156,8 +1211,9 @@ export function definePool(
         call((s as { pool: Pool }).pool, "starmap", msg) as Promise<unknown[]>,
       submit: (s, msg) => call((s as { pool: Pool }).pool, "submit", msg),
     },
-    onStop: (s) => (s as { pool: Pool }).pool.close(),
-    onRestart: (s) => (s as { pool: Pool }).pool.close(),
+    // An actor's stop is now, not after the work it was given.
+    onStop: (s) => (s as { pool: Pool }).pool.terminate(),
+    onRestart: (s) => (s as { pool: Pool }).pool.terminate(),
   });
   // Passed on at once, not one at a time: a long map must not hold up submits.
   setForward(behavior, (state, name, payload, reply) => {

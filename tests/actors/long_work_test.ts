@@ -91,6 +91,8 @@ Deno.test("work of a minute (and CPU work past 5 s) finishes on every path", asy
       (e) => [k, `failed: ${e}`],
     )
   );
+  // Closed now: a close waits for the work given, however long it takes.
+  const closed = Promise.all([workers.close(), processes.close()]);
   await until(
     async () => (await holder.mutex("long").inspect()).waiting === 1,
     "the cluster wait to reach the scheduler",
@@ -121,5 +123,5 @@ Deno.test("work of a minute (and CPU work past 5 s) finishes on every path", asy
   assert.deepEqual(order, ["released", "acquired"]);
   await waiter.mutex("long").release();
   sharedWaiter.release();
-  await Promise.all([workers.close(), processes.close()]);
+  await closed;
 });

@@ -253,6 +253,29 @@ Deno.test("a pool whose runners cannot start fails its work with why, and stops 
   await pool.close();
 });
 
+Deno.test("close waits for the work in flight, past any shutdown timeout; terminate does not", async () => {
+  // Runners stop within 20 ms when told to: work must not be cut by that.
+  await using system = new ActorSystem({ shutdownTimeout: 20 });
+  const pool = createPool(system, { size: 1, placement: "worker" });
+  const items: [number, number][] = [[1, 300], [2, 1]];
+  const mapped = pool.map(tasks.sleepy, items, { chunksize: 1 });
+  const submitted = pool.submit(tasks.sleepy, [3, 300]);
+  await until(() => system.stats(pool.runners[0]).received >= 1, "work sent");
+  const closed = pool.close();
+  await assert.rejects(pool.submit(tasks.double, 1), /the pool is closed/);
+  assert.deepEqual(await mapped, [1, 2]);
+  assert.equal(await submitted, 3);
+  await closed;
+  assert.equal(system.stats(pool.runners[0]).status, "dead");
+
+  const other = createPool(system, { size: 1, placement: "worker" });
+  const cut = other.map(tasks.sleepy, [[1, 300]]);
+  await until(() => system.stats(other.runners[0]).received >= 1, "sent");
+  await other.terminate();
+  const err = await cut.catch((e) => e);
+  assert.match(String(err), /the pool was terminated/);
+});
+
 Deno.test("a per-chunk timeout fails a slow map", async () => {
   await using system = new ActorSystem();
   const pool = createPool(system, { size: 1, placement: "local" });

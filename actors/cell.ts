@@ -177,6 +177,7 @@ export class Cell implements ActorContext {
           `behaviour "${behavior.name}" has no module URL: give defineActor \`module: import.meta.url\` (and export it) to run it on a ${placement}`,
         );
       }
+      rt.hosts.checkPermissions(placement, options?.permissions);
       this.remote = {
         placement,
         pin: options?.host,
@@ -322,7 +323,12 @@ export class Cell implements ActorContext {
       reply?.fail({ type: "dead", reason: this.exitReason! });
       return false;
     }
-    const forward = this.#info.forward;
+    const { forward, peek } = this.#info;
+    if (
+      peek !== undefined && this.status === RUNNING && this.remote === undefined
+    ) {
+      peek(this.state, name, payload);
+    }
     if (
       forward !== undefined && this.status === RUNNING && this.mailboxSize === 0
     ) {

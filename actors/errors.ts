@@ -69,7 +69,11 @@ export function errorInfo(thrown: unknown): ErrorInfo {
  * ```
  */
 export function errorFromInfo(info: ErrorInfo): Error {
-  const e = new Error(info.message);
+  // A mistake in the program's setup, found on a host, keeps its type.
+  const e = info.name === "UnguardedMainError"
+    ? new UnguardedMainError("")
+    : new Error(info.message);
+  e.message = info.message;
   e.name = info.name;
   if (info.stack !== undefined) e.stack = info.stack;
   if (info.code !== undefined) (e as Error & { code: string }).code = info.code;
@@ -478,5 +482,38 @@ export class EnvelopeError extends TroupeError {
    */
   constructor(problem: string) {
     super(`malformed envelope: ${problem}`);
+  }
+}
+
+/**
+ * The program's main module, loaded by a worker or process host for the
+ * tasks or behaviours it defines, ran the program there: its top-level code
+ * made an actor system, whose pools and actors would start hosts that load
+ * it again, without end. Put the program's code under
+ * `if (import.meta.main) { ... }` (as Python's multiprocessing asks for
+ * `if __name__ == "__main__":`); definitions stay outside.
+ *
+ * @example
+ * ```ts
+ * import { UnguardedMainError } from "@troupe/troupe/actors";
+ * import assert from "node:assert/strict";
+ *
+ * assert.match(new UnguardedMainError("file:///app/main.ts").message, /import\.meta\.main/);
+ * ```
+ */
+export class UnguardedMainError extends TroupeError {
+  /**
+   * Build the error from the main module's URL.
+   *
+   * @example
+   * ```ts
+   * import { UnguardedMainError } from "@troupe/troupe/actors";
+   * new UnguardedMainError("file:///app/main.ts");
+   * ```
+   */
+  constructor(mainModule: string) {
+    super(
+      `${mainModule} is the program's main module, and a worker or process host that loaded it (for the tasks or behaviours it defines) ran its program code: its top level made an actor system there, whose hosts would load it again, without end. Put the program's code under \`if (import.meta.main) { ... }\` and keep only definitions outside it (as Python's multiprocessing asks for \`if __name__ == "__main__":\`)`,
+    );
   }
 }

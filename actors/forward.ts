@@ -1,7 +1,8 @@
 /**
  * Forwarding behaviours: actors that pass every message on instead of
- * handling it (a router). Kept out of the behaviour type: only troupe's own
- * behaviours forward.
+ * handling it (a router), and peeking ones, that see each message as it
+ * arrives (a task runner). Kept out of the behaviour type: only troupe's own
+ * behaviours forward or peek.
  *
  * @module
  */
@@ -29,6 +30,26 @@ export function setForward(behavior: AnyBehavior, fn: Forward): void {
 /** The forward function of `behavior`, if it forwards. */
 export function forwardOf(behavior: AnyBehavior): Forward | undefined {
   return forwards.get(behavior);
+}
+
+/**
+ * Sees a message the moment it reaches a running actor, before it waits its
+ * turn (it is then queued and handled as usual): how a task runner learns
+ * at once that a map was cancelled while chunks of it still wait behind the
+ * running one. It must not throw, and should be cheap: it runs on delivery.
+ */
+export type Peek = (state: unknown, name: string, payload: unknown) => void;
+
+const peeks = new WeakMap<AnyBehavior, Peek>();
+
+/** Let actors of `behavior` see each message on arrival with `fn`. */
+export function setPeek(behavior: AnyBehavior, fn: Peek): void {
+  peeks.set(behavior, fn);
+}
+
+/** The peek function of `behavior`, if it has one. */
+export function peekOf(behavior: AnyBehavior): Peek | undefined {
+  return peeks.get(behavior);
 }
 
 /**

@@ -34,6 +34,7 @@ import type { AnyRef } from "./ref.ts";
 import { type Cell, type Leftover, spawnCell } from "./cell.ts";
 import { ReturnAddress } from "./link.ts";
 import { internals } from "./internals.ts";
+import { asHostSystem, importForHost } from "./main_guard.ts";
 import { ActorSystem } from "./system.ts";
 
 /** How a host talks to its parent: batches out, batches in. */
@@ -60,7 +61,7 @@ async function loadBehavior(
 ): Promise<AnyBehavior> {
   let mod = modules.get(url);
   if (mod === undefined) {
-    mod = import(url) as Promise<Record<string, unknown>>;
+    mod = importForHost(url);
     modules.set(url, mod);
   }
   const exports = await mod;
@@ -104,7 +105,7 @@ export function startHost(
   channel: ParentChannel,
   msgpack: boolean,
 ): HostRuntime {
-  const system = new ActorSystem({ host });
+  const system = asHostSystem(() => new ActorSystem({ host }));
   const { rt, links } = internals(system);
   // The actors the parent placed here, by their proxies' ids there.
   const hosted = new Map<number, Cell>();

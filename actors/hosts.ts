@@ -35,6 +35,7 @@ import type { Runtime } from "./runtime.ts";
 import type { Timer } from "./timer.ts";
 import { takeTransfer } from "./transfer.ts";
 import { Lane } from "./lane.ts";
+import { MAIN_FLAG, programMain } from "./main_guard.ts";
 
 /**
  * Where an actor runs: on the caller's event loop (`local`), on a Web Worker
@@ -84,6 +85,36 @@ export class HostError extends TroupeError {
   /** Build the error from what went wrong. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
+  }
+}
+
+/**
+ * Permissions for a worker host, in a program that did not enable Deno's
+ * worker-options (Deno would exit the whole process on such a worker): say
+ * how to enable them, or to use process placement.
+ *
+ * @example
+ * ```ts
+ * import { WorkerOptionsError } from "@troupe/troupe/actors";
+ * import assert from "node:assert/strict";
+ *
+ * assert.match(new WorkerOptionsError().message, /"unstable": \["worker-options"\]/);
+ * ```
+ */
+export class WorkerOptionsError extends HostError {
+  /**
+   * Build the error (it says what to do).
+   *
+   * @example
+   * ```ts
+   * import { WorkerOptionsError } from "@troupe/troupe/actors";
+   * new WorkerOptionsError();
+   * ```
+   */
+  constructor() {
+    super(
+      'worker permissions need Deno\'s worker-options, which this program did not enable: add "unstable": ["worker-options"] to deno.json (or run with --unstable-worker-options) and create the system with { workerPermissions: true }; or use placement "process", whose hosts take permissions without them',
+    );
   }
 }
 
@@ -560,15 +591,21 @@ export function permissionFlags(
 }
 
 /**
- * troupe's own files, which a behaviour module imports: readable by a
- * process host when troupe is loaded from disk (from JSR nothing is needed).
+ * troupe's own files, which a behaviour module imports (through any of
+ * troupe's entries): readable by a process host when troupe is loaded from
+ * disk (from JSR nothing is needed). The folders of its entries, not the
+ * whole package folder (which, in a checkout, holds tests and benchmarks).
  */
 const TROUPE_FILES = import.meta.url.startsWith("file:")
-  ? [
-    new URL(".", import.meta.url).href,
-    new URL("../mod.ts", import.meta.url).href,
-  ]
+  ? ["../mod.ts", "./", "../sync/", "../cluster/", "../cli/"].map((p) =>
+    new URL(p, import.meta.url).href
+  )
   : [];
+
+/** What a host with permissions may read of troupe itself (for a test). */
+export function troupeReadRoots(): string[] {
+  return [...TROUPE_FILES];
+}
 const PROCESS_ENTRY = new URL("./process_entry.ts", import.meta.url);
 
 function startWorker(
@@ -578,11 +615,8 @@ function startWorker(
 ): Transport {
   const options: WorkerOptions & { deno?: unknown } = { type: "module" };
   if (permissions !== undefined) {
-    if (!defaults.workerPermissions) {
-      throw new HostError(
-        'worker permissions need Deno\'s worker-options: run with --unstable-worker-options (or "unstable": ["worker-options"] in deno.json) and create the system with { workerPermissions: true }; or use placement "process"',
-      );
-    }
+    // (Refused at spawn already: see `HostPool.checkPermissions`.)
+    if (!defaults.workerPermissions) throw new WorkerOptionsError();
     const read = permissions.read === true
       ? true
       : [...(permissions.read || []), ...filePaths(readRoots)];
@@ -616,6 +650,7 @@ function startWorker(
     parent: h.parent,
     sab,
     preload,
+    main: programMain(),
   });
   h.ready.then(() => {}, end);
   return {
@@ -676,7 +711,11 @@ function startProcess(
   { permissions, readRoots, heapLimitMb }: HostSpec,
   defaults: HostDefaults,
 ): Transport {
-  const hostArgs = [`--troupe-host=${h.id}`, `--troupe-parent=${h.parent}`];
+  const hostArgs = [
+    `--troupe-host=${h.id}`,
+    `--troupe-parent=${h.parent}`,
+    `${MAIN_FLAG}${programMain()}`,
+  ];
   const exec = defaults.exec;
   const command = exec?.command ?? Deno.execPath();
   const args = exec !== undefined ? [...exec.args, ...hostArgs] : [
@@ -797,6 +836,17 @@ export class HostPool {
     this.#links = links;
     this.#size = size;
     this.#defaults = defaults;
+  }
+
+  /**
+   * Refuse, at spawn, what no host could take: permissions for a worker
+   * host without worker-options.
+   */
+  checkPermissions(placement: string, permissions: unknown): void {
+    if (
+      placement === "worker" && permissions !== undefined &&
+      !this.#defaults.workerPermissions
+    ) throw new WorkerOptionsError();
   }
 
   /** Choose (or start) the host for a worker, process or node actor. */

@@ -31,7 +31,7 @@ export { Deque } from "./deque.ts";
 export * from "./envelope.ts";
 export * from "./errors.ts";
 export type { EventListener, SystemEvent } from "./events.ts";
-export { HostError } from "./hosts.ts";
+export { HostError, WorkerOptionsError } from "./hosts.ts";
 export type {
   ExecSpec,
   HostInfo,

@@ -19,12 +19,13 @@ import {
   AskTimeoutError,
   errorFromInfo,
   TroupeError,
+  UnguardedMainError,
 } from "./errors.ts";
 import { failReply, setForward } from "./forward.ts";
 import type { HostPermissions, Placement } from "./hosts.ts";
 import type { ActorRef, AnyRef, AskOptions } from "./ref.ts";
 import { ROUTE_HOOK, type RouteHook } from "./route_hook.ts";
-import { createRouter, type Router } from "./router.ts";
+import { createRouter, NoRouteeError, type Router } from "./router.ts";
 import { leastConnection } from "./routing.ts";
 import type { ActorSystem } from "./system.ts";
 import { type ChunkResult, TaskRunner } from "./task_runner.ts";
@@ -92,12 +93,14 @@ export interface MapOptions {
   /** Items per message (default: adaptive, about 4 chunks per runner, as `multiprocessing` does). */
   chunksize?: number;
   /**
-   * Stops the map: no further chunk is sent, and it rejects with
-   * `MapAbortedError`. Chunks already sent (a few per runner, so that runners
-   * never wait) still run.
+   * Stops the map: it rejects with `MapAbortedError` at once, no further
+   * chunk is sent, and no item that has not started when the abort reaches
+   * its runner starts (the runners drop the chunks they hold for it); items
+   * running then finish or are killed, as `onAbort` says. An already
+   * aborted signal starts nothing.
    */
   signal?: AbortSignal;
-  /** Ms one chunk may take (default: the system's ask timeout). */
+  /** Ms one chunk may take (default: no limit). */
   timeout?: number;
   /**
    * Ms each item may take: the map fails with `TaskTimeoutError` naming the
@@ -204,9 +207,15 @@ export class TaskTimeoutError extends TroupeError {
  * ```
  */
 export interface RunOptions {
-  /** Ms the task may take once sent (`TaskTimeoutError` after). */
+  /**
+   * Ms the task may take once sent (`TaskTimeoutError` after; default: no
+   * limit).
+   */
   timeout?: number;
-  /** Gives up waiting, for room in the queue or for the answer. */
+  /**
+   * Gives up waiting, for room in the queue or for the answer; a task that
+   * has not started when the abort reaches its runner does not start.
+   */
   signal?: AbortSignal;
 }
 
@@ -260,6 +269,16 @@ export class Pool {
   /** Runners in this isolate get the task function, not its module URL. */
   readonly #local: boolean;
   #queued = 0;
+  /** Names the work of one map (or cancellable run) at the runners. */
+  #tokens = 0;
+  /** Runners that failed to start, until their death is handled. */
+  readonly #notStarted = new Map<Runner, unknown>();
+  /** Runners that failed to start, in a row. */
+  #startFailures = 0;
+  /** Why the last runner that failed to start did. */
+  #startError: unknown;
+  /** No runner can start (see `#startFailures`): work fails at once. */
+  #broken = false;
   #spawnRunner!: () => Runner;
   readonly #recycleAfter: number | undefined;
   readonly #heapLimit: number | undefined;
@@ -269,7 +288,14 @@ export class Pool {
   readonly #hostOf = new Map<Runner, string>();
   // A Deque: with 100,000 submits queued, Array.shift made this O(n^2).
   #waiting: Deque<{ go: () => void; gone: boolean }> = new Deque();
+  /** Takes no more work (`close` or `terminate`). */
   #closed = false;
+  /** Its runners are stopping: none is replaced. */
+  #stopping = false;
+  /** Maps, submits and runs given and not over, for `close`. */
+  #inFlight = 0;
+  #idle: PromiseWithResolvers<void> | undefined;
+  #closing: Promise<void> | undefined;
 
   /**
    * Use `createPool`.
@@ -332,14 +358,31 @@ export class Pool {
         mailbox: { capacity: Infinity },
       });
       if (host !== undefined) this.#hostOf.set(ref, host);
+      // (Settles before the watch below hears of a failed start.)
+      system.whenStarted(ref).then(
+        () => void (this.#startFailures = 0),
+        (e) => this.#notStarted.set(ref, e),
+      );
       // A runner that dies (its host crashed, say) is replaced: the router
       // drops the dead one, the new one joins.
       system.watch(ref, () => {
         this.#heapChecks.delete(ref);
-        if (this.#closed || this.#recycling.has(ref)) return;
+        const startError = this.#notStarted.get(ref);
+        this.#notStarted.delete(ref);
+        if (this.#stopping || this.#recycling.has(ref)) return;
         const own = this.#hostOf.get(ref);
         this.#hostOf.delete(ref);
         if (own !== undefined) void this.#system.stopHost(own, { timeout: 0 });
+        if (startError !== undefined) {
+          // One that could not start is replaced, but not for ever: once as
+          // many in a row as the pool has runners failed, the pool is
+          // broken, and its work fails with why.
+          this.#startError = startError;
+          if (++this.#startFailures >= size) {
+            this.#broken = true;
+            return;
+          }
+        }
         this.#replace(ref);
       });
       return ref;
@@ -360,7 +403,10 @@ export class Pool {
       retries: options.retries ?? 2,
       onRetry: options.onRetry === undefined
         ? undefined
-        : (name, runner, e) => options.onRetry!(name, runner, e),
+        // Named by the task, not by the message ("chunk", "call") that
+        // carried it: a runner's messages name their task second.
+        : (_name, runner, e, payload) =>
+          options.onRetry!((payload as [string, string])[1], runner, e),
     });
   }
 
@@ -440,30 +486,53 @@ export class Pool {
       throw new TypeError(`run takes the task's arguments as a list`);
     }
     signal?.throwIfAborted();
-    if (this.#queued >= this.#maxQueue) {
-      if (this.#whenFull === "reject") throw new PoolFullError(this.#maxQueue);
-      await this.#room(signal);
+    const full = this.#queued >= this.#maxQueue;
+    if (full && this.#whenFull === "reject") {
+      throw new PoolFullError(this.#maxQueue);
     }
-    this.#queued++;
+    this.#inFlight++; // given: a close waits for it
     try {
-      const askOptions: AskOptions = {};
-      if (timeout !== undefined) askOptions.timeout = timeout;
-      if (signal !== undefined) askOptions.signal = signal;
-      return await this.#router.ask("call", [
-        task.taskModule,
-        task.taskName,
-        args,
-        this.#local ? task as Task : undefined,
-      ], askOptions) as Awaited<R>;
-    } catch (e) {
-      if (e instanceof AskTimeoutError && timeout !== undefined) {
-        throw new TaskTimeoutError(task.taskName, -1, timeout);
+      if (full) await this.#room(signal);
+      this.#queued++;
+      let runner: Runner | undefined;
+      let token = 0;
+      try {
+        // No deadline unless the caller gave one (see #run).
+        const askOptions: AskOptions & { [ROUTE_HOOK]?: RouteHook } = {
+          timeout: timeout ?? Infinity,
+        };
+        if (signal !== undefined) {
+          // Cancellable: an abort drops the call if it has not started.
+          askOptions.signal = signal;
+          token = ++this.#tokens;
+          askOptions[ROUTE_HOOK] = {
+            routed: (ref) => (runner = ref as Runner),
+            settled: () => {},
+            mayRetry: () => !signal.aborted,
+          };
+        }
+        return await this.#router.ask("call", [
+          task.taskModule,
+          task.taskName,
+          args,
+          this.#local ? task as Task : undefined,
+          token,
+        ], askOptions) as Awaited<R>;
+      } catch (e) {
+        if (e instanceof AskTimeoutError && timeout !== undefined) {
+          throw new TaskTimeoutError(task.taskName, -1, timeout);
+        }
+        if (signal?.aborted && runner !== undefined) {
+          runner.tell("cancel", token);
+        }
+        throw wrapFailure(task, -1, this.#why(e));
+      } finally {
+        this.#queued--;
+        this.#next();
+        this.#recycle();
       }
-      throw wrapFailure(task, -1, e);
     } finally {
-      this.#queued--;
-      this.#next();
-      this.#recycle();
+      this.#leave();
     }
   }
 
@@ -630,7 +699,9 @@ export class Pool {
   }
 
   /**
-   * Stop the runners (after the work in flight). Idempotent.
+   * Take no more work; once the work already given (maps, submits, runs,
+   * however long they take) is done, stop the runners. Resolves then.
+   * Idempotent. `terminate` stops them without waiting.
    *
    * @example
    * ```ts
@@ -639,9 +710,33 @@ export class Pool {
    * await createPool(system, { size: 1, placement: "local" }).close();
    * ```
    */
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  close(): Promise<void> {
     this.#closed = true;
+    return this.#closing ??= (async () => {
+      if (this.#inFlight > 0) {
+        this.#idle = Promise.withResolvers<void>();
+        await this.#idle.promise;
+      }
+      await this.terminate();
+    })();
+  }
+
+  /**
+   * Stop the runners now: work in flight fails (each runner finishes its
+   * current message within the system's shutdown timeout, else it is
+   * killed). Idempotent.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem, createPool } from "@troupe/troupe/actors";
+   * await using system = new ActorSystem();
+   * await createPool(system, { size: 1, placement: "local" }).terminate();
+   * ```
+   */
+  async terminate(): Promise<void> {
+    this.#closed = true;
+    if (this.#stopping) return;
+    this.#stopping = true;
     this.#router.close();
     await Promise.all(this.#runners.map((r) => this.#system.stop(r)));
     // Runners with hosts of their own (recycling) take their hosts along.
@@ -651,8 +746,30 @@ export class Pool {
     this.#hostOf.clear();
   }
 
+  /** One piece of work given to the pool is over. */
+  #leave(): void {
+    if (--this.#inFlight === 0) this.#idle?.resolve();
+  }
+
   #open(): void {
     if (this.#closed) throw new TroupeError("the pool is closed");
+    if (this.#broken) throw this.#startError;
+  }
+
+  /**
+   * The error work on the runners failed with, or, when they are gone, why:
+   * the pool was terminated, or runners could not start.
+   */
+  #why(e: unknown): unknown {
+    if (
+      this.#stopping &&
+      (e instanceof NoRouteeError || e instanceof ActorDeadError)
+    ) {
+      return new TroupeError("the pool was terminated", { cause: e });
+    }
+    const gone = e instanceof NoRouteeError ||
+      (e instanceof ActorDeadError && this.#broken);
+    return gone && this.#startError !== undefined ? this.#startError : e;
   }
 
   /** Put a fresh runner in `old`'s place. */
@@ -669,7 +786,7 @@ export class Pool {
    * joins first, the old one finishes what it has, then it and its host stop.
    */
   #recycle(): void {
-    if (this.#closed) return;
+    if (this.#stopping) return;
     const limit = this.#recycleAfter;
     if (limit !== undefined) {
       for (const r of this.#runners) {
@@ -686,7 +803,8 @@ export class Pool {
       const last = this.#heapChecks.get(r);
       if (last !== undefined && (last < 0 || now - last < 20)) continue;
       this.#heapChecks.set(r, -1); // a check is in flight
-      r.ask("heap").then(
+      // Queued behind the runner's work, which may take minutes.
+      r.ask("heap", undefined, { timeout: Infinity }).then(
         (bytes) => {
           if (!this.#heapChecks.has(r)) return; // died meanwhile
           this.#heapChecks.set(r, performance.now());
@@ -699,7 +817,7 @@ export class Pool {
 
   /** A fresh runner joins; `r` finishes what it has, then it and its host stop. */
   #retire(r: Runner): void {
-    if (this.#closed || this.#recycling.has(r)) return;
+    if (this.#stopping || this.#recycling.has(r)) return;
     this.#recycling.add(r);
     this.#heapChecks.delete(r);
     this.#replace(r);
@@ -735,139 +853,163 @@ export class Pool {
     this.#open();
     const total = list.length;
     if (total === 0) return;
-    const size = this.#runners.length;
-    const chunksize = options.chunksize ??
-      Math.max(1, Math.min(65_536, Math.ceil(total / (size * 4))));
-    if (!(Number.isInteger(chunksize) && chunksize >= 1)) {
-      throw new RangeError(
-        `chunksize must be an integer >= 1, got ${chunksize}`,
-      );
-    }
-    const { signal, timeout, onProgress, taskTimeout } = options;
-    const onAbort = options.onAbort ?? "finish";
-    if (taskTimeout !== undefined && !(taskTimeout > 0)) {
-      throw new RangeError(`taskTimeout must be > 0 ms, got ${taskTimeout}`);
-    }
-    if (onAbort !== "finish" && onAbort !== "kill") {
-      throw new TypeError(
-        `onAbort must be "finish" or "kill", got ${String(onAbort)}`,
-      );
-    }
-    if (onAbort === "kill" && !this.#local && !this.#ownHosts) {
-      throw new TypeError(
-        'onAbort "kill" needs a pool with ownHosts: true, so that killing a busy runner\'s host touches no other actor',
-      );
-    }
-    const abortError = () =>
-      new MapAbortedError(task.taskName, done, total, signal!.reason);
-    if (signal?.aborted) throw abortError();
-    let next = 0;
-    let done = 0;
-    let failure: unknown;
-    const busy = new Map<Runner, number>(); // runner -> chunks in flight
-    // Each lane sends its next chunk when the last one came back: about two
-    // chunks per runner in flight keeps them all busy.
-    const lane = async () => {
-      while (failure === undefined && next < total) {
-        const start = next;
-        const chunk = list.slice(start, start + chunksize);
-        next += chunk.length;
-        let runner: Runner | undefined;
-        const hook: RouteHook = {
-          routed: (ref) => {
-            runner = ref as Runner;
-            busy.set(runner, (busy.get(runner) ?? 0) + 1);
-          },
-          settled: (ref) => {
-            const n = (busy.get(ref as Runner) ?? 1) - 1;
-            if (n > 0) busy.set(ref as Runner, n);
-            else busy.delete(ref as Runner);
-          },
-          // Once the map has failed or was aborted, nothing is resent.
-          mayRetry: () => failure === undefined,
-        };
-        // A chunk's deadline: the caller's, or enough for every item to
-        // use its taskTimeout (past that the runner is stuck).
-        const deadline = timeout ??
-          (taskTimeout === undefined
-            ? undefined
-            : taskTimeout * chunk.length + 1_000);
-        const askOptions: AskOptions & { [ROUTE_HOOK]: RouteHook } = {
-          [ROUTE_HOOK]: hook,
-        };
-        if (deadline !== undefined) askOptions.timeout = deadline;
-        let r: ChunkResult;
-        try {
-          r = await this.#router.ask(
-            "chunk",
-            [
-              task.taskModule,
-              task.taskName,
-              chunk,
-              star,
-              this.#local ? task : undefined,
-              taskTimeout ?? 0,
-            ],
-            askOptions,
-          );
-        } catch (e) {
-          if (
-            e instanceof AskTimeoutError && timeout === undefined &&
-            taskTimeout !== undefined
-          ) {
-            failure ??= new TaskTimeoutError(task.taskName, start, taskTimeout);
-            if (runner !== undefined) this.#kill(runner, 100);
-          } else failure ??= wrapFailure(task, start, e);
-          return;
-        }
-        if (failure !== undefined) return; // aborted meanwhile: ignored
-        if ("failedAt" in r) {
-          failure = "timedOut" in r
-            ? new TaskTimeoutError(
-              task.taskName,
-              start + r.failedAt,
-              r.timedOut,
-            )
-            : new TaskError(
-              task.taskName,
-              start + r.failedAt,
-              errorFromInfo(r.error),
-            );
-          return;
-        }
-        onChunk(start, r.results);
-        this.#recycle();
-        done += r.results.length;
-        onProgress?.(done, total);
+    this.#inFlight++;
+    try {
+      const size = this.#runners.length;
+      const chunksize = options.chunksize ??
+        Math.max(1, Math.min(65_536, Math.ceil(total / (size * 4))));
+      if (!(Number.isInteger(chunksize) && chunksize >= 1)) {
+        throw new RangeError(
+          `chunksize must be an integer >= 1, got ${chunksize}`,
+        );
       }
-    };
-    // Two chunks per runner in flight keep it busy while one travels; small
-    // chunks need more in flight, or round trips bound the rate.
-    const perRunner = Math.max(2, Math.ceil(32 / chunksize));
-    const lanes = Promise.all(
-      Array.from(
-        { length: Math.min(size * perRunner, Math.ceil(total / chunksize)) },
-        lane,
-      ),
-    );
-    if (signal === undefined) {
-      await lanes;
-    } else {
-      // An abort answers at once, without waiting for chunks in flight.
-      const aborted = Promise.withResolvers<void>();
-      const abort = () => {
-        if (failure === undefined) failure = abortError();
-        if (onAbort === "kill") { for (const r of busy.keys()) this.#kill(r); }
-        aborted.resolve();
+      const { signal, timeout, onProgress, taskTimeout } = options;
+      const onAbort = options.onAbort ?? "finish";
+      if (taskTimeout !== undefined && !(taskTimeout > 0)) {
+        throw new RangeError(`taskTimeout must be > 0 ms, got ${taskTimeout}`);
+      }
+      if (onAbort !== "finish" && onAbort !== "kill") {
+        throw new TypeError(
+          `onAbort must be "finish" or "kill", got ${String(onAbort)}`,
+        );
+      }
+      if (onAbort === "kill" && !this.#local && !this.#ownHosts) {
+        throw new TypeError(
+          'onAbort "kill" needs a pool with ownHosts: true, so that killing a busy runner\'s host touches no other actor',
+        );
+      }
+      let next = 0;
+      let done = 0;
+      let failure: unknown;
+      const abortError = () =>
+        new MapAbortedError(task.taskName, done, total, signal!.reason);
+      if (signal?.aborted) throw abortError();
+      const busy = new Map<Runner, number>(); // runner -> chunks in flight
+      // Names this map's chunks at the runners, so that a cancel finds them.
+      const token = ++this.#tokens;
+      /**
+       * The map is over (it failed or was aborted): no chunk is sent or
+       * retried, and the runners drop its chunks that have not started
+       * (except where `kill` kills them).
+       */
+      const fail = (e: unknown, kill = false): void => {
+        if (failure !== undefined) return;
+        failure = e;
+        for (const r of busy.keys()) {
+          if (kill) this.#kill(r);
+          else r.tell("cancel", token);
+        }
       };
-      signal.addEventListener("abort", abort, { once: true });
-      try {
-        await Promise.race([lanes, aborted.promise]);
-      } finally {
-        signal.removeEventListener("abort", abort);
+      // Each lane sends its next chunk when the last one came back: about two
+      // chunks per runner in flight keeps them all busy.
+      const lane = async () => {
+        while (failure === undefined && next < total) {
+          const start = next;
+          const chunk = list.slice(start, start + chunksize);
+          next += chunk.length;
+          let runner: Runner | undefined;
+          const hook: RouteHook = {
+            routed: (ref) => {
+              runner = ref as Runner;
+              busy.set(runner, (busy.get(runner) ?? 0) + 1);
+            },
+            settled: (ref) => {
+              const n = (busy.get(ref as Runner) ?? 1) - 1;
+              if (n > 0) busy.set(ref as Runner, n);
+              else busy.delete(ref as Runner);
+            },
+            // Once the map has failed or was aborted, nothing is resent.
+            mayRetry: () => failure === undefined,
+          };
+          // A chunk's deadline: the caller's, or enough for every item to
+          // use its taskTimeout (past that the runner is stuck), or none: a
+          // task takes as long as it takes, and a dead runner is known by its
+          // death, never by a deadline.
+          const askOptions: AskOptions & { [ROUTE_HOOK]: RouteHook } = {
+            [ROUTE_HOOK]: hook,
+            timeout: timeout ??
+              (taskTimeout === undefined
+                ? Infinity
+                : taskTimeout * chunk.length + 1_000),
+          };
+          let r: ChunkResult;
+          try {
+            r = await this.#router.ask(
+              "chunk",
+              [
+                task.taskModule,
+                task.taskName,
+                chunk,
+                star,
+                this.#local ? task : undefined,
+                taskTimeout ?? 0,
+                token,
+              ],
+              askOptions,
+            );
+          } catch (e) {
+            if (
+              e instanceof AskTimeoutError && timeout === undefined &&
+              taskTimeout !== undefined
+            ) {
+              if (runner !== undefined) this.#kill(runner, 100);
+              fail(new TaskTimeoutError(task.taskName, start, taskTimeout));
+            } else fail(wrapFailure(task, start, this.#why(e)));
+            return;
+          }
+          // Over meanwhile (or this chunk was cancelled): ignored.
+          if (failure !== undefined || "cancelledAt" in r) return;
+          if ("failedAt" in r) {
+            fail(
+              "timedOut" in r
+                ? new TaskTimeoutError(
+                  task.taskName,
+                  start + r.failedAt,
+                  r.timedOut,
+                )
+                : new TaskError(
+                  task.taskName,
+                  start + r.failedAt,
+                  errorFromInfo(r.error),
+                ),
+            );
+            return;
+          }
+          onChunk(start, r.results);
+          this.#recycle();
+          done += r.results.length;
+          onProgress?.(done, total);
+        }
+      };
+      // Two chunks per runner in flight keep it busy while one travels; small
+      // chunks need more in flight, or round trips bound the rate.
+      const perRunner = Math.max(2, Math.ceil(32 / chunksize));
+      const lanes = Promise.all(
+        Array.from(
+          { length: Math.min(size * perRunner, Math.ceil(total / chunksize)) },
+          lane,
+        ),
+      );
+      if (signal === undefined) {
+        await lanes;
+      } else {
+        // An abort answers at once, without waiting for chunks in flight.
+        const aborted = Promise.withResolvers<void>();
+        const abort = () => {
+          fail(abortError(), onAbort === "kill");
+          aborted.resolve();
+        };
+        signal.addEventListener("abort", abort, { once: true });
+        try {
+          await Promise.race([lanes, aborted.promise]);
+        } finally {
+          signal.removeEventListener("abort", abort);
+        }
       }
+      if (failure !== undefined) throw failure;
+    } finally {
+      this.#leave();
     }
-    if (failure !== undefined) throw failure;
   }
 
   async *#stream<T, R>(
@@ -884,7 +1026,15 @@ export class Pool {
     let wake: (() => void) | undefined;
     let finished = false;
     let error: unknown;
-    const running = this.#run(task, list, false, options, (start, results) => {
+    // A consumer that stops early (a `break`) stops the map as an abort does.
+    const left = new AbortController();
+    const signal = options.signal === undefined
+      ? left.signal
+      : AbortSignal.any([options.signal, left.signal]);
+    const running = this.#run(task, list, false, { ...options, signal }, (
+      start,
+      results,
+    ) => {
       for (let i = 0; i < results.length; i++) {
         ready[start + i] = results[i] as Awaited<R>;
         have[start + i] = true;
@@ -903,30 +1053,37 @@ export class Pool {
       },
     );
     let cursor = 0;
-    while (true) {
-      if (ordered) {
-        while (cursor < list.length && have[cursor]) {
-          const v = ready[cursor];
-          ready[cursor++] = undefined;
-          yield v as Awaited<R>;
+    try {
+      while (true) {
+        if (ordered) {
+          while (cursor < list.length && have[cursor]) {
+            const v = ready[cursor];
+            ready[cursor++] = undefined;
+            yield v as Awaited<R>;
+          }
+          if (cursor === list.length) break;
+        } else {
+          while (freshAt < fresh.length) {
+            const i = fresh[freshAt++];
+            const v = ready[i];
+            ready[i] = undefined;
+            cursor++;
+            yield v as Awaited<R>;
+          }
+          if (cursor === list.length) break;
         }
-        if (cursor === list.length) break;
-      } else {
-        while (freshAt < fresh.length) {
-          const i = fresh[freshAt++];
-          const v = ready[i];
-          ready[i] = undefined;
-          cursor++;
-          yield v as Awaited<R>;
+        if (finished) {
+          if (error !== undefined) throw error;
+          if (freshAt === fresh.length && (!ordered || !have[cursor])) break;
         }
-        if (cursor === list.length) break;
+        await new Promise<void>((r) => (wake = r));
+        wake = undefined;
       }
-      if (finished) {
-        if (error !== undefined) throw error;
-        if (freshAt === fresh.length && (!ordered || !have[cursor])) break;
+    } finally {
+      // Left before the end (not thrown out by the map's own failure).
+      if (cursor < list.length && !finished) {
+        left.abort("the consumer stopped");
       }
-      await new Promise<void>((r) => (wake = r));
-      wake = undefined;
     }
     await running;
     if (error !== undefined) throw error;
@@ -944,7 +1101,10 @@ function checkTask(task: unknown): asserts task is Task {
 /** Turn a runner's failure into a TaskError (or keep a dead-runner error). */
 function wrapFailure(task: Task, index: number, e: unknown): Error {
   if (e instanceof TroupeError && e.name === "HandlerError") {
-    return new TaskError(task.taskName, index, (e.cause as Error) ?? e);
+    const cause = (e.cause as Error) ?? e;
+    // Not the task's failure: the program's, where the runner loaded it.
+    if (cause instanceof UnguardedMainError) return cause;
+    return new TaskError(task.taskName, index, cause);
   }
   if (e instanceof ActorDeadError) return e;
   return e instanceof Error ? e : new Error(String(e));
@@ -1051,8 +1211,9 @@ export function definePool(
         call((s as { pool: Pool }).pool, "starmap", msg) as Promise<unknown[]>,
       submit: (s, msg) => call((s as { pool: Pool }).pool, "submit", msg),
     },
-    onStop: (s) => (s as { pool: Pool }).pool.close(),
-    onRestart: (s) => (s as { pool: Pool }).pool.close(),
+    // An actor's stop is now, not after the work it was given.
+    onStop: (s) => (s as { pool: Pool }).pool.terminate(),
+    onRestart: (s) => (s as { pool: Pool }).pool.terminate(),
   });
   // Passed on at once, not one at a time: a long map must not hold up submits.
   setForward(behavior, (state, name, payload, reply) => {

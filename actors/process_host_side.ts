@@ -6,6 +6,7 @@
 
 import { encodeFrame, FrameReader } from "./frames.ts";
 import { startHost } from "./host_main.ts";
+import { MAIN_FLAG, setProgramMain } from "./main_guard.ts";
 
 /** The flag that makes a process (or a compiled binary) a troupe host. */
 export const HOST_FLAG = "--troupe-host=";
@@ -34,6 +35,9 @@ export async function runProcessHost(args: readonly string[]): Promise<never> {
     console.error("troupe host: missing --troupe-host= or --troupe-parent=");
     Deno.exit(2);
   }
+  setProgramMain(
+    args.find((a) => a.startsWith(MAIN_FLAG))?.slice(MAIN_FLAG.length),
+  );
   // Frames own stdout; anything an actor prints goes to stderr.
   for (const m of ["log", "info", "debug", "table", "dir"] as const) {
     // deno-lint-ignore no-explicit-any

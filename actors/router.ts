@@ -22,10 +22,12 @@ import {
   type StateOf,
 } from "./behavior.ts";
 import type { ActorContext } from "./context.ts";
+import { PendingAsk } from "./ask.ts";
 import { ActorDeadError, TroupeError } from "./errors.ts";
 import { failReply, setForward } from "./forward.ts";
 import type { Placement } from "./hosts.ts";
 import type { ActorRef, AnyRef, AskOptions } from "./ref.ts";
+import type { ReplyTo } from "./reply.ts";
 import { routeHookOf } from "./route_hook.ts";
 import { roundRobin, type RoutingLogic } from "./routing.ts";
 import type { ActorSystem } from "./system.ts";
@@ -54,8 +56,16 @@ export interface RouterOptions {
    * another routee (default 0). `onRetry` hears of each retry.
    */
   retries?: number;
-  /** Told of every retry, with the routee that died and why. */
-  onRetry?: (name: string, routee: AnyRef, error: Error) => void;
+  /**
+   * Told of every retry: the message's name, the routee that died, why, and
+   * the message's payload.
+   */
+  onRetry?: (
+    name: string,
+    routee: AnyRef,
+    error: Error,
+    payload: unknown,
+  ) => void;
 }
 
 /**
@@ -315,7 +325,7 @@ export class Router<B extends AnyBehavior> {
         ) throw e;
         tries++;
         exclude = r;
-        this.#options.onRetry?.(name, r.ref as unknown as AnyRef, e);
+        this.#options.onRetry?.(name, r.ref as unknown as AnyRef, e, args[0]);
       } finally {
         if (--r.inFlight === 0) r.idle?.();
         hook?.settled(r.ref as unknown as AnyRef);
@@ -491,7 +501,7 @@ export function defineRouter<B extends AnyBehavior>(
         (router as Router<AnyBehavior>).tell(name, payload);
         return;
       }
-      router.ask(name, payload).then(
+      router.ask(name, payload, { timeout: deadlineOf(reply) }).then(
         (v) => reply.resolve(v),
         (e) => failReply(reply, e),
       );
@@ -501,4 +511,17 @@ export function defineRouter<B extends AnyBehavior>(
     }
   });
   return behavior;
+}
+
+/**
+ * The deadline of a routed ask: the asker's, when it asked from this isolate
+ * (the ask to the routee then ends when the asker's does), else none. The
+ * router never adds a deadline of its own (the system's default would cut
+ * short work the asker was willing to wait for): the asker's deadline runs
+ * where the asker is, and a routee's death ends the ask.
+ */
+function deadlineOf(reply: ReplyTo): number {
+  return reply instanceof PendingAsk
+    ? reply.list?.timeoutMs ?? Infinity
+    : Infinity;
 }

@@ -14,7 +14,7 @@ import { type DeadLetterReason, DeadLetters } from "./dead_letters.ts";
 import { Dispatcher, type DispatcherOptions } from "./dispatcher.ts";
 import type { EventListener, SystemEvent } from "./events.ts";
 import { type MailboxOptions, resolveMailbox } from "./mailbox.ts";
-import { type Forward, forwardOf } from "./forward.ts";
+import { type Forward, forwardOf, type Peek, peekOf } from "./forward.ts";
 import type { HostPool } from "./hosts.ts";
 import type { Links } from "./link.ts";
 import type { RemoteWatches } from "./remote_watch.ts";
@@ -36,6 +36,8 @@ export interface BehaviorInfo {
   mailbox: Required<MailboxOptions>;
   /** Set for behaviours that pass messages on instead of handling them. */
   forward: Forward | undefined;
+  /** Set for behaviours that see each message as it arrives (see `Peek`). */
+  peek: Peek | undefined;
   /** The behaviour's own throughput, if it sets one. */
   throughput: number | undefined;
 }
@@ -93,6 +95,7 @@ export class Runtime {
         names: [...handlers.keys()],
         mailbox: resolveMailbox(this.defaultMailbox, behavior.mailbox),
         forward: forwardOf(behavior),
+        peek: peekOf(behavior),
         throughput: behavior.throughput,
       };
       this.#info.set(behavior, info);

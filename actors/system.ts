@@ -15,7 +15,12 @@ import {
   envelopeProblem,
   formatAddress,
 } from "./envelope.ts";
-import { EnvelopeError, errorInfo, SystemStoppedError } from "./errors.ts";
+import {
+  EnvelopeError,
+  errorInfo,
+  SystemStoppedError,
+  UnguardedMainError,
+} from "./errors.ts";
 import type { EventListener } from "./events.ts";
 import { Links, type LinkSend, RemoteRef, ReturnAddress } from "./link.ts";
 import { ClusterNames, type NameOptions } from "./names.ts";
@@ -37,6 +42,7 @@ import {
   refCell,
 } from "./ref.ts";
 import { register } from "./internals.ts";
+import { unguardedMain } from "./main_guard.ts";
 import { Runtime } from "./runtime.ts";
 import type { SpawnOptions } from "./spawn_options.ts";
 import type { ReplyTo } from "./reply.ts";
@@ -236,6 +242,10 @@ export class ActorSystem implements AsyncDisposable {
    * ```
    */
   constructor(options: ActorSystemOptions = {}) {
+    // On a host that loads the program's main module, its unguarded
+    // program code would start the program again there (and again ...).
+    const unguarded = unguardedMain();
+    if (unguarded !== undefined) throw new UnguardedMainError(unguarded);
     const askTimeout = options.askTimeout ?? 5_000;
     const shutdownTimeout = options.shutdownTimeout ?? 5_000;
     if (!(askTimeout > 0 && askTimeout < Infinity)) {

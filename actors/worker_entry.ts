@@ -2,14 +2,16 @@
  * Entry module of a worker host. The parent posts `{ host, parent, sab,
  * preload }` first, then batches; this side answers with batches.
  *
- * It has no static imports: the host's modules and the behaviour modules the
- * parent names in `preload` load at the same time, which shortens a new
- * host's start. Batches that arrive meanwhile wait, in order.
+ * It has one tiny static import (the main-module guard, which must count the
+ * preload): the host's modules and the behaviour modules the parent names in
+ * `preload` load at the same time, which shortens a new host's start.
+ * Batches that arrive meanwhile wait, in order.
  *
  * @module
  */
 
 import type { HostRuntime } from "./host_main.ts";
+import { importForHost, setProgramMain } from "./main_guard.ts";
 import type { Lane } from "./lane.ts";
 
 declare const self: {
@@ -36,8 +38,10 @@ async function boot(init: {
   parent: string;
   sab: SharedArrayBuffer;
   preload?: string[];
+  main?: string;
 }): Promise<void> {
-  for (const url of init.preload ?? []) import(url).catch(() => {});
+  setProgramMain(init.main);
+  for (const url of init.preload ?? []) importForHost(url).catch(() => {});
   const [{ startHost }, { Lane }, { controlToWire }] = await Promise.all([
     import("./host_main.ts"),
     import("./lane.ts"),

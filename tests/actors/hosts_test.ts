@@ -11,11 +11,13 @@ import {
   child,
   defineSupervisor,
   HandlerError,
-  HostError,
   type Termination,
   transfer,
+  WorkerOptionsError,
 } from "@troupe/troupe/actors";
+import { troupeReadRoots } from "../../actors/hosts.ts";
 import { Counter } from "../fixtures/behaviors.ts";
+import { UsesEntries } from "../fixtures/uses_entries.ts";
 import { tick, until } from "../helpers.ts";
 
 /** Whether process `pid` runs (a zombie is dead, only not yet reaped). */
@@ -291,16 +293,85 @@ Deno.test("a process actor has only the permissions it is given", async () => {
   await accepting.catch(() => {});
 });
 
-Deno.test("worker permissions without worker-options say what to do", async () => {
+Deno.test("a process actor whose module imports troupe's sync and cluster starts, and reads no more of troupe", async () => {
   await using system = new ActorSystem();
-  const w = system.spawn(Counter, 0, {
-    placement: "worker",
-    permissions: { net: false },
-  });
-  const err = await system.whenStarted(w).catch((e) => e);
-  assert.ok(err instanceof HostError);
-  assert.match(err.message, /--unstable-worker-options/);
-  assert.match(err.message, /workerPermissions: true/);
+  const a = system.spawn(UsesEntries, undefined, { placement: "process" });
+  assert.deepEqual(await a.ask("both"), { locked: true, delayed: "function" });
+  // troupe's entries are readable, not the rest of its folder (here, the
+  // repository's benchmarks), nor the disk.
+  const root = new URL("../../", import.meta.url);
+  assert.equal(
+    await a.ask("read", new URL("sync/mod.ts", root).pathname),
+    "read",
+  );
+  assert.equal(
+    await a.ask("read", new URL("bench/README.md", root).pathname),
+    "NotCapable",
+  );
+  assert.equal(await a.ask("read", "/etc/hostname"), "NotCapable");
+});
+
+Deno.test("a process host may read every entry of troupe's deno.json", async () => {
+  const root = new URL("../../", import.meta.url);
+  const config = JSON.parse(
+    await Deno.readTextFile(new URL("deno.json", root)),
+  ) as { exports: Record<string, string> };
+  const roots = troupeReadRoots();
+  for (const [name, path] of Object.entries(config.exports)) {
+    const file = new URL(path, root).href;
+    assert.ok(
+      roots.some((r) => file === r || (r.endsWith("/") && file.startsWith(r))),
+      `export ${name} (${path}) is not in a process host's read grant`,
+    );
+  }
+});
+
+Deno.test("worker permissions without worker-options are refused at once, saying what to do", async () => {
+  // A program run without the flag (as this repository's deno.json is).
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-run",
+      "--allow-env",
+      new URL("../fixtures/worker_permissions_unflagged.ts", import.meta.url)
+        .pathname,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // A bound against the old failure (retries until KilledWorkerError).
+  const bound = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  const out = await child.output();
+  clearTimeout(bound);
+  const stdout = new TextDecoder().decode(out.stdout);
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  const lines = stdout.trim().split("\n");
+  assert.deepEqual(
+    lines.map((l) => l.split(": ").slice(0, 2).join(": ")),
+    [
+      "actor: WorkerOptionsError",
+      "pool: WorkerOptionsError",
+      "scheduler: WorkerOptionsError",
+    ],
+    stdout,
+  );
+  for (const line of lines) {
+    assert.match(line, /"unstable": \["worker-options"\]/);
+    assert.match(line, /--unstable-worker-options/);
+    assert.match(line, /placement "process"/);
+  }
+  // In this process too: the spawn itself throws, typed.
+  await using system = new ActorSystem();
+  assert.throws(
+    () =>
+      system.spawn(Counter, 0, {
+        placement: "worker",
+        permissions: { net: false },
+      }),
+    WorkerOptionsError,
+  );
+  assert.equal(system.actors().length, 0, "nothing was spawned");
 });
 
 Deno.test("a SharedArrayBuffer handed to worker actors is shared memory", async () => {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   ActorSystem,
+  AskAbortedError,
   child,
   createPool,
   definePool,
@@ -104,10 +105,175 @@ Deno.test("cancelling mid-map sends no further chunk", async () => {
   }).catch((e) => e);
   assert.ok(err instanceof MapAbortedError, String(err));
   assert.equal(err.cause, "enough");
-  // What was already sent still ran; nothing was sent after the abort.
-  assert.equal(system.stats(pool.runners[0]).received, atAbort);
+  // Nothing was sent after the abort but the cancel of what was.
+  assert.equal(system.stats(pool.runners[0]).received, atAbort + 1);
   assert.ok(atAbort < 200, `only part of the map was sent (${atAbort})`);
   await pool.close();
+});
+
+Deno.test("a map given an aborted signal rejects at once and starts nothing", async () => {
+  await using system = new ActorSystem();
+  const pool = createPool(system, { size: 1, placement: "local" });
+  const signal = AbortSignal.abort("too late");
+  const items: [number, number][] = [[1, 1], [2, 1]];
+  const calls: [string, () => Promise<unknown>][] = [
+    ["map", () => pool.map(tasks.counted, items, { signal })],
+    ["starmap", () => pool.starmap(tasks.add, [[1, 2]], { signal })],
+    ["imap", async () => {
+      for await (const _ of pool.imap(tasks.counted, items, { signal })) {
+        // nothing arrives
+      }
+    }],
+    ["imapUnordered", async () => {
+      for await (
+        const _ of pool.imapUnordered(tasks.counted, items, { signal })
+      ) {
+        // nothing arrives
+      }
+    }],
+  ];
+  for (const [name, call] of calls) {
+    const err = await call().catch((e) => e);
+    assert.ok(err instanceof MapAbortedError, `${name}: ${err}`);
+    assert.equal(err.cause, "too late", name);
+  }
+  assert.equal(system.stats(pool.runners[0]).received, 0, "nothing was sent");
+  await pool.close();
+});
+
+for (const placement of ["local", "worker", "process"] as Placement[]) {
+  Deno.test(`[${placement}] after an abort, no item that had not started starts`, async () => {
+    await using system = new ActorSystem();
+    const pool = createPool(system, {
+      size: 1,
+      placement,
+      modules: [tasks.counted.taskModule],
+    });
+    const before = await pool.submit(tasks.started);
+    const ctl = new AbortController();
+    // 200 items, one per chunk: many chunks wait at the runner.
+    const items = Array.from({ length: 200 }, (_, i): [number, number] => [
+      i,
+      100,
+    ]);
+    let atAbort = -1;
+    const err = await pool.map(tasks.counted, items, {
+      chunksize: 1,
+      signal: ctl.signal,
+      onProgress: (done) => {
+        if (done === 2) {
+          atAbort = done;
+          ctl.abort("enough");
+        }
+      },
+    }).catch((e) => e);
+    assert.ok(err instanceof MapAbortedError, String(err));
+    // Queued behind whatever the runner still had: it has seen all of them.
+    const started = (await pool.submit(tasks.started)) - before;
+    // The items done, plus the one running when the abort came: no more.
+    assert.ok(
+      started >= atAbort && started <= atAbort + 1,
+      `${started} items started, ${atAbort} were done at the abort`,
+    );
+    await pool.close();
+  });
+}
+
+Deno.test("an imap left early (a break) stops its map", async () => {
+  await using system = new ActorSystem();
+  const pool = createPool(system, { size: 1, placement: "local" });
+  const before = await pool.submit(tasks.started);
+  const items = Array.from({ length: 100 }, (_, i): [number, number] => [i, 5]);
+  for (const ordered of [true, false]) {
+    const seen: number[] = [];
+    const stream = ordered
+      ? pool.imap(tasks.counted, items, { chunksize: 1 })
+      : pool.imapUnordered(tasks.counted, items, { chunksize: 1 });
+    for await (const x of stream) {
+      seen.push(x);
+      if (seen.length === 2) break;
+    }
+    assert.equal(seen.length, 2);
+  }
+  // Each map ran the items it yielded and at most the one running then.
+  const started = await pool.submit(tasks.started) - before;
+  assert.ok(started <= 6, `${started} items started for 4 taken`);
+  await pool.close();
+});
+
+for (const placement of ["local", "process"] as Placement[]) {
+  Deno.test(`[${placement}] a run aborted while it waits at its runner never starts`, async () => {
+    await using system = new ActorSystem();
+    const pool = createPool(system, {
+      size: 1,
+      placement,
+      modules: [tasks.counted.taskModule],
+    });
+    const before = await pool.submit(tasks.started);
+    // The runner is busy; the run waits behind it, at the runner.
+    const blocker = pool.run(tasks.sleepy, [[0, 200]]);
+    const ctl = new AbortController();
+    const waiting = pool.run(tasks.counted, [[1, 1]], { signal: ctl.signal });
+    await until(
+      () => system.stats(pool.runners[0]).received >= 3,
+      "the run sent to the runner",
+    );
+    ctl.abort("no longer needed");
+    const err = await waiting.catch((e) => e);
+    assert.ok(err instanceof AskAbortedError, String(err));
+    assert.equal(err.cause, "no longer needed");
+    assert.equal(await blocker, 0);
+    assert.equal(await pool.submit(tasks.started) - before, 0, "not started");
+    await pool.close();
+  });
+}
+
+Deno.test("a pool whose runners cannot start fails its work with why, and stops trying", async () => {
+  // Process hosts that cannot start: their command does not exist.
+  await using system = new ActorSystem({
+    exec: { command: "/nonexistent/troupe-host", args: [] },
+  });
+  const pool = createPool(system, { size: 2, placement: "process" });
+  // (Their starts fail later, asynchronously.)
+  let failedStarts = 0;
+  system.subscribe((e) => {
+    if (e.type !== "failed") return;
+    // A bound against the old failure (replacing them for ever, spinning):
+    // stop it, and the count below says so.
+    if (++failedStarts > 100) void pool.close();
+  });
+  const err = await pool.map(tasks.double, [1, 2, 3]).catch((e) => e);
+  assert.ok(err instanceof Deno.errors.NotFound, String(err));
+  assert.match(err.message, /troupe-host/);
+  const again = await pool.submit(tasks.double, 1).catch((e) => e);
+  assert.equal(again, err, "later work fails at once, with the same cause");
+  await tick(20);
+  // Each runner and its replacement tried once: no more.
+  assert.ok(failedStarts <= 4, `${failedStarts} failed starts`);
+  await pool.close();
+});
+
+Deno.test("close waits for the work in flight, past any shutdown timeout; terminate does not", async () => {
+  // Runners stop within 20 ms when told to: work must not be cut by that.
+  await using system = new ActorSystem({ shutdownTimeout: 20 });
+  const pool = createPool(system, { size: 1, placement: "worker" });
+  const items: [number, number][] = [[1, 300], [2, 1]];
+  const mapped = pool.map(tasks.sleepy, items, { chunksize: 1 });
+  const submitted = pool.submit(tasks.sleepy, [3, 300]);
+  await until(() => system.stats(pool.runners[0]).received >= 1, "work sent");
+  const closed = pool.close();
+  await assert.rejects(pool.submit(tasks.double, 1), /the pool is closed/);
+  assert.deepEqual(await mapped, [1, 2]);
+  assert.equal(await submitted, 3);
+  await closed;
+  assert.equal(system.stats(pool.runners[0]).status, "dead");
+
+  const other = createPool(system, { size: 1, placement: "worker" });
+  const cut = other.map(tasks.sleepy, [[1, 300]]);
+  await until(() => system.stats(other.runners[0]).received >= 1, "sent");
+  await other.terminate();
+  const err = await cut.catch((e) => e);
+  assert.match(String(err), /the pool was terminated/);
 });
 
 Deno.test("a per-chunk timeout fails a slow map", async () => {
@@ -138,7 +304,15 @@ Deno.test("a runner dying mid-map: the map completes, the retry is reported", as
   // The chunks that were on the dead runner ran again elsewhere, and each
   // retry was reported (one per chunk it had in flight).
   assert.ok(retried.length >= 1 && retried.length <= 8, `${retried}`);
-  assert.ok(retried.every((r) => r === "chunk ActorDeadError"));
+  // Named by the task, not by the message that carried it.
+  assert.ok(retried.every((r) => r === "dieOnce ActorDeadError"), `${retried}`);
+  // A submit whose runner dies is retried too, and reported the same way.
+  retried.length = 0;
+  assert.equal(
+    await pool.submit(tasks.dieOnce, [7, new SharedArrayBuffer(4)]),
+    7,
+  );
+  assert.deepEqual(retried, ["dieOnce ActorDeadError"]);
   // The dead runner was replaced: the pool is back to two.
   assert.equal(pool.runners.length, 2);
   assert.ok(pool.runners.every((r) => system.stats(r).status !== "dead"));

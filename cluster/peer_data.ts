@@ -149,6 +149,18 @@ export async function pullFrom(
   return (await peer).get(keys);
 }
 
+/**
+ * Close the connection to the node serving data at `address`, if any: its
+ * pending pulls fail at once (it is gone, or silent past the cluster's
+ * patience), and the next pull from it dials again.
+ */
+export async function closePeer(address: string): Promise<void> {
+  const peer = peers.get(address);
+  if (peer === undefined) return;
+  peers.delete(address);
+  await peer.then((p) => p.conn.close(), () => {});
+}
+
 /** Close every connection to other nodes (when this node leaves). */
 export async function closePeers(): Promise<void> {
   const all = [...peers.values()];

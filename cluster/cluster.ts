@@ -8,7 +8,11 @@
  * On each connection, after the handshake, the peer says what it is. A node
  * sends `{ t: "join", resources }`; the scheduler answers `{ t: "init", host, parent,
  * heartbeatMs, name }` (`name`: the one it has in the cluster), then both send batches of the actor runtime's wire items
- * (arrays), and the node `{ t: "hb" }` every `heartbeatMs`. A client sends
+ * (arrays), and the node `{ t: "hb" }` every `heartbeatMs`. A node that
+ * stops in good order (SIGTERM, its signal) says `{ t: "leave" }`: its work
+ * is redone elsewhere without counting as a death toward a task's
+ * `allowedFailures` (only a lost connection or silence counts), and the
+ * scheduler closes the connection. A client sends
  * `{ t: "client", id }` and then requests (see `client_session.ts`).
  *
  * @module
@@ -31,6 +35,7 @@ import { validResources } from "./delayed.ts";
 import type { FramedConnection } from "./framing.ts";
 import {
   addNodeWorker,
+  retireNodeWorkers,
   Scheduler,
   type SchedulerOptions,
 } from "./scheduler.ts";
@@ -436,10 +441,19 @@ export class Cluster implements AsyncDisposable {
       conn,
     };
     let lastHeard = performance.now();
+    let left = false;
     conn.onMessage((value) => {
       lastHeard = performance.now();
+      if (left) return; // (what a leaving node still sends)
       if (Array.isArray(value)) attached.receive(value);
-      else if ((value as { t?: unknown })?.t === "hb") {
+      else if ((value as { t?: unknown })?.t === "leave") {
+        // A goodbye: its work goes elsewhere, and this is no death.
+        left = true;
+        if (this.#members.get(name) === member) {
+          retireNodeWorkers(this.scheduler, name);
+        }
+        void conn.close();
+      } else if ((value as { t?: unknown })?.t === "hb") {
         const { cpu, rss, heap } = value as Record<string, unknown>;
         if (typeof cpu === "number" && cpu >= 0) member.cpu = cpu;
         if (typeof rss === "number" && typeof heap === "number") {
@@ -468,16 +482,19 @@ export class Cluster implements AsyncDisposable {
     }, Math.min(this.#silenceMs / 2, 1_000));
     try {
       await attached.ready;
-      this.#members.set(name, member);
-      addNodeWorker(this.scheduler, name, resources, data);
-      for (const check of [...this.#joined]) check();
+      if (!left && !conn.isClosed) {
+        this.#members.set(name, member);
+        addNodeWorker(this.scheduler, name, resources, data);
+        for (const check of [...this.#joined]) check();
+      }
     } catch {
       // It went down before it was ready: nothing was added.
     }
     const reason = await conn.closed;
     clearInterval(watchdog);
-    this.#members.delete(name);
-    if (!this.#closed && reason.kind === "error") {
+    if (this.#members.get(name) === member) this.#members.delete(name);
+    if (left) this.#logger(`node ${name} left`);
+    else if (!this.#closed && reason.kind === "error") {
       this.#logger(`node ${name} lost: ${reason.error?.message}`);
     }
   }

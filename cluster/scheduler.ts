@@ -385,6 +385,14 @@ export function addNodeWorker(
   nodeEngine(scheduler).addNode(name, resources, data);
 }
 
+/**
+ * Internal (for the cluster): the node `name` is leaving in good order; its
+ * work goes elsewhere without counting as a death.
+ */
+export function retireNodeWorkers(scheduler: Scheduler, name: string): void {
+  nodeEngine(scheduler).retireNode(name);
+}
+
 /** `compute` on `engine`; `signal` lets go of its outputs early. */
 async function computeWith<T extends readonly unknown[]>(
   engine: Engine,

@@ -1244,6 +1244,17 @@ export class WorkerEngine {
     this.#pump();
   }
 
+  /**
+   * The attached node `node` is leaving in good order (it said goodbye):
+   * it takes no more work, and what it ran or held is redone elsewhere
+   * without counting toward any task's `allowedFailures`.
+   */
+  retireNode(node: string): void {
+    for (const w of [...this.#workers]) {
+      if (w.node === node) this.#workerDied(w, `${node} left`, false);
+    }
+  }
+
   // ---- what futures and computations ask ----
 
   /** The status of `key`, as a future sees it. */

@@ -393,6 +393,19 @@ export function retireNodeWorkers(scheduler: Scheduler, name: string): void {
   nodeEngine(scheduler).retireNode(name);
 }
 
+/**
+ * Internal (for the cluster's client sessions): `scheduler.compute`, ended
+ * early by `signal`: its outputs are let go at once (work not started is
+ * dropped), and it rejects with the signal's reason.
+ */
+export async function computeUntil<T extends readonly unknown[]>(
+  scheduler: Scheduler,
+  signal: AbortSignal,
+  outputs: T,
+): Promise<Computed<T>> {
+  return await computeWith(engines.get(scheduler)!, outputs, signal);
+}
+
 /** `compute` on `engine`; `signal` lets go of its outputs early. */
 async function computeWith<T extends readonly unknown[]>(
   engine: Engine,

@@ -182,6 +182,9 @@ export async function serveClient(
     );
   };
   const handle = (m: Request) => {
+    if (m.id !== undefined && !(Number.isSafeInteger(m.id) && m.id >= 0)) {
+      throw new TypeError("a request's id must be a whole number");
+    }
     const id = m.id ?? 0;
     switch (m.t) {
       case "compute":
@@ -249,7 +252,7 @@ export async function serveClient(
           () => sync.handle(session.sync, m as unknown as SyncRequest),
         );
       default:
-        throw new TypeError(`no request "${String(m.t)}"`);
+        throw new TypeError(`no request "${String(m.t).slice(0, 40)}"`);
     }
   };
   conn.onMessage((value) => {
@@ -260,7 +263,12 @@ export async function serveClient(
       if (typeof id === "number") {
         reply({ t: "err", id, error: errorToWire(e) });
       } else {
-        logger(`client ${conn.peer?.nodeId}: ${(e as Error).message}: closed`);
+        // (Bounded: the message may quote what the peer sent.)
+        logger(
+          `client ${conn.peer?.nodeId}: ${
+            String((e as Error)?.message).slice(0, 200)
+          }: closed`,
+        );
         void conn.close();
       }
     }

@@ -22,6 +22,7 @@ import type { ActorSystem } from "@troupe/troupe/actors";
 import {
   hostPort,
   listenTransport,
+  parseAddress,
   type TransportListener,
 } from "./endpoint.ts";
 import {
@@ -35,6 +36,7 @@ import { validResources } from "./delayed.ts";
 import type { FramedConnection } from "./framing.ts";
 import {
   addNodeWorker,
+  onBadNode,
   retireNodeWorkers,
   Scheduler,
   type SchedulerOptions,
@@ -236,6 +238,10 @@ export class Cluster implements AsyncDisposable {
       ...options.scheduler,
       placement: "node",
     });
+    // A node that broke the graph protocol is dropped (its work is redone).
+    onBadNode(this.scheduler, (name) => {
+      void this.#members.get(name)?.conn.close();
+    }, this.#logger);
     this.#listener = listenTransport({
       hostname: options.hostname,
       port: options.port,
@@ -381,10 +387,17 @@ export class Cluster implements AsyncDisposable {
         return void conn.close();
       }
       const data = (first as { data?: unknown }).data;
+      if (data !== undefined && data !== null && !dataAddress(data)) {
+        // The other nodes would dial it: it must be an address.
+        this.#logger(
+          `node ${peer.nodeId} joined with a data address that is not host:port: dropped`,
+        );
+        return void conn.close();
+      }
       return this.#nodeSession(
         conn,
         resources,
-        typeof data === "string" && data !== "" ? data : undefined,
+        typeof data === "string" ? data : undefined,
       );
     }
     if (kind === "client") {
@@ -455,8 +468,8 @@ export class Cluster implements AsyncDisposable {
         void conn.close();
       } else if ((value as { t?: unknown })?.t === "hb") {
         const { cpu, rss, heap } = value as Record<string, unknown>;
-        if (typeof cpu === "number" && cpu >= 0) member.cpu = cpu;
-        if (typeof rss === "number" && typeof heap === "number") {
+        if (measure(cpu)) member.cpu = cpu;
+        if (measure(rss) && measure(heap)) {
           member.memory = { rss, heapUsed: heap };
         }
       } else {
@@ -535,6 +548,22 @@ export class Cluster implements AsyncDisposable {
    */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+}
+
+/** Whether a node's heartbeat figure is one (a finite number, not negative). */
+function measure(x: unknown): x is number {
+  return typeof x === "number" && Number.isFinite(x) && x >= 0;
+}
+
+/** Whether `x` is a `host:port` the other nodes may dial for data. */
+function dataAddress(x: unknown): x is string {
+  if (typeof x !== "string" || x.length > 300) return false;
+  try {
+    parseAddress(x);
+    return true;
+  } catch {
+    return false;
   }
 }
 

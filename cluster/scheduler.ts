@@ -394,6 +394,18 @@ export function retireNodeWorkers(scheduler: Scheduler, name: string): void {
 }
 
 /**
+ * Internal (for the cluster): who drops a node that broke the protocol, and
+ * where the reasons go.
+ */
+export function onBadNode(
+  scheduler: Scheduler,
+  drop: (node: string, reason: string) => void,
+  logger: (message: string) => void,
+): void {
+  nodeEngine(scheduler).watchNodes(drop, logger);
+}
+
+/**
  * Internal (for the cluster's client sessions): `scheduler.compute`, ended
  * early by `signal`: its outputs are let go at once (work not started is
  * dropped), and it rejects with the signal's reason.

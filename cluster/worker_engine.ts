@@ -1304,6 +1304,18 @@ export class WorkerEngine {
   }
 
   /**
+   * For a cluster: `drop` closes the connection of a node that broke the
+   * protocol; `logger` gets the reasons.
+   */
+  watchNodes(
+    drop: (node: string, reason: string) => void,
+    logger: (message: string) => void,
+  ): void {
+    this.#onBadNode = drop;
+    this.#logger = logger;
+  }
+
+  /**
    * The attached node `node` is leaving in good order (it said goodbye):
    * it takes no more work, and what it ran or held is redone elsewhere
    * without counting toward any task's `allowedFailures`.

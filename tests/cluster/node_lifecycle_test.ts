@@ -14,6 +14,9 @@ import {
   delayed,
   KilledWorkerError,
   localCluster,
+  runNode,
+  startCluster,
+  TaskFailedError,
   treeReduce,
 } from "@troupe/troupe/cluster";
 import { g } from "../fixtures/graph_tasks.ts";
@@ -105,3 +108,55 @@ Deno.test("SIGSTOP past silenceMs: the node is lost, its work redone; awake agai
     warnings.join("\n"),
   );
 });
+
+const BOGUS = new URL("../fixtures/bogus_node.ts", import.meta.url).pathname;
+
+for (const mode of ["done", "failed"] as const) {
+  Deno.test(`a node whose ${mode} reports break the protocol is dropped; its work is redone, the scheduler lives`, async () => {
+    await using system = new ActorSystem();
+    const warnings: string[] = [];
+    await using cluster = startCluster(system, {
+      logger: (m) => warnings.push(m),
+    });
+    const bogus = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-net=127.0.0.1",
+        "--allow-read",
+        BOGUS,
+        cluster.address,
+        mode,
+      ],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    await cluster.waitForNodes(1);
+    // It gets the work first: a failing task and a small graph.
+    const failing = cluster.scheduler.compute(delayed(g.checked)(-1))
+      .catch((e) => e);
+    const summing = cluster.scheduler.compute(
+      tree(40, (i) => delayed(g.square)(i)),
+    );
+    await until(
+      () => warnings.some((w) => /bogus/.test(w) && /dropped/.test(w)),
+      "the bad node dropped",
+      20_000,
+    );
+    assert.equal((await bogus.status).code, 0);
+    // A good node takes over; the results are those of a sound run.
+    const stop = new AbortController();
+    const good = runNode(cluster.address, {
+      name: "good",
+      signal: stop.signal,
+    });
+    const err = await failing;
+    assert.ok(err instanceof TaskFailedError, String(err));
+    assert.equal((err.cause as Error).name, "RangeError");
+    assert.deepEqual(await summing, [sumOfSquares(40)]);
+    // Each reason is logged, bounded, and names the node.
+    const dropped = warnings.filter((w) => /bogus/.test(w));
+    assert.ok(dropped.every((w) => w.length < 400), dropped.join("\n"));
+    stop.abort();
+    await good;
+  });
+}

@@ -13,12 +13,17 @@
  * is redone elsewhere without counting as a death toward a task's
  * `allowedFailures` (only a lost connection or silence counts), and the
  * scheduler closes the connection. A client sends
- * `{ t: "client", id }` and then requests (see `client_session.ts`).
+ * `{ t: "client", id }` and then requests (see `client_session.ts`). A
+ * node's heartbeat thread opens a connection of its own with `{ t: "beat",
+ * token }` (the token its node got in `init`, as `beat`) and then sends
+ * `{ t: "beat" }` every `heartbeatMs`: a task that holds the node's main
+ * thread for minutes does not make it silent, while a paused or dead
+ * process stops both.
  *
  * @module
  */
 
-import type { ActorSystem } from "@troupe/troupe/actors";
+import type { ActorSystem, AttachedHost } from "@troupe/troupe/actors";
 import {
   hostPort,
   listenTransport,
@@ -172,6 +177,12 @@ export interface ClusterStatus {
   }[];
 }
 
+/** Where a node's heartbeat thread reports, and its connection once it does. */
+interface Beat {
+  heard: () => void;
+  conn?: FramedConnection;
+}
+
 interface Member extends NodeInfo {
   conn: FramedConnection;
   /** What its last heartbeat said. */
@@ -209,6 +220,8 @@ export class Cluster implements AsyncDisposable {
   readonly #clients = new Map<string, ClientHolds>();
   /** Cluster-wide locks, semaphores, events and queues, by name. */
   readonly #sync = new SyncService();
+  /** The nodes' heartbeat threads' connections, by the token each was given. */
+  readonly #beats = new Map<string, Beat>();
   readonly #lingerMs: number;
   #closed = false;
 
@@ -400,6 +413,24 @@ export class Cluster implements AsyncDisposable {
         typeof data === "string" ? data : undefined,
       );
     }
+    if (kind === "beat") {
+      // A node's heartbeat thread: it only keeps its node from looking silent.
+      const token = (first as { token?: unknown }).token;
+      const beat = typeof token === "string"
+        ? this.#beats.get(token)
+        : undefined;
+      if (beat === undefined) {
+        this.#logger(`${peer.nodeId} sent heartbeats for no node: dropped`);
+        return void conn.close();
+      }
+      void beat.conn?.close(); // (one at a time)
+      beat.conn = conn;
+      beat.heard();
+      conn.onMessage(() => beat.heard());
+      await conn.closed;
+      if (beat.conn === conn) beat.conn = undefined;
+      return;
+    }
     if (kind === "client") {
       const id = (first as { id?: unknown }).id;
       if (typeof id !== "string" || id === "") {
@@ -431,21 +462,33 @@ export class Cluster implements AsyncDisposable {
   ): Promise<void> {
     const peer = conn.peer!;
     let name = peer.nodeId;
-    for (let i = 2; this.#members.has(name); i++) name = `${peer.nodeId}-${i}`;
     const address = hostPort(peer.address);
-    let attached;
-    try {
-      attached = this.#system.attachHost(name, {
-        send: (batch) => {
-          if (!conn.isClosed) conn.send(batch); // (closing: it is gone)
-        },
-        close: () => void conn.close(),
-        closed: conn.closed,
-      });
-    } catch (e) {
-      this.#logger(`node ${name} from ${address} refused: ${e}`);
-      return void conn.close();
+    let tried: AttachedHost | undefined;
+    // A name already taken (by a member, or by a host of this system that
+    // is not one: another cluster's) gets a suffix.
+    for (let i = 2; tried === undefined; i++) {
+      if (this.#members.has(name)) {
+        name = `${peer.nodeId}-${i}`;
+        continue;
+      }
+      try {
+        tried = this.#system.attachHost(name, {
+          send: (batch) => {
+            if (!conn.isClosed) conn.send(batch); // (closing: it is gone)
+          },
+          close: () => void conn.close(),
+          closed: conn.closed,
+        });
+      } catch (e) {
+        if (i < 100 && /already attached/.test(String(e))) {
+          name = `${peer.nodeId}-${i}`;
+          continue;
+        }
+        this.#logger(`node ${name} from ${address} refused: ${e}`);
+        return void conn.close();
+      }
     }
+    const attached = tried;
     const member: Member = {
       name,
       address,
@@ -455,6 +498,11 @@ export class Cluster implements AsyncDisposable {
     };
     let lastHeard = performance.now();
     let left = false;
+    // Its heartbeat thread (if it has one) says it is alive while a task
+    // holds its main thread.
+    const token = crypto.randomUUID();
+    const beat: Beat = { heard: () => lastHeard = performance.now() };
+    this.#beats.set(token, beat);
     conn.onMessage((value) => {
       lastHeard = performance.now();
       if (left) return; // (what a leaving node still sends)
@@ -483,6 +531,7 @@ export class Cluster implements AsyncDisposable {
       parent: attached.parent,
       heartbeatMs: this.#heartbeatMs,
       name, // (another node may have had the name it asked for)
+      beat: token,
     });
     // A node that goes silent is dropped, as one whose connection drops.
     const watchdog = setInterval(() => {
@@ -505,6 +554,8 @@ export class Cluster implements AsyncDisposable {
     }
     const reason = await conn.closed;
     clearInterval(watchdog);
+    this.#beats.delete(token);
+    void beat.conn?.close();
     if (this.#members.get(name) === member) this.#members.delete(name);
     if (left) this.#logger(`node ${name} left`);
     else if (!this.#closed && reason.kind === "error") {

@@ -143,6 +143,18 @@ export async function runNode(
           options.resources ?? {},
           dataAddress,
           (given) => log(`joined ${address} as ${given ?? name}`),
+          (token, everyMs) =>
+            startBeat({
+              t: "start",
+              address,
+              secret: options.secret,
+              tls: tls === undefined
+                ? undefined
+                : { caCerts: tls.caCerts, hostname: tls.hostname },
+              nodeId: `${name}/beat`,
+              token,
+              everyMs,
+            }),
         );
       } finally {
         serving = false;
@@ -207,6 +219,33 @@ async function runThreads(
 }
 
 /**
+ * Start a heartbeat thread (see `beat_thread.ts`) with `start`; the
+ * function it returns stops it and resolves once it has ended.
+ */
+function startBeat(start: Record<string, unknown>): () => Promise<void> {
+  const worker = new Worker(new URL("./beat_thread.ts", import.meta.url), {
+    type: "module",
+  });
+  const ended = Promise.withResolvers<void>();
+  worker.onmessage = (e) => {
+    if (e.data?.t === "stopped") ended.resolve();
+  };
+  worker.onerror = (e) => {
+    e.preventDefault();
+    ended.resolve();
+  };
+  worker.postMessage(start);
+  return async () => {
+    worker.postMessage({ t: "stop" });
+    // A thread that does not answer within a second is ended anyway.
+    const timer = setTimeout(() => ended.resolve(), 1_000);
+    await ended.promise;
+    clearTimeout(timer);
+    worker.terminate();
+  };
+}
+
+/**
  * This process's CPU use since the last call, in percent of one core (200
  * is two cores busy).
  */
@@ -243,8 +282,10 @@ async function serve(
   resources: Record<string, number>,
   data: string | undefined,
   joined: (name: string | undefined) => void,
+  beat: (token: string, everyMs: number) => () => Promise<void>,
 ): Promise<void> {
   let member = false;
+  let stopBeat: (() => Promise<void>) | undefined;
   let leaving: ReturnType<typeof setTimeout> | undefined;
   const abort = () => {
     if (!member || conn.isClosed) return void conn.close();
@@ -261,6 +302,7 @@ async function serve(
       parent: string;
       heartbeatMs: number;
       name?: unknown;
+      beat?: unknown;
     };
     if (
       init?.t !== "init" || typeof init.host !== "string" ||
@@ -281,6 +323,11 @@ async function serve(
       if (Array.isArray(value)) host.receive(value);
     });
     member = true;
+    // Heartbeats from a thread of their own too, when the scheduler takes
+    // them: a task that holds this thread is then a slow node, not a lost one.
+    if (typeof init.beat === "string" && init.beat.length <= 64) {
+      stopBeat = beat(init.beat, init.heartbeatMs);
+    }
     const usage = cpuMeter();
     heartbeat = setInterval(() => {
       if (conn.isClosed) return;
@@ -300,6 +347,7 @@ async function serve(
   } finally {
     clearInterval(heartbeat);
     clearTimeout(leaving);
+    await stopBeat?.();
     signal?.removeEventListener("abort", abort);
     await conn.close();
   }

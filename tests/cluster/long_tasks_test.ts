@@ -2,9 +2,11 @@
  * Tasks that take as long as they take: a minute-long task on every
  * placement at once (so CI pays about one minute, not five), a CPU-bound
  * task that holds its worker's thread past the actor system's ask deadline
- * while its results are fetched, and a node paused (SIGSTOP) for longer than
- * that deadline but shorter than the cluster's `silenceMs`: a slow node, not
- * a lost one. No task here has a `timeout`, so none may fail for time.
+ * while its results are fetched, a CPU-bound task that holds a node's thread
+ * for longer than the cluster's `silenceMs` (its heartbeat thread speaks
+ * for it), and a node paused (SIGSTOP) for longer than the ask deadline but
+ * shorter than `silenceMs`: a slow node, not a lost one. No task here has a
+ * `timeout`, so none may fail for time.
  */
 
 import assert from "node:assert/strict";
@@ -43,6 +45,13 @@ Deno.test("a task of a minute runs to its end on every placement, at once", asyn
     logger: (m) => warnings.push(m),
   });
   const pids = cluster.pids();
+  // A node whose silence is short: its CPU-bound task lasts 7 times that.
+  await using strict = await localCluster(system, {
+    nodes: 1,
+    heartbeatMs: 100,
+    silenceMs: 1_000,
+    logger: (m) => warnings.push(m),
+  });
 
   /**
    * On worker hosts: a value's holder holds its thread for 7 s (a CPU-bound
@@ -94,6 +103,10 @@ Deno.test("a task of a minute runs to its end on every placement, at once", asyn
     proc.compute(delayed(g.nap)(4, MINUTE)),
     busyHolder(),
     onNodes(),
+    strict.scheduler.compute(delayed(lt.spin)(7, 7_000)).then(([x]) => {
+      assert.equal(x, 7);
+      assert.equal(strict.nodes().length, 1);
+    }),
   ]);
   assert.deepEqual([a, b, c, d], [[1], [2], [3], [4]]);
   assert.deepEqual(

@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { ActorSystem } from "@troupe/troupe/actors";
-import { delayed, localCluster } from "@troupe/troupe/cluster";
+import { delayed, gather, localCluster } from "@troupe/troupe/cluster";
 import { g } from "../fixtures/graph_tasks.ts";
 
 Deno.test("an idle node does not copy a 32 MB input for instant tasks, and steals long ones", async () => {
@@ -21,14 +21,17 @@ Deno.test("an idle node does not copy a 32 MB input for instant tasks, and steal
   // Moving 32 MB takes far longer than all 40 tasks: none moved.
   assert.deepEqual(new Set(ran), new Set([pids["local-1"]]));
   assert.equal(cluster.status().transfers.direct, 0);
-  // Long tasks, each with a small input made on local-1: worth moving, so
+  // Long tasks, each with a small input held on local-1: worth moving, so
   // both nodes run them.
-  const [slow] = await cluster.scheduler.compute(
-    Array.from(
+  const inputs = cluster.scheduler.persist(
+    ...Array.from(
       { length: 8 },
-      (_, i) =>
-        delayed(g.pidAfter)(delayed(g.inc, { workers: ["local-1"] })(i), 300),
+      (_, i) => delayed(g.inc, { workers: ["local-1"] })(i),
     ),
+  );
+  await gather(inputs);
+  const [slow] = await cluster.scheduler.compute(
+    inputs.map((x) => delayed(g.pidAfter)(x, 300)),
   );
   assert.deepEqual(new Set(slow), new Set([pids["local-1"], pids["local-2"]]));
 });

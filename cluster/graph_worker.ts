@@ -241,6 +241,9 @@ function resolve(s: WorkerState, module: string, name: string) {
   return fn;
 }
 
+/** The longest delay a timer takes (longer ones fire at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Where a run's inputs are missing: the key of the first not held here. */
 class MissingInput extends Error {
   constructor(readonly dep: string, key: string) {
@@ -267,7 +270,7 @@ function failed(
   why: RunFailure,
   error: unknown,
 ): void {
-  const local = msg[8] !== undefined;
+  const local = typeof msg[8] === "function";
   s.reports.tell("failed", [
     s.id,
     msg[0],
@@ -294,7 +297,9 @@ function start(s: WorkerState): void {
   }
   if (msg === undefined) return;
   s.running = true;
-  const [seq, key, module, name, args, paths, deps, timeout, local] = msg;
+  const [seq, key, module, name, args, paths, deps] = msg;
+  const timeout = typeof msg[7] === "number" ? msg[7] : undefined;
+  const local = typeof msg[8] === "function" ? msg[8] : undefined;
   const began = performance.now();
   let over = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -336,7 +341,7 @@ function start(s: WorkerState): void {
       return end(false, e);
     }
     if (!isThenable(r)) return end(true, r);
-    if (timeout !== undefined) {
+    if (timeout !== undefined && timeout < MAX_TIMER_MS) {
       // Only a task with a timeout has a timer.
       timer = setTimeout(
         () => end(false, new GraphTimeoutError(key, timeout)),

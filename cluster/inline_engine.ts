@@ -145,7 +145,8 @@ export class InlineEngine {
           try {
             let r = (node.task as unknown as AnyFn)(...args);
             if (isThenable(r)) {
-              r = timeout === undefined
+              // (A timer longer than 2^31 - 1 ms would fire at once.)
+              r = timeout === undefined || timeout >= 2 ** 31 - 1
                 ? await r
                 : await within(r, timeout, key);
             }

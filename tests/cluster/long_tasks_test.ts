@@ -114,3 +114,14 @@ Deno.test("a task of a minute runs to its end on every placement, at once", asyn
     [],
   );
 });
+
+Deno.test("a timeout of Infinity, or past what a timer holds, is no deadline", async () => {
+  await using system = new ActorSystem();
+  for (const placement of ["inline", "local", "worker"] as const) {
+    await using scheduler = createScheduler(system, { placement, workers: 1 });
+    for (const timeout of [Infinity, 2 ** 31, 1e12]) {
+      const [x] = await scheduler.compute(delayed(g.nap, { timeout })(7, 20));
+      assert.equal(x, 7, `${placement}, timeout ${timeout}`);
+    }
+  }
+});

@@ -24,13 +24,39 @@ import { until } from "../helpers.ts";
 
 const fixtures = new URL("../fixtures/", import.meta.url).pathname;
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
+/**
+ * A loopback listener that notes the byte each connection sends: what
+ * `lt.knock` tasks tell it when they run, from whatever host.
+ */
+function witness(): {
+  port: number;
+  heard: Set<number>;
+  close: () => Promise<void>;
+} {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const heard = new Set<number>();
+  const reads: Promise<void>[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      reads.push((async () => {
+        const buf = new Uint8Array(1);
+        try {
+          if ((await conn.read(buf)) === 1) heard.add(buf[0]);
+        } finally {
+          conn.close();
+        }
+      })());
+    }
+  })();
+  return {
+    port: listener.addr.port,
+    heard,
+    close: async () => {
+      listener.close();
+      await accepting.catch(() => {});
+      await Promise.all(reads);
+    },
+  };
 }
 
 /** Runs sent to the scheduler's only worker and not finished. */
@@ -39,22 +65,19 @@ function inFlight(scheduler: Scheduler): number {
 }
 
 /**
- * On a one-worker scheduler busy with `gate`: three tasks that would write
- * files, one of them sent ahead to the worker, and one waiting on the gate's
- * result. All four are cancelled; none writes; the gate finishes.
+ * On a one-worker scheduler busy with `gate`: three tasks that would knock,
+ * one of them sent ahead to the worker, and one waiting on the gate's
+ * result. All four are cancelled; none knocks; the gate finishes.
  */
 async function cancelQueued(
   scheduler: Scheduler,
   gate: Future<number>,
-  dir: string,
-  sentAhead = true,
+  port: number,
+  heard: Set<number>,
 ): Promise<void> {
-  const paths = [0, 1, 2, 3].map((i) => `${dir}/ran-${i}`);
-  const queued = [0, 1, 2].map((i) => scheduler.submit(lt.touch, i, paths[i]));
-  const dependent = scheduler.submit(lt.touch, gate, paths[3]);
-  if (sentAhead) {
-    await until(() => inFlight(scheduler) === 2, "a run sent ahead", 20_000);
-  }
+  const queued = [0, 1, 2].map((i) => scheduler.submit(lt.knock, i, port));
+  const dependent = scheduler.submit(lt.knock, gate, port);
+  await until(() => inFlight(scheduler) === 2, "a run sent ahead", 20_000);
   for (const f of [...queued, dependent]) f.cancel();
   await gate.result();
   for (const f of [...queued, dependent]) {
@@ -62,22 +85,21 @@ async function cancelQueued(
   }
   // Whatever was sent ahead has been dropped there (or it would run now).
   await until(() => inFlight(scheduler) === 0, "the worker idle", 20_000);
-  const after = scheduler.submit(lt.touch, 9, `${dir}/canary`);
-  assert.equal(await after.result(), 9);
-  assert.ok(await exists(`${dir}/canary`), "the canary ran");
-  for (const p of paths) assert.ok(!(await exists(p)), `${p} was written`);
+  assert.equal(await scheduler.submit(lt.knock, 9, port).result(), 9);
+  await until(() => heard.has(9), "the canary's knock", 20_000);
+  assert.deepEqual([...heard], [9], "only the canary ran");
 }
 
 for (const placement of ["local", "worker", "process"] as const) {
   Deno.test(`[${placement}] a cancelled run sent ahead to a worker does not start`, async () => {
-    const dir = await Deno.makeTempDir();
+    const { port, heard, close } = witness();
     try {
       await using system = new ActorSystem();
       await using scheduler = createScheduler(system, {
         placement,
         workers: 1,
         permissions: placement === "process"
-          ? { read: [fixtures], write: [dir] }
+          ? { read: [fixtures], net: ["127.0.0.1"] }
           : undefined,
       });
       // On worker hosts the gate holds the thread: the cancel is read only
@@ -85,27 +107,28 @@ for (const placement of ["local", "worker", "process"] as const) {
       const gate = placement === "worker"
         ? scheduler.submit(lt.spin, 5, 600)
         : scheduler.submit(g.nap, 5, 600);
-      await cancelQueued(scheduler, gate, dir);
+      await cancelQueued(scheduler, gate, port, heard);
     } finally {
-      await Deno.remove(dir, { recursive: true });
+      await close();
     }
   });
 }
 
 Deno.test("[inline] a cancelled task waiting for its input does not start", async () => {
-  const dir = await Deno.makeTempDir();
+  const { port, heard, close } = witness();
   try {
     await using system = new ActorSystem();
     await using scheduler = createScheduler(system, { placement: "inline" });
     const gate = scheduler.submit(g.nap, 5, 300);
-    const dependent = scheduler.submit(lt.touch, gate, `${dir}/ran`);
+    const dependent = scheduler.submit(lt.knock, gate, port);
     dependent.cancel();
     assert.equal(await gate.result(), 5);
     await assert.rejects(dependent.result(), CancelledError);
-    await scheduler.compute(delayed(g.nap)(0, 50)); // (a turn later)
-    assert.ok(!(await exists(`${dir}/ran`)));
+    assert.equal(await scheduler.submit(lt.knock, 9, port).result(), 9);
+    await until(() => heard.has(9), "the canary's knock", 20_000);
+    assert.deepEqual([...heard], [9], "only the canary ran");
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    await close();
   }
 });
 

@@ -85,6 +85,7 @@ export type RunFailure = "error" | "timeout" | "missing";
  * with about how many bytes its result takes), failed (`failed`, with the
  * error: the thrown value itself on a worker in the scheduler's isolate, its
  * `ErrorInfo` elsewhere), or was cancelled before it started (`skipped`);
+ * `done` says how long the task ran, as measured there;
  * a pull ended (`pulled`, with an error message if it failed).
  *
  * @example
@@ -94,8 +95,11 @@ export type RunFailure = "error" | "timeout" | "missing";
  * ```
  */
 export interface GraphReports extends Handlers<unknown> {
-  /** `[worker, run, bytes]`: the run's result is held. */
-  done: (state: unknown, msg: [number, number, number]) => void;
+  /**
+   * `[worker, run, bytes, ms]`: the run's result is held; it takes about
+   * `bytes`, and the task ran for `ms` (measured where it ran).
+   */
+  done: (state: unknown, msg: [number, number, number, number]) => void;
   /** `[worker, run, why, error or missing key]`: the run failed. */
   failed: (
     state: unknown,
@@ -318,7 +322,7 @@ function start(s: WorkerState): void {
       try {
         bytes = sizeOf(value);
       } catch { /* an object that throws when looked at: size unknown */ }
-      s.reports.tell("done", [s.id, seq, bytes]);
+      s.reports.tell("done", [s.id, seq, bytes, ms]);
     } else if (value instanceof MissingInput) {
       failed(s, msg, "missing", value);
     } else failed(s, msg, "error", value);
@@ -376,7 +380,7 @@ function start(s: WorkerState): void {
  * const reports = system.spawn(defineActor({
  *   init: () => ({}),
  *   handlers: {
- *     done: (_s, [, , bytes]: [number, number, number]) => done.resolve(bytes),
+ *     done: (_s, [, , bytes]: number[]) => done.resolve(bytes),
  *     failed: () => {},
  *     skipped: () => {},
  *     pulled: () => {},

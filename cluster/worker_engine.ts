@@ -824,8 +824,11 @@ export class WorkerEngine {
     const w = this.#reporter(msg, "done");
     if (w === undefined) return;
     const m = msg as unknown[];
-    const [, seq, size] = m;
-    if (m.length !== 3 || typeof size !== "number") {
+    const [, seq, size, ms] = m;
+    if (
+      m.length !== 4 || typeof size !== "number" || typeof ms !== "number" ||
+      !(ms >= 0 && ms < Infinity)
+    ) {
       return this.#badPeer(w, `a malformed done report (${brief(msg)})`);
     }
     const r = this.#reported(w, seq);
@@ -835,7 +838,7 @@ export class WorkerEngine {
         `a done report of a run it was not given (${brief(seq)})`,
       );
     }
-    this.#finished(r, w, seq as number, size);
+    this.#finished(r, w, seq as number, size, ms);
   }
 
   #onFailed(msg: unknown): void {
@@ -923,16 +926,14 @@ export class WorkerEngine {
     w: WorkerRecord,
     seq: number,
     size: number,
+    ms: number,
   ): void {
     const now = performance.now();
-    // With more queued behind it, the gap since the last completion on this
-    // worker is this task's run time (plus its share of the round trip).
-    // It started when it was sent or when the task before it there ended,
-    // whichever came last (a round trip included when it did not queue).
-    const startedAt = Math.max(r.sentAt, w.lastDone ?? 0);
-    const ms = now - startedAt;
+    // How long it ran, as the worker measured it: round trips and waits in
+    // the worker's queue are not the task's (a duration that counted them
+    // would make instant tasks look long under load, and worth moving).
     const name = r.node.task.taskName;
-    this.#ran(r, w, startedAt, now, true);
+    this.#ran(r, w, Math.max(r.sentAt, now - ms), now, true);
     const avg = this.#durations.get(name);
     this.#durations.set(name, avg === undefined ? ms : 0.8 * avg + 0.2 * ms);
     w.lastDone = now;

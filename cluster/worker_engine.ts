@@ -87,6 +87,8 @@ export interface TaskRecord {
 
 interface WorkerRecord {
   id: number;
+  /** The id its reports carry (random). */
+  reportId: number;
   ref: ActorRef<typeof GraphWorker>;
   /** Runs sent to it and not reported on. */
   inFlight: number;
@@ -310,13 +312,15 @@ export class WorkerEngine {
   readonly #stream = new TaskStream();
   /** Ready tasks waiting for a worker to exist (cluster with no members). */
   #unplaced: TaskRecord[] = [];
-  /** Live workers by id (reports name their worker by id). */
+  /** Live workers by the id their reports carry. */
   readonly #byId = new Map<number, WorkerRecord>();
   /** Where the workers' reports come in. */
   readonly #reports: ActorRef<typeof Reports>;
   /** Pulls under way, by number. */
   readonly #pulls = new Map<number, Pull>();
   #pullSeq = 0;
+  /** Malformed reports that named no worker. */
+  #unattributed = 0;
   /** Bytes per ms values moved at between workers lately. */
   #bandwidth = DEFAULT_BYTES_PER_MS;
   #logger: (message: string) => void;
@@ -794,11 +798,16 @@ export class WorkerEngine {
   /** The live worker a report names, or undefined (a stale one: ignored). */
   #reporter(msg: unknown, what: string): WorkerRecord | undefined {
     if (!Array.isArray(msg) || typeof msg[0] !== "number") {
-      this.#logger(
-        `a graph worker sent a malformed ${what} report: ignored (${
-          brief(msg)
-        })`,
-      );
+      // Whose it is cannot be told: it is ignored, and logged now and then
+      // (a peer that sends them by the million must not flood the log).
+      const n = ++this.#unattributed;
+      if (n <= 10 || n % 10_000 === 0) {
+        this.#logger(
+          `a graph worker sent a malformed ${what} report (${n} so far): ignored (${
+            brief(msg)
+          })`,
+        );
+      }
       return undefined;
     }
     const w = this.#byId.get(msg[0]);
@@ -1165,8 +1174,11 @@ export class WorkerEngine {
         ? undefined
         : `troupe-graph-${this.#id}-${++this.#workerSeq}`);
     const id = ++this.#workerSeq;
+    // Reports name their worker by a number no other worker can guess: a
+    // node cannot pass its reports off as another's.
+    const reportId = randomId();
     const ref = this.#system.spawn(GraphWorker, {
-      id,
+      id: reportId,
       reports: this.#reports,
     }, {
       placement,
@@ -1176,6 +1188,7 @@ export class WorkerEngine {
     });
     const w: WorkerRecord = {
       id,
+      reportId,
       ref,
       inFlight: 0,
       alive: true,
@@ -1189,7 +1202,7 @@ export class WorkerEngine {
       resources,
     };
     this.#workers.push(w);
-    this.#byId.set(id, w);
+    this.#byId.set(reportId, w);
     this.#system.watch(
       ref,
       (t) => this.#workerDied(w, describeReason(t.reason)),
@@ -1226,7 +1239,7 @@ export class WorkerEngine {
     if (!w.alive) return;
     w.alive = false;
     this.#workers.splice(this.#workers.indexOf(w), 1);
-    this.#byId.delete(w.id);
+    this.#byId.delete(w.reportId);
     this.#releases.delete(w);
     if (w.host !== undefined && w.node === undefined) {
       void this.#system.stopHost(w.host, { timeout: 0 });
@@ -1513,6 +1526,12 @@ function onNode(w: WorkerRecord, name: string): boolean {
 /** How much a worker has: sent and queued tasks. */
 function load(w: WorkerRecord | undefined): number {
   return w === undefined ? Infinity : w.inFlight + w.queue.size;
+}
+
+/** A random whole number below 2^53. */
+function randomId(): number {
+  const [hi, lo] = crypto.getRandomValues(new Uint32Array(2));
+  return (hi & 0x1fffff) * 2 ** 32 + lo;
 }
 
 /** A peer's value, short enough for a log line. */

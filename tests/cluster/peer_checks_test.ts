@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { ActorSystem } from "@troupe/troupe/actors";
 import {
+  connect,
   connectTransport,
   listenTransport,
   startCluster,
@@ -105,4 +106,30 @@ Deno.test("a client's request with a bad id, or a long unknown kind, is refused 
   assert.equal(lines.length, 2, warnings.join("\n"));
   assert.match(lines[0], /id must be a whole number/);
   assert.ok(lines.every((w) => w.length < 400), lines.join("\n"));
+});
+
+Deno.test("a client takes a scheduler's answers of the wrong shape as errors, not crashes", async () => {
+  // A scheduler that answers every request with an error of no shape, and
+  // says a future settled with a status that is none.
+  const odd = listenTransport({
+    port: 0,
+    logger: () => {},
+    onConnection: async (conn) => {
+      conn.onMessage((m) => {
+        const { id } = m as { id?: number };
+        if (id === undefined) return;
+        conn.send({ t: "settled", key: 5, status: "sideways" });
+        conn.send({ t: "err", id, error: "not an error" });
+      });
+      await conn.closed;
+    },
+  });
+  try {
+    await using client = await connect(`127.0.0.1:${odd.addr.port}`, {
+      reconnect: false,
+    });
+    await assert.rejects(client.status(), /no known shape/);
+  } finally {
+    await odd.close();
+  }
 });

@@ -27,7 +27,9 @@ options:
   --exit-with-parent   leave when stdin closes (for a program that starts it)
   -h, --help           this help
 
-It serves the cluster until SIGINT or SIGTERM, then leaves (exit code 0). While
+It serves the cluster until SIGINT or SIGTERM, then leaves in good order (exit
+code 0): the scheduler gives its tasks to other workers, and a leave does not
+count as a worker death against them (a crash or a lost connection does). While
 the scheduler is away it dials again, with backoff; it exits 1 when refused (a
 wrong secret, another protocol version), 2 for a usage error. Its tasks
 are functions exported by modules it imports by URL: the same files at the same

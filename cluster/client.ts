@@ -59,8 +59,28 @@ export interface ClientOptions {
   reconnect?: boolean;
 }
 
+/** What a future's status may be. */
+const STATUSES: ReadonlySet<unknown> = new Set([
+  "pending",
+  "finished",
+  "error",
+  "cancelled",
+]);
+
 /** Rebuild an error the scheduler sent, keeping what names the task. */
-function errorFromWire(w: WireError): Error {
+function errorFromWire(sent: unknown): Error {
+  const valid = sent !== null && typeof sent === "object" &&
+    typeof (sent as WireError).name === "string" &&
+    typeof (sent as WireError).message === "string";
+  if (!valid) {
+    return new Error("the scheduler answered with an error of no known shape");
+  }
+  const w = sent as WireError;
+  if (
+    w.cause !== undefined && (w.cause === null || typeof w.cause !== "object")
+  ) {
+    w.cause = undefined;
+  }
   let e: Error;
   if (w.name === "TaskFailedError" && w.key !== undefined) {
     const cause = new Error(w.cause?.message ?? w.message);
@@ -76,7 +96,7 @@ function errorFromWire(w: WireError): Error {
     e = new Error(w.message);
     e.name = w.name;
   }
-  if (w.stack !== undefined) e.stack = w.stack;
+  if (typeof w.stack === "string") e.stack = w.stack;
   return e;
 }
 
@@ -220,8 +240,12 @@ export class Client implements AsyncDisposable {
   }
 
   #receive(m: Record<string, unknown>): void {
+    // (What the scheduler sends is checked: a wrong shape is dropped, not
+    // taken for a status or thrown on.)
+    if (m === null || typeof m !== "object") return;
     if (m.t === "settled") {
-      const key = m.key as string;
+      const key = m.key;
+      if (typeof key !== "string" || !STATUSES.has(m.status)) return;
       this.#status.set(key, m.status as FutureStatus);
       this.#settled.get(key)?.resolve();
       this.#settled.delete(key);
@@ -232,7 +256,7 @@ export class Client implements AsyncDisposable {
     this.#pending.delete(m.id as number);
     if (p.message.t === "sync") this.#answered.push(m.id as number);
     if (m.t === "ok") p.resolve(m.values);
-    else p.reject(errorFromWire(m.error as WireError));
+    else p.reject(errorFromWire(m.error));
   }
 
   async #request(message: Record<string, unknown>): Promise<unknown> {

@@ -32,7 +32,7 @@ import type { Delayed } from "./delayed.ts";
 import type { FramedConnection } from "./framing.ts";
 import type { Future } from "./future.ts";
 import { gather } from "./future.ts";
-import type { Scheduler } from "./scheduler.ts";
+import { computeUntil, type Scheduler } from "./scheduler.ts";
 import { graphFromWire } from "./wire_graph.ts";
 import {
   type SyncRequest,
@@ -99,11 +99,18 @@ export interface ClientHolds {
   sync: SyncSession;
   /** It said it is closing: its holds go with the connection. */
   leaving?: boolean;
+  /** Aborted when its holds go: its computations stop with them. */
+  computing: AbortController;
 }
 
-/** Drop everything `holds` holds: futures, locks and permits. */
+/**
+ * Drop everything `holds` holds: futures, locks and permits, and the
+ * computations it started (work not started is dropped, as nobody will
+ * read its results).
+ */
 export function releaseHolds(holds: ClientHolds, sync: SyncService): void {
   clearTimeout(holds.timer);
+  holds.computing.abort(new Error("the client is gone"));
   for (const list of holds.held.values()) for (const f of list) f.release();
   holds.held.clear();
   sync.end(holds.sync);
@@ -142,6 +149,7 @@ export async function serveClient(
         applied: new Set(),
         conn,
         sync: syncSession(),
+        computing: new AbortController(),
       },
     );
   }
@@ -174,6 +182,9 @@ export async function serveClient(
     );
   };
   const handle = (m: Request) => {
+    if (m.id !== undefined && !(Number.isSafeInteger(m.id) && m.id >= 0)) {
+      throw new TypeError("a request's id must be a whole number");
+    }
     const id = m.id ?? 0;
     switch (m.t) {
       case "compute":
@@ -186,7 +197,8 @@ export async function serveClient(
             if (r === undefined) throw new TypeError(`unknown output ${k}`);
             return r;
           });
-          return await scheduler.compute(...roots);
+          // Tied to the client: when it is gone for good, so is this.
+          return await computeUntil(scheduler, session.computing.signal, roots);
         });
       case "persist":
         if (session.applied.has(id)) return reply({ t: "ok", id });
@@ -240,7 +252,7 @@ export async function serveClient(
           () => sync.handle(session.sync, m as unknown as SyncRequest),
         );
       default:
-        throw new TypeError(`no request "${String(m.t)}"`);
+        throw new TypeError(`no request "${String(m.t).slice(0, 40)}"`);
     }
   };
   conn.onMessage((value) => {
@@ -251,7 +263,12 @@ export async function serveClient(
       if (typeof id === "number") {
         reply({ t: "err", id, error: errorToWire(e) });
       } else {
-        logger(`client ${conn.peer?.nodeId}: ${(e as Error).message}: closed`);
+        // (Bounded: the message may quote what the peer sent.)
+        logger(
+          `client ${conn.peer?.nodeId}: ${
+            String((e as Error)?.message).slice(0, 200)
+          }: closed`,
+        );
         void conn.close();
       }
     }

@@ -8,16 +8,26 @@
  * On each connection, after the handshake, the peer says what it is. A node
  * sends `{ t: "join", resources }`; the scheduler answers `{ t: "init", host, parent,
  * heartbeatMs, name }` (`name`: the one it has in the cluster), then both send batches of the actor runtime's wire items
- * (arrays), and the node `{ t: "hb" }` every `heartbeatMs`. A client sends
- * `{ t: "client", id }` and then requests (see `client_session.ts`).
+ * (arrays), and the node `{ t: "hb" }` every `heartbeatMs`. A node that
+ * stops in good order (SIGTERM, its signal) says `{ t: "leave" }`: its work
+ * is redone elsewhere without counting as a death toward a task's
+ * `allowedFailures` (only a lost connection or silence counts), and the
+ * scheduler closes the connection. A client sends
+ * `{ t: "client", id }` and then requests (see `client_session.ts`). A
+ * node's heartbeat thread opens a connection of its own with `{ t: "beat",
+ * token }` (the token its node got in `init`, as `beat`) and then sends
+ * `{ t: "beat" }` every `heartbeatMs`: a task that holds the node's main
+ * thread for minutes does not make it silent, while a paused or dead
+ * process stops both.
  *
  * @module
  */
 
-import type { ActorSystem } from "@troupe/troupe/actors";
+import type { ActorSystem, AttachedHost } from "@troupe/troupe/actors";
 import {
   hostPort,
   listenTransport,
+  parseAddress,
   type TransportListener,
 } from "./endpoint.ts";
 import {
@@ -31,6 +41,8 @@ import { validResources } from "./delayed.ts";
 import type { FramedConnection } from "./framing.ts";
 import {
   addNodeWorker,
+  onBadNode,
+  retireNodeWorkers,
   Scheduler,
   type SchedulerOptions,
 } from "./scheduler.ts";
@@ -165,6 +177,12 @@ export interface ClusterStatus {
   }[];
 }
 
+/** Where a node's heartbeat thread reports, and its connection once it does. */
+interface Beat {
+  heard: () => void;
+  conn?: FramedConnection;
+}
+
 interface Member extends NodeInfo {
   conn: FramedConnection;
   /** What its last heartbeat said. */
@@ -202,6 +220,8 @@ export class Cluster implements AsyncDisposable {
   readonly #clients = new Map<string, ClientHolds>();
   /** Cluster-wide locks, semaphores, events and queues, by name. */
   readonly #sync = new SyncService();
+  /** The nodes' heartbeat threads' connections, by the token each was given. */
+  readonly #beats = new Map<string, Beat>();
   readonly #lingerMs: number;
   #closed = false;
 
@@ -231,6 +251,10 @@ export class Cluster implements AsyncDisposable {
       ...options.scheduler,
       placement: "node",
     });
+    // A node that broke the graph protocol is dropped (its work is redone).
+    onBadNode(this.scheduler, (name) => {
+      void this.#members.get(name)?.conn.close();
+    }, this.#logger);
     this.#listener = listenTransport({
       hostname: options.hostname,
       port: options.port,
@@ -376,11 +400,36 @@ export class Cluster implements AsyncDisposable {
         return void conn.close();
       }
       const data = (first as { data?: unknown }).data;
+      if (data !== undefined && data !== null && !dataAddress(data)) {
+        // The other nodes would dial it: it must be an address.
+        this.#logger(
+          `node ${peer.nodeId} joined with a data address that is not host:port: dropped`,
+        );
+        return void conn.close();
+      }
       return this.#nodeSession(
         conn,
         resources,
-        typeof data === "string" && data !== "" ? data : undefined,
+        typeof data === "string" ? data : undefined,
       );
+    }
+    if (kind === "beat") {
+      // A node's heartbeat thread: it only keeps its node from looking silent.
+      const token = (first as { token?: unknown }).token;
+      const beat = typeof token === "string"
+        ? this.#beats.get(token)
+        : undefined;
+      if (beat === undefined) {
+        this.#logger(`${peer.nodeId} sent heartbeats for no node: dropped`);
+        return void conn.close();
+      }
+      void beat.conn?.close(); // (one at a time)
+      beat.conn = conn;
+      beat.heard();
+      conn.onMessage(() => beat.heard());
+      await conn.closed;
+      if (beat.conn === conn) beat.conn = undefined;
+      return;
     }
     if (kind === "client") {
       const id = (first as { id?: unknown }).id;
@@ -413,21 +462,33 @@ export class Cluster implements AsyncDisposable {
   ): Promise<void> {
     const peer = conn.peer!;
     let name = peer.nodeId;
-    for (let i = 2; this.#members.has(name); i++) name = `${peer.nodeId}-${i}`;
     const address = hostPort(peer.address);
-    let attached;
-    try {
-      attached = this.#system.attachHost(name, {
-        send: (batch) => {
-          if (!conn.isClosed) conn.send(batch); // (closing: it is gone)
-        },
-        close: () => void conn.close(),
-        closed: conn.closed,
-      });
-    } catch (e) {
-      this.#logger(`node ${name} from ${address} refused: ${e}`);
-      return void conn.close();
+    let tried: AttachedHost | undefined;
+    // A name already taken (by a member, or by a host of this system that
+    // is not one: another cluster's) gets a suffix.
+    for (let i = 2; tried === undefined; i++) {
+      if (this.#members.has(name)) {
+        name = `${peer.nodeId}-${i}`;
+        continue;
+      }
+      try {
+        tried = this.#system.attachHost(name, {
+          send: (batch) => {
+            if (!conn.isClosed) conn.send(batch); // (closing: it is gone)
+          },
+          close: () => void conn.close(),
+          closed: conn.closed,
+        });
+      } catch (e) {
+        if (i < 100 && /already attached/.test(String(e))) {
+          name = `${peer.nodeId}-${i}`;
+          continue;
+        }
+        this.#logger(`node ${name} from ${address} refused: ${e}`);
+        return void conn.close();
+      }
     }
+    const attached = tried;
     const member: Member = {
       name,
       address,
@@ -436,13 +497,27 @@ export class Cluster implements AsyncDisposable {
       conn,
     };
     let lastHeard = performance.now();
+    let left = false;
+    // Its heartbeat thread (if it has one) says it is alive while a task
+    // holds its main thread.
+    const token = crypto.randomUUID();
+    const beat: Beat = { heard: () => lastHeard = performance.now() };
+    this.#beats.set(token, beat);
     conn.onMessage((value) => {
       lastHeard = performance.now();
+      if (left) return; // (what a leaving node still sends)
       if (Array.isArray(value)) attached.receive(value);
-      else if ((value as { t?: unknown })?.t === "hb") {
+      else if ((value as { t?: unknown })?.t === "leave") {
+        // A goodbye: its work goes elsewhere, and this is no death.
+        left = true;
+        if (this.#members.get(name) === member) {
+          retireNodeWorkers(this.scheduler, name);
+        }
+        void conn.close();
+      } else if ((value as { t?: unknown })?.t === "hb") {
         const { cpu, rss, heap } = value as Record<string, unknown>;
-        if (typeof cpu === "number" && cpu >= 0) member.cpu = cpu;
-        if (typeof rss === "number" && typeof heap === "number") {
+        if (measure(cpu)) member.cpu = cpu;
+        if (measure(rss) && measure(heap)) {
           member.memory = { rss, heapUsed: heap };
         }
       } else {
@@ -456,6 +531,7 @@ export class Cluster implements AsyncDisposable {
       parent: attached.parent,
       heartbeatMs: this.#heartbeatMs,
       name, // (another node may have had the name it asked for)
+      beat: token,
     });
     // A node that goes silent is dropped, as one whose connection drops.
     const watchdog = setInterval(() => {
@@ -468,16 +544,21 @@ export class Cluster implements AsyncDisposable {
     }, Math.min(this.#silenceMs / 2, 1_000));
     try {
       await attached.ready;
-      this.#members.set(name, member);
-      addNodeWorker(this.scheduler, name, resources, data);
-      for (const check of [...this.#joined]) check();
+      if (!left && !conn.isClosed) {
+        this.#members.set(name, member);
+        addNodeWorker(this.scheduler, name, resources, data);
+        for (const check of [...this.#joined]) check();
+      }
     } catch {
       // It went down before it was ready: nothing was added.
     }
     const reason = await conn.closed;
     clearInterval(watchdog);
-    this.#members.delete(name);
-    if (!this.#closed && reason.kind === "error") {
+    this.#beats.delete(token);
+    void beat.conn?.close();
+    if (this.#members.get(name) === member) this.#members.delete(name);
+    if (left) this.#logger(`node ${name} left`);
+    else if (!this.#closed && reason.kind === "error") {
       this.#logger(`node ${name} lost: ${reason.error?.message}`);
     }
   }
@@ -518,6 +599,22 @@ export class Cluster implements AsyncDisposable {
    */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+}
+
+/** Whether a node's heartbeat figure is one (a finite number, not negative). */
+function measure(x: unknown): x is number {
+  return typeof x === "number" && Number.isFinite(x) && x >= 0;
+}
+
+/** Whether `x` is a `host:port` the other nodes may dial for data. */
+function dataAddress(x: unknown): x is string {
+  if (typeof x !== "string" || x.length > 300) return false;
+  try {
+    parseAddress(x);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -23,7 +23,10 @@ export interface TaskOptions {
   key?: string;
   /** Extra attempts after the task throws (or times out); default 0. */
   retries?: number;
-  /** Ms one attempt may take on a worker (`GraphTimeoutError` after). */
+  /**
+   * Ms one attempt may take on a worker (`GraphTimeoutError` after); none by
+   * default: a task runs as long as it takes.
+   */
   timeout?: number;
   /** Higher runs first among ready tasks (default 0). */
   priority?: number;

@@ -4,61 +4,153 @@
  * a task's inputs are usually already where it runs; values cross hosts only
  * when a task needs one made elsewhere (or the caller asks for a result).
  *
+ * Runs are told, not asked: they queue inside the worker, one runs at a
+ * time, and each ends with a report to the scheduler. So no handler waits
+ * for a task (a fetch or a cancel is handled while one runs), a cancel
+ * reaches the runs sent ahead that have not started, and a task has no
+ * deadline but its own `timeout`: a worker that dies is known by its death.
+ *
  * @module
  */
 
 import {
+  type ActorRef,
   type Behavior,
   defineActor,
+  errorInfo,
   type Handlers,
 } from "@troupe/troupe/actors";
 import type { Task } from "@troupe/troupe/actors";
+import { GraphTimeoutError } from "./errors.ts";
 import { fillArgs } from "./keys.ts";
-import { localStores, pullFrom } from "./peer_data.ts";
+import { closePeer, localStores, pullFrom } from "./peer_data.ts";
 
 type AnyFn = (...args: unknown[]) => unknown;
 
 interface WorkerState {
   store: Map<string, unknown>;
   tasks: Map<string, AnyFn | Promise<AnyFn>>;
+  id: number;
+  reports: ActorRef<Behavior<unknown, unknown, GraphReports>>;
+  self: ActorRef<typeof GraphWorker>;
+  /** Runs not started, by number, in arrival order. */
+  queue: Map<number, RunMessage>;
+  /** A run is under way. */
+  running: boolean;
+  /** A `next` is on its way to start the next run. */
+  waking: boolean;
 }
 
 /**
- * What `run` carries: the key, the task (module URL and name, or the
- * function itself for a worker in the caller's isolate), the arguments with
- * holes where dependencies go, the holes' paths and the dependencies' keys.
+ * What `run` carries: the run's number (its answer names it), the key, the
+ * task (module URL and name, or the function itself for a worker in the
+ * caller's isolate), the arguments with holes where dependencies go, the
+ * holes' paths, the dependencies' keys, and the task's timeout in ms (none:
+ * it runs as long as it takes).
  *
  * @example
  * ```ts
  * import type { RunMessage } from "@troupe/troupe/cluster";
- * const msg: RunMessage = ["inc-1", "file:///tasks.ts", "inc", [null], [[0]], ["one-1"]];
+ * const msg: RunMessage = [1, "inc-1", "file:///tasks.ts", "inc", [null], [[0]], ["one-1"]];
  * ```
  */
 export type RunMessage = [
+  seq: number,
   key: string,
   module: string,
   name: string,
   args: unknown[],
   paths: (string | number)[][],
   deps: string[],
+  timeout?: number,
   local?: Task,
 ];
 
 /**
- * The messages a graph worker handles.
+ * Why a run failed, as its `failed` report says: the task threw or
+ * rejected (`error`), ran past its timeout (`timeout`), or an input was not
+ * held on the worker (`missing`: the report's last item is that input's key).
+ *
+ * @example
+ * ```ts
+ * import type { RunFailure } from "@troupe/troupe/cluster";
+ * const kind: RunFailure = "timeout";
+ * ```
+ */
+export type RunFailure = "error" | "timeout" | "missing";
+
+/**
+ * What a graph worker tells its scheduler (the `reports` actor it was
+ * spawned with), each with the worker's id first: a run finished (`done`,
+ * with about how many bytes its result takes), failed (`failed`, with the
+ * error: the thrown value itself on a worker in the scheduler's isolate, its
+ * `ErrorInfo` elsewhere), or was cancelled before it started (`skipped`);
+ * `done` says how long the task ran, as measured there;
+ * a pull ended (`pulled`, with an error message if it failed).
+ *
+ * @example
+ * ```ts
+ * import type { GraphReports } from "@troupe/troupe/cluster";
+ * type Names = keyof GraphReports; // "done" | "failed" | "skipped" | "pulled"
+ * ```
+ */
+export interface GraphReports extends Handlers<unknown> {
+  /**
+   * `[worker, run, bytes, ms]`: the run's result is held; it takes about
+   * `bytes`, and the task ran for `ms` (measured where it ran).
+   */
+  done: (state: unknown, msg: [number, number, number, number]) => void;
+  /** `[worker, run, why, error or missing key]`: the run failed. */
+  failed: (
+    state: unknown,
+    msg: [number, number, RunFailure, unknown],
+  ) => void;
+  /** `[worker, runs]`: these runs were cancelled before they started. */
+  skipped: (state: unknown, msg: [number, number[]]) => void;
+  /** `[worker, pull, error?]`: the pull is held, or failed. */
+  pulled: (state: unknown, msg: [number, number, string?]) => void;
+}
+
+/**
+ * What a graph worker is spawned with: its id (first in each report) and
+ * where its reports go.
+ *
+ * @example
+ * ```ts
+ * import type { GraphWorkerArg } from "@troupe/troupe/cluster";
+ * const ids = (a: GraphWorkerArg) => a.id;
+ * ```
+ */
+export interface GraphWorkerArg {
+  /** Its id, first in each report. */
+  id: number;
+  /** The actor its reports go to. */
+  reports: ActorRef<Behavior<unknown, unknown, GraphReports>>;
+}
+
+/**
+ * The messages a graph worker handles. `run`, `cancel`, `put`, `release`,
+ * `pull` and `drop-peer` are tells; `fetch` is an ask. No handler waits for
+ * a task: runs queue inside the worker and one runs at a time, so a fetch, a
+ * put or a cancel is handled while a task runs (at once, unless the task
+ * holds the thread), and a cancel reaches runs that have not started.
  *
  * @example
  * ```ts
  * import type { GraphWorkerHandlers } from "@troupe/troupe/cluster";
- * type Names = keyof GraphWorkerHandlers; // "run" | "fetch" | "put" | "release" | "pull"
+ * type Names = keyof GraphWorkerHandlers; // "run" | "fetch" | "put" | ...
  * ```
  */
 export interface GraphWorkerHandlers extends Handlers<unknown> {
   /**
-   * Run a task on values held here; keep its result under its key. Answers
-   * about how many bytes the result takes (for placing its dependents).
+   * Queue a run of a task on values held here; its result is kept under its
+   * key, and a `done` (or `failed`) report says so.
    */
-  run: (state: unknown, msg: RunMessage) => number | Promise<number>;
+  run: (state: unknown, msg: RunMessage) => void;
+  /** Drop queued runs (by number) before they start; `skipped` says which. */
+  cancel: (state: unknown, runs: number[]) => void;
+  /** Start the next queued run (the worker tells itself). */
+  next: (state: unknown, _: undefined) => void;
   /** The values of `keys` (they must be held here). */
   fetch: (state: unknown, keys: string[]) => unknown[];
   /** Hold `value` under `key` (an input made elsewhere). */
@@ -66,10 +158,16 @@ export interface GraphWorkerHandlers extends Handlers<unknown> {
   /** Drop the values of `keys`. */
   release: (state: unknown, keys: string[]) => void;
   /**
-   * Fetch `keys` from the node serving data at `address` (another node's
-   * graph worker), directly, and hold them.
+   * `[pull, keys, address]`: fetch `keys` from the node serving data at
+   * `address` (another node's graph worker), directly, and hold them; a
+   * `pulled` report says when.
    */
-  pull: (state: unknown, msg: [string[], string]) => Promise<void>;
+  pull: (state: unknown, msg: [number, string[], string]) => void;
+  /**
+   * Close the connection to the node serving data at `address` (it is gone
+   * or silent): pulls from it fail at once.
+   */
+  "drop-peer": (state: unknown, address: string) => void;
 }
 
 /**
@@ -147,16 +245,124 @@ function resolve(s: WorkerState, module: string, name: string) {
   return fn;
 }
 
+/** The longest delay a timer takes (longer ones fire at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Where a run's inputs are missing: the key of the first not held here. */
+class MissingInput extends Error {
+  constructor(readonly dep: string, key: string) {
+    super(`input ${dep} of ${key} is not held on this worker`);
+  }
+}
+
 function inputs(s: WorkerState, key: string, deps: string[]): unknown[] {
   const values = new Array(deps.length);
   for (let i = 0; i < deps.length; i++) {
     const v = s.store.get(deps[i]);
     if (v === undefined && !s.store.has(deps[i])) {
-      throw new Error(`input ${deps[i]} of ${key} is not held on this worker`);
+      throw new MissingInput(deps[i], key);
     }
     values[i] = v;
   }
   return values;
+}
+
+/** Report a failed run: the error itself to a local scheduler, else its info. */
+function failed(
+  s: WorkerState,
+  msg: RunMessage,
+  why: RunFailure,
+  error: unknown,
+): void {
+  const local = typeof msg[8] === "function";
+  s.reports.tell("failed", [
+    s.id,
+    msg[0],
+    why,
+    why === "missing"
+      ? (error as MissingInput).dep
+      : local
+      ? error
+      : errorInfo(error),
+  ]);
+}
+
+/**
+ * Start the next queued run, if any and none is running. A sync task runs
+ * here, to its end; an async one runs on while other messages are handled.
+ */
+function start(s: WorkerState): void {
+  if (s.running) return;
+  let msg: RunMessage | undefined;
+  for (const [seq, m] of s.queue) {
+    s.queue.delete(seq);
+    msg = m;
+    break;
+  }
+  if (msg === undefined) return;
+  s.running = true;
+  const [seq, key, module, name, args, paths, deps] = msg;
+  const timeout = typeof msg[7] === "number" ? msg[7] : undefined;
+  const local = typeof msg[8] === "function" ? msg[8] : undefined;
+  const began = performance.now();
+  let over = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const end = (ok: boolean, value: unknown) => {
+    if (over) return;
+    over = true;
+    clearTimeout(timer);
+    s.running = false;
+    const ms = performance.now() - began;
+    if (ok && timeout !== undefined && ms > timeout) {
+      // A task that held the thread past its timeout: it failed all the same.
+      failed(s, msg, "timeout", new GraphTimeoutError(key, timeout));
+    } else if (ok) {
+      s.store.set(key, value);
+      let bytes = 1;
+      try {
+        bytes = sizeOf(value);
+      } catch { /* an object that throws when looked at: size unknown */ }
+      s.reports.tell("done", [s.id, seq, bytes, ms]);
+    } else if (value instanceof MissingInput) {
+      failed(s, msg, "missing", value);
+    } else failed(s, msg, "error", value);
+    if (s.queue.size === 0) return;
+    // The next run starts through the mailbox, after what has arrived meanwhile
+    // (a cancel of it, say); after a long run, after the event loop has
+    // handed over what came while this thread was busy.
+    s.waking = true;
+    if (ms >= 1) setImmediate(() => s.self.tell("next", undefined));
+    else s.self.tell("next", undefined);
+  };
+  const call = (fn: AnyFn) => {
+    let r: unknown;
+    try {
+      const call = deps.length === 0
+        ? args
+        : fillArgs(args, paths, inputs(s, key, deps));
+      r = fn(...call);
+    } catch (e) {
+      return end(false, e);
+    }
+    if (!isThenable(r)) return end(true, r);
+    if (timeout !== undefined && timeout < MAX_TIMER_MS) {
+      // Only a task with a timeout has a timer.
+      timer = setTimeout(
+        () => end(false, new GraphTimeoutError(key, timeout)),
+        timeout,
+      );
+    }
+    Promise.resolve(r).then((v) => end(true, v), (e) => end(false, e));
+  };
+  let found: AnyFn | Promise<AnyFn>;
+  try {
+    found = (local as AnyFn | undefined) ?? resolve(s, module, name);
+  } catch (e) {
+    return end(false, e);
+  }
+  if (isThenable(found)) {
+    (found as Promise<AnyFn>).then(call, (e) => end(false, e));
+  } else call(found as AnyFn);
 }
 
 /**
@@ -164,67 +370,97 @@ function inputs(s: WorkerState, key: string, deps: string[]): unknown[] {
  *
  * @example
  * ```ts
- * import { ActorSystem, defineTasks } from "@troupe/troupe/actors";
+ * import { ActorSystem, defineActor, defineTasks } from "@troupe/troupe/actors";
  * import { GraphWorker } from "@troupe/troupe/cluster";
  * import assert from "node:assert/strict";
  *
  * export const t = defineTasks(import.meta.url, { inc: (x: number) => x + 1 });
  * await using system = new ActorSystem();
- * const w = system.spawn(GraphWorker);
+ * const done = Promise.withResolvers<number>();
+ * const reports = system.spawn(defineActor({
+ *   init: () => ({}),
+ *   handlers: {
+ *     done: (_s, [, , bytes]: number[]) => done.resolve(bytes),
+ *     failed: () => {},
+ *     skipped: () => {},
+ *     pulled: () => {},
+ *   },
+ * }));
+ * const w = system.spawn(GraphWorker, { id: 1, reports });
  * w.tell("put", ["one", 1]);
- * await w.ask("run", ["two", t.inc.taskModule, "inc", [null], [[0]], ["one"], t.inc]);
+ * w.tell("run", [1, "two", t.inc.taskModule, "inc", [null], [[0]], ["one"], undefined, t.inc]);
+ * await done.promise;
  * assert.deepEqual(await w.ask("fetch", ["two"]), [2]);
  * ```
  */
-export const GraphWorker: Behavior<void, unknown, GraphWorkerHandlers> =
-  defineActor<void, unknown, GraphWorkerHandlers>({
-    name: "troupe.graph-worker",
-    module: import.meta.url,
-    init: (): WorkerState => {
-      const store = new Map<string, unknown>();
-      localStores.add(store); // (other nodes read it through peer_data.ts)
-      return { store, tasks: new Map() };
+export const GraphWorker: Behavior<
+  GraphWorkerArg,
+  unknown,
+  GraphWorkerHandlers
+> = defineActor<GraphWorkerArg, unknown, GraphWorkerHandlers>({
+  name: "troupe.graph-worker",
+  module: import.meta.url,
+  init: ({ id, reports }, ctx): WorkerState => {
+    const store = new Map<string, unknown>();
+    localStores.add(store); // (other nodes read it through peer_data.ts)
+    return {
+      store,
+      tasks: new Map(),
+      id,
+      reports,
+      self: ctx.self as ActorRef<typeof GraphWorker>,
+      queue: new Map(),
+      running: false,
+      waking: false,
+    };
+  },
+  onStop: (state) => {
+    const s = state as WorkerState;
+    localStores.delete(s.store);
+    s.queue.clear();
+  },
+  handlers: {
+    run: (state, msg) => {
+      const s = state as WorkerState;
+      s.queue.set(msg[0], msg);
+      if (!s.running && !s.waking) start(s);
     },
-    onStop: (state) => {
-      localStores.delete((state as WorkerState).store);
+    cancel: (state, runs) => {
+      const s = state as WorkerState;
+      const skipped = runs.filter((seq) => s.queue.delete(seq));
+      if (skipped.length > 0) s.reports.tell("skipped", [s.id, skipped]);
     },
-    handlers: {
-      run: (state, [key, module, name, args, paths, deps, local]) => {
-        const s = state as WorkerState;
-        const values = inputs(s, key, deps);
-        const call = deps.length === 0 ? args : fillArgs(args, paths, values);
-        const found = local ?? resolve(s, module, name);
-        const finish = (fn: AnyFn): number | Promise<number> => {
-          const r = fn(...call);
-          if (!isThenable(r)) {
-            s.store.set(key, r);
-            return sizeOf(r);
-          }
-          return Promise.resolve(r).then((v) => {
-            s.store.set(key, v);
-            return sizeOf(v);
-          });
-        };
-        return isThenable(found)
-          ? Promise.resolve(found).then(finish)
-          : finish(found as AnyFn);
-      },
-      fetch: (state, keys) => inputs(state as WorkerState, "fetch", keys),
-      put: (state, [key, value]) => {
-        (state as WorkerState).store.set(key, value);
-      },
-      release: (state, keys) => {
-        const store = (state as WorkerState).store;
-        for (const k of keys) store.delete(k);
-      },
-      pull: async (state, [keys, address]) => {
-        const values = await pullFrom(address, keys);
-        const store = (state as WorkerState).store;
-        keys.forEach((k, i) => store.set(k, values[i]));
-      },
+    next: (state) => {
+      const s = state as WorkerState;
+      s.waking = false;
+      start(s);
     },
-    onError: "resume",
-    // One task per turn: after a long task its answer leaves at once, and
-    // the scheduler can send the next (and the dependents) meanwhile.
-    throughput: 1,
-  });
+    fetch: (state, keys) => inputs(state as WorkerState, "fetch", keys),
+    put: (state, [key, value]) => {
+      (state as WorkerState).store.set(key, value);
+    },
+    release: (state, keys) => {
+      const store = (state as WorkerState).store;
+      for (const k of keys) store.delete(k);
+    },
+    pull: (state, [req, keys, address]) => {
+      const s = state as WorkerState;
+      pullFrom(address, keys).then((values) => {
+        keys.forEach((k, i) => s.store.set(k, values[i]));
+        s.reports.tell("pulled", [s.id, req]);
+      }, (e) => {
+        s.reports.tell("pulled", [
+          s.id,
+          req,
+          String((e as Error)?.message ?? e),
+        ]);
+      });
+    },
+    "drop-peer": (_state, address) => {
+      void closePeer(address);
+    },
+  },
+  onError: "resume",
+  // One message per turn: after a long task its report leaves at once.
+  throughput: 1,
+});

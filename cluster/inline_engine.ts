@@ -113,15 +113,24 @@ export class InlineEngine {
         values = new Array(deps.length);
         for (let i = 0; i < deps.length; i++) {
           const k = deps[i].ref[KEY];
-          const e = errors.get(k);
+          let e = errors.get(k);
+          if (e === undefined && !results.has(k)) {
+            // A future of an earlier submission: wait for it to settle
+            // (it runs on), and take its value or its error.
+            const h = this.#held.get(k);
+            if (h?.status === "pending") await h.settled.promise;
+            if (h === undefined || h.status === "cancelled") {
+              e = h?.error ?? new CancelledError(k);
+            } else if (h.status === "error") e = h.error;
+            else values[i] = h.value;
+          } else if (e === undefined) values[i] = results.get(k);
           if (e !== undefined) {
             error = e;
             break;
           }
-          values[i] = results.has(k)
-            ? results.get(k)
-            : this.#held.get(k)?.value;
         }
+        // It may have been cancelled while it waited.
+        if (roots.size > 0 && this.#allCancelled(roots)) break;
       }
       let value: unknown;
       if (error === undefined) {
@@ -136,7 +145,8 @@ export class InlineEngine {
           try {
             let r = (node.task as unknown as AnyFn)(...args);
             if (isThenable(r)) {
-              r = timeout === undefined
+              // (A timer longer than 2^31 - 1 ms would fire at once.)
+              r = timeout === undefined || timeout >= 2 ** 31 - 1
                 ? await r
                 : await within(r, timeout, key);
             }

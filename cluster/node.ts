@@ -103,13 +103,22 @@ export async function runNode(
     tls: options.tls,
     name: `${name}/tasks`,
   });
+  // Dialing stops with the signal, but a connection being served is left in
+  // good order first (see `serve`): the dialer does not close it under us.
+  const dial = new AbortController();
+  let serving = false;
+  const stop = () => {
+    if (!serving) dial.abort();
+  };
+  options.signal?.addEventListener("abort", stop, { once: true });
+  if (options.signal?.aborted) dial.abort();
   try {
     for await (
       const conn of reconnecting(address, {
         secret: options.secret,
         nodeId: name,
         tls: options.tls,
-        signal: options.signal,
+        signal: dial.signal,
         onRetry: ({ attempt, delay, error }) =>
           log(
             `cannot reach ${address} (${
@@ -126,17 +135,36 @@ export async function runNode(
         }
       }
       const dataAddress = data === undefined ? undefined : hostPort(data.addr);
-      await serve(
-        conn,
-        options.signal,
-        options.resources ?? {},
-        dataAddress,
-        (given) => log(`joined ${address} as ${given ?? name}`),
-      );
+      serving = true;
+      try {
+        await serve(
+          conn,
+          options.signal,
+          options.resources ?? {},
+          dataAddress,
+          (given) => log(`joined ${address} as ${given ?? name}`),
+          (token, everyMs) =>
+            startBeat({
+              t: "start",
+              address,
+              secret: options.secret,
+              tls: tls === undefined
+                ? undefined
+                : { caCerts: tls.caCerts, hostname: tls.hostname },
+              nodeId: `${name}/beat`,
+              token,
+              everyMs,
+            }),
+        );
+      } finally {
+        serving = false;
+      }
       log(`left ${address}`);
-      if (options.signal?.aborted) return;
+      if (options.signal?.aborted) return void dial.abort();
     }
   } finally {
+    options.signal?.removeEventListener("abort", stop);
+    dial.abort();
     setHere(undefined);
     await closeHere();
     await data?.close();
@@ -191,6 +219,33 @@ async function runThreads(
 }
 
 /**
+ * Start a heartbeat thread (see `beat_thread.ts`) with `start`; the
+ * function it returns stops it and resolves once it has ended.
+ */
+function startBeat(start: Record<string, unknown>): () => Promise<void> {
+  const worker = new Worker(new URL("./beat_thread.ts", import.meta.url), {
+    type: "module",
+  });
+  const ended = Promise.withResolvers<void>();
+  worker.onmessage = (e) => {
+    if (e.data?.t === "stopped") ended.resolve();
+  };
+  worker.onerror = (e) => {
+    e.preventDefault();
+    ended.resolve();
+  };
+  worker.postMessage(start);
+  return async () => {
+    worker.postMessage({ t: "stop" });
+    // A thread that does not answer within a second is ended anyway.
+    const timer = setTimeout(() => ended.resolve(), 1_000);
+    await ended.promise;
+    clearTimeout(timer);
+    worker.terminate();
+  };
+}
+
+/**
  * This process's CPU use since the last call, in percent of one core (200
  * is two cores busy).
  */
@@ -209,15 +264,34 @@ function cpuMeter(): () => number {
   };
 }
 
-/** Serve one connection until it closes (or the signal aborts). */
+/**
+ * How long a leaving node waits for the scheduler to take its work back
+ * and close the connection, in ms, before it closes it itself.
+ */
+const LEAVE_MS = 3_000;
+
+/**
+ * Serve one connection until it closes, or the signal aborts: then the node
+ * says goodbye (`{ t: "leave" }`), so that its tasks go elsewhere without
+ * counting as a death, and waits (up to `LEAVE_MS`) for the scheduler to
+ * close the connection.
+ */
 async function serve(
   conn: FramedConnection,
   signal: AbortSignal | undefined,
   resources: Record<string, number>,
   data: string | undefined,
   joined: (name: string | undefined) => void,
+  beat: (token: string, everyMs: number) => () => Promise<void>,
 ): Promise<void> {
-  const abort = () => void conn.close();
+  let member = false;
+  let stopBeat: (() => Promise<void>) | undefined;
+  let leaving: ReturnType<typeof setTimeout> | undefined;
+  const abort = () => {
+    if (!member || conn.isClosed) return void conn.close();
+    conn.send({ t: "leave" });
+    leaving = setTimeout(() => void conn.close(), LEAVE_MS);
+  };
   signal?.addEventListener("abort", abort, { once: true });
   let heartbeat: ReturnType<typeof setInterval> | undefined;
   try {
@@ -228,9 +302,15 @@ async function serve(
       parent: string;
       heartbeatMs: number;
       name?: unknown;
+      beat?: unknown;
     };
-    if (init?.t !== "init" || typeof init.host !== "string") {
-      throw new Error("the cluster did not start with init");
+    if (
+      init?.t !== "init" || typeof init.host !== "string" ||
+      typeof init.parent !== "string" ||
+      !(typeof init.heartbeatMs === "number" && init.heartbeatMs >= 1 &&
+        init.heartbeatMs <= 3_600_000)
+    ) {
+      throw new Error("the cluster did not start with a valid init");
     }
     joined(typeof init.name === "string" ? init.name : undefined);
     const host = serveHost({ host: init.host, parent: init.parent }, {
@@ -242,6 +322,12 @@ async function serve(
     conn.onMessage((value) => {
       if (Array.isArray(value)) host.receive(value);
     });
+    member = true;
+    // Heartbeats from a thread of their own too, when the scheduler takes
+    // them: a task that holds this thread is then a slow node, not a lost one.
+    if (typeof init.beat === "string" && init.beat.length <= 64) {
+      stopBeat = beat(init.beat, init.heartbeatMs);
+    }
     const usage = cpuMeter();
     heartbeat = setInterval(() => {
       if (conn.isClosed) return;
@@ -260,6 +346,8 @@ async function serve(
     // Closed before (or while) starting: try again, or stop.
   } finally {
     clearInterval(heartbeat);
+    clearTimeout(leaving);
+    await stopBeat?.();
     signal?.removeEventListener("abort", abort);
     await conn.close();
   }

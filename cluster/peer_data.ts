@@ -60,6 +60,7 @@ export function serveData(
     logger: () => {},
     onConnection: async (conn) => {
       conn.onMessage((m) => {
+        if (m === null || typeof m !== "object") return void conn.close();
         const { t, id, keys } = m as {
           t?: unknown;
           id?: unknown;
@@ -89,23 +90,38 @@ export function serveData(
 /** A connection to another node's data server, with its requests. */
 class Peer {
   readonly conn: FramedConnection;
-  readonly #pending = new Map<number, PromiseWithResolvers<unknown[]>>();
+  readonly #pending = new Map<
+    number,
+    PromiseWithResolvers<unknown[]> & { count: number }
+  >();
   #seq = 0;
 
   constructor(conn: FramedConnection) {
     this.conn = conn;
     conn.onMessage((m) => {
+      if (m === null || typeof m !== "object") return void conn.close();
       const { t, id, values, message } = m as {
         t: string;
         id: number;
         values?: unknown[];
         message?: string;
       };
-      const p = this.#pending.get(id);
+      const p = typeof id === "number" ? this.#pending.get(id) : undefined;
       if (p === undefined) return;
       this.#pending.delete(id);
-      if (t === "ok") p.resolve(values ?? []);
-      else p.reject(new Error(message ?? "the peer refused"));
+      // A peer's answer is checked before a task reads it: values of the
+      // wrong shape would be taken for the inputs silently.
+      if (t === "ok" && Array.isArray(values) && values.length === p.count) {
+        p.resolve(values);
+      } else {
+        p.reject(
+          new Error(
+            t === "err" && typeof message === "string"
+              ? message.slice(0, 300)
+              : "the peer answered outside the protocol",
+          ),
+        );
+      }
     });
     conn.closed.then(() => {
       const gone = new Error("the connection to the peer closed");
@@ -119,7 +135,7 @@ class Peer {
       return Promise.reject(new Error("the connection to the peer closed"));
     }
     const id = ++this.#seq;
-    const p = Promise.withResolvers<unknown[]>();
+    const p = { ...Promise.withResolvers<unknown[]>(), count: keys.length };
     this.#pending.set(id, p);
     this.conn.send({ t: "get", id, keys });
     return p.promise;
@@ -147,6 +163,18 @@ export async function pullFrom(
     peer.catch(() => peers.delete(address));
   }
   return (await peer).get(keys);
+}
+
+/**
+ * Close the connection to the node serving data at `address`, if any: its
+ * pending pulls fail at once (it is gone, or silent past the cluster's
+ * patience), and the next pull from it dials again.
+ */
+export async function closePeer(address: string): Promise<void> {
+  const peer = peers.get(address);
+  if (peer === undefined) return;
+  peers.delete(address);
+  await peer.then((p) => p.conn.close(), () => {});
 }
 
 /** Close every connection to other nodes (when this node leaves). */

@@ -205,15 +205,7 @@ export class Scheduler implements AsyncDisposable {
   async compute<T extends readonly unknown[]>(
     ...outputs: T
   ): Promise<Computed<T>> {
-    const { sites, keys: roots } = outputSites(outputs);
-    if (sites.length === 0) return outputs.slice() as Computed<T>;
-    this.#engine.submit(collectGraph(sites.map((s) => s.ref)), roots);
-    try {
-      const values = await this.#engine.values(roots);
-      return fillOutputs(outputs, sites, roots, values) as Computed<T>;
-    } finally {
-      for (const k of roots) this.#engine.release(k);
-    }
+    return await computeWith(this.#engine, outputs);
   }
 
   /**
@@ -371,6 +363,15 @@ export class Scheduler implements AsyncDisposable {
 
 const engines = new WeakMap<Scheduler, Engine>();
 
+/** The engine of a scheduler made with `placement: "node"`. */
+function nodeEngine(scheduler: Scheduler): WorkerEngine {
+  const engine = engines.get(scheduler);
+  if (!(engine instanceof WorkerEngine)) {
+    throw new TypeError('only a scheduler with placement "node" takes nodes');
+  }
+  return engine;
+}
+
 /**
  * Internal (for the cluster): add a worker on the attached node `name` to a
  * scheduler made with `placement: "node"`.
@@ -381,11 +382,75 @@ export function addNodeWorker(
   resources: Record<string, number> = {},
   data?: string,
 ): void {
-  const engine = engines.get(scheduler);
-  if (!(engine instanceof WorkerEngine)) {
-    throw new TypeError('only a scheduler with placement "node" takes nodes');
+  nodeEngine(scheduler).addNode(name, resources, data);
+}
+
+/**
+ * Internal (for the cluster): the node `name` is leaving in good order; its
+ * work goes elsewhere without counting as a death.
+ */
+export function retireNodeWorkers(scheduler: Scheduler, name: string): void {
+  nodeEngine(scheduler).retireNode(name);
+}
+
+/**
+ * Internal (for the cluster): who drops a node that broke the protocol, and
+ * where the reasons go.
+ */
+export function onBadNode(
+  scheduler: Scheduler,
+  drop: (node: string, reason: string) => void,
+  logger: (message: string) => void,
+): void {
+  nodeEngine(scheduler).watchNodes(drop, logger);
+}
+
+/**
+ * Internal (for the cluster's client sessions): `scheduler.compute`, ended
+ * early by `signal`: its outputs are let go at once (work not started is
+ * dropped), and it rejects with the signal's reason.
+ */
+export async function computeUntil<T extends readonly unknown[]>(
+  scheduler: Scheduler,
+  signal: AbortSignal,
+  outputs: T,
+): Promise<Computed<T>> {
+  return await computeWith(engines.get(scheduler)!, outputs, signal);
+}
+
+/** `compute` on `engine`; `signal` lets go of its outputs early. */
+async function computeWith<T extends readonly unknown[]>(
+  engine: Engine,
+  outputs: T,
+  signal?: AbortSignal,
+): Promise<Computed<T>> {
+  signal?.throwIfAborted();
+  const { sites, keys: roots } = outputSites(outputs);
+  if (sites.length === 0) return outputs.slice() as Computed<T>;
+  engine.submit(collectGraph(sites.map((s) => s.ref)), roots);
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    for (const k of roots) engine.release(k);
+  };
+  const stopped = Promise.withResolvers<never>();
+  const abort = () => {
+    release();
+    stopped.reject(signal!.reason);
+  };
+  signal?.addEventListener("abort", abort, { once: true });
+  try {
+    const fetching = engine.values(roots);
+    if (signal !== undefined) fetching.catch(() => {}); // (may lose the race)
+    const values = signal === undefined
+      ? await fetching
+      : await Promise.race([fetching, stopped.promise]);
+    return fillOutputs(outputs, sites, roots, values) as Computed<T>;
+  } finally {
+    signal?.removeEventListener("abort", abort);
+    release();
   }
-  engine.addNode(name, resources, data);
 }
 
 /**

@@ -16,8 +16,9 @@ import {
   ActorDeadError,
   type ActorRef,
   type ActorSystem,
-  AskTimeoutError,
+  defineActor,
   describeReason,
+  errorFromInfo,
   type HostPermissions,
   type Placement,
   type Task,
@@ -31,7 +32,11 @@ import {
 } from "./errors.ts";
 import type { FutureStatus } from "./future.ts";
 import type { Graph } from "./graph.ts";
-import { GraphWorker } from "./graph_worker.ts";
+import {
+  type GraphReports,
+  GraphWorker,
+  type RunMessage,
+} from "./graph_worker.ts";
 import { fillArgs, KEY } from "./keys.ts";
 import { ReadyQueue } from "./ready_queue.ts";
 import { type TaskRun, TaskStream } from "./task_stream.ts";
@@ -65,6 +70,8 @@ export interface TaskRecord {
   generation: number;
   order: number;
   worker?: WorkerRecord;
+  /** The number of its run on `worker` (0 until sent). */
+  runSeq: number;
   /** When it was last sent to a worker (ms). */
   sentAt: number;
   /** The worker a task without inputs was given to (see `#spread`). */
@@ -80,11 +87,19 @@ export interface TaskRecord {
 
 interface WorkerRecord {
   id: number;
+  /** The id its reports carry (random). */
+  reportId: number;
   ref: ActorRef<typeof GraphWorker>;
+  /** Runs sent to it and not reported on. */
   inFlight: number;
   alive: boolean;
   has: Set<TaskRecord>;
-  running: Set<TaskRecord>;
+  /** Runs sent to it and not reported on, by number. */
+  running: Map<number, TaskRecord>;
+  /** Tasks given to it whose inputs are on their way there. */
+  incoming: Set<TaskRecord>;
+  /** Runs numbered so far. */
+  runs: number;
   /** Ready tasks meant for it, best first. */
   queue: ReadyQueue<TaskRecord>;
   host?: string;
@@ -223,7 +238,49 @@ export interface WorkerEngineOptions {
   window: number;
   allowedFailures: number;
   permissions?: HostPermissions;
+  /** Where a worker that broke the protocol is reported (default `console.warn`). */
+  logger?: (message: string) => void;
 }
+
+/** What the reports actor hands the engine (checked there: peers send them). */
+interface ReportSink {
+  done(msg: unknown): void;
+  failed(msg: unknown): void;
+  skipped(msg: unknown): void;
+  pulled(msg: unknown): void;
+}
+
+/** Receives the graph workers' reports for one engine, in this isolate. */
+const Reports = defineActor<ReportSink, ReportSink, GraphReports>({
+  name: "troupe.graph-reports",
+  module: import.meta.url,
+  init: (sink) => sink,
+  handlers: {
+    done: (sink, msg) => (sink as ReportSink).done(msg),
+    failed: (sink, msg) => (sink as ReportSink).failed(msg),
+    skipped: (sink, msg) => (sink as ReportSink).skipped(msg),
+    pulled: (sink, msg) => (sink as ReportSink).pulled(msg),
+  },
+  onError: "resume",
+});
+
+/** A pull of a value to one node from another's data server, under way. */
+interface Pull {
+  resolve: () => void;
+  reject: (e: Error) => void;
+  from: WorkerRecord;
+  to: WorkerRecord;
+}
+
+/** A value that could not reach a worker because one of the two is gone. */
+class WorkerGone extends Error {}
+
+/** Bytes per ms a value is taken to move at before any is measured (100 MB/s). */
+const DEFAULT_BYTES_PER_MS = 100_000;
+/** Values smaller than this move in about a round trip: their speed is not measured. */
+const MEASURED_BYTES = 256 * 1024;
+/** The longest reason logged for a worker that broke the protocol. */
+const REASON_CHARS = 200;
 
 let engineSeq = 0;
 
@@ -255,10 +312,31 @@ export class WorkerEngine {
   readonly #stream = new TaskStream();
   /** Ready tasks waiting for a worker to exist (cluster with no members). */
   #unplaced: TaskRecord[] = [];
+  /** Live workers by the id their reports carry. */
+  readonly #byId = new Map<number, WorkerRecord>();
+  /** Where the workers' reports come in. */
+  readonly #reports: ActorRef<typeof Reports>;
+  /** Pulls under way, by number. */
+  readonly #pulls = new Map<number, Pull>();
+  #pullSeq = 0;
+  /** Malformed reports that named no worker. */
+  #unattributed = 0;
+  /** Bytes per ms values moved at between workers lately. */
+  #bandwidth = DEFAULT_BYTES_PER_MS;
+  #logger: (message: string) => void;
+  /** Told when a cluster node broke the protocol: it is to be dropped. */
+  #onBadNode?: (node: string, reason: string) => void;
 
   constructor(system: ActorSystem, options: WorkerEngineOptions) {
     this.#system = system;
     this.#options = options;
+    this.#logger = options.logger ?? ((m) => console.warn(m));
+    this.#reports = system.spawn(Reports, {
+      done: (m) => this.#onDone(m),
+      failed: (m) => this.#onFailed(m),
+      skipped: (m) => this.#onSkipped(m),
+      pulled: (m) => this.#onPulled(m),
+    }, { mailbox: { capacity: Infinity } });
     for (let i = 0; i < options.workers; i++) this.#spawnWorker();
   }
 
@@ -358,6 +436,7 @@ export class WorkerEngine {
       priority: node.options.priority ?? 0,
       generation,
       order: ++this.#order,
+      runSeq: 0,
       sentAt: 0,
       bytes: 1,
       computations: [],
@@ -433,7 +512,8 @@ export class WorkerEngine {
 
   /**
    * Send each worker its queued tasks while it has room; a worker with
-   * nothing to do takes (steals) queued work from the busiest one.
+   * nothing to do takes (steals) queued work from the busiest one, when
+   * that is worth moving its inputs (see `#worthStealing`).
    */
   #pump(): void {
     for (const w of this.#workers) if (w.alive) this.#fill(w);
@@ -446,11 +526,55 @@ export class WorkerEngine {
         ) victim = w;
       }
       if (victim === undefined) continue;
-      const r = this.#take(victim);
-      if (r === undefined) continue;
-      if (allowed(r, thief)) this.#dispatch(r, thief);
-      else victim.queue.push(r); // (restricted: it stays where it may run)
+      const r = this.#stealFrom(victim, thief);
+      if (r !== undefined) this.#dispatch(r, thief);
     }
+  }
+
+  /**
+   * The best of the first few tasks queued on `victim` that `thief` may run
+   * and that is worth moving there, taken off the victim's queue (the others
+   * stay on it).
+   */
+  #stealFrom(
+    victim: WorkerRecord,
+    thief: WorkerRecord,
+  ): TaskRecord | undefined {
+    const kept: TaskRecord[] = [];
+    let found: TaskRecord | undefined;
+    for (let i = 0; i < 4 && found === undefined; i++) {
+      const r = this.#take(victim);
+      if (r === undefined) break;
+      if (allowed(r, thief) && this.#worthStealing(r, victim, thief)) found = r;
+      else kept.push(r);
+    }
+    for (const r of kept) victim.queue.push(r);
+    return found;
+  }
+
+  /**
+   * Whether moving `r` from `victim`'s queue to the idle `thief` saves more
+   * time than copying its inputs there costs, as Dask's work stealing
+   * weighs it. What it saves is its wait behind the victim's other work
+   * (taken as tasks as long as `r`'s kind, measured per task name); what it
+   * costs is the bytes of its inputs the thief lacks over the bandwidth
+   * measured between workers (100 MB/s until measured). A task of a kind not
+   * measured yet moves only when that costs next to nothing (under 1 ms):
+   * copying a big input on a guess is how a node ends up copying 32 MB for
+   * an instant task.
+   */
+  #worthStealing(
+    r: TaskRecord,
+    victim: WorkerRecord,
+    thief: WorkerRecord,
+  ): boolean {
+    let bytes = 0;
+    for (const d of r.deps) if (!d.holders.includes(thief)) bytes += d.bytes;
+    if (bytes === 0) return true;
+    const copyMs = bytes / this.#bandwidth;
+    const ms = this.#durations.get(r.node.task.taskName);
+    if (ms === undefined) return copyMs < 1;
+    return copyMs < (victim.inFlight + victim.queue.size + 1) * ms;
   }
 
   /** Dispatch `w`'s queued tasks while it has room. */
@@ -510,8 +634,8 @@ export class WorkerEngine {
   #dispatch(r: TaskRecord, w: WorkerRecord): void {
     r.state = "processing";
     r.worker = w;
+    r.runSeq = 0;
     r.queuedOn = undefined;
-    w.running.add(r);
     const missing = r.deps.filter((d) => !d.holders.includes(w));
     if (missing.length === 0) {
       w.inFlight++;
@@ -519,12 +643,11 @@ export class WorkerEngine {
     }
     // While its inputs travel (the holder answers between its own tasks),
     // the task takes no slot: `w` keeps busy with work it can start now.
+    w.incoming.add(r);
     Promise.all(missing.map((d) => this.#transfer(d, w))).then(
       () => {
-        if (r.state !== "processing" || r.worker !== w || !w.alive) {
-          w.running.delete(r);
-          return;
-        }
+        w.incoming.delete(r);
+        if (r.state !== "processing" || r.worker !== w || !w.alive) return;
         w.inFlight++;
         this.#send(r, w);
       },
@@ -542,27 +665,39 @@ export class WorkerEngine {
         return Promise.reject(new Error(`${d.key} is held nowhere`));
       }
       const moved = () => {
+        if (!w.alive) throw new WorkerGone("the target worker is gone");
         if (!d.holders.includes(w)) d.holders.push(w);
         w.has.add(d);
       };
       // Node to node when both are cluster nodes and the holder serves its
       // values; else through here (fetch, then put).
       const direct = w.node !== undefined && from.data !== undefined;
+      const began = performance.now();
+      const bytes = d.bytes;
       this.#flushReleases(w);
       t = (direct
-        ? w.ref.ask("pull", [[d.key], from.data!]).then(() => {
+        ? this.#pull(d.key, from, w).then(() => {
           this.#transferred.direct++;
           moved();
         })
-        : from.ref.ask("fetch", [d.key]).then(([value]) => {
-          if (!w.alive) throw new Error("the target worker died");
-          this.#flushReleases(w);
-          w.ref.tell("put", [d.key, value]);
-          this.#transferred.relayed++;
-          moved();
-        })).then(() => {}, (e) => {
+        // No deadline: a fetch waits as long as the value takes to come,
+        // and ends if the holder dies.
+        : from.ref.ask("fetch", [d.key], { timeout: Infinity }).then(
+          (values) => {
+            if (!Array.isArray(values) || values.length !== 1) {
+              this.#badPeer(from, "answered a fetch with something else");
+              throw new WorkerGone("the holder broke the protocol");
+            }
+            if (!w.alive) throw new WorkerGone("the target worker is gone");
+            this.#flushReleases(w);
+            w.ref.tell("put", [d.key, values[0]]);
+            this.#transferred.relayed++;
+            moved();
+          },
+        )).then(() => this.#measured(bytes, performance.now() - began), (e) => {
           // The holder died: its death reschedules what needed the value. Or
           // it does not have the value after all: then it is lost there.
+          if (e instanceof WorkerGone) throw e;
           if (e instanceof ActorDeadError) this.#workerDied(from, e.message);
           else this.#lostCopy(d, from);
           throw e;
@@ -572,9 +707,24 @@ export class WorkerEngine {
     return t;
   }
 
+  /** Have `to` pull `key` from `from`'s data server (node to node). */
+  #pull(key: string, from: WorkerRecord, to: WorkerRecord): Promise<void> {
+    const req = ++this.#pullSeq;
+    const { promise, resolve, reject } = Promise.withResolvers<void>();
+    this.#pulls.set(req, { resolve, reject, from, to });
+    to.ref.tell("pull", [req, [key], from.data!]);
+    return promise;
+  }
+
+  /** A value of `bytes` took `ms` to move: update the bandwidth seen. */
+  #measured(bytes: number, ms: number): void {
+    if (bytes < MEASURED_BYTES || !(ms > 0)) return;
+    this.#bandwidth = 0.7 * this.#bandwidth + 0.3 * (bytes / ms);
+  }
+
   /** A transfer failed (a worker died): put `r` back to be scheduled again. */
   #undispatch(r: TaskRecord, w: WorkerRecord): void {
-    if (w.alive) w.running.delete(r);
+    w.incoming.delete(r);
     if (r.state !== "processing" || r.worker !== w) return;
     r.worker = undefined;
     r.state = "released";
@@ -594,6 +744,11 @@ export class WorkerEngine {
     return r.wire;
   }
 
+  /**
+   * Tell `w` to run `r`. No deadline: the run takes as long as it takes
+   * (unless its `timeout` says otherwise, which the worker keeps), and the
+   * worker's death is heard by watching it.
+   */
   #send(r: TaskRecord, w: WorkerRecord): void {
     if (r.state !== "processing" || r.worker !== w || !w.alive) return;
     r.attempts++;
@@ -602,22 +757,21 @@ export class WorkerEngine {
     const [args, paths] = this.#wire(r);
     const task = r.node.task as Task;
     const timeout = r.node.options.timeout;
-    w.ref.ask(
-      "run",
-      [
-        r.key,
-        task.taskModule,
-        task.taskName,
-        args,
-        paths,
-        r.siteKeys,
-        this.#options.placement === "local" ? task : undefined,
-      ],
-      timeout === undefined ? undefined : { timeout },
-    ).then(
-      (size) => this.#finished(r, w, size),
-      (e) => this.#failed(r, w, e),
-    );
+    const seq = ++w.runs;
+    r.runSeq = seq;
+    w.running.set(seq, r);
+    const msg: RunMessage = [
+      seq,
+      r.key,
+      task.taskModule,
+      task.taskName,
+      args,
+      paths,
+      r.siteKeys,
+    ];
+    if (this.#options.placement === "local") msg.push(timeout, task);
+    else if (timeout !== undefined) msg.push(timeout);
+    w.ref.tell("run", msg);
   }
 
   /** Note a run in the task stream (times from `performance.now()`). */
@@ -639,30 +793,167 @@ export class WorkerEngine {
     });
   }
 
-  #finished(r: TaskRecord, w: WorkerRecord, size?: unknown): void {
-    if (!w.alive) return; // its death already rescheduled the work
+  // ---- what the workers report (checked: a node may send anything) ----
+
+  /** The live worker a report names, or undefined (a stale one: ignored). */
+  #reporter(msg: unknown, what: string): WorkerRecord | undefined {
+    if (!Array.isArray(msg) || typeof msg[0] !== "number") {
+      // Whose it is cannot be told: it is ignored, and logged now and then
+      // (a peer that sends them by the million must not flood the log).
+      const n = ++this.#unattributed;
+      if (n <= 10 || n % 10_000 === 0) {
+        this.#logger(
+          `a graph worker sent a malformed ${what} report (${n} so far): ignored (${
+            brief(msg)
+          })`,
+        );
+      }
+      return undefined;
+    }
+    const w = this.#byId.get(msg[0]);
+    return w?.alive ? w : undefined;
+  }
+
+  /** The run `seq` of `w` is over: take it off its books. */
+  #reported(w: WorkerRecord, seq: unknown): TaskRecord | undefined {
+    if (typeof seq !== "number") return undefined;
+    const r = w.running.get(seq);
+    if (r === undefined) return undefined;
+    w.running.delete(seq);
+    w.inFlight--;
+    return r;
+  }
+
+  /** Whether `r`'s run `seq` on `w` is still the one that counts. */
+  #current(r: TaskRecord, w: WorkerRecord, seq: number): boolean {
+    return r.state === "processing" && r.worker === w && r.runSeq === seq;
+  }
+
+  #onDone(msg: unknown): void {
+    const w = this.#reporter(msg, "done");
+    if (w === undefined) return;
+    const m = msg as unknown[];
+    const [, seq, size, ms] = m;
+    if (
+      m.length !== 4 || typeof size !== "number" || typeof ms !== "number" ||
+      !(ms >= 0 && ms < Infinity)
+    ) {
+      return this.#badPeer(w, `a malformed done report (${brief(msg)})`);
+    }
+    const r = this.#reported(w, seq);
+    if (r === undefined) {
+      return this.#badPeer(
+        w,
+        `a done report of a run it was not given (${brief(seq)})`,
+      );
+    }
+    this.#finished(r, w, seq as number, size, ms);
+  }
+
+  #onFailed(msg: unknown): void {
+    const w = this.#reporter(msg, "failed");
+    if (w === undefined) return;
+    const m = msg as unknown[];
+    const [, seq, why, detail] = m;
+    const ok = m.length === 4 &&
+      (why === "error" || why === "timeout" ||
+        (why === "missing" && typeof detail === "string"));
+    if (!ok) {
+      return this.#badPeer(w, `a malformed failed report (${brief(msg)})`);
+    }
+    const r = this.#reported(w, seq);
+    if (r === undefined) {
+      return this.#badPeer(
+        w,
+        `a failed report of a run it was not given (${brief(seq)})`,
+      );
+    }
+    this.#failed(r, w, seq as number, why, detail);
+  }
+
+  #onSkipped(msg: unknown): void {
+    const w = this.#reporter(msg, "skipped");
+    if (w === undefined) return;
+    const seqs = (msg as unknown[])[1];
+    if (
+      (msg as unknown[]).length !== 2 || !Array.isArray(seqs) ||
+      !seqs.every((x) => typeof x === "number" && w.running.has(x))
+    ) {
+      return this.#badPeer(w, `a malformed skipped report (${brief(msg)})`);
+    }
+    for (const seq of seqs) {
+      const r = this.#reported(w, seq)!;
+      if (this.#current(r, w, seq)) {
+        // (Only runs nobody wants are cancelled; this one is wanted again.)
+        r.worker = undefined;
+        r.attempts--;
+        r.state = "released";
+        this.#need(r);
+      }
+    }
+    this.#pump();
+  }
+
+  #onPulled(msg: unknown): void {
+    const w = this.#reporter(msg, "pulled");
+    if (w === undefined) return;
+    const m = msg as unknown[];
+    const [, req, error] = m;
+    if (
+      typeof req !== "number" || !(req > 0 && req <= this.#pullSeq) ||
+      m.length > 3 ||
+      (error !== undefined && error !== null && typeof error !== "string")
+    ) {
+      return this.#badPeer(w, `a malformed pulled report (${brief(msg)})`);
+    }
+    const pull = this.#pulls.get(req);
+    // (Not there: it ended already, its holder gone; this is its late end.)
+    if (pull === undefined || pull.to !== w) return;
+    this.#pulls.delete(req);
+    if (typeof error === "string") pull.reject(new Error(error));
+    else pull.resolve();
+  }
+
+  /**
+   * `w` broke the protocol (a node sent what no worker sends): it is
+   * dropped as a bad peer, with a reason in the log, and its work goes
+   * elsewhere. The scheduler goes on.
+   */
+  #badPeer(w: WorkerRecord, reason: string): void {
+    if (!w.alive) return;
+    const why = `graph worker ${workerName(w)} sent ${
+      reason.slice(0, REASON_CHARS)
+    }: dropped`;
+    this.#logger(why);
+    if (w.node !== undefined) this.#onBadNode?.(w.node, why);
+    else if (w.host === undefined) void this.#system.stop(w.ref);
+    this.#workerDied(w, why);
+  }
+
+  #finished(
+    r: TaskRecord,
+    w: WorkerRecord,
+    seq: number,
+    size: number,
+    ms: number,
+  ): void {
     const now = performance.now();
-    // With more queued behind it, the gap since the last completion on this
-    // worker is this task's run time (plus its share of the round trip).
-    // It started when it was sent or when the task before it there ended,
-    // whichever came last (a round trip included when it did not queue).
-    const startedAt = Math.max(r.sentAt, w.lastDone ?? 0);
-    const ms = now - startedAt;
+    // How long it ran, as the worker measured it: round trips and waits in
+    // the worker's queue are not the task's (a duration that counted them
+    // would make instant tasks look long under load, and worth moving).
     const name = r.node.task.taskName;
-    this.#ran(r, w, startedAt, now, true);
+    this.#ran(r, w, Math.max(r.sentAt, now - ms), now, true);
     const avg = this.#durations.get(name);
     this.#durations.set(name, avg === undefined ? ms : 0.8 * avg + 0.2 * ms);
     w.lastDone = now;
-    w.inFlight--;
-    w.running.delete(r);
-    if (r.state !== "processing" || r.worker !== w) {
+    if (!this.#current(r, w, seq)) {
       // Cancelled or forgotten meanwhile: drop the stray copy.
-      if (!r.holders.includes(w)) this.#releaseOn(w, r.key);
+      this.#dropStray(w, r.key);
       return this.#pump();
     }
     r.state = "memory";
     r.worker = undefined;
-    r.bytes = typeof size === "number" && size > 0 ? size : 1;
+    r.bytes = size > 0 && size < Infinity ? size : 1;
     r.holders.push(w);
     w.has.add(r);
     this.#settle(r, false);
@@ -674,21 +965,46 @@ export class WorkerEngine {
     this.#pump();
   }
 
-  #failed(r: TaskRecord, w: WorkerRecord, e: unknown): void {
-    if (!w.alive) return;
-    if (e instanceof ActorDeadError) return this.#workerDied(w, e.message);
+  /**
+   * `w` made a value of `key` nobody asked of it: drop it there, unless the
+   * task of that key now counts on that copy (held there, or running there).
+   */
+  #dropStray(w: WorkerRecord, key: string): void {
+    const now = this.#tasks.get(key);
+    if (now !== undefined) {
+      if (now.holders.includes(w)) return;
+      if (now.state === "processing" && now.worker === w) return;
+    }
+    this.#releaseOn(w, key);
+  }
+
+  #failed(
+    r: TaskRecord,
+    w: WorkerRecord,
+    seq: number,
+    why: "error" | "timeout" | "missing",
+    detail: unknown,
+  ): void {
     const now = performance.now();
     this.#ran(r, w, Math.max(r.sentAt, w.lastDone ?? 0), now, false);
     w.lastDone = now;
-    w.inFlight--;
-    w.running.delete(r);
-    if (r.state !== "processing" || r.worker !== w) return this.#pump();
+    if (!this.#current(r, w, seq)) return this.#pump();
     r.worker = undefined;
-    const cause = e instanceof AskTimeoutError
+    if (why === "missing") {
+      // An input is not where it was thought to be: make it again (this run
+      // was no attempt), then this task.
+      r.attempts--;
+      r.state = "released";
+      const dep = this.#tasks.get(detail as string);
+      if (dep !== undefined && r.deps.includes(dep)) this.#lostCopy(dep, w);
+      if (this.#needed(r)) this.#need(r);
+      return this.#pump();
+    }
+    const cause = why === "timeout"
       ? new GraphTimeoutError(r.key, r.node.options.timeout ?? 0)
-      : (e as Error).name === "HandlerError"
-      ? (e as Error).cause
-      : e;
+      : this.#options.placement === "local"
+      ? detail
+      : errorFromWorker(detail);
     if (r.attempts <= (r.node.options.retries ?? 0)) {
       this.#makeReady(r); // try again
     } else {
@@ -773,15 +1089,21 @@ export class WorkerEngine {
         }
         r.holders = [];
         r.state = "released";
-      } else if (r.state === "waiting" || r.state === "ready") {
-        r.state = "released"; // pending work nobody wants: not started
+      } else if (
+        r.state === "waiting" || r.state === "ready" ||
+        r.state === "processing"
+      ) {
+        // Pending work nobody wants: not started, or (sent ahead to a worker)
+        // dropped there before it starts.
+        if (r.state === "processing") this.#abandon(r);
+        r.state = "released";
         // Its computations count it as ended (not computed), so that they
         // finish and leave the list of running ones.
         this.#settle(r, true);
         for (const d of r.deps) stack.push(d);
       }
       if (
-        r.dependents.size === 0 && r.wants === 0 && r.state !== "processing"
+        r.dependents.size === 0 && r.wants === 0
       ) {
         if (this.#tasks.get(r.key) === r) this.#tasks.delete(r.key);
         r.settled?.resolve();
@@ -851,25 +1173,36 @@ export class WorkerEngine {
       (placement === "local"
         ? undefined
         : `troupe-graph-${this.#id}-${++this.#workerSeq}`);
-    const ref = this.#system.spawn(GraphWorker, undefined, {
+    const id = ++this.#workerSeq;
+    // Reports name their worker by a number no other worker can guess: a
+    // node cannot pass its reports off as another's.
+    const reportId = randomId();
+    const ref = this.#system.spawn(GraphWorker, {
+      id: reportId,
+      reports: this.#reports,
+    }, {
       placement,
       host,
       permissions: this.#options.permissions,
       mailbox: { capacity: Infinity },
     });
     const w: WorkerRecord = {
-      id: ++this.#workerSeq,
+      id,
+      reportId,
       ref,
       inFlight: 0,
       alive: true,
       has: new Set(),
-      running: new Set(),
+      running: new Map(),
+      incoming: new Set(),
+      runs: 0,
       queue: new ReadyQueue(),
       host,
       node,
       resources,
     };
     this.#workers.push(w);
+    this.#byId.set(reportId, w);
     this.#system.watch(
       ref,
       (t) => this.#workerDied(w, describeReason(t.reason)),
@@ -897,14 +1230,35 @@ export class WorkerEngine {
     if (this.#needed(r)) this.#need(r);
   }
 
-  /** A worker is gone: what it held is lost, what it ran is redone. */
-  #workerDied(w: WorkerRecord, reason: string): void {
+  /**
+   * A worker is gone: what it held is lost, what it ran is redone. A death
+   * (a lost connection, a crash) `counts` toward each running task's
+   * `allowedFailures`; a node that left in good order does not.
+   */
+  #workerDied(w: WorkerRecord, reason: string, counts = true): void {
     if (!w.alive) return;
     w.alive = false;
     this.#workers.splice(this.#workers.indexOf(w), 1);
+    this.#byId.delete(w.reportId);
     this.#releases.delete(w);
     if (w.host !== undefined && w.node === undefined) {
       void this.#system.stopHost(w.host, { timeout: 0 });
+    }
+    // Pulls to it, or from it, end now (a silent holder would never answer;
+    // its peers close their connections to it).
+    for (const [req, pull] of this.#pulls) {
+      if (pull.from !== w && pull.to !== w) continue;
+      this.#pulls.delete(req);
+      if (pull.from === w && pull.to.alive && w.data !== undefined) {
+        pull.to.ref.tell("drop-peer", w.data);
+      }
+      pull.reject(
+        new ActorDeadError(workerName(w), "pull", {
+          type: "host-down",
+          host: workerName(w),
+          detail: reason,
+        }),
+      );
     }
     if (this.#closed) return;
     if (w.node === undefined) this.#spawnWorker();
@@ -926,15 +1280,24 @@ export class WorkerEngine {
         }
       }
     }
-    for (const r of w.running) {
-      if (r.state !== "processing" || r.worker !== w) continue;
+    for (const [seq, r] of w.running) {
+      if (!this.#current(r, w, seq)) continue;
       r.worker = undefined;
       r.attempts--; // a death is not an attempt; it is counted apart
-      if (++r.deaths >= this.#options.allowedFailures) {
+      if (counts && ++r.deaths >= this.#options.allowedFailures) {
         this.#fail(r, new KilledWorkerError(r.key, r.deaths, reason), false);
       } else r.state = "released";
     }
     w.running.clear();
+    w.inFlight = 0;
+    // Tasks whose inputs were on their way there never started.
+    for (const r of w.incoming) {
+      if (r.state === "processing" && r.worker === w) {
+        r.worker = undefined;
+        r.state = "released";
+      }
+    }
+    w.incoming.clear();
     // What was queued for it goes to the others.
     for (let r = this.#take(w); r !== undefined; r = this.#take(w)) {
       this.#makeReady(r);
@@ -952,6 +1315,29 @@ export class WorkerEngine {
       }
     }
     this.#pump();
+  }
+
+  /**
+   * For a cluster: `drop` closes the connection of a node that broke the
+   * protocol; `logger` gets the reasons.
+   */
+  watchNodes(
+    drop: (node: string, reason: string) => void,
+    logger: (message: string) => void,
+  ): void {
+    this.#onBadNode = drop;
+    this.#logger = logger;
+  }
+
+  /**
+   * The attached node `node` is leaving in good order (it said goodbye):
+   * it takes no more work, and what it ran or held is redone elsewhere
+   * without counting toward any task's `allowedFailures`.
+   */
+  retireNode(node: string): void {
+    for (const w of [...this.#workers]) {
+      if (w.node === node) this.#workerDied(w, `${node} left`, false);
+    }
   }
 
   // ---- what futures and computations ask ----
@@ -1011,16 +1397,29 @@ export class WorkerEngine {
       if (byWorker.size === 0 && pending.length === 0) return out;
       await Promise.all([...byWorker].map(async ([w, idx]) => {
         try {
-          const vs = await w.ref.ask("fetch", idx.map((i) => keys[i]));
+          // No deadline: values take as long as they take to come (behind
+          // a task that holds the worker's thread, say); a worker that dies
+          // ends the ask.
+          const vs: unknown = await w.ref.ask(
+            "fetch",
+            idx.map((i) => keys[i]),
+            { timeout: Infinity },
+          );
+          if (!Array.isArray(vs) || vs.length !== idx.length) {
+            return this.#badPeer(w, "answered a fetch with something else");
+          }
           idx.forEach((i, j) => {
             out[i] = vs[j];
             have[i] = true;
           });
         } catch (e) {
           if (e instanceof ActorDeadError) this.#workerDied(w, e.message);
-          else {for (const i of idx) {
-              this.#lostCopy(this.#tasks.get(keys[i])!, w);
-            }}
+          else {
+            for (const i of idx) {
+              const r = this.#tasks.get(keys[i]);
+              if (r !== undefined) this.#lostCopy(r, w);
+            }
+          }
           // Recomputed (if needed), then fetched again.
         }
       }));
@@ -1047,7 +1446,6 @@ export class WorkerEngine {
     const r = this.#tasks.get(key);
     if (r === undefined) return;
     if (r.state === "erred" || r.state === "cancelled") return;
-    const wasProcessing = r.state === "processing";
     if (r.state === "memory") {
       for (const w of r.holders) {
         w.has.delete(r);
@@ -1055,9 +1453,23 @@ export class WorkerEngine {
       }
       r.holders = [];
     }
-    if (wasProcessing) r.worker = undefined; // its result will be dropped
+    if (r.state === "processing") this.#abandon(r); // not started: it won't
     this.#fail(r, new CancelledError(key), true);
     this.#pump();
+  }
+
+  /**
+   * Nobody wants `r`'s run any more: if it was sent ahead and has not
+   * started, the worker drops it (and says so); if it runs, its result will
+   * be dropped when it comes.
+   */
+  #abandon(r: TaskRecord): void {
+    const w = r.worker;
+    r.worker = undefined;
+    if (w !== undefined && w.alive && r.runSeq > 0) {
+      this.#flushReleases(w);
+      w.ref.tell("cancel", [r.runSeq]);
+    }
   }
 
   /** Stop the workers (and their hosts). */
@@ -1072,6 +1484,11 @@ export class WorkerEngine {
     const workers = [...this.#workers];
     await Promise.all(workers.map((w) => this.#system.stop(w.ref)));
     for (const w of workers) w.alive = false;
+    for (const pull of this.#pulls.values()) {
+      pull.reject(new WorkerGone("the scheduler closed"));
+    }
+    this.#pulls.clear();
+    await this.#system.stop(this.#reports);
     await Promise.all(
       workers.map((w) =>
         w.host === undefined || w.node !== undefined
@@ -1109,6 +1526,47 @@ function onNode(w: WorkerRecord, name: string): boolean {
 /** How much a worker has: sent and queued tasks. */
 function load(w: WorkerRecord | undefined): number {
   return w === undefined ? Infinity : w.inFlight + w.queue.size;
+}
+
+/** A random whole number below 2^53. */
+function randomId(): number {
+  const [hi, lo] = crypto.getRandomValues(new Uint32Array(2));
+  return (hi & 0x1fffff) * 2 ** 32 + lo;
+}
+
+/** A peer's value, short enough for a log line. */
+function brief(x: unknown): string {
+  let text: string;
+  try {
+    text = typeof x === "string"
+      ? JSON.stringify(x.slice(0, 80))
+      : Array.isArray(x)
+      ? `an array of ${x.length}`
+      : x === null || typeof x !== "object"
+      ? String(x).slice(0, 80)
+      : `an object with keys ${
+        Object.keys(x).slice(0, 8).join(",").slice(0, 80)
+      }`;
+  } catch {
+    text = typeof x;
+  }
+  return text;
+}
+
+/** The error a remote worker reported (its `ErrorInfo`), rebuilt. */
+function errorFromWorker(detail: unknown): Error {
+  const info = detail as { name?: unknown; message?: unknown; stack?: unknown };
+  if (
+    info !== null && typeof info === "object" &&
+    typeof info.name === "string" && typeof info.message === "string"
+  ) {
+    return errorFromInfo({
+      name: info.name,
+      message: info.message,
+      stack: typeof info.stack === "string" ? info.stack : undefined,
+    });
+  }
+  return new Error(`a task failed with ${brief(detail)}`);
 }
 
 /** A copy of `args` with `null` at each of `paths`. */

@@ -178,14 +178,15 @@ Deno.test("troupe scheduler serves its dashboard; workers join; status and run -
       status.stdout,
       /^ +name +address +resources +cpu +memory +in flight +queued +held$/m,
     );
-    // (cpu and memory come with the nodes' heartbeats: maybe not yet)
+    // (cpu and memory come with the nodes' heartbeats: maybe not yet; the
+    // memory is "-" until then, then "69 MiB")
     assert.match(
       status.stdout,
-      /^ +w1 +127\.0\.0\.1:\d+ +- +\S+ +\S+ +0 +0 +0$/m,
+      /^ +w1 +127\.0\.0\.1:\d+ +- +\S+ +\S+(?: [KMGT]?i?B)? +0 +0 +0$/m,
     );
     assert.match(
       status.stdout,
-      /^ +w2 +127\.0\.0\.1:\d+ +GPU=2 +\S+ +\S+ +0 +0 +0$/m,
+      /^ +w2 +127\.0\.0\.1:\d+ +GPU=2 +\S+ +\S+(?: [KMGT]?i?B)? +0 +0 +0$/m,
     );
     assert.match(status.stdout, /^computations: none yet$/m);
     // Another scheduler's address with this dashboard: refused, saying so.

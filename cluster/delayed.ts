@@ -7,7 +7,7 @@
 
 import type { Task } from "@troupe/troupe/actors";
 import type { Future } from "./future.ts";
-import { type DepSite, hashArgs, KEY, type Keyed, seedOf } from "./keys.ts";
+import { type DepSite, hashCall, KEY, type Keyed, taskDigest } from "./keys.ts";
 
 /**
  * Per-task settings, given to `delayed(task, options)` or `submit`.
@@ -149,7 +149,7 @@ export class Delayed<T = unknown> implements Keyed {
 const NO_OPTIONS: Readonly<TaskOptions> = Object.freeze({});
 
 // Each task's module and name are hashed once, not on every call.
-const seeds = new WeakMap<object, [number, number]>();
+const digests = new WeakMap<object, Uint32Array>();
 
 /**
  * Make a task lazy: `delayed(task)(...args)` records the call as a graph
@@ -189,15 +189,15 @@ export function delayed<A extends unknown[], R>(
     );
   }
   checkOptions(options);
-  let seed = seeds.get(task);
-  if (seed === undefined) {
-    seeds.set(task, seed = seedOf(`${task.taskModule}#${task.taskName}`));
+  let digest = digests.get(task);
+  if (digest === undefined) {
+    digests.set(task, digest = taskDigest(task.taskModule, task.taskName));
   }
-  const taskSeed = seed;
+  const taskDigestOf = digest;
   const prefix = task.taskName + "-";
   return (...args: LazyArgs<A>): Delayed<Awaited<R>> => {
     const deps: DepSite[] = [];
-    const hash = hashArgs(taskSeed, args, deps);
+    const hash = hashCall(taskDigestOf, args, deps);
     const key = options.key ?? prefix + hash;
     return new Delayed<Awaited<R>>(
       key,

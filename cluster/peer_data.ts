@@ -7,11 +7,13 @@
  * too (each node then serves with a certificate of its own).
  *
  * Requests: `{ t: "get", id, keys }`, answered `{ t: "ok", id, values }` or
- * `{ t: "err", id, message }`.
+ * `{ t: "err", id, message, crossing? }` (`crossing`: a value is held here
+ * but cannot cross to another host).
  *
  * @module
  */
 
+import { CrossingError } from "@troupe/troupe/actors";
 import {
   connectTransport,
   listenTransport,
@@ -79,7 +81,15 @@ export function serveData(
           }
           values.push(got.value);
         }
-        if (!conn.isClosed) conn.send({ t: "ok", id, values });
+        if (conn.isClosed) return;
+        try {
+          conn.send({ t: "ok", id, values });
+        } catch (e) {
+          // A value that cannot cross (a task's result holding a function):
+          // the asker hears why, instead of waiting.
+          if (!(e instanceof CrossingError)) throw e;
+          conn.send({ t: "err", id, message: e.message, crossing: true });
+        }
       });
       await conn.closed;
     },
@@ -95,16 +105,18 @@ class Peer {
   constructor(conn: FramedConnection) {
     this.conn = conn;
     conn.onMessage((m) => {
-      const { t, id, values, message } = m as {
+      const { t, id, values, message, crossing } = m as {
         t: string;
         id: number;
         values?: unknown[];
         message?: string;
+        crossing?: boolean;
       };
       const p = this.#pending.get(id);
       if (p === undefined) return;
       this.#pending.delete(id);
       if (t === "ok") p.resolve(values ?? []);
+      else if (crossing === true) p.reject(new CrossingError(String(message)));
       else p.reject(new Error(message ?? "the peer refused"));
     });
     conn.closed.then(() => {

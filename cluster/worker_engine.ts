@@ -17,7 +17,9 @@ import {
   type ActorRef,
   type ActorSystem,
   AskTimeoutError,
+  CrossingError,
   describeReason,
+  HandlerError,
   type HostPermissions,
   type Placement,
   type Task,
@@ -528,7 +530,10 @@ export class WorkerEngine {
         w.inFlight++;
         this.#send(r, w);
       },
-      () => this.#undispatch(r, w),
+      (e) =>
+        cannotCross(e) === undefined
+          ? this.#undispatch(r, w)
+          : this.#unmovable(r, w, e),
     );
   }
 
@@ -562,14 +567,38 @@ export class WorkerEngine {
           moved();
         })).then(() => {}, (e) => {
           // The holder died: its death reschedules what needed the value. Or
-          // it does not have the value after all: then it is lost there.
+          // it does not have the value after all: then it is lost there. (A
+          // value that cannot cross is still there: see `#unmovable`.)
           if (e instanceof ActorDeadError) this.#workerDied(from, e.message);
-          else this.#lostCopy(d, from);
+          else if (cannotCross(e) === undefined) this.#lostCopy(d, from);
           throw e;
         }).finally(() => this.#transfers.delete(id));
       this.#transfers.set(id, t);
     }
     return t;
+  }
+
+  /**
+   * An input of `r` cannot cross to `w` (it holds a function, say): `r`
+   * fails, naming why, instead of waiting for a copy that never comes.
+   */
+  #unmovable(r: TaskRecord, w: WorkerRecord, e: unknown): void {
+    if (w.alive) w.running.delete(r);
+    if (r.state !== "processing" || r.worker !== w) return;
+    r.worker = undefined;
+    this.#fail(
+      r,
+      new TaskFailedError(
+        r.key,
+        r.node.task.taskName,
+        new CrossingError(
+          `an input cannot cross to its worker: ${cannotCross(e)}`,
+        ),
+        r.attempts,
+      ),
+      false,
+    );
+    this.#pump();
   }
 
   /** A transfer failed (a worker died): put `r` back to be scheduled again. */
@@ -1017,6 +1046,14 @@ export class WorkerEngine {
             have[i] = true;
           });
         } catch (e) {
+          const why = cannotCross(e);
+          if (why !== undefined) {
+            throw new CrossingError(
+              `the value of ${
+                idx.map((i) => keys[i]).join(", ")
+              } cannot cross to this host: ${why}`,
+            );
+          }
           if (e instanceof ActorDeadError) this.#workerDied(w, e.message);
           else {for (const i of idx) {
               this.#lostCopy(this.#tasks.get(keys[i])!, w);
@@ -1117,4 +1154,17 @@ function fillHoles(
   paths: readonly (readonly (string | number)[])[],
 ): unknown[] {
   return fillArgs(args, paths, paths.map(() => null));
+}
+
+/**
+ * Why a value could not be moved, when it failed because it cannot cross
+ * to the other host (it is still where it was, and trying again will not
+ * help); else undefined.
+ */
+function cannotCross(e: unknown): string | undefined {
+  if (e instanceof CrossingError) return e.message;
+  if (e instanceof HandlerError && e.original.name === "CrossingError") {
+    return e.original.message;
+  }
+  return undefined;
 }

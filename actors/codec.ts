@@ -24,6 +24,7 @@ import type { Address, AskFailure, Envelope } from "./envelope.ts";
 import type { DeadLetterReason } from "./dead_letters.ts";
 import type { ErrorInfo, ExitReason } from "./errors.ts";
 import { TroupeError } from "./errors.ts";
+import { preview } from "./preview.ts";
 import { type AnyRef, isActorRef, refAddress } from "./ref.ts";
 import { takeTransfer, transfer } from "./transfer.ts";
 
@@ -156,7 +157,7 @@ export class WireError extends TroupeError {
 
 function addr(host: unknown, id: unknown, blank: string): Address {
   if (typeof host !== "string" || !Number.isInteger(id)) {
-    throw new WireError(`bad address ${JSON.stringify([host, id])}`);
+    throw new WireError(`bad address ${preview([host, id])}`);
   }
   return { host: host === "" ? blank : host, id: id as number };
 }
@@ -238,7 +239,7 @@ export function fromWire(item: unknown, self: string, peer: string): Decoded {
       }
       return { control: item[1] as Control };
     default:
-      throw new WireError(`unknown item tag ${JSON.stringify(item[0])}`);
+      throw new WireError(`unknown item tag ${preview(item[0])}`);
   }
 }
 
@@ -689,5 +690,5 @@ function refFromWire(x: unknown): Address {
       ? { host: x[0], id: x[1] }
       : { host: x[0], id: x[1], name: x[2] };
   }
-  throw new WireError(`bad ref ${JSON.stringify(x)}`);
+  throw new WireError(`bad ref ${preview(x)}`);
 }

@@ -9,7 +9,8 @@
 
 import assert from "node:assert/strict";
 import { Packr } from "msgpackr/pack";
-import { WireError } from "../../actors/codec.ts";
+import { fromWire, WireError } from "../../actors/codec.ts";
+import { preview } from "../../actors/preview.ts";
 import { encodeFrame, FrameReader } from "../../actors/frames.ts";
 import {
   DECODE_DEPTH,
@@ -221,4 +222,30 @@ Deno.test("what the encoder writes, the scan takes, at any nesting up to the lim
   let node = back;
   for (let i = 0; i < 95; i++) node = (node as unknown[])[0];
   assert.ok(Object.is((node as Map<string, number>).get("x"), -0));
+});
+
+Deno.test("a peer's value in an error message is described in a bounded length, whatever it is", () => {
+  const huge = new Array(100_000).fill({ a: "x".repeat(10_000) });
+  for (
+    const v of [
+      huge,
+      2n ** 4000n,
+      "y".repeat(1_000_000),
+      { deep: [[[[[[[{ a: 1 }]]]]]]] },
+      new Float64Array(1_000_000),
+      Symbol("s"),
+    ]
+  ) {
+    assert.ok(preview(v).length <= 80, preview(v));
+  }
+  assert.equal(preview(["", "x"]), '["","x"]');
+  // A malformed item from a peer: a WireError that says what, briefly.
+  for (const tag of [2n ** 64n, huge, { t: "x".repeat(1_000_000) }]) {
+    assert.throws(
+      () => fromWire([tag], "a", "b"),
+      (e: unknown) =>
+        e instanceof WireError && /unknown item tag/.test(e.message) &&
+        e.message.length < 200,
+    );
+  }
 });

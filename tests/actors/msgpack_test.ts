@@ -249,3 +249,11 @@ Deno.test("a peer's value in an error message is described in a bounded length, 
     );
   }
 });
+
+Deno.test("an object of more than 65,535 fields crosses (msgpackr's default map header holds no more)", () => {
+  const wide: Record<string, number> = {};
+  for (let i = 0; i < 70_000; i++) wide[`k${i}`] = i;
+  const back = unpack(pack(wide)) as Record<string, number>;
+  assert.equal(Object.keys(back).length, 70_000);
+  assert.equal(back.k69999, 69_999);
+});

@@ -336,3 +336,30 @@ Deno.test("[transport] every value of the table crosses a cluster connection as 
     await b.close();
   }
 });
+
+Deno.test("[worker] an object reached twice comes back as one object, on the shared-memory lane too; over MessagePack, as two equal copies", async () => {
+  await using system = new ActorSystem();
+  const worker = system.spawn(Echo, undefined, { placement: "worker" });
+  const process = system.spawn(Echo, undefined, { placement: "process" });
+  await Promise.all([system.whenStarted(worker), system.whenStarted(process)]);
+  // Sequential asks: once warm, each small batch takes the lane.
+  for (let i = 0; i < 200; i++) {
+    const shared = { n: i };
+    const back = await worker.ask("echo", { a: shared, b: [shared] }) as {
+      a: unknown;
+      b: unknown[];
+    };
+    assert.equal(
+      back.a,
+      back.b[0],
+      `round ${i}: one object, as a clone keeps it`,
+    );
+  }
+  const shared = { n: 1 };
+  const copies = await process.ask("echo", { a: shared, b: shared }) as {
+    a: unknown;
+    b: unknown;
+  };
+  assert.notEqual(copies.a, copies.b);
+  assert.deepEqual(copies.a, copies.b);
+});

@@ -7,7 +7,14 @@
 
 import type { Task } from "@troupe/troupe/actors";
 import type { Future } from "./future.ts";
-import { type DepSite, hashCall, KEY, type Keyed, taskDigest } from "./keys.ts";
+import {
+  type DepSite,
+  KEY,
+  type Keyed,
+  keyOf,
+  type TaskKeys,
+  taskKeys,
+} from "./keys.ts";
 
 /**
  * Per-task settings, given to `delayed(task, options)` or `submit`.
@@ -149,7 +156,7 @@ export class Delayed<T = unknown> implements Keyed {
 const NO_OPTIONS: Readonly<TaskOptions> = Object.freeze({});
 
 // Each task's module and name are hashed once, not on every call.
-const digests = new WeakMap<object, Uint32Array>();
+const keyings = new WeakMap<object, TaskKeys>();
 
 /**
  * Make a task lazy: `delayed(task)(...args)` records the call as a graph
@@ -189,16 +196,15 @@ export function delayed<A extends unknown[], R>(
     );
   }
   checkOptions(options);
-  let digest = digests.get(task);
-  if (digest === undefined) {
-    digests.set(task, digest = taskDigest(task.taskModule, task.taskName));
+  let keying = keyings.get(task);
+  if (keying === undefined) {
+    keyings.set(task, keying = taskKeys(task.taskModule, task.taskName));
   }
-  const taskDigestOf = digest;
-  const prefix = task.taskName + "-";
+  const keys = keying;
   return (...args: LazyArgs<A>): Delayed<Awaited<R>> => {
     const deps: DepSite[] = [];
-    const hash = hashCall(taskDigestOf, args, deps);
-    const key = options.key ?? prefix + hash;
+    const derived = keyOf(keys, args, deps);
+    const key = options.key ?? derived;
     return new Delayed<Awaited<R>>(
       key,
       task as unknown as Task,

@@ -408,7 +408,8 @@ class Encoder {
   }
 
   /** The key hash of a call: the task's digest, then the arguments. */
-  call(task: Uint32Array, args: readonly unknown[], sites: DepSite[]): string {
+  /** Hash a call (the task's digest, then the arguments) into `words`. */
+  call(task: Uint32Array, args: readonly unknown[], sites: DepSite[]): void {
     this.pos = 0;
     this.sites = sites;
     this.room(21);
@@ -429,7 +430,6 @@ class Encoder {
       this.buf = new Uint8Array(512);
       this.view = new DataView(this.buf.buffer);
     }
-    return hex128(this.words);
   }
 }
 
@@ -462,49 +462,81 @@ function done(e: Encoder): void {
   if (e === shared) sharedBusy = false;
 }
 
-/** The digest of a task (its module URL and name): a call's key starts from it. */
-export function taskDigest(module: string, name: string): Uint32Array {
+/**
+ * What a task's keys are made from: the digest of the task (its module URL
+ * and name), from which each call's hash starts, and the key's characters
+ * (`name-`, then 32 hex digits filled in for each call), so that a key is
+ * made as one flat string.
+ */
+export interface TaskKeys {
+  /** The digest of the task. */
+  readonly digest: Uint32Array;
+  /** The key's character codes: the prefix, then room for the hash. */
+  readonly codes: number[];
+}
+
+/** The makings of the keys of the task `name` of `module`. */
+export function taskKeys(module: string, name: string): TaskKeys {
   const e = encoder();
+  const digest = new Uint32Array(4);
   try {
     e.pos = 0;
     e.byte(FORMAT);
     e.string(module);
     e.string(name);
-    const out = new Uint32Array(4);
-    murmur128(e.buf, 0, e.pos, TASK_SEED, out);
-    return out;
+    murmur128(e.buf, 0, e.pos, TASK_SEED, digest);
   } finally {
     done(e);
   }
+  const prefix = `${name}-`;
+  const codes: number[] = [];
+  for (let i = 0; i < prefix.length; i++) codes.push(prefix.charCodeAt(i));
+  for (let i = 0; i < 32; i++) codes.push(0);
+  return { digest, codes };
 }
 
+const HEX_CODES = [..."0123456789abcdef"].map((c) => c.charCodeAt(0));
+
 /**
- * The hash part of the key of a call of the task with digest `task` on
- * `args` (32 hex digits); where the dependencies in `args` sit is pushed to
- * `sites`. Throws a `TypeError` for arguments nested too deep (or cyclic)
- * and for a lazy value where its place cannot be found again (a Map key, a
- * Set element).
+ * The key of a call of a task on `args`: the task's name, "-", and 32 hex
+ * digits of the call's hash; where the dependencies in `args` sit is pushed
+ * to `sites`. Throws a `TypeError` for arguments nested too deep (or
+ * cyclic) and for a lazy value where its place cannot be found again (a Map
+ * key, a Set element).
  */
-export function hashCall(
-  task: Uint32Array,
+export function keyOf(
+  task: TaskKeys,
   args: readonly unknown[],
   sites: DepSite[],
 ): string {
   const e = encoder();
   try {
-    return e.call(task, args, sites);
+    e.call(task.digest, args, sites);
+    const codes = task.codes;
+    let at = codes.length - 32;
+    for (let i = 0; i < 4; i++) {
+      const w = e.words[i];
+      for (let shift = 28; shift >= 0; shift -= 4) {
+        codes[at++] = HEX_CODES[(w >>> shift) & 15];
+      }
+    }
+    // One flat string (a concatenation would make a rope, flattened again
+    // each time the key is hashed or compared first).
+    return codes.length <= 4096
+      ? String.fromCharCode.apply(null, codes)
+      : String.fromCharCode(...codes.slice(0, -32)) + hex128(e.words);
   } finally {
     e.sites = NO_SITES;
     done(e);
   }
 }
 
-const NO_TASK = new Uint32Array(4);
+const NO_TASK = taskKeys("", "");
 
 /** Where the lazy values sit in `values` (as in an argument list). */
 export function depSites(values: readonly unknown[]): DepSite[] {
   const sites: DepSite[] = [];
-  hashCall(NO_TASK, values, sites);
+  keyOf(NO_TASK, values, sites);
   return sites;
 }
 

@@ -407,10 +407,6 @@ const packr = new Packr({
   useRecords: false,
   moreTypes: true,
   useToJSON: false,
-  // Maps of their own size, from Object.keys: own enumerable fields (what
-  // structuredClone takes), any number of them, and faster to write than
-  // msgpackr's default (a for-in with a hasOwnProperty call per key).
-  variableMapSize: true,
   // (toWire refuses functions first; this is the backstop.)
   writeFunction: () => {
     throw new CrossingError("a function cannot cross to another host");

@@ -6,8 +6,8 @@
  * references and string bundles (each lets a few bytes stand for much more
  * work: the 616-byte frame of issue 13 stood for 2^60 values), unknown
  * extensions, map keys other than strings, nesting deeper than asked, and
- * lengths that run past the end of the frame. A loop over the bytes: no
- * recursion, nothing allocated but a stack of counts.
+ * lengths that run past the end of the frame. Nothing is allocated, and
+ * the recursion is bounded by the depth allowed.
  *
  * @module
  */
@@ -49,174 +49,160 @@ export const MSGPACKR_BIGINT = 0x42;
 export const TIMESTAMP = 0xff;
 
 /**
- * Check that `b` is one MessagePack value made of what this encoder writes,
- * nested at most `maxDepth` deep, every length within the bytes: a loop
- * over the bytes, no recursion, nothing allocated but the stack of counts.
+ * Check that `b` is one MessagePack value made of what troupe's encoder
+ * writes, nested at most `maxDepth` deep, every length within the bytes.
+ * (Recursive, one call per level: `maxDepth` bounds the stack.)
  */
 export function scan(b: Uint8Array, maxDepth: number): void {
-  const end = b.length;
-  // Values still to read at each level (level 0 holds the one top value),
-  // and for a map's level whether the next item is a key.
-  const left = new Float64Array(maxDepth + 2);
-  const keyNext = new Uint8Array(maxDepth + 2);
-  let depth = 0;
-  left[0] = 1;
-  let p = 0;
-  for (;;) {
-    while (left[depth] === 0) {
-      if (depth === 0) {
-        if (p !== end) {
-          throw new DecodeError(`${end - p} bytes after the value`);
-        }
-        return;
-      }
-      depth--;
-    }
-    left[depth]--;
-    if (p >= end) throw pastEnd(p, end);
-    const t = b[p++];
-    const kv = keyNext[depth];
-    if (kv === 1) {
-      keyNext[depth] = 2; // the value after it
-      if (!(t >= 0xa0 && t <= 0xbf) && !(t >= 0xd9 && t <= 0xdb)) {
-        throw new DecodeError(
-          `a map key that is not a string, at byte ${p - 1}`,
-        );
-      }
-    } else if (kv === 2) keyNext[depth] = 1;
-    let items = -1; // a container's items, when `t` opens one
-    let map = false;
-    if (t < 0x80 || t >= 0xe0) continue; // fixint
-    if (t < 0x90) {
-      items = t & 0x0f;
-      map = true;
-    } else if (t < 0xa0) items = t & 0x0f;
-    else if (t < 0xc0) {
-      p += t & 0x1f;
-      if (p > end) throw pastEnd(p, end);
-      continue;
-    } else {
-      let n = 0; // bytes to skip
-      switch (t) {
-        case 0xc0: // nil
-        case 0xc2: // false
-        case 0xc3: // true
-          continue;
-        case 0xc4: // bin 8
-        case 0xd9: // str 8
-          n = 1 + (p < end ? b[p] : 0);
-          break;
-        case 0xc5: // bin 16
-        case 0xda: // str 16
-          n = 2 + (p + 2 <= end ? b[p] << 8 | b[p + 1] : 0);
-          break;
-        case 0xc6: // bin 32
-        case 0xdb: // str 32
-          n = 4 + (p + 4 <= end ? uint32(b, p) : 0);
-          break;
-        case 0xc7: // ext 8
-        case 0xc8: // ext 16
-        case 0xc9: { // ext 32
-          const w = t === 0xc7 ? 1 : t === 0xc8 ? 2 : 4;
-          if (p + w + 1 > end) throw pastEnd(p + w + 1, end);
-          const len = w === 1
-            ? b[p]
-            : w === 2
-            ? b[p] << 8 | b[p + 1]
-            : uint32(b, p);
-          const type = b[p + w];
-          if (
-            type !== T_BYTES && type !== T_UTF16 && type !== MSGPACKR_BIGINT &&
-            !(type === TIMESTAMP && len === 12)
-          ) throw badExtension(type, p + w);
-          n = w + 1 + len;
-          break;
-        }
-        case 0xca: // float 32
-        case 0xce: // uint 32
-        case 0xd2: // int 32
-          n = 4;
-          break;
-        case 0xcb: // float 64
-        case 0xcf: // uint 64
-        case 0xd3: // int 64
-          n = 8;
-          break;
-        case 0xcc: // uint 8
-        case 0xd0: // int 8
-          n = 1;
-          break;
-        case 0xcd: // uint 16
-        case 0xd1: // int 16
-          n = 2;
-          break;
-        case 0xd4: { // fixext 1
-          if (p + 2 > end) throw pastEnd(p + 2, end);
-          const type = b[p];
-          p += 2;
-          if (type === 0 || type === MSGPACKR_BIGINT) continue; // undefined
-          if (type === TIMESTAMP && b[p - 1] === 0xff) continue; // invalid Date
-          if (
-            !TAGS.has(type) && type !== MSGPACKR_SET && type !== MSGPACKR_REGEXP
-          ) throw badExtension(type, p - 2);
-          items = 1; // the tagged value, one level down
-          break;
-        }
-        case 0xd5: // fixext 2
-        case 0xd6: // fixext 4
-        case 0xd7: // fixext 8
-        case 0xd8: { // fixext 16
-          const len = t === 0xd5 ? 2 : t === 0xd6 ? 4 : t === 0xd7 ? 8 : 16;
-          if (p >= end) throw pastEnd(p + 1, end);
-          const type = b[p];
-          if (
-            !(type === MSGPACKR_BIGINT || type === T_BYTES ||
-              type === T_UTF16 ||
-              (type === TIMESTAMP && (len === 4 || len === 8)))
-          ) throw badExtension(type, p);
-          n = 1 + len;
-          break;
-        }
-        case 0xdc: // array 16
-        case 0xde: // map 16
-          if (p + 2 > end) throw pastEnd(p + 2, end);
-          items = b[p] << 8 | b[p + 1];
-          p += 2;
-          map = t === 0xde;
-          break;
-        case 0xdd: // array 32
-        case 0xdf: // map 32
-          if (p + 4 > end) throw pastEnd(p + 4, end);
-          items = uint32(b, p);
-          p += 4;
-          map = t === 0xdf;
-          break;
-        default: // 0xc1: never used (msgpackr's string bundles)
-          throw new DecodeError(
-            `byte 0x${t.toString(16)} at ${p - 1} is not taken`,
-          );
-      }
-      if (items < 0) {
-        p += n;
-        if (p > end) throw pastEnd(p, end);
-        continue;
-      }
-    }
-    if (map) items *= 2;
-    // Each item takes a byte at least: a length past the end is a lie.
-    if (items > end - p) {
-      throw new DecodeError(
-        `a ${map ? "map" : "list"} of ${items} items in ${end - p} bytes`,
-      );
-    }
-    if (items === 0) continue;
-    if (depth + 1 > maxDepth) {
-      throw new DecodeError(`nested deeper than ${maxDepth} levels`);
-    }
-    depth++;
-    left[depth] = items;
-    keyNext[depth] = map ? 1 : 0;
+  src = b;
+  end = b.length;
+  limit = maxDepth;
+  try {
+    const p = value(0, 0);
+    if (p !== end) throw new DecodeError(`${end - p} bytes after the value`);
+  } finally {
+    src = EMPTY;
   }
+}
+
+const EMPTY = new Uint8Array(0);
+let src: Uint8Array = EMPTY;
+let end = 0;
+let limit = 0;
+
+/** Skip the value at `p`, at nesting `depth`; where the next one starts. */
+function value(p: number, depth: number): number {
+  if (p >= end) throw pastEnd(p + 1, end);
+  const b = src;
+  const t = b[p++];
+  if (t < 0x80 || t >= 0xe0) return p; // fixint
+  if (t < 0x90) return items(p, t & 0x0f, true, depth);
+  if (t < 0xa0) return items(p, t & 0x0f, false, depth);
+  if (t < 0xc0) return skip(p, t & 0x1f);
+  switch (t) {
+    case 0xc0: // nil
+    case 0xc2: // false
+    case 0xc3: // true
+      return p;
+    case 0xc4: // bin 8
+    case 0xd9: // str 8
+      if (p + 1 > end) throw pastEnd(p + 1, end);
+      return skip(p + 1, b[p]);
+    case 0xc5: // bin 16
+    case 0xda: // str 16
+      if (p + 2 > end) throw pastEnd(p + 2, end);
+      return skip(p + 2, b[p] << 8 | b[p + 1]);
+    case 0xc6: // bin 32
+    case 0xdb: // str 32
+      if (p + 4 > end) throw pastEnd(p + 4, end);
+      return skip(p + 4, uint32(b, p));
+    case 0xc7: // ext 8
+    case 0xc8: // ext 16
+    case 0xc9: { // ext 32
+      const w = t === 0xc7 ? 1 : t === 0xc8 ? 2 : 4;
+      if (p + w + 1 > end) throw pastEnd(p + w + 1, end);
+      const len = w === 1
+        ? b[p]
+        : w === 2
+        ? b[p] << 8 | b[p + 1]
+        : uint32(b, p);
+      const type = b[p + w];
+      if (
+        type !== T_BYTES && type !== T_UTF16 && type !== MSGPACKR_BIGINT &&
+        !(type === TIMESTAMP && len === 12)
+      ) throw badExtension(type, p + w);
+      return skip(p + w + 1, len);
+    }
+    case 0xca: // float 32
+    case 0xce: // uint 32
+    case 0xd2: // int 32
+      return skip(p, 4);
+    case 0xcb: // float 64
+    case 0xcf: // uint 64
+    case 0xd3: // int 64
+      return skip(p, 8);
+    case 0xcc: // uint 8
+    case 0xd0: // int 8
+      return skip(p, 1);
+    case 0xcd: // uint 16
+    case 0xd1: // int 16
+      return skip(p, 2);
+    case 0xd4: { // fixext 1
+      if (p + 2 > end) throw pastEnd(p + 2, end);
+      const type = b[p];
+      if (type === 0 || type === MSGPACKR_BIGINT) return p + 2; // undefined
+      if (type === TIMESTAMP && b[p + 1] === 0xff) return p + 2; // bad Date
+      if (
+        !TAGS.has(type) && type !== MSGPACKR_SET && type !== MSGPACKR_REGEXP
+      ) throw badExtension(type, p);
+      return items(p + 2, 1, false, depth); // the tagged value, a level down
+    }
+    case 0xd5: // fixext 2
+    case 0xd6: // fixext 4
+    case 0xd7: // fixext 8
+    case 0xd8: { // fixext 16
+      const len = t === 0xd5 ? 2 : t === 0xd6 ? 4 : t === 0xd7 ? 8 : 16;
+      if (p >= end) throw pastEnd(p + 1, end);
+      const type = b[p];
+      if (
+        !(type === MSGPACKR_BIGINT || type === T_BYTES || type === T_UTF16 ||
+          (type === TIMESTAMP && (len === 4 || len === 8)))
+      ) throw badExtension(type, p);
+      return skip(p + 1, len);
+    }
+    case 0xdc: // array 16
+      if (p + 2 > end) throw pastEnd(p + 2, end);
+      return items(p + 2, b[p] << 8 | b[p + 1], false, depth);
+    case 0xdd: // array 32
+      if (p + 4 > end) throw pastEnd(p + 4, end);
+      return items(p + 4, uint32(b, p), false, depth);
+    case 0xde: // map 16
+      if (p + 2 > end) throw pastEnd(p + 2, end);
+      return items(p + 2, b[p] << 8 | b[p + 1], true, depth);
+    case 0xdf: // map 32
+      if (p + 4 > end) throw pastEnd(p + 4, end);
+      return items(p + 4, uint32(b, p), true, depth);
+    default: // 0xc1: never used (msgpackr's string bundles)
+      throw new DecodeError(
+        `byte 0x${t.toString(16)} at ${p - 1} is not taken`,
+      );
+  }
+}
+
+function skip(p: number, n: number): number {
+  if (p + n > end) throw pastEnd(p + n, end);
+  return p + n;
+}
+
+/** Skip `n` items (entries of a map) from `p`, one level down. */
+function items(p: number, n: number, map: boolean, depth: number): number {
+  // Each item takes a byte at least: a length past the end is a lie.
+  const count = map ? 2 * n : n;
+  if (count > end - p) {
+    throw new DecodeError(
+      `a ${map ? "map" : "list"} of ${count} items in ${end - p} bytes`,
+    );
+  }
+  if (count === 0) return p;
+  if (depth + 1 > limit) {
+    throw new DecodeError(`nested deeper than ${limit} levels`);
+  }
+  const b = src;
+  if (!map) {
+    for (let i = 0; i < n; i++) p = value(p, depth + 1);
+    return p;
+  }
+  for (let i = 0; i < n; i++) {
+    // A key: a string, whose bytes are skipped here.
+    const t = b[p];
+    if (t >= 0xa0 && t <= 0xbf) p = skip(p + 1, t & 0x1f);
+    else if (t >= 0xd9 && t <= 0xdb) p = value(p, depth + 1);
+    else {
+      throw new DecodeError(`a map key that is not a string, at byte ${p}`);
+    }
+    p = value(p, depth + 1);
+  }
+  return p;
 }
 
 function pastEnd(at: number, end: number): DecodeError {

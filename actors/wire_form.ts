@@ -5,7 +5,7 @@
  * is a form (below) that an extension of `msgpack.ts` carries: `-0`, a Map
  * (msgpackr writes Maps and objects alike), an array with holes, a string
  * with a lone surrogate (UTF-8 has no place for one), an object with an own
- * `__proto__` key, an Error (name, message, stack and cause, as
+ * `__proto__` key or more than 65,535 keys, an Error (name, message, stack and cause, as
  * `structuredClone` keeps them), a boxed primitive. What cannot cross is
  * refused with a `CrossingError` that names the part at fault, by the rules
  * of `structuredClone` (`refusedKind`), plus a cycle and nesting past
@@ -237,9 +237,25 @@ function wireObject(
   let out: Record<string, unknown> | undefined;
   let i = 0;
   for (const k in o) {
-    if (k === "__proto__" || !wellFormed(k)) return wireEntries(o, depth, path);
+    if (k === "__proto__" || !wellFormed(k) || i === MAX_MAP) {
+      return wireEntries(o, depth, path);
+    }
     const e = o[k];
-    const c = wire(e, depth + 1, path === undefined ? path : `${path}.${k}`);
+    // (Primitives here: most fields are, and a call costs.)
+    let c: unknown = e;
+    switch (typeof e) {
+      case "number":
+        if (e === 0 && 1 / e < 0) c = NEG_ZERO;
+        break;
+      case "string":
+        if (!wellFormed(e)) c = new Utf16Form(e);
+        break;
+      case "boolean":
+      case "undefined":
+        break;
+      default:
+        c = wire(e, depth + 1, path === undefined ? path : `${path}.${k}`);
+    }
     if (out === undefined && c !== e && c === c) {
       out = {};
       let j = 0;
@@ -261,6 +277,7 @@ function wireKeys(
   depth: number,
   path: string | undefined,
 ): unknown {
+  if (keys.length > MAX_MAP) return wireEntries(o, depth, path);
   let out: Record<string, unknown> | undefined;
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i];
@@ -277,6 +294,12 @@ function wireKeys(
   // msgpackr writes its own enumerable fields, as a plain object.
   return out ?? o;
 }
+
+/**
+ * The most fields msgpackr writes as a map (its header holds 16 bits); an
+ * object with more goes as a list of entries.
+ */
+const MAX_MAP = 0xffff;
 
 /** Whether Object.prototype has no enumerable property (see `wireObject`). */
 let plainProto = true;

@@ -381,7 +381,7 @@ export class Cell implements ActorContext {
       return prepare(payload, remote.placement !== "worker");
     } catch (e) {
       if (!(e instanceof CrossingError)) throw e;
-      const error = new TypeError(
+      const error = new CrossingError(
         `cannot send "${name}" to ${this.label} on a ${remote.placement} host: ${e.message}`,
       );
       if (reply === undefined) throw error;

@@ -24,6 +24,7 @@ import type { Address, AskFailure, Envelope } from "./envelope.ts";
 import type { DeadLetterReason } from "./dead_letters.ts";
 import type { ErrorInfo, ExitReason } from "./errors.ts";
 import { TroupeError } from "./errors.ts";
+import { preview } from "./preview.ts";
 import { type AnyRef, isActorRef, refAddress } from "./ref.ts";
 import { takeTransfer, transfer } from "./transfer.ts";
 
@@ -156,7 +157,7 @@ export class WireError extends TroupeError {
 
 function addr(host: unknown, id: unknown, blank: string): Address {
   if (typeof host !== "string" || !Number.isInteger(id)) {
-    throw new WireError(`bad address ${JSON.stringify([host, id])}`);
+    throw new WireError(`bad address ${preview([host, id])}`);
   }
   return { host: host === "" ? blank : host, id: id as number };
 }
@@ -238,14 +239,14 @@ export function fromWire(item: unknown, self: string, peer: string): Decoded {
       }
       return { control: item[1] as Control };
     default:
-      throw new WireError(`unknown item tag ${JSON.stringify(item[0])}`);
+      throw new WireError(`unknown item tag ${preview(item[0])}`);
   }
 }
 
 /**
  * Check an envelope about to leave on a link, and put the refs in its
  * payload in their wire form (`refs` set). A tell or ask whose payload
- * cannot cross throws a `TypeError` at the sender; a reply that cannot cross
+ * cannot cross throws a `CrossingError` at the sender; a reply that cannot cross
  * becomes a failure, so that the asker hears why instead of the link (or the
  * host) breaking on it.
  */
@@ -267,7 +268,7 @@ export function guardEnvelope(env: Envelope, msgpack: boolean): Envelope {
         failure: {
           type: "handler",
           error: {
-            name: "TypeError",
+            name: "CrossingError",
             message: `the reply cannot cross to the asker's host: ${
               problem.replace(/^payload/, "reply")
             }`,
@@ -275,18 +276,58 @@ export function guardEnvelope(env: Envelope, msgpack: boolean): Envelope {
         },
       };
     }
-    throw new TypeError(
+    throw new CrossingError(
       `cannot send "${env.name}" to ${
         env.to.name ?? "actor"
       }#${env.to.id} on host ${env.to.host}: ${problem}`,
     );
   }
-  if (ready === env.payload) return env;
+  // (By its type: a NaN payload is not itself.)
+  if (!(ready instanceof RefPayload)) return env;
   return { ...env, payload: (ready as RefPayload).value, refs: true };
 }
 
-/** What cannot cross to another host; the message names the part at fault. */
-export class CrossingError extends TypeError {}
+/**
+ * A value that cannot cross to another host (a function, a symbol, a
+ * Promise, shared memory to a process...), refused where it was sent: the
+ * message names the part at fault. The same rules hold on every placement,
+ * those of `structuredClone` (a `TypeError`, as its `DataCloneError` is a
+ * clone error).
+ *
+ * @example
+ * ```ts
+ * import { ActorSystem, CrossingError, defineActor } from "@troupe/troupe/actors";
+ * import assert from "node:assert/strict";
+ *
+ * const Echo = defineActor({
+ *   name: "echo",
+ *   module: import.meta.url,
+ *   init: () => ({}),
+ *   handlers: { echo: (_s, v: unknown) => v },
+ * });
+ * await using system = new ActorSystem();
+ * const echo = system.spawn(Echo, undefined, { placement: "worker" });
+ * await assert.rejects(echo.ask("echo", { f: () => 1 }), CrossingError);
+ * ```
+ */
+export class CrossingError extends TypeError {
+  /**
+   * Build the error from what cannot cross.
+   *
+   * @example
+   * ```ts
+   * import { CrossingError } from "@troupe/troupe/actors";
+   * import assert from "node:assert/strict";
+   * const e = new CrossingError("payload.f is a function");
+   * assert.ok(e instanceof TypeError);
+   * assert.equal(e.name, "CrossingError");
+   * ```
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "CrossingError";
+  }
+}
 
 /**
  * A payload made ready to cross that holds refs: `value` is a copy of it in
@@ -322,8 +363,12 @@ export function prepare(
     return value;
   }
   const walk: Walk = { msgpack, seen: new Set(), refs: false };
-  const problem = problemAt(value, what, walk, 0);
-  if (problem !== undefined) throw new CrossingError(problem);
+  // Paths are spelled out only for a payload that has a problem: a second
+  // walk finds it again, and says where.
+  if (problemAt(value, undefined, walk, 0) !== undefined) {
+    const again: Walk = { msgpack, seen: new Set(), refs: false };
+    throw new CrossingError(problemAt(value, what, again, 0)!);
+  }
   if (!walk.refs) return value;
   const copy = encodeRefs(value, what, new Map());
   const list = takeTransfer(value);
@@ -342,7 +387,7 @@ interface Walk {
 
 function problemAt(
   v: unknown,
-  path: string,
+  path: string | undefined,
   walk: Walk,
   depth: number,
 ): string | undefined {
@@ -367,31 +412,51 @@ function problemAt(
       ? `${path} is a cycle (MessagePack cannot carry one)`
       : undefined;
   }
-  if (ArrayBuffer.isView(o) || o instanceof ArrayBuffer) return undefined;
-  if (
-    typeof SharedArrayBuffer !== "undefined" && o instanceof SharedArrayBuffer
-  ) {
-    return msgpack
-      ? `${path} is a SharedArrayBuffer (a process cannot share memory)`
+  if (ArrayBuffer.isView(o)) {
+    return msgpack && SAB !== undefined && o.buffer instanceof SAB
+      ? `${path} is a view of a SharedArrayBuffer (another process cannot share memory)`
       : undefined;
   }
-  if (o instanceof Date || o instanceof RegExp || o instanceof Error) {
-    return undefined;
+  if (o instanceof ArrayBuffer) return undefined;
+  if (SAB !== undefined && o instanceof SAB) {
+    return msgpack
+      ? `${path} is a SharedArrayBuffer (another process cannot share memory)`
+      : undefined;
   }
-  if (o instanceof Promise) return `${path} is a Promise`;
-  if (o instanceof WeakMap || o instanceof WeakSet) {
-    return `${path} is a WeakMap/WeakSet`;
+  if (
+    o instanceof Date || o instanceof RegExp || o instanceof Number ||
+    o instanceof String || o instanceof Boolean || o instanceof BigInt
+  ) {
+    return undefined;
   }
   seen.add(o);
   try {
+    if (o instanceof Error) {
+      // Its cause crosses with it (as structuredClone takes it).
+      return Object.hasOwn(o, "cause")
+        ? problemAt(
+          o.cause,
+          path === undefined ? path : path + ".cause",
+          walk,
+          depth + 1,
+        )
+        : undefined;
+    }
     if (o instanceof Map) {
-      if (msgpack) {
-        return `${path} is a Map (MessagePack would deliver a plain object; send its entries, [...map])`;
-      }
       let i = 0;
       for (const [k, val] of o) {
-        const p = problemAt(k, `${path}<key ${i}>`, walk, depth + 1) ??
-          problemAt(val, `${path}<value ${i}>`, walk, depth + 1);
+        const p = problemAt(
+          k,
+          path === undefined ? path : path + `<key ${i}>`,
+          walk,
+          depth + 1,
+        ) ??
+          problemAt(
+            val,
+            path === undefined ? path : path + `<value ${i}>`,
+            walk,
+            depth + 1,
+          );
         if (p !== undefined) return p;
         i++;
       }
@@ -400,14 +465,24 @@ function problemAt(
     if (o instanceof Set) {
       let i = 0;
       for (const val of o) {
-        const p = problemAt(val, `${path}<${i++}>`, walk, depth + 1);
+        const p = problemAt(
+          val,
+          path === undefined ? path : path + `<${i++}>`,
+          walk,
+          depth + 1,
+        );
         if (p !== undefined) return p;
       }
       return undefined;
     }
     if (Array.isArray(o)) {
       for (let i = 0; i < o.length; i++) {
-        const p = problemAt(o[i], `${path}[${i}]`, walk, depth + 1);
+        const p = problemAt(
+          o[i],
+          path === undefined ? path : path + `[${i}]`,
+          walk,
+          depth + 1,
+        );
         if (p !== undefined) return p;
       }
       return undefined;
@@ -418,14 +493,15 @@ function problemAt(
         walk.refs = true; // crosses as its address
         return undefined;
       }
-      return `${path} is a ${
-        proto?.constructor?.name ?? "class"
-      } instance (only plain data and refs cross hosts; send its fields)`;
+      const refused = refusedKind(o, proto);
+      if (refused !== undefined) return `${path} ${refused}`;
+      // An instance of a class of the program: its fields cross, as a plain
+      // object (as structuredClone makes it).
     }
     for (const k of Object.keys(o)) {
       const p = problemAt(
         (o as Record<string, unknown>)[k],
-        `${path}.${k}`,
+        path === undefined ? path : `${path}.${k}`,
         walk,
         depth + 1,
       );
@@ -435,6 +511,40 @@ function problemAt(
   } finally {
     seen.delete(o);
   }
+}
+
+const SAB = typeof SharedArrayBuffer === "function"
+  ? SharedArrayBuffer
+  : undefined;
+
+/**
+ * Why `v` cannot cross to another host, for an object that is not plain
+ * data (a plain object or array, a Date, RegExp, byte view, Map, Set, Error
+ * or boxed primitive), or undefined for an instance of a class of the
+ * program, which crosses as its own enumerable fields. The rules of
+ * `structuredClone`: what holds a state that is not its fields (a Promise,
+ * a weak collection, a platform object such as a URL or a Request) cannot
+ * be cloned.
+ */
+export function refusedKind(
+  v: object,
+  proto: object | null,
+): string | undefined {
+  if (v instanceof Promise) return "is a Promise";
+  if (v instanceof WeakMap) return "is a WeakMap";
+  if (v instanceof WeakSet) return "is a WeakSet";
+  if (v instanceof WeakRef) return "is a WeakRef";
+  if (v instanceof Symbol) return "is a Symbol object";
+  const ctor = proto === null
+    ? undefined
+    : (proto as { constructor?: unknown }).constructor;
+  if (
+    typeof ctor === "function" &&
+    (globalThis as Record<string, unknown>)[ctor.name] === ctor
+  ) {
+    return `is a ${ctor.name} (a built-in object that cannot be cloned)`;
+  }
+  return undefined;
 }
 
 /** A ref's wire form. */
@@ -487,7 +597,14 @@ function encodeRefs(
   }
   const proto = Object.getPrototypeOf(v);
   if (proto !== Object.prototype && proto !== null) {
-    return isActorRef(v) ? refToWire(refAddress(v as AnyRef)) : v;
+    if (isActorRef(v)) return refToWire(refAddress(v as AnyRef));
+    if (
+      ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof Date ||
+      v instanceof RegExp || v instanceof Error || v instanceof Number ||
+      v instanceof String || v instanceof Boolean || v instanceof BigInt ||
+      (SAB !== undefined && v instanceof SAB)
+    ) return v;
+    // An instance of a class of the program: the plain object it becomes.
   }
   const out: Record<string, unknown> = {};
   copies.set(v, out);
@@ -573,5 +690,5 @@ function refFromWire(x: unknown): Address {
       ? { host: x[0], id: x[1] }
       : { host: x[0], id: x[1], name: x[2] };
   }
-  throw new WireError(`bad ref ${JSON.stringify(x)}`);
+  throw new WireError(`bad ref ${preview(x)}`);
 }

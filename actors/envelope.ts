@@ -10,6 +10,7 @@
  */
 
 import type { ErrorInfo, ExitReason } from "./errors.ts";
+import { preview } from "./preview.ts";
 
 /**
  * Where an actor lives: the host (one isolate running an `ActorSystem`) and its
@@ -151,7 +152,7 @@ export function envelopeProblem(x: unknown): string | undefined {
   if (typeof x !== "object" || x === null) return "envelope is not an object";
   const e = x as Record<string, unknown>;
   if (typeof e.kind !== "string" || !KINDS.has(e.kind)) {
-    return `unknown envelope kind ${JSON.stringify(e.kind)}`;
+    return `unknown envelope kind ${preview(e.kind)}`;
   }
   if (!isAddress(e.to)) return `envelope "to" is not an address`;
   switch (e.kind) {

@@ -1,27 +1,22 @@
 /**
  * Frames for process hosts: a 4-byte big-endian length, then a MessagePack
  * batch. The length is checked against the maximum frame size before
- * anything is allocated. Only process links load this module (and msgpackr).
+ * anything is allocated, and the body is decoded by the one MessagePack
+ * configuration (`msgpack.ts`). Only process links load this module (and
+ * msgpackr).
  *
  * @module
  */
 
-// The "/pack" entry is msgpackr's plain-JS build: the default one reads an
-// environment variable at import, which a least-privilege host may not.
-import { Packr, Unpackr } from "msgpackr/pack";
 import { MAX_FRAME, WireError, type WireItem } from "./codec.ts";
-
-// Plain MessagePack: no records or structures, so that a frame means the same
-// thing to any reader, and nothing is remembered between frames.
-const packr = new Packr({ useRecords: false, moreTypes: true });
-const unpackr = new Unpackr({ useRecords: false, moreTypes: true });
+import { pack, unpack } from "./msgpack.ts";
 
 /** Encode a batch as one frame: 4-byte big-endian length, then MessagePack. */
 export function encodeFrame(
   batch: WireItem[],
   maxFrame = MAX_FRAME,
 ): Uint8Array {
-  const body = packr.pack(batch);
+  const body = pack(batch, "batch");
   if (body.length > maxFrame) {
     throw new WireError(
       `frame of ${body.length} bytes exceeds the ${maxFrame}-byte limit`,
@@ -69,7 +64,8 @@ export class FrameReader {
       const body = this.#buf.subarray(off + 4, off + 4 + size);
       let batch: unknown;
       try {
-        batch = unpackr.unpack(body);
+        // (Copied out: the buffer is reused for the frames after.)
+        batch = unpack(body, { copy: true });
       } catch (e) {
         throw new WireError(`undecodable frame: ${(e as Error).message}`);
       }

@@ -35,6 +35,7 @@ import { type Cell, type Leftover, spawnCell } from "./cell.ts";
 import { ReturnAddress } from "./link.ts";
 import { internals } from "./internals.ts";
 import { asHostSystem, importForHost } from "./main_guard.ts";
+import { preview } from "./preview.ts";
 import { ActorSystem } from "./system.ts";
 
 /** How a host talks to its parent: batches out, batches in. */
@@ -88,7 +89,7 @@ function proxyOf(proxy: unknown, parent: string): Address | undefined {
     !Number.isInteger(p.id) ||
     (p.name !== undefined && typeof p.name !== "string")
   ) {
-    throw new TypeError(`a malformed proxy address: ${JSON.stringify(proxy)}`);
+    throw new TypeError(`a malformed proxy address: ${preview(proxy)}`);
   }
   return p.name === undefined
     ? { host: p.host, id: p.id! }

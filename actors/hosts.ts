@@ -432,7 +432,7 @@ export class HostHandle {
         arg = prepare(cell.arg, this.kind !== "worker", "arg");
       } catch (e) {
         if (!(e instanceof CrossingError)) throw e;
-        throw new TypeError(
+        throw new CrossingError(
           `cannot spawn "${b.name}" on a ${this.kind} host: ${e.message}`,
         );
       }

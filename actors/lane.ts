@@ -45,18 +45,32 @@ let codec: Codec | undefined;
 let loading: Promise<Codec> | undefined;
 
 function loadCodec(): Promise<Codec> {
-  return loading ??= import("msgpackr/pack").then((m) => {
-    const packr = new m.Packr({ useRecords: false });
-    const unpackr = new m.Unpackr({ useRecords: false });
+  return loading ??= import("./msgpack.ts").then((m) => {
     return codec = {
-      pack: (v) => packr.pack(v),
-      unpack: (b) => unpackr.unpack(b),
+      pack: (v) => m.pack(v, "batch"),
+      // (A record read from the ring is a copy of its own.)
+      unpack: (b) => m.unpack(b, { copy: false }),
     };
   });
 }
 
-/** Whether MessagePack carries `v` as a structured clone would. */
-function ringSafe(v: unknown, depth: number): boolean {
+/** Objects met in one `ringSafe` walk: one met twice is shared. */
+const met = new Set<object>();
+
+/**
+ * Whether MessagePack carries `v` as a structured clone would: plain data
+ * that holds no object twice (a structured clone keeps one object reached
+ * twice as one, MessagePack would make two).
+ */
+function ringSafe(v: unknown): boolean {
+  try {
+    return plain(v, 0);
+  } finally {
+    met.clear();
+  }
+}
+
+function plain(v: unknown, depth: number): boolean {
   switch (typeof v) {
     case "string":
     case "number":
@@ -69,16 +83,17 @@ function ringSafe(v: unknown, depth: number): boolean {
       return false; // bigint, symbol, function
   }
   if (v === null) return true;
-  if (depth > 16) return false;
+  if (depth > 16 || met.has(v as object)) return false;
+  met.add(v as object);
   if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) {
-      if (!ringSafe(v[i], depth + 1)) return false;
+      if (!plain(v[i], depth + 1)) return false;
     }
     return true;
   }
   if (Object.getPrototypeOf(v) !== Object.prototype) return false;
   for (const k in v as Record<string, unknown>) {
-    if (!ringSafe((v as Record<string, unknown>)[k], depth + 1)) return false;
+    if (!plain((v as Record<string, unknown>)[k], depth + 1)) return false;
   }
   return true;
 }
@@ -228,7 +243,7 @@ export class Lane {
     let sent = false;
     if (
       !byPost && batch.length <= RING_BATCH && this.#peerReads &&
-      codec !== undefined && ringSafe(batch, 0)
+      codec !== undefined && ringSafe(batch)
     ) {
       let body: Uint8Array | undefined;
       try {

@@ -24,6 +24,7 @@
  */
 
 export * from "./backoff.ts";
+export { CrossingError } from "./codec.ts";
 export * from "./behavior.ts";
 export type { ActorContext } from "./context.ts";
 export * from "./dead_letters.ts";

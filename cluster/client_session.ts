@@ -177,7 +177,14 @@ export async function serveClient(
   }
   const answer = (id: number, work: () => Promise<unknown>) => {
     work().then(
-      (values) => reply({ t: "ok", id, values }),
+      (values) => {
+        try {
+          reply({ t: "ok", id, values });
+        } catch (e) {
+          // A result that cannot cross: the client hears why.
+          reply({ t: "err", id, error: errorToWire(e) });
+        }
+      },
       (e) => reply({ t: "err", id, error: errorToWire(e) }),
     );
   };

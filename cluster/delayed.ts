@@ -7,7 +7,14 @@
 
 import type { Task } from "@troupe/troupe/actors";
 import type { Future } from "./future.ts";
-import { type DepSite, hashArgs, KEY, type Keyed, seedOf } from "./keys.ts";
+import {
+  type DepSite,
+  KEY,
+  type Keyed,
+  keyOf,
+  type TaskKeys,
+  taskKeys,
+} from "./keys.ts";
 
 /**
  * Per-task settings, given to `delayed(task, options)` or `submit`.
@@ -152,7 +159,7 @@ export class Delayed<T = unknown> implements Keyed {
 const NO_OPTIONS: Readonly<TaskOptions> = Object.freeze({});
 
 // Each task's module and name are hashed once, not on every call.
-const seeds = new WeakMap<object, [number, number]>();
+const keyings = new WeakMap<object, TaskKeys>();
 
 /**
  * Make a task lazy: `delayed(task)(...args)` records the call as a graph
@@ -192,16 +199,15 @@ export function delayed<A extends unknown[], R>(
     );
   }
   checkOptions(options);
-  let seed = seeds.get(task);
-  if (seed === undefined) {
-    seeds.set(task, seed = seedOf(`${task.taskModule}#${task.taskName}`));
+  let keying = keyings.get(task);
+  if (keying === undefined) {
+    keyings.set(task, keying = taskKeys(task.taskModule, task.taskName));
   }
-  const taskSeed = seed;
-  const prefix = task.taskName + "-";
+  const keys = keying;
   return (...args: LazyArgs<A>): Delayed<Awaited<R>> => {
     const deps: DepSite[] = [];
-    const hash = hashArgs(taskSeed, args, deps);
-    const key = options.key ?? prefix + hash;
+    const derived = keyOf(keys, args, deps);
+    const key = options.key ?? derived;
     return new Delayed<Awaited<R>>(
       key,
       task as unknown as Task,

@@ -20,9 +20,7 @@
  * @module
  */
 
-// The "/pack" entry is msgpackr's plain-JS build: the default one reads an
-// environment variable at import, which a least-privilege host may not.
-import { Packr, RESERVE_START_SPACE, Unpackr } from "msgpackr/pack";
+import { packWire, toWire, unpack } from "../actors/msgpack.ts";
 import { TransportError } from "./wire_errors.ts";
 
 /** The default maximum frame size: 64 MiB. */
@@ -44,17 +42,11 @@ const COALESCE = 256 * 1024;
 /** Byte arrays this big are sent from their own memory, not copied. */
 const BIG = 64 * 1024;
 
-// Plain MessagePack: no records or structures, so that a frame means the same
-// thing to any reader and nothing is remembered between frames. A batch read
-// from the reusable read buffer must copy its byte arrays out of it; a
-// reassembled chunked batch has a buffer of its own, so it need not.
-const packr = new Packr({ useRecords: false, moreTypes: true });
-const copying = new Unpackr({
-  useRecords: false,
-  moreTypes: true,
-  copyBuffers: true,
-});
-const viewing = new Unpackr({ useRecords: false, moreTypes: true });
+// Values are encoded and decoded by troupe's one MessagePack configuration
+// (`actors/msgpack.ts`): as structuredClone delivers them, and a peer's frame
+// decoded within bounds. A batch read from the reusable read buffer must
+// copy its byte arrays out of it; a reassembled chunked batch has a buffer
+// of its own, so it need not.
 
 /** Options of a framed connection. */
 export interface FramingOptions {
@@ -371,12 +363,13 @@ export class FramedConnection
 
   /**
    * Queue `value` for the peer. Values go out in order, batched: one frame
-   * per turn of the event loop, or sooner when the batch is full. A value
-   * MessagePack cannot encode (a symbol) is dropped and reported to the
-   * logger; the others still go. A `Uint8Array` of 64 KiB or more is written
-   * from its own memory, not copied: do not change it until `flush()`
-   * resolves. Throws a `closed` {@link TransportError}
-   * once the connection is closing.
+   * per turn of the event loop, or sooner when the batch is full. The peer
+   * gets the value as `structuredClone` would give it; a value that cannot
+   * cross (a function, a symbol, a cycle...) throws a `CrossingError` (a
+   * `TypeError`) here that names the part at fault, and nothing is sent. A `Uint8Array` of 64 KiB
+   * or more is written from its own memory, not copied: do not change it
+   * until `flush()` resolves. Throws a `closed` {@link TransportError} once
+   * the connection is closing.
    *
    * @example
    * ```ts
@@ -398,8 +391,9 @@ export class FramedConnection
     if (this.#closing) {
       throw new TransportError("closed", "send on a closed connection");
     }
+    const ready = toWire(value);
     const batch = this.#batch;
-    batch.push(value);
+    batch.push(ready);
     this.#counters.messagesOut++;
     if (value instanceof Uint8Array) {
       this.#batchBytes += value.byteLength;
@@ -466,7 +460,7 @@ export class FramedConnection
     }
     let frame: Uint8Array | undefined;
     try {
-      frame = packr.pack(batch, RESERVE_START_SPACE | 4);
+      frame = packWire(batch, 4);
     } catch {
       frame = this.#packEach(batch);
       if (frame === undefined) return;
@@ -494,7 +488,7 @@ export class FramedConnection
     const good: unknown[] = [BATCH];
     for (let i = 1; i < batch.length; i++) {
       try {
-        packr.pack(batch[i]);
+        packWire(batch[i]);
         good.push(batch[i]);
       } catch (e) {
         this.#logger(
@@ -504,9 +498,7 @@ export class FramedConnection
         );
       }
     }
-    return good.length === 1
-      ? undefined
-      : packr.pack(good, RESERVE_START_SPACE | 4);
+    return good.length === 1 ? undefined : packWire(good, 4);
   }
 
   #enqueueChunks(body: Uint8Array): void {
@@ -541,7 +533,7 @@ export class FramedConnection
           new DataView(bin.buffer).setUint32(1, v.byteLength);
           out.push(bin, v);
         } else {
-          out.push(packr.pack(v));
+          out.push(packWire(v));
         }
       }
     } catch {
@@ -875,7 +867,7 @@ export class FramedConnection
     }
     let decoded: unknown;
     try {
-      decoded = copying.unpack(body);
+      decoded = unpack(body, { copy: true });
     } catch (e) {
       throw new TransportError(
         "malformed",
@@ -927,7 +919,7 @@ export class FramedConnection
     this.#assembly = undefined;
     let decoded: unknown;
     try {
-      decoded = viewing.unpack(asm);
+      decoded = unpack(asm, { copy: false });
     } catch (e) {
       throw new TransportError(
         "malformed",

@@ -10,16 +10,13 @@
 import type { Task } from "@troupe/troupe/actors";
 import { Delayed, delayed, type Lazy, type LazyArgs } from "./delayed.ts";
 import { Future } from "./future.ts";
-import { type DepSite, fillArgs, hashArgs, KEY } from "./keys.ts";
-
-const NO_SEED: readonly [number, number] = [0, 0];
+import { type DepSite, depSites, fillArgs, KEY } from "./keys.ts";
 
 /** Where the lazy values sit in `outputs`, and their distinct keys. */
 export function outputSites(
   outputs: readonly unknown[],
 ): { sites: DepSite[]; keys: string[] } {
-  const sites: DepSite[] = [];
-  hashArgs(NO_SEED, outputs, sites); // (for the sites: the hash is unused)
+  const sites = depSites(outputs);
   const keys = [...new Set(sites.map((s) => s.ref[KEY]))];
   return { sites, keys };
 }

@@ -7,11 +7,13 @@
  * too (each node then serves with a certificate of its own).
  *
  * Requests: `{ t: "get", id, keys }`, answered `{ t: "ok", id, values }` or
- * `{ t: "err", id, message }`.
+ * `{ t: "err", id, message, crossing? }` (`crossing`: a value is held here
+ * but cannot cross to another host).
  *
  * @module
  */
 
+import { CrossingError } from "@troupe/troupe/actors";
 import {
   connectTransport,
   listenTransport,
@@ -80,7 +82,15 @@ export function serveData(
           }
           values.push(got.value);
         }
-        if (!conn.isClosed) conn.send({ t: "ok", id, values });
+        if (conn.isClosed) return;
+        try {
+          conn.send({ t: "ok", id, values });
+        } catch (e) {
+          // A value that cannot cross (a task's result holding a function):
+          // the asker hears why, instead of waiting.
+          if (!(e instanceof CrossingError)) throw e;
+          conn.send({ t: "err", id, message: e.message, crossing: true });
+        }
       });
       await conn.closed;
     },
@@ -100,11 +110,12 @@ class Peer {
     this.conn = conn;
     conn.onMessage((m) => {
       if (m === null || typeof m !== "object") return void conn.close();
-      const { t, id, values, message } = m as {
+      const { t, id, values, message, crossing } = m as {
         t: string;
         id: number;
         values?: unknown[];
         message?: string;
+        crossing?: boolean;
       };
       const p = typeof id === "number" ? this.#pending.get(id) : undefined;
       if (p === undefined) return;
@@ -113,14 +124,11 @@ class Peer {
       // wrong shape would be taken for the inputs silently.
       if (t === "ok" && Array.isArray(values) && values.length === p.count) {
         p.resolve(values);
+      } else if (t === "err" && typeof message === "string") {
+        const text = message.slice(0, 300);
+        p.reject(crossing === true ? new CrossingError(text) : new Error(text));
       } else {
-        p.reject(
-          new Error(
-            t === "err" && typeof message === "string"
-              ? message.slice(0, 300)
-              : "the peer answered outside the protocol",
-          ),
-        );
+        p.reject(new Error("the peer answered outside the protocol"));
       }
     });
     conn.closed.then(() => {

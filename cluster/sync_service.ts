@@ -24,6 +24,7 @@
  * @module
  */
 
+import { preview } from "../actors/preview.ts";
 import {
   Event,
   Mutex,
@@ -161,7 +162,7 @@ export class SyncService {
     if (typeof kind !== "string" || !KINDS.has(kind)) {
       throw new TypeError(
         `sync kind must be mutex, semaphore, event or queue, not ${
-          JSON.stringify(kind)
+          preview(kind)
         }`,
       );
     }
@@ -310,7 +311,7 @@ export class SyncService {
         break;
     }
     throw new TypeError(
-      `a cluster ${p.kind} has no operation ${JSON.stringify(op)}`,
+      `a cluster ${p.kind} has no operation ${preview(op)}`,
     );
   }
 

@@ -10,7 +10,7 @@
 import { TroupeError } from "@troupe/troupe/actors";
 import type { Delayed } from "./delayed.ts";
 import { collectGraph } from "./graph.ts";
-import { type DepSite, hashArgs, KEY, type Keyed } from "./keys.ts";
+import { depSites, KEY, type Keyed } from "./keys.ts";
 
 /**
  * Most nodes drawn unless `maxNodes` says otherwise.
@@ -134,8 +134,7 @@ function layout(outputs: readonly unknown[], maxNodes: number): Drawing {
   if (!(Number.isInteger(maxNodes) && maxNodes >= 1)) {
     throw new RangeError(`maxNodes must be an integer >= 1, got ${maxNodes}`);
   }
-  const sites: DepSite[] = [];
-  hashArgs(NO_SEED, outputs, sites); // (for the sites: the hash is unused)
+  const sites = depSites(outputs);
   const roots: Keyed[] = sites.map((s) => s.ref);
   const graph = collectGraph(roots);
   const size = graph.nodes.length + graph.external.size;
@@ -150,7 +149,7 @@ function layout(outputs: readonly unknown[], maxNodes: number): Drawing {
     nodes.push({
       id,
       name: "future",
-      tag: shorten(key, 24),
+      tag: shortKey(key),
       key,
       future: true,
       output: outputKeys.has(key),
@@ -182,8 +181,6 @@ function layout(outputs: readonly unknown[], maxNodes: number): Drawing {
   return { nodes, edges };
 }
 
-const NO_SEED: readonly [number, number] = [0, 0];
-
 /** The hash part of a derived key (shortened), or a named key. */
 function tagOf(node: Delayed): string {
   const prefix = node.task.taskName + "-";
@@ -191,6 +188,17 @@ function tagOf(node: Delayed): string {
     return node.key.slice(prefix.length, prefix.length + 6);
   }
   return shorten(node.key, 24);
+}
+
+/**
+ * A future's key as drawn: a derived key as its task's name and the first
+ * digits of its hash, any other shortened.
+ */
+function shortKey(key: string): string {
+  const derived = /^(.*)-([0-9a-f]{32})$/.exec(key);
+  return derived === null
+    ? shorten(key, 24)
+    : `${shorten(derived[1], 17)}-${derived[2].slice(0, 6)}`;
 }
 
 function shorten(text: string, max: number): string {

@@ -16,9 +16,11 @@ import {
   ActorDeadError,
   type ActorRef,
   type ActorSystem,
+  CrossingError,
   defineActor,
   describeReason,
   errorFromInfo,
+  HandlerError,
   type HostPermissions,
   type Placement,
   type Task,
@@ -651,7 +653,10 @@ export class WorkerEngine {
         w.inFlight++;
         this.#send(r, w);
       },
-      () => this.#undispatch(r, w),
+      (e) =>
+        cannotCross(e) === undefined
+          ? this.#undispatch(r, w)
+          : this.#unmovable(r, w, e),
     );
   }
 
@@ -696,10 +701,11 @@ export class WorkerEngine {
           },
         )).then(() => this.#measured(bytes, performance.now() - began), (e) => {
           // The holder died: its death reschedules what needed the value. Or
-          // it does not have the value after all: then it is lost there.
+          // it does not have the value after all: then it is lost there. (A
+          // value that cannot cross is still there: see `#unmovable`.)
           if (e instanceof WorkerGone) throw e;
           if (e instanceof ActorDeadError) this.#workerDied(from, e.message);
-          else this.#lostCopy(d, from);
+          else if (cannotCross(e) === undefined) this.#lostCopy(d, from);
           throw e;
         }).finally(() => this.#transfers.delete(id));
       this.#transfers.set(id, t);
@@ -720,6 +726,29 @@ export class WorkerEngine {
   #measured(bytes: number, ms: number): void {
     if (bytes < MEASURED_BYTES || !(ms > 0)) return;
     this.#bandwidth = 0.7 * this.#bandwidth + 0.3 * (bytes / ms);
+  }
+
+  /**
+   * An input of `r` cannot cross to `w` (it holds a function, say): `r`
+   * fails, naming why, instead of waiting for a copy that never comes.
+   */
+  #unmovable(r: TaskRecord, w: WorkerRecord, e: unknown): void {
+    w.incoming.delete(r);
+    if (r.state !== "processing" || r.worker !== w) return;
+    r.worker = undefined;
+    this.#fail(
+      r,
+      new TaskFailedError(
+        r.key,
+        r.node.task.taskName,
+        new CrossingError(
+          `an input cannot cross to its worker: ${cannotCross(e)}`,
+        ),
+        r.attempts,
+      ),
+      false,
+    );
+    this.#pump();
   }
 
   /** A transfer failed (a worker died): put `r` back to be scheduled again. */
@@ -1413,6 +1442,14 @@ export class WorkerEngine {
             have[i] = true;
           });
         } catch (e) {
+          const why = cannotCross(e);
+          if (why !== undefined) {
+            throw new CrossingError(
+              `the value of ${
+                idx.map((i) => keys[i]).join(", ")
+              } cannot cross to this host: ${why}`,
+            );
+          }
           if (e instanceof ActorDeadError) this.#workerDied(w, e.message);
           else {
             for (const i of idx) {
@@ -1575,4 +1612,17 @@ function fillHoles(
   paths: readonly (readonly (string | number)[])[],
 ): unknown[] {
   return fillArgs(args, paths, paths.map(() => null));
+}
+
+/**
+ * Why a value could not be moved, when it failed because it cannot cross
+ * to the other host (it is still where it was, and trying again will not
+ * help); else undefined.
+ */
+function cannotCross(e: unknown): string | undefined {
+  if (e instanceof CrossingError) return e.message;
+  if (e instanceof HandlerError && e.original.name === "CrossingError") {
+    return e.original.message;
+  }
+  return undefined;
 }

@@ -1,12 +1,12 @@
 /**
  * A node host served in this isolate, attached over a link that passes
- * every batch through MessagePack (as a network link would), for tests of
+ * every batch through troupe's MessagePack (as a network link would), for tests of
  * node hosts without a network.
  *
  * @module
  */
 
-import { pack, unpack } from "msgpackr/pack";
+import { pack, unpack } from "../actors/msgpack.ts";
 import {
   type ActorSystem,
   type AttachedHost,

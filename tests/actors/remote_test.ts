@@ -212,9 +212,9 @@ Deno.test("a tell that came over a link and cannot go on to its actor's host is 
   system.subscribe((e) => {
     if (e.type === "failed") why.push(e.error.message);
   });
-  // A Map crosses to a worker, not to a process: the relay on its worker
-  // tells it to the process actor, through the proxy here.
-  await relay.ask("tell", [store.address, "note", new Map([[1, 2]])]);
+  // Shared memory crosses to a worker, not to a process: the relay on its
+  // worker tells it to the process actor, through the proxy here.
+  await relay.ask("tell", [store.address, "note", new SharedArrayBuffer(8)]);
   await relay.ask("tell", [store.address, "note", "plain"]);
   assert.deepEqual(await store.ask("seen"), ["plain"]);
   assert.equal(system.stats(relay).status, "running");
@@ -223,7 +223,7 @@ Deno.test("a tell that came over a link and cannot go on to its actor's host is 
   assert.equal(why.length, 1);
   assert.match(
     why[0],
-    /cannot send "note" to store#1 on a process host: payload is a Map/,
+    /cannot send "note" to store#1 on a process host: payload is a SharedArrayBuffer/,
   );
 });
 
@@ -260,12 +260,16 @@ Deno.test("a tell or an ask passed on here that cannot cross to the next host is
   const self = await holder.ask("spawnHolder", "local") as AnyRef;
   assert.notEqual(self.address.host, system.host);
   const relay = system.spawn(Relay, undefined, { placement: "worker" });
-  const map = new Map([["ref", "not a ref"]]);
+  const shared = new SharedArrayBuffer(8);
   // By its address there: through this system, which passes it on.
-  await relay.ask("tell", [self.address, "keepFromMap", map]);
-  const asked = await relay.ask("outcome", [self.address, "keepFromMap", map]);
+  await relay.ask("tell", [self.address, "keepFromMap", shared]);
+  const asked = await relay.ask("outcome", [
+    self.address,
+    "keepFromMap",
+    shared,
+  ]);
   assert.ok("error" in asked, JSON.stringify(asked));
-  assert.match(asked.message, /payload is a Map/);
+  assert.match(asked.message, /payload is a SharedArrayBuffer/);
   assert.equal(system.stats(relay).status, "running");
   assert.equal(await relay.ask("ask", [self.address, "kept", undefined]), null);
   assert.equal(system.deadLetters.count, 1);

@@ -2,6 +2,7 @@
 // kind of bad frame closing its own connection only.
 
 import assert from "node:assert/strict";
+import { CrossingError } from "@troupe/troupe/actors";
 import {
   connectTransport,
   type FramedConnection,
@@ -213,15 +214,22 @@ Deno.test("the iterator yields every value then ends; it throws when the connect
   raw.close();
 });
 
-Deno.test("a value MessagePack cannot encode is dropped and logged; the rest still go", async () => {
-  const { lines, log } = memoryLogger();
-  const [a, b] = await framedPair({ logger: log });
+Deno.test("a value that cannot cross is refused at send, naming the part; the rest still go", async () => {
+  const [a, b] = await framedPair();
   a.send(1);
-  a.send(Symbol("nope"));
+  assert.throws(() => a.send(Symbol("nope")), CrossingError);
+  assert.throws(() => a.send({ f: () => 1 }), /value\.f is a function/);
+  assert.throws(() => a.send([new WeakMap()]), /value\[0\] is a WeakMap/);
+  const cycle: unknown[] = [];
+  cycle.push(cycle);
+  assert.throws(
+    () => a.send(cycle),
+    /nested more than 100 levels deep, or is a cycle/,
+  );
   a.send(3);
   assert.equal(await b.receive(), 1);
   assert.equal(await b.receive(), 3);
-  assert.match(lines.join("\n"), /dropped a value .*symbol/);
+  assert.equal(a.counters.messagesOut, 2);
   await a.close();
   await b.close();
 });

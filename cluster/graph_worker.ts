@@ -16,6 +16,7 @@
 import {
   type ActorRef,
   type Behavior,
+  CrossingError,
   defineActor,
   errorInfo,
   type Handlers,
@@ -107,8 +108,11 @@ export interface GraphReports extends Handlers<unknown> {
   ) => void;
   /** `[worker, runs]`: these runs were cancelled before they started. */
   skipped: (state: unknown, msg: [number, number[]]) => void;
-  /** `[worker, pull, error?]`: the pull is held, or failed. */
-  pulled: (state: unknown, msg: [number, number, string?]) => void;
+  /**
+   * `[worker, pull, error?, "crossing"?]`: the pull is held, or failed
+   * (`"crossing"`: the value cannot cross to this host).
+   */
+  pulled: (state: unknown, msg: [number, number, string?, "crossing"?]) => void;
 }
 
 /**
@@ -449,11 +453,15 @@ export const GraphWorker: Behavior<
         keys.forEach((k, i) => s.store.set(k, values[i]));
         s.reports.tell("pulled", [s.id, req]);
       }, (e) => {
-        s.reports.tell("pulled", [
+        const report: unknown[] = [
           s.id,
           req,
           String((e as Error)?.message ?? e),
-        ]);
+        ];
+        // A value that cannot cross stays where it is: the scheduler fails
+        // the task that needs it instead of asking again.
+        if (e instanceof CrossingError) report.push("crossing");
+        s.reports.tell("pulled", report as [number, number, string]);
       });
     },
     "drop-peer": (_state, address) => {

@@ -732,7 +732,12 @@ export class WorkerEngine {
    * An input of `r` cannot cross to `w` (it holds a function, say): `r`
    * fails, naming why, instead of waiting for a copy that never comes.
    */
-  #unmovable(r: TaskRecord, w: WorkerRecord, e: unknown): void {
+  #unmovable(
+    r: TaskRecord,
+    w: WorkerRecord,
+    e: unknown,
+    what = "an input",
+  ): void {
     w.incoming.delete(r);
     if (r.state !== "processing" || r.worker !== w) return;
     r.worker = undefined;
@@ -742,7 +747,7 @@ export class WorkerEngine {
         r.key,
         r.node.task.taskName,
         new CrossingError(
-          `an input cannot cross to its worker: ${cannotCross(e)}`,
+          `${what} cannot cross to its worker: ${cannotCross(e)}`,
         ),
         r.attempts,
       ),
@@ -800,7 +805,15 @@ export class WorkerEngine {
     ];
     if (this.#options.placement === "local") msg.push(timeout, task);
     else if (timeout !== undefined) msg.push(timeout);
-    w.ref.tell("run", msg);
+    try {
+      w.ref.tell("run", msg);
+    } catch (e) {
+      // An argument that cannot cross to the worker (a function, say) fails
+      // the task, naming why: sending it again would fail the same way.
+      if (cannotCross(e) === undefined) throw e;
+      this.#reported(w, seq);
+      queueMicrotask(() => this.#unmovable(r, w, e, "an argument"));
+    }
   }
 
   /** Note a run in the task stream (times from `performance.now()`). */
@@ -927,10 +940,10 @@ export class WorkerEngine {
     const w = this.#reporter(msg, "pulled");
     if (w === undefined) return;
     const m = msg as unknown[];
-    const [, req, error] = m;
+    const [, req, error, kind] = m;
     if (
       typeof req !== "number" || !(req > 0 && req <= this.#pullSeq) ||
-      m.length > 3 ||
+      m.length > 4 || (kind !== undefined && kind !== "crossing") ||
       (error !== undefined && error !== null && typeof error !== "string")
     ) {
       return this.#badPeer(w, `a malformed pulled report (${brief(msg)})`);
@@ -939,8 +952,11 @@ export class WorkerEngine {
     // (Not there: it ended already, its holder gone; this is its late end.)
     if (pull === undefined || pull.to !== w) return;
     this.#pulls.delete(req);
-    if (typeof error === "string") pull.reject(new Error(error));
-    else pull.resolve();
+    if (typeof error === "string") {
+      pull.reject(
+        kind === "crossing" ? new CrossingError(error) : new Error(error),
+      );
+    } else pull.resolve();
   }
 
   /**

@@ -211,7 +211,7 @@ async function taskChecks(where: string, scheduler: Scheduler): Promise<void> {
     assert.ok(err.cause instanceof CrossingError, String(err.cause));
     assert.match(
       err.cause.message,
-      new RegExp(part.source.replace("payload", "payload\\[3\\]\\[0\\]")),
+      new RegExp(part.source.replace("payload", "payload\\[4\\]\\[0\\]")),
       `[${where}] ${label}`,
     );
   }

@@ -168,8 +168,9 @@ export function envelopeProblem(x: unknown): string | undefined {
       if (!Number.isInteger(e.corr)) {
         return `${e.kind} envelope has no "corr" id`;
       }
-      if (e.kind === "failure" && typeof e.failure !== "object") {
-        return `failure envelope has no "failure"`;
+      if (e.kind === "failure") {
+        const problem = failureProblem(e.failure);
+        if (problem !== undefined) return `failure envelope: ${problem}`;
       }
       return undefined;
     case "watch":
@@ -183,14 +184,63 @@ export function envelopeProblem(x: unknown): string | undefined {
       return undefined;
     case "down":
       if (!Number.isInteger(e.corr)) return `down envelope has no "corr" id`;
-      if (
-        typeof e.reason !== "object" || e.reason === null ||
-        typeof (e.reason as { type?: unknown }).type !== "string"
-      ) {
-        return `down envelope has no "reason"`;
+      if (reasonProblem(e.reason) !== undefined) {
+        return `down envelope: ${reasonProblem(e.reason)}`;
       }
       return undefined;
     default:
       return undefined;
   }
+}
+
+// A peer's failure or exit reason is read by code that switches on its
+// type: one of no known shape is refused here, where it comes in.
+function failureProblem(f: unknown): string | undefined {
+  if (typeof f !== "object" || f === null) return `no "failure"`;
+  const x = f as Record<string, unknown>;
+  switch (x.type) {
+    case "handler":
+      return errorInfoProblem(x.error, "handler failure");
+    case "dead":
+      return reasonProblem(x.reason);
+    case "unknown-message":
+      return Array.isArray(x.known) &&
+          x.known.every((k) => typeof k === "string")
+        ? undefined
+        : `unknown-message failure has no list of known names`;
+    case "mailbox-full":
+      return typeof x.capacity === "number"
+        ? undefined
+        : `mailbox-full failure has no capacity`;
+    default:
+      return `unknown failure type ${preview(x.type)}`;
+  }
+}
+
+function reasonProblem(r: unknown): string | undefined {
+  if (typeof r !== "object" || r === null) return `no exit "reason"`;
+  const x = r as Record<string, unknown>;
+  switch (x.type) {
+    case "normal":
+    case "not-found":
+    case "shutdown":
+    case "killed":
+      return undefined;
+    case "failed":
+      return errorInfoProblem(x.error, "failed exit reason");
+    case "host-down":
+      return typeof x.host === "string" && typeof x.detail === "string"
+        ? undefined
+        : `host-down exit reason has no host and detail`;
+    default:
+      return `unknown exit reason type ${preview(x.type)}`;
+  }
+}
+
+function errorInfoProblem(e: unknown, what: string): string | undefined {
+  return typeof e === "object" && e !== null &&
+      typeof (e as { name?: unknown }).name === "string" &&
+      typeof (e as { message?: unknown }).message === "string"
+    ? undefined
+    : `${what} has no error (name and message)`;
 }

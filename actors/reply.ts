@@ -16,6 +16,7 @@ import {
   MailboxFullError,
   UnknownMessageError,
 } from "./errors.ts";
+import { preview } from "./preview.ts";
 
 /** Where the answer to one ask goes. */
 export interface ReplyTo {
@@ -48,5 +49,12 @@ export function failureToError(
       return new UnknownMessageError(target, messageName, failure.known);
     case "mailbox-full":
       return new MailboxFullError(target, messageName, failure.capacity);
+    default:
+      // Refused where envelopes come in (`envelopeProblem`); never undefined.
+      return new TypeError(
+        `ask "${messageName}" to ${target} failed in a way not understood: ${
+          preview((failure as { type?: unknown }).type)
+        }`,
+      );
   }
 }

@@ -229,6 +229,18 @@ Deno.test("malformed envelopes are refused with a typed error and deliver nothin
     { kind: "tell", to: c.address, name: 5 },
     { kind: "ask", to: c.address, name: "get", from: c.address },
     { kind: "reply", to: c.address },
+    // A failure or exit reason of no known shape (its reader switches on it).
+    { kind: "failure", to: c.address, corr: 1, failure: { type: "bogus" } },
+    { kind: "failure", to: c.address, corr: 1, failure: null },
+    { kind: "failure", to: c.address, corr: 1, failure: { type: "handler" } },
+    {
+      kind: "failure",
+      to: c.address,
+      corr: 1,
+      failure: { type: "dead", reason: { type: "gone fishing" } },
+    },
+    { kind: "down", to: c.address, corr: 1, reason: { type: "bogus" } },
+    { kind: "down", to: c.address, corr: 1, reason: { type: "host-down" } },
   ];
   for (const b of bad) {
     assert.throws(() => system.deliver(b), EnvelopeError, JSON.stringify(b));

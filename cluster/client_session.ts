@@ -34,6 +34,7 @@ import type { Future } from "./future.ts";
 import { gather } from "./future.ts";
 import type { Scheduler } from "./scheduler.ts";
 import { graphFromWire } from "./wire_graph.ts";
+import { clip, preview } from "./preview.ts";
 import {
   type SyncRequest,
   type SyncService,
@@ -174,6 +175,10 @@ export async function serveClient(
     );
   };
   const handle = (m: Request) => {
+    // (an id is echoed in the answer: nothing but a number goes back)
+    if (m.id !== undefined && !Number.isSafeInteger(m.id)) {
+      throw new TypeError(`a request's id is an integer, not ${preview(m.id)}`);
+    }
     const id = m.id ?? 0;
     switch (m.t) {
       case "compute":
@@ -183,7 +188,9 @@ export async function serveClient(
           const byKey = new Map<string, unknown>(nodes.map((n) => [n.key, n]));
           const roots = outputs.map((k) => {
             const r = byKey.get(k) ?? heldFuture(k);
-            if (r === undefined) throw new TypeError(`unknown output ${k}`);
+            if (r === undefined) {
+              throw new TypeError(`unknown output ${clip(k)}`);
+            }
             return r;
           });
           return await scheduler.compute(...roots);
@@ -197,7 +204,9 @@ export async function serveClient(
           const byKey = new Map(nodes.map((n) => [n.key, n]));
           const roots = outputs.map((k) => {
             const r = byKey.get(k) ?? heldFuture(k);
-            if (r === undefined) throw new TypeError(`unknown output ${k}`);
+            if (r === undefined) {
+              throw new TypeError(`unknown output ${clip(k)}`);
+            }
             return r;
           });
           const futures = scheduler.persist(
@@ -240,18 +249,25 @@ export async function serveClient(
           () => sync.handle(session.sync, m as unknown as SyncRequest),
         );
       default:
-        throw new TypeError(`no request "${String(m.t)}"`);
+        throw new TypeError(`no request ${preview(m.t)}`);
     }
   };
   conn.onMessage((value) => {
     try {
+      if (typeof value !== "object" || value === null || Array.isArray(value)) {
+        throw new TypeError(`a request is a record, not ${preview(value)}`);
+      }
       handle(value as Request);
     } catch (e) {
       const id = (value as Request)?.id;
-      if (typeof id === "number") {
+      if (Number.isSafeInteger(id)) {
         reply({ t: "err", id, error: errorToWire(e) });
       } else {
-        logger(`client ${conn.peer?.nodeId}: ${(e as Error).message}: closed`);
+        logger(
+          `client ${clip(conn.peer?.nodeId ?? "?")}: ${
+            clip((e as Error).message, 300)
+          }: closed`,
+        );
         void conn.close();
       }
     }

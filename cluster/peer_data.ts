@@ -18,6 +18,7 @@ import {
   type TransportListener,
 } from "./endpoint.ts";
 import type { FramedConnection } from "./framing.ts";
+import { clip } from "./preview.ts";
 
 /** The stores of the graph workers in this isolate (see `graph_worker.ts`). */
 export const localStores: Set<Map<string, unknown>> = new Set();
@@ -65,15 +66,24 @@ export function serveData(
           id?: unknown;
           keys?: unknown;
         };
-        if (t !== "get" || typeof id !== "number" || !Array.isArray(keys)) {
+        // (a request of another shape is a broken or hostile peer: the id
+        // goes back in the answer, the keys into a message)
+        if (
+          t !== "get" || !Number.isSafeInteger(id) || !Array.isArray(keys) ||
+          !keys.every((k) => typeof k === "string")
+        ) {
           return void conn.close();
         }
         const values: unknown[] = [];
-        for (const key of keys) {
-          const got = lookup(String(key));
+        for (const key of keys as string[]) {
+          const got = lookup(key);
           if (!got.found) {
             if (!conn.isClosed) {
-              conn.send({ t: "err", id, message: `${key} is not held here` });
+              conn.send({
+                t: "err",
+                id,
+                message: `${clip(key)} is not held here`,
+              });
             }
             return;
           }
@@ -89,23 +99,35 @@ export function serveData(
 /** A connection to another node's data server, with its requests. */
 class Peer {
   readonly conn: FramedConnection;
-  readonly #pending = new Map<number, PromiseWithResolvers<unknown[]>>();
+  readonly #pending = new Map<
+    number,
+    PromiseWithResolvers<unknown[]> & { count: number }
+  >();
   #seq = 0;
 
   constructor(conn: FramedConnection) {
     this.conn = conn;
     conn.onMessage((m) => {
-      const { t, id, values, message } = m as {
-        t: string;
-        id: number;
-        values?: unknown[];
-        message?: string;
+      const { t, id, values, message } = (m ?? {}) as {
+        t?: unknown;
+        id?: unknown;
+        values?: unknown;
+        message?: unknown;
       };
-      const p = this.#pending.get(id);
+      const p = this.#pending.get(id as number);
       if (p === undefined) return;
-      this.#pending.delete(id);
-      if (t === "ok") p.resolve(values ?? []);
-      else p.reject(new Error(message ?? "the peer refused"));
+      this.#pending.delete(id as number);
+      if (t === "ok" && Array.isArray(values) && values.length === p.count) {
+        p.resolve(values);
+      } else {
+        p.reject(
+          new Error(
+            typeof message === "string"
+              ? clip(message, 300)
+              : "the peer sent an answer of no known shape",
+          ),
+        );
+      }
     });
     conn.closed.then(() => {
       const gone = new Error("the connection to the peer closed");
@@ -119,7 +141,7 @@ class Peer {
       return Promise.reject(new Error("the connection to the peer closed"));
     }
     const id = ++this.#seq;
-    const p = Promise.withResolvers<unknown[]>();
+    const p = { ...Promise.withResolvers<unknown[]>(), count: keys.length };
     this.#pending.set(id, p);
     this.conn.send({ t: "get", id, keys });
     return p.promise;

@@ -32,6 +32,7 @@ import {
   Semaphore,
   WaitAbortedError,
 } from "@troupe/troupe/sync";
+import { clip, preview } from "./preview.ts";
 
 /** The kinds of cluster primitive. */
 export type SyncKind = "mutex" | "semaphore" | "event" | "queue";
@@ -161,7 +162,7 @@ export class SyncService {
     if (typeof kind !== "string" || !KINDS.has(kind)) {
       throw new TypeError(
         `sync kind must be mutex, semaphore, event or queue, not ${
-          JSON.stringify(kind)
+          preview(kind)
         }`,
       );
     }
@@ -177,7 +178,7 @@ export class SyncService {
         permits < 1
       ) {
         throw new TypeError(
-          `semaphore "${name}": permits must be an integer >= 1`,
+          `semaphore "${clip(name)}": permits must be an integer >= 1`,
         );
       }
       if (p === undefined) {
@@ -190,7 +191,7 @@ export class SyncService {
         };
       } else if (p.kind === "semaphore" && p.permits !== permits) {
         throw new TypeError(
-          `semaphore "${name}" has ${p.permits} permits, not ${permits}`,
+          `semaphore "${clip(name)}" has ${p.permits} permits, not ${permits}`,
         );
       }
     } else if (kind === "queue") {
@@ -201,7 +202,7 @@ export class SyncService {
         (maxSize !== Infinity && !Number.isInteger(maxSize))
       ) {
         throw new TypeError(
-          `queue "${name}": maxSize must be an integer >= 1`,
+          `queue "${clip(name)}": maxSize must be an integer >= 1`,
         );
       }
       if (p === undefined) {
@@ -213,7 +214,7 @@ export class SyncService {
         };
       } else if (p.kind === "queue" && p.maxSize !== maxSize) {
         throw new TypeError(
-          `queue "${name}" has maxSize ${p.maxSize}, not ${maxSize}`,
+          `queue "${clip(name)}" has maxSize ${p.maxSize}, not ${maxSize}`,
         );
       }
     } else if (p === undefined) {
@@ -310,7 +311,7 @@ export class SyncService {
         break;
     }
     throw new TypeError(
-      `a cluster ${p.kind} has no operation ${JSON.stringify(op)}`,
+      `a cluster ${p.kind} has no operation ${preview(op)}`,
     );
   }
 

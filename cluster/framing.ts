@@ -82,6 +82,12 @@ export interface FramingOptions {
   highWater?: number;
   /** How long `close()` waits for queued frames to be written, in ms (default 5000). */
   closeTimeout?: number;
+  /**
+   * The size of the buffer reads go into, in bytes (default 256 KiB; a
+   * bigger frame gets a buffer of its size). A listener starts each peer
+   * with a small one and gives it the default once it has authenticated.
+   */
+  readBuffer?: number;
   /** Where problems that close nothing are reported (default `console.warn`). */
   logger?: (message: string) => void;
 }
@@ -136,6 +142,7 @@ export interface ConnectionSettings {
   maxFrame?: number;
   maxMessage?: number;
   peerMaxFrame?: number;
+  readBuffer?: number;
 }
 
 function positive(name: string, v: number | undefined, dflt: number): number {
@@ -246,6 +253,7 @@ export class FramedConnection
   readonly #batchBytesMax: number;
   readonly #highWater: number;
   readonly #closeTimeout: number;
+  #readBuffer: number;
   readonly #logger: (message: string) => void;
   readonly #counters: TransportCounters = {
     framesIn: 0,
@@ -318,6 +326,7 @@ export class FramedConnection
     this.#batchBytesMax = positive("batchBytes", options.batchBytes, 256 << 10);
     this.#highWater = positive("highWater", options.highWater, 65536);
     this.#closeTimeout = options.closeTimeout ?? 5000;
+    this.#readBuffer = positive("readBuffer", options.readBuffer, READ_BUFFER);
     this.#logger = options.logger ?? console.warn;
     const tcp = conn as Partial<Deno.TcpConn>;
     if (typeof tcp.setNoDelay === "function") {
@@ -365,6 +374,7 @@ export class FramedConnection
     if (s.maxFrame !== undefined) this.#maxFrame = s.maxFrame;
     if (s.maxMessage !== undefined) this.#maxMessage = s.maxMessage;
     if (s.peerMaxFrame !== undefined) this.#peerMaxFrame = s.peerMaxFrame;
+    if (s.readBuffer !== undefined) this.#readBuffer = s.readBuffer;
   }
 
   // ---- sending -------------------------------------------------------------
@@ -941,7 +951,7 @@ export class FramedConnection
   }
 
   async #readLoop(): Promise<void> {
-    let buf = new Uint8Array(READ_BUFFER);
+    let buf = new Uint8Array(this.#readBuffer);
     let view = new DataView(buf.buffer);
     let start = 0;
     let end = 0;
@@ -952,6 +962,12 @@ export class FramedConnection
           const size = view.getUint32(start);
           // The limit is checked before anything is allocated for the frame.
           if (size > this.#maxFrame) {
+            if (speaksTls(buf, start)) {
+              throw new TransportError(
+                "config",
+                "the peer speaks TLS where a frame was expected: both ends need TLS (connect with tls: { caCerts }, listen with tls: { cert, key })",
+              );
+            }
             throw new TransportError(
               "oversize",
               `frame length ${size} exceeds the ${this.#maxFrame}-byte limit${
@@ -972,8 +988,13 @@ export class FramedConnection
         }
         if (start === end) {
           start = end = 0;
-          if (buf.length > 16 * READ_BUFFER && need <= READ_BUFFER) {
-            buf = new Uint8Array(READ_BUFFER);
+          // (back to the usual size after a big frame, or up to it once
+          // the peer has authenticated)
+          const usual = this.#readBuffer;
+          if (
+            (buf.length > 16 * usual && need <= usual) || buf.length < usual
+          ) {
+            buf = new Uint8Array(usual);
             view = new DataView(buf.buffer);
           }
         }
@@ -1097,6 +1118,16 @@ export class FramedConnection
       this.#closedDone.resolve(reason)
     );
   }
+}
+
+/**
+ * Whether the bytes at `at` begin a TLS record (change cipher spec, alert,
+ * handshake or application data, version 3.x): a TLS client's hello to a
+ * plain listener, or a TLS listener's alert to a plain client.
+ */
+function speaksTls(buf: Uint8Array, at: number): boolean {
+  return buf[at] >= 0x14 && buf[at] <= 0x17 && buf[at + 1] === 0x03 &&
+    buf[at + 2] <= 0x04;
 }
 
 /** Whether the 4 bytes at `at` are "HTTP" (a web server's answer). */

@@ -26,6 +26,7 @@ import {
   serveClient,
 } from "./client_session.ts";
 import { SyncService } from "./sync_service.ts";
+import { generateSecret, rememberSecret } from "./secrets.ts";
 import type { TaskRun } from "./task_stream.ts";
 import { validResources } from "./delayed.ts";
 import type { FramedConnection } from "./framing.ts";
@@ -50,8 +51,14 @@ export interface ClusterOptions {
   hostname?: string;
   /** The port (default 0: any free port; see `address`). */
   port?: number;
-  /** The shared secret nodes must prove (required off loopback). */
-  secret?: string | Uint8Array;
+  /**
+   * The shared secret nodes and clients must prove. When none is given one
+   * is generated (see `secret` on the cluster): nodes and clients started
+   * in this process find it by the cluster's address. `false` runs without
+   * one, which only a loopback `hostname` allows: any process of this
+   * machine may then join, and run code on the nodes.
+   */
+  secret?: string | Uint8Array | false;
   /** Listen with TLS: certificate and key (PEM). */
   tls?: { cert: string; key: string };
   /** How often nodes say they are alive, in ms (default 1,000). */
@@ -191,6 +198,12 @@ export class Cluster implements AsyncDisposable {
   readonly address: string;
   /** Computes graphs and futures on the nodes. */
   readonly scheduler: Scheduler;
+  /**
+   * The secret nodes and clients prove (the one given, or the one
+   * generated when none was); undefined when it runs with `secret: false`.
+   */
+  readonly secret: string | Uint8Array | undefined;
+  readonly #forgetSecret: () => void;
   readonly #system: ActorSystem;
   readonly #listener: TransportListener;
   readonly #members = new Map<string, Member>();
@@ -231,16 +244,22 @@ export class Cluster implements AsyncDisposable {
       ...options.scheduler,
       placement: "node",
     });
+    this.secret = options.secret === false
+      ? undefined
+      : options.secret ?? generateSecret();
     this.#listener = listenTransport({
       hostname: options.hostname,
       port: options.port,
-      secret: options.secret,
+      secret: this.secret,
       tls: options.tls,
       logger: this.#logger,
       onConnection: (conn) => this.#session(conn),
     });
     const { hostname, port } = this.#listener.addr;
     this.address = hostPort({ hostname, port });
+    this.#forgetSecret = this.secret === undefined
+      ? () => {}
+      : rememberSecret(this.address, this.secret);
   }
 
   /**
@@ -497,6 +516,7 @@ export class Cluster implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#forgetSecret();
     for (const holds of this.#clients.values()) releaseHolds(holds, this.#sync);
     this.#clients.clear();
     await this.scheduler.close();

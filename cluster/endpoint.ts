@@ -313,9 +313,14 @@ class Listener implements TransportListener {
         try {
           await (raw as Deno.TlsConn).handshake();
         } catch (e) {
+          const why = describe(e);
           throw expired ? e : new TransportError(
             "protocol",
-            `TLS handshake failed (${describe(e)}): is the peer without TLS?`,
+            `TLS handshake failed (${why})${
+              /corrupt|InvalidContentType|InvalidMessage/i.test(why)
+                ? ": is the peer without TLS?"
+                : ""
+            }`,
             { cause: e },
           );
         } finally {
@@ -500,6 +505,16 @@ export async function connectTransport(
         await tls.handshake();
       } catch (e) {
         close();
+        if (!stop.signal.aborted && /certificate/i.test(describe(e))) {
+          // Not worth dialling again: the peer is not who it should be.
+          throw new TransportError(
+            "auth",
+            `cannot TLS-connect to ${where}: ${
+              describe(e)
+            } (give the CA certificate that signed it: tls: { caCerts }, or --tls-ca)`,
+            { cause: e },
+          );
+        }
         return failed(e, "the TLS handshake with");
       } finally {
         stop.signal.removeEventListener("abort", close);

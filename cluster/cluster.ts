@@ -61,6 +61,15 @@ export interface ClusterOptions {
   secret?: string | Uint8Array | false;
   /** Listen with TLS: certificate and key (PEM). */
   tls?: { cert: string; key: string };
+  /**
+   * Ms a peer has from its connection to its authentication, TLS
+   * handshake included (default 10,000).
+   */
+  handshakeTimeout?: number;
+  /** Connections in their handshake at most; more are closed (default 128). */
+  maxPending?: number;
+  /** Connections at most, nodes and clients included (default 8192). */
+  maxConnections?: number;
   /** How often nodes say they are alive, in ms (default 1,000). */
   heartbeatMs?: number;
   /** A node silent this long is dropped, in ms (default 5,000). */
@@ -252,6 +261,9 @@ export class Cluster implements AsyncDisposable {
       port: options.port,
       secret: this.secret,
       tls: options.tls,
+      handshakeTimeout: options.handshakeTimeout,
+      maxPending: options.maxPending,
+      maxConnections: options.maxConnections,
       logger: this.#logger,
       onConnection: (conn) => this.#session(conn),
     });

@@ -48,13 +48,20 @@ const BIG = 64 * 1024;
 // thing to any reader and nothing is remembered between frames. A batch read
 // from the reusable read buffer must copy its byte arrays out of it; a
 // reassembled chunked batch has a buffer of its own, so it need not.
+// A peer's frame may not use msgpackr's shared-reference extensions: a few
+// hundred bytes of them make a graph that takes exponential time to walk.
 const packr = new Packr({ useRecords: false, moreTypes: true });
 const copying = new Unpackr({
   useRecords: false,
   moreTypes: true,
   copyBuffers: true,
+  structuredClone: false,
 });
-const viewing = new Unpackr({ useRecords: false, moreTypes: true });
+const viewing = new Unpackr({
+  useRecords: false,
+  moreTypes: true,
+  structuredClone: false,
+});
 
 /** Options of a framed connection. */
 export interface FramingOptions {

@@ -19,7 +19,8 @@ import {
   serveData,
   setPeerConfig,
 } from "../../cluster/peer_data.ts";
-import { memoryLogger } from "./transport_helpers.ts";
+import { memoryLogger, prefix, writeAll } from "./transport_helpers.ts";
+import { sharedReferences } from "../hostile/harness.ts";
 import { until } from "../helpers.ts";
 
 const SECRET = "peer values secret";
@@ -212,4 +213,30 @@ Deno.test("a node's data server closes a request of huge keys; a data client bou
     await closePeers();
     setPeerConfig({});
   }
+});
+
+Deno.test("a frame that uses msgpackr's shared references is malformed: a 423-byte hello would expand to 2^30 values", async () => {
+  const { lines, log } = memoryLogger();
+  await using server = listenTransport({
+    secret: SECRET,
+    logger: log,
+    onConnection: (conn) => conn.send("welcome"),
+  });
+  const body = sharedReferences(30);
+  const raw = await Deno.connect({
+    hostname: "127.0.0.1",
+    port: server.addr.port,
+  });
+  await writeAll(raw, prefix(body.length));
+  await writeAll(raw, body);
+  await until(() => lines.length > 0, "the refusal logged");
+  raw.close();
+  assert.match(
+    lines[0],
+    /malformed: frame body of \d+ bytes is not MessagePack/,
+  );
+  await using good = await connectTransport(`127.0.0.1:${server.addr.port}`, {
+    secret: SECRET,
+  });
+  assert.equal(await good.receive(), "welcome");
 });

@@ -1006,7 +1006,12 @@ export class FramedConnection
           }
         }
         if (need > buf.length) {
-          const next = new Uint8Array(need);
+          // Toward the frame's size as its bytes come (at most twice what
+          // came), not to the size it declares: a peer that declares a big
+          // frame and sends little makes this side allocate little.
+          const next = new Uint8Array(
+            Math.min(need, Math.max(2 * buf.length, 2 * (end - start))),
+          );
           next.set(buf.subarray(start, end));
           buf = next;
           view = new DataView(buf.buffer);

@@ -17,7 +17,10 @@ import {
   hasOpenssl,
   makeCerts,
   memoryLogger,
+  prefix,
+  rawToFramed,
   readToEnd,
+  writeAll,
 } from "./transport_helpers.ts";
 
 const SECRET = "limits secret";
@@ -239,4 +242,20 @@ Deno.test("the accept loop backs off when accepting fails, says so once, and say
     /^test: accept failed \(Too many open files .*\): backing off/,
   );
   assert.match(lines[1], /^test: accepting again, after 6 failed accepts$/);
+});
+
+Deno.test("a frame declared big and sent small makes the reader allocate about what was sent, not what was declared", async () => {
+  const [raw, framed] = await rawToFramed({ maxFrame: 256 << 20 });
+  const before = Deno.memoryUsage().external;
+  await writeAll(raw, prefix(200 << 20)); // 200 MiB declared...
+  await writeAll(raw, new Uint8Array(10_000)); // ...10 KB sent
+  raw.close();
+  const reason = await framed.closed;
+  // (measured before a collection could free what the reader allocated)
+  const grown = Deno.memoryUsage().external - before;
+  assert.match(
+    reason.error?.message ?? "",
+    /stream ended 10000 bytes into a 209715200-byte frame/,
+  );
+  assert.ok(grown < 16 << 20, `${grown >> 20} MiB allocated for 10 KB`);
 });

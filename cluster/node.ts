@@ -235,8 +235,12 @@ async function serve(
       heartbeatMs: number;
       name?: unknown;
     };
-    if (init?.t !== "init" || typeof init.host !== "string") {
-      throw new Error("the cluster did not start with init");
+    if (
+      init?.t !== "init" || typeof init.host !== "string" ||
+      typeof init.parent !== "string" ||
+      !(Number.isFinite(init.heartbeatMs) && init.heartbeatMs > 0)
+    ) {
+      throw new Error("the cluster did not start with a sound init");
     }
     joined(typeof init.name === "string" ? init.name : undefined);
     const host = serveHost({ host: init.host, parent: init.parent }, {

@@ -11,6 +11,7 @@ import {
   FramedConnection as Framed,
   listenTransport,
   PROTOCOL_VERSION,
+  runNode,
   startCluster,
 } from "@troupe/troupe/cluster";
 import {
@@ -239,4 +240,35 @@ Deno.test("a frame that uses msgpackr's shared references is malformed: a 423-by
     secret: SECRET,
   });
   assert.equal(await good.receive(), "welcome");
+});
+
+Deno.test("a node given an init of the wrong shape does not serve it: it leaves and dials again", async () => {
+  let joins = 0;
+  let heartbeats = 0;
+  await using fake = listenTransport({
+    secret: SECRET,
+    logger: () => {},
+    onConnection: async (conn) => {
+      for await (const m of conn) {
+        const t = (m as { t?: string })?.t;
+        if (t === "join") {
+          joins++;
+          conn.send({ t: "init", host: "h", parent: "p", heartbeatMs: "soon" });
+        } else if (t === "hb") heartbeats++;
+      }
+    },
+  });
+  const stop = new AbortController();
+  const node = runNode(`127.0.0.1:${fake.addr.port}`, {
+    secret: SECRET,
+    name: "shaped",
+    signal: stop.signal,
+  });
+  try {
+    await until(() => joins >= 2, "the node to dial again", 10_000);
+    assert.equal(heartbeats, 0, "it never served the bad init");
+  } finally {
+    stop.abort();
+    await node;
+  }
 });

@@ -212,7 +212,7 @@ export function secretHint(address: string): string {
     const { hostname, port } = parseAddress(address);
     if (isLoopback(hostname)) path = schedulerSecretFile(port);
   } catch { /* not an address */ }
-  return `give the cluster's secret with --secret-file FILE or TROUPE_SECRET${
+  return `give the cluster's secret with --secret-file or TROUPE_SECRET${
     path === undefined
       ? ""
       : ` (troupe scheduler on this machine keeps it in ${path})`

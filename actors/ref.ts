@@ -12,6 +12,7 @@
  * @module
  */
 
+import { preview } from "./preview.ts";
 import { PendingAsk } from "./ask.ts";
 import type {
   AnyBehavior,
@@ -130,7 +131,7 @@ export function refCell(ref: AnyRef): Cell {
   if (!(ref instanceof LocalRef)) {
     throw new TypeError(
       `expected an ActorRef of this system, got ${
-        JSON.stringify(ref?.address ?? ref)
+        preview(ref?.address ?? ref)
       }`,
     );
   }
@@ -142,7 +143,7 @@ export function refAddress(ref: AnyRef): Address {
   const a = ref?.address;
   if (typeof a?.host !== "string" || !Number.isInteger(a?.id)) {
     throw new TypeError(
-      `expected an ActorRef, got ${JSON.stringify(ref?.address ?? ref)}`,
+      `expected an ActorRef, got ${preview(ref?.address ?? ref)}`,
     );
   }
   return a;

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { preview } from "./preview.ts";
 import type { Timer } from "./timer.ts";
 import type { AnyBehavior, ArgOf } from "./behavior.ts";
 import { type Cell, spawnCell } from "./cell.ts";
@@ -477,9 +478,7 @@ export class ActorSystem implements AsyncDisposable {
       checkName(name, options);
       if (typeof ref !== "object" || ref === null || !isActorRef(ref)) {
         throw new TypeError(
-          `register "${name}": expected an ActorRef, got ${
-            JSON.stringify(ref)
-          }`,
+          `register "${name}": expected an ActorRef, got ${preview(ref)}`,
         );
       }
     } catch (e) {
@@ -996,7 +995,7 @@ function checkName(name: string, options: NameOptions): void {
   if (options?.scope !== "cluster") {
     throw new TypeError(
       `unknown name scope ${
-        JSON.stringify(options?.scope)
+        preview(options?.scope)
       } (only "cluster"; names given at spawn are this host's)`,
     );
   }

@@ -413,7 +413,12 @@ async function main(): Promise<void> {
   const sides: Side[] = [];
   let raw: RawTcpPeer | undefined;
   await using system = new ActorSystem();
-  await using cluster = startCluster(system, { logger: () => {} });
+  // (its clients are processes of their own, given no secret: a choice, on
+  // loopback, as the raw TCP peer it is compared with has none)
+  await using cluster = startCluster(system, {
+    logger: () => {},
+    secret: false,
+  });
   try {
     const troupeClient = (label: string) =>
       LineProcess.start(

@@ -225,7 +225,7 @@ export function isSchedulerOf(
  */
 export async function fetchStatus(
   target: DashboardTarget,
-  options: { signal?: AbortSignal } = {},
+  options: { signal?: AbortSignal; maxBytes?: number } = {},
 ): Promise<ClusterStatus> {
   const api = new URL("api/status", target.url);
   const headers: Record<string, string> = { accept: "application/json" };
@@ -263,8 +263,11 @@ export async function fetchStatus(
   }
   let status: unknown;
   try {
-    status = await response.json();
+    status = JSON.parse(
+      await boundedText(response, options.maxBytes ?? MAX_STATUS, api),
+    );
   } catch (e) {
+    if (e instanceof DashboardError) throw e;
     throw new DashboardError(
       "not-dashboard",
       `${api.href} did not answer JSON: is ${target.url.href} a troupe dashboard?`,
@@ -278,6 +281,43 @@ export async function fetchStatus(
     );
   }
   return status;
+}
+
+/** The most a status may weigh: what answers may be anything at all. */
+const MAX_STATUS = 64 << 20;
+
+/** `response`'s body as text, refused past `max` bytes (read no further). */
+async function boundedText(
+  response: Response,
+  max: number,
+  api: URL,
+): Promise<string> {
+  const tooBig = () =>
+    new DashboardError(
+      "not-dashboard",
+      `${api.href} answered more than ${max} bytes: that is no cluster status`,
+    );
+  if (Number(response.headers.get("content-length")) > max) {
+    await response.body?.cancel();
+    throw tooBig();
+  }
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for await (const part of response.body ?? []) {
+    size += part.length;
+    if (size > max) {
+      await response.body?.cancel().catch(() => {});
+      throw tooBig();
+    }
+    parts.push(part);
+  }
+  const bytes = new Uint8Array(size);
+  let off = 0;
+  for (const p of parts) {
+    bytes.set(p, off);
+    off += p.length;
+  }
+  return new TextDecoder().decode(bytes);
 }
 
 /** Whether `x` has the fields of a `ClusterStatus` that troupe reads. */

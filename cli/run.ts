@@ -6,6 +6,7 @@
  * @module
  */
 
+import { readSchedulerSecret, secretHint } from "../cluster/secrets.ts";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ActorSystem, type ExecSpec } from "@troupe/troupe/actors";
@@ -62,7 +63,9 @@ options:
   --scheduler H:P    a running cluster's scheduler (troupe scheduler)
   --workers N        worker nodes of the local cluster (default: one per core)
   --secret-file F    the cluster's secret (default: the TROUPE_SECRET
-                     environment variable; required off loopback)
+                     environment variable, else for a scheduler on loopback
+                     the secret file troupe scheduler wrote; a local cluster
+                     makes its own)
   --progress         draw a progress bar on stderr (default: when stderr is a
                      terminal)
   --no-progress      draw none
@@ -298,14 +301,19 @@ async function onScheduler(job: Job, address: string, o: {
       `a scheduler off loopback (${address}) needs the cluster's secret: give --secret-file FILE or set TROUPE_SECRET`,
     );
   }
+  // (none given: the one troupe scheduler wrote on this machine, if any)
+  const secret = o.secret ?? await readSchedulerSecret(address);
   let client;
   try {
-    client = await connect(address, { secret: o.secret, reconnect: false });
+    client = await connect(address, { secret, reconnect: false });
   } catch (e) {
+    const why = (e as Error).message;
     throw new RunError(
-      `cannot reach the scheduler at ${address}: ${
-        (e as Error).message
-      } (is troupe scheduler running there, and is the secret the cluster's?)`,
+      `cannot reach the scheduler at ${address}: ${why} (${
+        /shared secret/.test(why)
+          ? secretHint(address)
+          : "is troupe scheduler running there, and is the secret the cluster's?"
+      })`,
     );
   }
   await using _client = client;

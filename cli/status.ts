@@ -10,7 +10,6 @@ import {
   type ClusterStatus,
   connect,
   parseAddress,
-  readSecret,
 } from "@troupe/troupe/cluster";
 import {
   chooseToken,
@@ -21,6 +20,7 @@ import {
   parseDashboard,
 } from "./dashboard_api.ts";
 import { formatStatus } from "./status_text.ts";
+import { commandLineSecret, secretHint } from "../cluster/secrets.ts";
 import { showAddress } from "../cluster/scheduler_main.ts";
 import { EXIT, parseCommand, reportFailure, UsageError } from "./usage.ts";
 
@@ -40,8 +40,9 @@ both, it checks that the dashboard is that scheduler's.
 options:
   --dashboard URL     read this dashboard rather than ask the scheduler
   --secret-file F     the cluster's secret (default: the TROUPE_SECRET
-                      environment variable); a dashboard's token is derived
-                      from it
+                      environment variable, else for a scheduler on loopback
+                      the secret file troupe scheduler wrote); a dashboard's
+                      token is derived from it
   --tls-ca F          the CA certificate (PEM) of a scheduler serving TLS
   --token-file F      the dashboard's token itself (as given to
                       troupe scheduler --dashboard-token-file)
@@ -177,11 +178,7 @@ async function askScheduler(
 ): Promise<number> {
   let status: ClusterStatus;
   try {
-    const secret = await readSecret(
-      o.secretFile !== undefined
-        ? { file: o.secretFile }
-        : { env: "TROUPE_SECRET" },
-    );
+    const secret = await commandLineSecret(address, o.secretFile);
     const tls = o.tlsCa === undefined
       ? undefined
       : { caCerts: [await Deno.readTextFile(o.tlsCa)] };
@@ -201,7 +198,9 @@ async function askScheduler(
     return reportFailure(
       "status",
       /auth/i.test(why)
-        ? `the scheduler at ${address} refused this client (${why}): give the cluster's secret with --secret-file or TROUPE_SECRET`
+        ? `the scheduler at ${address} refused this client (${why}): ${
+          secretHint(address)
+        }`
         : `could not ask the scheduler at ${address} (${why}): is troupe scheduler running there? (it prints its address)`,
     );
   }

@@ -9,6 +9,16 @@
 
 import { type ClusterStatus, renderProgress } from "@troupe/troupe/cluster";
 import { showAddress } from "../cluster/scheduler_main.ts";
+import { escapeControl } from "../actors/preview.ts";
+
+/**
+ * Text that came from the cluster, as it may be printed: its control
+ * characters escaped (a node's name could otherwise hold terminal escape
+ * codes that clear the screen or rewrite what is above it).
+ */
+function safe(x: unknown): string {
+  return escapeControl(String(x));
+}
 
 /** `rows` as columns padded to their widest cell, two spaces apart. */
 function table(rows: string[][], numeric: boolean[]): string[] {
@@ -24,7 +34,7 @@ function table(rows: string[][], numeric: boolean[]): string[] {
 
 /** `1234567` as `1,234,567`. */
 function grouped(n: number): string {
-  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return safe(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 }
 
 /** Bytes in a unit that fits: `512 B`, `12.5 MiB`. */
@@ -74,7 +84,7 @@ function count(n: number, thing: string): string {
 export function formatStatus(status: ClusterStatus): string {
   const out: string[] = [];
   out.push(
-    `cluster at ${showAddress(status.address)}: ${
+    `cluster at ${safe(showAddress(status.address))}: ${
       count(status.nodes.length, "node")
     }`,
   );
@@ -93,11 +103,10 @@ export function formatStatus(status: ClusterStatus): string {
         "held",
       ],
       ...status.nodes.map((n) => [
-        n.name,
-        n.address,
-        Object.entries(n.resources ?? {}).map(([k, v]) => `${k}=${v}`).join(
-          ",",
-        ) || "-",
+        safe(n.name),
+        safe(n.address),
+        Object.entries(n.resources ?? {}).map(([k, v]) => safe(`${k}=${v}`))
+          .join(",") || "-",
         n.cpu === undefined ? "-" : `${Math.round(n.cpu)}%`,
         n.memory === undefined ? "-" : bytes(n.memory.rss),
         grouped(n.inFlight),
@@ -113,7 +122,7 @@ export function formatStatus(status: ClusterStatus): string {
     `tasks: ${
       states.length === 0
         ? "none"
-        : states.map(([state, n]) => `${state} ${grouped(n)}`).join(", ")
+        : states.map(([state, n]) => `${safe(state)} ${grouped(n)}`).join(", ")
     }`,
   );
   if (status.computations.length === 0) {
@@ -121,7 +130,7 @@ export function formatStatus(status: ClusterStatus): string {
   } else {
     out.push("computations:");
     for (const c of status.computations) {
-      out.push(`  #${c.id}  ${renderProgress(c, 0)}`);
+      out.push(`  #${safe(c.id)}  ${safe(renderProgress(c, 0))}`);
     }
   }
   const { direct, relayed } = status.transfers ?? { direct: 0, relayed: 0 };
@@ -133,7 +142,7 @@ export function formatStatus(status: ClusterStatus): string {
   const sync = status.sync ?? [];
   if (sync.length > 0) {
     out.push(
-      `sync in use: ${sync.map((p) => `${p.kind} ${p.name}`).join(", ")}`,
+      `sync in use: ${sync.map((p) => safe(`${p.kind} ${p.name}`)).join(", ")}`,
     );
   }
   const a = status.actors;

@@ -8,6 +8,7 @@
  */
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { escapeControl } from "../actors/preview.ts";
 
 /**
  * The exit codes of every `troupe` command.
@@ -80,7 +81,9 @@ export function reportUsage(command: string, message: string): number {
  * ```
  */
 export function reportFailure(command: string, message: string): number {
-  console.error(`troupe ${command}: ${message}`);
+  // (a failure may quote a peer: its lines are kept, its escape codes not)
+  const shown = message.split("\n").map(escapeControl).join("\n");
+  console.error(`troupe ${command}: ${shown}`);
   return EXIT.failure;
 }
 

@@ -17,7 +17,8 @@ options:
   --nthreads N         run N tasks at once: the process and N - 1 Web Workers,
                        joining as NAME.0, NAME.1, ... (default 1)
   --secret-file F      the cluster's secret (default: the TROUPE_SECRET
-                       environment variable; required off loopback)
+                       environment variable, else for a scheduler on loopback
+                       the secret file troupe scheduler wrote)
   --tls-ca F           the CA certificate (PEM) of a scheduler started with TLS
   --tls-cert F --tls-key F
                        with --tls-ca: serve its values to the other nodes over

@@ -27,6 +27,7 @@ import type { Computed, Persisted } from "./scheduler.ts";
 import type { ClusterStatus } from "./cluster.ts";
 import type { WireError } from "./client_session.ts";
 import { graphToWire } from "./wire_graph.ts";
+import { knownSecret } from "./secrets.ts";
 import {
   ClusterEvent,
   ClusterMutex,
@@ -45,7 +46,10 @@ import {
  * ```
  */
 export interface ClientOptions {
-  /** The cluster's shared secret (required off loopback). */
+  /**
+   * The cluster's shared secret (default: the one of the cluster at that
+   * address when it was started in this process).
+   */
   secret?: string | Uint8Array;
   /** Connect with TLS: extra CA certificates (PEM), the name to verify. */
   tls?: { caCerts?: string[]; hostname?: string };
@@ -590,7 +594,8 @@ export async function connect(
 ): Promise<Client> {
   const name = options.name ?? `client-${crypto.randomUUID().slice(0, 8)}`;
   const dial = {
-    secret: options.secret,
+    // (a cluster started in this process: its secret, unless one is given)
+    secret: options.secret ?? knownSecret(address),
     tls: options.tls,
     nodeId: name,
   };

@@ -34,6 +34,7 @@ import type { Future } from "./future.ts";
 import { gather } from "./future.ts";
 import { computeUntil, type Scheduler } from "./scheduler.ts";
 import { graphFromWire } from "./wire_graph.ts";
+import { clip, preview } from "../actors/preview.ts";
 import {
   type SyncRequest,
   type SyncService,
@@ -189,8 +190,11 @@ export async function serveClient(
     );
   };
   const handle = (m: Request) => {
+    // (an id is echoed in the answer: nothing but a number goes back)
     if (m.id !== undefined && !(Number.isSafeInteger(m.id) && m.id >= 0)) {
-      throw new TypeError("a request's id must be a whole number");
+      throw new TypeError(
+        `a request's id is a whole number, not ${preview(m.id)}`,
+      );
     }
     const id = m.id ?? 0;
     switch (m.t) {
@@ -201,7 +205,9 @@ export async function serveClient(
           const byKey = new Map<string, unknown>(nodes.map((n) => [n.key, n]));
           const roots = outputs.map((k) => {
             const r = byKey.get(k) ?? heldFuture(k);
-            if (r === undefined) throw new TypeError(`unknown output ${k}`);
+            if (r === undefined) {
+              throw new TypeError(`unknown output ${clip(k)}`);
+            }
             return r;
           });
           // Tied to the client: when it is gone for good, so is this.
@@ -216,7 +222,9 @@ export async function serveClient(
           const byKey = new Map(nodes.map((n) => [n.key, n]));
           const roots = outputs.map((k) => {
             const r = byKey.get(k) ?? heldFuture(k);
-            if (r === undefined) throw new TypeError(`unknown output ${k}`);
+            if (r === undefined) {
+              throw new TypeError(`unknown output ${clip(k)}`);
+            }
             return r;
           });
           const futures = scheduler.persist(
@@ -259,21 +267,23 @@ export async function serveClient(
           () => sync.handle(session.sync, m as unknown as SyncRequest),
         );
       default:
-        throw new TypeError(`no request "${String(m.t).slice(0, 40)}"`);
+        throw new TypeError(`no request ${preview(m.t)}`);
     }
   };
   conn.onMessage((value) => {
     try {
+      if (typeof value !== "object" || value === null || Array.isArray(value)) {
+        throw new TypeError(`a request is a record, not ${preview(value)}`);
+      }
       handle(value as Request);
     } catch (e) {
       const id = (value as Request)?.id;
-      if (typeof id === "number") {
+      if (Number.isSafeInteger(id)) {
         reply({ t: "err", id, error: errorToWire(e) });
       } else {
-        // (Bounded: the message may quote what the peer sent.)
         logger(
-          `client ${conn.peer?.nodeId}: ${
-            String((e as Error)?.message).slice(0, 200)
+          `client ${clip(conn.peer?.nodeId ?? "?")}: ${
+            clip((e as Error).message, 300)
           }: closed`,
         );
         void conn.close();

@@ -36,6 +36,7 @@ import {
   serveClient,
 } from "./client_session.ts";
 import { SyncService } from "./sync_service.ts";
+import { generateSecret, rememberSecret } from "./secrets.ts";
 import type { TaskRun } from "./task_stream.ts";
 import { validResources } from "./delayed.ts";
 import type { FramedConnection } from "./framing.ts";
@@ -62,10 +63,25 @@ export interface ClusterOptions {
   hostname?: string;
   /** The port (default 0: any free port; see `address`). */
   port?: number;
-  /** The shared secret nodes must prove (required off loopback). */
-  secret?: string | Uint8Array;
+  /**
+   * The shared secret nodes and clients must prove. When none is given one
+   * is generated (see `secret` on the cluster): nodes and clients started
+   * in this process find it by the cluster's address. `false` runs without
+   * one, which only a loopback `hostname` allows: any process of this
+   * machine may then join, and run code on the nodes.
+   */
+  secret?: string | Uint8Array | false;
   /** Listen with TLS: certificate and key (PEM). */
   tls?: { cert: string; key: string };
+  /**
+   * Ms a peer has from its connection to its authentication, TLS
+   * handshake included (default 10,000).
+   */
+  handshakeTimeout?: number;
+  /** Connections in their handshake at most; more are closed (default 128). */
+  maxPending?: number;
+  /** Connections at most, nodes and clients included (default 8192). */
+  maxConnections?: number;
   /** How often nodes say they are alive, in ms (default 1,000). */
   heartbeatMs?: number;
   /** A node silent this long is dropped, in ms (default 5,000). */
@@ -209,6 +225,12 @@ export class Cluster implements AsyncDisposable {
   readonly address: string;
   /** Computes graphs and futures on the nodes. */
   readonly scheduler: Scheduler;
+  /**
+   * The secret nodes and clients prove (the one given, or the one
+   * generated when none was); undefined when it runs with `secret: false`.
+   */
+  readonly secret: string | Uint8Array | undefined;
+  readonly #forgetSecret: () => void;
   readonly #system: ActorSystem;
   readonly #listener: TransportListener;
   readonly #members = new Map<string, Member>();
@@ -255,16 +277,25 @@ export class Cluster implements AsyncDisposable {
     onBadNode(this.scheduler, (name) => {
       void this.#members.get(name)?.conn.close();
     }, this.#logger);
+    this.secret = options.secret === false
+      ? undefined
+      : options.secret ?? generateSecret();
     this.#listener = listenTransport({
       hostname: options.hostname,
       port: options.port,
-      secret: options.secret,
+      secret: this.secret,
       tls: options.tls,
+      handshakeTimeout: options.handshakeTimeout,
+      maxPending: options.maxPending,
+      maxConnections: options.maxConnections,
       logger: this.#logger,
       onConnection: (conn) => this.#session(conn),
     });
     const { hostname, port } = this.#listener.addr;
     this.address = hostPort({ hostname, port });
+    this.#forgetSecret = this.secret === undefined
+      ? () => {}
+      : rememberSecret(this.address, this.secret);
   }
 
   /**
@@ -578,6 +609,7 @@ export class Cluster implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#forgetSecret();
     for (const holds of this.#clients.values()) releaseHolds(holds, this.#sync);
     this.#clients.clear();
     await this.scheduler.close();

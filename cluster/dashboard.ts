@@ -13,6 +13,13 @@
  */
 
 import type { ClusterStatus } from "./cluster.ts";
+import {
+  type EventSink,
+  type HttpRequest,
+  type HttpResponse,
+  type HttpStream,
+  serveHttp,
+} from "./dashboard_http.ts";
 import { isLoopback } from "./endpoint.ts";
 
 /**
@@ -34,6 +41,17 @@ export interface DashboardOptions {
    * `Authorization: Bearer` (required off loopback).
    */
   token?: string;
+  /** Ms a client has to send its request's head (default 5,000). */
+  headerTimeout?: number;
+  /**
+   * Ms an event-stream client may leave what it was sent unread before it
+   * is dropped (default 15,000; its browser reconnects when it reads again).
+   */
+  stallTimeout?: number;
+  /** Connections held at most, event streams included (default 256). */
+  maxConnections?: number;
+  /** Where problems are reported (default `console.warn`). */
+  logger?: (message: string) => void;
 }
 
 /**
@@ -74,14 +92,17 @@ export interface DashboardSource {
   status(): ClusterStatus;
 }
 
-/** How often an event stream looks for changes, in ms. */
+/** How often the event streams look for changes, in ms. */
 const TICK_MS = 250;
 /** How often an idle event stream says it is alive, in ms. */
 const HEARTBEAT_MS = 15_000;
 
 /**
  * Serve a cluster's dashboard (see the module's documentation for its
- * routes). Off loopback it refuses to start without a `token`.
+ * routes). Off loopback it refuses to start without a `token`. On
+ * loopback it answers only requests addressed to loopback by their `Host`
+ * header (`localhost`, `127.0.0.1`, `[::1]`, with its port), so that a web
+ * page whose name was rebound to 127.0.0.1 cannot read it.
  *
  * @example
  * ```ts
@@ -114,54 +135,81 @@ export function serveDashboard(
       `the dashboard on ${hostname} (not loopback) needs a token: serveDashboard(cluster, { hostname, token })`,
     );
   }
-  /** Ends each open event stream. */
-  const streams = new Set<() => void>();
+  const events = eventStreams(cluster);
   let closed = false;
+  let port = 0;
+  const loopback = isLoopback(hostname);
 
-  const handler = (request: Request): Response => {
-    const url = new URL(request.url);
+  const handler = (request: HttpRequest): HttpResponse | HttpStream => {
+    const url = request.url;
+    if (loopback && !loopbackHost(request.headers.get("host"), port)) {
+      return text(
+        403,
+        "this dashboard answers requests addressed to localhost, 127.0.0.1 or [::1] only\n",
+      );
+    }
     if (token !== undefined && !authorized(request, url, token)) {
-      return new Response("a token is required\n", {
-        status: 401,
-        headers: { "www-authenticate": "Bearer" },
-      });
+      return {
+        ...text(401, "a token is required\n"),
+        headers: {
+          "content-type": "text/plain; charset=utf-8",
+          "www-authenticate": "Bearer",
+        },
+      };
     }
     if (request.method !== "GET" && request.method !== "HEAD") {
-      return new Response("method not allowed\n", {
-        status: 405,
-        headers: { allow: "GET, HEAD" },
-      });
+      return {
+        ...text(405, "method not allowed\n"),
+        headers: {
+          "content-type": "text/plain; charset=utf-8",
+          allow: "GET, HEAD",
+        },
+      };
     }
     switch (url.pathname) {
       case "/":
-        return new Response(page(cluster.status()), {
+        return {
+          status: 200,
           headers: {
             "content-type": "text/html; charset=utf-8",
             "cache-control": "no-store",
           },
-        });
+          body: page(cluster.status()),
+        };
       case "/api/status":
-        return Response.json(cluster.status(), {
-          headers: { "cache-control": "no-store" },
-        });
+        return {
+          status: 200,
+          headers: {
+            "content-type": "application/json",
+            "cache-control": "no-store",
+          },
+          body: JSON.stringify(cluster.status()),
+        };
       case "/api/events":
-        if (closed) return new Response("closing\n", { status: 503 });
-        return new Response(events(cluster, streams), {
+        if (closed) return text(503, "closing\n");
+        return {
+          status: 200,
           headers: {
             "content-type": "text/event-stream",
             "cache-control": "no-store",
           },
-        });
+          open: (sink) => events.add(sink),
+        };
       default:
-        return new Response("not found\n", { status: 404 });
+        return text(404, "not found\n");
     }
   };
 
-  const server = Deno.serve({
+  const server = serveHttp({
     hostname,
     port: options.port ?? 0,
-    onListen: () => {},
-  }, handler);
+    handler,
+    log: options.logger ?? ((m) => console.warn(m)),
+    headerTimeout: options.headerTimeout,
+    stallTimeout: options.stallTimeout,
+    maxConnections: options.maxConnections,
+  });
+  port = server.addr.port;
   // Listening on every interface: the URL names loopback, which opens
   // here (http://0.0.0.0/ is no address to browse to).
   const listening = server.addr.hostname;
@@ -174,19 +222,41 @@ export function serveDashboard(
   const close = async (): Promise<void> => {
     if (!closed) {
       closed = true;
-      for (const end of [...streams]) end();
+      events.close();
     }
-    await server.shutdown();
+    await server.close();
   };
   return {
-    url: `http://${shown}:${server.addr.port}/`,
+    url: `http://${shown}:${port}/`,
     close,
     [Symbol.asyncDispose]: close,
   };
 }
 
+function text(status: number, body: string): HttpResponse {
+  return {
+    status,
+    headers: { "content-type": "text/plain; charset=utf-8" },
+    body,
+  };
+}
+
+/**
+ * Whether a `Host` header names this loopback dashboard: `localhost`, an
+ * address of 127.0.0.0/8 or `[::1]`, with no port or this one.
+ */
+function loopbackHost(host: string | undefined, port: number): boolean {
+  if (host === undefined) return false;
+  const m = /^(\[[^\]]*\]|[^:]*)(?::(\d+))?$/.exec(host.trim());
+  if (m === null) return false;
+  if (m[2] !== undefined && Number(m[2]) !== port) return false;
+  const name = m[1].toLowerCase();
+  return name === "localhost" || name === "[::1]" ||
+    (/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name) && isLoopback(name));
+}
+
 /** Whether `request` carries `token` (query or bearer header). */
-function authorized(request: Request, url: URL, token: string): boolean {
+function authorized(request: HttpRequest, url: URL, token: string): boolean {
   const header = request.headers.get("authorization") ?? "";
   const bearer = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim();
   return same(url.searchParams.get("token") ?? "", token) ||
@@ -208,60 +278,62 @@ function fingerprint(status: ClusterStatus): string {
 }
 
 /**
- * One client's event stream: a snapshot now, then on change (at most every
- * `TICK_MS`), and a comment every `HEARTBEAT_MS`. It ends, with its timers,
- * when the client goes away (the server cancels the body) or the dashboard
- * closes.
+ * The event streams of one dashboard. One timer for all of them: every
+ * `TICK_MS` the status is taken once and, when it changed, encoded once
+ * and sent to every stream (each keeps at most the latest message waiting
+ * behind the one it is being written, see `dashboard_http.ts`); a comment
+ * every `HEARTBEAT_MS` keeps idle connections open. A new stream gets a
+ * snapshot at once.
  */
-function events(
-  cluster: DashboardSource,
-  streams: Set<() => void>,
-): ReadableStream<Uint8Array> {
+function eventStreams(cluster: DashboardSource): {
+  add: (sink: EventSink) => () => void;
+  close: () => void;
+} {
   const encoder = new TextEncoder();
-  let end = (): void => {};
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      let last = "";
-      const push = (first = false): void => {
-        const status = cluster.status();
-        const seen = fingerprint(status);
-        if (seen === last) return;
-        // A client that is not reading (a stalled connection, a sleeping
-        // laptop) is not queued snapshot after snapshot: it gets the
-        // latest once it reads again.
-        if (!first && (controller.desiredSize ?? 1) <= 0) return;
-        last = seen;
-        controller.enqueue(
-          encoder.encode(`data: ${JSON.stringify(status)}\n\n`),
-        );
+  const sinks = new Set<EventSink>();
+  let last = "";
+  let tick: ReturnType<typeof setInterval> | undefined;
+  let heartbeat: ReturnType<typeof setInterval> | undefined;
+  const alive = encoder.encode(": alive\n\n");
+  const snapshot = (): Uint8Array => {
+    const status = cluster.status();
+    last = fingerprint(status);
+    return encoder.encode(`data: ${JSON.stringify(status)}\n\n`);
+  };
+  const stopTimers = (): void => {
+    clearInterval(tick);
+    clearInterval(heartbeat);
+    tick = heartbeat = undefined;
+  };
+  return {
+    add(sink) {
+      sink.send(encoder.encode("retry: 1000\n\n"));
+      sink.send(snapshot());
+      sinks.add(sink);
+      if (tick === undefined) {
+        tick = setInterval(() => {
+          const status = cluster.status();
+          const seen = fingerprint(status);
+          if (seen === last) return;
+          last = seen;
+          const bytes = encoder.encode(`data: ${JSON.stringify(status)}\n\n`);
+          for (const s of sinks) s.send(bytes);
+        }, TICK_MS);
+        heartbeat = setInterval(() => {
+          for (const s of sinks) s.ping(alive);
+        }, HEARTBEAT_MS);
+      }
+      return () => {
+        sinks.delete(sink);
+        if (sinks.size === 0) stopTimers();
       };
-      const tick = setInterval(() => push(), TICK_MS);
-      const heartbeat = setInterval(() => {
-        if ((controller.desiredSize ?? 1) > 0) {
-          controller.enqueue(encoder.encode(": alive\n\n"));
-        }
-      }, HEARTBEAT_MS);
-      let ended = false;
-      end = (): void => {
-        if (ended) return;
-        ended = true;
-        clearInterval(tick);
-        clearInterval(heartbeat);
-        streams.delete(end);
-        try {
-          controller.close();
-        } catch {
-          // (cancelled by the client: already closed)
-        }
-      };
-      streams.add(end);
-      controller.enqueue(encoder.encode("retry: 1000\n\n"));
-      push(true);
     },
-    cancel() {
-      end();
+    close() {
+      stopTimers();
+      for (const s of [...sinks]) s.close();
+      sinks.clear();
     },
-  });
+  };
 }
 
 /** The page, with `initial` rendered in (so it shows before any event). */

@@ -12,13 +12,30 @@
  */
 
 import { backoffDelay, type BackoffOptions } from "@troupe/troupe/actors";
-import { FramedConnection, type FramingOptions } from "./framing.ts";
+import { acceptLoop } from "./accept.ts";
+import { CONFIGURE, FramedConnection, type FramingOptions } from "./framing.ts";
 import { DEFAULT_MAX_FRAME, DEFAULT_MAX_MESSAGE } from "./framing.ts";
-import { handshake, importSecret } from "./handshake.ts";
+import {
+  DEFAULT_HANDSHAKE_TIMEOUT,
+  handshake,
+  importSecret,
+} from "./handshake.ts";
 import { TransportError } from "./wire_errors.ts";
 
 /** Frame limits before a peer has authenticated: 64 KiB. */
 const PRE_AUTH_FRAME = 64 * 1024;
+/**
+ * The read buffer of a peer that has not authenticated: a hello and an
+ * auth fit in it (a bigger frame, up to the pre-auth limit, gets a buffer
+ * of its size while it lasts).
+ */
+const PRE_AUTH_READ_BUFFER = 4 * 1024;
+/** The read buffer of an authenticated peer (the framing's default). */
+const READ_BUFFER = 256 * 1024;
+/** The default bound on connections still in their handshake. */
+export const DEFAULT_MAX_PENDING = 128;
+/** The default bound on connections held, in their handshake or past it. */
+export const DEFAULT_MAX_CONNECTIONS = 8192;
 
 /** What listeners and connections share. */
 export interface TransportOptions extends FramingOptions {
@@ -44,6 +61,15 @@ export interface ListenOptions extends TransportOptions {
    * and waits for it.
    */
   onConnection: (conn: FramedConnection) => void | Promise<void>;
+  /**
+   * Connections that have not finished their handshake, at most (default
+   * 128): more are closed as soon as they are accepted. Each gets
+   * `handshakeTimeout` from its accept to its authentication, TLS
+   * included.
+   */
+  maxPending?: number;
+  /** Connections held at most, authenticated or not (default 8192). */
+  maxConnections?: number;
 }
 
 /** A listening endpoint. */
@@ -199,9 +225,19 @@ class Listener implements TransportListener {
   readonly #key: Promise<CryptoKey> | undefined;
   readonly #live = new Set<FramedConnection>();
   readonly #all = new Set<FramedConnection>();
+  /** Connections in their TLS handshake (not framed yet). */
+  readonly #raws = new Set<Deno.Conn>();
   readonly #tasks = new Set<Promise<void>>();
   readonly #accepting: Promise<void>;
   readonly #log: (m: string) => void;
+  readonly #stop = new AbortController();
+  readonly #timeout: number;
+  readonly #maxPending: number;
+  readonly #maxConnections: number;
+  /** Accepted, not yet authenticated. */
+  #pending = 0;
+  /** Accepted and not closed. */
+  #held = 0;
   #closing: Promise<void> | undefined;
 
   constructor(raw: Deno.Listener, options: ListenOptions) {
@@ -210,100 +246,174 @@ class Listener implements TransportListener {
     this.addr = raw.addr as Deno.NetAddr;
     this.nodeId = options.nodeId ?? crypto.randomUUID();
     this.#log = log(options);
+    this.#timeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
+    this.#maxPending = options.maxPending ?? DEFAULT_MAX_PENDING;
+    this.#maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     this.#key = options.secret === undefined
       ? undefined
       : importSecret(options.secret);
     this.#key?.catch(() => {});
-    this.#accepting = this.#acceptLoop();
+    this.#accepting = acceptLoop(raw, (conn) => this.#accepted(conn), {
+      log: this.#log,
+      name: "troupe transport",
+      signal: this.#stop.signal,
+      room: () =>
+        this.#pending >= this.#maxPending
+          ? {
+            ok: false,
+            why: `${this.#pending} connections in their handshake (maxPending)`,
+          }
+          : this.#held >= this.#maxConnections
+          ? {
+            ok: false,
+            why: `${this.#held} connections held (maxConnections)`,
+          }
+          : { ok: true },
+    });
   }
 
   get connections(): ReadonlySet<FramedConnection> {
     return this.#live;
   }
 
-  async #acceptLoop(): Promise<void> {
-    for (;;) {
-      let raw: Deno.Conn;
-      try {
-        raw = await this.#raw.accept();
-      } catch (e) {
-        if (this.#closing !== undefined) return;
-        if (e instanceof Deno.errors.BadResource) return;
-        this.#log(`troupe transport: accept failed: ${describe(e)}`);
-        continue;
-      }
-      if (this.#closing !== undefined) {
-        raw.close();
-        return;
-      }
-      const task = this.#serve(raw);
-      this.#tasks.add(task);
-      task.finally(() => this.#tasks.delete(task));
-    }
+  #accepted(raw: Deno.Conn): void {
+    this.#pending++;
+    this.#held++;
+    const task = this.#serve(raw);
+    this.#tasks.add(task);
+    task.finally(() => this.#tasks.delete(task));
   }
 
   async #serve(raw: Deno.Conn): Promise<void> {
     const o = this.#options;
     const maxFrame = o.maxFrame ?? DEFAULT_MAX_FRAME;
     const pre = Math.min(PRE_AUTH_FRAME, maxFrame);
-    const from = hostPort(raw.remoteAddr as Deno.NetAddr);
-    const conn = new FramedConnection(raw, {
-      ...o,
-      maxFrame: pre,
-      maxMessage: pre,
-    });
-    this.#all.add(conn);
-    conn.closed.then(() => {
-      this.#all.delete(conn);
-      this.#live.delete(conn);
-    });
+    let from = "a peer";
     try {
-      if (o.secret === undefined && !isLoopback(conn.remoteAddr.hostname)) {
+      from = hostPort(raw.remoteAddr as Deno.NetAddr);
+    } catch { /* gone already */ }
+    // One deadline from the accept to the authentication: the TLS
+    // handshake, the hello and the proof all fit in it.
+    let expired = false;
+    const deadline = setTimeout(() => {
+      expired = true;
+      try {
+        raw.close();
+      } catch { /* closed */ }
+    }, this.#timeout);
+    let authenticated = false;
+    let conn: FramedConnection | undefined;
+    try {
+      if (o.tls !== undefined) {
+        // (A peer that never sends its TLS hello cannot be let go by this
+        // side: Deno's TLS stream, closed in its handshake, keeps the
+        // socket until the peer speaks or leaves. The deadline still
+        // frees everything else it held here.)
+        this.#raws.add(raw);
+        try {
+          await (raw as Deno.TlsConn).handshake();
+        } catch (e) {
+          const why = describe(e);
+          throw expired ? e : new TransportError(
+            "protocol",
+            `TLS handshake failed (${why})${
+              /corrupt|InvalidContentType|InvalidMessage/i.test(why)
+                ? ": is the peer without TLS?"
+                : ""
+            }`,
+            { cause: e },
+          );
+        } finally {
+          this.#raws.delete(raw);
+        }
+        if (this.#closing !== undefined) throw new Error("closing");
+      }
+      conn = new FramedConnection(raw, {
+        ...o,
+        maxFrame: pre,
+        maxMessage: pre,
+        readBuffer: PRE_AUTH_READ_BUFFER,
+      });
+      const c = conn;
+      this.#all.add(c);
+      c.closed.then(() => {
+        this.#all.delete(c);
+        this.#live.delete(c);
+      });
+      if (o.secret === undefined && !isLoopback(c.remoteAddr.hostname)) {
         throw new TransportError(
           "auth",
           "a peer off loopback and no shared secret here",
         );
       }
-      await handshake(conn, "accept", {
+      const key = this.#key === undefined ? undefined : await this.#key;
+      await handshake(c, "accept", {
         nodeId: this.nodeId,
-        secret: this.#key === undefined ? undefined : await this.#key,
-        timeout: o.handshakeTimeout,
+        secret: key,
+        // (the handshake's own timer, as a second bound)
+        timeout: this.#timeout,
         maxFrame,
         maxMessage: o.maxMessage ?? DEFAULT_MAX_MESSAGE,
         tls: o.tls !== undefined,
       });
+      if (expired) throw new Error("expired");
+      authenticated = true;
+      c[CONFIGURE]({ readBuffer: o.readBuffer ?? READ_BUFFER });
     } catch (e) {
       if (this.#closing === undefined) {
-        this.#log(`troupe transport: refused ${from}: ${describe(e)}`);
+        this.#log(
+          `troupe transport: refused ${from}: ${
+            expired
+              ? `timeout: the peer did not complete the handshake within ${this.#timeout} ms`
+              : describe(e)
+          }`,
+        );
       }
-      await conn.close();
+      if (conn !== undefined) await conn.close();
+      else {
+        try {
+          raw.close();
+        } catch { /* closed */ }
+      }
       return;
+    } finally {
+      clearTimeout(deadline);
+      this.#pending--;
+      if (!authenticated) this.#held--;
     }
-    if (this.#closing !== undefined) return void await conn.close();
-    this.#live.add(conn);
-    conn.closed.then((r) => {
+    const c = conn!;
+    c.closed.then(() => this.#held--);
+    if (this.#closing !== undefined) return void await c.close();
+    this.#live.add(c);
+    c.closed.then((r) => {
       if (r.kind === "error" && this.#closing === undefined) {
         this.#log(
-          `troupe transport: closed ${from} (node ${conn.peer?.nodeId}): ${r.error?.message}`,
+          `troupe transport: closed ${from} (node ${c.peer?.nodeId}): ${r.error?.message}`,
         );
       }
     });
     try {
-      await o.onConnection(conn);
+      await o.onConnection(c);
     } catch (e) {
       this.#log(
         `troupe transport: onConnection failed for ${from}: ${describe(e)}`,
       );
-      await conn.close();
+      await c.close();
     }
   }
 
   close(): Promise<void> {
     return this.#closing ??= (async () => {
+      this.#stop.abort();
       try {
         this.#raw.close();
       } catch { /* already closed */ }
       await this.#accepting;
+      for (const raw of this.#raws) {
+        try {
+          raw.close();
+        } catch { /* closed */ }
+      }
       await Promise.all([...this.#all].map((c) => c.close()));
       while (this.#tasks.size > 0) await Promise.allSettled([...this.#tasks]);
     })();
@@ -344,9 +454,37 @@ export async function connectTransport(
   checkSecret(options.secret, hostname, "connect to");
   const signal = options.signal;
   signal?.throwIfAborted();
-  let raw: Deno.Conn;
+  const where = hostPort({ hostname, port });
+  // One deadline for the whole dial: TCP, TLS and the handshake.
+  const timeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
+  const started = performance.now();
+  const stop = new AbortController();
+  const timer = setTimeout(() => stop.abort(), timeout);
+  const onAbort = (): void => stop.abort();
+  signal?.addEventListener("abort", onAbort, { once: true });
+  const failed = (e: unknown, stage: string): never => {
+    signal?.throwIfAborted();
+    if (stop.signal.aborted) {
+      throw new TransportError(
+        "timeout",
+        `${stage} ${where} did not complete within ${timeout} ms`,
+        { cause: e },
+      );
+    }
+    throw new TransportError(
+      "io",
+      `cannot ${options.tls ? "TLS-" : ""}connect to ${where}: ${describe(e)}`,
+      { cause: e },
+    );
+  };
   try {
-    const tcp = await Deno.connect({ hostname, port, signal });
+    let raw: Deno.Conn;
+    let tcp: Deno.TcpConn;
+    try {
+      tcp = await Deno.connect({ hostname, port, signal: stop.signal });
+    } catch (e) {
+      return failed(e, "connecting to");
+    }
     raw = tcp;
     if (options.tls) {
       tcp.setNoDelay(true);
@@ -355,43 +493,58 @@ export async function connectTransport(
         caCerts: options.tls.caCerts,
       });
       raw = tls;
+      // (A peer that never answers holds the handshake: the deadline and
+      // the signal close it.)
+      const close = (): void => {
+        try {
+          tls.close();
+        } catch { /* closed */ }
+      };
+      stop.signal.addEventListener("abort", close, { once: true });
       try {
         await tls.handshake();
       } catch (e) {
-        tls.close();
-        throw e;
+        close();
+        if (!stop.signal.aborted && /certificate/i.test(describe(e))) {
+          // Not worth dialling again: the peer is not who it should be.
+          throw new TransportError(
+            "auth",
+            `cannot TLS-connect to ${where}: ${
+              describe(e)
+            } (give the CA certificate that signed it: tls: { caCerts }, or --tls-ca)`,
+            { cause: e },
+          );
+        }
+        return failed(e, "the TLS handshake with");
+      } finally {
+        stop.signal.removeEventListener("abort", close);
       }
     }
-  } catch (e) {
-    signal?.throwIfAborted();
-    throw new TransportError(
-      "io",
-      `cannot ${options.tls ? "TLS-" : ""}connect to ${hostname}:${port}: ${
-        describe(e)
-      }`,
-      { cause: e },
-    );
-  }
-  const conn = new FramedConnection(raw, options);
-  const onAbort = (): void => void conn.close();
-  signal?.addEventListener("abort", onAbort, { once: true });
-  try {
-    await handshake(conn, "connect", {
-      nodeId: options.nodeId ?? crypto.randomUUID(),
-      secret: options.secret,
-      timeout: options.handshakeTimeout,
-      maxFrame: options.maxFrame ?? DEFAULT_MAX_FRAME,
-      maxMessage: options.maxMessage ?? DEFAULT_MAX_MESSAGE,
-      tls: options.tls !== undefined,
-    });
-  } catch (e) {
-    await conn.close();
-    signal?.throwIfAborted();
-    throw e;
+    const conn = new FramedConnection(raw, options);
+    const close = (): void => void conn.close();
+    stop.signal.addEventListener("abort", close, { once: true });
+    try {
+      await handshake(conn, "connect", {
+        nodeId: options.nodeId ?? crypto.randomUUID(),
+        secret: options.secret,
+        timeout: Math.max(1, timeout - (performance.now() - started)),
+        maxFrame: options.maxFrame ?? DEFAULT_MAX_FRAME,
+        maxMessage: options.maxMessage ?? DEFAULT_MAX_MESSAGE,
+        tls: options.tls !== undefined,
+      });
+    } catch (e) {
+      await conn.close();
+      signal?.throwIfAborted();
+      if (stop.signal.aborted) return failed(e, "the handshake with");
+      throw e;
+    } finally {
+      stop.signal.removeEventListener("abort", close);
+    }
+    return conn;
   } finally {
+    clearTimeout(timer);
     signal?.removeEventListener("abort", onAbort);
   }
-  return conn;
 }
 
 /** Options of {@link reconnecting}. */

@@ -74,6 +74,12 @@ export interface FramingOptions {
   highWater?: number;
   /** How long `close()` waits for queued frames to be written, in ms (default 5000). */
   closeTimeout?: number;
+  /**
+   * The size of the buffer reads go into, in bytes (default 256 KiB; a
+   * bigger frame gets a buffer of its size). A listener starts each peer
+   * with a small one and gives it the default once it has authenticated.
+   */
+  readBuffer?: number;
   /** Where problems that close nothing are reported (default `console.warn`). */
   logger?: (message: string) => void;
 }
@@ -128,6 +134,7 @@ export interface ConnectionSettings {
   maxFrame?: number;
   maxMessage?: number;
   peerMaxFrame?: number;
+  readBuffer?: number;
 }
 
 function positive(name: string, v: number | undefined, dflt: number): number {
@@ -238,6 +245,7 @@ export class FramedConnection
   readonly #batchBytesMax: number;
   readonly #highWater: number;
   readonly #closeTimeout: number;
+  #readBuffer: number;
   readonly #logger: (message: string) => void;
   readonly #counters: TransportCounters = {
     framesIn: 0,
@@ -310,6 +318,7 @@ export class FramedConnection
     this.#batchBytesMax = positive("batchBytes", options.batchBytes, 256 << 10);
     this.#highWater = positive("highWater", options.highWater, 65536);
     this.#closeTimeout = options.closeTimeout ?? 5000;
+    this.#readBuffer = positive("readBuffer", options.readBuffer, READ_BUFFER);
     this.#logger = options.logger ?? console.warn;
     const tcp = conn as Partial<Deno.TcpConn>;
     if (typeof tcp.setNoDelay === "function") {
@@ -357,6 +366,7 @@ export class FramedConnection
     if (s.maxFrame !== undefined) this.#maxFrame = s.maxFrame;
     if (s.maxMessage !== undefined) this.#maxMessage = s.maxMessage;
     if (s.peerMaxFrame !== undefined) this.#peerMaxFrame = s.peerMaxFrame;
+    if (s.readBuffer !== undefined) this.#readBuffer = s.readBuffer;
   }
 
   // ---- sending -------------------------------------------------------------
@@ -933,7 +943,7 @@ export class FramedConnection
   }
 
   async #readLoop(): Promise<void> {
-    let buf = new Uint8Array(READ_BUFFER);
+    let buf = new Uint8Array(this.#readBuffer);
     let view = new DataView(buf.buffer);
     let start = 0;
     let end = 0;
@@ -944,6 +954,12 @@ export class FramedConnection
           const size = view.getUint32(start);
           // The limit is checked before anything is allocated for the frame.
           if (size > this.#maxFrame) {
+            if (speaksTls(buf, start)) {
+              throw new TransportError(
+                "config",
+                "the peer speaks TLS where a frame was expected: both ends need TLS (connect with tls: { caCerts }, listen with tls: { cert, key })",
+              );
+            }
             throw new TransportError(
               "oversize",
               `frame length ${size} exceeds the ${this.#maxFrame}-byte limit${
@@ -964,13 +980,23 @@ export class FramedConnection
         }
         if (start === end) {
           start = end = 0;
-          if (buf.length > 16 * READ_BUFFER && need <= READ_BUFFER) {
-            buf = new Uint8Array(READ_BUFFER);
+          // (back to the usual size after a big frame, or up to it once
+          // the peer has authenticated)
+          const usual = this.#readBuffer;
+          if (
+            (buf.length > 16 * usual && need <= usual) || buf.length < usual
+          ) {
+            buf = new Uint8Array(usual);
             view = new DataView(buf.buffer);
           }
         }
         if (need > buf.length) {
-          const next = new Uint8Array(need);
+          // Toward the frame's size as its bytes come (at most twice what
+          // came), not to the size it declares: a peer that declares a big
+          // frame and sends little makes this side allocate little.
+          const next = new Uint8Array(
+            Math.min(need, Math.max(2 * buf.length, 2 * (end - start))),
+          );
           next.set(buf.subarray(start, end));
           buf = next;
           view = new DataView(buf.buffer);
@@ -1089,6 +1115,16 @@ export class FramedConnection
       this.#closedDone.resolve(reason)
     );
   }
+}
+
+/**
+ * Whether the bytes at `at` begin a TLS record (change cipher spec, alert,
+ * handshake or application data, version 3.x): a TLS client's hello to a
+ * plain listener, or a TLS listener's alert to a plain client.
+ */
+function speaksTls(buf: Uint8Array, at: number): boolean {
+  return buf[at] >= 0x14 && buf[at] <= 0x17 && buf[at + 1] === 0x03 &&
+    buf[at + 2] <= 0x04;
 }
 
 /** Whether the 4 bytes at `at` are "HTTP" (a web server's answer). */

@@ -21,6 +21,7 @@
  */
 
 import { CONFIGURE, type FramedConnection, type PeerInfo } from "./framing.ts";
+import { clip, hasControl, preview } from "../actors/preview.ts";
 import { TransportError, type TransportErrorCode } from "./wire_errors.ts";
 
 /** The protocol version both sides must speak. */
@@ -97,21 +98,28 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-/** Throw the peer's refusal, or a protocol error if `m` is not a `t`. */
+/**
+ * Throw the peer's refusal, or a protocol error if `m` is not a `t`. What
+ * the peer sent goes into the message as a bounded preview only: it may be
+ * anything (a long string, a graph of shared references).
+ */
 function expectKind(m: unknown, t: string): Record<string, unknown> {
   if (isRecord(m) && m.t === "reject") {
     const code = typeof m.code === "string" ? m.code : "protocol";
     const known = ["auth", "version", "protocol", "timeout", "config"];
+    const reason = typeof m.reason === "string"
+      ? clip(m.reason, 300)
+      : preview(m.reason);
     throw new TransportError(
       (known.includes(code) ? code : "protocol") as TransportErrorCode,
-      `the peer refused the connection: ${String(m.reason)}`,
+      `the peer refused the connection: ${reason}`,
     );
   }
   if (!isRecord(m) || m.t !== t) {
     throw new TransportError(
       "protocol",
       `expected a handshake "${t}" message, got ${
-        isRecord(m) ? `"${String(m.t)}"` : typeof m
+        isRecord(m) ? preview(m.t) : preview(m)
       }`,
     );
   }
@@ -124,13 +132,14 @@ function checkHello(m: unknown, ours: Uint8Array): Hello {
     throw new TransportError(
       "version",
       `the peer speaks protocol ${
-        JSON.stringify(h.protocol)
+        preview(h.protocol)
       }, this side ${PROTOCOL_VERSION}`,
     );
   }
   if (
     typeof h.node !== "string" || h.node.length === 0 ||
-    h.node.length > 256 || !(h.nonce instanceof Uint8Array) ||
+    h.node.length > 256 || hasControl(h.node) ||
+    !(h.nonce instanceof Uint8Array) ||
     h.nonce.length !== NONCE || typeof h.auth !== "boolean" ||
     !Number.isSafeInteger(h.maxFrame) || (h.maxFrame as number) < 1024
   ) {

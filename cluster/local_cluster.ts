@@ -28,6 +28,12 @@ const TROUPE_ROOT = new URL("../", import.meta.url);
  * ```
  */
 export interface LocalClusterOptions extends ClusterOptions {
+  /**
+   * Listen with TLS: certificate and key (PEM), and the CA certificates
+   * (PEM) the nodes verify the certificate with (for a self-signed one,
+   * the certificate itself).
+   */
+  tls?: { cert: string; key: string; caCerts?: string[] };
   /** Node processes to start (default: one per core). */
   nodes?: number;
   /** Start a fresh node when one exits, as a nanny does (default true). */
@@ -52,6 +58,9 @@ interface Child {
   name: string;
   process: Deno.ChildProcess;
 }
+
+/** The environment variable that hands a node its TLS CA certificates. */
+const TLS_CA_ENV = "TROUPE_TLS_CA";
 
 /**
  * A scheduler and worker node processes on this machine.
@@ -78,6 +87,9 @@ export class LocalCluster implements AsyncDisposable {
   readonly #respawn: boolean;
   readonly #stdins: WritableStreamDefaultWriter<Uint8Array>[] = [];
   #closing = false;
+  /** While `localCluster` waits for the nodes: a node that exits fails it. */
+  #starting = false;
+  readonly #startFailed = Promise.withResolvers<never>();
 
   /**
    * Use `localCluster`, which also waits for the nodes to join.
@@ -95,7 +107,17 @@ export class LocalCluster implements AsyncDisposable {
     if (!(Number.isInteger(nodes) && nodes >= 0)) {
       throw new RangeError(`nodes must be an integer >= 0, got ${nodes}`);
     }
+    const tls = options.tls;
+    if (
+      tls !== undefined &&
+      !(Array.isArray(tls.caCerts) && tls.caCerts.length > 0)
+    ) {
+      throw new TypeError(
+        "localCluster({ tls }) needs tls.caCerts: the CA certificates (PEM) its nodes verify the scheduler's certificate with (for a self-signed certificate, the certificate itself)",
+      );
+    }
     this.#cluster = new Cluster(system, options);
+    this.#startFailed.promise.catch(() => {});
     this.#respawn = options.respawn ?? true;
     const read = [
       decodeURIComponent(TROUPE_ROOT.pathname),
@@ -120,17 +142,21 @@ export class LocalCluster implements AsyncDisposable {
         // the same interface, any port).
         `--allow-net=${this.#cluster.address.split(":")[0]}`,
         `--allow-read=${read.join(",")}`,
-        "--allow-env=TROUPE_SECRET",
+        `--allow-env=TROUPE_SECRET,${TLS_CA_ENV}`,
         NODE_MAIN.href,
         this.#cluster.address,
         "--exit-with-parent",
       ];
+    // The cluster's secret (generated when none was given) and its CA go
+    // to the nodes in their environment, not on their command line.
     this.#env = {};
-    if (options.secret !== undefined) {
-      this.#env.TROUPE_SECRET = typeof options.secret === "string"
-        ? options.secret
-        : new TextDecoder().decode(options.secret);
+    const secret = this.#cluster.secret;
+    if (secret !== undefined) {
+      this.#env.TROUPE_SECRET = typeof secret === "string"
+        ? secret
+        : new TextDecoder().decode(secret);
     }
+    if (tls !== undefined) this.#env[TLS_CA_ENV] = tls.caCerts!.join("\n");
     for (let i = 1; i <= nodes; i++) this.#start(`local-${i}`);
   }
 
@@ -234,6 +260,37 @@ export class LocalCluster implements AsyncDisposable {
     return this.#cluster.waitForNodes(count, options);
   }
 
+  /**
+   * The secret its nodes and clients prove (generated when none was
+   * given); undefined with `secret: false`. A client in this process finds
+   * it by the cluster's address.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe/actors";
+   * import { localCluster } from "@troupe/troupe/cluster";
+   * await using system = new ActorSystem();
+   * await using cluster = await localCluster(system, { nodes: 0 });
+   * console.log(typeof cluster.secret); // "string"
+   * ```
+   */
+  get secret(): string | Uint8Array | undefined {
+    return this.#cluster.secret;
+  }
+
+  /** @internal Every node joined once, or one exited first (rejects). */
+  async started(count: number, signal: AbortSignal): Promise<void> {
+    this.#starting = true;
+    try {
+      await Promise.race([
+        this.waitForNodes(count, { signal }),
+        this.#startFailed.promise,
+      ]);
+    } finally {
+      this.#starting = false;
+    }
+  }
+
   #start(name: string): void {
     const process = new Deno.Command(this.#command, {
       args: [...this.#args, "--name", name],
@@ -248,10 +305,19 @@ export class LocalCluster implements AsyncDisposable {
     const writer = process.stdin.getWriter();
     this.#stdins.push(writer);
     this.#children.set(name, child);
-    process.status.then(() => {
+    process.status.then((status) => {
       if (this.#children.get(name) !== child) return;
       this.#children.delete(name);
-      if (!this.#closing && this.#respawn) this.#start(name);
+      if (this.#closing) return;
+      if (this.#starting) {
+        // (refused, or unable to start: starting it again would not help)
+        return this.#startFailed.reject(
+          new Error(
+            `node ${name} exited with code ${status.code} before the cluster started (its reason is on stderr)`,
+          ),
+        );
+      }
+      if (this.#respawn) this.#start(name);
     });
   }
 
@@ -333,9 +399,17 @@ export async function localCluster(
     options.startTimeout ?? 30_000,
   );
   try {
-    await cluster.waitForNodes(nodes, { signal: limit.signal });
+    await cluster.started(nodes, limit.signal);
   } catch (e) {
     await cluster.close();
+    if (!limit.signal.aborted) {
+      throw new Error(
+        `the local cluster did not start: ${(e as Error).message}`,
+        {
+          cause: e,
+        },
+      );
+    }
     throw new Error(
       `the local cluster's ${nodes} nodes did not all join within ${
         options.startTimeout ?? 30_000

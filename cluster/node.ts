@@ -12,6 +12,7 @@ import { hostPort, reconnecting, type TransportListener } from "./endpoint.ts";
 import { closePeers, serveData, setPeerConfig } from "./peer_data.ts";
 import type { FramedConnection } from "./framing.ts";
 import { closeHere, setHere } from "./here.ts";
+import { knownSecret } from "./secrets.ts";
 
 /**
  * How a node joins its cluster.
@@ -25,7 +26,10 @@ import { closeHere, setHere } from "./here.ts";
 export interface NodeOptions {
   /** Its name in the cluster (default: a random id). */
   name?: string;
-  /** The cluster's shared secret (required off loopback). */
+  /**
+   * The cluster's shared secret (default: the one of the cluster at that
+   * address when it was started in this process).
+   */
   secret?: string | Uint8Array;
   /**
    * Connect with TLS: extra CA certificates (PEM) and the name to verify.
@@ -83,6 +87,8 @@ export async function runNode(
   if (!Number.isInteger(threads) || threads < 1) {
     throw new RangeError(`threads must be an integer >= 1, got ${threads}`);
   }
+  // (a cluster started in this process: its secret, unless one is given)
+  options = { ...options, secret: options.secret ?? knownSecret(address) };
   if (threads > 1) return await runThreads(address, options, threads);
   const name = options.name ?? `node-${crypto.randomUUID().slice(0, 8)}`;
   const log = options.log ?? (() => {});

@@ -1,20 +1,24 @@
 /**
  * A worker node as a program: `deno run --allow-net --allow-read
- * --allow-env=TROUPE_SECRET cluster/node_main.ts <host:port> [--name NAME]
+ * --allow-env=TROUPE_SECRET,TROUPE_TLS_CA,TROUPE_RUNTIME_DIR,XDG_RUNTIME_DIR,HOME
+ * cluster/node_main.ts <host:port> [--name NAME]
  * [--secret-file FILE] [--tls-ca FILE [--tls-cert FILE --tls-key FILE]]
  * [--nthreads N] [--verbose] [--exit-with-parent]`. With `--nthreads N` it
  * runs N tasks at once, on N threads. With a certificate and key, it serves
  * the values it holds to the other nodes over TLS.
  * With `--exit-with-parent` it leaves when its stdin closes. The secret comes from the file, or
- * the `TROUPE_SECRET` environment variable. It serves the cluster until
+ * the `TROUPE_SECRET` environment variable, or (for a scheduler on loopback)
+ * the secret file `troupe scheduler` wrote (see `secrets.ts`); the CA from
+ * `--tls-ca` or the `TROUPE_TLS_CA` environment variable (PEM). It serves the cluster until
  * SIGINT or SIGTERM, then leaves. (`troupe worker` runs the same code.)
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
-import { isLoopback, parseAddress, readSecret } from "./endpoint.ts";
+import { isLoopback, parseAddress } from "./endpoint.ts";
 import { runNode } from "./node.ts";
+import { commandLineSecret, envCaCerts, secretHint } from "./secrets.ts";
 
 const USAGE =
   "usage: node_main.ts <host:port> [--name NAME] [--secret-file FILE] [--tls-ca FILE [--tls-cert FILE --tls-key FILE]] [--nthreads N] [--resources GPU=1,...] [--verbose] [--exit-with-parent]";
@@ -89,7 +93,11 @@ export async function nodeMain(
   if ((certFile === undefined) !== (keyFile === undefined)) {
     return usage("--tls-cert and --tls-key go together");
   }
-  if (certFile !== undefined && values["tls-ca"] === undefined) {
+  const caFromEnv = values["tls-ca"] === undefined ? envCaCerts() : undefined;
+  if (
+    certFile !== undefined && values["tls-ca"] === undefined &&
+    caFromEnv === undefined
+  ) {
     return usage("--tls-cert is for a TLS cluster: give its --tls-ca too");
   }
   const resources: Record<string, number> = {};
@@ -107,14 +115,10 @@ export async function nodeMain(
   }
   let secret, tls;
   try {
-    secret = await readSecret(
-      values["secret-file"] !== undefined
-        ? { file: values["secret-file"] }
-        : { env: "TROUPE_SECRET" },
-    );
-    tls = values["tls-ca"] !== undefined
+    secret = await commandLineSecret(address, values["secret-file"]);
+    tls = values["tls-ca"] !== undefined || caFromEnv !== undefined
       ? {
-        caCerts: [await Deno.readTextFile(values["tls-ca"])],
+        caCerts: caFromEnv ?? [await Deno.readTextFile(values["tls-ca"]!)],
         cert: certFile === undefined
           ? undefined
           : await Deno.readTextFile(certFile),
@@ -131,7 +135,9 @@ export async function nodeMain(
   }
   if (secret === undefined && !isLoopback(hostname)) {
     console.error(
-      `${style.name}: a scheduler off loopback (${address}) needs the cluster's secret: give --secret-file FILE or set TROUPE_SECRET`,
+      `${style.name}: a scheduler off loopback (${address}) needs the cluster's secret: ${
+        secretHint(address).replace(/^give the cluster's secret with /, "give ")
+      }`,
     );
     return 1;
   }
@@ -163,7 +169,14 @@ export async function nodeMain(
     });
     return 0;
   } catch (e) {
-    console.error(`${style.name}: ${(e as Error).message}`);
+    const why = (e as Error).message;
+    console.error(
+      `${style.name}: ${why}${
+        secret === undefined && /shared secret/.test(why)
+          ? `: ${secretHint(address)}`
+          : ""
+      }`,
+    );
     return 1;
   } finally {
     for (const s of signals) Deno.removeSignalListener(s, onSignal);

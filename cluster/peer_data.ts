@@ -20,6 +20,7 @@ import {
   type TransportListener,
 } from "./endpoint.ts";
 import type { FramedConnection } from "./framing.ts";
+import { clip } from "../actors/preview.ts";
 
 /** The stores of the graph workers in this isolate (see `graph_worker.ts`). */
 export const localStores: Set<Map<string, unknown>> = new Set();
@@ -68,15 +69,24 @@ export function serveData(
           id?: unknown;
           keys?: unknown;
         };
-        if (t !== "get" || typeof id !== "number" || !Array.isArray(keys)) {
+        // (a request of another shape is a broken or hostile peer: the id
+        // goes back in the answer, the keys into a message)
+        if (
+          t !== "get" || !Number.isSafeInteger(id) || !Array.isArray(keys) ||
+          !keys.every((k) => typeof k === "string")
+        ) {
           return void conn.close();
         }
         const values: unknown[] = [];
-        for (const key of keys) {
-          const got = lookup(String(key));
+        for (const key of keys as string[]) {
+          const got = lookup(key);
           if (!got.found) {
             if (!conn.isClosed) {
-              conn.send({ t: "err", id, message: `${key} is not held here` });
+              conn.send({
+                t: "err",
+                id,
+                message: `${clip(key)} is not held here`,
+              });
             }
             return;
           }
@@ -125,7 +135,7 @@ class Peer {
       if (t === "ok" && Array.isArray(values) && values.length === p.count) {
         p.resolve(values);
       } else if (t === "err" && typeof message === "string") {
-        const text = message.slice(0, 300);
+        const text = clip(message, 300);
         p.reject(crossing === true ? new CrossingError(text) : new Error(text));
       } else {
         p.reject(new Error("the peer answered outside the protocol"));

@@ -1,13 +1,15 @@
 /**
  * A cluster's scheduler as a program, with its dashboard: `deno run
- * --allow-net --allow-read --allow-env=TROUPE_SECRET
+ * --allow-net --allow-read --allow-write
+ * --allow-env=TROUPE_SECRET,TROUPE_RUNTIME_DIR,XDG_RUNTIME_DIR,HOME
  * cluster/scheduler_main.ts [--host H] [--port P] [--secret-file F]
  * [--tls-cert F --tls-key F] [--dashboard-port P | --no-dashboard]`
  * (`troupe scheduler` runs the same code; `--help` lists every option).
  * Nodes join with `node_main.ts` (or `troupe worker`), clients with
- * `connect(address)`. Once listening it prints `scheduler at <host:port>`
- * and then `dashboard at <url>` on stdout, and serves until SIGINT or
- * SIGTERM.
+ * `connect(address)`. Once listening it prints `scheduler at <host:port>`,
+ * then `dashboard at <url>`, then `secret in <file>` when it made the
+ * cluster's secret itself (none was given), on stdout, and serves until
+ * SIGINT or SIGTERM.
  *
  * @module
  */
@@ -18,6 +20,11 @@ import { startCluster } from "./cluster.ts";
 import { type Dashboard, serveDashboard } from "./dashboard.ts";
 import { isLoopback, readSecret } from "./endpoint.ts";
 import { importSecret } from "./handshake.ts";
+import {
+  generateSecret,
+  removeSchedulerSecret,
+  writeSchedulerSecret,
+} from "./secrets.ts";
 import { TransportError } from "./wire_errors.ts";
 
 /**
@@ -42,7 +49,10 @@ options:
                              any other needs the cluster's secret)
   --port P                   its port (default 8786; 0 picks a free one)
   --secret-file F            the cluster's shared secret (default: the
-                             TROUPE_SECRET environment variable)
+                             TROUPE_SECRET environment variable, else a new
+                             one, written to a file only you can read)
+  --insecure-no-secret       run without a secret (loopback only): any
+                             process of this machine may join and run code
   --tls-cert F --tls-key F   listen with TLS (PEM files)
   --silence-ms MS            drop a node silent this long (default 5000)
   --dashboard-port P         the dashboard's port (default ${DEFAULT_DASHBOARD_PORT}; 0 picks a
@@ -54,7 +64,10 @@ options:
   -h, --help                 this help
 
 Once listening it prints "scheduler at <host:port>", then "dashboard at <url>",
-and serves until SIGINT or SIGTERM. Workers join with
+then, when it made the secret itself, "secret in <file>", and serves until
+SIGINT or SIGTERM (the file goes with it). Workers, status and run on this
+machine read that file when given no secret; elsewhere, give them its content
+(--secret-file, TROUPE_SECRET). Workers join with
 "troupe worker <host:port>", programs with connect("<host:port>"), and
 "troupe status <host:port>" shows the cluster in the terminal.
 
@@ -170,6 +183,7 @@ export async function schedulerMain(args: string[]): Promise<number> {
         "dashboard-host": { type: "string" },
         "dashboard-token-file": { type: "string" },
         "no-dashboard": { type: "boolean", default: false },
+        "insecure-no-secret": { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
     }).values;
@@ -214,9 +228,15 @@ export async function schedulerMain(args: string[]): Promise<number> {
     );
   }
 
+  const insecure = values["insecure-no-secret"];
+  if (insecure && values["secret-file"] !== undefined) {
+    return usage(
+      "--insecure-no-secret and --secret-file contradict each other: drop one",
+    );
+  }
   let secret, tls, fileToken;
   try {
-    secret = await readSecret(
+    secret = insecure ? undefined : await readSecret(
       values["secret-file"] !== undefined
         ? { file: values["secret-file"] }
         : { env: "TROUPE_SECRET" },
@@ -242,11 +262,15 @@ export async function schedulerMain(args: string[]): Promise<number> {
     return failure(describe(e));
   }
 
-  if (secret === undefined && !isLoopback(values.host)) {
+  if (insecure && !isLoopback(values.host)) {
     return failure(
-      `listening on ${values.host} (not loopback) needs the cluster's secret: give --secret-file FILE or set TROUPE_SECRET (the same on every worker), or listen on 127.0.0.1`,
+      `--insecure-no-secret is for loopback only, not ${values.host}: give the cluster's secret (--secret-file FILE or TROUPE_SECRET), or let troupe make one`,
     );
   }
+  // No secret given: one of its own, which the workers, status and run of
+  // this machine find in its file.
+  const made = secret === undefined && !insecure ? generateSecret() : undefined;
+  secret ??= made;
 
   await using system = new ActorSystem();
   let cluster;
@@ -254,7 +278,7 @@ export async function schedulerMain(args: string[]): Promise<number> {
     cluster = startCluster(system, {
       hostname: values.host,
       port: listenPort,
-      secret,
+      secret: secret ?? false,
       tls,
       silenceMs,
     });
@@ -275,6 +299,27 @@ export async function schedulerMain(args: string[]): Promise<number> {
     );
   }
   await using _cluster = cluster;
+  let secretFile: string | undefined;
+  const boundPort = Number(
+    cluster.address.slice(cluster.address.lastIndexOf(":") + 1),
+  );
+  if (made !== undefined) {
+    try {
+      secretFile = await writeSchedulerSecret(boundPort, made);
+    } catch (e) {
+      return failure(
+        `${
+          describe(e)
+        }: give the cluster's secret (--secret-file FILE or TROUPE_SECRET), or allow writing there`,
+      );
+    }
+  }
+  await using _secretFile = {
+    [Symbol.asyncDispose]: () =>
+      made === undefined
+        ? Promise.resolve()
+        : removeSchedulerSecret(boundPort, made),
+  };
 
   let dashboard: Dashboard | undefined;
   let token = fileToken;
@@ -322,6 +367,15 @@ export async function schedulerMain(args: string[]): Promise<number> {
       `dashboard at ${dashboard.url}${
         token === undefined ? "" : `?token=${encodeURIComponent(token)}`
       }`,
+    );
+  }
+  if (secretFile !== undefined) {
+    console.log(
+      `secret in ${secretFile} (readable by you alone; workers, status and run on this machine find it)`,
+    );
+  } else if (insecure) {
+    console.error(
+      "troupe scheduler: no secret (--insecure-no-secret): any process of this machine may join and run code on the workers",
     );
   }
 

@@ -24,7 +24,6 @@
  * @module
  */
 
-import { preview } from "../actors/preview.ts";
 import {
   Event,
   Mutex,
@@ -33,6 +32,7 @@ import {
   Semaphore,
   WaitAbortedError,
 } from "@troupe/troupe/sync";
+import { clip, preview } from "../actors/preview.ts";
 
 /** The kinds of cluster primitive. */
 export type SyncKind = "mutex" | "semaphore" | "event" | "queue";
@@ -178,7 +178,7 @@ export class SyncService {
         permits < 1
       ) {
         throw new TypeError(
-          `semaphore "${name}": permits must be an integer >= 1`,
+          `semaphore "${clip(name)}": permits must be an integer >= 1`,
         );
       }
       if (p === undefined) {
@@ -191,7 +191,7 @@ export class SyncService {
         };
       } else if (p.kind === "semaphore" && p.permits !== permits) {
         throw new TypeError(
-          `semaphore "${name}" has ${p.permits} permits, not ${permits}`,
+          `semaphore "${clip(name)}" has ${p.permits} permits, not ${permits}`,
         );
       }
     } else if (kind === "queue") {
@@ -202,7 +202,7 @@ export class SyncService {
         (maxSize !== Infinity && !Number.isInteger(maxSize))
       ) {
         throw new TypeError(
-          `queue "${name}": maxSize must be an integer >= 1`,
+          `queue "${clip(name)}": maxSize must be an integer >= 1`,
         );
       }
       if (p === undefined) {
@@ -214,7 +214,7 @@ export class SyncService {
         };
       } else if (p.kind === "queue" && p.maxSize !== maxSize) {
         throw new TypeError(
-          `queue "${name}" has maxSize ${p.maxSize}, not ${maxSize}`,
+          `queue "${clip(name)}" has maxSize ${p.maxSize}, not ${maxSize}`,
         );
       }
     } else if (p === undefined) {

@@ -18,7 +18,8 @@ import { TroupeError } from "@troupe/troupe/actors";
  * - `truncated`: the stream ended in the middle of a frame or of a chunked
  *   message;
  * - `protocol`: well-formed MessagePack the protocol does not allow here;
- * - `auth`: the shared secret did not match, or one side has none;
+ * - `auth`: the shared secret did not match, or one side has none, or
+ *   the peer's TLS certificate is not trusted;
  * - `version`: the peers speak different protocol versions;
  * - `timeout`: the peer did not finish the handshake in time;
  * - `io`: the socket failed (reset, broken pipe, refused);

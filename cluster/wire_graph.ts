@@ -13,6 +13,7 @@ import type { Task } from "@troupe/troupe/actors";
 import { Delayed, type TaskOptions, validResources } from "./delayed.ts";
 import type { Graph } from "./graph.ts";
 import { type DepSite, fillArgs, KEY, type Keyed } from "./keys.ts";
+import { clip, preview } from "../actors/preview.ts";
 
 /** One node of a graph on the wire. */
 export type WireNode = [
@@ -78,12 +79,19 @@ export function graphFromWire(
       paths.length !== deps.length || typeof options !== "object" ||
       options === null
     ) {
-      throw new TypeError(`graph node ${String(key)} is malformed`);
+      throw new TypeError(`graph node ${preview(key)} is malformed`);
+    }
+    if (!paths.every(isPath) || !deps.every((k) => typeof k === "string")) {
+      throw new TypeError(
+        `graph node ${clip(key)} has a dependency that is not a key at a path`,
+      );
     }
     const refs = deps.map((k) => {
       const ref = built.get(k) ?? external(k);
       if (ref === undefined) {
-        throw new TypeError(`graph node ${key} needs ${k}, which is unknown`);
+        throw new TypeError(
+          `graph node ${clip(key)} needs ${clip(k)}, which is unknown`,
+        );
       }
       return ref;
     });
@@ -102,6 +110,21 @@ export function graphFromWire(
     out.push(node);
   }
   return out;
+}
+
+/**
+ * Whether `p` is where a dependency goes in a node's arguments: an index,
+ * then property names, indices or Map keys, all primitive (a peer's object
+ * there would be turned into a string along the way, at any cost) and no
+ * `__proto__`.
+ */
+function isPath(p: unknown): p is (string | number)[] {
+  return Array.isArray(p) && p.length > 0 && p.length <= 1000 &&
+    Number.isSafeInteger(p[0]) && (p[0] as number) >= 0 &&
+    p.every((s) =>
+      typeof s === "number" || typeof s === "boolean" ||
+      (typeof s === "string" && s !== "__proto__")
+    );
 }
 
 /** Only the options a scheduler reads, and only sound values of them. */

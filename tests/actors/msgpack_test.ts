@@ -238,7 +238,7 @@ Deno.test("a peer's value in an error message is described in a bounded length, 
   ) {
     assert.ok(preview(v).length <= 80, preview(v));
   }
-  assert.equal(preview(["", "x"]), '["","x"]');
+  assert.equal(preview(["", "x"]), '["", "x"]');
   // A malformed item from a peer: a WireError that says what, briefly.
   for (const tag of [2n ** 64n, huge, { t: "x".repeat(1_000_000) }]) {
     assert.throws(

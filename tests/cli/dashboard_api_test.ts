@@ -99,3 +99,26 @@ Deno.test("a dashboard is named by URL (its token taken apart) or host:port", ()
   assert.equal(defaultDashboard("10.1.2.3:9000").href, "http://10.1.2.3:8787/");
   assert.equal(defaultDashboard("[::1]:8786").href, "http://[::1]:8787/");
 });
+
+Deno.test("fetchStatus stops reading what answers past a bound: an endless answer is refused, not buffered", async () => {
+  const chunk = new TextEncoder().encode("[".repeat(64 * 1024));
+  await using server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    () =>
+      new Response(
+        new ReadableStream({
+          pull(controller) {
+            controller.enqueue(chunk); // forever
+          },
+        }),
+        { headers: { "content-type": "application/json" } },
+      ),
+  );
+  const url = new URL(`http://127.0.0.1:${server.addr.port}/`);
+  const limit = AbortSignal.timeout(30_000); // (a bound against hanging)
+  const e = await fetchStatus({ url }, { signal: limit, maxBytes: 1 << 20 })
+    .catch((e) => e);
+  assert.ok(e instanceof DashboardError, String(e));
+  assert.equal(e.kind, "not-dashboard");
+  assert.match(e.message, /answered more than 1048576 bytes/);
+});

@@ -71,3 +71,34 @@ Deno.test("nodes line up in columns, numbers to the right", () => {
     ].join("\n"),
   );
 });
+
+Deno.test("what the cluster says is printed with its control characters escaped", () => {
+  const evil = "w1\x1b[2J\x1b]0;pwned\x07\r\u202e";
+  const text = formatStatus({
+    ...base,
+    address: `10.0.0.1:8786\x1b[31m`,
+    nodes: [{
+      name: evil,
+      address: "10.0.0.2:1\x1b[1A",
+      joined: 0,
+      resources: { ["GPU\x1b[0m"]: 1 },
+      inFlight: 0,
+      queued: 0,
+      held: 0,
+    }],
+    tasks: { ["memory\x1b[2K"]: 1 },
+    computations: [{
+      id: "7\x1b[H" as unknown as number,
+      total: 1,
+      done: 1,
+      erred: 0,
+    }],
+    sync: [{ kind: "mutex", name: "lock\x1b[3J", state: {} }],
+  } as ClusterStatus);
+  // deno-lint-ignore no-control-regex
+  assert.doesNotMatch(text, /[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e]/);
+  assert.match(text, /w1\\x1b\[2J\\x1b\]0;pwned\\x07\\x0d\\u202e/);
+  assert.match(text, /GPU\\x1b\[0m=1/);
+  assert.match(text, /memory\\x1b\[2K 1/);
+  assert.match(text, /lock\\x1b\[3J/);
+});

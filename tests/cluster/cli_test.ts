@@ -26,15 +26,15 @@ function command(
   args: string[],
   env: Record<string, string>,
   net = "127.0.0.1",
+  permissions = [`--allow-read=${ROOT}`, "--allow-env=TROUPE_SECRET"],
 ) {
   return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "--no-prompt",
       `--allow-net=${net}`,
-      `--allow-read=${ROOT}`,
       "--allow-run",
-      "--allow-env=TROUPE_SECRET",
+      ...permissions,
       CLI,
       ...args,
     ],
@@ -56,8 +56,9 @@ async function troupe(
   args: string[],
   env: Record<string, string> = {},
   net?: string,
+  permissions?: string[],
 ): Promise<Ran> {
-  const out = await command(args, env, net).output();
+  const out = await command(args, env, net, permissions).output();
   const text = new TextDecoder();
   return {
     code: out.code,
@@ -513,6 +514,10 @@ Deno.test("troupe usage errors exit 2 and say what to do; a refused start exits 
       ["scheduler", "--tls-cert", "c.pem"],
       /--tls-cert and --tls-key go together/,
     ],
+    [
+      ["scheduler", "--insecure-no-secret", "--secret-file", "s.txt"],
+      /--insecure-no-secret and --secret-file contradict each other/,
+    ],
     [["demo", "--fast"], /Unknown option '--fast'/],
   ];
   for (const [args, message] of cases) {
@@ -521,13 +526,21 @@ Deno.test("troupe usage errors exit 2 and say what to do; a refused start exits 
     assert.match(r.stderr, message, `troupe ${args.join(" ")}`);
     assert.equal(r.stdout, "", `troupe ${args.join(" ")}`);
   }
-  // Listening off loopback needs a secret: refused before any socket.
-  const open = await troupe(["scheduler", "--host", "0.0.0.0", "--port", "0"], {
-    TROUPE_SECRET: "",
-  });
+  // Running without a secret off loopback is refused before any socket.
+  const open = await troupe([
+    "scheduler",
+    "--host",
+    "0.0.0.0",
+    "--port",
+    "0",
+    "--insecure-no-secret",
+  ], { TROUPE_SECRET: "" });
   assert.equal(open.code, 1, said(open));
   // (what to do at this command line, not in the library's API)
-  assert.match(open.stderr, /secret.*--secret-file.*TROUPE_SECRET/);
+  assert.match(
+    open.stderr,
+    /--insecure-no-secret is for loopback only.*--secret-file.*TROUPE_SECRET/,
+  );
   assert.doesNotMatch(open.stderr, /readSecret/);
   const far = await troupe(["worker", "10.255.255.1:8786"], {
     TROUPE_SECRET: "",
@@ -742,5 +755,122 @@ Deno.test("without a dashboard, status and run ask the scheduler; run says when 
     await lines.close();
     scheduler.kill("SIGTERM");
     assert.equal((await scheduler.status).code, 0, await schedulerErr);
+  }
+});
+
+Deno.test("troupe scheduler given no secret makes one, in a file only its user can read; worker, status and run on this machine find it", async () => {
+  const dir = (await new Deno.Command("mktemp", { args: ["-d"] }).output())
+    .stdout;
+  const runtime = new TextDecoder().decode(dir).trim();
+  const elsewhere = `${runtime}/elsewhere`;
+  const permissions = [
+    `--allow-read=${ROOT},${runtime}`,
+    `--allow-write=${runtime}`,
+    "--allow-env=TROUPE_SECRET,TROUPE_RUNTIME_DIR,XDG_RUNTIME_DIR,HOME",
+  ];
+  const env = { TROUPE_SECRET: "", TROUPE_RUNTIME_DIR: runtime };
+  const scheduler = command(
+    ["scheduler", "--port", "0", "--dashboard-port", "0"],
+    env,
+    undefined,
+    permissions,
+  ).spawn();
+  const schedulerErr = new Response(scheduler.stderr).text();
+  const lines = lineReader(scheduler.stdout);
+  let worker: Deno.ChildProcess | undefined;
+  try {
+    const address = (await lines.next()).match(/^scheduler at (\S+)$/)?.[1];
+    assert.ok(address);
+    const port = address.split(":")[1];
+    assert.match(await lines.next(), /^dashboard at /);
+    const third = await lines.next();
+    const file = third.match(/^secret in (\S+) \(readable by you alone/)?.[1];
+    assert.equal(file, `${runtime}/scheduler-${port}.secret`, third);
+    assert.equal((await Deno.stat(file)).mode! & 0o777, 0o600);
+    assert.match(await Deno.readTextFile(file), /^[0-9a-f]{64}\n$/);
+
+    // Without it (another runtime directory, no TROUPE_SECRET): refused,
+    // and told where the secret is.
+    const stranger = await troupe(
+      ["status", address],
+      {
+        TROUPE_SECRET: "",
+        TROUPE_RUNTIME_DIR: elsewhere,
+      },
+      undefined,
+      permissions,
+    );
+    assert.equal(stranger.code, 1, said(stranger));
+    assert.match(
+      stranger.stderr,
+      /refused this client .*troupe scheduler on this machine keeps it in \S+scheduler-\d+\.secret/,
+    );
+    // With the file: a worker joins, status and run are served.
+    worker = command(["worker", address, "--name", "w1"], env, undefined, [
+      ...permissions,
+    ]).spawn();
+    await worker.stdout.cancel();
+    const workerErr = new Response(worker.stderr).text();
+    await until(
+      async () => {
+        const s = await troupe(
+          ["status", address],
+          env,
+          undefined,
+          permissions,
+        );
+        return s.code === 0 && /: 1 node$/m.test(s.stdout);
+      },
+      "the worker to join",
+      30_000,
+    ).catch(async (e) => {
+      worker?.kill("SIGTERM");
+      throw new Error(`${e.message}: ${await workerErr}`);
+    });
+    const run = await troupe(
+      ["run", fixture("cli_graph_job.ts"), "--scheduler", address],
+      env,
+      undefined,
+      permissions,
+    );
+    assert.equal(run.code, 0, said(run));
+    assert.equal(run.stdout, `${GRAPH_RESULT}\n`);
+    worker.kill("SIGTERM");
+    assert.equal((await worker.status).code, 0);
+    worker = undefined;
+    scheduler.kill("SIGTERM");
+    assert.equal((await scheduler.status).code, 0, await schedulerErr);
+    // The file went with it.
+    await assert.rejects(Deno.stat(file), Deno.errors.NotFound);
+  } finally {
+    await lines.close();
+    worker?.kill("SIGTERM");
+    await worker?.status;
+    try {
+      scheduler.kill("SIGTERM");
+    } catch { /* gone */ }
+    await scheduler.status;
+    await new Deno.Command("rm", { args: ["-rf", runtime] }).output();
+  }
+});
+
+Deno.test("troupe scheduler --insecure-no-secret lets in a client without one, and says so", async () => {
+  const scheduler = command(
+    ["scheduler", "--port", "0", "--no-dashboard", "--insecure-no-secret"],
+    { TROUPE_SECRET: "" },
+  ).spawn();
+  const schedulerErr = new Response(scheduler.stderr).text();
+  const lines = lineReader(scheduler.stdout);
+  try {
+    const address = (await lines.next()).match(/^scheduler at (\S+)$/)?.[1];
+    assert.ok(address);
+    const status = await troupe(["status", address], { TROUPE_SECRET: "" });
+    assert.equal(status.code, 0, said(status));
+    assert.match(status.stdout, /^cluster at 127\.0\.0\.1:\d+: 0 nodes$/m);
+  } finally {
+    await lines.close();
+    scheduler.kill("SIGTERM");
+    assert.equal((await scheduler.status).code, 0);
+    assert.match(await schedulerErr, /no secret \(--insecure-no-secret\)/);
   }
 });

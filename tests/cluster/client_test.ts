@@ -93,7 +93,8 @@ Deno.test("a client whose connection drops reconnects and keeps its futures", as
   });
   const net = proxy(cluster.address);
   try {
-    const client = await connect(net.address);
+    // (through the proxy's address: the cluster's secret must be given)
+    const client = await connect(net.address, { secret: cluster.secret });
     const slow = client.submit(g.slowSquare, 12, 300);
     const done = client.submit(g.inc, 1);
     assert.equal(await done.result(), 2);

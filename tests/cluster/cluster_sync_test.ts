@@ -234,7 +234,10 @@ Deno.test("a client that vanishes loses its locks after the linger", async () =>
   const net = proxy(cluster.address);
   try {
     await using b = await connect(cluster.address);
-    const a = await connect(net.address, { reconnect: false });
+    const a = await connect(net.address, {
+      reconnect: false,
+      secret: cluster.secret,
+    });
     await a.mutex("m").acquire();
     const waiting = b.mutex("m").acquire({ timeout: 10_000 });
     net.cut(); // no goodbye: the cluster waits clientLingerMs for it
@@ -255,7 +258,7 @@ Deno.test("a wait goes on across a reconnect and is granted once", async () => {
   const net = proxy(cluster.address);
   try {
     await using holder = await connect(cluster.address);
-    await using a = await connect(net.address);
+    await using a = await connect(net.address, { secret: cluster.secret });
     await holder.mutex("m").acquire();
     const got = a.mutex("m").acquire({ timeout: 20_000 });
     await until(
@@ -290,7 +293,9 @@ Deno.test("bad sync requests get a typed error and the connection goes on", asyn
     RangeError,
   );
   // A peer that sends malformed sync requests gets errors naming them.
-  const raw = await connectTransport(cluster.address);
+  const raw = await connectTransport(cluster.address, {
+    secret: cluster.secret,
+  });
   try {
     raw.send({ t: "client", id: "raw" });
     const ask = async (m: Record<string, unknown>) => {

@@ -173,7 +173,10 @@ Deno.test("a peer that never serves a host is dropped when silent", async () => 
     silenceMs: 300,
     logger: (m) => warnings.push(m),
   });
-  const mute = await connectTransport(cluster.address, { nodeId: "mute" });
+  const mute = await connectTransport(cluster.address, {
+    nodeId: "mute",
+    secret: cluster.secret,
+  });
   await mute.closed; // the cluster closed it: it never said what it is
   assert.equal(cluster.nodes().length, 0);
   assert.ok(warnings.some((w) => /mute silent/.test(w)), warnings.join("\n"));

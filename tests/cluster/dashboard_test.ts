@@ -375,3 +375,215 @@ Deno.test("dashboard: a client that stops reading is not sent every snapshot mea
   const skipped = seen.some((n, i) => i > 0 && n !== seen[i - 1] + 1);
   assert.ok(skipped, `every snapshot was queued for it: ${seen}`);
 });
+
+/** A status of `padding` characters, different at every call (`calls`). */
+function bigSource(
+  padding: number,
+): { status(): ClusterStatus; calls: number } {
+  const pad = "x".repeat(padding);
+  const source = {
+    calls: 0,
+    status: (): ClusterStatus => ({
+      address: `${++source.calls}:${pad}`,
+      time: Date.now(),
+      nodes: [],
+      tasks: {},
+      computations: [],
+      transfers: { direct: 0, relayed: 0 },
+      stream: [],
+      actors: { count: 0, mailboxes: 0, deadLetters: 0, busiest: [] },
+      sync: [],
+    }),
+  };
+  return source;
+}
+
+/**
+ * Send `head` (its lines, without the blank line that ends it) on a fresh
+ * connection; the answer's status line, or "" if none.
+ */
+async function statusLine(port: number, head: string): Promise<string> {
+  using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  await conn.write(
+    new TextEncoder().encode(`${head}Connection: close\r\n\r\n`),
+  );
+  const answer = await within(readAll(conn), 10_000, "an answer");
+  return answer.split("\r\n")[0];
+}
+
+/** Everything `conn` gives until the other end closes it. */
+async function readAll(conn: Deno.Conn): Promise<string> {
+  const decoder = new TextDecoder();
+  const buf = new Uint8Array(1 << 16);
+  let text = "";
+  try {
+    for (;;) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      text += decoder.decode(buf.subarray(0, n), { stream: true });
+    }
+  } catch { /* reset */ }
+  return text;
+}
+
+/** `p`, or a failure after `ms` (a bound against hanging, not a timing assertion). */
+async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} did not end`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+Deno.test("dashboard: on loopback it answers requests addressed to loopback only (a rebound DNS name reads nothing)", async () => {
+  await using dashboard = serveDashboard(bigSource(0));
+  const port = Number(new URL(dashboard.url).port);
+  const ask = (host: string | undefined) =>
+    statusLine(
+      port,
+      `GET /api/status HTTP/1.1\r\n${
+        host === undefined ? "" : `Host: ${host}\r\n`
+      }`,
+    );
+  for (
+    const host of [
+      `127.0.0.1:${port}`,
+      `localhost:${port}`,
+      `[::1]:${port}`,
+      "127.0.0.1",
+    ]
+  ) {
+    assert.equal(await ask(host), "HTTP/1.1 200 OK", host);
+  }
+  for (
+    const host of [
+      `evil.example:${port}`,
+      "evil.example",
+      `127.0.0.1.evil.example:${port}`,
+      `localhost:${port + 1}`,
+      undefined,
+    ]
+  ) {
+    assert.equal(await ask(host), "HTTP/1.1 403 Forbidden", String(host));
+  }
+  // fetch names loopback as it should.
+  const ok = await fetch(new URL("api/status", dashboard.url));
+  assert.equal(ok.status, 200);
+  await ok.body?.cancel();
+});
+
+Deno.test("dashboard: a client that trickles its request's head is dropped at headerTimeout, and connections past maxConnections are closed at once", async () => {
+  const { lines, log } = (() => {
+    const lines: string[] = [];
+    return { lines, log: (m: string) => void lines.push(m) };
+  })();
+  await using dashboard = serveDashboard(bigSource(0), {
+    headerTimeout: 300,
+    maxConnections: 3,
+    logger: log,
+  });
+  const port = Number(new URL(dashboard.url).port);
+  const encoder = new TextEncoder();
+  const trickle = async (): Promise<string> => {
+    using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    const answer = readAll(conn);
+    try {
+      await conn.write(
+        encoder.encode(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n`),
+      );
+      for (let i = 0; i < 1000; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        await conn.write(encoder.encode(`X-Slow-${i}: 1\r\n`));
+      }
+    } catch { /* dropped: the write fails */ }
+    return await answer;
+  };
+  const slow = [trickle(), trickle(), trickle()];
+  // (each connection is accepted in turn: wait for the three)
+  await new Promise((r) => setTimeout(r, 50));
+  const over = await within(
+    statusLine(port, `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n`),
+    10_000,
+    "the fourth connection",
+  );
+  assert.equal(over, "", "closed without an answer");
+  const answers = await within(Promise.all(slow), 10_000, "the slow clients");
+  for (const a of answers) assert.equal(a, "", "dropped without an answer");
+  assert.ok(
+    lines.some((l) => /closing new connections until there is room/.test(l)),
+    lines.join("\n"),
+  );
+  // And it still serves.
+  assert.equal(
+    await statusLine(
+      port,
+      `GET /api/status HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n`,
+    ),
+    "HTTP/1.1 200 OK",
+  );
+});
+
+Deno.test("dashboard: event-stream clients that never read are dropped once their writes stall", async () => {
+  // Each snapshot is 1 MB and different: a few fill a connection's buffers.
+  const source = bigSource(1 << 20);
+  await using dashboard = serveDashboard(source, { stallTimeout: 500 });
+  const port = Number(new URL(dashboard.url).port);
+  const clients = await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      await conn.write(
+        new TextEncoder().encode(
+          `GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`,
+        ),
+      );
+      return conn;
+    }),
+  );
+  // A client that reads keeps the snapshots coming, and counts them.
+  const reader = await Deno.connect({ hostname: "127.0.0.1", port });
+  await reader.write(
+    new TextEncoder().encode(
+      `GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`,
+    ),
+  );
+  let events = 0;
+  const reading = (async () => {
+    const buf = new Uint8Array(1 << 20);
+    const decoder = new TextDecoder();
+    let carry = "";
+    try {
+      for (;;) {
+        const n = await reader.read(buf);
+        if (n === null) return;
+        const text = carry +
+          decoder.decode(buf.subarray(0, n), { stream: true });
+        events += text.split("\ndata: ").length - 1;
+        carry = text.slice(-8);
+      }
+    } catch { /* closed */ }
+  })();
+  try {
+    // Long enough for the others' buffers to fill and their writes to
+    // stall past stallTimeout.
+    await until(() => events >= 24, "24 snapshots read", 60_000);
+    // Reading now, each finds the end of its stream after what was sent.
+    for (const conn of clients) {
+      const text = await within(readAll(conn), 20_000, "a stalled stream");
+      assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
+      assert.match(text, /data: \{"address":"\d+:x+/);
+    }
+    // The one that reads is still served.
+    const before = events;
+    await until(() => events > before, "one more snapshot read", 60_000);
+  } finally {
+    for (const conn of clients) conn.close();
+    reader.close();
+    await reading;
+  }
+});

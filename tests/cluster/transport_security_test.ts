@@ -232,7 +232,8 @@ Deno.test({
       secret: SECRET,
       tls: {},
     }).catch((e) => e);
-    assert.equal(untrusted.code, "io");
+    assert.equal(untrusted.code, "auth");
+    assert.match(untrusted.message, /invalid peer certificate.*caCerts/);
     // A plain TCP client to the TLS listener is refused and logged.
     const plain = await connectTransport(addr(server), {
       secret: SECRET,

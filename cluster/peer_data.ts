@@ -138,7 +138,7 @@ class Peer {
         const text = clip(message, 300);
         p.reject(crossing === true ? new CrossingError(text) : new Error(text));
       } else {
-        p.reject(new Error("the peer answered outside the protocol"));
+        p.reject(new Error("the peer sent an answer of no known shape"));
       }
     });
     conn.closed.then(() => {

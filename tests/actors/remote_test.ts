@@ -102,7 +102,7 @@ Deno.test("a reply with a malformed ref fails its ask at once, saying so", async
       }),
     EnvelopeError,
   );
-  await assert.rejects(asked, /bad ref \["","x"\]/);
+  await assert.rejects(asked, /bad ref \["", "x"\]/);
   off();
 });
 

@@ -29,6 +29,7 @@ for (const mode of ["compute", "persist"] as const) {
         cluster.address,
         mode,
       ],
+      env: { TROUPE_SECRET: cluster.secret as string },
       stdout: "piped",
       stderr: "inherit",
     }).spawn();

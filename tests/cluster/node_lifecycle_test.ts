@@ -123,10 +123,12 @@ for (const mode of ["done", "failed"] as const) {
         "run",
         "--allow-net=127.0.0.1",
         "--allow-read",
+        "--allow-env=TROUPE_SECRET",
         BOGUS,
         cluster.address,
         mode,
       ],
+      env: { TROUPE_SECRET: cluster.secret as string },
       stdout: "null",
       stderr: "null",
     }).spawn();

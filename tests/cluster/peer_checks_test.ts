@@ -33,7 +33,7 @@ Deno.test("a node's answer to a pull of the wrong shape fails the pull", async (
     const address = `127.0.0.1:${liar.addr.port}`;
     await assert.rejects(
       pullFrom(address, ["a", "b"]),
-      /outside the protocol/,
+      /no known shape/,
     );
     assert.deepEqual(await pullFrom(address, ["a"]), ["only one"]);
   } finally {
@@ -48,7 +48,10 @@ Deno.test("a join with a data address that is not host:port is dropped", async (
   await using cluster = startCluster(system, {
     logger: (m) => warnings.push(m),
   });
-  const bad = await connectTransport(cluster.address, { nodeId: "odd" });
+  const bad = await connectTransport(cluster.address, {
+    nodeId: "odd",
+    secret: cluster.secret,
+  });
   bad.send({ t: "join", resources: {}, data: "file:///etc/passwd" });
   await bad.closed;
   assert.ok(
@@ -66,10 +69,12 @@ Deno.test("heartbeat figures that are none (infinite, negative) are not taken", 
       "run",
       "--allow-net=127.0.0.1",
       "--allow-read",
+      "--allow-env=TROUPE_SECRET",
       new URL("../fixtures/bogus_node.ts", import.meta.url).pathname,
       cluster.address,
       "hb",
     ],
+    env: { TROUPE_SECRET: cluster.secret as string },
     stdout: "null",
     stderr: "null",
   }).spawn();
@@ -97,14 +102,17 @@ Deno.test("a client's request with a bad id, or a long unknown kind, is refused 
   for (
     const request of [{ t: "status", id: "x" }, { t: "x".repeat(100_000) }]
   ) {
-    const conn = await connectTransport(cluster.address, { nodeId: "rude" });
+    const conn = await connectTransport(cluster.address, {
+      nodeId: "rude",
+      secret: cluster.secret,
+    });
     conn.send({ t: "client", id: "rude" });
     conn.send(request);
     await conn.closed;
   }
   const lines = warnings.filter((w) => /rude/.test(w));
   assert.equal(lines.length, 2, warnings.join("\n"));
-  assert.match(lines[0], /id must be a whole number/);
+  assert.match(lines[0], /id is a whole number/);
   assert.ok(lines.every((w) => w.length < 400), lines.join("\n"));
 });
 

@@ -12,7 +12,6 @@ import {
   CancelledError,
   connect,
   createScheduler,
-  delayed,
   type Future,
   localCluster,
   type Scheduler,

@@ -22,6 +22,7 @@ import {
   type Handlers,
 } from "@troupe/troupe/actors";
 import type { Task } from "@troupe/troupe/actors";
+import { importForHost } from "../actors/main_guard.ts";
 import { GraphTimeoutError } from "./errors.ts";
 import { fillArgs } from "./keys.ts";
 import { closePeer, localStores, pullFrom } from "./peer_data.ts";
@@ -219,7 +220,8 @@ function resolve(s: WorkerState, module: string, name: string) {
   const id = `${module}#${name}`;
   let fn = s.tasks.get(id);
   if (fn === undefined) {
-    fn = (import(module) as Promise<Record<string, unknown>>).then(
+    // (As a host loads it: a program's unguarded main fails at once.)
+    fn = importForHost(module).then(
       (exports) => {
         for (const value of Object.values(exports)) {
           const candidates = typeof value === "function"

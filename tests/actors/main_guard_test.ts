@@ -19,7 +19,7 @@ async function commandLines(): Promise<string[]> {
 
 Deno.test("an unguarded main module loaded by a host fails at once with UnguardedMainError", async () => {
   const runs = ["worker", "process"].flatMap((placement) =>
-    ["pool", "actor"].map(async (what) => {
+    ["pool", "actor", "graph"].map(async (what) => {
       const id = `unguarded-${placement}-${what}-${crypto.randomUUID()}`;
       const child = new Deno.Command(Deno.execPath(), {
         args: [
@@ -44,7 +44,11 @@ Deno.test("an unguarded main module loaded by a host fails at once with Unguarde
       const what_ = `${placement} ${what}`;
       assert.equal(out.signal, null, `${what_}: hung (${stdout}${stderr})`);
       assert.equal(out.code, 0, `${what_}: ${stderr}`);
-      assert.match(stdout, /^rejected: UnguardedMainError: /m, what_);
+      assert.match(
+        stdout,
+        /^rejected: UnguardedMainError: /m,
+        `${what_}: ${stdout}`,
+      );
       assert.match(stdout, /if \(import\.meta\.main\)/, what_);
       assert.ok(stdout.includes(FIXTURE.href), `${what_}: names the module`);
       // Nothing it started is left: no host of the program, nor of a host.

@@ -39,6 +39,8 @@ const FIRST_HEAD = 16;
 const NEXT_HEAD = 7;
 const READ_BUFFER = 256 * 1024;
 const COALESCE = 256 * 1024;
+/** The memory a chunked batch starts with; it grows as its pieces come. */
+const ASSEMBLY_START = 4 * 1024 * 1024;
 /** Byte arrays this big are sent from their own memory, not copied. */
 const BIG = 64 * 1024;
 
@@ -276,7 +278,13 @@ export class FramedConnection
   #qHead = 0;
   #waiters: Waiter[] = [];
   #paused: PromiseWithResolvers<void> | undefined;
-  #assembly: Uint8Array | undefined;
+  /**
+   * A chunked batch being put together: a resizable buffer that grows as
+   * its pieces come (to at most `#assemblyTotal`), so that a peer declaring
+   * a gigabyte gets memory for what it sends, not for what it says.
+   */
+  #assembly: ArrayBuffer | undefined;
+  #assemblyTotal = 0;
   #assembled = 0;
 
   // closing
@@ -907,7 +915,10 @@ export class FramedConnection
         );
       }
       p = next;
-      this.#assembly = new Uint8Array(total);
+      this.#assembly = new ArrayBuffer(Math.min(total, ASSEMBLY_START), {
+        maxByteLength: total,
+      });
+      this.#assemblyTotal = total;
       this.#assembled = 0;
     } else if (this.#assembly === undefined) {
       throw new TransportError(
@@ -916,17 +927,24 @@ export class FramedConnection
       );
     }
     const [len, at] = readBin(body, p);
-    const asm = this.#assembly;
-    if (at + len !== body.length || this.#assembled + len > asm.length) {
+    const buffer = this.#assembly;
+    const total = this.#assemblyTotal;
+    const end = this.#assembled + len;
+    if (at + len !== body.length || end > total) {
       throw new TransportError(
         "protocol",
         "a chunk's piece does not match its frame or its batch's size",
       );
     }
-    asm.set(body.subarray(at), this.#assembled);
-    this.#assembled += len;
-    if (this.#assembled < asm.length) return;
+    // Grown in place (no copy): at least doubling, never past the total.
+    if (end > buffer.byteLength) {
+      buffer.resize(Math.min(total, Math.max(end, 2 * buffer.byteLength)));
+    }
+    new Uint8Array(buffer).set(body.subarray(at), this.#assembled);
+    this.#assembled = end;
+    if (end < total) return;
     this.#assembly = undefined;
+    const asm = new Uint8Array(buffer, 0, total);
     let decoded: unknown;
     try {
       decoded = unpack(asm, { copy: false });
@@ -1029,7 +1047,7 @@ export class FramedConnection
           if (this.#assembly !== undefined) {
             throw new TransportError(
               "truncated",
-              `stream ended ${this.#assembled} bytes into a ${this.#assembly.length}-byte chunked batch`,
+              `stream ended ${this.#assembled} bytes into a ${this.#assemblyTotal}-byte chunked batch`,
             );
           }
           this.#shutdown({ kind: "eof" });

@@ -118,6 +118,33 @@ Deno.test("a chunked batch above the message limit is refused before allocation"
   await a.close();
 });
 
+Deno.test("a chunked batch gets memory for the pieces that come, not for the size it declares", async () => {
+  const [raw, victim] = await rawToFramed();
+  const external = () => Deno.memoryUsage().external;
+  const before = external();
+  // [1, total, piece]: the first piece of a 768 MiB batch, 1 KiB long.
+  const total = 768 * 1024 * 1024;
+  const piece = new Uint8Array(1024).fill(0x90);
+  const body = new Uint8Array(2 + 9 + 5 + piece.length);
+  const v = new DataView(body.buffer);
+  body[0] = 0x93;
+  body[1] = 0x01;
+  body[2] = 0xcf;
+  v.setBigUint64(3, BigInt(total));
+  body[11] = 0xc6;
+  v.setUint32(12, piece.length);
+  body.set(piece, 16);
+  await writeAll(raw, prefix(body.length));
+  await writeAll(raw, body);
+  await until(() => victim.counters.framesIn === 1);
+  const grown = external() - before;
+  assert.ok(grown < 64 * 1024 * 1024, `${grown >> 20} MiB for a 1 KiB piece`);
+  raw.close();
+  const reason = await victim.closed;
+  assert.equal(reason.error?.code, "truncated");
+  assert.match(reason.error!.message, /1024 bytes into a 805306368-byte/);
+});
+
 Deno.test("a 4 GiB length prefix closes that connection only, with nothing allocated", async () => {
   const [raw, victim] = await rawToFramed();
   const [a, b] = await framedPair();

@@ -40,7 +40,7 @@ const NEXT_HEAD = 7;
 const READ_BUFFER = 256 * 1024;
 const COALESCE = 256 * 1024;
 /** The memory a chunked batch starts with; it grows as its pieces come. */
-const ASSEMBLY_START = 4 * 1024 * 1024;
+const ASSEMBLY_START = 16 * 1024 * 1024;
 /** Byte arrays this big are sent from their own memory, not copied. */
 const BIG = 64 * 1024;
 
@@ -279,11 +279,13 @@ export class FramedConnection
   #waiters: Waiter[] = [];
   #paused: PromiseWithResolvers<void> | undefined;
   /**
-   * A chunked batch being put together: a resizable buffer that grows as
-   * its pieces come (to at most `#assemblyTotal`), so that a peer declaring
-   * a gigabyte gets memory for what it sends, not for what it says.
+   * A chunked batch being put together, in a buffer that grows (doubling,
+   * to at most `#assemblyTotal`) as its pieces come, so that a peer
+   * declaring a gigabyte gets memory for what it sends, not for what it
+   * says. (A resizable ArrayBuffer grows without copying, but decoding from
+   * one ran at a third of the speed.)
    */
-  #assembly: ArrayBuffer | undefined;
+  #assembly: Uint8Array | undefined;
   #assemblyTotal = 0;
   #assembled = 0;
 
@@ -915,9 +917,7 @@ export class FramedConnection
         );
       }
       p = next;
-      this.#assembly = new ArrayBuffer(Math.min(total, ASSEMBLY_START), {
-        maxByteLength: total,
-      });
+      this.#assembly = new Uint8Array(Math.min(total, ASSEMBLY_START));
       this.#assemblyTotal = total;
       this.#assembled = 0;
     } else if (this.#assembly === undefined) {
@@ -927,7 +927,7 @@ export class FramedConnection
       );
     }
     const [len, at] = readBin(body, p);
-    const buffer = this.#assembly;
+    let buffer = this.#assembly;
     const total = this.#assemblyTotal;
     const end = this.#assembled + len;
     if (at + len !== body.length || end > total) {
@@ -936,15 +936,20 @@ export class FramedConnection
         "a chunk's piece does not match its frame or its batch's size",
       );
     }
-    // Grown in place (no copy): at least doubling, never past the total.
-    if (end > buffer.byteLength) {
-      buffer.resize(Math.min(total, Math.max(end, 2 * buffer.byteLength)));
+    // At least doubling, never past the total: copies add up to less than
+    // the batch, and none at all up to ASSEMBLY_START.
+    if (end > buffer.length) {
+      const grown = new Uint8Array(
+        Math.min(total, Math.max(end, 2 * buffer.length)),
+      );
+      grown.set(buffer.subarray(0, this.#assembled));
+      this.#assembly = buffer = grown;
     }
-    new Uint8Array(buffer).set(body.subarray(at), this.#assembled);
+    buffer.set(body.subarray(at), this.#assembled);
     this.#assembled = end;
     if (end < total) return;
     this.#assembly = undefined;
-    const asm = new Uint8Array(buffer, 0, total);
+    const asm = buffer;
     let decoded: unknown;
     try {
       decoded = unpack(asm, { copy: false });

@@ -562,11 +562,13 @@ export function permissionFlags(
 /**
  * troupe's own files, which a behaviour module imports: readable by a
  * process host when troupe is loaded from disk (from JSR nothing is needed).
+ * The array package's tasks are among them: a graph worker imports them.
  */
 const TROUPE_FILES = import.meta.url.startsWith("file:")
   ? [
     new URL(".", import.meta.url).href,
     new URL("../mod.ts", import.meta.url).href,
+    new URL("../array/", import.meta.url).href,
   ]
   : [];
 const PROCESS_ENTRY = new URL("./process_entry.ts", import.meta.url);

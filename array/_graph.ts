@@ -7,21 +7,36 @@
  */
 
 import { ActorSystem, defineTasks, type Task } from "../actors/mod.ts";
+// The graph files themselves, not cluster/mod.ts: workers import the array
+// tasks, and through this file they would load all of the cluster (TCP,
+// dashboard, cluster-wide sync) for nothing.
+import { Delayed, type TaskOptions } from "../cluster/delayed.ts";
+import type { Future } from "../cluster/future.ts";
 import {
-  type Client,
-  createScheduler,
-  Delayed,
   type DepSite,
-  Future,
+  hashArgs,
+  hashText,
   KEY,
   type Keyed,
+  seedOf,
+} from "../cluster/keys.ts";
+import {
+  createScheduler,
   type Scheduler,
   type SchedulerOptions,
-} from "../cluster/mod.ts";
-import { hashArgs, hashText, seedOf } from "../cluster/keys.ts";
+} from "../cluster/scheduler.ts";
+import type { Client } from "../cluster/client.ts";
 
-export { ActorSystem, defineTasks, Delayed, Future, KEY };
-export type { Client, Keyed, Scheduler, SchedulerOptions, Task };
+export { ActorSystem, defineTasks, Delayed, KEY };
+export type {
+  Client,
+  Future,
+  Keyed,
+  Scheduler,
+  SchedulerOptions,
+  Task,
+  TaskOptions,
+};
 
 /** Whether `x` is a lazy value of the graphs (a `Delayed` or a `Future`). */
 export function isKeyed(x: unknown): x is Keyed {

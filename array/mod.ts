@@ -57,6 +57,7 @@ export type { IndexItem, Slice } from "./_slicing.ts";
 export type { Chunks, ChunksOption } from "./_chunks.ts";
 export type { DType, TypedArray } from "./_dtype.ts";
 export type { ComputeOptions } from "./_graph.ts";
+export type { BlockInfo } from "./_kernels.ts";
 export type { ZarrWriteOptions } from "./_zarr.ts";
 export {
   ArrayIndexError,

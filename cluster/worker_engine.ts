@@ -613,7 +613,9 @@ export class WorkerEngine {
         r.siteKeys,
         this.#options.placement === "local" ? task : undefined,
       ],
-      timeout === undefined ? undefined : { timeout },
+      // No deadline unless the task's options give one (not the system's
+      // ask timeout: a task takes as long as it takes).
+      { timeout: timeout ?? Infinity },
     ).then(
       (size) => this.#finished(r, w, size),
       (e) => this.#failed(r, w, e),

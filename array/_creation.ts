@@ -47,6 +47,7 @@ import {
   fromFunctionLazy,
   type FromFunctionOptions,
 } from "./_map_blocks.ts";
+import { fromZarrLazy, type ZarrReadOptions } from "./_zarr.ts";
 
 /**
  * Options of the creation functions: chunks and dtype.
@@ -509,4 +510,25 @@ export function fromDelayed(
       checkDType(options.dtype ?? "float64"),
     ),
   );
+}
+
+/**
+ * A lazy array over a Zarr array in a directory (written by `toZarr`, or
+ * by Dask's `to_zarr` in Zarr v3): one read task per chunk.
+ *
+ * @example
+ * ```ts
+ * import { arange, fromZarr } from "@troupe/troupe/array";
+ * const dir = await Deno.makeTempDir();
+ * await arange(10, { chunks: 4 }).toZarr(dir, { placement: "inline" });
+ * const x = await fromZarr(dir);
+ * console.log(x.chunks, await x.sum().compute({ placement: "inline" })); // [[4, 4, 2]] 45
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function fromZarr(
+  path: string,
+  options: ZarrReadOptions = {},
+): Promise<ChunkedArray> {
+  return new ChunkedArray(await fromZarrLazy(path, options));
 }

@@ -37,6 +37,7 @@ export {
   type FromArrayOptions,
   fromDelayed,
   fromFunction,
+  fromZarr,
   full,
   linspace,
   normal,
@@ -58,7 +59,7 @@ export type { Chunks, ChunksOption } from "./_chunks.ts";
 export type { DType, TypedArray } from "./_dtype.ts";
 export type { ComputeOptions } from "./_graph.ts";
 export type { BlockInfo } from "./_kernels.ts";
-export type { ZarrWriteOptions } from "./_zarr.ts";
+export type { ZarrReadOptions, ZarrWriteOptions } from "./_zarr.ts";
 export {
   ArrayIndexError,
   ChunkError,

@@ -34,8 +34,6 @@ import {
 } from "./_map_blocks.ts";
 import { toZarrLazy, type ZarrWriteOptions } from "./_zarr.ts";
 
-const LAZY = Symbol("troupe.array.lazy");
-
 /** An operand of an elementwise method: another array or a number. */
 export type ArrayLike = ChunkedArray | number | boolean;
 
@@ -55,8 +53,10 @@ export interface PersistOptions {
 }
 
 function operand(x: ArrayLike): Operand {
-  return x instanceof ChunkedArray ? x[LAZY] : x;
+  return x instanceof ChunkedArray ? lazyOf(x) : x;
 }
+
+let lazyOfArray: (a: ChunkedArray) => Lazy;
 
 /**
  * A lazy n-d array in chunks. Nothing runs until `compute`, `persist` or
@@ -72,8 +72,11 @@ function operand(x: ArrayLike): Operand {
  * ```
  */
 export class ChunkedArray extends ElementwiseMethods<ChunkedArray> {
-  /** Internal: its lazy form. */
-  readonly [LAZY]: Lazy;
+  readonly #lazy: Lazy;
+
+  static {
+    lazyOfArray = (a) => a.#lazy;
+  }
 
   /**
    * Made by the creation functions (`random`, `fromArray`, `zeros`...).
@@ -94,7 +97,7 @@ export class ChunkedArray extends ElementwiseMethods<ChunkedArray> {
       );
     }
     super();
-    this[LAZY] = x;
+    this.#lazy = x;
   }
 
   /**
@@ -108,7 +111,7 @@ export class ChunkedArray extends ElementwiseMethods<ChunkedArray> {
    */
   protected applyOp(op: string, ...others: ArrayLike[]): ChunkedArray {
     return new ChunkedArray(
-      elementwise(op, [this[LAZY], ...others.map(operand)]),
+      elementwise(op, [this.#lazy, ...others.map(operand)]),
     );
   }
 
@@ -122,7 +125,7 @@ export class ChunkedArray extends ElementwiseMethods<ChunkedArray> {
    * ```
    */
   get shape(): readonly number[] {
-    return this[LAZY].shape;
+    return this.#lazy.shape;
   }
 
   /**
@@ -135,7 +138,7 @@ export class ChunkedArray extends ElementwiseMethods<ChunkedArray> {
    * ```
    */
   get ndim(): number {
-    return this[LAZY].shape.length;
+    return this.#lazy.shape.length;
   }
 
   /**
@@ -148,7 +151,7 @@ export class ChunkedArray extends ElementwiseMethods<ChunkedArray> {
    * ```
    */
   get size(): number {
-    return sizeOf(this[LAZY].shape);
+    return sizeOf(this.#lazy.shape);
   }
 
   /**
@@ -161,7 +164,7 @@ export class ChunkedArray extends ElementwiseMethods<ChunkedArray> {
    * ```
    */
   get dtype(): DType {
-    return this[LAZY].dtype;
+    return this.#lazy.dtype;
   }
 
   /**
@@ -187,7 +190,7 @@ export class ChunkedArray extends ElementwiseMethods<ChunkedArray> {
    * ```
    */
   get chunks(): Chunks {
-    return this[LAZY].chunks;
+    return this.#lazy.chunks;
   }
 
   /**
@@ -200,7 +203,7 @@ export class ChunkedArray extends ElementwiseMethods<ChunkedArray> {
    * ```
    */
   get numblocks(): number[] {
-    return this[LAZY].chunks.map((c) => c.length);
+    return this.#lazy.chunks.map((c) => c.length);
   }
 
   /**
@@ -213,7 +216,7 @@ export class ChunkedArray extends ElementwiseMethods<ChunkedArray> {
    * ```
    */
   get name(): string {
-    return `${this[LAZY].name}-${this[LAZY].token}`;
+    return `${this.#lazy.name}-${this.#lazy.token}`;
   }
 
   /**
@@ -239,7 +242,7 @@ export class ChunkedArray extends ElementwiseMethods<ChunkedArray> {
    * ```
    */
   astype(dtype: DType): ChunkedArray {
-    return new ChunkedArray(astype(this[LAZY], dtype));
+    return new ChunkedArray(astype(this.#lazy, dtype));
   }
 
   // --- reductions ---------------------------------------------------------
@@ -249,7 +252,7 @@ export class ChunkedArray extends ElementwiseMethods<ChunkedArray> {
     options: VarOptions | undefined,
     convert?: (v: number) => T,
   ): ChunkedArray | Scalar<T> {
-    const r = reduce(this[LAZY], kind, options);
+    const r = reduce(this.#lazy, kind, options);
     return r.kind === "value"
       ? new Scalar<T>(r.node, convert)
       : new ChunkedArray(fromSource(r.src));
@@ -425,7 +428,7 @@ export class ChunkedArray extends ElementwiseMethods<ChunkedArray> {
    * ```
    */
   slice(...index: IndexItem[]): ChunkedArray {
-    return new ChunkedArray(sliceLazy(this[LAZY], index));
+    return new ChunkedArray(sliceLazy(this.#lazy, index));
   }
 
   /**
@@ -438,7 +441,7 @@ export class ChunkedArray extends ElementwiseMethods<ChunkedArray> {
    * ```
    */
   transpose(axes?: readonly number[]): ChunkedArray {
-    return new ChunkedArray(transposeLazy(this[LAZY], axes));
+    return new ChunkedArray(transposeLazy(this.#lazy, axes));
   }
 
   /**
@@ -453,7 +456,7 @@ export class ChunkedArray extends ElementwiseMethods<ChunkedArray> {
    * ```
    */
   reshape(shape: readonly number[]): ChunkedArray {
-    return new ChunkedArray(reshapeLazy(this[LAZY], shape));
+    return new ChunkedArray(reshapeLazy(this.#lazy, shape));
   }
 
   /**
@@ -466,7 +469,7 @@ export class ChunkedArray extends ElementwiseMethods<ChunkedArray> {
    * ```
    */
   rechunk(chunks: ChunksOption): ChunkedArray {
-    return new ChunkedArray(rechunkLazy(this[LAZY], chunks));
+    return new ChunkedArray(rechunkLazy(this.#lazy, chunks));
   }
 
   /**
@@ -481,7 +484,7 @@ export class ChunkedArray extends ElementwiseMethods<ChunkedArray> {
    * ```
    */
   matmul(other: ChunkedArray): ChunkedArray {
-    return new ChunkedArray(matmulLazy(this[LAZY], other[LAZY]));
+    return new ChunkedArray(matmulLazy(this.#lazy, lazyOf(other)));
   }
 
   /**
@@ -501,7 +504,7 @@ export class ChunkedArray extends ElementwiseMethods<ChunkedArray> {
    * ```
    */
   mapBlocks(task: MapBlocksTask, options: MapBlocksOptions = {}): ChunkedArray {
-    return new ChunkedArray(mapBlocksLazy(this[LAZY], task, options));
+    return new ChunkedArray(mapBlocksLazy(this.#lazy, task, options));
   }
 
   // --- running ------------------------------------------------------------
@@ -517,7 +520,7 @@ export class ChunkedArray extends ElementwiseMethods<ChunkedArray> {
    * ```
    */
   toDelayed(): Delayed<TypedArray>[] {
-    return materialize(this[LAZY]).blocks as Delayed<TypedArray>[];
+    return materialize(this.#lazy).blocks as Delayed<TypedArray>[];
   }
 
   /**
@@ -532,7 +535,7 @@ export class ChunkedArray extends ElementwiseMethods<ChunkedArray> {
    * ```
    */
   compute(options?: ComputeOptions): Promise<NdArray> {
-    return withRunner(options, (runner) => computeWith(this[LAZY], runner));
+    return withRunner(options, (runner) => computeWith(this.#lazy, runner));
   }
 
   /**
@@ -556,7 +559,7 @@ export class ChunkedArray extends ElementwiseMethods<ChunkedArray> {
         "persist needs { scheduler }: the scheduler or client that keeps the chunks",
       );
     }
-    return withPersist(this[LAZY], options.scheduler as unknown as GraphRunner);
+    return withPersist(this.#lazy, options.scheduler as unknown as GraphRunner);
   }
 
   /**
@@ -572,7 +575,7 @@ export class ChunkedArray extends ElementwiseMethods<ChunkedArray> {
    * ```
    */
   toZarr(path: string, options?: ZarrWriteOptions): Promise<void> {
-    return toZarrLazy(this[LAZY], path, options);
+    return toZarrLazy(this.#lazy, path, options);
   }
 
   /**
@@ -585,7 +588,7 @@ export class ChunkedArray extends ElementwiseMethods<ChunkedArray> {
    * ```
    */
   override toString(): string {
-    const x = this[LAZY];
+    const x = this.#lazy;
     return `ChunkedArray<${x.name}, shape=${
       showShape(x.shape)
     }, dtype=${x.dtype}, chunksize=${
@@ -603,7 +606,7 @@ export function lazyOf(a: ChunkedArray): Lazy {
   if (!(a instanceof ChunkedArray)) {
     throw new TypeError(`expected a ChunkedArray, got ${typeof a}`);
   }
-  return a[LAZY];
+  return lazyOfArray(a);
 }
 
 /** Internal: an array over a lazy form. */

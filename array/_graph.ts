@@ -10,7 +10,7 @@ import { ActorSystem, defineTasks, type Task } from "../actors/mod.ts";
 // The graph files themselves, not cluster/mod.ts: workers import the array
 // tasks, and through this file they would load all of the cluster (TCP,
 // dashboard, cluster-wide sync) for nothing.
-import { Delayed, type TaskOptions } from "../cluster/delayed.ts";
+import { Delayed } from "../cluster/delayed.ts";
 import type { Future } from "../cluster/future.ts";
 import {
   type DepSite,
@@ -28,15 +28,7 @@ import {
 import type { Client } from "../cluster/client.ts";
 
 export { ActorSystem, defineTasks, Delayed, KEY };
-export type {
-  Client,
-  Future,
-  Keyed,
-  Scheduler,
-  SchedulerOptions,
-  Task,
-  TaskOptions,
-};
+export type { Client, Future, Keyed, Scheduler, SchedulerOptions, Task };
 
 /** Whether `x` is a lazy value of the graphs (a `Delayed` or a `Future`). */
 export function isKeyed(x: unknown): x is Keyed {

@@ -123,9 +123,26 @@ export interface BlockInfo {
 type AnyTask = (...args: unknown[]) => unknown;
 const imported = new Map<string, Promise<AnyTask>>();
 
+/**
+ * Tasks given in this isolate (to mapBlocks, fromFunction): found here
+ * without an import, as the local placement passes its tasks. Their module
+ * may be one that cannot be imported again by URL (a doc test's snippet).
+ */
+const local = new Map<string, AnyTask>();
+
+/** Note a user task given in this isolate. */
+export function registerTask(
+  task: { taskModule: string; taskName: string },
+): void {
+  if (local.size > 1024) local.clear();
+  local.set(`${task.taskModule}#${task.taskName}`, task as unknown as AnyTask);
+}
+
 /** The task `name` of module `module`, imported once per isolate. */
 function findTask(module: string, name: string): Promise<AnyTask> {
   const id = `${module}#${name}`;
+  const here = local.get(id);
+  if (here !== undefined) return Promise.resolve(here);
   let p = imported.get(id);
   if (p === undefined) {
     p = (import(module) as Promise<Record<string, unknown>>).then((exports) => {

@@ -17,7 +17,7 @@ import {
 } from "./_chunks.ts";
 import { fromSource, type Lazy } from "./_expr.ts";
 import { blockKey, materialize } from "./_lower.ts";
-import { type BlockInfo, blockKernels } from "./_kernels.ts";
+import { type BlockInfo, blockKernels, registerTask } from "./_kernels.ts";
 import { isKeyed, keyOf, type Task, taskNode, tokenize } from "./_graph.ts";
 import type { NdArray } from "./_ndarray.ts";
 
@@ -78,6 +78,7 @@ function taskId(task: Task): [string, string] {
       "expected a task made by defineTasks(import.meta.url, { ... })",
     );
   }
+  registerTask(task);
   return [task.taskModule, task.taskName];
 }
 

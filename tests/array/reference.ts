@@ -109,14 +109,14 @@ export function reduce(
   return { shape, values };
 }
 
-export const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-export const mean = (xs: number[]) => sum(xs) / xs.length;
-export const variance = (ddof = 0) => (xs: number[]) => {
+export const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+export const mean = (xs: number[]): number => sum(xs) / xs.length;
+export const variance = (ddof = 0): (xs: number[]) => number => (xs) => {
   const m = mean(xs);
   return xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - ddof);
 };
-export const argmax = (xs: number[]) => xs.indexOf(Math.max(...xs));
-export const argmin = (xs: number[]) => xs.indexOf(Math.min(...xs));
+export const argmax = (xs: number[]): number => xs.indexOf(Math.max(...xs));
+export const argmin = (xs: number[]): number => xs.indexOf(Math.min(...xs));
 
 /** `p` sliced per axis by index lists (an integer drops the axis). */
 export function take(p: Plain, per: (number | number[])[]): Plain {

@@ -117,6 +117,32 @@ function blockM2(x: Float64Array, n: number, mean: number): number {
   return (q0 + q1) + (q2 + q3);
 }
 
+/**
+ * The source chunk itself when the program only reads one float64 chunk
+ * whole, in order (a sum of held data): it can be reduced in place.
+ */
+function contiguous(
+  prog: Prog,
+  spec: ChunkSpec,
+  srcs: readonly (TypedArray | undefined)[],
+  total: number,
+): Float64Array | undefined {
+  if (prog.code.length !== 1 || prog.leaves.length !== 1) return undefined;
+  const src = srcs[0];
+  if (
+    !(src instanceof Float64Array) || src.length !== total || spec.base[0] !== 0
+  ) {
+    return undefined;
+  }
+  let stride = 1;
+  const c = spec.coefs[0];
+  for (let a = spec.shape.length - 1; a >= 0; a--) {
+    if (spec.shape[a] > 1 && c[a] !== stride) return undefined;
+    stride *= spec.shape[a];
+  }
+  return src;
+}
+
 /** The identity of a reduction's cells. */
 function fresh(kind: ReductionKind, cells: number): Partial {
   const v = new Float64Array(cells);
@@ -371,6 +397,30 @@ export function partialOf(
     }
   };
   const allAxes = cells === 1 && red.axes.length === nd;
+  const whole = allAxes && red.kind !== "argmin" && red.kind !== "argmax"
+    ? contiguous(prog, spec, srcs, total)
+    : undefined;
+  if (whole !== undefined) {
+    // The chunk as it is, read in place: no copy to reduce it.
+    const pairs = red.kind === "sum" || red.kind === "mean"
+      ? new Pairwise()
+      : undefined;
+    for (let at = 0; at < total; at += CAP) {
+      const n = Math.min(CAP, total - at);
+      reduceInto(
+        red.kind,
+        p,
+        0,
+        whole.subarray(at, at + n),
+        n,
+        () => 0,
+        counts,
+        pairs,
+      );
+    }
+    if (pairs !== undefined) p.v[0] = pairs.total();
+    return p;
+  }
   if (allAxes) {
     // Fill whole blocks of rows; indices (argmin/argmax) by row.
     const pairs = red.kind === "sum" || red.kind === "mean"

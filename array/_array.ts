@@ -13,7 +13,12 @@ import { type Chunks, type ChunksOption, sizeOf } from "./_chunks.ts";
 import { fromSource, type Lazy } from "./_expr.ts";
 import { astype, elementwise, type Operand } from "./_elementwise.ts";
 import { type IndexItem, sliceLazy, transposeLazy } from "./_slicing.ts";
-import { reduce, type ReduceOptions, type VarOptions } from "./_reductions.ts";
+import {
+  reduce,
+  reducedDType,
+  type ReduceOptions,
+  type VarOptions,
+} from "./_reductions.ts";
 import type { ReductionKind } from "./_reduce.ts";
 import { computeWith, materialize, persistWith } from "./_lower.ts";
 import {
@@ -28,14 +33,22 @@ import type { NdArray } from "./_ndarray.ts";
 import { rechunkLazy, reshapeLazy } from "./_manip.ts";
 import { matmulLazy } from "./_matmul.ts";
 import {
+  fromDelayedLazy,
   mapBlocksLazy,
   type MapBlocksOptions,
   type MapBlocksTask,
 } from "./_map_blocks.ts";
 import { toZarrLazy, type ZarrWriteOptions } from "./_zarr.ts";
 
-/** An operand of an elementwise method: another array or a number. */
-export type ArrayLike = ChunkedArray | number | boolean;
+/**
+ * An operand of an elementwise method: another array, a number, or a
+ * `Scalar` (a lazy reduction: `x.sub(x.mean())`).
+ */
+export type ArrayLike =
+  | ChunkedArray
+  | Scalar<number | boolean>
+  | number
+  | boolean;
 
 /**
  * What a reduction gives: a `Scalar` over all axes (no `axis`, no
@@ -52,8 +65,11 @@ export interface PersistOptions {
   scheduler: NonNullable<ComputeOptions["scheduler"]>;
 }
 
-function operand(x: ArrayLike): Operand {
-  return x instanceof ChunkedArray ? lazyOf(x) : x;
+/** An operand as the elementwise builders take it. */
+export function operand(x: ArrayLike): Operand {
+  if (x instanceof ChunkedArray) return lazyOf(x);
+  if (x instanceof Scalar) return fromDelayedLazy(x.toDelayed(), [], x.dtype);
+  return x;
 }
 
 let lazyOfArray: (a: ChunkedArray) => Lazy;
@@ -71,7 +87,7 @@ let lazyOfArray: (a: ChunkedArray) => Lazy;
  * console.log(m > 0.49 && m < 0.51); // true
  * ```
  */
-export class ChunkedArray extends ElementwiseMethods<ChunkedArray> {
+export class ChunkedArray extends ElementwiseMethods<ChunkedArray, ArrayLike> {
   readonly #lazy: Lazy;
 
   static {
@@ -254,7 +270,13 @@ export class ChunkedArray extends ElementwiseMethods<ChunkedArray> {
   ): ChunkedArray | Scalar<T> {
     const r = reduce(this.#lazy, kind, options);
     return r.kind === "value"
-      ? new Scalar<T>(r.node, convert)
+      ? new Scalar<T>(
+        r.node,
+        convert,
+        kind === "argmin" || kind === "argmax"
+          ? "float64"
+          : reducedDType(kind, this.#lazy.dtype),
+      )
       : new ChunkedArray(fromSource(r.src));
   }
 

@@ -16,7 +16,7 @@
  * console.log(ones([2]) instanceof ElementwiseMethods); // true
  * ```
  */
-export abstract class ElementwiseMethods<A> {
+export abstract class ElementwiseMethods<A, O = A | number | boolean> {
   /**
    * Build operation `op` with this array first and `others` after it.
    *
@@ -28,7 +28,7 @@ export abstract class ElementwiseMethods<A> {
    */
   protected abstract applyOp(
     op: string,
-    ...others: (A | number | boolean)[]
+    ...others: O[]
   ): A;
 
   /**
@@ -40,7 +40,7 @@ export abstract class ElementwiseMethods<A> {
    * console.log(ones([2, 3]).add(ones([3])).shape); // [2, 3]
    * ```
    */
-  add(other: A | number | boolean): A {
+  add(other: O): A {
     return this.applyOp("add", other);
   }
 
@@ -53,7 +53,7 @@ export abstract class ElementwiseMethods<A> {
    * console.log(ones([2]).sub(1).dtype); // "float64"
    * ```
    */
-  sub(other: A | number | boolean): A {
+  sub(other: O): A {
     return this.applyOp("sub", other);
   }
 
@@ -66,7 +66,7 @@ export abstract class ElementwiseMethods<A> {
    * console.log(ones([2], { dtype: "int32" }).mul(2).dtype); // "int32"
    * ```
    */
-  mul(other: A | number | boolean): A {
+  mul(other: O): A {
     return this.applyOp("mul", other);
   }
 
@@ -79,7 +79,7 @@ export abstract class ElementwiseMethods<A> {
    * console.log(ones([2], { dtype: "int32" }).div(2).dtype); // "float64"
    * ```
    */
-  div(other: A | number | boolean): A {
+  div(other: O): A {
     return this.applyOp("div", other);
   }
 
@@ -92,7 +92,7 @@ export abstract class ElementwiseMethods<A> {
    * console.log(await full([2], 3).pow(2).sum().compute({ placement: "inline" })); // 18
    * ```
    */
-  pow(other: A | number | boolean): A {
+  pow(other: O): A {
     return this.applyOp("pow", other);
   }
 
@@ -105,7 +105,7 @@ export abstract class ElementwiseMethods<A> {
    * console.log(await full([1], -7).mod(3).sum().compute({ placement: "inline" })); // 2
    * ```
    */
-  mod(other: A | number | boolean): A {
+  mod(other: O): A {
     return this.applyOp("mod", other);
   }
 
@@ -118,7 +118,7 @@ export abstract class ElementwiseMethods<A> {
    * console.log(await arange(5).maximum(2).sum().compute({ placement: "inline" })); // 13
    * ```
    */
-  maximum(other: A | number | boolean): A {
+  maximum(other: O): A {
     return this.applyOp("maximum", other);
   }
 
@@ -131,7 +131,7 @@ export abstract class ElementwiseMethods<A> {
    * console.log(await arange(5).minimum(2).sum().compute({ placement: "inline" })); // 5
    * ```
    */
-  minimum(other: A | number | boolean): A {
+  minimum(other: O): A {
     return this.applyOp("minimum", other);
   }
 
@@ -144,7 +144,7 @@ export abstract class ElementwiseMethods<A> {
    * console.log(arange(5).eq(2).dtype); // "bool"
    * ```
    */
-  eq(other: A | number | boolean): A {
+  eq(other: O): A {
     return this.applyOp("eq", other);
   }
 
@@ -157,7 +157,7 @@ export abstract class ElementwiseMethods<A> {
    * console.log(await arange(5).ne(2).sum().compute({ placement: "inline" })); // 4
    * ```
    */
-  ne(other: A | number | boolean): A {
+  ne(other: O): A {
     return this.applyOp("ne", other);
   }
 
@@ -170,7 +170,7 @@ export abstract class ElementwiseMethods<A> {
    * console.log(await arange(5).lt(2).sum().compute({ placement: "inline" })); // 2
    * ```
    */
-  lt(other: A | number | boolean): A {
+  lt(other: O): A {
     return this.applyOp("lt", other);
   }
 
@@ -183,7 +183,7 @@ export abstract class ElementwiseMethods<A> {
    * console.log(await arange(5).le(2).sum().compute({ placement: "inline" })); // 3
    * ```
    */
-  le(other: A | number | boolean): A {
+  le(other: O): A {
     return this.applyOp("le", other);
   }
 
@@ -196,7 +196,7 @@ export abstract class ElementwiseMethods<A> {
    * console.log(await arange(5).gt(2).sum().compute({ placement: "inline" })); // 2
    * ```
    */
-  gt(other: A | number | boolean): A {
+  gt(other: O): A {
     return this.applyOp("gt", other);
   }
 
@@ -209,7 +209,7 @@ export abstract class ElementwiseMethods<A> {
    * console.log(await arange(5).ge(2).sum().compute({ placement: "inline" })); // 3
    * ```
    */
-  ge(other: A | number | boolean): A {
+  ge(other: O): A {
     return this.applyOp("ge", other);
   }
 
@@ -223,7 +223,7 @@ export abstract class ElementwiseMethods<A> {
    * console.log(await x.gt(2).and(x.lt(5)).sum().compute({ placement: "inline" })); // 2
    * ```
    */
-  and(other: A | number | boolean): A {
+  and(other: O): A {
     return this.applyOp("and", other);
   }
 
@@ -237,7 +237,7 @@ export abstract class ElementwiseMethods<A> {
    * console.log(await x.lt(2).or(x.gt(8)).sum().compute({ placement: "inline" })); // 3
    * ```
    */
-  or(other: A | number | boolean): A {
+  or(other: O): A {
     return this.applyOp("or", other);
   }
 

@@ -5,14 +5,16 @@
  * @module
  */
 
-import { ChunkedArray, lazyOf, wrap } from "./_array.ts";
+import {
+  type ArrayLike,
+  type ChunkedArray,
+  lazyOf,
+  operand,
+  wrap,
+} from "./_array.ts";
 import { concatenateLazy, stackLazy } from "./_manip.ts";
-import { elementwise, type Operand } from "./_elementwise.ts";
+import { elementwise } from "./_elementwise.ts";
 import { matmulLazy } from "./_matmul.ts";
-
-function operand(x: ChunkedArray | number | boolean): Operand {
-  return x instanceof ChunkedArray ? lazyOf(x) : x;
-}
 
 /**
  * Join arrays along an existing axis (default 0); their other axes must
@@ -56,9 +58,9 @@ export function stack(arrays: readonly ChunkedArray[], axis = 0): ChunkedArray {
  * ```
  */
 export function where(
-  condition: ChunkedArray | number | boolean,
-  x: ChunkedArray | number | boolean,
-  y: ChunkedArray | number | boolean,
+  condition: ArrayLike,
+  x: ArrayLike,
+  y: ArrayLike,
 ): ChunkedArray {
   return wrap(
     elementwise("where", [operand(condition), operand(x), operand(y)]),

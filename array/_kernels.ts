@@ -177,6 +177,11 @@ function asChunk(
   n: number,
   what: string,
 ): TypedArray {
+  if ((typeof v === "number" || typeof v === "boolean") && n === 1) {
+    const one = allocate(dtype, 1);
+    one[0] = Number(v);
+    return one;
+  }
   const data = isTyped(v) ? v : typeof v === "object" && v !== null &&
       isTyped((v as { data?: unknown }).data)
     ? (v as { data: TypedArray }).data

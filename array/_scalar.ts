@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { DType } from "./_dtype.ts";
 import {
   type ComputeOptions,
   type Delayed,
@@ -25,6 +26,16 @@ import {
 export class Scalar<T = number> {
   readonly #node: Delayed<number>;
   readonly #convert: (v: number) => T;
+  /**
+   * The dtype it has as an operand (a 0-d array: `x.sub(x.mean())`).
+   *
+   * @example
+   * ```ts
+   * import { ones } from "@troupe/troupe/array";
+   * console.log(ones([2], { dtype: "float32" }).mean().dtype); // "float32"
+   * ```
+   */
+  readonly dtype: DType;
 
   /**
    * Made by reductions.
@@ -35,8 +46,13 @@ export class Scalar<T = number> {
    * console.log(ones([2]).mean() instanceof Scalar); // true
    * ```
    */
-  constructor(node: unknown, convert?: (v: number) => T) {
+  constructor(
+    node: unknown,
+    convert?: (v: number) => T,
+    dtype: DType = "float64",
+  ) {
     this.#node = node as Delayed<number>;
+    this.dtype = dtype;
     this.#convert = convert ?? ((v) => v as T);
   }
 

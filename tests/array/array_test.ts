@@ -461,6 +461,16 @@ Deno.test("creation: zeros, ones, full, arange, linspace give NumPy's values", a
   assert.deepEqual((await empty.compute(inline)).shape, [0, 3]);
 });
 
+Deno.test("a lazy reduction is an operand: x - x.mean() centres x", async () => {
+  const x = arr(A, [3, 2]);
+  const centred = x.sub(x.mean());
+  assert.deepEqual(centred.shape, [7, 5]);
+  assert.ok(Math.abs(await centred.mean().compute(inline)) < 1e-12);
+  const above = await where(x.gt(x.mean()), 1, 0).sum().compute(inline);
+  assert.equal(above, A.values.filter((v) => v > mean(A.values)).length);
+  assert.ok(close(await x.div(x.abs().max()).abs().max().compute(inline), 1));
+});
+
 Deno.test("NaN propagates through min, max and argmax as NumPy's do", async () => {
   const x = fromArray(new Float64Array([1, NaN, 3, NaN, -1]), { chunks: 2 });
   assert.ok(Number.isNaN(await x.max().compute(inline)));

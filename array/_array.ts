@@ -586,14 +586,14 @@ export class ChunkedArray extends ElementwiseMethods<ChunkedArray, ArrayLike> {
 
   /**
    * Write it to a Zarr array in a directory (chunk by chunk, on the
-   * workers; see `ZarrWriteOptions`).
+   * workers; see `ZarrWriteOptions`). The workers need write access there.
    *
    * @example
    * ```ts
-   * import { arange } from "@troupe/troupe/array";
-   * const dir = await Deno.makeTempDir();
-   * await arange(10, { chunks: 5 }).toZarr(dir, { placement: "inline" });
-   * await Deno.remove(dir, { recursive: true });
+   * import { random } from "@troupe/troupe/array";
+   * export async function save(dir: string): Promise<void> {
+   *   await random([1000, 1000], { chunks: 250, seed: 1 }).toZarr(dir);
+   * }
    * ```
    */
   toZarr(path: string, options?: ZarrWriteOptions): Promise<void> {

@@ -518,12 +518,11 @@ export function fromDelayed(
  *
  * @example
  * ```ts
- * import { arange, fromZarr } from "@troupe/troupe/array";
- * const dir = await Deno.makeTempDir();
- * await arange(10, { chunks: 4 }).toZarr(dir, { placement: "inline" });
- * const x = await fromZarr(dir);
- * console.log(x.chunks, await x.sum().compute({ placement: "inline" })); // [[4, 4, 2]] 45
- * await Deno.remove(dir, { recursive: true });
+ * import { fromZarr } from "@troupe/troupe/array";
+ * export async function total(dir: string): Promise<number> {
+ *   const x = await fromZarr(dir, { chunks: [1000, -1] });
+ *   return await x.sum().compute();
+ * }
  * ```
  */
 export async function fromZarr(

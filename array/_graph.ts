@@ -20,11 +20,7 @@ import {
   type Keyed,
   seedOf,
 } from "../cluster/keys.ts";
-import {
-  createScheduler,
-  type Scheduler,
-  type SchedulerOptions,
-} from "../cluster/scheduler.ts";
+import type { Scheduler, SchedulerOptions } from "../cluster/scheduler.ts";
 import type { Client } from "../cluster/client.ts";
 
 export { ActorSystem, defineTasks, Delayed, KEY };
@@ -122,6 +118,9 @@ export async function withRunner<T>(
     }
     return await use(given as unknown as GraphRunner);
   }
+  // Imported here, not above: a worker that imports the array tasks never
+  // needs the scheduler.
+  const { createScheduler } = await import("../cluster/scheduler.ts");
   await using system = new ActorSystem();
   await using scheduler = createScheduler(system, {
     placement: options?.placement ?? "worker",

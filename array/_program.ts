@@ -211,7 +211,7 @@ export function validate(prog: Prog): void {
  * (index leaves), `K[2k]`, `K[2k+1]` the random keys.
  */
 export type RowFn = (
-  dst: TypedArray,
+  dst: TypedArray | undefined,
   d: number,
   n: number,
   S: readonly (TypedArray | undefined)[],
@@ -219,7 +219,7 @@ export type RowFn = (
   T: Float64Array,
   F: Float64Array,
   K: Int32Array,
-) => void;
+) => number | undefined;
 
 const HELPERS = `
 function pymod(a, b) { const r = a % b; return r !== 0 && (r < 0) !== (b < 0) ? r + b : r; }
@@ -227,7 +227,7 @@ function nmax(a, b) { return a > b || a !== a ? a : b; }
 function nmin(a, b) { return a < b || a !== a ? a : b; }
 `;
 
-function generate(prog: Prog): string {
+function generate(prog: Prog, sum: boolean): string {
   const pre: string[] = [];
   const body: string[] = [];
   prog.leaves.forEach((leaf, k) => {
@@ -323,26 +323,35 @@ function generate(prog: Prog): string {
     }
     body.push(`const v${i} = ${e};`);
   });
+  const last = `v${prog.code.length - 1}`;
+  // The sum variant adds the values up instead of storing them (a fused
+  // sum or mean): no scratch block written and read back.
   return `"use strict";${HELPERS}
 return function row(dst, d, n, S, O, T, F, K) {
 ${pre.join("\n")}
+${sum ? "let acc = 0;" : ""}
 for (let j = 0; j < n; j++) {
 ${body.join("\n")}
-dst[d + j] = v${prog.code.length - 1};
+${sum ? `acc += ${last};` : `dst[d + j] = ${last};`}
 }
+${sum ? "return acc;" : ""}
 };`;
 }
 
 const compiled = new Map<string, RowFn>();
 const MAX_CACHED = 512;
 
-/** The row loop of `prog`, compiled once per isolate (validated first). */
-export function compile(prog: Prog): RowFn {
-  const sig = JSON.stringify(prog);
+/**
+ * The row loop of `prog`, compiled once per isolate (validated first); with
+ * `sum`, the loop returns the sum of the row's values instead of storing
+ * them.
+ */
+export function compile(prog: Prog, sum = false): RowFn {
+  const sig = (sum ? "sum:" : "") + JSON.stringify(prog);
   let fn = compiled.get(sig);
   if (fn === undefined) {
     validate(prog);
-    fn = new Function("ndtri", generate(prog))(ndtri) as RowFn;
+    fn = new Function("ndtri", generate(prog, sum))(ndtri) as RowFn;
     if (compiled.size >= MAX_CACHED) compiled.clear();
     compiled.set(sig, fn);
   }
@@ -383,6 +392,8 @@ export interface ChunkRunner {
     dst: TypedArray,
     d: number,
   ): void;
+  /** The sum of part of a row (its values computed, not stored). */
+  sum(row: number, j0: number, count: number): number;
 }
 
 /** A runner for `prog` over the chunk `spec` with source chunks `srcs`. */
@@ -392,6 +403,7 @@ export function runner(
   srcs: readonly (TypedArray | undefined)[],
 ): ChunkRunner {
   const fn = compile(prog);
+  let fnSum: RowFn | undefined;
   const { shape, base, coefs } = spec;
   const nd = shape.length;
   const nLeaves = prog.leaves.length;
@@ -420,7 +432,15 @@ export function runner(
   const seeds = prog.leaves.map((l) => "seed" in l ? l.seed : 0);
   for (let k = 0; k < nLeaves; k++) T[k] = nd === 0 ? 0 : coefs[k][nd - 1];
 
-  const segment = (j0: number, count: number, dst: TypedArray, d: number) => {
+  // Runs `count` elements from `j0` of the current row: into `dst` from
+  // `d`, or (no `dst`) summed; returns the sum then.
+  const segment = (
+    j0: number,
+    count: number,
+    dst: TypedArray | undefined,
+    d: number,
+    f: RowFn,
+  ): number => {
     // A random leaf's counter keeps its high 32 bits within one call.
     for (let k = 0; k < nLeaves; k++) {
       if (!random[k]) continue;
@@ -433,9 +453,8 @@ export function runner(
           ? Math.ceil(((hi + 1) * TWO_32 - f0) / T[k])
           : Math.floor((f0 - hi * TWO_32) / -T[k]) + 1;
         const m = Math.max(1, Math.min(count - 1, same));
-        segment(j0, m, dst, d);
-        segment(j0 + m, count - m, dst, d + m);
-        return;
+        return segment(j0, m, dst, d, f) +
+          segment(j0 + m, count - m, dst, d + m, f);
       }
     }
     for (let k = 0; k < nLeaves; k++) {
@@ -452,25 +471,33 @@ export function runner(
         F[k] = f0;
       }
     }
-    fn(dst, d, count, srcs, O, T, F, K);
+    return f(dst, d, count, srcs, O, T, F, K) ?? 0;
+  };
+
+  const startRow = (row: number) => {
+    let r = row;
+    for (let a = nd - 2; a >= 0; a--) {
+      idx[a] = r % shape[a];
+      r = (r - idx[a]) / shape[a];
+    }
+    for (let k = 0; k < nLeaves; k++) {
+      let off = base[k];
+      const c = coefs[k];
+      for (let a = 0; a < nd - 1; a++) off += c[a] * idx[a];
+      rowStart[k] = off;
+    }
   };
 
   return {
     rows,
     rowLength,
     fill(row, j0, count, dst, d) {
-      let r = row;
-      for (let a = nd - 2; a >= 0; a--) {
-        idx[a] = r % shape[a];
-        r = (r - idx[a]) / shape[a];
-      }
-      for (let k = 0; k < nLeaves; k++) {
-        let off = base[k];
-        const c = coefs[k];
-        for (let a = 0; a < nd - 1; a++) off += c[a] * idx[a];
-        rowStart[k] = off;
-      }
-      segment(j0, count, dst, d);
+      startRow(row);
+      segment(j0, count, dst, d, fn);
+    },
+    sum(row, j0, count) {
+      startRow(row);
+      return segment(j0, count, undefined, 0, fnSum ??= compile(prog, true));
     },
   };
 }

@@ -3,10 +3,12 @@
  * `partialOf` reduces one chunk (computed by its fused program, row by row,
  * into a scratch block reused by every task of the isolate) to a small
  * partial state; `combine` merges partials (a tree of them); `finish` turns
- * one into the result. Float sums add 64K-element blocks with eight
- * accumulators and the blocks pairwise; variances merge (count, mean, M2)
- * with Chan's formula, a block at a time, after a two-pass mean and M2 of
- * the block.
+ * one into the result. A sum or mean over all axes runs inside the
+ * program's own loop (runs of at most 4096 values added in order, the runs
+ * pairwise); a sum of a held float64 chunk reads it in place, 64K-element
+ * blocks with eight accumulators, the blocks pairwise; variances merge
+ * (count, mean, M2) with Chan's formula, a block at a time, after a
+ * two-pass mean and M2 of the block.
  *
  * @module
  */
@@ -52,6 +54,8 @@ export interface Partial {
 }
 
 const CAP = 65536;
+/** The longest run a fused sum adds in order (then pairwise). */
+const SUM_RUN = 4096;
 let scratch = new Float64Array(0);
 
 function scratchBlock(): Float64Array {
@@ -419,6 +423,18 @@ export function partialOf(
       );
     }
     if (pairs !== undefined) p.v[0] = pairs.total();
+    return p;
+  }
+  if (allAxes && (red.kind === "sum" || red.kind === "mean")) {
+    // Sums fused into the program's loop: no scratch block, runs of at most
+    // SUM_RUN elements added in order, the runs pairwise.
+    const pairs = new Pairwise();
+    for (let r = 0; r < run.rows; r++) {
+      for (let j0 = 0; j0 < L; j0 += SUM_RUN) {
+        pairs.push(run.sum(r, j0, Math.min(SUM_RUN, L - j0)));
+      }
+    }
+    p.v[0] = pairs.total();
     return p;
   }
   if (allAxes) {

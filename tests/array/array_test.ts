@@ -187,6 +187,9 @@ for (const [label, chunks] of chunkings) {
     );
     const kept = await x.sum({ axis: 1, keepdims: true }).compute(inline);
     assert.deepEqual(kept.shape, [7, 1]);
+    // Sums fused into the loop of a program (not a held chunk read in place).
+    assert.ok(close(await x.mul(2).sum().compute(inline), 2 * sum(A.values)));
+    assert.ok(close(await x.T.mean().compute(inline), mean(A.values)));
     const small = await x.mean({ splitEvery: 2 }).compute(inline); // a deeper tree
     assert.ok(close(small, mean(A.values)));
   });
@@ -494,6 +497,13 @@ Deno.test("float64 sums of many values stay exact to a few ulps", async () => {
   const x = full([1000, 1000], 0.1, { chunks: [250, 1000] });
   const s = await x.sum().compute(inline);
   assert.ok(Math.abs(s - 100000) < 1e-7, `sum ${s}`);
+  const long = await full([3_000_000], 0.1, { chunks: 2_000_000 }).sum()
+    .compute(inline);
+  assert.ok(Math.abs(long - 300000) < 1e-7, `sum of long rows ${long}`);
+  const held = fromArray(new Float64Array(2_000_000).fill(0.1), {
+    chunks: 1_500_000,
+  });
+  assert.ok(Math.abs(await held.sum().compute(inline) - 200000) < 1e-7);
   const v = await full([1000, 1000], 1e8, { chunks: 500 }).add(
     random([1000, 1000], { seed: 1, chunks: 500 }),
   ).var()

@@ -43,6 +43,14 @@ import { toZarrLazy, type ZarrWriteOptions } from "./_zarr.ts";
 /**
  * An operand of an elementwise method: another array, a number, or a
  * `Scalar` (a lazy reduction: `x.sub(x.mean())`).
+ *
+ * @example
+ * ```ts
+ * import { type ArrayLike, ones } from "@troupe/troupe/array";
+ * const x = ones([3]);
+ * const operands: ArrayLike[] = [x, 2, true, x.mean()];
+ * console.log(operands.map((o) => x.add(o).shape)); // [[3], [3], [3], [3]]
+ * ```
  */
 export type ArrayLike =
   | ChunkedArray
@@ -53,13 +61,34 @@ export type ArrayLike =
 /**
  * What a reduction gives: a `Scalar` over all axes (no `axis`, no
  * `keepdims`), else a `ChunkedArray`.
+ *
+ * @example
+ * ```ts
+ * import { ones, type ReduceResult, type Scalar } from "@troupe/troupe/array";
+ * const all: ReduceResult<Record<string, never>, number> = ones([2, 2]).sum();
+ * const some: ReduceResult<{ axis: 0 }, number> = ones([2, 2]).sum({ axis: 0 });
+ * console.log(all.key !== undefined, some.shape); // true [2]
+ * const _typed: Scalar = all;
+ * ```
  */
 export type ReduceResult<O, T> = O extends { axis: number | readonly number[] }
   ? ChunkedArray
   : O extends { keepdims: true } ? ChunkedArray
   : Scalar<T>;
 
-/** Options of `persist`: the scheduler or client that keeps the chunks. */
+/**
+ * Options of `persist`: the scheduler or client that keeps the chunks.
+ *
+ * @example
+ * ```ts
+ * import { ActorSystem } from "@troupe/troupe/actors";
+ * import { createScheduler } from "@troupe/troupe/cluster";
+ * import type { PersistOptions } from "@troupe/troupe/array";
+ * await using system = new ActorSystem();
+ * await using scheduler = createScheduler(system, { placement: "local" });
+ * const options: PersistOptions = { scheduler };
+ * ```
+ */
 export interface PersistOptions {
   /** Where the chunks are computed and kept (it must stay open). */
   scheduler: NonNullable<ComputeOptions["scheduler"]>;

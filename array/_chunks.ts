@@ -10,7 +10,15 @@
 
 import { ChunkError } from "./_errors.ts";
 
-/** Per axis, the chunk sizes along it. */
+/**
+ * Per axis, the chunk sizes along it (Dask's `chunks`).
+ *
+ * @example
+ * ```ts
+ * import { type Chunks, zeros } from "@troupe/troupe/array";
+ * const c: Chunks = zeros([5, 4], { chunks: 2 }).chunks; // [[2, 2, 1], [2, 2]]
+ * ```
+ */
 export type Chunks = readonly (readonly number[])[];
 
 /**

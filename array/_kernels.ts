@@ -110,7 +110,16 @@ export interface MatmulPlan {
   dtype: DType;
 }
 
-/** Where a block is, for a task that makes or maps it. */
+/**
+ * Where a block is, for a task that makes or maps it (`mapBlocks` gives it
+ * to its task).
+ *
+ * @example
+ * ```ts
+ * import type { BlockInfo } from "@troupe/troupe/array";
+ * const info: BlockInfo = { blockIndex: [1], location: [[5, 10]], arrayShape: [10] };
+ * ```
+ */
 export interface BlockInfo {
   /** Its index in the block grid. */
   blockIndex: number[];

@@ -9,7 +9,15 @@ import { allocate, type DType, type TypedArray } from "./_dtype.ts";
 import { ArrayIndexError, showShape } from "./_errors.ts";
 import { sizeOf, stridesOf } from "./_chunks.ts";
 
-/** Nested JS arrays of numbers, as `toArray()` gives them. */
+/**
+ * Nested JS arrays of numbers (or booleans), as `toArray()` gives them.
+ *
+ * @example
+ * ```ts
+ * import type { Nested } from "@troupe/troupe/array";
+ * const m: Nested = [[1, 2], [3, 4]];
+ * ```
+ */
 export type Nested = number | boolean | Nested[];
 
 /**

@@ -541,7 +541,9 @@ export class ChunkedArray extends ElementwiseMethods<ChunkedArray, ArrayLike> {
   /**
    * Apply a task to each chunk: `task(block, info)` gets the chunk as a
    * local `NdArray` and returns a typed array or `NdArray` (of the same
-   * shape unless `options.chunks` says otherwise).
+   * shape unless `options.chunks` says otherwise). It must not change the
+   * block it is given (on `inline` and `local` placement that is the held
+   * chunk itself, as with Dask's `map_blocks`).
    *
    * @example
    * ```ts

@@ -533,6 +533,18 @@ export function keyOf(
 
 const NO_TASK = taskKeys("", "");
 
+const TOKEN = taskKeys("troupe", "tokenize");
+
+/**
+ * A deterministic token of `values` (as Dask's `tokenize`): 32 hex digits
+ * of the same 128-bit hash over the same canonical encoding as task keys,
+ * so that different values give different tokens. For keys that
+ * collections build themselves (`name-token-i-j`).
+ */
+export function tokenize(...values: readonly unknown[]): string {
+  return keyOf(TOKEN, values, []).slice(-32);
+}
+
 /** Where the lazy values sit in `values` (as in an argument list). */
 export function depSites(values: readonly unknown[]): DepSite[] {
   const sites: DepSite[] = [];

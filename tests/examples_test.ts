@@ -152,6 +152,16 @@ Deno.test("examples/delayed_sum.ts", async () => {
   ]);
 });
 
+Deno.test("examples/array_mean.ts: the dask.array snippet", async () => {
+  const r = await run("examples/array_mean.ts", ["--allow-read"]);
+  assertRan(r, "examples/array_mean.ts");
+  assertLines(r, [
+    /^0\.49\d+|^0\.50\d+/,
+    /x\[1234, 5678\] == y\[1234, 5678\]: true\n/,
+    /100 chunks, 800 MB if held\n/,
+  ]);
+});
+
 Deno.test("examples/thread_numbers.ts: a worker thread prints, main joins it", async () => {
   const r = await run("examples/thread_numbers.ts", ["--allow-read"]);
   assertRan(r, "examples/thread_numbers.ts");
@@ -215,6 +225,7 @@ Deno.test("examples/round_robin.ts: each server in turn", async () => {
 Deno.test("every example is tested here", async () => {
   const tested = new Set([
     "delayed_sum.ts",
+    "array_mean.ts",
     "pool_map.ts",
     "placement.ts",
     "demo.ts",

@@ -1,0 +1,61 @@
+/**
+ * troupe's side of `deno task bench:array`: one workload per run (a fresh
+ * process, so that its peak memory is its own), timed inside, printed as
+ * one JSON line (time in ms, the result).
+ *
+ * Usage: deno run -A bench/array_run.ts MODE (seed | seed_cluster | sum | xxt)
+ *
+ * @module
+ */
+
+import { ActorSystem } from "@troupe/troupe/actors";
+import { connect, createScheduler, localCluster } from "@troupe/troupe/cluster";
+import { fromArray, random } from "@troupe/troupe/array";
+
+const mode = Deno.args[0];
+let ms: number;
+let value: number;
+
+if (mode === "seed") {
+  // The issue's snippet: the scheduler made for the call is in the time.
+  const x = random([10000, 10000], { chunks: [1000, 1000], seed: 42 });
+  const t0 = performance.now();
+  value = await x.mean().compute();
+  ms = performance.now() - t0;
+} else if (mode === "seed_cluster") {
+  const t0 = performance.now();
+  {
+    await using system = new ActorSystem();
+    await using cluster = await localCluster(system, { nodes: 2 });
+    await using client = await connect(cluster.address);
+    const x = random([10000, 10000], { chunks: [1000, 1000], seed: 42 });
+    value = await x.mean().compute({ scheduler: client });
+  }
+  ms = performance.now() - t0;
+} else if (mode === "sum") {
+  // The kernel on one core: a float64 sum of 1e8 held values, 100 chunks.
+  await using system = new ActorSystem();
+  await using scheduler = createScheduler(system, { placement: "inline" });
+  const data = new Float64Array(100_000_000);
+  for (let i = 0; i < data.length; i++) data[i] = (i % 1000) / 1000;
+  const x = fromArray(data, { chunks: 1_000_000, name: "bench-sum" }).persist({
+    scheduler,
+  });
+  await x.sum().compute({ scheduler });
+  const times: number[] = [];
+  value = 0;
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    value = await x.sum().compute({ scheduler });
+    times.push(performance.now() - t0);
+  }
+  ms = times.sort((a, b) => a - b)[2];
+} else if (mode === "xxt") {
+  const x = random([30000, 30000], { chunks: [2000, 2000], seed: 42 });
+  const t0 = performance.now();
+  value = await x.add(x.T).mean().compute();
+  ms = performance.now() - t0;
+} else {
+  throw new Error(`unknown mode ${mode}`);
+}
+console.log(JSON.stringify({ ms, value }));

@@ -83,6 +83,7 @@ try {
         delimiter: 44,
         quote: 34,
         nullTokens: [],
+        header: ["k", "name", "x", "y", "z"],
       };
       const p = new CsvParser(layout, 32_768);
       const out = new PartBuilder(layout.names, layout.types, 1024);

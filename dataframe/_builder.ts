@@ -150,51 +150,69 @@ export class ColumnBuilder {
         at,
       );
     }
-    this.#appendValidity(col.valid, start, n, null);
+    this.#appendValidity(col.valid, start, n);
     this.length += n;
   }
 
-  /** Append rows idx[0..count) of `col` (same type). */
+  /** Append rows idx[0..count) of `col` (same type); an index < 0 is a null. */
   appendTake(col: Column, idx: Int32Array, count: number): void {
     if (count <= 0) return;
     this.ensure(count);
     const at = this.length;
+    let holes = false;
     if (this.type === "bool") {
       const src = col.data as Uint8Array;
       const dst = this.data as Uint8Array;
       for (let i = 0; i < count; i++) {
         const j = at + i;
-        if (bit(src, idx[i])) dst[j >> 3] |= 1 << (j & 7);
+        const r = idx[i];
+        if (r < 0) holes = true;
+        if (r >= 0 && bit(src, r)) dst[j >> 3] |= 1 << (j & 7);
         else dst[j >> 3] &= ~(1 << (j & 7));
       }
     } else if (this.type === "string") {
       const map = this.#remap(col.dict!);
       const src = col.data as Int32Array;
       const dst = this.data as Int32Array;
-      if (map === undefined) {
-        for (let i = 0; i < count; i++) dst[at + i] = src[idx[i]];
-      } else {
-        for (let i = 0; i < count; i++) dst[at + i] = map[src[idx[i]]];
+      for (let i = 0; i < count; i++) {
+        const r = idx[i];
+        if (r < 0) {
+          holes = true;
+          dst[at + i] = 0;
+        } else dst[at + i] = map === undefined ? src[r] : map[src[r]];
       }
     } else if (this.type === "int64" || this.type === "timestamp") {
       const src = col.data as BigInt64Array;
       const dst = this.data as BigInt64Array;
-      for (let i = 0; i < count; i++) dst[at + i] = src[idx[i]];
+      for (let i = 0; i < count; i++) {
+        const r = idx[i];
+        if (r < 0) holes = true;
+        dst[at + i] = r < 0 ? 0n : src[r];
+      }
     } else {
       const src = col.data as Float64Array;
       const dst = this.data as Float64Array;
-      for (let i = 0; i < count; i++) dst[at + i] = src[idx[i]];
+      for (let i = 0; i < count; i++) {
+        const r = idx[i];
+        if (r < 0) holes = true;
+        dst[at + i] = r < 0 ? 0 : src[r];
+      }
     }
-    this.#appendValidity(col.valid, 0, count, idx);
+    if (col.valid === null && !holes) {
+      if (this.valid !== null) {
+        for (let i = 0; i < count; i++) this.setValid(at + i);
+      }
+    } else {
+      for (let i = 0; i < count; i++) {
+        const r = idx[i];
+        if (r >= 0 && bit(col.valid, r)) this.setValid(at + i);
+        else this.setNull(at + i);
+      }
+    }
     this.length += count;
   }
 
-  #appendValidity(
-    src: Uint8Array | null,
-    start: number,
-    n: number,
-    idx: Int32Array | null,
-  ): void {
+  #appendValidity(src: Uint8Array | null, start: number, n: number): void {
     const at = this.length;
     if (src === null) {
       if (this.valid === null) return;
@@ -202,8 +220,7 @@ export class ColumnBuilder {
       return;
     }
     for (let i = 0; i < n; i++) {
-      const from = idx === null ? start + i : idx[i];
-      if (bit(src, from)) this.setValid(at + i);
+      if (bit(src, start + i)) this.setValid(at + i);
       else this.setNull(at + i);
     }
   }

@@ -50,6 +50,8 @@ export interface CsvLayout {
   readonly quote: number;
   /** Field values read as null in columns that are not strings. */
   readonly nullTokens: readonly string[];
+  /** Every field's name (for messages). */
+  readonly header: readonly string[];
 }
 
 const decoder = new TextDecoder();

@@ -14,6 +14,8 @@ const decoded = new WeakMap<Int32Array, string[]>();
 
 /** The values of `dict` as strings (decoded once, then cached). */
 export function dictValues(dict: Dict): string[] {
+  const origin = origins.get(dict);
+  if (origin !== undefined) return origin.values();
   let out = decoded.get(dict.offsets);
   if (out === undefined) {
     const n = dict.offsets.length - 1;
@@ -70,6 +72,7 @@ export class DictBuilder {
   #slots: Int32Array = new Int32Array(64).fill(-1);
   #hashes: Int32Array = new Int32Array(64);
   #snapshot: Dict | undefined;
+  #values: string[] = [];
 
   /** The index of bytes b[start, end), added if new. */
   intern(b: Uint8Array, start: number, end: number): number {
@@ -95,6 +98,15 @@ export class DictBuilder {
       if (same) return idx;
     }
     return this.#add(b, start, end, h);
+  }
+
+  /** The values so far, decoded (each once: the list grows with the dictionary). */
+  values(): string[] {
+    const out = this.#values;
+    for (let i = out.length; i < this.size; i++) {
+      out.push(decodeBytes(this.bytes, this.offsets[i], this.offsets[i + 1]));
+    }
+    return out;
   }
 
   /** The index of `text`, added if new. */

@@ -542,7 +542,11 @@ export function convertText(
     case "date":
       return parseDateText(text);
     case "timestamp": {
-      const ms = parseTimestampText(text);
+      // A date alone is its midnight (UTC).
+      const days = parseDateText(text);
+      const ms = days !== undefined
+        ? days * 86_400_000
+        : parseTimestampText(text);
       return ms === undefined ? undefined : BigInt(ms);
     }
     case "string":

@@ -21,6 +21,7 @@ import {
   type Task,
 } from "./_graph.ts";
 import type { Schema } from "./_part.ts";
+import { columnsOf } from "./_expr.ts";
 import type { ParquetSource, PartTask, Sink, Source, Step } from "./_spec.ts";
 import { dfTasks } from "./_tasks.ts";
 
@@ -126,8 +127,83 @@ export function tokenOf(name: string, args: unknown): string {
   return hashText(`${name}:${describe(args)}`);
 }
 
+/**
+ * The columns a partition's source must give for `sink` (the others are
+ * not parsed): walked back from the sink through the steps.
+ */
+export function neededColumns(plan: PartPlan, sink: Sink): Set<string> {
+  const out = plan.schemas[plan.steps.length].names;
+  let need: Set<string>;
+  switch (sink.kind) {
+    case "agg":
+      need = new Set([
+        ...sink.spec.keys,
+        ...sink.spec.items.filter((i) => i.fn !== "size").map((i) => i.col),
+      ]);
+      break;
+    case "sample":
+      need = new Set(sink.by);
+      break;
+    case "count":
+      need = new Set();
+      break;
+    default:
+      need = new Set(out);
+  }
+  for (let i = plan.steps.length - 1; i >= 0; i--) {
+    const step = plan.steps[i];
+    const input = plan.schemas[i].names;
+    switch (step.op) {
+      case "select":
+        need = new Set([...need].filter((n) => step.names.includes(n)));
+        break;
+      case "rename":
+        need = new Set([...need].map((n) => {
+          const k = step.to.indexOf(n);
+          return k < 0 ? n : step.from[k];
+        }));
+        break;
+      case "filter":
+        columnsOf(step.expr, need);
+        break;
+      case "assign":
+        for (const n of step.names) need.delete(n);
+        for (const e of step.exprs) columnsOf(e, need);
+        break;
+      case "dropNull":
+        step.subset.forEach((n) => need.add(n));
+        break;
+      case "sort":
+        step.by.forEach((n) => need.add(n));
+        break;
+      case "head":
+      case "tail":
+        break;
+      default:
+        // Row functions, partition functions, joins, duplicates: every column.
+        need = new Set(input);
+    }
+  }
+  return need;
+}
+
+/** A CSV layout that parses only the columns in `need`. */
+function projectLayout(layout: CsvLayout, need: Set<string>): CsvLayout {
+  if (layout.names.every((n) => need.has(n))) return layout;
+  const names = layout.names.filter((n) => need.has(n));
+  return {
+    ...layout,
+    names,
+    types: names.map((n) => layout.types[layout.names.indexOf(n)]),
+    targets: layout.targets.map((c) =>
+      c < 0 ? -1 : names.indexOf(layout.names[c])
+    ),
+  };
+}
+
 /** Lower one partition plan with `sink`: the fused task's arguments. */
 export function lowerPart(plan: PartPlan, sink: Sink, ctx: LowerCtx): PartTask {
+  const need = neededColumns(plan, sink);
   return {
     source: lowerSource(plan.source),
     steps: plan.steps.map((s) =>
@@ -153,11 +229,25 @@ export function lowerPart(plan: PartPlan, sink: Sink, ctx: LowerCtx): PartTask {
             : starts[i],
           end: starts === null ? f.blocks[i + 1] : starts[i + 1],
           exact: starts !== null,
-          layout: f.layout,
+          layout: projectLayout(f.layout, need),
+          stamp: `${f.size}-${f.mtime}`,
         };
       }
-      case "parquet":
-        return src;
+      case "parquet": {
+        let names = src.schema.names.filter((n) => need.has(n));
+        // (Rows are counted from a column: keep one.)
+        if (names.length === 0) names = src.schema.names.slice(0, 1);
+        if (names.length === src.schema.names.length) return src;
+        return {
+          ...src,
+          schema: {
+            names,
+            types: names.map((n) =>
+              src.schema.types[src.schema.names.indexOf(n)]
+            ),
+          },
+        };
+      }
       case "parts":
         return {
           kind: "parts",

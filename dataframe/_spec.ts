@@ -28,6 +28,8 @@ export interface CsvSource {
   /** Whether start and end are record starts (else each is aligned to the next one: no quotes). */
   readonly exact: boolean;
   readonly layout: CsvLayout;
+  /** The file's size and modification time (a changed file, new keys). */
+  readonly stamp: string;
 }
 
 /** One row group of a Parquet file. */

@@ -66,14 +66,33 @@ export async function withRunner<T>(
   if (given !== undefined) {
     return await translate(() => fn(runWith(given), given));
   }
+  const placement = options.placement ?? "worker";
   await using system = new ActorSystem();
   await using scheduler = createScheduler(system, {
-    placement: options.placement ?? "worker",
+    placement,
     workers: options.workers,
-    permissions: options.permissions,
+    permissions: placement === "process"
+      ? withOwnFiles(options.permissions)
+      : options.permissions,
   });
   const runner = scheduler as unknown as GraphRunner;
   return await translate(() => fn(runWith(runner), runner));
+}
+
+/**
+ * Folders a process host must read to run the dataframe's tasks: troupe's
+ * (its tasks import the graph package, which imports the rest), added to
+ * `permissions`.
+ */
+export const TASK_FOLDERS: readonly string[] = [
+  new URL("../", import.meta.url),
+].filter((u) => u.protocol === "file:").map((u) =>
+  decodeURIComponent(u.pathname)
+);
+
+function withOwnFiles(p: HostPermissions = {}): HostPermissions {
+  if (p.read === true) return p;
+  return { ...p, read: [...(p.read || []), ...TASK_FOLDERS] };
 }
 
 function runWith(r: GraphRunner): (lazies: Lazy[]) => Promise<unknown[]> {

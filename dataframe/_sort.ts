@@ -46,9 +46,9 @@ export function argsort(
   idx.sort((a, b) => {
     for (let k = 0; k < keys.length; k++) {
       const x = keys[k][a], y = keys[k][b];
-      if (x === y) continue;
+      if (x === y || (x !== x && y !== y)) continue;
       // NaN (null) last whatever the direction.
-      if (x !== x) return y !== y ? 0 : 1;
+      if (x !== x) return 1;
       if (y !== y) return -1;
       return (x < y ? -1 : 1) * (ascending[k] ? 1 : -1);
     }

@@ -22,7 +22,13 @@ Deno.test("readCsv reads back every row exactly, whatever the blocksize (boundar
     let insideQuotes = 0;
     for (const blocksize of [7, 13, 61, 256, 1000, 1 << 20]) {
       const df = readCsv(path, { blocksize });
-      assert.deepEqual(df.dtypes, { k: "int32", s: "string", x: "float64", b: "bool", d: "date" });
+      assert.deepEqual(df.dtypes, {
+        k: "int32",
+        s: "string",
+        x: "float64",
+        b: "bool",
+        d: "date",
+      });
       const got = (await df.compute(inline)).toRecords();
       sameRecords(got, rows, `blocksize ${blocksize}`);
       // Count the block starts that fall inside a quoted field: the case under test.
@@ -33,7 +39,10 @@ Deno.test("readCsv reads back every row exactly, whatever the blocksize (boundar
         if (q % 2 === 1) insideQuotes++;
       }
     }
-    assert.ok(insideQuotes > 10, `only ${insideQuotes} boundaries fell inside quotes`);
+    assert.ok(
+      insideQuotes > 10,
+      `only ${insideQuotes} boundaries fell inside quotes`,
+    );
   });
 });
 
@@ -41,7 +50,8 @@ Deno.test("readCsv: CRLF records, a partition boundary inside a quoted newline, 
   await withDir(async (dir) => {
     const path = `${dir}/crlf.csv`;
     const head = 'id,note\r\n1,"first ""quoted"" note"\r\n2,"';
-    const text = head + 'line one\r\nline two, with a comma"\r\n3,日本語\r\n4,\r\n';
+    const text = head +
+      'line one\r\nline two, with a comma"\r\n3,日本語\r\n4,\r\n';
     await Deno.writeTextFile(path, text);
     // The second block starts right inside the quoted field of id 2.
     const blocksize = new TextEncoder().encode(head).length + 3;
@@ -60,20 +70,36 @@ Deno.test("readCsv: CRLF records, a partition boundary inside a quoted newline, 
 Deno.test("readCsv: dtypes fix inferred types, columns pick, header names, delimiter, no quoting", async () => {
   await withDir(async (dir) => {
     const path = `${dir}/semi.csv`;
-    await Deno.writeTextFile(path, 'a;b;c\n1;2024-01-02;x"y\n2;2024-03-04 05:06:07;z\n');
-    const df = readCsv(path, { delimiter: ";", quote: null, dtypes: { a: "float64" } });
+    await Deno.writeTextFile(
+      path,
+      'a;b;c\n1;2024-01-02;x"y\n2;2024-03-04 05:06:07;z\n',
+    );
+    const df = readCsv(path, {
+      delimiter: ";",
+      quote: null,
+      dtypes: { a: "float64" },
+    });
     assert.deepEqual(df.dtypes, { a: "float64", b: "timestamp", c: "string" });
     const out = await df.compute(inline);
     assert.deepEqual(out.toRecords(), [
       { a: 1, b: new Date("2024-01-02T00:00:00Z"), c: 'x"y' },
       { a: 2, b: new Date("2024-03-04T05:06:07Z"), c: "z" },
     ]);
-    const picked = await readCsv(path, { delimiter: ";", quote: null, columns: ["c"] }).compute(inline);
+    const picked = await readCsv(path, {
+      delimiter: ";",
+      quote: null,
+      columns: ["c"],
+    }).compute(inline);
     assert.deepEqual(picked.columns, ["c"]);
     const noHeader = `${dir}/noheader.csv`;
     await Deno.writeTextFile(noHeader, "1,true\n2,false\n");
-    const named = await readCsv(noHeader, { header: ["n", "ok"] }).compute(inline);
-    assert.deepEqual(named.toRecords(), [{ n: 1, ok: true }, { n: 2, ok: false }]);
+    const named = await readCsv(noHeader, { header: ["n", "ok"] }).compute(
+      inline,
+    );
+    assert.deepEqual(named.toRecords(), [{ n: 1, ok: true }, {
+      n: 2,
+      ok: false,
+    }]);
     const plain = await readCsv(noHeader, { header: false }).compute(inline);
     assert.deepEqual(plain.columns, ["column_1", "column_2"]);
   });
@@ -84,14 +110,19 @@ Deno.test("readCsv: a header alone is zero rows; one row; a glob of several file
     await Deno.writeTextFile(`${dir}/a.csv`, "x,y\n");
     await Deno.writeTextFile(`${dir}/b.csv`, "x,y\n1,2\n");
     await Deno.writeTextFile(`${dir}/c.csv`, "x,y\n3,4");
-    const empty = await readCsv(`${dir}/a.csv`, { dtypes: { x: "int32", y: "int32" } }).compute(inline);
+    const empty = await readCsv(`${dir}/a.csv`, {
+      dtypes: { x: "int32", y: "int32" },
+    }).compute(inline);
     assert.equal(empty.length, 0);
     assert.deepEqual(empty.columns, ["x", "y"]);
     const one = await readCsv(`${dir}/b.csv`).compute(inline);
     assert.deepEqual(one.toRecords(), [{ x: 1, y: 2 }]);
     const all = readCsv(`${dir}/[bc].csv`);
     assert.equal(all.npartitions, 2);
-    assert.deepEqual((await all.compute(inline)).toRecords(), [{ x: 1, y: 2 }, { x: 3, y: 4 }]);
+    assert.deepEqual((await all.compute(inline)).toRecords(), [{ x: 1, y: 2 }, {
+      x: 3,
+      y: 4,
+    }]);
     await Deno.writeTextFile(`${dir}/d.csv`, "x,z\n1,2\n");
     assert.throws(() => readCsv(`${dir}/[bd].csv`), /header \(x, z\) differs/);
     assert.throws(() => readCsv(`${dir}/nothing-*.csv`), Deno.errors.NotFound);
@@ -111,17 +142,24 @@ Deno.test("a malformed field names the file, the line and the column (also from 
       assert.equal(err.line, 4);
       assert.equal(err.column, 1);
       assert.equal(err.columnName, "n");
-      assert.match(err.message, /bad\.csv:4: column 1 \("n"\): "2x" is not an int32/);
+      assert.match(
+        err.message,
+        /bad\.csv:4: column 1 \("n"\): "2x" is not an int32/,
+      );
     }
     await Deno.writeTextFile(path, "a,b\n1,2\n3\n");
     const few = await readCsv(path).compute(inline).catch((e) => e);
     assert.ok(few instanceof CsvParseError);
     assert.match(few.message, /:3: .*too few fields: expected 2, got 1/);
     await Deno.writeTextFile(path, 'a,b\n1,"open\n');
-    const open = await readCsv(path, { dtypes: { b: "string" } }).compute(inline).catch((e) => e);
+    const open = await readCsv(path, { dtypes: { b: "string" } }).compute(
+      inline,
+    ).catch((e) => e);
     assert.match(String(open), /not closed/);
     await Deno.writeTextFile(path, "a\n1\n" + "9".repeat(12) + "\n");
-    const big = await readCsv(path, { sampleBytes: 4 }).compute(inline).catch((e) => e);
+    const big = await readCsv(path, { sampleBytes: 4 }).compute(inline).catch((
+      e,
+    ) => e);
     assert.ok(big instanceof CsvParseError, String(big));
   });
 });

@@ -17,7 +17,18 @@ export interface Row extends Record<string, unknown> {
   d: Date | null;
 }
 
-const WORDS = ["alpha", "beta", "gamma", "ångström", "日本語", "a,b", 'say "hi"', "two\nlines", "", "  padded "];
+const WORDS = [
+  "alpha",
+  "beta",
+  "gamma",
+  "ångström",
+  "日本語",
+  "a,b",
+  'say "hi"',
+  "two\nlines",
+  "",
+  "  padded ",
+];
 
 /** `n` rows with nulls, unicode, delimiters, quotes and newlines in strings. */
 export function makeRows(n: number, seed = 7): Row[] {
@@ -27,10 +38,13 @@ export function makeRows(n: number, seed = 7): Row[] {
     const r = rand();
     rows.push({
       k: r < 0.05 ? null : Math.floor(rand() * 12) - 3,
-      s: rand() < 0.05 ? null : WORDS[Math.floor(rand() * WORDS.length)] + (rand() < 0.3 ? String(i % 7) : ""),
+      s: rand() < 0.05 ? null : WORDS[Math.floor(rand() * WORDS.length)] +
+        (rand() < 0.3 ? String(i % 7) : ""),
       x: rand() < 0.05 ? null : Math.round((rand() - 0.3) * 1e6) / 1e3,
       b: rand() < 0.05 ? null : rand() < 0.5,
-      d: rand() < 0.05 ? null : new Date(Date.UTC(2020, 0, 1) + Math.floor(rand() * 900) * 86_400_000),
+      d: rand() < 0.05 ? null : new Date(
+        Date.UTC(2020, 0, 1) + Math.floor(rand() * 900) * 86_400_000,
+      ),
     });
   }
   return rows;
@@ -52,17 +66,36 @@ export function close(a: unknown, b: unknown, what = ""): void {
 }
 
 /** Compare lists of records field by field (numbers within tolerance). */
-export function sameRecords(got: Record<string, unknown>[], want: Record<string, unknown>[], what = ""): void {
-  assert.equal(got.length, want.length, `${what}: ${got.length} rows, want ${want.length}`);
+export function sameRecords(
+  got: Record<string, unknown>[],
+  want: Record<string, unknown>[],
+  what = "",
+): void {
+  assert.equal(
+    got.length,
+    want.length,
+    `${what}: ${got.length} rows, want ${want.length}`,
+  );
   for (let i = 0; i < want.length; i++) {
-    assert.deepEqual(Object.keys(got[i]), Object.keys(want[i]), `${what}: row ${i} columns`);
-    for (const k of Object.keys(want[i])) close(got[i][k], want[i][k], `${what}: row ${i} ${k}`);
+    assert.deepEqual(
+      Object.keys(got[i]),
+      Object.keys(want[i]),
+      `${what}: row ${i} columns`,
+    );
+    for (const k of Object.keys(want[i])) {
+      close(got[i][k], want[i][k], `${what}: row ${i} ${k}`);
+    }
   }
 }
 
 /** Sort records by the given keys (nulls last), as the engine orders groups. */
-export function sortBy<T extends Record<string, unknown>>(rows: T[], keys: string[], asc: boolean[] = keys.map(() => true)): T[] {
-  const v = (x: unknown) => x instanceof Date ? x.getTime() : typeof x === "boolean" ? Number(x) : x;
+export function sortBy<T extends Record<string, unknown>>(
+  rows: T[],
+  keys: string[],
+  asc: boolean[] = keys.map(() => true),
+): T[] {
+  const v = (x: unknown) =>
+    x instanceof Date ? x.getTime() : typeof x === "boolean" ? Number(x) : x;
   return rows.slice().sort((a, b) => {
     for (let i = 0; i < keys.length; i++) {
       const x = v(a[keys[i]]), y = v(b[keys[i]]);
@@ -90,7 +123,8 @@ export function groups(rows: Row[], keys: string[]): Map<string, Row[]> {
 
 /** Aggregations computed plainly. */
 export const ref = {
-  mean: (xs: number[]) => xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length,
+  mean: (xs: number[]) =>
+    xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length,
   sum: (xs: number[]) => xs.reduce((a, b) => a + b, 0),
   count: (xs: unknown[]) => xs.length,
   min: (xs: number[]) => xs.length === 0 ? null : Math.min(...xs),
@@ -106,12 +140,14 @@ export const ref = {
   },
   first: <T>(xs: T[]) => xs.length === 0 ? null : xs[0],
   last: <T>(xs: T[]) => xs.length === 0 ? null : xs[xs.length - 1],
-  nunique: (xs: unknown[]) => new Set(xs.map((x) => x instanceof Date ? x.getTime() : x)).size,
+  nunique: (xs: unknown[]) =>
+    new Set(xs.map((x) => x instanceof Date ? x.getTime() : x)).size,
 };
 
 /** The CSV text of rows (RFC 4180 quoting), with a header. */
 export function toCsvText(rows: Row[], eol = "\n"): string {
-  const q = (s: string) => /[",\n\r]|^ | $|^$/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+  const q = (s: string) =>
+    /[",\n\r]|^ | $|^$/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
   const lines = ["k,s,x,b,d"];
   for (const r of rows) {
     lines.push([

@@ -138,8 +138,13 @@ function columnOfData(d: arrow.Data, type: DType): Column {
   if (type === "string") {
     const dict = new DictBuilder();
     const idx = new Int32Array(n);
-    if (t.typeId === arrow.Type.Dictionary) {
-      const values = d.dictionary!.data[0];
+    const values = d.dictionary?.data[0];
+    if (
+      t.typeId === arrow.Type.Dictionary &&
+      (values === undefined || values.length === 0)
+    ) {
+      // (No values: every row is null.)
+    } else if (t.typeId === arrow.Type.Dictionary && values !== undefined) {
       const map = dict.mapFrom({
         offsets: Int32Array.from(values.valueOffsets as Int32Array, Number),
         bytes: values.values as Uint8Array,

@@ -8,7 +8,7 @@
  */
 
 import { DictBuilder, dictValues } from "./_dict.ts";
-import type { ExprNode, LitValue } from "./_expr.ts";
+import { type ExprNode, type LitValue, showExpr } from "./_expr.ts";
 import { castColumn } from "./_cast.ts";
 import {
   allocData,
@@ -72,14 +72,9 @@ function ev(e: ExprNode, part: Part): V {
       return fill(ev(e.a, part), ev(e.v, part), part.length);
     case "cast": {
       const a = ev(e.a, part);
-      return {
-        scalar: false,
-        col: castColumn(
-          a.scalar ? broadcast(a, part.length) : a.col,
-          e.to,
-          part.length,
-        ),
-      };
+      const name = e.a.k === "col" ? e.a.name : showExpr(e.a);
+      const c = a.scalar ? broadcast(a, part.length) : a.col;
+      return { scalar: false, col: castColumn(c, e.to, part.length, name) };
     }
     case "isIn":
       return isIn(ev(e.a, part), e.vs.map((x) => ev(x, part)), part.length);

@@ -99,7 +99,8 @@ export async function writeParquetFile(
   rowGroupSize = 1 << 20,
 ): Promise<void> {
   const ipc = arrow.tableToIPC(toArrowTable(part), "stream");
-  using table = pw.Table.fromIPCStream(ipc);
+  // (writeParquet takes the table: it is freed there.)
+  const table = pw.Table.fromIPCStream(ipc);
   const props = new pw.WriterPropertiesBuilder()
     .setMaxRowGroupSize(rowGroupSize)
     .setCompression(pw.Compression.SNAPPY)

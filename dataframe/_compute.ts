@@ -68,7 +68,7 @@ export async function withRunner<T>(
   }
   const placement = options.placement ?? "worker";
   await using system = new ActorSystem();
-  await using scheduler = createScheduler(system, {
+  await using scheduler = await createScheduler(system, {
     placement,
     workers: options.workers,
     permissions: placement === "process"

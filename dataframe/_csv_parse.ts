@@ -150,9 +150,15 @@ export class CsvParser {
     v[row >> 3] &= ~(1 << (row & 7));
   }
 
-  #setValid(field: number, row: number): void {
-    const v = this.#valid[this.layout.targets[field]];
-    if (v !== null) v[row >> 3] |= 1 << (row & 7);
+  /**
+   * Stop before a record the buffer cuts: row `row` is parsed again later,
+   * so a null its fields marked so far is undone (a bitmap starts all set;
+   * only nulls clear bits).
+   */
+  #rollback(row: number, recStart: number): number {
+    this.rows = row;
+    for (const v of this.#valid) if (v !== null) v[row >> 3] |= 1 << (row & 7);
+    return recStart;
   }
 
   /**
@@ -208,8 +214,7 @@ export class CsvParser {
                     field,
                   );
                 }
-                this.rows = row;
-                return recStart;
+                return this.#rollback(row, recStart);
               }
               break; // closing quote at the very end
             }
@@ -267,15 +272,13 @@ export class CsvParser {
             const v = exp === 0 ? m : exp >= -22 ? m / POW10[-exp] : NaN;
             if (v === v) {
               f64[slots[field]][row] = neg ? -v : v;
-              this.#setValid(field, row);
             } else this.#slow(buf, start, pos, field, row);
           } else {
             if (c === -1) c = -1;
             pos = this.#fieldEnd(buf, pos, end, field);
             c = pos < end ? buf[pos] : -1;
             if (c === -1 && !final) {
-              this.rows = row;
-              return recStart;
+              return this.#rollback(row, recStart);
             }
             this.#slow(buf, start, pos, field, row);
           }
@@ -301,14 +304,12 @@ export class CsvParser {
           ) {
             if (c === -1) c = -1;
             i32[slots[field]][row] = neg ? -m : m;
-            this.#setValid(field, row);
           } else {
             if (c === -1) c = -1;
             pos = this.#fieldEnd(buf, pos, end, field);
             c = pos < end ? buf[pos] : -1;
             if (c === -1 && !final) {
-              this.rows = row;
-              return recStart;
+              return this.#rollback(row, recStart);
             }
             this.#slow(buf, start, pos, field, row);
           }
@@ -327,21 +328,18 @@ export class CsvParser {
           }
           c = pos < end ? buf[pos] : -1;
           if (c === -1 && !final) {
-            this.rows = row;
-            return recStart;
+            return this.#rollback(row, recStart);
           }
           if (pos === start) this.#setNull(field, row);
           else {
             i32[slots[field]][row] = this.#dicts[this.layout.targets[field]]!
               .intern(buf, start, pos);
-            this.#setValid(field, row);
           }
         } else {
           pos = this.#fieldEnd(buf, pos, end, field);
           c = pos < end ? buf[pos] : -1;
           if (c === -1 && !final) {
-            this.rows = row;
-            return recStart;
+            return this.#rollback(row, recStart);
           }
           if (kind >= 0) this.#slow(buf, start, pos, field, row);
         }
@@ -356,12 +354,10 @@ export class CsvParser {
           if (pos + 1 < end) pos += buf[pos + 1] === LF ? 2 : 1;
           else if (final) pos++;
           else {
-            this.rows = row;
-            return recStart;
+            return this.#rollback(row, recStart);
           }
         } else if (!final) {
-          this.rows = row;
-          return recStart;
+          return this.#rollback(row, recStart);
         }
         if (field + 1 !== fields) {
           throw new FieldError(
@@ -425,7 +421,6 @@ export class CsvParser {
       this.#i32[this.#slots[field]][row] = this
         .#dicts[this.layout.targets[field]]!
         .intern(src, s, e);
-      this.#setValid(field, row);
       return;
     }
     this.#slow(src, s, e, field, row);
@@ -481,7 +476,6 @@ export class CsvParser {
         this.#i32[slot][row] = this.#dicts[c]!.internString(text);
         break;
     }
-    this.#setValid(field, row);
   }
 }
 
@@ -568,9 +562,10 @@ function hintFor(text: string, type: DType): string {
 
 /** The narrowest type `text` parses as (for inference and hints). */
 export function inferOne(text: string): DType {
-  if (convertText(text, "int32") !== undefined) return "int32";
-  if (convertText(text, "int64") !== undefined) return "int64";
-  if (convertText(text, "float64") !== undefined) return "float64";
+  if (INT_RE.test(text)) {
+    return convertText(text, "int32") !== undefined ? "int32" : "int64";
+  }
+  if (FLOAT_RE.test(text)) return "float64";
   if (convertText(text, "bool") !== undefined) return "bool";
   if (parseDateText(text) !== undefined) return "date";
   if (parseTimestampText(text) !== undefined) return "timestamp";

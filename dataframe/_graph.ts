@@ -1,7 +1,9 @@
 /**
  * The dataframe's one door to troupe's task graphs: everything it uses of
  * the actors and cluster packages comes through here, so that a move of
- * those packages changes this file only.
+ * those packages changes this file only. It imports the few graph modules
+ * a task needs (a worker host that runs a partition task loads no more);
+ * the scheduler is loaded when a computation makes one.
  *
  * @module
  */
@@ -12,20 +14,28 @@ export {
   type HostPermissions,
   type Task,
 } from "../actors/mod.ts";
-export {
-  type Client,
-  createScheduler,
-  type Delayed,
-  delayed,
-  type Future,
-  KEY,
-  type Keyed,
-  type Scheduler,
-  TaskFailedError,
+export { type Delayed, delayed } from "../cluster/delayed.ts";
+export { TaskFailedError } from "../cluster/errors.ts";
+export { hashText, KEY, type Keyed } from "../cluster/keys.ts";
+export type {
+  Client,
+  Future,
+  Scheduler,
+  SchedulerOptions,
 } from "../cluster/mod.ts";
-export { hashText } from "../cluster/keys.ts";
 
+import type { ActorSystem } from "../actors/mod.ts";
+import type { Scheduler, SchedulerOptions } from "../cluster/mod.ts";
 import type { TaskRef } from "./_spec.ts";
+
+/** A local scheduler (the scheduler module loaded on first use). */
+export async function createScheduler(
+  system: ActorSystem,
+  options: SchedulerOptions,
+): Promise<Scheduler> {
+  const { createScheduler } = await import("../cluster/scheduler.ts");
+  return createScheduler(system, options);
+}
 
 // deno-lint-ignore no-explicit-any
 type AnyFn = (...args: any[]) => any;

@@ -11,6 +11,7 @@
 
 import { globSync } from "node:fs";
 import { type CsvLayout, inferOne } from "./_csv_parse.ts";
+import { decodeBytes } from "./_dict.ts";
 import { type DType, DTYPES, missingColumn, type Schema } from "./_part.ts";
 import type { CsvFile, PartPlan } from "./_plan.ts";
 import { LazyFrame } from "./lazy_frame.ts";
@@ -130,6 +131,7 @@ export function sampleRecords(
   delimiter: number,
   quote: number,
   whole: boolean,
+  max = Infinity,
 ): { records: string[][]; ends: number[] } {
   const dec = new TextDecoder();
   const records: string[][] = [];
@@ -138,7 +140,7 @@ export function sampleRecords(
   let start = 0;
   let i = 0;
   const n = bytes.length;
-  while (i < n) {
+  while (i < n && records.length < max) {
     if (bytes[i] === quote) {
       const parts: Uint8Array[] = [];
       let s = i + 1;
@@ -162,7 +164,7 @@ export function sampleRecords(
         j < n && bytes[j] !== delimiter && bytes[j] !== 10 && bytes[j] !== 13
       ) j++;
       if (j >= n && !whole) return { records, ends };
-      fields.push(dec.decode(bytes.subarray(i, j)));
+      fields.push(decodeBytes(bytes, i, j));
       i = j;
     }
     if (i < n && bytes[i] === delimiter) {
@@ -179,7 +181,7 @@ export function sampleRecords(
     fields = [];
     start = i;
   }
-  if (fields.length > 0) {
+  if (fields.length > 0 && records.length < max) {
     records.push(fields);
     ends.push(n);
   }
@@ -245,7 +247,9 @@ export function readCsv(
   const stats = paths.map((p) => Deno.statSync(p));
   const head = readHead(paths[0], sampleBytes);
   const whole = head.length >= stats[0].size;
-  const { records, ends } = sampleRecords(head, d, q, whole);
+  // Types from the first records of the sample (as many as Dask's sample
+  // holds of a narrow file); `dtypes` fixes a column they misjudge.
+  const { records, ends } = sampleRecords(head, d, q, whole, 5_000);
   if (records.length === 0 && hasHeader) {
     throw new TypeError(
       `${paths[0]}: no header line in the first ${sampleBytes} bytes`,

@@ -155,7 +155,8 @@ export function neededColumns(plan: PartPlan, sink: Sink): Set<string> {
     const input = plan.schemas[i].names;
     switch (step.op) {
       case "select":
-        need = new Set([...need].filter((n) => step.names.includes(n)));
+        // (The step reads every column it names.)
+        need = new Set(step.names);
         break;
       case "rename":
         need = new Set([...need].map((n) => {

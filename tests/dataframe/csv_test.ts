@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { CsvParseError, readCsv } from "@troupe/troupe/dataframe";
+import { col, CsvParseError, readCsv } from "@troupe/troupe/dataframe";
 import { makeRows, sameRecords, toCsvText } from "./helpers.ts";
 
 const inline = { placement: "inline" } as const;
@@ -85,6 +85,9 @@ Deno.test("readCsv: dtypes fix inferred types, columns pick, header names, delim
       { a: 1, b: new Date("2024-01-02T00:00:00Z"), c: 'x"y' },
       { a: 2, b: new Date("2024-03-04T05:06:07Z"), c: "z" },
     ]);
+    // Only the columns a step or the sink reads are parsed; a select reads its own.
+    assert.equal(await df.select("c").count(inline), 2);
+    assert.equal(await df.filter(col("a").gt(1)).count(inline), 1);
     const picked = await readCsv(path, {
       delimiter: ";",
       quote: null,

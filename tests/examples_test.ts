@@ -152,6 +152,20 @@ Deno.test("examples/delayed_sum.ts", async () => {
   ]);
 });
 
+Deno.test("examples/csv_groupby.ts: the tutorial's read_csv, groupby, mean", async () => {
+  const r = await run("examples/csv_groupby.ts", [
+    "--allow-read",
+    "--allow-write",
+  ]);
+  assertRan(r, "examples/csv_groupby.ts");
+  assertLines(r, [
+    /2 partitions, read and grouped on worker threads/,
+    /^a +4\.8 +2\.99984$/m,
+    /\(4 rows, 3 columns\)/,
+    /as records: \{"column":"a","price":4\.8,"quantity":2\.99984\}/,
+  ]);
+});
+
 Deno.test("examples/thread_numbers.ts: a worker thread prints, main joins it", async () => {
   const r = await run("examples/thread_numbers.ts", ["--allow-read"]);
   assertRan(r, "examples/thread_numbers.ts");
@@ -215,6 +229,7 @@ Deno.test("examples/round_robin.ts: each server in turn", async () => {
 Deno.test("every example is tested here", async () => {
   const tested = new Set([
     "delayed_sum.ts",
+    "csv_groupby.ts",
     "pool_map.ts",
     "placement.ts",
     "demo.ts",

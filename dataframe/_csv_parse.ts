@@ -70,6 +70,11 @@ export class CsvParser {
   readonly #u8: Uint8Array[] = [];
   readonly #valid: (Uint8Array | null)[];
   readonly #dicts: (DictBuilder | null)[];
+  /** Each field's float64 or int32 values (for the number loops). */
+  readonly #fieldF64: Float64Array[];
+  readonly #fieldI32: Int32Array[];
+  /** Bytes that end an unquoted field: delimiter, newlines, quote, and 0. */
+  readonly #stop = new Uint8Array(256);
   #scratch = new Uint8Array(256);
 
   constructor(layout: CsvLayout, capacity: number) {
@@ -101,12 +106,23 @@ export class CsvParser {
           break;
       }
     });
+    const noF64 = new Float64Array(0);
+    const noI32 = new Int32Array(0);
+    this.#fieldF64 = new Array(layout.fields).fill(noF64);
+    this.#fieldI32 = new Array(layout.fields).fill(noI32);
     for (let f = 0; f < layout.fields; f++) {
       const c = layout.targets[f];
       if (c < 0) continue;
       this.#kinds[f] = KIND[layout.types[c]];
       this.#slots[f] = slotOf[c];
+      const t = layout.types[c];
+      if (t === "float64") this.#fieldF64[f] = this.#f64[slotOf[c]];
+      if (t === "int32" || t === "string" || t === "date") {
+        this.#fieldI32[f] = this.#i32[slotOf[c]];
+      }
     }
+    for (const b of [layout.delimiter, LF, CR, 0]) this.#stop[b] = 1;
+    if (layout.quote >= 0) this.#stop[layout.quote] = 1;
   }
 
   /** Empty the batch (dictionaries are kept: indexes stay valid). */
@@ -165,14 +181,29 @@ export class CsvParser {
    * Parse records from buf[pos, end) until the batch is full; the offset
    * after the last whole record. When `final` is false a record cut by
    * `end` is left for the next call (its offset returned); when true, `end`
-   * ends the last record.
+   * ends the last record. `buf` must have room for one byte at `end` (a
+   * stop byte goes there while it parses, so that the loops over a field's
+   * bytes need no bounds checks).
    */
   parse(buf: Uint8Array, pos: number, end: number, final: boolean): number {
+    if (end >= buf.length) {
+      throw new RangeError("parse needs one byte of room after end");
+    }
+    const saved = buf[end];
+    buf[end] = 0;
+    try {
+      return this.#parse(buf, pos, end, final);
+    } finally {
+      buf[end] = saved;
+    }
+  }
+
+  #parse(buf: Uint8Array, pos: number, end: number, final: boolean): number {
     const { fields, delimiter: DELIM, quote: QUOTE } = this.layout;
     const kinds = this.#kinds;
-    const slots = this.#slots;
-    const f64 = this.#f64;
-    const i32 = this.#i32;
+    const cols = this.#fieldF64;
+    const ints = this.#fieldI32;
+    const stop = this.#stop;
     let row = this.rows;
     const cap = this.capacity;
     records: while (row < cap && pos < end) {
@@ -190,16 +221,12 @@ export class CsvParser {
       let field = 0;
       for (;;) {
         if (field >= fields) {
-          throw new FieldError(
-            `too many fields: expected ${fields}`,
-            pos,
-            field,
-          );
+          throw new FieldError(`too many fields: expected ${fields}`, pos, field);
         }
         const kind = kinds[field];
         const start = pos;
-        c = pos < end ? buf[pos] : -1;
-        if (c === QUOTE) {
+        c = buf[pos];
+        if (c === QUOTE && pos < end) {
           // Quoted: to the closing quote ("" is one quote).
           let p = pos + 1;
           let doubled = false;
@@ -208,11 +235,7 @@ export class CsvParser {
             if (p + 1 >= end) {
               if (p >= end || !final) {
                 if (final) {
-                  throw new FieldError(
-                    "a quoted field is not closed",
-                    start,
-                    field,
-                  );
+                  throw new FieldError("a quoted field is not closed", start, field);
                 }
                 return this.#rollback(row, recStart);
               }
@@ -225,7 +248,6 @@ export class CsvParser {
             }
             break;
           }
-          // buf[p] is the closing quote.
           pos = p + 1;
           c = pos < end ? buf[pos] : -1;
           if (c !== DELIM && c !== LF && c !== CR && c !== -1) {
@@ -235,113 +257,68 @@ export class CsvParser {
               field,
             );
           }
-          if (kind >= 0) {
-            this.#quoted(buf, start + 1, p, doubled, field, row);
-          }
-        } else if (kind === K_F64) {
-          // Unquoted float: digits straight into the mantissa.
+          if (kind >= 0) this.#quoted(buf, start + 1, p, doubled, field, row);
+        } else if (kind === K_F64 || kind === K_I32) {
+          // Unquoted number: digits straight into the mantissa (the stop
+          // byte at `end` ends every loop).
+          let p = pos;
           let neg = false;
           if (c === MINUS) {
             neg = true;
-            c = ++pos < end ? buf[pos] : -1;
-          } else if (c === PLUS) c = ++pos < end ? buf[pos] : -1;
+            c = buf[++p];
+          } else if (c === PLUS) c = buf[++p];
           let m = 0;
-          let digits = 0;
+          let d = c - ZERO;
+          const first = p;
+          while ((d >>> 0) < 10) {
+            m = m * 10 + d;
+            d = buf[++p] - ZERO;
+          }
+          let digits = p - first;
           let exp = 0;
-          let d = c - ZERO;
-          while (d >= 0 && d <= 9) {
-            m = m * 10 + d;
-            digits++;
-            d = (++pos < end ? buf[pos] : -1) - ZERO;
-          }
-          if (d === DOT - ZERO) {
-            d = (++pos < end ? buf[pos] : -1) - ZERO;
-            while (d >= 0 && d <= 9) {
+          if (d === DOT - ZERO && kind === K_F64) {
+            const at = ++p;
+            d = buf[p] - ZERO;
+            while ((d >>> 0) < 10) {
               m = m * 10 + d;
-              digits++;
-              exp--;
-              d = (++pos < end ? buf[pos] : -1) - ZERO;
+              d = buf[++p] - ZERO;
             }
+            exp = at - p;
+            digits += p - at;
           }
           c = d + ZERO;
+          const ends = c === DELIM || c === LF || c === CR || (c === 0 && p >= end);
+          if (ends && c === 0 && !final) return this.#rollback(row, recStart);
           if (
-            digits > 0 && digits <= 15 &&
-            (c === DELIM || c === LF || c === CR || c === -1)
+            ends && digits > 0 &&
+            (kind === K_F64
+              ? digits <= 15 && exp >= -22
+              : digits <= 10 && (neg ? m <= 2147483648 : m <= 2147483647))
           ) {
-            if (c === -1) c = -1;
-            const v = exp === 0 ? m : exp >= -22 ? m / POW10[-exp] : NaN;
-            if (v === v) {
-              f64[slots[field]][row] = neg ? -v : v;
-            } else this.#slow(buf, start, pos, field, row);
+            pos = p;
+            if (kind === K_F64) {
+              const v = exp === 0 ? m : m / POW10[-exp];
+              cols[field][row] = neg ? -v : v;
+            } else ints[field][row] = neg ? -m : m;
+            if (c === 0) c = -1;
           } else {
-            if (c === -1) c = -1;
-            pos = this.#fieldEnd(buf, pos, end, field);
+            pos = this.#fieldEnd(buf, p, end, field, stop);
             c = pos < end ? buf[pos] : -1;
-            if (c === -1 && !final) {
-              return this.#rollback(row, recStart);
-            }
+            if (c === -1 && !final) return this.#rollback(row, recStart);
             this.#slow(buf, start, pos, field, row);
-          }
-        } else if (kind === K_I32) {
-          let neg = false;
-          if (c === MINUS) {
-            neg = true;
-            c = ++pos < end ? buf[pos] : -1;
-          } else if (c === PLUS) c = ++pos < end ? buf[pos] : -1;
-          let m = 0;
-          let digits = 0;
-          let d = c - ZERO;
-          while (d >= 0 && d <= 9) {
-            m = m * 10 + d;
-            digits++;
-            d = (++pos < end ? buf[pos] : -1) - ZERO;
-          }
-          c = d + ZERO;
-          if (
-            digits > 0 && digits <= 10 &&
-            (c === DELIM || c === LF || c === CR || c === -1) &&
-            (neg ? m <= 2147483648 : m <= 2147483647)
-          ) {
-            if (c === -1) c = -1;
-            i32[slots[field]][row] = neg ? -m : m;
-          } else {
-            if (c === -1) c = -1;
-            pos = this.#fieldEnd(buf, pos, end, field);
-            c = pos < end ? buf[pos] : -1;
-            if (c === -1 && !final) {
-              return this.#rollback(row, recStart);
-            }
-            this.#slow(buf, start, pos, field, row);
-          }
-        } else if (kind === K_STR) {
-          while (pos < end) {
-            c = buf[pos];
-            if (c === DELIM || c === LF || c === CR) break;
-            if (c === QUOTE) {
-              throw new FieldError(
-                "a quote inside an unquoted field (quote the field and write the quote twice)",
-                pos,
-                field,
-              );
-            }
-            pos++;
-          }
-          c = pos < end ? buf[pos] : -1;
-          if (c === -1 && !final) {
-            return this.#rollback(row, recStart);
-          }
-          if (pos === start) this.#setNull(field, row);
-          else {
-            i32[slots[field]][row] = this.#dicts[this.layout.targets[field]]!
-              .intern(buf, start, pos);
           }
         } else {
-          pos = this.#fieldEnd(buf, pos, end, field);
+          // A string, a skipped field, or another type: to the field's end.
+          pos = this.#fieldEnd(buf, pos, end, field, stop);
           c = pos < end ? buf[pos] : -1;
-          if (c === -1 && !final) {
-            return this.#rollback(row, recStart);
-          }
-          if (kind >= 0) this.#slow(buf, start, pos, field, row);
+          if (c === -1 && !final) return this.#rollback(row, recStart);
+          if (kind === K_STR) {
+            if (pos === start) this.#setNull(field, row);
+            else {
+              ints[field][row] = this.#dicts[this.layout.targets[field]]!
+                .intern(buf, start, pos);
+            }
+          } else if (kind >= 0) this.#slow(buf, start, pos, field, row);
         }
         // After the field: a delimiter, the record's end, or the buffer's.
         if (c === DELIM) {
@@ -353,12 +330,8 @@ export class CsvParser {
         else if (c === CR) {
           if (pos + 1 < end) pos += buf[pos + 1] === LF ? 2 : 1;
           else if (final) pos++;
-          else {
-            return this.#rollback(row, recStart);
-          }
-        } else if (!final) {
-          return this.#rollback(row, recStart);
-        }
+          else return this.#rollback(row, recStart);
+        } else if (!final) return this.#rollback(row, recStart);
         if (field + 1 !== fields) {
           throw new FieldError(
             `too few fields: expected ${fields}, got ${field + 1}`,
@@ -375,21 +348,23 @@ export class CsvParser {
   }
 
   /** The offset of the unquoted field's end (delimiter, newline or `end`). */
-  #fieldEnd(buf: Uint8Array, pos: number, end: number, field: number): number {
-    const { delimiter, quote } = this.layout;
-    while (pos < end) {
+  #fieldEnd(buf: Uint8Array, pos: number, end: number, field: number, stop: Uint8Array): number {
+    for (;;) {
+      while (stop[buf[pos]] === 0) pos++;
       const c = buf[pos];
-      if (c === delimiter || c === LF || c === CR) break;
-      if (c === quote) {
+      if (c === 0 && pos < end) {
+        pos++; // a NUL in the data
+        continue;
+      }
+      if (c === this.layout.quote && pos < end) {
         throw new FieldError(
           "a quote inside an unquoted field (quote the field and write the quote twice)",
           pos,
           field,
         );
       }
-      pos++;
+      return pos;
     }
-    return pos;
   }
 
   /** A quoted field's bytes [s, e) (doubled quotes when `doubled`). */

@@ -115,7 +115,8 @@ export async function* csvBatches(
   if (end <= start) return;
   await file.seek(start, Deno.SeekMode.Start);
   const parser = new CsvParser(src.layout, batchRows);
-  let buf = new Uint8Array(Math.min(CHUNK, end - start + 1));
+  // One byte more than is read: the parser's stop byte goes there.
+  let buf = new Uint8Array(Math.min(CHUNK, end - start + 1) + 1);
   let have = 0;
   let pos = 0;
   let offset = start;
@@ -127,7 +128,7 @@ export async function* csvBatches(
       offset += pos;
       pos = 0;
     }
-    if (have === buf.length && left > 0) {
+    if (have === buf.length - 1 && left > 0) {
       // A record longer than the buffer: grow it.
       const bigger = new Uint8Array(buf.length * 2);
       bigger.set(buf);
@@ -135,7 +136,7 @@ export async function* csvBatches(
     }
     if (left > 0) {
       const n = await file.read(
-        buf.subarray(have, have + Math.min(buf.length - have, left)),
+        buf.subarray(have, have + Math.min(buf.length - 1 - have, left)),
       );
       if (n === null) left = 0;
       else {

@@ -166,3 +166,30 @@ Deno.test("a malformed field names the file, the line and the column (also from 
     assert.ok(big instanceof CsvParseError, String(big));
   });
 });
+
+Deno.test("a range larger than the read buffer (records cut between reads) reads back exactly", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/big.csv`;
+    const n = 200_000;
+    const lines = ["i,x,s"];
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      const x = (i % 1000) / 8;
+      sum += x;
+      lines.push(`${i},${x},"t${i % 13}, ok"`);
+    }
+    await Deno.writeTextFile(path, lines.join("\r\n"));
+    const df = readCsv(path, { blocksize: "3MB" });
+    const out = await df.groupBy([]).agg({
+      i: ["count", "max"],
+      x: "sum",
+      s: "nunique",
+    }).compute(inline);
+    assert.deepEqual(out.toRecords(), [{
+      i_count: n,
+      i_max: n - 1,
+      x: sum,
+      s: 13,
+    }]);
+  });
+});

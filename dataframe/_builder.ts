@@ -340,20 +340,83 @@ export function concatParts(parts: readonly Part[], shared = true): Part {
   return b.finish(shared);
 }
 
-/** Rows [start, end) of `part`, copied. */
-export function sliceRows(part: Part, start: number, end: number): Part {
+/** Rows [start, end) of `part`, copied (in shared memory when `shared`). */
+export function sliceRows(
+  part: Part,
+  start: number,
+  end: number,
+  shared = false,
+): Part {
   const b = new PartBuilder(
     part.names,
     part.columns.map((c) => c.type),
     end - start,
   );
   b.appendRange(part, start, end);
-  return b.finish();
+  return b.finish(shared);
 }
 
-/** Rows idx[0..count) of `part`, copied. */
-export function takeRows(part: Part, idx: Int32Array, count: number): Part {
-  const b = new PartBuilder(part.names, part.columns.map((c) => c.type), count);
-  b.appendTake(part, idx, count);
-  return b.finish();
+/**
+ * Rows idx[0..count) of one column (an index < 0 is a null), gathered
+ * once into exact arrays; a string column keeps its dictionary.
+ */
+export function takeColumn(
+  col: Column,
+  idx: Int32Array,
+  count: number,
+  shared = false,
+): Column {
+  const data = allocData(col.type, count, shared);
+  let holes = false;
+  if (col.type === "bool") {
+    const src = col.data as Uint8Array;
+    const dst = data as Uint8Array;
+    for (let i = 0; i < count; i++) {
+      const r = idx[i];
+      if (r < 0) holes = true;
+      else if ((src[r >> 3] >> (r & 7)) & 1) dst[i >> 3] |= 1 << (i & 7);
+    }
+  } else if (col.type === "int64" || col.type === "timestamp") {
+    const src = col.data as BigInt64Array;
+    const dst = data as BigInt64Array;
+    for (let i = 0; i < count; i++) {
+      const r = idx[i];
+      if (r < 0) holes = true;
+      else dst[i] = src[r];
+    }
+  } else {
+    const src = col.data as Float64Array;
+    const dst = data as Float64Array;
+    for (let i = 0; i < count; i++) {
+      const r = idx[i];
+      if (r < 0) holes = true;
+      else dst[i] = src[r];
+    }
+  }
+  let valid: Uint8Array | null = null;
+  if (holes || col.valid !== null) {
+    valid = allocData("bool", count, shared) as Uint8Array;
+    const v = col.valid;
+    for (let i = 0; i < count; i++) {
+      const r = idx[i];
+      if (r >= 0 && (v === null || ((v[r >> 3] >> (r & 7)) & 1))) {
+        valid[i >> 3] |= 1 << (i & 7);
+      }
+    }
+  }
+  return { type: col.type, data, valid, dict: col.dict };
+}
+
+/** Rows idx[0..count) of `part`, gathered (in shared memory when `shared`). */
+export function takeRows(
+  part: Part,
+  idx: Int32Array,
+  count: number,
+  shared = false,
+): Part {
+  return {
+    names: part.names,
+    columns: part.columns.map((c) => takeColumn(c, idx, count, shared)),
+    length: count,
+  };
 }

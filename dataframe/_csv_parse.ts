@@ -221,7 +221,11 @@ export class CsvParser {
       let field = 0;
       for (;;) {
         if (field >= fields) {
-          throw new FieldError(`too many fields: expected ${fields}`, pos, field);
+          throw new FieldError(
+            `too many fields: expected ${fields}`,
+            pos,
+            field,
+          );
         }
         const kind = kinds[field];
         const start = pos;
@@ -235,7 +239,11 @@ export class CsvParser {
             if (p + 1 >= end) {
               if (p >= end || !final) {
                 if (final) {
-                  throw new FieldError("a quoted field is not closed", start, field);
+                  throw new FieldError(
+                    "a quoted field is not closed",
+                    start,
+                    field,
+                  );
                 }
                 return this.#rollback(row, recStart);
               }
@@ -287,7 +295,8 @@ export class CsvParser {
             digits += p - at;
           }
           c = d + ZERO;
-          const ends = c === DELIM || c === LF || c === CR || (c === 0 && p >= end);
+          const ends = c === DELIM || c === LF || c === CR ||
+            (c === 0 && p >= end);
           if (ends && c === 0 && !final) return this.#rollback(row, recStart);
           if (
             ends && digits > 0 &&
@@ -348,7 +357,13 @@ export class CsvParser {
   }
 
   /** The offset of the unquoted field's end (delimiter, newline or `end`). */
-  #fieldEnd(buf: Uint8Array, pos: number, end: number, field: number, stop: Uint8Array): number {
+  #fieldEnd(
+    buf: Uint8Array,
+    pos: number,
+    end: number,
+    field: number,
+    stop: Uint8Array,
+  ): number {
     for (;;) {
       while (stop[buf[pos]] === 0) pos++;
       const c = buf[pos];

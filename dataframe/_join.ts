@@ -6,7 +6,7 @@
  * @module
  */
 
-import { ColumnBuilder } from "./_builder.ts";
+import { ColumnBuilder, takeColumn } from "./_builder.ts";
 import { castColumn } from "./_cast.ts";
 import { KeyEncoder } from "./_keys.ts";
 import { bit, type Column, columnOf, type DType, type Part } from "./_part.ts";
@@ -145,9 +145,7 @@ function assemble(
   for (let c = 0; c < left.columns.length; c++) {
     const name = left.names[c];
     const col = left.columns[c];
-    const b = new ColumnBuilder(col.type, k);
-    b.appendTake(col, li, k);
-    let out = b.finish(false);
+    let out = takeColumn(col, li, k);
     const m = spec.merged.indexOf(name);
     if (m >= 0 && (spec.how === "outer" || spec.how === "right")) {
       // A shared key: the right's value where the left has none.
@@ -157,17 +155,12 @@ function assemble(
         right.length,
         name,
       );
-      const rb = new ColumnBuilder(col.type, k);
-      rb.appendTake(rcol, ri, k);
-      out = coalesce(out, rb.finish(false), k);
+      out = coalesce(out, takeColumn(rcol, ri, k), k);
     }
     columns.push(out);
   }
   for (const name of spec.rightKeep) {
-    const col = columnOf(right, name);
-    const b = new ColumnBuilder(col.type, k);
-    b.appendTake(col, ri, k);
-    columns.push(b.finish(false));
+    columns.push(takeColumn(columnOf(right, name), ri, k));
   }
   return { names: [...spec.leftNames, ...spec.rightNames], columns, length: k };
 }

@@ -108,6 +108,20 @@ export function filesOf(plans: readonly PartPlan[]): CsvFile[] {
   return [...out];
 }
 
+/**
+ * About how many bytes the sources of `plans` read (CSV ranges), or
+ * undefined when a source's size is not known before it runs.
+ */
+export function estimateBytes(plans: readonly PartPlan[]): number | undefined {
+  let total = 0;
+  for (const p of plans) {
+    if (p.source.kind !== "csv") return undefined;
+    const { file, index } = p.source;
+    total += file.blocks[index + 1] - file.blocks[index];
+  }
+  return total;
+}
+
 /** A canonical text of a task's arguments: lazy values by their keys. */
 export function describe(v: unknown): string {
   return JSON.stringify(v, (_k, x) => {

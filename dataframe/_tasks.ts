@@ -115,7 +115,7 @@ export const dfTasks = defineTasks(import.meta.url, {
   piece: (part: Part, i: number, k: number): Part => {
     const a = Math.floor(i * part.length / k);
     const b = Math.floor((i + 1) * part.length / k);
-    return sliceRows(part, a, b);
+    return sliceRows(part, a, b, true);
   },
   /** A partition given by the caller. */
   literal: (part: Part): Part => part,

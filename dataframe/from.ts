@@ -48,6 +48,7 @@ export function frameOfPart(part: Part, n = 1): LazyFrame {
         part,
         Math.floor(i * part.length / n),
         Math.floor((i + 1) * part.length / n),
+        true,
       ),
   );
   // Keys from the content: the same data gives the same keys.

@@ -31,6 +31,7 @@ import {
   type Schema,
 } from "./_part.ts";
 import {
+  estimateBytes,
   filesOf,
   given,
   lowerAll,
@@ -59,11 +60,15 @@ export interface MergeOptions {
   /** Added to clashing non-key names (default `["_x", "_y"]`). */
   suffixes?: [string, string];
   /**
-   * Send the right side whole to every left partition (default: when it is
-   * one partition) instead of shuffling both sides by key.
+   * Send the right side whole to every left partition instead of shuffling
+   * both sides by key (default: when it is one partition, or CSV of at
+   * most 64 MB; inner and left joins only).
    */
   broadcast?: boolean;
 }
+
+/** A right side read from at most this many bytes of CSV is broadcast. */
+const BROADCAST_BYTES = 64 << 20;
 
 function list(x: string | readonly string[] | undefined): string[] {
   return x === undefined ? [] : typeof x === "string" ? [x] : [...x];
@@ -714,7 +719,10 @@ export class LazyFrame {
         ...rightKeep.map((n) => typeIn(right.schema, n)),
       ],
     };
-    const broadcast = options.broadcast ?? right.npartitions === 1;
+    const size = estimateBytes(right.#plans);
+    const broadcast = options.broadcast ??
+      (right.npartitions === 1 ||
+        (size !== undefined && size <= BROADCAST_BYTES));
     return this.#with(
       mergePlans(
         this.#plans,

@@ -12,7 +12,6 @@ import { CsvParseError } from "./_csv_read.ts";
 import {
   ActorSystem,
   createScheduler,
-  type Future,
   type HostPermissions,
   TaskFailedError,
 } from "./_graph.ts";
@@ -27,8 +26,14 @@ import type { Lazy } from "./_plan.ts";
 export interface GraphRunner {
   /** Compute lazy values; their values in order. */
   compute(...outputs: unknown[]): Promise<unknown[]>;
-  /** Start computing and keep the results where they are made. */
-  persist(...outputs: never[]): Future<unknown>[];
+  /** Start computing and keep the results where they are made: futures. */
+  persist(...outputs: never[]): KeptResult[];
+}
+
+/** A result a runner keeps on its workers (a `Future`). */
+export interface KeptResult {
+  /** Its value, once computed. */
+  result(): Promise<unknown>;
 }
 
 /**

@@ -24,7 +24,7 @@ export type {
   SchedulerOptions,
 } from "../cluster/mod.ts";
 
-import type { ActorSystem } from "../actors/mod.ts";
+import type { ActorSystem, Task } from "../actors/mod.ts";
 import type { Scheduler, SchedulerOptions } from "../cluster/mod.ts";
 import type { TaskRef } from "./_spec.ts";
 
@@ -40,6 +40,18 @@ export async function createScheduler(
 // deno-lint-ignore no-explicit-any
 type AnyFn = (...args: any[]) => any;
 const found = new Map<string, Promise<AnyFn>>();
+
+/**
+ * A task's reference for a step; the task itself is remembered in this
+ * isolate, so that a step run here (inline, local) needs no import (and a
+ * task from a module that cannot be imported again, a doc test's, runs).
+ */
+export function taskRef(task: Task): TaskRef {
+  const ref = { module: task.taskModule, name: task.taskName };
+  const id = `${ref.module}#${ref.name}`;
+  if (!found.has(id)) found.set(id, Promise.resolve(task as AnyFn));
+  return ref;
+}
 
 /** The task function `ref` names, imported by its module URL (once per isolate). */
 export function resolveTask(ref: TaskRef): Promise<AnyFn> {

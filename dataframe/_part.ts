@@ -37,7 +37,9 @@ export const DTYPES: readonly DType[] = [
 
 /** A string dictionary in Arrow's Utf8 layout: value i is bytes[offsets[i], offsets[i+1]). */
 export interface Dict {
+  /** Where each value starts in `bytes` (one more entry than values). */
   readonly offsets: Int32Array;
+  /** The values' UTF-8 bytes, one after another. */
   readonly bytes: Uint8Array;
 }
 
@@ -46,6 +48,7 @@ export type ColumnData = Uint8Array | Int32Array | BigInt64Array | Float64Array;
 
 /** One column of a partition. */
 export interface Column {
+  /** Its type. */
   readonly type: DType;
   /**
    * The values: a bitmap for `bool`, Int32Array for `int32`, `date` and the
@@ -62,14 +65,19 @@ export interface Column {
 
 /** A partition: named columns of equal length. */
 export interface Part {
+  /** Column names, in order. */
   readonly names: readonly string[];
+  /** The columns, in the same order. */
   readonly columns: readonly Column[];
+  /** Rows. */
   readonly length: number;
 }
 
 /** Column names and types: what a lazy frame knows before it runs. */
 export interface Schema {
+  /** Column names, in order. */
   readonly names: readonly string[];
+  /** Their types. */
   readonly types: readonly DType[];
 }
 

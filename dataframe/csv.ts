@@ -212,12 +212,10 @@ function unify(a: DType | null, b: DType): DType {
  * ```ts
  * import { readCsv } from "@troupe/troupe/dataframe";
  * import assert from "node:assert/strict";
- * const dir = await Deno.makeTempDir();
- * await Deno.writeTextFile(`${dir}/data.csv`, "column,x\na,1\nb,2\na,3\n");
- * const df = readCsv(`${dir}/*.csv`, { blocksize: "64MB" });
+ * const dir = new URL("../tests/fixtures/dataframe/", import.meta.url).pathname;
+ * const df = readCsv(`${dir}*.csv`, { blocksize: "64MB" });
  * const out = await df.groupBy("column").mean().compute({ placement: "inline" });
- * assert.deepEqual(out.toRecords(), [{ column: "a", x: 2 }, { column: "b", x: 2 }]);
- * await Deno.remove(dir, { recursive: true });
+ * assert.deepEqual(out.toRecords(), [{ column: "a", x: 2, y: 20 }, { column: "b", x: 2, y: 20 }]);
  * ```
  */
 export function readCsv(

@@ -11,7 +11,7 @@
 import { concatParts, sliceRows } from "./_builder.ts";
 import { type ComputeOptions, withRunner } from "./_compute.ts";
 import { type ExprNode, showExpr, typeOf } from "./_expr.ts";
-import type { Task } from "./_graph.ts";
+import { type Task, taskRef } from "./_graph.ts";
 import {
   addStep,
   aggregate,
@@ -34,6 +34,7 @@ import {
   estimateBytes,
   filesOf,
   given,
+  type Lazy,
   lowerAll,
   lowerCtx,
   type PartPlan,
@@ -285,7 +286,7 @@ export class LazyFrame {
       return this.#with(
         addStep(this.#plans, {
           op: "filterRows",
-          task: { module: t.taskModule, name: t.taskName },
+          task: taskRef(t),
         }, this.schema),
       );
     }
@@ -479,7 +480,7 @@ export class LazyFrame {
     };
     const step = {
       op: "map",
-      task: { module: task.taskModule, name: task.taskName },
+      task: taskRef(task as unknown as Task),
       args,
       schema: out,
     } as const;
@@ -921,7 +922,10 @@ export class LazyFrame {
       const futures = runner.persist(...(lazies as never[]));
       await Promise.all(futures.map((f) => f.result()));
       return new LazyFrame(
-        fromProducers(futures.map((f) => given(f)), this.schema),
+        fromProducers(
+          futures.map((f) => given(f as unknown as Lazy)),
+          this.schema,
+        ),
         this.schema,
       );
     });
@@ -932,8 +936,8 @@ export class LazyFrame {
    * `part-00000.csv`...) or a pattern with one `*` for the partition
    * number. The paths written.
    *
-   * @example
-   * ```ts
+   * @example (writes files: not run by the doc tests, which may not write)
+   * ```ts ignore
    * import { fromColumns } from "@troupe/troupe/dataframe";
    * const dir = await Deno.makeTempDir();
    * const files = await fromColumns({ x: [1, 2] }).toCsv(dir, { placement: "inline" });
@@ -961,8 +965,8 @@ export class LazyFrame {
    * Write each partition as a Parquet file (`path` a directory: files
    * `part.0.parquet`...; or a pattern with one `*`). The paths written.
    *
-   * @example
-   * ```ts
+   * @example (writes files: not run by the doc tests, which may not write)
+   * ```ts ignore
    * import { fromColumns, readParquet } from "@troupe/troupe/dataframe";
    * const dir = await Deno.makeTempDir();
    * await fromColumns({ x: [1.5, 2.5] }).toParquet(dir, { placement: "inline" });

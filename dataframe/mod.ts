@@ -12,13 +12,11 @@
  * ```ts
  * import { readCsv } from "@troupe/troupe/dataframe";
  * import assert from "node:assert/strict";
- * const dir = await Deno.makeTempDir();
- * await Deno.writeTextFile(`${dir}/large_data.csv`, "column,x,y\na,1,10\nb,2,20\na,3,30\n");
- * const df = readCsv(`${dir}/large_data.csv`, { blocksize: "64MB" });
+ * const path = new URL("../tests/fixtures/dataframe/large_data.csv", import.meta.url).pathname;
+ * const df = readCsv(path, { blocksize: "64MB" });
  * const result = df.groupBy("column").mean();
  * const out = await result.compute({ placement: "inline" });
  * assert.deepEqual(out.toRecords(), [{ column: "a", x: 2, y: 20 }, { column: "b", x: 2, y: 20 }]);
- * await Deno.remove(dir, { recursive: true });
  * ```
  *
  * @module
@@ -42,11 +40,17 @@ export {
   fromRecords,
 } from "./from.ts";
 export {
+  type Column,
+  type ColumnData,
   ColumnNotFoundError,
+  type Dict,
   type DType,
   DTypeError,
+  type Part,
   type Schema,
 } from "./_part.ts";
+export type { BinaryOp, ExprNode, LitValue, UnaryOp } from "./_expr.ts";
+export type { HostPermissions, Task } from "./_graph.ts";
 export { CsvParseError } from "./_csv_read.ts";
 export type { AggFn } from "./_agg.ts";
-export type { GraphRunner } from "./_compute.ts";
+export type { GraphRunner, KeptResult } from "./_compute.ts";

@@ -16,12 +16,10 @@ import { LazyFrame } from "./lazy_frame.ts";
  *
  * @example
  * ```ts
- * import { fromColumns, readParquet } from "@troupe/troupe/dataframe";
- * const dir = await Deno.makeTempDir();
- * await fromColumns({ k: [1, 2], x: [0.5, 1.5] }).toParquet(dir, { placement: "inline" });
- * const df = await readParquet(`${dir}/*.parquet`, { columns: ["x"] });
+ * import { readParquet } from "@troupe/troupe/dataframe";
+ * const dir = new URL("../tests/fixtures/dataframe/", import.meta.url).pathname;
+ * const df = await readParquet(`${dir}*.parquet`, { columns: ["x"] });
  * console.log((await df.compute({ placement: "inline" })).column("x")); // Float64Array(2) [ 0.5, 1.5 ]
- * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function readParquet(

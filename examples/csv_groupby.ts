@@ -32,7 +32,9 @@ try {
   const result = df.groupBy("column").mean();
   const out = await result.compute();
 
-  console.log(`${df.npartitions} partitions, read and grouped on worker threads:`);
+  console.log(
+    `${df.npartitions} partitions, read and grouped on worker threads:`,
+  );
   console.log(out.toString());
   console.log("as records:", JSON.stringify(out.toRecords()[0]));
   console.log("price column:", out.column("price"));

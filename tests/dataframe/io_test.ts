@@ -137,8 +137,8 @@ Deno.test("toString is a readable table; a long frame shows its ends", () => {
   });
   const text = df.toString();
   const lines = text.split("\n");
-  assert.match(lines[0], /^ +n  s$/);
-  assert.match(lines[1], /^int32  string$/);
+  assert.match(lines[0], /^ +n {2}s$/);
+  assert.match(lines[1], /^int32 {2}string$/);
   assert.ok(lines.some((l) => l.includes("...")));
   assert.match(lines.at(-1)!, /\(30 rows, 2 columns\)/);
 });

@@ -412,11 +412,8 @@ function problemAt(
       ? `${path} is a cycle (MessagePack cannot carry one)`
       : undefined;
   }
-  if (ArrayBuffer.isView(o)) {
-    return msgpack && SAB !== undefined && o.buffer instanceof SAB
-      ? `${path} is a view of a SharedArrayBuffer (another process cannot share memory)`
-      : undefined;
-  }
+  // (A view of shared memory crosses to a process as a copy of its bytes.)
+  if (ArrayBuffer.isView(o)) return undefined;
   if (o instanceof ArrayBuffer) return undefined;
   if (SAB !== undefined && o instanceof SAB) {
     return msgpack

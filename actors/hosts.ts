@@ -597,9 +597,15 @@ export function permissionFlags(
  * whole package folder (which, in a checkout, holds tests and benchmarks).
  */
 const TROUPE_FILES = import.meta.url.startsWith("file:")
-  ? ["../mod.ts", "./", "../sync/", "../cluster/", "../cli/", "../array/"].map((
-    p,
-  ) => new URL(p, import.meta.url).href)
+  ? [
+    "../mod.ts",
+    "./",
+    "../sync/",
+    "../cluster/",
+    "../cli/",
+    "../array/",
+    "../dataframe/",
+  ].map((p) => new URL(p, import.meta.url).href)
   : [];
 
 /** What a host with permissions may read of troupe itself (for a test). */

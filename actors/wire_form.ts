@@ -334,15 +334,10 @@ function wireOther(
   depth: number,
   path: string | undefined,
 ): unknown {
-  if (ArrayBuffer.isView(v)) {
-    if (SAB !== undefined && v.buffer instanceof SAB) {
-      return problem(
-        path,
-        "is a view of a SharedArrayBuffer (another process cannot share memory)",
-      );
-    }
-    return v;
-  }
+  // A view crosses as the bytes it views, over memory of the receiver's own:
+  // a view of shared memory too (its data; the sharing cannot cross to
+  // another process, and a SharedArrayBuffer itself is refused below).
+  if (ArrayBuffer.isView(v)) return v;
   if (v instanceof Date || v instanceof RegExp || v instanceof ArrayBuffer) {
     return v;
   }

@@ -162,6 +162,20 @@ Deno.test("examples/array_mean.ts: the dask.array snippet", async () => {
   ]);
 });
 
+Deno.test("examples/csv_groupby.ts: the tutorial's read_csv, groupby, mean", async () => {
+  const r = await run("examples/csv_groupby.ts", [
+    "--allow-read",
+    "--allow-write",
+  ]);
+  assertRan(r, "examples/csv_groupby.ts");
+  assertLines(r, [
+    /2 partitions, read and grouped on worker threads/,
+    /^a +4\.8 +2\.99984$/m,
+    /\(4 rows, 3 columns\)/,
+    /as records: \{"column":"a","price":4\.8,"quantity":2\.99984\}/,
+  ]);
+});
+
 Deno.test("examples/thread_numbers.ts: a worker thread prints, main joins it", async () => {
   const r = await run("examples/thread_numbers.ts", ["--allow-read"]);
   assertRan(r, "examples/thread_numbers.ts");
@@ -226,6 +240,7 @@ Deno.test("every example is tested here", async () => {
   const tested = new Set([
     "delayed_sum.ts",
     "array_mean.ts",
+    "csv_groupby.ts",
     "pool_map.ts",
     "placement.ts",
     "demo.ts",

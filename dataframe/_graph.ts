@@ -1,0 +1,88 @@
+/**
+ * The dataframe's one door to troupe's task graphs: everything it uses of
+ * the actors and cluster packages comes through here, so that a move of
+ * those packages changes this file only. It imports the few graph modules
+ * a task needs (a worker host that runs a partition task loads no more);
+ * the scheduler is loaded when a computation makes one.
+ *
+ * @module
+ */
+
+export {
+  ActorSystem,
+  defineTasks,
+  type HostPermissions,
+  type Task,
+} from "../actors/mod.ts";
+export { type Delayed, delayed } from "../cluster/delayed.ts";
+export { TaskFailedError } from "../cluster/errors.ts";
+export { KEY, type Keyed, tokenize } from "../cluster/keys.ts";
+export type {
+  Client,
+  Future,
+  Scheduler,
+  SchedulerOptions,
+} from "../cluster/mod.ts";
+
+import type { ActorSystem, Task } from "../actors/mod.ts";
+import type { Scheduler, SchedulerOptions } from "../cluster/mod.ts";
+import type { TaskRef } from "./_spec.ts";
+
+/** A local scheduler (the scheduler module loaded on first use). */
+export async function createScheduler(
+  system: ActorSystem,
+  options: SchedulerOptions,
+): Promise<Scheduler> {
+  const { createScheduler } = await import("../cluster/scheduler.ts");
+  return createScheduler(system, options);
+}
+
+// deno-lint-ignore no-explicit-any
+type AnyFn = (...args: any[]) => any;
+const found = new Map<string, Promise<AnyFn>>();
+
+/**
+ * A task's reference for a step; the task itself is remembered in this
+ * isolate, so that a step run here (inline, local) needs no import (and a
+ * task from a module that cannot be imported again, a doc test's, runs).
+ */
+export function taskRef(task: Task): TaskRef {
+  const ref = { module: task.taskModule, name: task.taskName };
+  const id = `${ref.module}#${ref.name}`;
+  if (!found.has(id)) found.set(id, Promise.resolve(task as AnyFn));
+  return ref;
+}
+
+/** The task function `ref` names, imported by its module URL (once per isolate). */
+export function resolveTask(ref: TaskRef): Promise<AnyFn> {
+  const id = `${ref.module}#${ref.name}`;
+  let fn = found.get(id);
+  if (fn === undefined) {
+    fn = (import(ref.module) as Promise<Record<string, unknown>>).then(
+      (exports) => {
+        for (const value of Object.values(exports)) {
+          const candidates = typeof value === "function"
+            ? [value]
+            : typeof value === "object" && value !== null
+            ? Object.values(value)
+            : [];
+          for (const c of candidates) {
+            const t = c as { taskModule?: string; taskName?: string };
+            if (
+              typeof c === "function" && t.taskModule === ref.module &&
+              t.taskName === ref.name
+            ) {
+              return c as AnyFn;
+            }
+          }
+        }
+        throw new TypeError(
+          `module ${ref.module} exports no task "${ref.name}" (export the object defineTasks returns)`,
+        );
+      },
+    );
+    fn.catch(() => found.delete(id));
+    found.set(id, fn);
+  }
+  return fn;
+}

@@ -147,6 +147,16 @@ for (const placement of PLACEMENTS) {
         () => c.tell("echo", { shared }),
         /payload\.shared is a SharedArrayBuffer \(another process cannot share memory\)/,
       );
+      // A view of shared memory is data: it arrives as a copy of its bytes.
+      const view = new Float64Array(shared);
+      view[0] = -0;
+      view[1] = 2.5;
+      const back = await c.ask("echo", view) as Float64Array;
+      assert.ok(
+        back instanceof Float64Array &&
+          !(back.buffer instanceof SharedArrayBuffer),
+      );
+      assert.deepEqual([...back], [-0, 2.5]);
     } else {
       assert.ok((await c.ask("echo", shared)) instanceof SharedArrayBuffer);
     }

@@ -148,7 +148,7 @@ for (const placement of PLACEMENTS) {
         /payload\.shared is a SharedArrayBuffer \(another process cannot share memory\)/,
       );
       // A view of shared memory is data: it arrives as a copy of its bytes.
-      const view = new Float64Array(shared);
+      const view = new Float64Array(new SharedArrayBuffer(16));
       view[0] = -0;
       view[1] = 2.5;
       const back = await c.ask("echo", view) as Float64Array;

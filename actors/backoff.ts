@@ -12,7 +12,7 @@
  *
  * @example
  * ```ts
- * import type { BackoffOptions } from "@troupe/troupe/actors";
+ * import type { BackoffOptions } from "@troupe/troupe";
  * const backoff: BackoffOptions = { minMs: 100, maxMs: 10_000, factor: 2, jitter: 0.2 };
  * ```
  */
@@ -36,7 +36,7 @@ export interface BackoffOptions {
  *
  * @example
  * ```ts
- * import { backoffDelay } from "@troupe/troupe/actors";
+ * import { backoffDelay } from "./backoff.ts";
  * import assert from "node:assert/strict";
  *
  * const opts = { minMs: 100, maxMs: 1000, jitter: 0 };

@@ -21,7 +21,7 @@ import type { Termination } from "./watch.ts";
  *
  * @example
  * ```ts
- * import type { Handler } from "@troupe/troupe/actors";
+ * import type { Handler } from "@troupe/troupe";
  * const add: Handler<{ n: number }> = (s, by: number) => { s.n += by; };
  * ```
  */
@@ -37,7 +37,7 @@ export type Handler<S> = (
  *
  * @example
  * ```ts
- * import type { Handlers } from "@troupe/troupe/actors";
+ * import type { Handlers } from "@troupe/troupe";
  * const h: Handlers<{ n: number }> = { get: (s) => s.n };
  * ```
  */
@@ -50,7 +50,7 @@ export type Handlers<S> = Record<string, Handler<S>>;
  *
  * @example
  * ```ts
- * import type { OnError } from "@troupe/troupe/actors";
+ * import type { OnError } from "@troupe/troupe";
  * const policy: OnError = "resume";
  * ```
  */
@@ -61,7 +61,7 @@ export type OnError = "crash" | "resume";
  *
  * @example
  * ```ts
- * import type { ActorDefinition, Handlers } from "@troupe/troupe/actors";
+ * import type { ActorDefinition, Handlers } from "@troupe/troupe";
  * const def: ActorDefinition<number, { n: number }, Handlers<{ n: number }>> = {
  *   init: (n) => ({ n }),
  *   handlers: { get: (s) => s.n },
@@ -120,7 +120,7 @@ export interface ActorDefinition<A, S, H extends Handlers<S>> {
  *
  * @example
  * ```ts
- * import { type Behavior, defineActor } from "@troupe/troupe/actors";
+ * import { type Behavior, defineActor } from "@troupe/troupe";
  * const Echo = defineActor({ init: () => ({}), handlers: { echo: (_s, x: string) => x } });
  * const b: Behavior<void, {}, typeof Echo.handlers> = Echo;
  * ```
@@ -140,7 +140,7 @@ export interface Behavior<A, S, H extends Handlers<S>>
  *
  * @example
  * ```ts
- * import type { AnyBehavior } from "@troupe/troupe/actors";
+ * import type { AnyBehavior } from "@troupe/troupe";
  * function describe(b: AnyBehavior): string { return b.name; }
  * ```
  */
@@ -152,7 +152,7 @@ export type AnyBehavior = Behavior<any, any, any>;
  *
  * @example
  * ```ts
- * import { type ArgOf, defineActor } from "@troupe/troupe/actors";
+ * import { type ArgOf, defineActor } from "@troupe/troupe";
  * const C = defineActor({ init: (n: number) => ({ n }), handlers: {} });
  * const arg: ArgOf<typeof C> = 3;
  * ```
@@ -165,7 +165,8 @@ export type ArgOf<B> = B extends Behavior<infer A, infer _S, infer _H> ? A
  *
  * @example
  * ```ts
- * import { defineActor, type StateOf } from "@troupe/troupe/actors";
+ * import { defineActor } from "@troupe/troupe";
+ * import type { StateOf } from "./behavior.ts";
  * const C = defineActor({ init: () => ({ n: 0 }), handlers: {} });
  * const s: StateOf<typeof C> = { n: 1 };
  * ```
@@ -178,7 +179,7 @@ export type StateOf<B> = B extends Behavior<infer _A, infer S, infer _H> ? S
  *
  * @example
  * ```ts
- * import { defineActor, type HandlersOf } from "@troupe/troupe/actors";
+ * import { defineActor, type HandlersOf } from "@troupe/troupe";
  * const C = defineActor({ init: () => ({ n: 0 }), handlers: { get: (s) => s.n } });
  * type H = HandlersOf<typeof C>; // { get: (s) => number }
  * ```
@@ -191,7 +192,7 @@ export type HandlersOf<B> = B extends Behavior<infer _A, infer _S, infer H> ? H
  *
  * @example
  * ```ts
- * import { defineActor, type MessageName } from "@troupe/troupe/actors";
+ * import { defineActor, type MessageName } from "@troupe/troupe";
  * const C = defineActor({ init: () => ({ n: 0 }), handlers: { get: (s) => s.n } });
  * const m: MessageName<typeof C> = "get";
  * ```
@@ -204,7 +205,7 @@ export type MessageName<B> = keyof HandlersOf<B> & string;
  *
  * @example
  * ```ts
- * import type { PayloadOf } from "@troupe/troupe/actors";
+ * import type { PayloadOf } from "@troupe/troupe";
  * type P = PayloadOf<(s: unknown, n: number) => void>; // number
  * ```
  */
@@ -221,7 +222,7 @@ export type PayloadOf<F> = F extends (state: never, ...rest: infer R) => unknown
  *
  * @example
  * ```ts
- * import type { PayloadArgs } from "@troupe/troupe/actors";
+ * import type { PayloadArgs } from "@troupe/troupe";
  * const a: PayloadArgs<number> = [1];
  * const b: PayloadArgs<undefined> = [];
  * ```
@@ -235,7 +236,7 @@ export type PayloadArgs<P> = [P] extends [undefined] ? [payload?: undefined]
  *
  * @example
  * ```ts
- * import { defineActor, type MessageArgs } from "@troupe/troupe/actors";
+ * import { defineActor, type MessageArgs } from "@troupe/troupe";
  * const C = defineActor({ init: () => ({ n: 0 }), handlers: { add: (s, by: number) => { s.n += by; } } });
  * const args: MessageArgs<typeof C, "add"> = [2];
  * ```
@@ -249,7 +250,7 @@ export type MessageArgs<B, K extends MessageName<B>> = 0 extends 1 & B
  *
  * @example
  * ```ts
- * import { defineActor, type ReplyOf } from "@troupe/troupe/actors";
+ * import { defineActor, type ReplyOf } from "@troupe/troupe";
  * const C = defineActor({ init: () => ({ n: 0 }), handlers: { get: async (s) => s.n } });
  * const r: ReplyOf<typeof C, "get"> = 1;
  * ```
@@ -269,7 +270,7 @@ export type ReplyOf<B, K extends MessageName<B>> = 0 extends 1 & B ? unknown
  *
  * @example A typed counter
  * ```ts
- * import { ActorSystem, defineActor } from "@troupe/troupe/actors";
+ * import { ActorSystem, defineActor } from "@troupe/troupe";
  * import assert from "node:assert/strict";
  *
  * const Counter = defineActor({

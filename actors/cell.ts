@@ -26,14 +26,18 @@ import {
   MailboxFullError,
   NameTakenError,
 } from "./errors.ts";
-import { CrossingError, prepare, RefPayload } from "./codec.ts";
+import { CrossingError, prepare, RefPayload } from "./hosts/codec.ts";
 import { takeTransfer, transfer } from "./transfer.ts";
-import { HostError, type HostHandle, type HostPermissions } from "./hosts.ts";
+import {
+  HostError,
+  type HostHandle,
+  type HostPermissions,
+} from "./hosts/hosts.ts";
 import { Mailbox, type MailboxOptions, resolveMailbox } from "./mailbox.ts";
 import type { ReplyTo } from "./reply.ts";
 import type { ActorRef, AnyRef } from "./ref.ts";
 import { HostedRef, LocalRef, refAddress } from "./ref.ts";
-import { RemoteRef } from "./link.ts";
+import { RemoteRef } from "./hosts/link.ts";
 import type { BehaviorInfo, Runtime } from "./runtime.ts";
 import type { SpawnOptions } from "./spawn_options.ts";
 import type { ActorSystem } from "./system.ts";

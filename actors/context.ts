@@ -15,7 +15,7 @@ import type { ActorSystem } from "./system.ts";
  *
  * @example Stop after the first message
  * ```ts
- * import { ActorSystem, defineActor } from "@troupe/troupe/actors";
+ * import { ActorSystem, defineActor } from "@troupe/troupe";
  * import assert from "node:assert/strict";
  *
  * const Once = defineActor({

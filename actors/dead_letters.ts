@@ -12,7 +12,7 @@
  *
  * @example
  * ```ts
- * import type { DeadLetterReason } from "@troupe/troupe/actors";
+ * import type { DeadLetterReason } from "@troupe/troupe";
  * const r: DeadLetterReason = "mailbox-full";
  * ```
  */
@@ -37,7 +37,7 @@ export type DeadLetterReason =
  *
  * @example
  * ```ts
- * import type { DeadLetter } from "@troupe/troupe/actors";
+ * import type { DeadLetter } from "@troupe/troupe";
  * const d: DeadLetter = { target: "counter#1", name: "add", payload: 1, reason: "stopped" };
  * ```
  */
@@ -57,7 +57,7 @@ export interface DeadLetter {
  *
  * @example Watch a dropped message arrive
  * ```ts
- * import { ActorSystem, defineActor } from "@troupe/troupe/actors";
+ * import { ActorSystem, defineActor } from "@troupe/troupe";
  * import assert from "node:assert/strict";
  *
  * await using system = new ActorSystem();
@@ -78,7 +78,7 @@ export class DeadLetters {
    *
    * @example
    * ```ts
-   * import { ActorSystem } from "@troupe/troupe/actors";
+   * import { ActorSystem } from "@troupe/troupe";
    * await using system = new ActorSystem();
    * console.log(system.deadLetters.count); // 0
    * ```
@@ -92,7 +92,7 @@ export class DeadLetters {
    *
    * @example
    * ```ts
-   * import { ActorSystem } from "@troupe/troupe/actors";
+   * import { ActorSystem } from "@troupe/troupe";
    * await using system = new ActorSystem();
    * console.log(system.deadLetters.byReason["mailbox-full"] ?? 0);
    * ```
@@ -107,7 +107,7 @@ export class DeadLetters {
    *
    * @example
    * ```ts
-   * import { ActorSystem } from "@troupe/troupe/actors";
+   * import { ActorSystem } from "@troupe/troupe";
    * await using system = new ActorSystem();
    * const off = system.deadLetters.subscribe((d) => console.log(d.reason, d.target, d.name));
    * off();
@@ -125,7 +125,7 @@ export class DeadLetters {
    *
    * @example
    * ```ts
-   * import { DeadLetters } from "@troupe/troupe/actors";
+   * import { DeadLetters } from "@troupe/troupe";
    * const d = new DeadLetters();
    * d.record("x#1", "ping", undefined, "no-route");
    * ```

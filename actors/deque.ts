@@ -16,7 +16,7 @@ const INITIAL = 8;
  *
  * @example Use as a FIFO queue
  * ```ts
- * import { Deque } from "@troupe/troupe/actors";
+ * import { Deque } from "./deque.ts";
  * import assert from "node:assert/strict";
  *
  * const q = new Deque<number>();
@@ -37,7 +37,7 @@ export class Deque<T> {
    *
    * @example
    * ```ts
-   * import { Deque } from "@troupe/troupe/actors";
+   * import { Deque } from "./deque.ts";
    * const q = new Deque<string>();
    * ```
    */
@@ -51,7 +51,7 @@ export class Deque<T> {
    *
    * @example
    * ```ts
-   * import { Deque } from "@troupe/troupe/actors";
+   * import { Deque } from "./deque.ts";
    * import assert from "node:assert/strict";
    * const q = new Deque<number>();
    * q.push(7);
@@ -67,7 +67,7 @@ export class Deque<T> {
    *
    * @example
    * ```ts
-   * import { Deque } from "@troupe/troupe/actors";
+   * import { Deque } from "./deque.ts";
    * const q = new Deque<number>();
    * q.push(1);
    * ```
@@ -83,7 +83,7 @@ export class Deque<T> {
    *
    * @example
    * ```ts
-   * import { Deque } from "@troupe/troupe/actors";
+   * import { Deque } from "./deque.ts";
    * import assert from "node:assert/strict";
    * const q = new Deque<number>();
    * q.push(2);
@@ -103,7 +103,7 @@ export class Deque<T> {
    *
    * @example
    * ```ts
-   * import { Deque } from "@troupe/troupe/actors";
+   * import { Deque } from "./deque.ts";
    * import assert from "node:assert/strict";
    * const q = new Deque<number>();
    * assert.equal(q.shift(), undefined);
@@ -124,7 +124,7 @@ export class Deque<T> {
    *
    * @example
    * ```ts
-   * import { Deque } from "@troupe/troupe/actors";
+   * import { Deque } from "./deque.ts";
    * import assert from "node:assert/strict";
    * const q = new Deque<number>();
    * q.push(1);
@@ -146,7 +146,7 @@ export class Deque<T> {
    *
    * @example
    * ```ts
-   * import { Deque } from "@troupe/troupe/actors";
+   * import { Deque } from "./deque.ts";
    * import assert from "node:assert/strict";
    * const q = new Deque<string>();
    * q.push("a");
@@ -164,7 +164,7 @@ export class Deque<T> {
    *
    * @example
    * ```ts
-   * import { Deque } from "@troupe/troupe/actors";
+   * import { Deque } from "./deque.ts";
    * import assert from "node:assert/strict";
    * const q = new Deque<number>();
    * q.push(1);
@@ -184,7 +184,7 @@ export class Deque<T> {
    *
    * @example
    * ```ts
-   * import { Deque } from "@troupe/troupe/actors";
+   * import { Deque } from "./deque.ts";
    * import assert from "node:assert/strict";
    * const q = new Deque<number>();
    * q.push(1);

@@ -18,7 +18,7 @@ import { preview } from "./preview.ts";
  *
  * @example
  * ```ts
- * import type { Address } from "@troupe/troupe/actors";
+ * import type { Address } from "@troupe/troupe";
  * const a: Address = { host: "main", id: 7, name: "counter" };
  * ```
  */
@@ -37,7 +37,7 @@ export interface Address {
  *
  * @example
  * ```ts
- * import { formatAddress } from "@troupe/troupe/actors";
+ * import { formatAddress } from "./envelope.ts";
  * import assert from "node:assert/strict";
  *
  * assert.equal(formatAddress({ host: "h1", id: 3, name: "db" }), "db#3@h1");
@@ -54,7 +54,7 @@ export function formatAddress(address: Address, localHost?: string): string {
  *
  * @example
  * ```ts
- * import type { AskFailure } from "@troupe/troupe/actors";
+ * import type { AskFailure } from "./envelope.ts";
  * const f: AskFailure = { type: "handler", error: { name: "Error", message: "boom" } };
  * ```
  */
@@ -75,7 +75,7 @@ export type AskFailure =
  *
  * @example
  * ```ts
- * import type { Envelope } from "@troupe/troupe/actors";
+ * import type { Envelope } from "./envelope.ts";
  * const env: Envelope = {
  *   kind: "ask",
  *   to: { host: "h2", id: 5 },
@@ -141,7 +141,7 @@ function isAddress(x: unknown): x is Address {
  *
  * @example
  * ```ts
- * import { envelopeProblem } from "@troupe/troupe/actors";
+ * import { envelopeProblem } from "./envelope.ts";
  * import assert from "node:assert/strict";
  *
  * assert.equal(envelopeProblem({ kind: "stop", to: { host: "h", id: 1 } }), undefined);

@@ -13,7 +13,7 @@
  *
  * @example
  * ```ts
- * import { errorInfo } from "@troupe/troupe/actors";
+ * import { errorInfo } from "./errors.ts";
  * import assert from "node:assert/strict";
  *
  * const info = errorInfo(new RangeError("too big"));
@@ -37,7 +37,7 @@ export interface ErrorInfo {
  *
  * @example
  * ```ts
- * import { errorInfo } from "@troupe/troupe/actors";
+ * import { errorInfo } from "./errors.ts";
  * import assert from "node:assert/strict";
  *
  * assert.equal(errorInfo("boom").message, "boom");
@@ -60,7 +60,7 @@ export function errorInfo(thrown: unknown): ErrorInfo {
  *
  * @example
  * ```ts
- * import { errorFromInfo } from "@troupe/troupe/actors";
+ * import { errorFromInfo } from "./errors.ts";
  * import assert from "node:assert/strict";
  *
  * const e = errorFromInfo({ name: "TypeError", message: "bad", stack: "TypeError: bad\n    at x" });
@@ -85,7 +85,7 @@ export function errorFromInfo(info: ErrorInfo): Error {
  *
  * @example
  * ```ts
- * import { TroupeError, AskTimeoutError } from "@troupe/troupe/actors";
+ * import { TroupeError, AskTimeoutError } from "@troupe/troupe";
  * import assert from "node:assert/strict";
  *
  * assert.ok(new AskTimeoutError("counter#1", "get", 10) instanceof TroupeError);
@@ -97,7 +97,7 @@ export class TroupeError extends Error {
    *
    * @example
    * ```ts
-   * import { TroupeError } from "@troupe/troupe/actors";
+   * import { TroupeError } from "@troupe/troupe";
    * import assert from "node:assert/strict";
    * assert.equal(new TroupeError("something broke").name, "TroupeError");
    * ```
@@ -113,7 +113,7 @@ export class TroupeError extends Error {
  *
  * @example
  * ```ts
- * import { AskTimeoutError } from "@troupe/troupe/actors";
+ * import { AskTimeoutError } from "@troupe/troupe";
  * import assert from "node:assert/strict";
  *
  * const e = new AskTimeoutError("counter#1", "get", 50);
@@ -133,7 +133,7 @@ export class AskTimeoutError extends TroupeError {
    *
    * @example
    * ```ts
-   * import { AskTimeoutError } from "@troupe/troupe/actors";
+   * import { AskTimeoutError } from "@troupe/troupe";
    * new AskTimeoutError("counter#1", "get", 50);
    * ```
    */
@@ -153,7 +153,7 @@ export class AskTimeoutError extends TroupeError {
  *
  * @example
  * ```ts
- * import { AskAbortedError } from "@troupe/troupe/actors";
+ * import { AskAbortedError } from "@troupe/troupe";
  * import assert from "node:assert/strict";
  *
  * const e = new AskAbortedError("worker#2", "work", "user gave up");
@@ -170,7 +170,7 @@ export class AskAbortedError extends TroupeError {
    *
    * @example
    * ```ts
-   * import { AskAbortedError } from "@troupe/troupe/actors";
+   * import { AskAbortedError } from "@troupe/troupe";
    * new AskAbortedError("worker#2", "work", new Error("cancelled"));
    * ```
    */
@@ -189,7 +189,7 @@ export class AskAbortedError extends TroupeError {
  *
  * @example
  * ```ts
- * import type { ExitReason } from "@troupe/troupe/actors";
+ * import type { ExitReason } from "@troupe/troupe";
  * const reason: ExitReason = { type: "failed", error: { name: "Error", message: "boom" } };
  * ```
  */
@@ -206,7 +206,7 @@ export type ExitReason =
  *
  * @example
  * ```ts
- * import { describeReason } from "@troupe/troupe/actors";
+ * import { describeReason } from "./errors.ts";
  * import assert from "node:assert/strict";
  *
  * assert.equal(describeReason({ type: "failed", error: { name: "Error", message: "boom" } }), "failed: Error: boom");
@@ -228,7 +228,7 @@ export function describeReason(reason: ExitReason): string {
  *
  * @example
  * ```ts
- * import { ActorDeadError } from "@troupe/troupe/actors";
+ * import { ActorDeadError } from "@troupe/troupe";
  * import assert from "node:assert/strict";
  *
  * const e = new ActorDeadError("counter#1", "get", { type: "normal" });
@@ -247,7 +247,7 @@ export class ActorDeadError extends TroupeError {
    *
    * @example
    * ```ts
-   * import { ActorDeadError } from "@troupe/troupe/actors";
+   * import { ActorDeadError } from "@troupe/troupe";
    * new ActorDeadError("counter#1", "get", { type: "killed" });
    * ```
    */
@@ -270,7 +270,7 @@ export class ActorDeadError extends TroupeError {
  *
  * @example
  * ```ts
- * import { HandlerError } from "@troupe/troupe/actors";
+ * import { HandlerError } from "@troupe/troupe";
  * import assert from "node:assert/strict";
  *
  * const e = new HandlerError("counter#1", "div", new RangeError("by zero"));
@@ -290,7 +290,7 @@ export class HandlerError extends TroupeError {
    *
    * @example
    * ```ts
-   * import { HandlerError } from "@troupe/troupe/actors";
+   * import { HandlerError } from "@troupe/troupe";
    * new HandlerError("counter#1", "div", new Error("boom"));
    * ```
    */
@@ -311,7 +311,7 @@ export class HandlerError extends TroupeError {
  *
  * @example
  * ```ts
- * import { MailboxFullError } from "@troupe/troupe/actors";
+ * import { MailboxFullError } from "@troupe/troupe";
  * import assert from "node:assert/strict";
  *
  * assert.match(new MailboxFullError("log#3", "line", 100).message, /full \(100\)/);
@@ -329,7 +329,7 @@ export class MailboxFullError extends TroupeError {
    *
    * @example
    * ```ts
-   * import { MailboxFullError } from "@troupe/troupe/actors";
+   * import { MailboxFullError } from "@troupe/troupe";
    * new MailboxFullError("log#3", "line", 100);
    * ```
    */
@@ -349,7 +349,7 @@ export class MailboxFullError extends TroupeError {
  *
  * @example
  * ```ts
- * import { UnknownMessageError } from "@troupe/troupe/actors";
+ * import { UnknownMessageError } from "@troupe/troupe";
  * import assert from "node:assert/strict";
  *
  * assert.match(new UnknownMessageError("counter#1", "nope", ["add", "get"]).message, /add, get/);
@@ -365,7 +365,7 @@ export class UnknownMessageError extends TroupeError {
    *
    * @example
    * ```ts
-   * import { UnknownMessageError } from "@troupe/troupe/actors";
+   * import { UnknownMessageError } from "@troupe/troupe";
    * new UnknownMessageError("counter#1", "nope", ["add"]);
    * ```
    */
@@ -385,7 +385,7 @@ export class UnknownMessageError extends TroupeError {
  *
  * @example
  * ```ts
- * import { NameTakenError } from "@troupe/troupe/actors";
+ * import { NameTakenError } from "@troupe/troupe";
  * import assert from "node:assert/strict";
  *
  * assert.match(new NameTakenError("db").message, /"db"/);
@@ -397,7 +397,7 @@ export class NameTakenError extends TroupeError {
    *
    * @example
    * ```ts
-   * import { NameTakenError } from "@troupe/troupe/actors";
+   * import { NameTakenError } from "@troupe/troupe";
    * new NameTakenError("db");
    * ```
    */
@@ -411,7 +411,7 @@ export class NameTakenError extends TroupeError {
  *
  * @example
  * ```ts
- * import { SystemStoppedError } from "@troupe/troupe/actors";
+ * import { SystemStoppedError } from "@troupe/troupe";
  * new SystemStoppedError("spawn");
  * ```
  */
@@ -421,7 +421,7 @@ export class SystemStoppedError extends TroupeError {
    *
    * @example
    * ```ts
-   * import { SystemStoppedError } from "@troupe/troupe/actors";
+   * import { SystemStoppedError } from "@troupe/troupe";
    * new SystemStoppedError("spawn");
    * ```
    */
@@ -436,7 +436,7 @@ export class SystemStoppedError extends TroupeError {
  *
  * @example
  * ```ts
- * import { RestartIntensityError } from "@troupe/troupe/actors";
+ * import { RestartIntensityError } from "@troupe/troupe";
  * import assert from "node:assert/strict";
  *
  * assert.match(new RestartIntensityError("sup#1", 3, 5000).message, /more than 3 restarts in 5000 ms/);
@@ -448,7 +448,7 @@ export class RestartIntensityError extends TroupeError {
    *
    * @example
    * ```ts
-   * import { RestartIntensityError } from "@troupe/troupe/actors";
+   * import { RestartIntensityError } from "@troupe/troupe";
    * new RestartIntensityError("sup#1", 3, 5000);
    * ```
    */
@@ -464,7 +464,7 @@ export class RestartIntensityError extends TroupeError {
  *
  * @example
  * ```ts
- * import { EnvelopeError } from "@troupe/troupe/actors";
+ * import { EnvelopeError } from "./errors.ts";
  * import assert from "node:assert/strict";
  *
  * assert.match(new EnvelopeError("unknown envelope kind \"x\"").message, /malformed envelope/);
@@ -476,7 +476,7 @@ export class EnvelopeError extends TroupeError {
    *
    * @example
    * ```ts
-   * import { EnvelopeError } from "@troupe/troupe/actors";
+   * import { EnvelopeError } from "./errors.ts";
    * new EnvelopeError("envelope is not an object");
    * ```
    */
@@ -495,7 +495,7 @@ export class EnvelopeError extends TroupeError {
  *
  * @example
  * ```ts
- * import { UnguardedMainError } from "@troupe/troupe/actors";
+ * import { UnguardedMainError } from "@troupe/troupe";
  * import assert from "node:assert/strict";
  *
  * assert.match(new UnguardedMainError("file:///app/main.ts").message, /import\.meta\.main/);
@@ -507,7 +507,7 @@ export class UnguardedMainError extends TroupeError {
    *
    * @example
    * ```ts
-   * import { UnguardedMainError } from "@troupe/troupe/actors";
+   * import { UnguardedMainError } from "@troupe/troupe";
    * new UnguardedMainError("file:///app/main.ts");
    * ```
    */

@@ -19,7 +19,7 @@ import type { ErrorInfo, ExitReason } from "./errors.ts";
  *
  * @example
  * ```ts
- * import type { SystemEvent } from "@troupe/troupe/actors";
+ * import type { SystemEvent } from "@troupe/troupe";
  * function log(e: SystemEvent): string {
  *   return e.type === "stopped" ? `${e.address.id} ${e.reason.type}` : e.type;
  * }
@@ -43,7 +43,7 @@ export type SystemEvent =
  *
  * @example
  * ```ts
- * import type { EventListener } from "@troupe/troupe/actors";
+ * import type { EventListener } from "@troupe/troupe";
  * const print: EventListener = (e) => console.log(e.type);
  * ```
  */

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Links } from "./link.ts";
+import type { Links } from "./hosts/link.ts";
 import type { Runtime } from "./runtime.ts";
 
 const registry = new WeakMap<object, { rt: Runtime; links: Links }>();

@@ -24,7 +24,7 @@ import type { ReplyTo } from "./reply.ts";
  *
  * @example
  * ```ts
- * import type { OverflowPolicy } from "@troupe/troupe/actors";
+ * import type { OverflowPolicy } from "@troupe/troupe";
  * const p: OverflowPolicy = "drop-oldest";
  * ```
  */
@@ -39,7 +39,7 @@ export type OverflowPolicy =
  *
  * @example
  * ```ts
- * import type { MailboxOptions } from "@troupe/troupe/actors";
+ * import type { MailboxOptions } from "@troupe/troupe";
  * const m: MailboxOptions = { capacity: 1000, overflow: "backpressure" };
  * ```
  */
@@ -55,7 +55,7 @@ export interface MailboxOptions {
  *
  * @example
  * ```ts
- * import { DEFAULT_MAILBOX } from "@troupe/troupe/actors";
+ * import { DEFAULT_MAILBOX } from "./mailbox.ts";
  * import assert from "node:assert/strict";
  * assert.equal(DEFAULT_MAILBOX.overflow, "reject");
  * ```

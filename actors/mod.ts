@@ -1,10 +1,15 @@
 /**
- * Typed actors: behaviours, the actor system, refs with `tell` and `ask`,
- * bounded mailboxes, death watch and OTP supervision.
+ * actors/: the actor core of one isolate: behaviours, cells and their
+ * mailboxes, the dispatcher, `ask`, death watch, OTP supervisors and the
+ * `ActorSystem`. This module is the folder's face: the names the root entry
+ * (`@troupe/troupe`) exports from it.
+ *
+ * May import: sync/ only (nothing of hosts/, pool/, cluster/, array/,
+ * dataframe/, cli/; the hosts register themselves with the core).
  *
  * @example
  * ```ts
- * import { ActorSystem, defineActor } from "@troupe/troupe/actors";
+ * import { ActorSystem, defineActor } from "@troupe/troupe";
  * import assert from "node:assert/strict";
  *
  * const Counter = defineActor({
@@ -23,37 +28,68 @@
  * @module
  */
 
-export * from "./backoff.ts";
-export { CrossingError } from "./codec.ts";
-export * from "./behavior.ts";
+export type { BackoffOptions } from "./backoff.ts";
+export {
+  type ActorDefinition,
+  type AnyBehavior,
+  type ArgOf,
+  type Behavior,
+  defineActor,
+  type Handler,
+  type Handlers,
+  type HandlersOf,
+  type MessageArgs,
+  type MessageName,
+  type OnError,
+  type PayloadArgs,
+  type PayloadOf,
+  type ReplyOf,
+} from "./behavior.ts";
 export type { ActorContext } from "./context.ts";
-export * from "./dead_letters.ts";
-export { Deque } from "./deque.ts";
-export * from "./envelope.ts";
-export * from "./errors.ts";
-export type { EventListener, SystemEvent } from "./events.ts";
-export { HostError, WorkerOptionsError } from "./hosts.ts";
 export type {
-  ExecSpec,
-  HostInfo,
-  HostLink,
-  HostPermissions,
-  Placement,
-} from "./hosts.ts";
-export type { LinkSend } from "./link.ts";
-export { DEFAULT_MAILBOX } from "./mailbox.ts";
-export type { NameOptions } from "./names.ts";
+  DeadLetter,
+  DeadLetterReason,
+  DeadLetters,
+} from "./dead_letters.ts";
+export {
+  ActorDeadError,
+  AskAbortedError,
+  AskTimeoutError,
+  type ErrorInfo,
+  type ExitReason,
+  HandlerError,
+  MailboxFullError,
+  NameTakenError,
+  RestartIntensityError,
+  SystemStoppedError,
+  TroupeError,
+  UnguardedMainError,
+  UnknownMessageError,
+} from "./errors.ts";
+export type { EventListener, SystemEvent } from "./events.ts";
 export type { MailboxOptions, OverflowPolicy } from "./mailbox.ts";
 export type { ActorRef, AnyRef, AskOptions } from "./ref.ts";
-export * from "./pool.ts";
-export * from "./router.ts";
-export * from "./routing.ts";
-export { type ServedHost, serveHost } from "./serve_host.ts";
 export type { SpawnOptions } from "./spawn_options.ts";
-export { TaskRunner } from "./task_runner.ts";
-export type { ChunkResult, TaskRunnerHandlers } from "./task_runner.ts";
-export { defineTasks, type Task } from "./tasks.ts";
-export * from "./supervisor.ts";
-export * from "./system.ts";
+export {
+  child,
+  type ChildInfo,
+  type ChildSpec,
+  defineSupervisor,
+  type RestartType,
+  type Strategy,
+  type SupervisorBehavior,
+  type SupervisorHandlers,
+  type SupervisorOptions,
+} from "./supervisor.ts";
+export {
+  type ActorStats,
+  type ActorStatus,
+  ActorSystem,
+  type ActorSystemOptions,
+  type ShutdownReport,
+  type SpawnArgs,
+} from "./system.ts";
 export { transfer } from "./transfer.ts";
 export type { Termination, TerminationListener } from "./watch.ts";
+export type { Address } from "./envelope.ts";
+export type { NameOptions } from "./names.ts";

@@ -23,7 +23,7 @@ import {
   NameTakenError,
   TroupeError,
 } from "./errors.ts";
-import { type Links, RemoteRef } from "./link.ts";
+import { type Links, RemoteRef } from "./hosts/link.ts";
 import { type AnyRef, isActorRef, refAddress } from "./ref.ts";
 import type { ReplyTo } from "./reply.ts";
 import type { Runtime } from "./runtime.ts";
@@ -35,7 +35,7 @@ import type { WatchRecord } from "./watch.ts";
  *
  * @example
  * ```ts
- * import type { NameOptions } from "@troupe/troupe/actors";
+ * import type { NameOptions } from "@troupe/troupe";
  * const everywhere: NameOptions = { scope: "cluster" };
  * ```
  */

@@ -30,7 +30,7 @@ import type { Runtime } from "./runtime.ts";
  *
  * @example
  * ```ts
- * import type { AskOptions } from "@troupe/troupe/actors";
+ * import type { AskOptions } from "@troupe/troupe";
  * const opts: AskOptions = { timeout: 250, signal: AbortSignal.timeout(1000) };
  * ```
  */
@@ -51,7 +51,7 @@ export interface AskOptions {
  *
  * @example
  * ```ts
- * import { type ActorRef, ActorSystem, defineActor } from "@troupe/troupe/actors";
+ * import { type ActorRef, ActorSystem, defineActor } from "@troupe/troupe";
  * import assert from "node:assert/strict";
  *
  * const Greeter = defineActor({
@@ -98,7 +98,7 @@ export interface ActorRef<B = AnyBehavior> {
  *
  * @example
  * ```ts
- * import type { AnyRef } from "@troupe/troupe/actors";
+ * import type { AnyRef } from "@troupe/troupe";
  * function id(ref: AnyRef): number { return ref.address.id; }
  * ```
  */

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { HostPermissions, Placement } from "./hosts.ts";
+import type { HostPermissions, Placement } from "./hosts/hosts.ts";
 import type { MailboxOptions } from "./mailbox.ts";
 
 /**
@@ -12,7 +12,7 @@ import type { MailboxOptions } from "./mailbox.ts";
  *
  * @example
  * ```ts
- * import { ActorSystem, defineActor, type SpawnOptions } from "@troupe/troupe/actors";
+ * import { ActorSystem, defineActor, type SpawnOptions } from "@troupe/troupe";
  *
  * const opts: SpawnOptions = { name: "log", mailbox: { capacity: 100, overflow: "drop-oldest" } };
  * await using system = new ActorSystem();

@@ -44,7 +44,7 @@ import {
   type ExitReason,
   RestartIntensityError,
 } from "./errors.ts";
-import type { HostPermissions, Placement } from "./hosts.ts";
+import type { HostPermissions, Placement } from "./hosts/hosts.ts";
 import type { MailboxOptions } from "./mailbox.ts";
 import type { AnyRef } from "./ref.ts";
 
@@ -53,7 +53,7 @@ import type { AnyRef } from "./ref.ts";
  *
  * @example
  * ```ts
- * import type { Strategy } from "@troupe/troupe/actors";
+ * import type { Strategy } from "@troupe/troupe";
  * const s: Strategy = "rest_for_one";
  * ```
  */
@@ -65,7 +65,7 @@ export type Strategy = "one_for_one" | "one_for_all" | "rest_for_one";
  *
  * @example
  * ```ts
- * import type { RestartType } from "@troupe/troupe/actors";
+ * import type { RestartType } from "@troupe/troupe";
  * const r: RestartType = "transient";
  * ```
  */
@@ -76,7 +76,7 @@ export type RestartType = "permanent" | "transient" | "temporary";
  *
  * @example
  * ```ts
- * import { type ChildSpec, defineActor } from "@troupe/troupe/actors";
+ * import { type ChildSpec, defineActor } from "@troupe/troupe";
  * const Worker = defineActor({ init: (n: number) => ({ n }), handlers: {} });
  * const spec: ChildSpec = { id: "w1", behavior: Worker, arg: 1, restart: "transient" };
  * ```
@@ -111,7 +111,7 @@ export interface ChildSpec<B extends AnyBehavior = AnyBehavior> {
  *
  * @example
  * ```ts
- * import { child, defineActor } from "@troupe/troupe/actors";
+ * import { child, defineActor } from "@troupe/troupe";
  * const Worker = defineActor({ init: (n: number) => ({ n }), handlers: {} });
  * const spec = child("w1", Worker, 1, { restart: "transient" });
  * ```
@@ -130,7 +130,7 @@ export function child<B extends AnyBehavior>(
  *
  * @example
  * ```ts
- * import type { SupervisorOptions } from "@troupe/troupe/actors";
+ * import type { SupervisorOptions } from "@troupe/troupe";
  * const opts: SupervisorOptions = { strategy: "one_for_all", intensity: 5, periodMs: 10_000, children: [] };
  * ```
  */
@@ -154,7 +154,7 @@ export interface SupervisorOptions {
  *
  * @example
  * ```ts
- * import type { ChildInfo } from "@troupe/troupe/actors";
+ * import type { ChildInfo } from "@troupe/troupe";
  * function line(c: ChildInfo): string { return `${c.id}: ${c.running ? "up" : "down"}`; }
  * ```
  */
@@ -359,7 +359,7 @@ async function restartGroup(
  *
  * @example
  * ```ts
- * import type { SupervisorHandlers } from "@troupe/troupe/actors";
+ * import type { SupervisorHandlers } from "@troupe/troupe";
  * type Names = keyof SupervisorHandlers; // "children" | "child" | ...
  * ```
  */
@@ -437,7 +437,7 @@ const SUPERVISOR_HANDLERS: SupervisorHandlers = {
  *
  * @example
  * ```ts
- * import { defineSupervisor, type SupervisorBehavior } from "@troupe/troupe/actors";
+ * import { defineSupervisor, type SupervisorBehavior } from "@troupe/troupe";
  * const sup: SupervisorBehavior = defineSupervisor({ children: [] });
  * ```
  */
@@ -456,7 +456,7 @@ function cancelTimers(state: unknown): void {
  *
  * @example A crash and its restart
  * ```ts
- * import { ActorSystem, child, defineActor, defineSupervisor, HandlerError } from "@troupe/troupe/actors";
+ * import { ActorSystem, child, defineActor, defineSupervisor, HandlerError } from "@troupe/troupe";
  * import assert from "node:assert/strict";
  *
  * const Fragile = defineActor({

@@ -23,16 +23,21 @@ import {
   UnguardedMainError,
 } from "./errors.ts";
 import type { EventListener } from "./events.ts";
-import { Links, type LinkSend, RemoteRef, ReturnAddress } from "./link.ts";
+import {
+  Links,
+  type LinkSend,
+  RemoteRef,
+  ReturnAddress,
+} from "./hosts/link.ts";
 import { ClusterNames, type NameOptions } from "./names.ts";
 import type { MailboxOptions } from "./mailbox.ts";
-import { MAX_FRAME, reviveRefs } from "./codec.ts";
+import { MAX_FRAME, reviveRefs } from "./hosts/codec.ts";
 import {
   type ExecSpec,
   type HostInfo,
   type HostLink,
   HostPool,
-} from "./hosts.ts";
+} from "./hosts/hosts.ts";
 import {
   type ActorRef,
   type AnyRef,
@@ -54,7 +59,7 @@ import type { TerminationListener, WatchRecord } from "./watch.ts";
  *
  * @example
  * ```ts
- * import { ActorSystem, type ActorSystemOptions } from "@troupe/troupe/actors";
+ * import { ActorSystem, type ActorSystemOptions } from "@troupe/troupe";
  * const options: ActorSystemOptions = { askTimeout: 1000, mailbox: { capacity: 1024 } };
  * await using system = new ActorSystem(options);
  * ```
@@ -98,7 +103,7 @@ export interface ActorSystemOptions {
  *
  * @example
  * ```ts
- * import type { ActorStatus } from "@troupe/troupe/actors";
+ * import type { ActorStatus } from "@troupe/troupe";
  * const s: ActorStatus = "running";
  * ```
  */
@@ -122,7 +127,7 @@ const STATUS: readonly ActorStatus[] = [
  *
  * @example
  * ```ts
- * import { ActorSystem, defineActor } from "@troupe/troupe/actors";
+ * import { ActorSystem, defineActor } from "@troupe/troupe";
  * import assert from "node:assert/strict";
  *
  * await using system = new ActorSystem();
@@ -160,7 +165,7 @@ export interface ActorStats {
  *
  * @example
  * ```ts
- * import { ActorSystem } from "@troupe/troupe/actors";
+ * import { ActorSystem } from "@troupe/troupe";
  * const system = new ActorSystem();
  * const report = await system.shutdown();
  * console.log(report.stopped, report.killed, report.timedOut);
@@ -181,7 +186,7 @@ export interface ShutdownReport {
  *
  * @example
  * ```ts
- * import { defineActor, type SpawnArgs } from "@troupe/troupe/actors";
+ * import { defineActor, type SpawnArgs } from "@troupe/troupe";
  * const C = defineActor({ init: (n: number) => ({ n }), handlers: {} });
  * const args: SpawnArgs<typeof C> = [1, { name: "c" }];
  * ```
@@ -196,7 +201,7 @@ export type SpawnArgs<B extends AnyBehavior> = undefined extends ArgOf<B>
  *
  * @example
  * ```ts
- * import type { AttachedHost } from "@troupe/troupe/actors";
+ * import type { AttachedHost } from "./system.ts";
  * const show = (h: AttachedHost) => `${h.id} (parent ${h.parent})`;
  * ```
  */
@@ -216,7 +221,7 @@ export interface AttachedHost {
  *
  * @example Spawn, ask, shut down
  * ```ts
- * import { ActorSystem, defineActor } from "@troupe/troupe/actors";
+ * import { ActorSystem, defineActor } from "@troupe/troupe";
  * import assert from "node:assert/strict";
  *
  * const Echo = defineActor({ init: () => ({}), handlers: { echo: (_s, text: string) => text } });
@@ -238,7 +243,7 @@ export class ActorSystem implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { ActorSystem } from "@troupe/troupe/actors";
+   * import { ActorSystem } from "@troupe/troupe";
    * await using system = new ActorSystem({ askTimeout: 2000 });
    * ```
    */
@@ -292,7 +297,7 @@ export class ActorSystem implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { ActorSystem, defineActor } from "@troupe/troupe/actors";
+   * import { ActorSystem, defineActor } from "@troupe/troupe";
    * await using system = new ActorSystem();
    * const a = system.spawn(defineActor({ init: async () => ({}), handlers: {} }));
    * await system.whenStarted(a);
@@ -310,7 +315,7 @@ export class ActorSystem implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { ActorSystem, defineActor } from "@troupe/troupe/actors";
+   * import { ActorSystem, defineActor } from "@troupe/troupe";
    * await using system = new ActorSystem();
    * const a = system.spawn(defineActor({ init: () => ({}), handlers: {} }));
    * system.kill(a);
@@ -327,7 +332,7 @@ export class ActorSystem implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { ActorSystem } from "@troupe/troupe/actors";
+   * import { ActorSystem } from "@troupe/troupe";
    * await using system = new ActorSystem();
    * console.log(system.hosts()); // [] until a worker or process actor is spawned
    * ```
@@ -344,9 +349,12 @@ export class ActorSystem implements AsyncDisposable {
    * other side the returned `id` and `parent` (its `serveHost` needs them),
    * and hand every batch that arrives on the link to `receive`.
    *
+   * @ignore Internal: troupe's cluster attaches its nodes this way.
+   *
    * @example
    * ```ts
-   * import { ActorSystem, serveHost } from "@troupe/troupe/actors";
+   * import { ActorSystem } from "@troupe/troupe";
+   * import { serveHost } from "./hosts/serve_host.ts";
    * import assert from "node:assert/strict";
    *
    * // Two systems in one isolate, linked by hand (a cluster links them by TCP).
@@ -386,7 +394,7 @@ export class ActorSystem implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { ActorSystem } from "@troupe/troupe/actors";
+   * import { ActorSystem } from "@troupe/troupe";
    * await using system = new ActorSystem();
    * await system.stopHost("no-such-host"); // nothing to do
    * ```
@@ -403,7 +411,7 @@ export class ActorSystem implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { ActorSystem } from "@troupe/troupe/actors";
+   * import { ActorSystem } from "@troupe/troupe";
    * await using system = new ActorSystem({ host: "main" });
    * console.log(system.host); // "main"
    * ```
@@ -417,7 +425,7 @@ export class ActorSystem implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { ActorSystem } from "@troupe/troupe/actors";
+   * import { ActorSystem } from "@troupe/troupe";
    * await using system = new ActorSystem();
    * console.log(system.deadLetters.count);
    * ```
@@ -432,7 +440,7 @@ export class ActorSystem implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { ActorSystem, defineActor } from "@troupe/troupe/actors";
+   * import { ActorSystem, defineActor } from "@troupe/troupe";
    * const Counter = defineActor({ init: (n: number) => ({ n }), handlers: { get: (s) => s.n } });
    * await using system = new ActorSystem();
    * const c = system.spawn(Counter, 5, { name: "counter" });
@@ -462,7 +470,7 @@ export class ActorSystem implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { ActorSystem, defineActor } from "@troupe/troupe/actors";
+   * import { ActorSystem, defineActor } from "@troupe/troupe";
    * import assert from "node:assert/strict";
    *
    * const Db = defineActor({ init: () => ({}), handlers: { ping: () => "pong" } });
@@ -493,7 +501,7 @@ export class ActorSystem implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { ActorSystem, defineActor } from "@troupe/troupe/actors";
+   * import { ActorSystem, defineActor } from "@troupe/troupe";
    * import assert from "node:assert/strict";
    *
    * await using system = new ActorSystem();
@@ -519,7 +527,7 @@ export class ActorSystem implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { ActorSystem, defineActor } from "@troupe/troupe/actors";
+   * import { ActorSystem, defineActor } from "@troupe/troupe";
    * const Counter = defineActor({ init: () => ({ n: 0 }), handlers: { get: (s) => s.n } });
    * await using system = new ActorSystem();
    * system.spawn(Counter, undefined, { name: "c" });
@@ -540,7 +548,7 @@ export class ActorSystem implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { ActorSystem, defineActor } from "@troupe/troupe/actors";
+   * import { ActorSystem, defineActor } from "@troupe/troupe";
    * import assert from "node:assert/strict";
    *
    * const Echo = defineActor({ init: () => ({}), handlers: { echo: (_s, x: string) => x } });
@@ -587,7 +595,7 @@ export class ActorSystem implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { ActorSystem, defineActor } from "@troupe/troupe/actors";
+   * import { ActorSystem, defineActor } from "@troupe/troupe";
    * const Echo = defineActor({ init: () => ({}), handlers: { echo: (_s, x: number) => x } });
    * await using system = new ActorSystem();
    * const echo = system.spawn(Echo);
@@ -622,7 +630,7 @@ export class ActorSystem implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { ActorSystem, defineActor } from "@troupe/troupe/actors";
+   * import { ActorSystem, defineActor } from "@troupe/troupe";
    * await using system = new ActorSystem();
    * const a = system.spawn(defineActor({ init: () => ({}), handlers: {} }));
    * await system.stop(a);
@@ -646,7 +654,7 @@ export class ActorSystem implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { ActorSystem, defineActor } from "@troupe/troupe/actors";
+   * import { ActorSystem, defineActor } from "@troupe/troupe";
    * await using system = new ActorSystem();
    * const a = system.spawn(defineActor({ init: () => ({}), handlers: {} }));
    * const unwatch = system.watch(a, (t) => console.log("gone:", t.reason.type));
@@ -670,7 +678,7 @@ export class ActorSystem implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { ActorSystem, defineActor } from "@troupe/troupe/actors";
+   * import { ActorSystem, defineActor } from "@troupe/troupe";
    * await using system = new ActorSystem();
    * const a = system.spawn(defineActor({ init: () => ({}), handlers: { hi: () => 1 } }));
    * a.tell("hi");
@@ -686,7 +694,7 @@ export class ActorSystem implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { ActorSystem } from "@troupe/troupe/actors";
+   * import { ActorSystem } from "@troupe/troupe";
    * await using system = new ActorSystem();
    * console.log(system.actors().length); // 0
    * ```
@@ -701,7 +709,7 @@ export class ActorSystem implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { ActorSystem } from "@troupe/troupe/actors";
+   * import { ActorSystem } from "@troupe/troupe";
    * await using system = new ActorSystem();
    * const off = system.subscribe((e) => console.log(e.type));
    * off();
@@ -720,9 +728,11 @@ export class ActorSystem implements AsyncDisposable {
    * transport); returns a function that unlinks, failing asks still waiting
    * on that host with a `host-down` reason.
    *
+   * @ignore Internal: troupe's transports link hosts this way.
+   *
    * @example Two systems in one isolate, linked through structuredClone
    * ```ts
-   * import { ActorSystem, defineActor } from "@troupe/troupe/actors";
+   * import { ActorSystem, defineActor } from "@troupe/troupe";
    * import assert from "node:assert/strict";
    *
    * const Echo = defineActor({ init: () => ({}), handlers: { echo: (_s, x: string) => x } });
@@ -757,7 +767,7 @@ export class ActorSystem implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { ActorSystem, defineActor } from "@troupe/troupe/actors";
+   * import { ActorSystem, defineActor } from "@troupe/troupe";
    * const Counter = defineActor({ init: () => ({ n: 0 }), handlers: { add: (s, by: number) => { s.n += by; } } });
    * await using system = new ActorSystem();
    * const c = system.spawn(Counter);
@@ -924,7 +934,7 @@ export class ActorSystem implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { ActorSystem, defineActor } from "@troupe/troupe/actors";
+   * import { ActorSystem, defineActor } from "@troupe/troupe";
    * const system = new ActorSystem();
    * system.spawn(defineActor({ init: () => ({}), handlers: {} }));
    * const report = await system.shutdown({ timeout: 1000 });
@@ -979,7 +989,7 @@ export class ActorSystem implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { ActorSystem } from "@troupe/troupe/actors";
+   * import { ActorSystem } from "@troupe/troupe";
    * {
    *   await using system = new ActorSystem();
    * } // shut down here

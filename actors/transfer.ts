@@ -14,7 +14,7 @@ const marks = new WeakMap<object, Transferable[]>();
  *
  * @example
  * ```ts
- * import { transfer } from "@troupe/troupe/actors";
+ * import { transfer } from "@troupe/troupe";
  * const bytes = new Uint8Array(1024).buffer;
  * const payload = transfer(bytes); // ref.tell("consume", payload) moves it
  * ```

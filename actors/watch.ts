@@ -16,7 +16,7 @@ import type { ExitReason } from "./errors.ts";
  *
  * @example
  * ```ts
- * import { ActorSystem, defineActor, type Termination } from "@troupe/troupe/actors";
+ * import { ActorSystem, defineActor, type Termination } from "@troupe/troupe";
  * import assert from "node:assert/strict";
  *
  * await using system = new ActorSystem();
@@ -39,7 +39,7 @@ export interface Termination {
  *
  * @example
  * ```ts
- * import type { TerminationListener } from "@troupe/troupe/actors";
+ * import type { TerminationListener } from "@troupe/troupe";
  * const log: TerminationListener = (t) => console.log(t.address.id, t.reason.type);
  * ```
  */

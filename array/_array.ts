@@ -81,8 +81,8 @@ export type ReduceResult<O, T> = O extends { axis: number | readonly number[] }
  *
  * @example
  * ```ts
- * import { ActorSystem } from "@troupe/troupe/actors";
- * import { createScheduler } from "@troupe/troupe/cluster";
+ * import { ActorSystem } from "@troupe/troupe";
+ * import { createScheduler } from "@troupe/troupe";
  * import type { PersistOptions } from "@troupe/troupe/array";
  * await using system = new ActorSystem();
  * await using scheduler = createScheduler(system, { placement: "local" });
@@ -547,7 +547,7 @@ export class ChunkedArray extends ElementwiseMethods<ChunkedArray, ArrayLike> {
    *
    * @example
    * ```ts
-   * import { defineTasks } from "@troupe/troupe/actors";
+   * import { defineTasks } from "@troupe/troupe";
    * import { arange, type NdArray } from "@troupe/troupe/array";
    * export const t = defineTasks(import.meta.url, {
    *   double: (b: NdArray) => b.data.map((v) => 2 * v),
@@ -597,8 +597,8 @@ export class ChunkedArray extends ElementwiseMethods<ChunkedArray, ArrayLike> {
    *
    * @example
    * ```ts
-   * import { ActorSystem } from "@troupe/troupe/actors";
-   * import { createScheduler } from "@troupe/troupe/cluster";
+   * import { ActorSystem } from "@troupe/troupe";
+   * import { createScheduler } from "@troupe/troupe";
    * import { random } from "@troupe/troupe/array";
    * await using system = new ActorSystem();
    * await using scheduler = createScheduler(system, { placement: "local" });

@@ -467,7 +467,7 @@ export function fromArray(
  *
  * @example
  * ```ts
- * import { defineTasks } from "@troupe/troupe/actors";
+ * import { defineTasks } from "@troupe/troupe";
  * import { fromFunction } from "@troupe/troupe/array";
  * export const t = defineTasks(import.meta.url, { f: (i: number, j: number) => 10 * i + j });
  * const x = fromFunction(t.f, [2, 3], { chunks: 2 });
@@ -490,8 +490,8 @@ export function fromFunction(
  *
  * @example
  * ```ts
- * import { defineTasks } from "@troupe/troupe/actors";
- * import { delayed } from "@troupe/troupe/cluster";
+ * import { defineTasks } from "@troupe/troupe";
+ * import { delayed } from "@troupe/troupe";
  * import { fromDelayed } from "@troupe/troupe/array";
  * export const t = defineTasks(import.meta.url, { load: () => new Float64Array([1, 2, 3]) });
  * const x = fromDelayed(delayed(t.load)(), [3], { dtype: "float64" });

@@ -6,20 +6,28 @@
  * @module
  */
 
-import { ActorSystem, defineTasks, type Task } from "../actors/mod.ts";
+import { ActorSystem } from "../actors/system.ts";
+import { defineTasks, type Task } from "../actors/pool/tasks.ts";
 // The graph files themselves, not cluster/mod.ts: workers import the array
 // tasks, and through this file they would load all of the cluster (TCP,
 // dashboard, cluster-wide sync) for nothing.
-import { Delayed } from "../cluster/delayed.ts";
-import type { Future } from "../cluster/future.ts";
+import { Delayed } from "../cluster/graph/delayed.ts";
+import type { Future } from "../cluster/graph/future.ts";
 import {
   type DepSite,
   KEY,
   type Keyed,
   tokenize as tokenizeValues,
-} from "../cluster/keys.ts";
-import type { Scheduler, SchedulerOptions } from "../cluster/scheduler.ts";
-import type { Client } from "../cluster/client.ts";
+} from "../cluster/graph/keys.ts";
+import type {
+  Scheduler,
+  SchedulerOptions,
+} from "../cluster/graph/scheduler.ts";
+import type { Client } from "../cluster/client/client.ts";
+import {
+  type ComputeOptions as GraphComputeOptions,
+  withRunner as withGraphRunner,
+} from "../cluster/graph/compute.ts";
 
 export { ActorSystem, defineTasks, Delayed, KEY };
 export type { Client, Future, Keyed, Scheduler, SchedulerOptions, Task };
@@ -96,31 +104,14 @@ export interface ComputeOptions {
 
 /**
  * Run `use` with the runner `options` name, or with one made for the call
- * and closed after it (with its actor system).
+ * and closed after it (with its actor system): the graph layer's default.
  */
 export async function withRunner<T>(
   options: ComputeOptions | undefined,
   use: (runner: GraphRunner) => Promise<T>,
 ): Promise<T> {
-  const given = options?.scheduler;
-  if (given !== undefined) {
-    if (
-      typeof (given as Partial<GraphRunner>).compute !== "function" ||
-      typeof (given as Partial<GraphRunner>).persist !== "function"
-    ) {
-      throw new TypeError(
-        "scheduler must be a Scheduler (createScheduler) or a cluster Client (connect)",
-      );
-    }
-    return await use(given as unknown as GraphRunner);
-  }
-  // Imported here, not above: a worker that imports the array tasks never
-  // needs the scheduler.
-  const { createScheduler } = await import("../cluster/scheduler.ts");
-  await using system = new ActorSystem();
-  await using scheduler = createScheduler(system, {
-    placement: options?.placement ?? "worker",
-    workers: options?.workers,
-  });
-  return await use(scheduler as unknown as GraphRunner);
+  return await withGraphRunner(
+    options as GraphComputeOptions | undefined,
+    (runner) => use(runner as unknown as GraphRunner),
+  );
 }

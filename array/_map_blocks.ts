@@ -27,7 +27,7 @@ import type { NdArray } from "./_ndarray.ts";
  *
  * @example
  * ```ts
- * import { defineTasks } from "@troupe/troupe/actors";
+ * import { defineTasks } from "@troupe/troupe";
  * import type { MapBlocksTask, NdArray } from "@troupe/troupe/array";
  * export const t = defineTasks(import.meta.url, {
  *   square: (b: NdArray) => b.data.map((v) => v * v),

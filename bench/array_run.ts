@@ -8,8 +8,9 @@
  * @module
  */
 
-import { ActorSystem } from "@troupe/troupe/actors";
-import { connect, createScheduler, localCluster } from "@troupe/troupe/cluster";
+import { ActorSystem } from "@troupe/troupe";
+import { connect, localCluster } from "@troupe/troupe/cluster";
+import { createScheduler } from "@troupe/troupe";
 import { fromArray, random } from "@troupe/troupe/array";
 
 const mode = Deno.args[0];

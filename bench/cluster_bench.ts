@@ -19,8 +19,9 @@
 
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
-import { ActorSystem } from "@troupe/troupe/actors";
-import { gather, localCluster } from "@troupe/troupe/cluster";
+import { ActorSystem } from "@troupe/troupe";
+import { gather } from "@troupe/troupe";
+import { localCluster } from "@troupe/troupe/cluster";
 import { DASK_SCRIPT, PYTHON, saveFigures } from "./peer_tools.ts";
 import { type Figure, figureTable, type Target } from "./table.ts";
 import { median } from "./actors_bench.ts";

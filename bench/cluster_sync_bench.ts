@@ -63,7 +63,7 @@
 
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
-import { ActorSystem } from "@troupe/troupe/actors";
+import { ActorSystem } from "@troupe/troupe";
 import { type Client, connect, startCluster } from "@troupe/troupe/cluster";
 import { exists, PYTHON, saveFigures } from "./peer_tools.ts";
 import { type Figure, figureTable, type Target } from "./table.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { defineActor } from "@troupe/troupe/actors";
+import { defineActor } from "@troupe/troupe";
 
 /**
  * Rounds of `fib(30)` in one CPU task: about 200 ms on the 2-core machine

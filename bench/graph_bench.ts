@@ -21,8 +21,8 @@
 
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
-import { ActorSystem } from "@troupe/troupe/actors";
-import { createScheduler, delayed } from "@troupe/troupe/cluster";
+import { ActorSystem } from "@troupe/troupe";
+import { createScheduler, delayed } from "@troupe/troupe";
 import { DASK_SCRIPT, exists, PYTHON, saveFigures } from "./peer_tools.ts";
 import { type Figure, figureTable, type Target } from "./table.ts";
 import { median } from "./actors_bench.ts";

@@ -4,8 +4,8 @@
  * @module
  */
 
-import { defineTasks } from "@troupe/troupe/actors";
-import { type Delayed, delayed, treeReduce } from "@troupe/troupe/cluster";
+import { defineTasks } from "@troupe/troupe";
+import { type Delayed, delayed, treeReduce } from "@troupe/troupe";
 
 /** `square` and `add` for the tree reduction; `busySquare` spins first. */
 export const gt = defineTasks(import.meta.url, {

@@ -26,7 +26,7 @@ import { saveFigures } from "./peer_tools.ts";
 import { figureTable, show, type Target } from "./table.ts";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
-import { type ActorRef, ActorSystem } from "@troupe/troupe/actors";
+import { type ActorRef, ActorSystem } from "@troupe/troupe";
 import { Counter } from "../tests/fixtures/behaviors.ts";
 import { type Figure, median } from "./actors_bench.ts";
 import { crunch, CRUNCH_ROUNDS, Cruncher, FIB_30 } from "./fixtures.ts";

@@ -30,7 +30,7 @@ import { exists, hasCommand, saveFigures } from "./peer_tools.ts";
 import { figureTable, show, type Target } from "./table.ts";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
-import { ActorSystem, createPool, type Pool } from "@troupe/troupe/actors";
+import { ActorSystem, createPool, type Pool } from "@troupe/troupe";
 import { type Figure, median } from "./actors_bench.ts";
 import { FIB_27, tasks } from "./pool_tasks.ts";
 import { RUN_SHAPE_OPTIONS, runShape } from "./args.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { defineTasks } from "@troupe/troupe/actors";
+import { defineTasks } from "@troupe/troupe";
 
 /** `fib(n)`, naively recursive: pure CPU work. */
 export function fib(n: number): number {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type Address, defineActor } from "@troupe/troupe/actors";
+import { type Address, defineActor } from "@troupe/troupe";
 
 /** Counts what it is told; answers with the count. */
 export const Sink = defineActor({

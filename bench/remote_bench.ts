@@ -48,7 +48,7 @@
 
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
-import { type ActorRef, ActorSystem } from "@troupe/troupe/actors";
+import { type ActorRef, ActorSystem } from "@troupe/troupe";
 import { localCluster } from "@troupe/troupe/cluster";
 import { saveFigures } from "./peer_tools.ts";
 import { type Figure, figureTable, type Target } from "./table.ts";

@@ -28,11 +28,8 @@
 
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
-import {
-  connectTransport,
-  type FramedConnection,
-  listenTransport,
-} from "@troupe/troupe/cluster";
+import { connectTransport, listenTransport } from "../cluster/wire/endpoint.ts";
+import type { FramedConnection } from "../cluster/wire/framing.ts";
 import { saveFigures } from "./peer_tools.ts";
 import { type Figure, figureTable, type Target } from "./table.ts";
 import { median } from "./actors_bench.ts";

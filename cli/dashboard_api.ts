@@ -8,16 +8,13 @@
  * @module
  */
 
-import {
-  type ClusterStatus,
-  parseAddress,
-  readSecret,
-} from "@troupe/troupe/cluster";
+import type { ClusterStatus } from "../cluster/scheduler/cluster.ts";
+import { parseAddress, readSecret } from "../cluster/wire/endpoint.ts";
 import {
   dashboardToken,
   DEFAULT_DASHBOARD_PORT,
   showAddress,
-} from "../cluster/scheduler_main.ts";
+} from "../cluster/scheduler/scheduler_main.ts";
 
 /**
  * A dashboard to read: its base URL (without a token) and the token to send,
@@ -212,7 +209,7 @@ export function isSchedulerOf(
  *
  * @example
  * ```ts
- * import { ActorSystem } from "@troupe/troupe/actors";
+ * import { ActorSystem } from "@troupe/troupe";
  * import { serveDashboard, startCluster } from "@troupe/troupe/cluster";
  * import { fetchStatus } from "./dashboard_api.ts";
  *

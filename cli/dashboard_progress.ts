@@ -7,11 +7,9 @@
  * @module
  */
 
-import type {
-  ClusterStatus,
-  Computation,
-  ProgressSource,
-} from "@troupe/troupe/cluster";
+import type { ClusterStatus } from "../cluster/scheduler/cluster.ts";
+import type { Computation } from "../cluster/graph/worker_engine.ts";
+import type { ProgressSource } from "../cluster/graph/progress.ts";
 import { type DashboardTarget, fetchStatus } from "./dashboard_api.ts";
 
 /** Where the status comes from: a dashboard, or a function (a client's). */

@@ -9,27 +9,24 @@
  * @module
  */
 
+import type { ActorRef } from "../actors/ref.ts";
+import { ActorSystem } from "../actors/system.ts";
 import {
-  type ActorRef,
-  ActorSystem,
   AskTimeoutError,
-  child,
-  createPool,
-  defineActor,
-  defineSupervisor,
   describeReason,
-  type ExecSpec,
-  formatAddress,
   HandlerError,
-  type SystemEvent,
-  type Termination,
-} from "@troupe/troupe";
-import {
-  delayed,
-  localCluster,
-  serveDashboard,
-  treeReduce,
-} from "@troupe/troupe/cluster";
+} from "../actors/errors.ts";
+import { child, defineSupervisor } from "../actors/supervisor.ts";
+import { createPool } from "../actors/pool/pool.ts";
+import { defineActor } from "../actors/behavior.ts";
+import type { ExecSpec } from "../actors/hosts/hosts.ts";
+import { formatAddress } from "../actors/envelope.ts";
+import type { SystemEvent } from "../actors/events.ts";
+import type { Termination } from "../actors/watch.ts";
+import { delayed } from "../cluster/graph/delayed.ts";
+import { localCluster } from "../cluster/scheduler/local_cluster.ts";
+import { serveDashboard } from "../cluster/dashboard/dashboard.ts";
+import { treeReduce } from "../cluster/graph/reduce.ts";
 import { demoTasks, Squarer } from "./demo_tasks.ts";
 import { EXIT, parseCommand } from "./usage.ts";
 

@@ -8,12 +8,8 @@
  * @module
  */
 
-import {
-  type Behavior,
-  defineActor,
-  defineTasks,
-  type Task,
-} from "@troupe/troupe";
+import { type Behavior, defineActor } from "../actors/behavior.ts";
+import { defineTasks, type Task } from "../actors/pool/tasks.ts";
 
 /**
  * An actor that can run anywhere: it squares numbers, says where it runs

@@ -8,7 +8,7 @@
 
 import { resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { Client } from "@troupe/troupe/cluster";
+import type { Client } from "../cluster/client/client.ts";
 
 /**
  * A module to run: its `graph` (anything `compute` takes: a delayed value,

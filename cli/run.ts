@@ -6,19 +6,19 @@
  * @module
  */
 
-import { readSchedulerSecret, secretHint } from "../cluster/secrets.ts";
+import { readSchedulerSecret, secretHint } from "../cluster/wire/secrets.ts";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ActorSystem, type ExecSpec } from "@troupe/troupe/actors";
+import { ActorSystem } from "../actors/system.ts";
+import type { ExecSpec } from "../actors/hosts/hosts.ts";
+import { type Client, connect } from "../cluster/client/client.ts";
 import {
-  type Client,
-  connect,
   isLoopback,
-  localCluster,
   parseAddress,
-  progressBar,
   readSecret,
-} from "@troupe/troupe/cluster";
+} from "../cluster/wire/endpoint.ts";
+import { localCluster } from "../cluster/scheduler/local_cluster.ts";
+import { progressBar } from "../cluster/graph/progress.ts";
 import {
   chooseToken,
   DashboardError,
@@ -27,7 +27,7 @@ import {
   parseDashboard,
 } from "./dashboard_api.ts";
 import { DashboardProgress } from "./dashboard_progress.ts";
-import { showAddress } from "../cluster/scheduler_main.ts";
+import { showAddress } from "../cluster/scheduler/scheduler_main.ts";
 import { type Job, JobError, loadJob, resolveModule } from "./job.ts";
 import {
   EXIT,

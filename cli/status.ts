@@ -6,11 +6,9 @@
  * @module
  */
 
-import {
-  type ClusterStatus,
-  connect,
-  parseAddress,
-} from "@troupe/troupe/cluster";
+import type { ClusterStatus } from "../cluster/scheduler/cluster.ts";
+import { connect } from "../cluster/client/client.ts";
+import { parseAddress } from "../cluster/wire/endpoint.ts";
 import {
   chooseToken,
   DashboardError,
@@ -20,8 +18,8 @@ import {
   parseDashboard,
 } from "./dashboard_api.ts";
 import { formatStatus } from "./status_text.ts";
-import { commandLineSecret, secretHint } from "../cluster/secrets.ts";
-import { showAddress } from "../cluster/scheduler_main.ts";
+import { commandLineSecret, secretHint } from "../cluster/wire/secrets.ts";
+import { showAddress } from "../cluster/scheduler/scheduler_main.ts";
 import { EXIT, parseCommand, reportFailure, UsageError } from "./usage.ts";
 
 const HELP =

@@ -7,8 +7,9 @@
  * @module
  */
 
-import { type ClusterStatus, renderProgress } from "@troupe/troupe/cluster";
-import { showAddress } from "../cluster/scheduler_main.ts";
+import type { ClusterStatus } from "../cluster/scheduler/cluster.ts";
+import { renderProgress } from "../cluster/graph/progress.ts";
+import { showAddress } from "../cluster/scheduler/scheduler_main.ts";
 import { escapeControl } from "../actors/preview.ts";
 
 /**

@@ -14,9 +14,9 @@
 // cluster node becomes one here, before the command's own code runs.
 import "@troupe/troupe/host";
 import "@troupe/troupe/node";
-import type { ExecSpec } from "@troupe/troupe/actors";
+import type { ExecSpec } from "../actors/hosts/hosts.ts";
 export type { ExecSpec };
-import { schedulerMain } from "../cluster/scheduler_main.ts";
+import { schedulerMain } from "../cluster/scheduler/scheduler_main.ts";
 import { demoCommand } from "./demo.ts";
 import { runCommand } from "./run.ts";
 import { statusCommand } from "./status.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { nodeMain } from "../cluster/node_main.ts";
+import { nodeMain } from "../cluster/node/node_main.ts";
 import { EXIT, UsageError } from "./usage.ts";
 
 const HELP = `troupe worker: join a cluster as a worker node, and run its tasks

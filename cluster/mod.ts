@@ -1,87 +1,60 @@
 /**
- * Task graphs and futures: `delayed(task)(...args)` builds a lazy graph,
- * a scheduler computes it (in this isolate, on worker hosts, on
- * subprocesses), and `submit`/`map` run tasks eagerly as futures, as
- * `dask.delayed` and Dask's futures do. TCP clusters, remote actors and the
- * dashboard come next on the same graphs.
+ * `@troupe/troupe/cluster`: troupe across machines. A scheduler process
+ * (`startCluster`, or `localCluster` with nodes on this machine), worker
+ * nodes (`runNode`), clients that send graphs and futures to it
+ * (`connect`, `clusterClient` from inside a task), cluster-wide locks,
+ * semaphores, events and queues, and the dashboard. Local task graphs
+ * (`delayed`, `compute`, `createScheduler`, futures) are in the root entry:
+ * the same graphs run here unchanged.
+ *
+ * This folder holds graph/ (local graphs), wire/ (framing, handshake,
+ * endpoints), scheduler/, node/, client/ and dashboard/; each one's mod.ts
+ * says what it may import. cluster/ may import actors/ and sync/, never
+ * array/, dataframe/ or cli/.
  *
  * @example
  * ```ts
- * import { ActorSystem, defineTasks } from "@troupe/troupe/actors";
- * import { createScheduler, delayed } from "@troupe/troupe/cluster";
+ * import { ActorSystem } from "@troupe/troupe";
+ * import { localCluster } from "@troupe/troupe/cluster";
  * import assert from "node:assert/strict";
  *
- * export const t = defineTasks(import.meta.url, {
- *   square: (x: number) => x * x,
- *   sum: (xs: number[]) => xs.reduce((a, b) => a + b, 0),
- * });
- * const total = delayed(t.sum)([1, 2, 3].map((x) => delayed(t.square)(x)));
  * await using system = new ActorSystem();
- * await using scheduler = createScheduler(system, { placement: "local" });
- * assert.deepEqual(await scheduler.compute(total), [14]);
+ * await using cluster = await localCluster(system, { nodes: 1 });
+ * assert.equal(cluster.nodes().length, 1);
  * ```
  *
  * @module
  */
 
-export * from "./delayed.ts";
 export {
-  type ConnectOptions,
-  connectTransport,
-  isLoopback,
-  type ListenOptions,
-  listenTransport,
-  parseAddress,
-  readSecret,
-  reconnecting,
-  type ReconnectOptions,
-  type TransportListener,
-  type TransportOptions,
-} from "./endpoint.ts";
-export * from "./errors.ts";
-export * from "./future.ts";
-export * from "./graph.ts";
-export * from "./graph_worker.ts";
-export { type DepSite, KEY, type Keyed } from "./keys.ts";
-export * from "./progress.ts";
-export * from "./reduce.ts";
+  Client,
+  type ClientOptions,
+  clusterClient,
+  ClusterEvent,
+  ClusterLock,
+  ClusterMutex,
+  type ClusterMutexState,
+  ClusterQueue,
+  ClusterSemaphore,
+  type ClusterSemaphoreState,
+  connect,
+} from "./client/mod.ts";
 export {
-  type Computed,
-  createScheduler,
-  type Persisted,
-  Scheduler,
-  type SchedulerOptions,
-} from "./scheduler.ts";
-export * from "./client.ts";
-export * from "./cluster_sync.ts";
-export { clusterClient } from "./here.ts";
-export type { TaskRun } from "./task_stream.ts";
-export * from "./cluster.ts";
-export * from "./dashboard.ts";
-export * from "./local_cluster.ts";
-export * from "./node.ts";
-export * from "./visualize.ts";
+  type Dashboard,
+  type DashboardOptions,
+  type DashboardSource,
+  serveDashboard,
+} from "./dashboard/mod.ts";
+export { type NodeOptions, runNode } from "./node/mod.ts";
 export {
-  type CloseReason,
-  DEFAULT_CHUNK_SIZE,
-  DEFAULT_MAX_FRAME,
-  DEFAULT_MAX_MESSAGE,
-  FramedConnection,
-  type FramingOptions,
-  type PeerInfo,
-  type TransportCounters,
-} from "./framing.ts";
-export {
-  DEFAULT_HANDSHAKE_TIMEOUT,
-  handshake,
-  type HandshakeOptions,
-  importSecret,
-  PROTOCOL_VERSION,
-} from "./handshake.ts";
-export * from "./wire_errors.ts";
-export type {
-  Computation,
-  ProgressListener,
-  SchedulerStatus,
-  WorkerStatus,
-} from "./worker_engine.ts";
+  Cluster,
+  type ClusterOptions,
+  type ClusterStatus,
+  LocalCluster,
+  localCluster,
+  type LocalClusterOptions,
+  type NodeInfo,
+  type NodeStatus,
+  startCluster,
+} from "./scheduler/mod.ts";
+export { TransportError, type TransportErrorCode } from "./wire/mod.ts";

@@ -9,12 +9,8 @@
  */
 
 import { CsvParseError } from "./_csv_read.ts";
-import {
-  ActorSystem,
-  createScheduler,
-  type HostPermissions,
-  TaskFailedError,
-} from "./_graph.ts";
+import { type HostPermissions, TaskFailedError } from "./_graph.ts";
+import { withRunner as withGraphRunner } from "../cluster/graph/compute.ts";
 import { ColumnNotFoundError, DTypeError } from "./_part.ts";
 import type { Lazy } from "./_plan.ts";
 
@@ -72,16 +68,16 @@ export async function withRunner<T>(
     return await translate(() => fn(runWith(given), given));
   }
   const placement = options.placement ?? "worker";
-  await using system = new ActorSystem();
-  await using scheduler = await createScheduler(system, {
+  return await withGraphRunner({
     placement,
     workers: options.workers,
     permissions: placement === "process"
       ? withOwnFiles(options.permissions)
       : options.permissions,
+  }, (made) => {
+    const runner = made as unknown as GraphRunner;
+    return translate(() => fn(runWith(runner), runner));
   });
-  const runner = scheduler as unknown as GraphRunner;
-  return await translate(() => fn(runWith(runner), runner));
 }
 
 /**

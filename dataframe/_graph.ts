@@ -8,34 +8,20 @@
  * @module
  */
 
-export {
-  ActorSystem,
-  defineTasks,
-  type HostPermissions,
-  type Task,
-} from "../actors/mod.ts";
-export { type Delayed, delayed } from "../cluster/delayed.ts";
-export { TaskFailedError } from "../cluster/errors.ts";
-export { KEY, type Keyed, tokenize } from "../cluster/keys.ts";
+export { ActorSystem } from "../actors/system.ts";
+export { defineTasks, type Task } from "../actors/pool/tasks.ts";
+export type { HostPermissions } from "../actors/hosts/hosts.ts";
+export { type Delayed, delayed } from "../cluster/graph/delayed.ts";
+export { TaskFailedError } from "../cluster/graph/errors.ts";
+export { KEY, type Keyed, tokenize } from "../cluster/graph/keys.ts";
+export type { Future } from "../cluster/graph/future.ts";
 export type {
-  Client,
-  Future,
   Scheduler,
   SchedulerOptions,
-} from "../cluster/mod.ts";
+} from "../cluster/graph/scheduler.ts";
 
-import type { ActorSystem, Task } from "../actors/mod.ts";
-import type { Scheduler, SchedulerOptions } from "../cluster/mod.ts";
+import type { Task } from "../actors/pool/tasks.ts";
 import type { TaskRef } from "./_spec.ts";
-
-/** A local scheduler (the scheduler module loaded on first use). */
-export async function createScheduler(
-  system: ActorSystem,
-  options: SchedulerOptions,
-): Promise<Scheduler> {
-  const { createScheduler } = await import("../cluster/scheduler.ts");
-  return createScheduler(system, options);
-}
 
 // deno-lint-ignore no-explicit-any
 type AnyFn = (...args: any[]) => any;

@@ -447,7 +447,7 @@ export class LazyFrame {
    *
    * @example
    * ```ts
-   * import { defineTasks } from "@troupe/troupe/actors";
+   * import { defineTasks } from "@troupe/troupe";
    * import { col, DataFrame, fromColumns } from "@troupe/troupe/dataframe";
    * export const t = defineTasks(import.meta.url, {
    *   double: (df: DataFrame) => df.assign({ x: col("x").mul(2) }),
@@ -895,8 +895,8 @@ export class LazyFrame {
    *
    * @example
    * ```ts
-   * import { ActorSystem } from "@troupe/troupe/actors";
-   * import { createScheduler } from "@troupe/troupe/cluster";
+   * import { ActorSystem } from "@troupe/troupe";
+   * import { createScheduler } from "@troupe/troupe";
    * import { fromColumns } from "@troupe/troupe/dataframe";
    * await using system = new ActorSystem();
    * await using scheduler = createScheduler(system, { placement: "local" });

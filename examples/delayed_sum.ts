@@ -21,7 +21,7 @@ import {
   createScheduler,
   type Delayed,
   delayed,
-} from "@troupe/troupe/cluster";
+} from "@troupe/troupe";
 
 /** Tasks live in a module and are exported, so a worker can import them. */
 export const tasks = defineTasks(import.meta.url, {

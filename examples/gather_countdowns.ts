@@ -24,7 +24,7 @@
  * @module
  */
 
-import { ActorSystem, defineActor } from "@troupe/troupe/actors";
+import { ActorSystem, defineActor } from "@troupe/troupe";
 
 const Countdown = defineActor({
   name: "countdown",

@@ -28,7 +28,7 @@
  * @module
  */
 
-import { ActorSystem, defineActor } from "@troupe/troupe/actors";
+import { ActorSystem, defineActor } from "@troupe/troupe";
 import { Mutex } from "@troupe/troupe/sync";
 
 const TASKS = 4;

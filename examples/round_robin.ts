@@ -21,7 +21,7 @@ import {
   createRouter,
   defineActor,
   roundRobin,
-} from "@troupe/troupe/actors";
+} from "@troupe/troupe";
 
 const Server = defineActor({
   name: "server",

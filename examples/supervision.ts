@@ -12,10 +12,10 @@ import {
   child,
   defineActor,
   defineSupervisor,
-  describeReason,
-  formatAddress,
   type Termination,
 } from "@troupe/troupe";
+import { describeReason } from "../actors/errors.ts";
+import { formatAddress } from "../actors/envelope.ts";
 
 const Worker = defineActor({
   name: "worker",

@@ -21,7 +21,7 @@
  * @module
  */
 
-import { ActorSystem, defineActor } from "@troupe/troupe/actors";
+import { ActorSystem, defineActor } from "@troupe/troupe";
 
 /**
  * Exported, with its module's URL, so that a worker thread can import it.

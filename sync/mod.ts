@@ -12,6 +12,8 @@
  * - **shared scope** (`Shared*`): backed by a `SharedArrayBuffer`, so that
  *   worker actors and the main isolate contend on the same primitive.
  *
+ * sync/ is a leaf: it imports nothing else of troupe.
+ *
  * Every wait takes `{ timeout, signal }` and rejects with a typed error
  * (`WaitTimeoutError`, `WaitAbortedError`); waiters are served FIFO unless a
  * primitive documents otherwise.
@@ -39,24 +41,69 @@
  * @module
  */
 
-export * from "./errors.ts";
-export type * from "./types.ts";
-export * from "./mutex.ts";
-export * from "./reentrant_mutex.ts";
-export * from "./semaphore.ts";
-export * from "./rwlock.ts";
-export * from "./condition.ts";
-export * from "./event.ts";
-export * from "./barrier.ts";
-export * from "./queue.ts";
-export * from "./channel.ts";
+export {
+  BrokenBarrierError,
+  ClosedError,
+  LayoutError,
+  NotHeldError,
+  OverReleaseError,
+  SyncError,
+  WaitAbortedError,
+  WaitTimeoutError,
+} from "./errors.ts";
+export type {
+  BarrierLike,
+  ConditionLike,
+  EventCore,
+  EventLike,
+  Guard,
+  LockCore,
+  MutexLike,
+  QueueCore,
+  QueueLike,
+  RWLockLike,
+  SemaphoreLike,
+  WaitOptions,
+} from "./types.ts";
+export { Mutex } from "./mutex.ts";
+export { ReentrantMutex } from "./reentrant_mutex.ts";
+export { BoundedSemaphore, Semaphore } from "./semaphore.ts";
+export { RWLock } from "./rwlock.ts";
+export { Condition } from "./condition.ts";
+export { Event } from "./event.ts";
+export { Barrier, type BarrierOptions } from "./barrier.ts";
+export {
+  LifoQueue,
+  PriorityQueue,
+  type PriorityQueueOptions,
+  Queue,
+  type QueueOptions,
+} from "./queue.ts";
+export { Channel, select, type Selected } from "./channel.ts";
 
 // shared scope
-export * from "./shared_layout.ts";
-export * from "./shared_mutex.ts";
-export * from "./shared_semaphore.ts";
-export * from "./shared_event.ts";
-export * from "./shared_barrier.ts";
-export * from "./shared_rwlock.ts";
-export * from "./shared_condition.ts";
-export * from "./shared_queue.ts";
+export {
+  attachStruct,
+  type SharedArrayTypes,
+  type SharedFieldSpec,
+  type SharedFieldType,
+  type SharedFieldTypeOf,
+  type SharedHandle,
+  type SharedLayout,
+  type SharedPrimitiveHandle,
+  type SharedStruct,
+  sharedStruct,
+  type SharedStructCreateOptions,
+  type SharedStructOptions,
+  type SharedViews,
+} from "./shared_layout.ts";
+export { SharedMutex } from "./shared_mutex.ts";
+export { SharedBoundedSemaphore, SharedSemaphore } from "./shared_semaphore.ts";
+export { SharedEvent } from "./shared_event.ts";
+export { SharedBarrier, type SharedBarrierOptions } from "./shared_barrier.ts";
+export { SharedRWLock } from "./shared_rwlock.ts";
+export {
+  SharedCondition,
+  type SharedConditionHandle,
+} from "./shared_condition.ts";
+export { SharedQueue, type SharedQueueOptions } from "./shared_queue.ts";

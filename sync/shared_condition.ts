@@ -169,11 +169,7 @@ export class SharedCondition implements ConditionLike {
    *
    * @example
    * ```ts
-   * import {
-   *   SharedCondition,
-   *   SharedMutex,
-   *   WaitTimeoutError,
-   * } from "@troupe/troupe/sync";
+   * import { SharedCondition, SharedMutex, WaitTimeoutError } from "@troupe/troupe/sync";
    * import assert from "node:assert/strict";
    *
    * const c = new SharedCondition(new SharedMutex());

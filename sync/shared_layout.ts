@@ -173,7 +173,8 @@ const VERSION = 1;
  *
  * @example
  * ```ts
- * import { HEADER_BYTES, sharedStruct } from "@troupe/troupe/sync";
+ * import { HEADER_BYTES } from "./shared_layout.ts";
+ * import { sharedStruct } from "@troupe/troupe/sync";
  * import assert from "node:assert/strict";
  *
  * assert.equal(sharedStruct({ n: "f64" }).byteLength, HEADER_BYTES + 8);
@@ -353,11 +354,7 @@ export function sharedStruct<const L extends SharedLayout>(
  *
  * @example
  * ```ts
- * import {
- *   attachStruct,
- *   LayoutError,
- *   sharedStruct,
- * } from "@troupe/troupe/sync";
+ * import { attachStruct, LayoutError, sharedStruct } from "@troupe/troupe/sync";
  * import assert from "node:assert/strict";
  *
  * const s = sharedStruct({ n: "i32" }, { name: "counter" });

@@ -6,12 +6,10 @@
  * @module
  */
 
-import { pack, unpack } from "../actors/msgpack.ts";
-import {
-  type ActorSystem,
-  type AttachedHost,
-  serveHost,
-} from "@troupe/troupe/actors";
+import { pack, unpack } from "../actors/hosts/msgpack.ts";
+import type { ActorSystem } from "@troupe/troupe";
+import type { AttachedHost } from "../actors/system.ts";
+import { serveHost } from "../actors/hosts/serve_host.ts";
 
 /** Attach a node named `name` to `system`; `cut()` drops the link. */
 export function attachLocalNode(

@@ -9,7 +9,7 @@ import {
   defineActor,
   HandlerError,
   UnknownMessageError,
-} from "@troupe/troupe/actors";
+} from "@troupe/troupe";
 import { tick, until } from "../helpers.ts";
 
 class ParseError extends Error {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Deque } from "@troupe/troupe/actors";
+import { Deque } from "../../actors/deque.ts";
 import { seeded } from "../helpers.ts";
 
 Deno.test("Deque matches an array model under random operations", () => {

@@ -14,8 +14,8 @@ import {
   type Termination,
   transfer,
   WorkerOptionsError,
-} from "@troupe/troupe/actors";
-import { troupeReadRoots } from "../../actors/hosts.ts";
+} from "@troupe/troupe";
+import { troupeReadRoots } from "../../actors/hosts/hosts.ts";
 import { Counter } from "../fixtures/behaviors.ts";
 import { UsesEntries } from "../fixtures/uses_entries.ts";
 import { tick, until } from "../helpers.ts";

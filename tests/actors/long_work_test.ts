@@ -6,13 +6,9 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  ActorSystem,
-  createPool,
-  createRouter,
-  definePool,
-  defineRouter,
-} from "@troupe/troupe/actors";
+import { ActorSystem, createPool, createRouter } from "@troupe/troupe";
+import { definePool } from "../../actors/pool/pool.ts";
+import { defineRouter } from "../../actors/pool/router.ts";
 import { connect, startCluster } from "@troupe/troupe/cluster";
 import { SharedMutex } from "@troupe/troupe/sync";
 import { Counter, SlowStart } from "../fixtures/behaviors.ts";

@@ -3,10 +3,10 @@ import {
   ActorDeadError,
   ActorSystem,
   type DeadLetter,
-  DEFAULT_MAILBOX,
   defineActor,
   MailboxFullError,
-} from "@troupe/troupe/actors";
+} from "@troupe/troupe";
+import { DEFAULT_MAILBOX } from "../../actors/mailbox.ts";
 import { tick } from "../helpers.ts";
 
 /** An actor that records what it handled, and can be held shut by a gate. */

@@ -9,16 +9,16 @@
 
 import assert from "node:assert/strict";
 import { Packr } from "msgpackr/pack";
-import { fromWire, WireError } from "../../actors/codec.ts";
+import { fromWire, WireError } from "../../actors/hosts/codec.ts";
 import { preview } from "../../actors/preview.ts";
-import { encodeFrame, FrameReader } from "../../actors/frames.ts";
+import { encodeFrame, FrameReader } from "../../actors/hosts/frames.ts";
 import {
   DECODE_DEPTH,
   DecodeError,
   pack,
   scan,
   unpack,
-} from "../../actors/msgpack.ts";
+} from "../../actors/hosts/msgpack.ts";
 import { TransportError } from "@troupe/troupe/cluster";
 import { prefix, rawToFramed, writeAll } from "../cluster/transport_helpers.ts";
 import { seeded } from "../helpers.ts";

@@ -10,7 +10,7 @@ import {
   ActorSystem,
   HostError,
   type Termination,
-} from "@troupe/troupe/actors";
+} from "@troupe/troupe";
 import { Counter } from "../fixtures/behaviors.ts";
 import { until } from "../helpers.ts";
 import { attachLocalNode } from "../node_link.ts";

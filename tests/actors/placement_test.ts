@@ -16,7 +16,7 @@ import {
   type Termination,
   transfer,
   UnknownMessageError,
-} from "@troupe/troupe/actors";
+} from "@troupe/troupe";
 import { Counter } from "../fixtures/behaviors.ts";
 import { tick, until } from "../helpers.ts";
 

@@ -4,14 +4,14 @@ import {
   AskAbortedError,
   child,
   createPool,
-  definePool,
   defineSupervisor,
   MapAbortedError,
   type Placement,
   PoolFullError,
   TaskError,
   TaskTimeoutError,
-} from "@troupe/troupe/actors";
+} from "@troupe/troupe";
+import { definePool } from "../../actors/pool/pool.ts";
 import { tasks } from "../fixtures/tasks.ts";
 import { tick, until } from "../helpers.ts";
 

@@ -10,12 +10,12 @@ import {
   ActorSystem,
   type AnyRef,
   consistentHash,
-  defineRouter,
-  type Envelope,
-  EnvelopeError,
   type SpawnOptions,
   transfer,
-} from "@troupe/troupe/actors";
+} from "@troupe/troupe";
+import { defineRouter } from "../../actors/pool/router.ts";
+import type { Envelope } from "../../actors/envelope.ts";
+import { EnvelopeError } from "../../actors/errors.ts";
 import { Holder, Relay, Store } from "../fixtures/remote_actors.ts";
 import { until } from "../helpers.ts";
 import { attachLocalNode } from "../node_link.ts";

@@ -8,7 +8,6 @@ import {
   consistentHash,
   createRouter,
   defineActor,
-  defineRouter,
   defineSupervisor,
   HandlerError,
   leastConnection,
@@ -16,7 +15,8 @@ import {
   randomRouting,
   roundRobin,
   weightedRoundRobin,
-} from "@troupe/troupe/actors";
+} from "@troupe/troupe";
+import { defineRouter } from "../../actors/pool/router.ts";
 import { seeded, tick, until } from "../helpers.ts";
 
 const Worker = defineActor({

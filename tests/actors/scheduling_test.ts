@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ActorSystem, defineActor } from "@troupe/troupe/actors";
+import { ActorSystem, defineActor } from "@troupe/troupe";
 import { seeded, tick } from "../helpers.ts";
 
 const Probe = defineActor({

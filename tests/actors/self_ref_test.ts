@@ -17,7 +17,7 @@ import {
   HandlerError,
   type SpawnOptions,
   type Termination,
-} from "@troupe/troupe/actors";
+} from "@troupe/troupe";
 import { Holder, type Notice, Store } from "../fixtures/remote_actors.ts";
 import { until } from "../helpers.ts";
 import { attachLocalNode } from "../node_link.ts";

@@ -11,7 +11,7 @@ import {
   type SupervisorBehavior,
   type SystemEvent,
   type Termination,
-} from "@troupe/troupe/actors";
+} from "@troupe/troupe";
 import { seeded, tick, until } from "../helpers.ts";
 
 /** A child that logs its lifecycle into a shared journal. */

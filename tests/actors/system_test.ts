@@ -3,14 +3,14 @@ import {
   ActorDeadError,
   ActorSystem,
   defineActor,
-  type Envelope,
-  EnvelopeError,
   HandlerError,
   NameTakenError,
   type SystemEvent,
   SystemStoppedError,
   type Termination,
-} from "@troupe/troupe/actors";
+} from "@troupe/troupe";
+import type { Envelope } from "../../actors/envelope.ts";
+import { EnvelopeError } from "../../actors/errors.ts";
 import { tick, until } from "../helpers.ts";
 
 const Counter = defineActor({

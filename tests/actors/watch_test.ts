@@ -6,7 +6,7 @@ import {
   defineSupervisor,
   HandlerError,
   type Termination,
-} from "@troupe/troupe/actors";
+} from "@troupe/troupe";
 import { tick, until } from "../helpers.ts";
 
 const Plain = defineActor({

@@ -21,7 +21,7 @@ import {
   where,
   zeros,
 } from "@troupe/troupe/array";
-import { collectGraph } from "@troupe/troupe/cluster";
+import { collectGraph } from "../../cluster/graph/graph.ts";
 import {
   argmax,
   argmin,

@@ -5,14 +5,13 @@
  */
 
 import assert from "node:assert/strict";
-import { ActorSystem } from "@troupe/troupe/actors";
+import { ActorSystem } from "@troupe/troupe";
+import { connect, localCluster } from "@troupe/troupe/cluster";
 import {
-  connect,
   createScheduler,
   delayed,
-  localCluster,
   type SchedulerOptions,
-} from "@troupe/troupe/cluster";
+} from "@troupe/troupe";
 import {
   type ChunkedArray,
   fromArray,

@@ -5,9 +5,9 @@
  */
 
 import assert from "node:assert/strict";
-import { ActorSystem } from "@troupe/troupe/actors";
+import { ActorSystem } from "@troupe/troupe";
 import { serveDashboard, startCluster } from "@troupe/troupe/cluster";
-import { dashboardToken } from "../../cluster/scheduler_main.ts";
+import { dashboardToken } from "../../cluster/scheduler/scheduler_main.ts";
 import {
   chooseToken,
   DashboardError,

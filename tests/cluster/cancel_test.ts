@@ -7,15 +7,14 @@
  */
 
 import assert from "node:assert/strict";
-import { ActorSystem } from "@troupe/troupe/actors";
+import { ActorSystem } from "@troupe/troupe";
 import {
   CancelledError,
-  connect,
   createScheduler,
   type Future,
-  localCluster,
   type Scheduler,
-} from "@troupe/troupe/cluster";
+} from "@troupe/troupe";
+import { connect, localCluster } from "@troupe/troupe/cluster";
 import { g } from "../fixtures/graph_tasks.ts";
 import { lt } from "../fixtures/long_tasks.ts";
 import { mk } from "../fixtures/mark_tasks.ts";

@@ -8,8 +8,9 @@
  */
 
 import assert from "node:assert/strict";
-import { ActorSystem } from "@troupe/troupe/actors";
-import { delayed, localCluster, treeReduce } from "@troupe/troupe/cluster";
+import { ActorSystem } from "@troupe/troupe";
+import { delayed, treeReduce } from "@troupe/troupe";
+import { localCluster } from "@troupe/troupe/cluster";
 import { g } from "../fixtures/graph_tasks.ts";
 import { lt } from "../fixtures/long_tasks.ts";
 import { tick } from "../helpers.ts";

@@ -7,7 +7,8 @@
 
 import assert from "node:assert/strict";
 import { until } from "../helpers.ts";
-import { connect, delayed, treeReduce } from "@troupe/troupe/cluster";
+import { connect } from "@troupe/troupe/cluster";
+import { delayed, treeReduce } from "@troupe/troupe";
 import { g } from "../fixtures/graph_tasks.ts";
 
 const CLI = new URL("../../cli/troupe.ts", import.meta.url).pathname;
@@ -430,7 +431,7 @@ Deno.test("troupe and each command say how they go: --help exits 0", async () =>
   const node = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
-      new URL("../../cluster/node_main.ts", import.meta.url).pathname,
+      new URL("../../cluster/node/node_main.ts", import.meta.url).pathname,
       "--help",
     ],
     stdin: "null",
@@ -683,7 +684,7 @@ Deno.test("troupe scheduler on every interface prints a dashboard URL that opens
 });
 
 Deno.test("a worker whose secret or certificate file cannot be read says which, exit 1, no stack trace", async () => {
-  const nodeMain = new URL("../../cluster/node_main.ts", import.meta.url)
+  const nodeMain = new URL("../../cluster/node/node_main.ts", import.meta.url)
     .pathname;
   const missing = fixture("no_such_file");
   for (

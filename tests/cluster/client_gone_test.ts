@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { ActorSystem } from "@troupe/troupe/actors";
+import { ActorSystem } from "@troupe/troupe";
 import { localCluster } from "@troupe/troupe/cluster";
 import { tick, until } from "../helpers.ts";
 

@@ -4,18 +4,15 @@
  */
 
 import assert from "node:assert/strict";
-import { ActorSystem } from "@troupe/troupe/actors";
+import { ActorSystem } from "@troupe/troupe";
 import {
   connect,
-  connectTransport,
-  delayed,
-  gather,
   localCluster,
   runNode,
   startCluster,
-  TaskFailedError,
-  treeReduce,
 } from "@troupe/troupe/cluster";
+import { connectTransport } from "../../cluster/wire/endpoint.ts";
+import { delayed, gather, TaskFailedError, treeReduce } from "@troupe/troupe";
 import { g } from "../fixtures/graph_tasks.ts";
 import { hasOpenssl, makeCerts } from "./transport_helpers.ts";
 import { proxy } from "./tcp_proxy.ts";

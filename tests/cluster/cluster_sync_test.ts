@@ -4,16 +4,16 @@
  */
 
 import assert from "node:assert/strict";
-import { ActorSystem } from "@troupe/troupe/actors";
+import { ActorSystem } from "@troupe/troupe";
 import {
   clusterClient,
   type ClusterOptions,
   connect,
-  connectTransport,
-  delayed,
   localCluster,
   startCluster,
 } from "@troupe/troupe/cluster";
+import { connectTransport } from "../../cluster/wire/endpoint.ts";
+import { delayed } from "@troupe/troupe";
 import {
   ClosedError,
   type LockCore,

@@ -4,17 +4,15 @@
  */
 
 import assert from "node:assert/strict";
-import { ActorSystem } from "@troupe/troupe/actors";
+import { ActorSystem } from "@troupe/troupe";
 import {
   type Delayed,
   delayed,
   KilledWorkerError,
-  localCluster,
-  runNode,
-  startCluster,
   treeReduce,
-} from "@troupe/troupe/cluster";
-import { connectTransport } from "../../cluster/endpoint.ts";
+} from "@troupe/troupe";
+import { localCluster, runNode, startCluster } from "@troupe/troupe/cluster";
+import { connectTransport } from "../../cluster/wire/endpoint.ts";
 import { g } from "../fixtures/graph_tasks.ts";
 import { until } from "../helpers.ts";
 

@@ -5,15 +5,15 @@
  */
 
 import assert from "node:assert/strict";
-import { ActorSystem } from "@troupe/troupe/actors";
+import { ActorSystem } from "@troupe/troupe";
 import {
   type ClusterOptions,
   type ClusterStatus,
-  delayed,
   runNode,
   serveDashboard,
   startCluster,
 } from "@troupe/troupe/cluster";
+import { delayed } from "@troupe/troupe";
 import { g } from "../fixtures/graph_tasks.ts";
 import { until } from "../helpers.ts";
 

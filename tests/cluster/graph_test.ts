@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
-import { ActorSystem } from "@troupe/troupe/actors";
+import { ActorSystem } from "@troupe/troupe";
 import {
   asCompleted,
   CancelledError,
-  collectGraph,
   createScheduler,
   type Delayed,
   delayed,
@@ -13,7 +12,8 @@ import {
   TaskFailedError,
   treeReduce,
   wait,
-} from "@troupe/troupe/cluster";
+} from "@troupe/troupe";
+import { collectGraph } from "../../cluster/graph/graph.ts";
 import { g } from "../fixtures/graph_tasks.ts";
 
 const counter = () => new SharedArrayBuffer(64);

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { ActorSystem, defineTasks } from "@troupe/troupe/actors";
-import { createScheduler, type Delayed, delayed } from "@troupe/troupe/cluster";
-import { hex128, murmur128 } from "../../cluster/hash128.ts";
+import { ActorSystem, defineTasks } from "@troupe/troupe";
+import { createScheduler, type Delayed, delayed } from "@troupe/troupe";
+import { hex128, murmur128 } from "../../cluster/graph/hash128.ts";
 import { g } from "../fixtures/graph_tasks.ts";
 import { fixed, keyCalls } from "../fixtures/key_calls.ts";
 import { seeded } from "../helpers.ts";

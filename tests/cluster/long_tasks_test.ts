@@ -10,8 +10,9 @@
  */
 
 import assert from "node:assert/strict";
-import { ActorSystem } from "@troupe/troupe/actors";
-import { createScheduler, delayed, localCluster } from "@troupe/troupe/cluster";
+import { ActorSystem } from "@troupe/troupe";
+import { createScheduler, delayed } from "@troupe/troupe";
+import { localCluster } from "@troupe/troupe/cluster";
 import { g } from "../fixtures/graph_tasks.ts";
 import { lt } from "../fixtures/long_tasks.ts";
 import { tick, until } from "../helpers.ts";

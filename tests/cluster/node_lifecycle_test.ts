@@ -8,17 +8,15 @@
  */
 
 import assert from "node:assert/strict";
-import { ActorSystem } from "@troupe/troupe/actors";
+import { ActorSystem } from "@troupe/troupe";
 import {
   type Delayed,
   delayed,
   KilledWorkerError,
-  localCluster,
-  runNode,
-  startCluster,
   TaskFailedError,
   treeReduce,
-} from "@troupe/troupe/cluster";
+} from "@troupe/troupe";
+import { localCluster, runNode, startCluster } from "@troupe/troupe/cluster";
 import { g } from "../fixtures/graph_tasks.ts";
 import { lt } from "../fixtures/long_tasks.ts";
 import { until } from "../helpers.ts";

@@ -1,13 +1,10 @@
 /** The node program: its flags, what it logs, and a wrong peer. */
 
 import assert from "node:assert/strict";
-import { nodeMain } from "../../cluster/node_main.ts";
-import { ActorSystem } from "@troupe/troupe/actors";
-import {
-  connectTransport,
-  runNode,
-  startCluster,
-} from "@troupe/troupe/cluster";
+import { nodeMain } from "../../cluster/node/node_main.ts";
+import { ActorSystem } from "@troupe/troupe";
+import { connectTransport } from "../../cluster/wire/endpoint.ts";
+import { runNode, startCluster } from "@troupe/troupe/cluster";
 import { until } from "../helpers.ts";
 
 async function errorsOf(args: string[]): Promise<[number, string]> {

@@ -6,9 +6,9 @@
  */
 
 import assert from "node:assert/strict";
-import { ActorSystem } from "@troupe/troupe/actors";
-import { createScheduler, type Delayed, delayed } from "@troupe/troupe/cluster";
-import { addNodeWorker } from "../../cluster/scheduler.ts";
+import { ActorSystem } from "@troupe/troupe";
+import { createScheduler, type Delayed, delayed } from "@troupe/troupe";
+import { addNodeWorker } from "../../cluster/graph/scheduler.ts";
 import { g } from "../fixtures/graph_tasks.ts";
 import { until } from "../helpers.ts";
 import { attachLocalNode } from "../node_link.ts";

@@ -1,8 +1,9 @@
 /** A node of several threads: each joins as `<name>.<i>` and runs tasks at once. */
 
 import assert from "node:assert/strict";
-import { ActorSystem } from "@troupe/troupe/actors";
-import { delayed, runNode, startCluster } from "@troupe/troupe/cluster";
+import { ActorSystem } from "@troupe/troupe";
+import { delayed } from "@troupe/troupe";
+import { runNode, startCluster } from "@troupe/troupe/cluster";
 import { s } from "../fixtures/cluster_sync_tasks.ts";
 import { until } from "../helpers.ts";
 

@@ -6,14 +6,13 @@
  */
 
 import assert from "node:assert/strict";
-import { ActorSystem } from "@troupe/troupe/actors";
+import { ActorSystem } from "@troupe/troupe";
+import { connect, startCluster } from "@troupe/troupe/cluster";
 import {
-  connect,
   connectTransport,
   listenTransport,
-  startCluster,
-} from "@troupe/troupe/cluster";
-import { closePeers, pullFrom } from "../../cluster/peer_data.ts";
+} from "../../cluster/wire/endpoint.ts";
+import { closePeers, pullFrom } from "../../cluster/wire/peer_data.ts";
 import { until } from "../helpers.ts";
 
 Deno.test("a node's answer to a pull of the wrong shape fails the pull", async () => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ActorSystem } from "@troupe/troupe/actors";
+import { ActorSystem } from "@troupe/troupe";
 import {
   type Computation,
   createScheduler,
@@ -8,11 +8,11 @@ import {
   progressBar,
   type ProgressListener,
   type ProgressSource,
-  renderProgress,
   type SchedulerOptions,
   TaskFailedError,
   treeReduce,
-} from "@troupe/troupe/cluster";
+} from "@troupe/troupe";
+import { renderProgress } from "../../cluster/graph/progress.ts";
 import { g } from "../fixtures/graph_tasks.ts";
 
 /** A stream that keeps each write as text. */

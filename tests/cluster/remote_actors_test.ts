@@ -12,10 +12,10 @@ import {
   ActorSystem,
   child,
   defineSupervisor,
-  describeReason,
   HandlerError,
   type Termination,
-} from "@troupe/troupe/actors";
+} from "@troupe/troupe";
+import { describeReason } from "../../actors/errors.ts";
 import { localCluster } from "@troupe/troupe/cluster";
 import {
   Holder,

@@ -22,7 +22,7 @@ import {
   defineSupervisor,
   NameTakenError,
   type Termination,
-} from "@troupe/troupe/actors";
+} from "@troupe/troupe";
 import { localCluster } from "@troupe/troupe/cluster";
 import { Holder, Store } from "../fixtures/remote_actors.ts";
 import { until } from "../helpers.ts";

@@ -4,16 +4,16 @@
 // the CA, or fails at once saying why.
 
 import assert from "node:assert/strict";
-import { ActorSystem } from "@troupe/troupe/actors";
+import { ActorSystem } from "@troupe/troupe";
 import {
   connect,
-  connectTransport,
-  delayed,
   localCluster,
   runNode,
   startCluster,
   TransportError,
 } from "@troupe/troupe/cluster";
+import { connectTransport } from "../../cluster/wire/endpoint.ts";
+import { delayed } from "@troupe/troupe";
 import { g } from "../fixtures/graph_tasks.ts";
 import { hasOpenssl, makeCerts } from "./transport_helpers.ts";
 

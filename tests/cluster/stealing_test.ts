@@ -5,8 +5,9 @@
  */
 
 import assert from "node:assert/strict";
-import { ActorSystem } from "@troupe/troupe/actors";
-import { delayed, gather, localCluster } from "@troupe/troupe/cluster";
+import { ActorSystem } from "@troupe/troupe";
+import { delayed, gather } from "@troupe/troupe";
+import { localCluster } from "@troupe/troupe/cluster";
 import { g } from "../fixtures/graph_tasks.ts";
 
 Deno.test("an idle node does not copy a 32 MB input for instant tasks, and steals long ones", async () => {

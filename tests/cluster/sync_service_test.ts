@@ -4,7 +4,10 @@
  */
 
 import assert from "node:assert/strict";
-import { SyncService, syncSession } from "../../cluster/sync_service.ts";
+import {
+  SyncService,
+  syncSession,
+} from "../../cluster/scheduler/sync_service.ts";
 
 Deno.test("answers are forgotten once acknowledged, even behind a long wait", async () => {
   const service = new SyncService();

@@ -4,12 +4,8 @@
  */
 
 import assert from "node:assert/strict";
-import { ActorSystem } from "@troupe/troupe/actors";
-import {
-  createScheduler,
-  delayed,
-  TaskFailedError,
-} from "@troupe/troupe/cluster";
+import { ActorSystem } from "@troupe/troupe";
+import { createScheduler, delayed, TaskFailedError } from "@troupe/troupe";
 import { slow } from "../fixtures/slow_tasks.ts";
 
 for (const placement of ["local", "worker"] as const) {

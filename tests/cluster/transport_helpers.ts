@@ -5,7 +5,10 @@
  * @module
  */
 
-import { FramedConnection, type FramingOptions } from "@troupe/troupe/cluster";
+import {
+  FramedConnection,
+  type FramingOptions,
+} from "../../cluster/wire/framing.ts";
 
 /** Two framed ends of one loopback TCP connection (no handshake). */
 export async function framedPair(

@@ -9,9 +9,9 @@ import {
   connectTransport,
   listenTransport,
   reconnecting,
-  TransportError,
-} from "@troupe/troupe/cluster";
-import { acceptLoop } from "../../cluster/accept.ts";
+} from "../../cluster/wire/endpoint.ts";
+import { TransportError } from "@troupe/troupe/cluster";
+import { acceptLoop } from "../../cluster/wire/accept.ts";
 import { until } from "../helpers.ts";
 import {
   hasOpenssl,

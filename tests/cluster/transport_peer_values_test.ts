@@ -4,22 +4,23 @@
 // refused with a message of bounded length, and the listener goes on.
 
 import assert from "node:assert/strict";
-import { ActorSystem } from "@troupe/troupe/actors";
+import { ActorSystem } from "@troupe/troupe";
 import {
   connectTransport,
+  listenTransport,
+} from "../../cluster/wire/endpoint.ts";
+import {
   type FramedConnection,
   FramedConnection as Framed,
-  listenTransport,
-  PROTOCOL_VERSION,
-  runNode,
-  startCluster,
-} from "@troupe/troupe/cluster";
+} from "../../cluster/wire/framing.ts";
+import { PROTOCOL_VERSION } from "../../cluster/wire/handshake.ts";
+import { runNode, startCluster } from "@troupe/troupe/cluster";
 import {
   closePeers,
   pullFrom,
   serveData,
   setPeerConfig,
-} from "../../cluster/peer_data.ts";
+} from "../../cluster/wire/peer_data.ts";
 import { memoryLogger, prefix, writeAll } from "./transport_helpers.ts";
 import { sharedReferences } from "../hostile/harness.ts";
 import { until } from "../helpers.ts";

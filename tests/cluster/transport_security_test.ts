@@ -5,14 +5,14 @@
 import assert from "node:assert/strict";
 import {
   connectTransport,
-  FramedConnection,
   listenTransport,
-  PROTOCOL_VERSION,
   readSecret,
   reconnecting,
-  TransportError,
   type TransportListener,
-} from "@troupe/troupe/cluster";
+} from "../../cluster/wire/endpoint.ts";
+import { FramedConnection } from "../../cluster/wire/framing.ts";
+import { PROTOCOL_VERSION } from "../../cluster/wire/handshake.ts";
+import { TransportError } from "@troupe/troupe/cluster";
 import {
   hasOpenssl,
   makeCerts,

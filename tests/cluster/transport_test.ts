@@ -2,15 +2,15 @@
 // kind of bad frame closing its own connection only.
 
 import assert from "node:assert/strict";
-import { CrossingError } from "@troupe/troupe/actors";
+import { CrossingError } from "@troupe/troupe";
 import {
   connectTransport,
-  type FramedConnection,
-  handshake,
   listenTransport,
-  TransportError,
-} from "@troupe/troupe/cluster";
-import { FramedConnection as Framed } from "@troupe/troupe/cluster";
+} from "../../cluster/wire/endpoint.ts";
+import type { FramedConnection } from "../../cluster/wire/framing.ts";
+import { handshake } from "../../cluster/wire/handshake.ts";
+import { TransportError } from "@troupe/troupe/cluster";
+import { FramedConnection as Framed } from "../../cluster/wire/framing.ts";
 import {
   framedPair,
   memoryLogger,

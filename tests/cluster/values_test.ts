@@ -14,14 +14,14 @@ import {
   CrossingError,
   HandlerError,
   type Placement,
-} from "@troupe/troupe/actors";
+} from "@troupe/troupe";
 import {
   createScheduler,
   delayed,
-  localCluster,
   type Scheduler,
   TaskFailedError,
-} from "@troupe/troupe/cluster";
+} from "@troupe/troupe";
+import { localCluster } from "@troupe/troupe/cluster";
 import {
   Echo,
   echoTasks,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ActorSystem, defineTasks } from "@troupe/troupe/actors";
+import { ActorSystem, defineTasks } from "@troupe/troupe";
 import {
   createScheduler,
   type Delayed,
@@ -9,7 +9,7 @@ import {
   toDot,
   toMermaid,
   visualize,
-} from "@troupe/troupe/cluster";
+} from "@troupe/troupe";
 import { g } from "../fixtures/graph_tasks.ts";
 
 /** Tasks with names that DOT and Mermaid would misread if not escaped. */
@@ -347,7 +347,7 @@ async function evalInRepo(code: string): Promise<string> {
 /** A program that draws the diamond to a file and prints what it wrote. */
 function drawToFile(format: string): string {
   return `
-    import { delayed, visualize } from "@troupe/troupe/cluster";
+    import { delayed, visualize } from "@troupe/troupe";
     import { g } from "./tests/fixtures/graph_tasks.ts";
     const a = delayed(g.inc)(1);
     const d = delayed(g.add)(delayed(g.inc)(a), delayed(g.square)(a));

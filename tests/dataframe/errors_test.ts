@@ -8,7 +8,7 @@ import {
   fromColumns,
   readCsv,
 } from "@troupe/troupe/dataframe";
-import { TaskFailedError } from "@troupe/troupe/cluster";
+import { TaskFailedError } from "@troupe/troupe";
 import { dft } from "../fixtures/dataframe_tasks.ts";
 
 const df = fromColumns({ k: [1, 2], s: ["a", "b"], x: [0.5, 1.5] });

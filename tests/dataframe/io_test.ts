@@ -5,8 +5,8 @@
 
 import assert from "node:assert/strict";
 import { tableFromArrays } from "apache-arrow";
-import { ActorSystem } from "@troupe/troupe/actors";
-import { createScheduler } from "@troupe/troupe/cluster";
+import { ActorSystem } from "@troupe/troupe";
+import { createScheduler } from "@troupe/troupe";
 import {
   DataFrame,
   fromArrow,

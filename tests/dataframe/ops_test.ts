@@ -5,8 +5,9 @@
  */
 
 import assert from "node:assert/strict";
-import { ActorSystem } from "@troupe/troupe/actors";
-import { connect, createScheduler, localCluster } from "@troupe/troupe/cluster";
+import { ActorSystem } from "@troupe/troupe";
+import { connect, localCluster } from "@troupe/troupe/cluster";
+import { createScheduler } from "@troupe/troupe";
 import {
   col,
   type ComputeOptions,

@@ -8,12 +8,12 @@
  */
 
 import { Packr, Unpackr } from "msgpackr/pack";
-import { PROTOCOL_VERSION } from "@troupe/troupe/cluster";
+import { PROTOCOL_VERSION } from "../../cluster/wire/handshake.ts";
 import { seeded } from "../helpers.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const FIXTURE = new URL("./scheduler_fixture.ts", import.meta.url).pathname;
-const NODE_MAIN = new URL("../../cluster/node_main.ts", import.meta.url)
+const NODE_MAIN = new URL("../../cluster/node/node_main.ts", import.meta.url)
   .pathname;
 
 // ---- processes -------------------------------------------------------------

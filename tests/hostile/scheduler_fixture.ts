@@ -9,7 +9,7 @@
  * @module
  */
 
-import { ActorSystem } from "@troupe/troupe/actors";
+import { ActorSystem } from "@troupe/troupe";
 import { serveDashboard, startCluster } from "@troupe/troupe/cluster";
 import type { FixtureOptions } from "./harness.ts";
 

@@ -9,7 +9,8 @@
  */
 
 import assert from "node:assert/strict";
-import { connect, delayed } from "@troupe/troupe/cluster";
+import { connect } from "@troupe/troupe/cluster";
+import { delayed } from "@troupe/troupe";
 import { g } from "../fixtures/graph_tasks.ts";
 import { until } from "../helpers.ts";
 import { hasOpenssl, makeCerts } from "../cluster/transport_helpers.ts";

@@ -4,7 +4,7 @@
  * timeout breaks the barrier for everyone.
  */
 import assert from "node:assert/strict";
-import { ActorSystem } from "@troupe/troupe/actors";
+import { ActorSystem } from "@troupe/troupe";
 import { BrokenBarrierError, SharedBarrier } from "@troupe/troupe/sync";
 import { peers } from "./shared_peers.ts";
 

@@ -4,7 +4,7 @@
  * consumers in workers loses and duplicates nothing.
  */
 import assert from "node:assert/strict";
-import { ActorSystem } from "@troupe/troupe/actors";
+import { ActorSystem } from "@troupe/troupe";
 import {
   ClosedError,
   SharedCondition,

@@ -3,10 +3,9 @@
  * that refuses another layout or another primitive with a LayoutError.
  */
 import assert from "node:assert/strict";
-import { ActorSystem } from "@troupe/troupe/actors";
+import { ActorSystem } from "@troupe/troupe";
 import {
   attachStruct,
-  HEADER_BYTES,
   LayoutError,
   SharedBarrier,
   SharedCondition,
@@ -15,8 +14,8 @@ import {
   SharedQueue,
   SharedRWLock,
   sharedStruct,
-  sharedStructBytes,
 } from "@troupe/troupe/sync";
+import { HEADER_BYTES, sharedStructBytes } from "../../sync/shared_layout.ts";
 import { Counter } from "../fixtures/behaviors.ts";
 
 const LAYOUT = { hits: "i32", total: "f64", slots: ["i32", 16] } as const;

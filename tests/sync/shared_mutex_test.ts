@@ -6,7 +6,7 @@
  * leaving nothing pending.
  */
 import assert from "node:assert/strict";
-import { ActorSystem, HandlerError } from "@troupe/troupe/actors";
+import { ActorSystem, HandlerError } from "@troupe/troupe";
 import {
   LayoutError,
   NotHeldError,

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ActorRef, ActorSystem } from "@troupe/troupe/actors";
+import type { ActorRef, ActorSystem } from "@troupe/troupe";
 import { SyncPeer } from "../fixtures/sync_shared.ts";
 
 /** `n` SyncPeer actors, each on a worker host of its own. */

@@ -3,7 +3,7 @@
  * writer holds back new readers and is not starved by a stream of them.
  */
 import assert from "node:assert/strict";
-import { ActorSystem } from "@troupe/troupe/actors";
+import { ActorSystem } from "@troupe/troupe";
 import { SharedRWLock, WaitTimeoutError } from "@troupe/troupe/sync";
 import { peers } from "./shared_peers.ts";
 

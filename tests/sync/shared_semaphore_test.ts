@@ -4,7 +4,7 @@
  * over-release refused.
  */
 import assert from "node:assert/strict";
-import { ActorSystem } from "@troupe/troupe/actors";
+import { ActorSystem } from "@troupe/troupe";
 import {
   LayoutError,
   OverReleaseError,

@@ -1,0 +1,33 @@
+/**
+ * actors/hosts/: placement and the transports under it: worker and process
+ * hosts, the link between two systems, the lane and frames that carry
+ * envelopes, the codec that checks what may cross, msgpack, and the entry
+ * points a host isolate starts from (worker_entry, process_entry,
+ * host_mode, serve_host). This module is the folder's face: the names the
+ * root entry exports from it.
+ *
+ * May import: actors/ (the core) and sync/; nothing of pool/, cluster/,
+ * array/, dataframe/, cli/.
+ *
+ * @example
+ * ```ts
+ * import { ActorSystem, defineActor, type Placement } from "@troupe/troupe";
+ *
+ * const Echo = defineActor({ init: () => ({}), handlers: { echo: (_s, x: number) => x } });
+ * const placement: Placement = "local";
+ * await using system = new ActorSystem();
+ * console.log(await system.spawn(Echo, undefined, { placement }).ask("echo", 1)); // 1
+ * ```
+ *
+ * @module
+ */
+
+export { CrossingError } from "./codec.ts";
+export {
+  type ExecSpec,
+  HostError,
+  type HostInfo,
+  type HostPermissions,
+  type Placement,
+  WorkerOptionsError,
+} from "./hosts.ts";

@@ -1,0 +1,121 @@
+/**
+ * `compute(outputs)`: run a graph and get its values in the shape it was
+ * given, on a scheduler made for the call (and closed after it) unless the
+ * options name one. The one place that makes that default scheduler:
+ * array/ and dataframe/ `compute()` use it too.
+ *
+ * @module
+ */
+
+import { ActorSystem } from "../../actors/system.ts";
+import type { Computed, SchedulerOptions } from "./scheduler.ts";
+import type { Delayed } from "./delayed.ts";
+import type { Future } from "./future.ts";
+
+/**
+ * What runs a graph: a `Scheduler` (createScheduler) or a cluster `Client`
+ * (connect). Both have these methods; the graph layer names neither's class
+ * so that it need not import the cluster.
+ *
+ * @example
+ * ```ts
+ * import { ActorSystem, createScheduler, type GraphRunner } from "@troupe/troupe";
+ * await using system = new ActorSystem();
+ * await using scheduler = createScheduler(system, { placement: "inline" });
+ * const runner: GraphRunner = scheduler;
+ * console.log(await runner.compute(1)); // [1]
+ * ```
+ */
+export interface GraphRunner {
+  /** The values of `outputs`, in their shapes. */
+  compute<T extends readonly unknown[]>(...outputs: T): Promise<Computed<T>>;
+  /** Start `outputs` and hold their results on the workers. */
+  persist<T extends readonly (Delayed<unknown> | Future<unknown>)[]>(
+    ...outputs: T
+  ): unknown;
+}
+
+/**
+ * Where `compute` runs: a runner you keep open, or the placement and size
+ * of the scheduler made for the call.
+ *
+ * @example
+ * ```ts
+ * import type { ComputeOptions } from "@troupe/troupe";
+ * const here: ComputeOptions = { placement: "inline" };
+ * ```
+ */
+export interface ComputeOptions {
+  /** A scheduler or cluster client to run on (it stays open). */
+  scheduler?: GraphRunner;
+  /** The placement of the scheduler made for the call (default `worker`). */
+  placement?: SchedulerOptions["placement"];
+  /** Its workers (default: one per core). */
+  workers?: number;
+  /** Permissions of its worker and process hosts (read access to task modules). */
+  permissions?: SchedulerOptions["permissions"];
+}
+
+/**
+ * Run `use` with the runner `options` name, or with one made for the call
+ * and closed after it (with its actor system).
+ */
+export async function withRunner<T>(
+  options: ComputeOptions | undefined,
+  use: (runner: GraphRunner) => Promise<T>,
+): Promise<T> {
+  const given = options?.scheduler;
+  if (given !== undefined) {
+    if (
+      typeof (given as Partial<GraphRunner>).compute !== "function" ||
+      typeof (given as Partial<GraphRunner>).persist !== "function"
+    ) {
+      throw new TypeError(
+        "scheduler must be a Scheduler (createScheduler) or a cluster Client (connect)",
+      );
+    }
+    return await use(given);
+  }
+  // Imported here, not above: a worker that imports task modules which
+  // import this one never needs the scheduler.
+  const { createScheduler } = await import("./scheduler.ts");
+  await using system = new ActorSystem();
+  await using scheduler = createScheduler(system, {
+    placement: options?.placement ?? "worker",
+    workers: options?.workers,
+    permissions: options?.permissions,
+  });
+  return await use(scheduler);
+}
+
+/**
+ * The value of `output`, in its shape: a delayed value or a future gives
+ * its value; an array or a plain object of them gives the same array or
+ * object of values (nested structures are resolved inside); anything else
+ * is returned as it is. Runs on `options.scheduler` when given, else on a
+ * worker scheduler made for the call and shut down after it.
+ *
+ * @example
+ * ```ts
+ * import { compute, defineTasks, delayed } from "@troupe/troupe";
+ * import assert from "node:assert/strict";
+ *
+ * export const t = defineTasks(import.meta.url, {
+ *   square: (x: number) => x * x,
+ * });
+ * const sq = delayed(t.square);
+ * const here = { placement: "inline" } as const;
+ * assert.equal(await compute(sq(3), here), 9);
+ * assert.deepEqual(await compute([sq(1), sq(2)], here), [1, 4]);
+ * assert.deepEqual(await compute({ a: sq(4), b: 5 }, here), { a: 16, b: 5 });
+ * ```
+ */
+export async function compute<T>(
+  output: T,
+  options?: ComputeOptions,
+): Promise<Computed<T>> {
+  return await withRunner(options, async (runner) => {
+    const [value] = await runner.compute(output);
+    return value as Computed<T>;
+  });
+}

@@ -1,0 +1,1643 @@
+/**
+ * The engine that computes task graphs on graph-worker actors (worker hosts
+ * by default): it tracks every task's state, sends ready tasks to the worker
+ * that already holds most of their inputs, keeps results where they were
+ * made, releases them when nothing needs them, and recovers from a worker's
+ * death by recomputing what was lost.
+ *
+ * Task states: `released` (not computed, or its value dropped), `waiting`
+ * (for inputs), `ready`, `processing` (on a worker), `memory` (held by one or
+ * more workers), `erred` and `cancelled` (final until forgotten).
+ *
+ * @module
+ */
+
+import {
+  ActorDeadError,
+  describeReason,
+  errorFromInfo,
+  HandlerError,
+} from "../../actors/errors.ts";
+import type { ActorRef } from "../../actors/ref.ts";
+import type { ActorSystem } from "../../actors/system.ts";
+import { CrossingError } from "../../actors/hosts/codec.ts";
+import { defineActor } from "../../actors/behavior.ts";
+import type { HostPermissions, Placement } from "../../actors/hosts/hosts.ts";
+import type { Task } from "../../actors/pool/tasks.ts";
+import type { Delayed } from "./delayed.ts";
+import {
+  CancelledError,
+  GraphTimeoutError,
+  KilledWorkerError,
+  TaskFailedError,
+} from "./errors.ts";
+import type { FutureStatus } from "./future.ts";
+import type { Graph } from "./graph.ts";
+import {
+  type GraphReports,
+  GraphWorker,
+  type RunMessage,
+} from "./graph_worker.ts";
+import { fillArgs, KEY } from "./keys.ts";
+import { ReadyQueue } from "./ready_queue.ts";
+import { type TaskRun, TaskStream } from "./task_stream.ts";
+
+type State =
+  | "released"
+  | "waiting"
+  | "ready"
+  | "processing"
+  | "memory"
+  | "erred"
+  | "cancelled";
+
+/** One task the engine knows. */
+export interface TaskRecord {
+  key: string;
+  node: Delayed;
+  deps: TaskRecord[];
+  /** Per dependency site of `node`, the key whose value goes there. */
+  siteKeys: string[];
+  dependents: Set<TaskRecord>;
+  state: State;
+  waitingOn: number;
+  holders: WorkerRecord[];
+  /** Holds from futures and computations. */
+  wants: number;
+  attempts: number;
+  deaths: number;
+  error?: Error;
+  priority: number;
+  generation: number;
+  order: number;
+  worker?: WorkerRecord;
+  /** The number of its run on `worker` (0 until sent). */
+  runSeq: number;
+  /** When it was last sent to a worker (ms). */
+  sentAt: number;
+  /** The worker a task without inputs was given to (see `#spread`). */
+  home?: WorkerRecord;
+  /** About how big its result is, in bytes (1 until known). */
+  bytes: number;
+  /** The worker whose queue it is on, while ready. */
+  queuedOn?: WorkerRecord;
+  settled?: PromiseWithResolvers<void>;
+  wire?: [unknown[], (string | number)[][]];
+  computations: Computation[];
+}
+
+interface WorkerRecord {
+  id: number;
+  /** The id its reports carry (random). */
+  reportId: number;
+  ref: ActorRef<typeof GraphWorker>;
+  /** Runs sent to it and not reported on. */
+  inFlight: number;
+  alive: boolean;
+  has: Set<TaskRecord>;
+  /** Runs sent to it and not reported on, by number. */
+  running: Map<number, TaskRecord>;
+  /** Tasks given to it whose inputs are on their way there. */
+  incoming: Set<TaskRecord>;
+  /** Runs numbered so far. */
+  runs: number;
+  /** Ready tasks meant for it, best first. */
+  queue: ReadyQueue<TaskRecord>;
+  host?: string;
+  /** The attached node it runs on (cluster members are not replaced). */
+  node?: string;
+  /** What the node said it has (for tasks that need resources). */
+  resources: Record<string, number>;
+  /** Where the node serves the values it holds to other nodes, if it does. */
+  data?: string;
+  /** When its last task finished (ms), to measure task durations. */
+  lastDone?: number;
+}
+
+/**
+ * Progress of one `compute` or `persist`.
+ *
+ * @example
+ * ```ts
+ * import type { Computation } from "@troupe/troupe";
+ * const show = (c: Computation) => `${c.done}/${c.total} (${c.erred} failed)`;
+ * ```
+ */
+export interface Computation {
+  /** Which computation (counting from 1 per scheduler). */
+  readonly id: number;
+  /** Its tasks. */
+  total: number;
+  /** Tasks finished (or failed). */
+  done: number;
+  /** Of those, tasks that failed or were cancelled. */
+  erred: number;
+}
+
+/**
+ * Check that `graph` can be submitted (the scheduler is open, and knows the
+ * futures it uses), and make its progress record.
+ */
+export function newComputation(
+  graph: Graph,
+  id: number,
+  closed: boolean,
+  knows: (key: string) => boolean,
+  onNodes = false,
+): Computation {
+  if (closed) throw new TypeError("the scheduler is closed");
+  if (!onNodes) {
+    const pinned = graph.nodes.find((n) =>
+      n.options.workers !== undefined || n.options.resources !== undefined
+    );
+    if (pinned !== undefined) {
+      // It would wait forever: only cluster members have names and resources.
+      throw new TypeError(
+        `task ${pinned.key} asks for workers or resources: those need a cluster's scheduler (startCluster, connect)`,
+      );
+    }
+  }
+  for (const key of graph.external.keys()) {
+    if (!knows(key)) {
+      throw new TypeError(
+        `future ${key} is not known to this scheduler (released, or from another one)`,
+      );
+    }
+  }
+  return { id, total: graph.nodes.length, done: 0, erred: 0 };
+}
+
+/**
+ * Told as a computation's tasks finish.
+ *
+ * @example
+ * ```ts
+ * import type { ProgressListener } from "@troupe/troupe";
+ * const log: ProgressListener = (p) => console.log(p.done, p.total);
+ * ```
+ */
+export type ProgressListener = (progress: Readonly<Computation>) => void;
+
+/**
+ * What one worker of a scheduler is doing now (see `SchedulerStatus`).
+ *
+ * @example
+ * ```ts
+ * import type { WorkerStatus } from "@troupe/troupe";
+ * const busy = (w: WorkerStatus) => w.inFlight + w.queued > 0;
+ * ```
+ */
+export interface WorkerStatus {
+  /** The node it runs on (a cluster member), or its host's name. */
+  name: string;
+  /** Tasks sent to it and not finished. */
+  inFlight: number;
+  /** Ready tasks waiting for it to have room. */
+  queued: number;
+  /** Results it holds. */
+  held: number;
+}
+
+/**
+ * A snapshot of a scheduler, as plain data (for dashboards and logs).
+ *
+ * @example
+ * ```ts
+ * import type { SchedulerStatus } from "@troupe/troupe";
+ * const line = (s: SchedulerStatus) =>
+ *   `${s.workers.length} workers, ${s.tasks.memory ?? 0} results held`;
+ * ```
+ */
+export interface SchedulerStatus {
+  /** Its live workers. */
+  workers: WorkerStatus[];
+  /** Tasks it knows, by state (`waiting`, `ready`, `processing`, `memory`...). */
+  tasks: Record<string, number>;
+  /**
+   * Computations not finished yet and the last few that finished (up to
+   * 8), by id (copies).
+   */
+  computations: Computation[];
+  /** Values moved between workers so far: node to node, or through it. */
+  transfers: { direct: number; relayed: number };
+  /** Task runs that ended in the last `STREAM_MS` (at most 500). */
+  stream: TaskRun[];
+}
+
+/** A worker's name in status and the task stream. */
+function workerName(w: WorkerRecord): string {
+  return w.node ?? w.host ?? `worker-${w.id}`;
+}
+
+/** How far back the task stream of `status()` goes, in ms. */
+export const STREAM_MS = 10_000;
+
+/** Settings of the engine. */
+export interface WorkerEngineOptions {
+  placement: Placement;
+  workers: number;
+  window: number;
+  allowedFailures: number;
+  permissions?: HostPermissions;
+  /** Where a worker that broke the protocol is reported (default `console.warn`). */
+  logger?: (message: string) => void;
+}
+
+/** What the reports actor hands the engine (checked there: peers send them). */
+interface ReportSink {
+  done(msg: unknown): void;
+  failed(msg: unknown): void;
+  skipped(msg: unknown): void;
+  pulled(msg: unknown): void;
+}
+
+/** Receives the graph workers' reports for one engine, in this isolate. */
+const Reports = defineActor<ReportSink, ReportSink, GraphReports>({
+  name: "troupe.graph-reports",
+  module: import.meta.url,
+  init: (sink) => sink,
+  handlers: {
+    done: (sink, msg) => (sink as ReportSink).done(msg),
+    failed: (sink, msg) => (sink as ReportSink).failed(msg),
+    skipped: (sink, msg) => (sink as ReportSink).skipped(msg),
+    pulled: (sink, msg) => (sink as ReportSink).pulled(msg),
+  },
+  onError: "resume",
+});
+
+/** A pull of a value to one node from another's data server, under way. */
+interface Pull {
+  resolve: () => void;
+  reject: (e: Error) => void;
+  from: WorkerRecord;
+  to: WorkerRecord;
+}
+
+/** A value that could not reach a worker because one of the two is gone. */
+class WorkerGone extends Error {}
+
+/** Bytes per ms a value is taken to move at before any is measured (100 MB/s). */
+const DEFAULT_BYTES_PER_MS = 100_000;
+/** Values smaller than this move in about a round trip: their speed is not measured. */
+const MEASURED_BYTES = 256 * 1024;
+/** The longest reason logged for a worker that broke the protocol. */
+const REASON_CHARS = 200;
+
+let engineSeq = 0;
+
+/** Computes graphs on graph-worker actors. */
+export class WorkerEngine {
+  readonly #system: ActorSystem;
+  readonly #options: WorkerEngineOptions;
+  readonly #tasks = new Map<string, TaskRecord>();
+  readonly #workers: WorkerRecord[] = [];
+  readonly #transfers = new Map<string, Promise<void>>();
+  readonly #releases = new Map<WorkerRecord, string[]>();
+  readonly #listeners = new Set<ProgressListener>();
+  readonly #id = ++engineSeq;
+  #workerSeq = 0;
+  #generation = 0;
+  #order = 0;
+  #computations = 0;
+  /** Values moved between workers: node to node, or through here. */
+  readonly #transferred = { direct: 0, relayed: 0 };
+  /** Computations not finished yet (for `status`). */
+  readonly #running = new Set<Computation>();
+  /** The last computations that finished, oldest first (for `status`). */
+  #lastFinished: Computation[] = [];
+  #closed = false;
+  #flushQueued = false;
+  /** Average duration (ms) of each task (by name) on a busy worker. */
+  readonly #durations = new Map<string, number>();
+  /** Recent task runs, for the dashboard's task stream. */
+  readonly #stream = new TaskStream();
+  /** Ready tasks waiting for a worker to exist (cluster with no members). */
+  #unplaced: TaskRecord[] = [];
+  /** Live workers by the id their reports carry. */
+  readonly #byId = new Map<number, WorkerRecord>();
+  /** Where the workers' reports come in. */
+  readonly #reports: ActorRef<typeof Reports>;
+  /** Pulls under way, by number. */
+  readonly #pulls = new Map<number, Pull>();
+  #pullSeq = 0;
+  /** Malformed reports that named no worker. */
+  #unattributed = 0;
+  /** Bytes per ms values moved at between workers lately. */
+  #bandwidth = DEFAULT_BYTES_PER_MS;
+  #logger: (message: string) => void;
+  /** Told when a cluster node broke the protocol: it is to be dropped. */
+  #onBadNode?: (node: string, reason: string) => void;
+
+  constructor(system: ActorSystem, options: WorkerEngineOptions) {
+    this.#system = system;
+    this.#options = options;
+    this.#logger = options.logger ?? ((m) => console.warn(m));
+    this.#reports = system.spawn(Reports, {
+      done: (m) => this.#onDone(m),
+      failed: (m) => this.#onFailed(m),
+      skipped: (m) => this.#onSkipped(m),
+      pulled: (m) => this.#onPulled(m),
+    }, { mailbox: { capacity: Infinity } });
+    for (let i = 0; i < options.workers; i++) this.#spawnWorker();
+  }
+
+  /** Told of progress of every computation. */
+  subscribe(listener: ProgressListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Tasks known, by state (for tests and the dashboard). */
+  counts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const r of this.#tasks.values()) {
+      out[r.state] = (out[r.state] ?? 0) + 1;
+    }
+    return out;
+  }
+
+  /** A snapshot of workers, task states and running computations. */
+  status(): SchedulerStatus {
+    return {
+      workers: this.#workers.filter((w) => w.alive).map((w) => ({
+        name: workerName(w),
+        inFlight: w.inFlight,
+        queued: w.queue.size,
+        held: w.has.size,
+      })),
+      tasks: this.counts(),
+      transfers: { ...this.#transferred },
+      computations: [...this.#lastFinished, ...this.#running]
+        .sort((a, b) => a.id - b.id)
+        .map((c) => ({ ...c })),
+      stream: this.#stream.since(Date.now() - STREAM_MS),
+    };
+  }
+
+  /** The worker actors (for tests). */
+  get workerRefs(): ActorRef<typeof GraphWorker>[] {
+    return this.#workers.map((w) => w.ref);
+  }
+
+  /**
+   * Add `graph`, hold each of `roots` once, and start computing what is
+   * needed. Returns the computation's progress record.
+   */
+  submit(graph: Graph, outputs: readonly string[]): Computation {
+    const computation = newComputation(
+      graph,
+      ++this.#computations,
+      this.#closed,
+      (key) => this.#tasks.has(key),
+      this.#options.placement === "node",
+    );
+    const generation = ++this.#generation;
+    const roots: TaskRecord[] = [];
+    for (const node of graph.nodes) {
+      let rec = this.#tasks.get(node.key);
+      if (rec === undefined) {
+        rec = this.#record(node, generation);
+        this.#tasks.set(node.key, rec);
+        if (rec.deps.length === 0) roots.push(rec);
+      }
+      if (rec.state === "memory") computation.done++;
+      else if (rec.state === "erred" || rec.state === "cancelled") {
+        computation.done++;
+        computation.erred++;
+      } else rec.computations.push(computation);
+    }
+    if (computation.done < computation.total) this.#running.add(computation);
+    else this.#ended(computation);
+    this.#spread(roots);
+    for (const key of outputs) this.#tasks.get(key)!.wants++;
+    for (const key of outputs) this.#need(this.#tasks.get(key)!);
+    this.#pump();
+    return computation;
+  }
+
+  #record(node: Delayed, generation: number): TaskRecord {
+    const siteKeys = node.deps.map((site) => site.ref[KEY]);
+    const deps: TaskRecord[] = [];
+    for (const key of siteKeys) {
+      const dep = this.#tasks.get(key)!;
+      if (!deps.includes(dep)) deps.push(dep);
+    }
+    const rec: TaskRecord = {
+      key: node.key,
+      node,
+      deps,
+      siteKeys,
+      dependents: new Set(),
+      state: "released",
+      waitingOn: 0,
+      holders: [],
+      wants: 0,
+      attempts: 0,
+      deaths: 0,
+      priority: node.options.priority ?? 0,
+      generation,
+      order: ++this.#order,
+      runSeq: 0,
+      sentAt: 0,
+      bytes: 1,
+      computations: [],
+    };
+    for (const d of deps) d.dependents.add(rec);
+    return rec;
+  }
+
+  /** Make sure `root` will be (re)computed, with what it depends on. */
+  #need(root: TaskRecord): void {
+    const stack = [root];
+    while (stack.length > 0) {
+      const r = stack[stack.length - 1];
+      if (r.state !== "released") {
+        stack.pop();
+        continue;
+      }
+      let pending = false;
+      for (const d of r.deps) {
+        if (d.state === "released") {
+          stack.push(d);
+          pending = true;
+        }
+      }
+      if (pending) continue;
+      stack.pop();
+      const failed = r.deps.find((d) =>
+        d.state === "erred" || d.state === "cancelled"
+      );
+      if (failed !== undefined) {
+        this.#fail(r, failed.error!, failed.state === "cancelled");
+        continue;
+      }
+      r.waitingOn = 0;
+      for (const d of r.deps) if (d.state !== "memory") r.waitingOn++;
+      if (r.waitingOn === 0) this.#makeReady(r);
+      else r.state = "waiting";
+    }
+  }
+
+  /**
+   * `r` can run: queue it on the worker it should run on. A task without
+   * inputs goes to the worker its block of the graph was given (see
+   * `#spread`); another goes where most of its inputs are, then to the
+   * worker with the least work.
+   */
+  #makeReady(r: TaskRecord): void {
+    r.state = "ready";
+    let w = r.home !== undefined && r.home.alive && allowed(r, r.home)
+      ? r.home
+      : undefined;
+    if (w === undefined) {
+      let bestHeld = -1;
+      for (const x of this.#workers) {
+        if (!x.alive || !allowed(r, x)) continue;
+        // The bytes of its inputs already there (a count when sizes are
+        // not known): moving the least data.
+        let held = 0;
+        for (const d of r.deps) if (d.holders.includes(x)) held += d.bytes;
+        if (held > bestHeld || (held === bestHeld && load(x) < load(w))) {
+          w = x;
+          bestHeld = held;
+        }
+      }
+    }
+    if (w === undefined) {
+      this.#unplaced.push(r); // no worker yet: the next one to join takes it
+      return;
+    }
+    r.queuedOn = w;
+    w.queue.push(r);
+  }
+
+  /**
+   * Send each worker its queued tasks while it has room; a worker with
+   * nothing to do takes (steals) queued work from the busiest one, when
+   * that is worth moving its inputs (see `#worthStealing`).
+   */
+  #pump(): void {
+    for (const w of this.#workers) if (w.alive) this.#fill(w);
+    for (const thief of this.#workers) {
+      if (!thief.alive || thief.inFlight > 0 || thief.queue.size > 0) continue;
+      let victim: WorkerRecord | undefined;
+      for (const w of this.#workers) {
+        if (
+          w !== thief && w.alive && w.queue.size > (victim?.queue.size ?? 0)
+        ) victim = w;
+      }
+      if (victim === undefined) continue;
+      const r = this.#stealFrom(victim, thief);
+      if (r !== undefined) this.#dispatch(r, thief);
+    }
+  }
+
+  /**
+   * The best of the first few tasks queued on `victim` that `thief` may run
+   * and that is worth moving there, taken off the victim's queue (the others
+   * stay on it).
+   */
+  #stealFrom(
+    victim: WorkerRecord,
+    thief: WorkerRecord,
+  ): TaskRecord | undefined {
+    const kept: TaskRecord[] = [];
+    let found: TaskRecord | undefined;
+    for (let i = 0; i < 4 && found === undefined; i++) {
+      const r = this.#take(victim);
+      if (r === undefined) break;
+      if (allowed(r, thief) && this.#worthStealing(r, victim, thief)) found = r;
+      else kept.push(r);
+    }
+    for (const r of kept) victim.queue.push(r);
+    return found;
+  }
+
+  /**
+   * Whether moving `r` from `victim`'s queue to the idle `thief` saves more
+   * time than copying its inputs there costs, as Dask's work stealing
+   * weighs it. What it saves is its wait behind the victim's other work
+   * (taken as tasks as long as `r`'s kind, measured per task name); what it
+   * costs is the bytes of its inputs the thief lacks over the bandwidth
+   * measured between workers (100 MB/s until measured). A task of a kind not
+   * measured yet moves only when that costs next to nothing (under 1 ms):
+   * copying a big input on a guess is how a node ends up copying 32 MB for
+   * an instant task.
+   */
+  #worthStealing(
+    r: TaskRecord,
+    victim: WorkerRecord,
+    thief: WorkerRecord,
+  ): boolean {
+    let bytes = 0;
+    for (const d of r.deps) if (!d.holders.includes(thief)) bytes += d.bytes;
+    if (bytes === 0) return true;
+    const copyMs = bytes / this.#bandwidth;
+    const ms = this.#durations.get(r.node.task.taskName);
+    if (ms === undefined) return copyMs < 1;
+    return copyMs < (victim.inFlight + victim.queue.size + 1) * ms;
+  }
+
+  /** Dispatch `w`'s queued tasks while it has room. */
+  #fill(w: WorkerRecord): void {
+    while (w.queue.size > 0) {
+      const r = w.queue.peek()!;
+      if (r.state !== "ready" || r.queuedOn !== w) {
+        w.queue.pop(); // stale: ran elsewhere, or cancelled
+        continue;
+      }
+      if (w.inFlight >= this.#window(r)) return;
+      w.queue.pop();
+      this.#dispatch(r, w);
+    }
+  }
+
+  /** The next live task queued on `w`, taken off its queue. */
+  #take(w: WorkerRecord): TaskRecord | undefined {
+    while (w.queue.size > 0) {
+      const r = w.queue.pop()!;
+      if (r.state === "ready" && r.queuedOn === w) return r;
+    }
+    return undefined;
+  }
+
+  /**
+   * Give the graph's tasks without inputs to the workers in contiguous
+   * blocks, in graph order: neighbours (which later meet in one task) share
+   * a worker, and each worker has an even share (as Dask co-assigns root
+   * tasks).
+   */
+  #spread(roots: TaskRecord[]): void {
+    const live = this.#workers.filter((w) => w.alive);
+    // A few tasks go to the least loaded workers instead (see #makeReady).
+    if (live.length === 0 || roots.length < 2 * live.length) return;
+    for (let i = 0; i < roots.length; i++) {
+      roots[i].home = live[Math.floor(i * live.length / roots.length)];
+    }
+  }
+
+  /**
+   * Tasks in flight per worker: enough queued to cover about 2 ms of work
+   * of `r`'s kind, so that tiny tasks are not held up by round trips (up to
+   * the configured window) and long ones are not committed to a worker
+   * early (down to 2: one running, one queued behind it so that the worker
+   * never waits for a round trip), which would leave another idle at the
+   * end. A task not measured yet counts as long.
+   */
+  #window(r: TaskRecord): number {
+    const ms = this.#durations.get(r.node.task.taskName);
+    const max = this.#options.window;
+    const min = Math.min(2, max);
+    if (ms === undefined) return min;
+    return Math.max(min, Math.min(max, Math.ceil(2 / ms)));
+  }
+
+  #dispatch(r: TaskRecord, w: WorkerRecord): void {
+    r.state = "processing";
+    r.worker = w;
+    r.runSeq = 0;
+    r.queuedOn = undefined;
+    const missing = r.deps.filter((d) => !d.holders.includes(w));
+    if (missing.length === 0) {
+      w.inFlight++;
+      return this.#send(r, w);
+    }
+    // While its inputs travel (the holder answers between its own tasks),
+    // the task takes no slot: `w` keeps busy with work it can start now.
+    w.incoming.add(r);
+    Promise.all(missing.map((d) => this.#transfer(d, w))).then(
+      () => {
+        w.incoming.delete(r);
+        if (r.state !== "processing" || r.worker !== w || !w.alive) return;
+        w.inFlight++;
+        this.#send(r, w);
+      },
+      (e) =>
+        cannotCross(e) === undefined
+          ? this.#undispatch(r, w)
+          : this.#unmovable(r, w, e),
+    );
+  }
+
+  /** Copy `d`'s value to `w` (once, however many tasks there need it). */
+  #transfer(d: TaskRecord, w: WorkerRecord): Promise<void> {
+    const id = `${w.id} ${d.key}`;
+    let t = this.#transfers.get(id);
+    if (t === undefined) {
+      const from = d.holders[0];
+      if (from === undefined) {
+        return Promise.reject(new Error(`${d.key} is held nowhere`));
+      }
+      const moved = () => {
+        if (!w.alive) throw new WorkerGone("the target worker is gone");
+        if (!d.holders.includes(w)) d.holders.push(w);
+        w.has.add(d);
+      };
+      // Node to node when both are cluster nodes and the holder serves its
+      // values; else through here (fetch, then put).
+      const direct = w.node !== undefined && from.data !== undefined;
+      const began = performance.now();
+      const bytes = d.bytes;
+      this.#flushReleases(w);
+      t = (direct
+        ? this.#pull(d.key, from, w).then(() => {
+          this.#transferred.direct++;
+          moved();
+        })
+        // No deadline: a fetch waits as long as the value takes to come,
+        // and ends if the holder dies.
+        : from.ref.ask("fetch", [d.key], { timeout: Infinity }).then(
+          (values) => {
+            if (!Array.isArray(values) || values.length !== 1) {
+              this.#badPeer(from, "answered a fetch with something else");
+              throw new WorkerGone("the holder broke the protocol");
+            }
+            if (!w.alive) throw new WorkerGone("the target worker is gone");
+            this.#flushReleases(w);
+            w.ref.tell("put", [d.key, values[0]]);
+            this.#transferred.relayed++;
+            moved();
+          },
+        )).then(() => this.#measured(bytes, performance.now() - began), (e) => {
+          // The holder died: its death reschedules what needed the value. Or
+          // it does not have the value after all: then it is lost there. (A
+          // value that cannot cross is still there: see `#unmovable`.)
+          if (e instanceof WorkerGone) throw e;
+          if (e instanceof ActorDeadError) this.#workerDied(from, e.message);
+          else if (cannotCross(e) === undefined) this.#lostCopy(d, from);
+          throw e;
+        }).finally(() => this.#transfers.delete(id));
+      this.#transfers.set(id, t);
+    }
+    return t;
+  }
+
+  /** Have `to` pull `key` from `from`'s data server (node to node). */
+  #pull(key: string, from: WorkerRecord, to: WorkerRecord): Promise<void> {
+    const req = ++this.#pullSeq;
+    const { promise, resolve, reject } = Promise.withResolvers<void>();
+    this.#pulls.set(req, { resolve, reject, from, to });
+    to.ref.tell("pull", [req, [key], from.data!]);
+    return promise;
+  }
+
+  /** A value of `bytes` took `ms` to move: update the bandwidth seen. */
+  #measured(bytes: number, ms: number): void {
+    if (bytes < MEASURED_BYTES || !(ms > 0)) return;
+    this.#bandwidth = 0.7 * this.#bandwidth + 0.3 * (bytes / ms);
+  }
+
+  /**
+   * An input of `r` cannot cross to `w` (it holds a function, say): `r`
+   * fails, naming why, instead of waiting for a copy that never comes.
+   */
+  #unmovable(
+    r: TaskRecord,
+    w: WorkerRecord,
+    e: unknown,
+    what = "an input",
+  ): void {
+    w.incoming.delete(r);
+    if (r.state !== "processing" || r.worker !== w) return;
+    r.worker = undefined;
+    this.#fail(
+      r,
+      new TaskFailedError(
+        r.key,
+        r.node.task.taskName,
+        new CrossingError(
+          `${what} cannot cross to its worker: ${cannotCross(e)}`,
+        ),
+        r.attempts,
+      ),
+      false,
+    );
+    this.#pump();
+  }
+
+  /** A transfer failed (a worker died): put `r` back to be scheduled again. */
+  #undispatch(r: TaskRecord, w: WorkerRecord): void {
+    w.incoming.delete(r);
+    if (r.state !== "processing" || r.worker !== w) return;
+    r.worker = undefined;
+    r.state = "released";
+    if (this.#needed(r)) this.#need(r);
+    this.#pump();
+  }
+
+  #wire(r: TaskRecord): [unknown[], (string | number)[][]] {
+    if (r.wire === undefined) {
+      const paths = r.node.deps.map((s) => s.path as (string | number)[]);
+      // Holes instead of the lazy values: a Delayed drags its whole graph.
+      const args = r.node.deps.length === 0
+        ? r.node.args as unknown[]
+        : fillHoles(r.node.args, paths);
+      r.wire = [args, paths];
+    }
+    return r.wire;
+  }
+
+  /**
+   * Tell `w` to run `r`. No deadline: the run takes as long as it takes
+   * (unless its `timeout` says otherwise, which the worker keeps), and the
+   * worker's death is heard by watching it.
+   */
+  #send(r: TaskRecord, w: WorkerRecord): void {
+    if (r.state !== "processing" || r.worker !== w || !w.alive) return;
+    r.attempts++;
+    r.sentAt = performance.now();
+    this.#flushReleases(w);
+    const [args, paths] = this.#wire(r);
+    const task = r.node.task as Task;
+    const timeout = r.node.options.timeout;
+    const seq = ++w.runs;
+    r.runSeq = seq;
+    w.running.set(seq, r);
+    const msg: RunMessage = [
+      seq,
+      r.key,
+      task.taskModule,
+      task.taskName,
+      args,
+      paths,
+      r.siteKeys,
+    ];
+    if (this.#options.placement === "local") msg.push(timeout, task);
+    else if (timeout !== undefined) msg.push(timeout);
+    try {
+      w.ref.tell("run", msg);
+    } catch (e) {
+      // An argument that cannot cross to the worker (a function, say) fails
+      // the task, naming why: sending it again would fail the same way.
+      if (cannotCross(e) === undefined) throw e;
+      this.#reported(w, seq);
+      queueMicrotask(() => this.#unmovable(r, w, e, "an argument"));
+    }
+  }
+
+  /** Note a run in the task stream (times from `performance.now()`). */
+  #ran(
+    r: TaskRecord,
+    w: WorkerRecord,
+    start: number,
+    end: number,
+    ok: boolean,
+  ): void {
+    const origin = performance.timeOrigin;
+    this.#stream.record({
+      worker: workerName(w),
+      task: r.node.task.taskName,
+      key: r.key,
+      start: origin + start,
+      end: origin + end,
+      ok,
+    });
+  }
+
+  // ---- what the workers report (checked: a node may send anything) ----
+
+  /** The live worker a report names, or undefined (a stale one: ignored). */
+  #reporter(msg: unknown, what: string): WorkerRecord | undefined {
+    if (!Array.isArray(msg) || typeof msg[0] !== "number") {
+      // Whose it is cannot be told: it is ignored, and logged now and then
+      // (a peer that sends them by the million must not flood the log).
+      const n = ++this.#unattributed;
+      if (n <= 10 || n % 10_000 === 0) {
+        this.#logger(
+          `a graph worker sent a malformed ${what} report (${n} so far): ignored (${
+            brief(msg)
+          })`,
+        );
+      }
+      return undefined;
+    }
+    const w = this.#byId.get(msg[0]);
+    return w?.alive ? w : undefined;
+  }
+
+  /** The run `seq` of `w` is over: take it off its books. */
+  #reported(w: WorkerRecord, seq: unknown): TaskRecord | undefined {
+    if (typeof seq !== "number") return undefined;
+    const r = w.running.get(seq);
+    if (r === undefined) return undefined;
+    w.running.delete(seq);
+    w.inFlight--;
+    return r;
+  }
+
+  /** Whether `r`'s run `seq` on `w` is still the one that counts. */
+  #current(r: TaskRecord, w: WorkerRecord, seq: number): boolean {
+    return r.state === "processing" && r.worker === w && r.runSeq === seq;
+  }
+
+  #onDone(msg: unknown): void {
+    const w = this.#reporter(msg, "done");
+    if (w === undefined) return;
+    const m = msg as unknown[];
+    const [, seq, size, ms] = m;
+    if (
+      m.length !== 4 || typeof size !== "number" || typeof ms !== "number" ||
+      !(ms >= 0 && ms < Infinity)
+    ) {
+      return this.#badPeer(w, `a malformed done report (${brief(msg)})`);
+    }
+    const r = this.#reported(w, seq);
+    if (r === undefined) {
+      return this.#badPeer(
+        w,
+        `a done report of a run it was not given (${brief(seq)})`,
+      );
+    }
+    this.#finished(r, w, seq as number, size, ms);
+  }
+
+  #onFailed(msg: unknown): void {
+    const w = this.#reporter(msg, "failed");
+    if (w === undefined) return;
+    const m = msg as unknown[];
+    const [, seq, why, detail] = m;
+    const ok = m.length === 4 &&
+      (why === "error" || why === "timeout" ||
+        (why === "missing" && typeof detail === "string"));
+    if (!ok) {
+      return this.#badPeer(w, `a malformed failed report (${brief(msg)})`);
+    }
+    const r = this.#reported(w, seq);
+    if (r === undefined) {
+      return this.#badPeer(
+        w,
+        `a failed report of a run it was not given (${brief(seq)})`,
+      );
+    }
+    this.#failed(r, w, seq as number, why, detail);
+  }
+
+  #onSkipped(msg: unknown): void {
+    const w = this.#reporter(msg, "skipped");
+    if (w === undefined) return;
+    const seqs = (msg as unknown[])[1];
+    if (
+      (msg as unknown[]).length !== 2 || !Array.isArray(seqs) ||
+      !seqs.every((x) => typeof x === "number" && w.running.has(x))
+    ) {
+      return this.#badPeer(w, `a malformed skipped report (${brief(msg)})`);
+    }
+    for (const seq of seqs) {
+      const r = this.#reported(w, seq)!;
+      if (this.#current(r, w, seq)) {
+        // (Only runs nobody wants are cancelled; this one is wanted again.)
+        r.worker = undefined;
+        r.attempts--;
+        r.state = "released";
+        this.#need(r);
+      }
+    }
+    this.#pump();
+  }
+
+  #onPulled(msg: unknown): void {
+    const w = this.#reporter(msg, "pulled");
+    if (w === undefined) return;
+    const m = msg as unknown[];
+    const [, req, error, kind] = m;
+    if (
+      typeof req !== "number" || !(req > 0 && req <= this.#pullSeq) ||
+      m.length > 4 || (kind !== undefined && kind !== "crossing") ||
+      (error !== undefined && error !== null && typeof error !== "string")
+    ) {
+      return this.#badPeer(w, `a malformed pulled report (${brief(msg)})`);
+    }
+    const pull = this.#pulls.get(req);
+    // (Not there: it ended already, its holder gone; this is its late end.)
+    if (pull === undefined || pull.to !== w) return;
+    this.#pulls.delete(req);
+    if (typeof error === "string") {
+      pull.reject(
+        kind === "crossing" ? new CrossingError(error) : new Error(error),
+      );
+    } else pull.resolve();
+  }
+
+  /**
+   * `w` broke the protocol (a node sent what no worker sends): it is
+   * dropped as a bad peer, with a reason in the log, and its work goes
+   * elsewhere. The scheduler goes on.
+   */
+  #badPeer(w: WorkerRecord, reason: string): void {
+    if (!w.alive) return;
+    const why = `graph worker ${workerName(w)} sent ${
+      reason.slice(0, REASON_CHARS)
+    }: dropped`;
+    this.#logger(why);
+    if (w.node !== undefined) this.#onBadNode?.(w.node, why);
+    else if (w.host === undefined) void this.#system.stop(w.ref);
+    this.#workerDied(w, why);
+  }
+
+  #finished(
+    r: TaskRecord,
+    w: WorkerRecord,
+    seq: number,
+    size: number,
+    ms: number,
+  ): void {
+    const now = performance.now();
+    // How long it ran, as the worker measured it: round trips and waits in
+    // the worker's queue are not the task's (a duration that counted them
+    // would make instant tasks look long under load, and worth moving).
+    const name = r.node.task.taskName;
+    this.#ran(r, w, Math.max(r.sentAt, now - ms), now, true);
+    const avg = this.#durations.get(name);
+    this.#durations.set(name, avg === undefined ? ms : 0.8 * avg + 0.2 * ms);
+    w.lastDone = now;
+    if (!this.#current(r, w, seq)) {
+      // Cancelled or forgotten meanwhile: drop the stray copy.
+      this.#dropStray(w, r.key);
+      return this.#pump();
+    }
+    r.state = "memory";
+    r.worker = undefined;
+    r.bytes = size > 0 && size < Infinity ? size : 1;
+    r.holders.push(w);
+    w.has.add(r);
+    this.#settle(r, false);
+    for (const d of r.dependents) {
+      if (d.state === "waiting" && --d.waitingOn === 0) this.#makeReady(d);
+    }
+    for (const d of r.deps) this.#maybeRelease(d);
+    this.#maybeRelease(r);
+    this.#pump();
+  }
+
+  /**
+   * `w` made a value of `key` nobody asked of it: drop it there, unless the
+   * task of that key now counts on that copy (held there, or running there).
+   */
+  #dropStray(w: WorkerRecord, key: string): void {
+    const now = this.#tasks.get(key);
+    if (now !== undefined) {
+      if (now.holders.includes(w)) return;
+      if (now.state === "processing" && now.worker === w) return;
+    }
+    this.#releaseOn(w, key);
+  }
+
+  #failed(
+    r: TaskRecord,
+    w: WorkerRecord,
+    seq: number,
+    why: "error" | "timeout" | "missing",
+    detail: unknown,
+  ): void {
+    const now = performance.now();
+    this.#ran(r, w, Math.max(r.sentAt, w.lastDone ?? 0), now, false);
+    w.lastDone = now;
+    if (!this.#current(r, w, seq)) return this.#pump();
+    r.worker = undefined;
+    if (why === "missing") {
+      // An input is not where it was thought to be: make it again (this run
+      // was no attempt), then this task.
+      r.attempts--;
+      r.state = "released";
+      const dep = this.#tasks.get(detail as string);
+      if (dep !== undefined && r.deps.includes(dep)) this.#lostCopy(dep, w);
+      if (this.#needed(r)) this.#need(r);
+      return this.#pump();
+    }
+    const cause = why === "timeout"
+      ? new GraphTimeoutError(r.key, r.node.options.timeout ?? 0)
+      : this.#options.placement === "local"
+      ? detail
+      : errorFromWorker(detail);
+    if (r.attempts <= (r.node.options.retries ?? 0)) {
+      this.#makeReady(r); // try again
+    } else {
+      this.#fail(
+        r,
+        new TaskFailedError(r.key, r.node.task.taskName, cause, r.attempts),
+        false,
+      );
+    }
+    this.#pump();
+  }
+
+  /** `r` failed (or was cancelled): so does every task waiting on it. */
+  #fail(r: TaskRecord, error: Error, cancelled: boolean): void {
+    const stack = [r];
+    const touched: TaskRecord[] = [];
+    r.state = cancelled ? "cancelled" : "erred";
+    r.error = error;
+    while (stack.length > 0) {
+      const x = stack.pop()!;
+      touched.push(x);
+      this.#settle(x, true);
+      for (const d of x.dependents) {
+        if (
+          d.state === "waiting" || d.state === "ready" || d.state === "released"
+        ) {
+          d.state = x.state;
+          d.error = error;
+          stack.push(d);
+        }
+      }
+    }
+    for (const x of touched) for (const d of x.deps) this.#maybeRelease(d);
+  }
+
+  #settle(r: TaskRecord, erred: boolean): void {
+    r.settled?.resolve();
+    r.settled = undefined;
+    if (r.computations.length === 0) return;
+    for (const c of r.computations) {
+      c.done++;
+      if (erred) c.erred++;
+      if (c.done >= c.total) this.#ended(c);
+      if (this.#listeners.size > 0) {
+        for (const l of this.#listeners) l(c);
+      }
+    }
+    r.computations = [];
+  }
+
+  /** `c` finished: keep it among the last few, for `status`. */
+  #ended(c: Computation): void {
+    this.#running.delete(c);
+    this.#lastFinished.push(c);
+    if (this.#lastFinished.length > 8) this.#lastFinished.shift();
+  }
+
+  /** Whether something still needs `r`'s value. */
+  #needed(r: TaskRecord): boolean {
+    if (r.wants > 0) return true;
+    for (const d of r.dependents) {
+      if (
+        d.state === "waiting" || d.state === "ready" || d.state === "processing"
+      ) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Drop `r`'s value (or its pending work) once nothing needs it, and forget
+   * it once nothing refers to it; then look at what it depended on.
+   */
+  #maybeRelease(start: TaskRecord): void {
+    const stack = [start];
+    while (stack.length > 0) {
+      const r = stack.pop()!;
+      if (this.#needed(r)) continue;
+      if (r.state === "memory") {
+        for (const w of r.holders) {
+          w.has.delete(r);
+          this.#releaseOn(w, r.key);
+        }
+        r.holders = [];
+        r.state = "released";
+      } else if (
+        r.state === "waiting" || r.state === "ready" ||
+        r.state === "processing"
+      ) {
+        // Pending work nobody wants: not started, or (sent ahead to a worker)
+        // dropped there before it starts.
+        if (r.state === "processing") this.#abandon(r);
+        r.state = "released";
+        // Its computations count it as ended (not computed), so that they
+        // finish and leave the list of running ones.
+        this.#settle(r, true);
+        for (const d of r.deps) stack.push(d);
+      }
+      if (
+        r.dependents.size === 0 && r.wants === 0
+      ) {
+        if (this.#tasks.get(r.key) === r) this.#tasks.delete(r.key);
+        r.settled?.resolve();
+        for (const d of r.deps) {
+          d.dependents.delete(r);
+          stack.push(d);
+        }
+      }
+    }
+  }
+
+  /** Queue a release of `key` on `w`, sent once per turn per worker. */
+  #releaseOn(w: WorkerRecord, key: string): void {
+    if (!w.alive) return;
+    let keys = this.#releases.get(w);
+    if (keys === undefined) this.#releases.set(w, keys = []);
+    keys.push(key);
+    if (!this.#flushQueued) {
+      this.#flushQueued = true;
+      queueMicrotask(() => {
+        this.#flushQueued = false;
+        for (const worker of [...this.#releases.keys()]) {
+          this.#flushReleases(worker);
+        }
+      });
+    }
+  }
+
+  /**
+   * Send `w` the releases queued for it. Called before anything else goes
+   * to `w`, so that a release never arrives after a later message that
+   * makes the same key again (a run, a put).
+   */
+  #flushReleases(w: WorkerRecord): void {
+    const keys = this.#releases.get(w);
+    if (keys === undefined) return;
+    this.#releases.delete(w);
+    if (w.alive) w.ref.tell("release", keys);
+  }
+
+  /**
+   * Add a worker on the attached node `node` (a cluster member): the engine
+   * uses it until it dies, and does not replace it (membership does).
+   */
+  addNode(
+    node: string,
+    resources: Record<string, number> = {},
+    data?: string,
+  ): void {
+    if (this.#closed) return;
+    this.#spawnWorker(node, resources).data = data;
+    // Work that had no worker to go to goes now.
+    const waiting = this.#unplaced;
+    this.#unplaced = [];
+    for (const r of waiting) if (r.state === "ready") this.#makeReady(r);
+    this.#pump();
+  }
+
+  #spawnWorker(
+    node?: string,
+    resources: Record<string, number> = {},
+  ): WorkerRecord {
+    const placement = node === undefined ? this.#options.placement : "node";
+    // Each worker on a host of its own: a task that crashes its host takes
+    // only that worker down, and the replacement gets a fresh host.
+    const host = node ??
+      (placement === "local"
+        ? undefined
+        : `troupe-graph-${this.#id}-${++this.#workerSeq}`);
+    const id = ++this.#workerSeq;
+    // Reports name their worker by a number no other worker can guess: a
+    // node cannot pass its reports off as another's.
+    const reportId = randomId();
+    const ref = this.#system.spawn(GraphWorker, {
+      id: reportId,
+      reports: this.#reports,
+    }, {
+      placement,
+      host,
+      permissions: this.#options.permissions,
+      mailbox: { capacity: Infinity },
+    });
+    const w: WorkerRecord = {
+      id,
+      reportId,
+      ref,
+      inFlight: 0,
+      alive: true,
+      has: new Set(),
+      running: new Map(),
+      incoming: new Set(),
+      runs: 0,
+      queue: new ReadyQueue(),
+      host,
+      node,
+      resources,
+    };
+    this.#workers.push(w);
+    this.#byId.set(reportId, w);
+    this.#system.watch(
+      ref,
+      (t) => this.#workerDied(w, describeReason(t.reason)),
+    );
+    return w;
+  }
+
+  /**
+   * `w` does not hold `r`'s value after all (it answered a fetch with an
+   * error): drop that copy, and recompute the value if it was the last.
+   */
+  #lostCopy(r: TaskRecord, w: WorkerRecord): void {
+    if (!r.holders.includes(w)) return;
+    r.holders = r.holders.filter((h) => h !== w);
+    w.has.delete(r);
+    if (r.holders.length > 0 || r.state !== "memory") return;
+    r.state = "released";
+    for (const d of r.dependents) {
+      if (d.state === "waiting") d.waitingOn++;
+      else if (d.state === "ready") {
+        d.state = "waiting";
+        d.waitingOn = 1;
+      }
+    }
+    if (this.#needed(r)) this.#need(r);
+  }
+
+  /**
+   * A worker is gone: what it held is lost, what it ran is redone. A death
+   * (a lost connection, a crash) `counts` toward each running task's
+   * `allowedFailures`; a node that left in good order does not.
+   */
+  #workerDied(w: WorkerRecord, reason: string, counts = true): void {
+    if (!w.alive) return;
+    w.alive = false;
+    this.#workers.splice(this.#workers.indexOf(w), 1);
+    this.#byId.delete(w.reportId);
+    this.#releases.delete(w);
+    if (w.host !== undefined && w.node === undefined) {
+      void this.#system.stopHost(w.host, { timeout: 0 });
+    }
+    // Pulls to it, or from it, end now (a silent holder would never answer;
+    // its peers close their connections to it).
+    for (const [req, pull] of this.#pulls) {
+      if (pull.from !== w && pull.to !== w) continue;
+      this.#pulls.delete(req);
+      if (pull.from === w && pull.to.alive && w.data !== undefined) {
+        pull.to.ref.tell("drop-peer", w.data);
+      }
+      pull.reject(
+        new ActorDeadError(workerName(w), "pull", {
+          type: "host-down",
+          host: workerName(w),
+          detail: reason,
+        }),
+      );
+    }
+    if (this.#closed) return;
+    if (w.node === undefined) this.#spawnWorker();
+    const lost: TaskRecord[] = [];
+    for (const r of w.has) {
+      r.holders = r.holders.filter((h) => h !== w);
+      if (r.holders.length === 0 && r.state === "memory") {
+        r.state = "released";
+        lost.push(r);
+      }
+    }
+    w.has.clear();
+    for (const r of lost) {
+      for (const d of r.dependents) {
+        if (d.state === "waiting") d.waitingOn++;
+        else if (d.state === "ready") {
+          d.state = "waiting";
+          d.waitingOn = 1;
+        }
+      }
+    }
+    for (const [seq, r] of w.running) {
+      if (!this.#current(r, w, seq)) continue;
+      r.worker = undefined;
+      r.attempts--; // a death is not an attempt; it is counted apart
+      if (counts && ++r.deaths >= this.#options.allowedFailures) {
+        this.#fail(r, new KilledWorkerError(r.key, r.deaths, reason), false);
+      } else r.state = "released";
+    }
+    w.running.clear();
+    w.inFlight = 0;
+    // Tasks whose inputs were on their way there never started.
+    for (const r of w.incoming) {
+      if (r.state === "processing" && r.worker === w) {
+        r.worker = undefined;
+        r.state = "released";
+      }
+    }
+    w.incoming.clear();
+    // What was queued for it goes to the others.
+    for (let r = this.#take(w); r !== undefined; r = this.#take(w)) {
+      this.#makeReady(r);
+    }
+    // Recompute what is still needed, lost values and interrupted tasks alike.
+    for (const r of [...this.#tasks.values()]) {
+      if (r.state === "released" && this.#needed(r)) this.#need(r);
+    }
+    for (const r of [...this.#tasks.values()]) {
+      if (r.state === "waiting") {
+        let missing = 0;
+        for (const d of r.deps) if (d.state !== "memory") missing++;
+        r.waitingOn = missing;
+        if (missing === 0) this.#makeReady(r);
+      }
+    }
+    this.#pump();
+  }
+
+  /**
+   * For a cluster: `drop` closes the connection of a node that broke the
+   * protocol; `logger` gets the reasons.
+   */
+  watchNodes(
+    drop: (node: string, reason: string) => void,
+    logger: (message: string) => void,
+  ): void {
+    this.#onBadNode = drop;
+    this.#logger = logger;
+  }
+
+  /**
+   * The attached node `node` is leaving in good order (it said goodbye):
+   * it takes no more work, and what it ran or held is redone elsewhere
+   * without counting toward any task's `allowedFailures`.
+   */
+  retireNode(node: string): void {
+    for (const w of [...this.#workers]) {
+      if (w.node === node) this.#workerDied(w, `${node} left`, false);
+    }
+  }
+
+  // ---- what futures and computations ask ----
+
+  /** The status of `key`, as a future sees it. */
+  statusOf(key: string): FutureStatus {
+    const r = this.#tasks.get(key);
+    if (r === undefined) return "cancelled";
+    switch (r.state) {
+      case "memory":
+        return "finished";
+      case "erred":
+        return "error";
+      case "cancelled":
+        return "cancelled";
+      default:
+        return "pending";
+    }
+  }
+
+  /** Resolves when `key` is no longer pending. */
+  settled(key: string): Promise<void> {
+    const r = this.#tasks.get(key);
+    if (r === undefined || this.statusOf(key) !== "pending") {
+      return Promise.resolve();
+    }
+    r.settled ??= Promise.withResolvers<void>();
+    return r.settled.promise;
+  }
+
+  /**
+   * The values of `keys`, fetched from where they live (one ask per
+   * worker); waits for keys still being (re)computed, and rejects with the
+   * error of a key that failed.
+   */
+  async values(keys: readonly string[]): Promise<unknown[]> {
+    const out = new Array<unknown>(keys.length);
+    const have = new Array<boolean>(keys.length).fill(false);
+    while (true) {
+      const byWorker = new Map<WorkerRecord, number[]>();
+      const pending: Promise<void>[] = [];
+      for (let i = 0; i < keys.length; i++) {
+        if (have[i]) continue;
+        const r = this.#tasks.get(keys[i]);
+        if (r === undefined) throw new CancelledError(keys[i]);
+        if (r.state === "erred" || r.state === "cancelled") throw r.error!;
+        if (r.state !== "memory") {
+          // Lost with a worker and being recomputed: wait for it.
+          pending.push(this.settled(r.key));
+          continue;
+        }
+        const w = r.holders[0];
+        let list = byWorker.get(w);
+        if (list === undefined) byWorker.set(w, list = []);
+        list.push(i);
+      }
+      if (byWorker.size === 0 && pending.length === 0) return out;
+      await Promise.all([...byWorker].map(async ([w, idx]) => {
+        try {
+          // No deadline: values take as long as they take to come (behind
+          // a task that holds the worker's thread, say); a worker that dies
+          // ends the ask.
+          const vs: unknown = await w.ref.ask(
+            "fetch",
+            idx.map((i) => keys[i]),
+            { timeout: Infinity },
+          );
+          if (!Array.isArray(vs) || vs.length !== idx.length) {
+            return this.#badPeer(w, "answered a fetch with something else");
+          }
+          idx.forEach((i, j) => {
+            out[i] = vs[j];
+            have[i] = true;
+          });
+        } catch (e) {
+          const why = cannotCross(e);
+          if (why !== undefined) {
+            throw new CrossingError(
+              `the value of ${
+                idx.map((i) => keys[i]).join(", ")
+              } cannot cross to this host: ${why}`,
+            );
+          }
+          if (e instanceof ActorDeadError) this.#workerDied(w, e.message);
+          else {
+            for (const i of idx) {
+              const r = this.#tasks.get(keys[i]);
+              if (r !== undefined) this.#lostCopy(r, w);
+            }
+          }
+          // Recomputed (if needed), then fetched again.
+        }
+      }));
+      await Promise.all(pending);
+    }
+  }
+
+  /** Hold `key` once more. */
+  hold(key: string): void {
+    const r = this.#tasks.get(key);
+    if (r !== undefined) r.wants++;
+  }
+
+  /** Drop one hold on `key`. */
+  release(key: string): void {
+    const r = this.#tasks.get(key);
+    if (r === undefined || r.wants === 0) return;
+    r.wants--;
+    this.#maybeRelease(r);
+  }
+
+  /** Cancel `key` and what only it needed. */
+  cancel(key: string): void {
+    const r = this.#tasks.get(key);
+    if (r === undefined) return;
+    if (r.state === "erred" || r.state === "cancelled") return;
+    if (r.state === "memory") {
+      for (const w of r.holders) {
+        w.has.delete(r);
+        this.#releaseOn(w, r.key);
+      }
+      r.holders = [];
+    }
+    if (r.state === "processing") this.#abandon(r); // not started: it won't
+    this.#fail(r, new CancelledError(key), true);
+    this.#pump();
+  }
+
+  /**
+   * Nobody wants `r`'s run any more: if it was sent ahead and has not
+   * started, the worker drops it (and says so); if it runs, its result will
+   * be dropped when it comes.
+   */
+  #abandon(r: TaskRecord): void {
+    const w = r.worker;
+    r.worker = undefined;
+    if (w !== undefined && w.alive && r.runSeq > 0) {
+      this.#flushReleases(w);
+      w.ref.tell("cancel", [r.runSeq]);
+    }
+  }
+
+  /** Stop the workers (and their hosts). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const r of this.#tasks.values()) {
+      if (this.statusOf(r.key) === "pending") {
+        this.#fail(r, new CancelledError(r.key), true);
+      }
+    }
+    const workers = [...this.#workers];
+    await Promise.all(workers.map((w) => this.#system.stop(w.ref)));
+    for (const w of workers) w.alive = false;
+    for (const pull of this.#pulls.values()) {
+      pull.reject(new WorkerGone("the scheduler closed"));
+    }
+    this.#pulls.clear();
+    await this.#system.stop(this.#reports);
+    await Promise.all(
+      workers.map((w) =>
+        w.host === undefined || w.node !== undefined
+          ? undefined
+          : this.#system.stopHost(w.host)
+      ),
+    );
+  }
+}
+
+/** Whether `w` may run `r` (its node and resources, when restricted). */
+function allowed(r: TaskRecord, w: WorkerRecord): boolean {
+  const { workers, resources } = r.node.options;
+  if (workers !== undefined && !workers.some((n) => onNode(w, n))) {
+    return false;
+  }
+  if (resources !== undefined) {
+    for (const [name, amount] of Object.entries(resources)) {
+      if ((w.resources[name] ?? 0) < amount) return false;
+    }
+  }
+  return true;
+}
+
+/** Whether `w` is the node `name`, or one of its threads (`name.i`). */
+function onNode(w: WorkerRecord, name: string): boolean {
+  const node = w.node;
+  return node !== undefined &&
+    (node === name ||
+      (node.length > name.length && node.startsWith(name) &&
+        node[name.length] === "." &&
+        /^\d+$/.test(node.slice(name.length + 1))));
+}
+
+/** How much a worker has: sent and queued tasks. */
+function load(w: WorkerRecord | undefined): number {
+  return w === undefined ? Infinity : w.inFlight + w.queue.size;
+}
+
+/** A random whole number below 2^53. */
+function randomId(): number {
+  const [hi, lo] = crypto.getRandomValues(new Uint32Array(2));
+  return (hi & 0x1fffff) * 2 ** 32 + lo;
+}
+
+/** A peer's value, short enough for a log line. */
+function brief(x: unknown): string {
+  let text: string;
+  try {
+    text = typeof x === "string"
+      ? JSON.stringify(x.slice(0, 80))
+      : Array.isArray(x)
+      ? `an array of ${x.length}`
+      : x === null || typeof x !== "object"
+      ? String(x).slice(0, 80)
+      : `an object with keys ${
+        Object.keys(x).slice(0, 8).join(",").slice(0, 80)
+      }`;
+  } catch {
+    text = typeof x;
+  }
+  return text;
+}
+
+/** The error a remote worker reported (its `ErrorInfo`), rebuilt. */
+function errorFromWorker(detail: unknown): Error {
+  const info = detail as { name?: unknown; message?: unknown; stack?: unknown };
+  if (
+    info !== null && typeof info === "object" &&
+    typeof info.name === "string" && typeof info.message === "string"
+  ) {
+    return errorFromInfo({
+      name: info.name,
+      message: info.message,
+      stack: typeof info.stack === "string" ? info.stack : undefined,
+    });
+  }
+  return new Error(`a task failed with ${brief(detail)}`);
+}
+
+/** A copy of `args` with `null` at each of `paths`. */
+function fillHoles(
+  args: readonly unknown[],
+  paths: readonly (readonly (string | number)[])[],
+): unknown[] {
+  return fillArgs(args, paths, paths.map(() => null));
+}
+
+/**
+ * Why a value could not be moved, when it failed because it cannot cross
+ * to the other host (it is still where it was, and trying again will not
+ * help); else undefined.
+ */
+function cannotCross(e: unknown): string | undefined {
+  if (e instanceof CrossingError) return e.message;
+  if (e instanceof HandlerError && e.original.name === "CrossingError") {
+    return e.original.message;
+  }
+  return undefined;
+}

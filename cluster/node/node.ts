@@ -1,0 +1,364 @@
+/**
+ * A cluster's worker side: connect to a cluster (with the shared secret,
+ * and TLS on request), serve a host there, say it is alive, and connect
+ * again with backoff when the connection drops, until stopped.
+ *
+ * @module
+ */
+
+import process from "node:process";
+import { serveHost } from "../../actors/hosts/serve_host.ts";
+import {
+  hostPort,
+  reconnecting,
+  type TransportListener,
+} from "../wire/endpoint.ts";
+import { closePeers, serveData, setPeerConfig } from "../wire/peer_data.ts";
+import type { FramedConnection } from "../wire/framing.ts";
+import { closeHere, setHere } from "../client/here.ts";
+import { knownSecret } from "../wire/secrets.ts";
+
+/**
+ * How a node joins its cluster.
+ *
+ * @example
+ * ```ts
+ * import type { NodeOptions } from "@troupe/troupe/cluster";
+ * const options: NodeOptions = { name: "worker-1", secret: "change me" };
+ * ```
+ */
+export interface NodeOptions {
+  /** Its name in the cluster (default: a random id). */
+  name?: string;
+  /**
+   * The cluster's shared secret (default: the one of the cluster at that
+   * address when it was started in this process).
+   */
+  secret?: string | Uint8Array;
+  /**
+   * Connect with TLS: extra CA certificates (PEM) and the name to verify.
+   * With `cert` and `key` (PEM) too, this node serves its values to the
+   * other nodes over TLS with them, and fetches theirs over TLS, verified
+   * with `caCerts`; without them, values between nodes go through the
+   * scheduler's connection.
+   */
+  tls?: { caCerts?: string[]; hostname?: string; cert?: string; key?: string };
+  /** Stop: leave the cluster and resolve `runNode`. */
+  signal?: AbortSignal;
+  /** Told of each (re)connection and loss. */
+  log?: (message: string) => void;
+  /**
+   * What this node has, for tasks that ask for resources (as
+   * `{ GPU: 2 }`); default none. With `threads`, its first thread has
+   * them (so a GPU task still runs one at a time per GPU).
+   */
+  resources?: Record<string, number>;
+  /**
+   * Run this many tasks at once, each on a thread of its own (default 1).
+   * Each thread joins as `<name>.<i>` (`i` from 0), the first in this
+   * isolate and the others in Web Workers; `delayed(task, { workers:
+   * [name] })` allows all of them.
+   */
+  threads?: number;
+}
+
+/**
+ * Join the cluster at `address` as a worker node and serve it until
+ * `signal` aborts; a lost connection is retried with backoff (a wrong
+ * secret or protocol is not: it rejects). Actors the cluster spawns here
+ * load their modules by URL, so this process must be able to import them.
+ *
+ * @example
+ * ```ts
+ * import { ActorSystem } from "@troupe/troupe";
+ * import { runNode, startCluster } from "@troupe/troupe/cluster";
+ *
+ * await using system = new ActorSystem();
+ * await using cluster = startCluster(system);
+ * const stop = new AbortController();
+ * const node = runNode(cluster.address, { name: "n1", signal: stop.signal });
+ * await cluster.waitForNodes(1);
+ * console.log(cluster.nodes()[0].name); // "n1"
+ * stop.abort();
+ * await node;
+ * ```
+ */
+export async function runNode(
+  address: string,
+  options: NodeOptions = {},
+): Promise<void> {
+  const threads = options.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new RangeError(`threads must be an integer >= 1, got ${threads}`);
+  }
+  // (a cluster started in this process: its secret, unless one is given)
+  options = { ...options, secret: options.secret ?? knownSecret(address) };
+  if (threads > 1) return await runThreads(address, options, threads);
+  const name = options.name ?? `node-${crypto.randomUUID().slice(0, 8)}`;
+  const log = options.log ?? (() => {});
+  // Other nodes fetch the values held here directly; in a TLS cluster, only
+  // when this node has a certificate to serve them with (else they go
+  // through the scheduler).
+  const tls = options.tls;
+  const dataTls = tls?.cert !== undefined && tls.key !== undefined
+    ? { cert: tls.cert, key: tls.key }
+    : undefined;
+  let data: TransportListener | undefined;
+  setPeerConfig({
+    secret: options.secret,
+    tls: tls === undefined ? undefined : { caCerts: tls.caCerts },
+  });
+  setHere(address, {
+    secret: options.secret,
+    tls: options.tls,
+    name: `${name}/tasks`,
+  });
+  // Dialing stops with the signal, but a connection being served is left in
+  // good order first (see `serve`): the dialer does not close it under us.
+  const dial = new AbortController();
+  let serving = false;
+  const stop = () => {
+    if (!serving) dial.abort();
+  };
+  options.signal?.addEventListener("abort", stop, { once: true });
+  if (options.signal?.aborted) dial.abort();
+  try {
+    for await (
+      const conn of reconnecting(address, {
+        secret: options.secret,
+        nodeId: name,
+        tls: options.tls,
+        signal: dial.signal,
+        onRetry: ({ attempt, delay, error }) =>
+          log(
+            `cannot reach ${address} (${
+              (error as Error)?.message ?? error
+            }); trying again in ${Math.round(delay)} ms (attempt ${attempt})`,
+          ),
+      })
+    ) {
+      if (data === undefined && (tls === undefined || dataTls !== undefined)) {
+        try {
+          data = serveData(conn.localAddr.hostname, options.secret, dataTls);
+        } catch (e) {
+          log(`serving data to peers: ${(e as Error).message}`);
+        }
+      }
+      const dataAddress = data === undefined ? undefined : hostPort(data.addr);
+      serving = true;
+      try {
+        await serve(
+          conn,
+          options.signal,
+          options.resources ?? {},
+          dataAddress,
+          (given) => log(`joined ${address} as ${given ?? name}`),
+          (token, everyMs) =>
+            startBeat({
+              t: "start",
+              address,
+              secret: options.secret,
+              tls: tls === undefined
+                ? undefined
+                : { caCerts: tls.caCerts, hostname: tls.hostname },
+              nodeId: `${name}/beat`,
+              token,
+              everyMs,
+            }),
+        );
+      } finally {
+        serving = false;
+      }
+      log(`left ${address}`);
+      if (options.signal?.aborted) return void dial.abort();
+    }
+  } finally {
+    options.signal?.removeEventListener("abort", stop);
+    dial.abort();
+    setHere(undefined);
+    await closeHere();
+    await data?.close();
+    await closePeers();
+  }
+}
+
+/**
+ * A node of `threads` threads: this isolate joins as `<name>.0`, and each
+ * Web Worker as `<name>.<i>`; it ends when all have left.
+ */
+async function runThreads(
+  address: string,
+  options: NodeOptions,
+  threads: number,
+): Promise<void> {
+  const name = options.name ?? `node-${crypto.randomUUID().slice(0, 8)}`;
+  const { signal, log, threads: _, ...shared } = options;
+  const workers = Array.from({ length: threads - 1 }, (_, i) => {
+    const worker = new Worker(new URL("./node_thread.ts", import.meta.url), {
+      type: "module",
+    });
+    const done = new Promise<string | undefined>((resolve) => {
+      worker.onmessage = (e) => {
+        if (e.data?.t === "done") resolve(e.data.error);
+      };
+      worker.onerror = (e) => {
+        e.preventDefault();
+        resolve(e.message);
+      };
+    });
+    worker.postMessage({
+      t: "start",
+      address,
+      options: { ...shared, name: `${name}.${i + 1}`, resources: {} },
+    });
+    return { worker, done };
+  });
+  const stopAll = () => {
+    for (const w of workers) w.worker.postMessage({ t: "stop" });
+  };
+  signal?.addEventListener("abort", stopAll, { once: true });
+  try {
+    await runNode(address, { ...options, name: `${name}.0`, threads: 1 });
+  } finally {
+    stopAll(); // the first left (stopped, or refused): the others go too
+    signal?.removeEventListener("abort", stopAll);
+    const errors = await Promise.all(workers.map((w) => w.done));
+    for (const w of workers) w.worker.terminate();
+    for (const e of errors) if (e !== undefined) log?.(`a thread: ${e}`);
+  }
+}
+
+/**
+ * Start a heartbeat thread (see `beat_thread.ts`) with `start`; the
+ * function it returns stops it and resolves once it has ended.
+ */
+function startBeat(start: Record<string, unknown>): () => Promise<void> {
+  const worker = new Worker(new URL("./beat_thread.ts", import.meta.url), {
+    type: "module",
+  });
+  const ended = Promise.withResolvers<void>();
+  worker.onmessage = (e) => {
+    if (e.data?.t === "stopped") ended.resolve();
+  };
+  worker.onerror = (e) => {
+    e.preventDefault();
+    ended.resolve();
+  };
+  worker.postMessage(start);
+  return async () => {
+    worker.postMessage({ t: "stop" });
+    // A thread that does not answer within a second is ended anyway.
+    const timer = setTimeout(() => ended.resolve(), 1_000);
+    await ended.promise;
+    clearTimeout(timer);
+    worker.terminate();
+  };
+}
+
+/**
+ * This process's CPU use since the last call, in percent of one core (200
+ * is two cores busy).
+ */
+function cpuMeter(): () => number {
+  let last = process.cpuUsage();
+  let at = performance.now();
+  return () => {
+    const now = performance.now();
+    const used = process.cpuUsage(last);
+    last = process.cpuUsage();
+    const wallUs = (now - at) * 1_000;
+    at = now;
+    return wallUs <= 0
+      ? 0
+      : Math.round((100 * (used.user + used.system)) / wallUs);
+  };
+}
+
+/**
+ * How long a leaving node waits for the scheduler to take its work back
+ * and close the connection, in ms, before it closes it itself.
+ */
+const LEAVE_MS = 3_000;
+
+/**
+ * Serve one connection until it closes, or the signal aborts: then the node
+ * says goodbye (`{ t: "leave" }`), so that its tasks go elsewhere without
+ * counting as a death, and waits (up to `LEAVE_MS`) for the scheduler to
+ * close the connection.
+ */
+async function serve(
+  conn: FramedConnection,
+  signal: AbortSignal | undefined,
+  resources: Record<string, number>,
+  data: string | undefined,
+  joined: (name: string | undefined) => void,
+  beat: (token: string, everyMs: number) => () => Promise<void>,
+): Promise<void> {
+  let member = false;
+  let stopBeat: (() => Promise<void>) | undefined;
+  let leaving: ReturnType<typeof setTimeout> | undefined;
+  const abort = () => {
+    if (!member || conn.isClosed) return void conn.close();
+    conn.send({ t: "leave" });
+    leaving = setTimeout(() => void conn.close(), LEAVE_MS);
+  };
+  signal?.addEventListener("abort", abort, { once: true });
+  let heartbeat: ReturnType<typeof setInterval> | undefined;
+  try {
+    conn.send({ t: "join", resources, data });
+    const init = await conn.receive() as {
+      t: string;
+      host: string;
+      parent: string;
+      heartbeatMs: number;
+      name?: unknown;
+      beat?: unknown;
+    };
+    if (
+      init?.t !== "init" || typeof init.host !== "string" ||
+      typeof init.parent !== "string" ||
+      !(typeof init.heartbeatMs === "number" && init.heartbeatMs >= 1 &&
+        init.heartbeatMs <= 3_600_000)
+    ) {
+      throw new Error("the cluster did not start with a valid init");
+    }
+    joined(typeof init.name === "string" ? init.name : undefined);
+    const host = serveHost({ host: init.host, parent: init.parent }, {
+      send: (batch) => {
+        if (!conn.isClosed) conn.send(batch); // (closing: it is gone)
+      },
+      close: () => void conn.close(),
+    });
+    conn.onMessage((value) => {
+      if (Array.isArray(value)) host.receive(value);
+    });
+    member = true;
+    // Heartbeats from a thread of their own too, when the scheduler takes
+    // them: a task that holds this thread is then a slow node, not a lost one.
+    if (typeof init.beat === "string" && init.beat.length <= 64) {
+      stopBeat = beat(init.beat, init.heartbeatMs);
+    }
+    const usage = cpuMeter();
+    heartbeat = setInterval(() => {
+      if (conn.isClosed) return;
+      const memory = Deno.memoryUsage();
+      conn.send({
+        t: "hb",
+        cpu: usage(),
+        rss: memory.rss,
+        heap: memory.heapUsed,
+      });
+    }, init.heartbeatMs);
+    await conn.closed;
+    clearInterval(heartbeat);
+    await host.orphaned(); // the actors here end with the connection
+  } catch {
+    // Closed before (or while) starting: try again, or stop.
+  } finally {
+    clearInterval(heartbeat);
+    clearTimeout(leaving);
+    await stopBeat?.();
+    signal?.removeEventListener("abort", abort);
+    await conn.close();
+  }
+}

@@ -1,0 +1,672 @@
+/**
+ * A cluster's scheduler side: listen for worker nodes over TCP (with the
+ * shared-secret handshake, and TLS on request), attach each as a host of
+ * this actor system, and compute task graphs on them. A node that drops its
+ * connection, or goes silent past `silenceMs`, is gone at once: its actors
+ * die with `host-down`, and the graph scheduler recomputes what it held.
+ *
+ * On each connection, after the handshake, the peer says what it is. A node
+ * sends `{ t: "join", resources }`; the scheduler answers `{ t: "init", host, parent,
+ * heartbeatMs, name }` (`name`: the one it has in the cluster), then both send batches of the actor runtime's wire items
+ * (arrays), and the node `{ t: "hb" }` every `heartbeatMs`. A node that
+ * stops in good order (SIGTERM, its signal) says `{ t: "leave" }`: its work
+ * is redone elsewhere without counting as a death toward a task's
+ * `allowedFailures` (only a lost connection or silence counts), and the
+ * scheduler closes the connection. A client sends
+ * `{ t: "client", id }` and then requests (see `client_session.ts`). A
+ * node's heartbeat thread opens a connection of its own with `{ t: "beat",
+ * token }` (the token its node got in `init`, as `beat`) and then sends
+ * `{ t: "beat" }` every `heartbeatMs`: a task that holds the node's main
+ * thread for minutes does not make it silent, while a paused or dead
+ * process stops both.
+ *
+ * @module
+ */
+
+import type { ActorSystem, AttachedHost } from "../../actors/system.ts";
+import {
+  hostPort,
+  listenTransport,
+  parseAddress,
+  type TransportListener,
+} from "../wire/endpoint.ts";
+import {
+  type ClientHolds,
+  releaseHolds,
+  serveClient,
+} from "./client_session.ts";
+import { SyncService } from "./sync_service.ts";
+import { generateSecret, rememberSecret } from "../wire/secrets.ts";
+import type { TaskRun } from "../graph/task_stream.ts";
+import { validResources } from "../graph/delayed.ts";
+import type { FramedConnection } from "../wire/framing.ts";
+import {
+  addNodeWorker,
+  onBadNode,
+  retireNodeWorkers,
+  Scheduler,
+  type SchedulerOptions,
+} from "../graph/scheduler.ts";
+import type { Computation } from "../graph/worker_engine.ts";
+
+/**
+ * Where a cluster listens and how it treats its nodes.
+ *
+ * @example
+ * ```ts
+ * import type { ClusterOptions } from "@troupe/troupe/cluster";
+ * const options: ClusterOptions = { port: 8786, secret: "change me", silenceMs: 5_000 };
+ * ```
+ */
+export interface ClusterOptions {
+  /** The address to listen on (default `127.0.0.1`; others need `secret`). */
+  hostname?: string;
+  /** The port (default 0: any free port; see `address`). */
+  port?: number;
+  /**
+   * The shared secret nodes and clients must prove. When none is given one
+   * is generated (see `secret` on the cluster): nodes and clients started
+   * in this process find it by the cluster's address. `false` runs without
+   * one, which only a loopback `hostname` allows: any process of this
+   * machine may then join, and run code on the nodes.
+   */
+  secret?: string | Uint8Array | false;
+  /** Listen with TLS: certificate and key (PEM). */
+  tls?: { cert: string; key: string };
+  /**
+   * Ms a peer has from its connection to its authentication, TLS
+   * handshake included (default 10,000).
+   */
+  handshakeTimeout?: number;
+  /** Connections in their handshake at most; more are closed (default 128). */
+  maxPending?: number;
+  /** Connections at most, nodes and clients included (default 8192). */
+  maxConnections?: number;
+  /** How often nodes say they are alive, in ms (default 1,000). */
+  heartbeatMs?: number;
+  /** A node silent this long is dropped, in ms (default 5,000). */
+  silenceMs?: number;
+  /** Settings of the graph scheduler on the nodes. */
+  scheduler?: Pick<SchedulerOptions, "window" | "allowedFailures">;
+  /** Where dropped nodes and refused peers are reported (default `console.warn`). */
+  logger?: (message: string) => void;
+  /**
+   * How long a client that lost its connection keeps its futures, in ms,
+   * for it to reconnect (default 10,000).
+   */
+  clientLingerMs?: number;
+}
+
+/**
+ * A member of a cluster.
+ *
+ * @example
+ * ```ts
+ * import type { NodeInfo } from "@troupe/troupe/cluster";
+ * const line = (n: NodeInfo) => `${n.name} at ${n.address}`;
+ * ```
+ */
+export interface NodeInfo {
+  /** The name it joined with (unique in the cluster). */
+  readonly name: string;
+  /** Where it connected from, as `host:port`. */
+  readonly address: string;
+  /** When it joined (ms since the epoch). */
+  readonly joined: number;
+  /** What it said it has (as `{ GPU: 2 }`). */
+  readonly resources: Readonly<Record<string, number>>;
+}
+
+/**
+ * A member of a cluster and what its worker is doing now.
+ *
+ * @example
+ * ```ts
+ * import type { NodeStatus } from "@troupe/troupe/cluster";
+ * const line = (n: NodeStatus) => `${n.name}: ${n.inFlight} running, ${n.queued} queued`;
+ * ```
+ */
+export interface NodeStatus extends NodeInfo {
+  /** Tasks sent to it and not finished. */
+  readonly inFlight: number;
+  /** Ready tasks waiting for it to have room. */
+  readonly queued: number;
+  /** Results it holds. */
+  readonly held: number;
+  /**
+   * Its process's CPU use over its last heartbeat, in percent of one core
+   * (undefined before its first heartbeat).
+   */
+  readonly cpu?: number;
+  /** Its process's memory at its last heartbeat, in bytes. */
+  readonly memory?: { readonly rss: number; readonly heapUsed: number };
+}
+
+/**
+ * A snapshot of a cluster, as plain data (what the dashboard shows).
+ *
+ * @example
+ * ```ts
+ * import type { ClusterStatus } from "@troupe/troupe/cluster";
+ * const line = (s: ClusterStatus) =>
+ *   `${s.nodes.length} nodes, ${s.computations.length} computations`;
+ * ```
+ */
+export interface ClusterStatus {
+  /** Where nodes connect, as `host:port`. */
+  readonly address: string;
+  /** When the snapshot was taken (ms since the epoch). */
+  readonly time: number;
+  /** The members, with their work. */
+  readonly nodes: NodeStatus[];
+  /** Tasks the scheduler knows, by state. */
+  readonly tasks: Record<string, number>;
+  /** Computations in progress and the last few finished, by id. */
+  readonly computations: Computation[];
+  /** Values moved between nodes so far: node to node, or through it. */
+  readonly transfers: { readonly direct: number; readonly relayed: number };
+  /**
+   * The task stream: runs that ended in the last 10 s (at most 500), as
+   * the scheduler saw them.
+   */
+  readonly stream: readonly TaskRun[];
+  /** The actor system: living actors, messages in mailboxes, dead letters. */
+  readonly actors: {
+    readonly count: number;
+    readonly mailboxes: number;
+    readonly deadLetters: number;
+    /** The deepest mailboxes now (up to 5 actors with messages waiting). */
+    readonly busiest: readonly {
+      readonly actor: string;
+      readonly mailbox: number;
+      readonly capacity: number;
+    }[];
+  };
+  /**
+   * Cluster-wide locks, semaphores, events and queues in use, with their
+   * state (idle locks are not listed).
+   */
+  readonly sync: {
+    readonly kind: string;
+    readonly name: string;
+    readonly state: unknown;
+  }[];
+}
+
+/** Where a node's heartbeat thread reports, and its connection once it does. */
+interface Beat {
+  heard: () => void;
+  conn?: FramedConnection;
+}
+
+interface Member extends NodeInfo {
+  conn: FramedConnection;
+  /** What its last heartbeat said. */
+  cpu?: number;
+  memory?: { rss: number; heapUsed: number };
+}
+
+/**
+ * A running cluster: nodes join at `address`; `scheduler` computes graphs
+ * on them.
+ *
+ * @example
+ * ```ts
+ * import { ActorSystem } from "@troupe/troupe";
+ * import { startCluster } from "@troupe/troupe/cluster";
+ *
+ * await using system = new ActorSystem();
+ * await using cluster = startCluster(system, { port: 0 });
+ * console.log(cluster.address); // 127.0.0.1:<port>: start nodes with runNode(address)
+ * ```
+ */
+export class Cluster implements AsyncDisposable {
+  /** Where nodes connect, as `host:port`. */
+  readonly address: string;
+  /** Computes graphs and futures on the nodes. */
+  readonly scheduler: Scheduler;
+  /**
+   * The secret nodes and clients prove (the one given, or the one
+   * generated when none was); undefined when it runs with `secret: false`.
+   */
+  readonly secret: string | Uint8Array | undefined;
+  readonly #forgetSecret: () => void;
+  readonly #system: ActorSystem;
+  readonly #listener: TransportListener;
+  readonly #members = new Map<string, Member>();
+  readonly #joined = new Set<() => void>();
+  readonly #heartbeatMs: number;
+  readonly #silenceMs: number;
+  readonly #logger: (message: string) => void;
+  /** What each client holds, by client id (kept a while after it leaves). */
+  readonly #clients = new Map<string, ClientHolds>();
+  /** Cluster-wide locks, semaphores, events and queues, by name. */
+  readonly #sync = new SyncService();
+  /** The nodes' heartbeat threads' connections, by the token each was given. */
+  readonly #beats = new Map<string, Beat>();
+  readonly #lingerMs: number;
+  #closed = false;
+
+  /**
+   * Use `startCluster`.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe";
+   * import { Cluster } from "@troupe/troupe/cluster";
+   * await using system = new ActorSystem();
+   * await using _cluster = new Cluster(system, {});
+   * ```
+   */
+  constructor(system: ActorSystem, options: ClusterOptions = {}) {
+    this.#system = system;
+    this.#heartbeatMs = options.heartbeatMs ?? 1_000;
+    this.#silenceMs = options.silenceMs ?? 5_000;
+    if (!(this.#heartbeatMs > 0 && this.#silenceMs > this.#heartbeatMs)) {
+      throw new RangeError(
+        `silenceMs (${this.#silenceMs}) must exceed heartbeatMs (${this.#heartbeatMs}) > 0`,
+      );
+    }
+    this.#logger = options.logger ?? ((m) => console.warn(m));
+    this.#lingerMs = options.clientLingerMs ?? 10_000;
+    this.scheduler = new Scheduler(system, {
+      ...options.scheduler,
+      placement: "node",
+    });
+    // A node that broke the graph protocol is dropped (its work is redone).
+    onBadNode(this.scheduler, (name) => {
+      void this.#members.get(name)?.conn.close();
+    }, this.#logger);
+    this.secret = options.secret === false
+      ? undefined
+      : options.secret ?? generateSecret();
+    this.#listener = listenTransport({
+      hostname: options.hostname,
+      port: options.port,
+      secret: this.secret,
+      tls: options.tls,
+      handshakeTimeout: options.handshakeTimeout,
+      maxPending: options.maxPending,
+      maxConnections: options.maxConnections,
+      logger: this.#logger,
+      onConnection: (conn) => this.#session(conn),
+    });
+    const { hostname, port } = this.#listener.addr;
+    this.address = hostPort({ hostname, port });
+    this.#forgetSecret = this.secret === undefined
+      ? () => {}
+      : rememberSecret(this.address, this.secret);
+  }
+
+  /**
+   * The nodes in the cluster now.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe";
+   * import { startCluster } from "@troupe/troupe/cluster";
+   * await using system = new ActorSystem();
+   * await using cluster = startCluster(system);
+   * console.log(cluster.nodes()); // []
+   * ```
+   */
+  nodes(): NodeInfo[] {
+    return [...this.#members.values()].map((
+      { name, address, joined, resources },
+    ) => ({ name, address, joined, resources }));
+  }
+
+  /**
+   * A snapshot of the cluster as plain data: its nodes with their tasks in
+   * flight, queued and results held, tasks by state, computations in
+   * progress (and the last few finished), and the actor system's counts.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe";
+   * import { startCluster } from "@troupe/troupe/cluster";
+   * await using system = new ActorSystem();
+   * await using cluster = startCluster(system);
+   * console.log(cluster.status().nodes); // []
+   * ```
+   */
+  status(): ClusterStatus {
+    const work = this.scheduler.status();
+    const nodes = [...this.#members.values()].map((m) => {
+      const { name, address, joined, resources, cpu, memory } = m;
+      const n = { name, address, joined, resources, cpu, memory };
+      let inFlight = 0, queued = 0, held = 0;
+      for (const w of work.workers) {
+        if (w.name !== n.name) continue;
+        inFlight += w.inFlight;
+        queued += w.queued;
+        held += w.held;
+      }
+      return { ...n, inFlight, queued, held };
+    });
+    const actors = this.#system.actors();
+    return {
+      address: this.address,
+      time: Date.now(),
+      nodes,
+      tasks: work.tasks,
+      computations: work.computations,
+      transfers: work.transfers,
+      stream: work.stream,
+      actors: {
+        count: actors.length,
+        mailboxes: actors.reduce((sum, a) => sum + a.mailboxSize, 0),
+        deadLetters: this.#system.deadLetters.count,
+        busiest: actors.filter((a) => a.mailboxSize > 0)
+          .sort((a, b) => b.mailboxSize - a.mailboxSize)
+          .slice(0, 5)
+          .map((a) => ({
+            actor: `${a.behavior}#${a.address.id}`,
+            mailbox: a.mailboxSize,
+            capacity: a.mailboxCapacity,
+          })),
+      },
+      sync: this.#sync.snapshot(),
+    };
+  }
+
+  /**
+   * Resolves once at least `count` nodes are members.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe";
+   * import { startCluster } from "@troupe/troupe/cluster";
+   * await using system = new ActorSystem();
+   * await using cluster = startCluster(system);
+   * await cluster.waitForNodes(0); // at once
+   * ```
+   */
+  waitForNodes(
+    count: number,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<void> {
+    const { promise, resolve, reject } = Promise.withResolvers<void>();
+    const check = () => {
+      if (this.#members.size < count) return;
+      this.#joined.delete(check);
+      options.signal?.removeEventListener("abort", abort);
+      resolve();
+    };
+    const abort = () => {
+      this.#joined.delete(check);
+      reject(options.signal!.reason);
+    };
+    options.signal?.addEventListener("abort", abort, { once: true });
+    this.#joined.add(check);
+    check();
+    return promise;
+  }
+
+  /** One node's connection, from handshake to close. */
+  /** A connection: a node joining, or a client with graphs to compute. */
+  async #session(conn: FramedConnection): Promise<void> {
+    if (this.#closed) return void conn.close();
+    const peer = conn.peer!;
+    // Its first message says what it is.
+    const timer = setTimeout(() => {
+      this.#logger(
+        `${peer.nodeId} silent for more than ${this.#silenceMs} ms before saying whether it is a node or a client: dropped`,
+      );
+      void conn.close();
+    }, this.#silenceMs);
+    let first: unknown;
+    try {
+      first = await conn.receive();
+    } catch {
+      return; // closed before it said anything
+    } finally {
+      clearTimeout(timer);
+    }
+    const kind = (first as { t?: unknown })?.t;
+    if (kind === "join") {
+      const resources = (first as { resources?: unknown }).resources ?? {};
+      if (!validResources(resources)) {
+        this.#logger(`node ${peer.nodeId} joined with bad resources: dropped`);
+        return void conn.close();
+      }
+      const data = (first as { data?: unknown }).data;
+      if (data !== undefined && data !== null && !dataAddress(data)) {
+        // The other nodes would dial it: it must be an address.
+        this.#logger(
+          `node ${peer.nodeId} joined with a data address that is not host:port: dropped`,
+        );
+        return void conn.close();
+      }
+      return this.#nodeSession(
+        conn,
+        resources,
+        typeof data === "string" ? data : undefined,
+      );
+    }
+    if (kind === "beat") {
+      // A node's heartbeat thread: it only keeps its node from looking silent.
+      const token = (first as { token?: unknown }).token;
+      const beat = typeof token === "string"
+        ? this.#beats.get(token)
+        : undefined;
+      if (beat === undefined) {
+        this.#logger(`${peer.nodeId} sent heartbeats for no node: dropped`);
+        return void conn.close();
+      }
+      void beat.conn?.close(); // (one at a time)
+      beat.conn = conn;
+      beat.heard();
+      conn.onMessage(() => beat.heard());
+      await conn.closed;
+      if (beat.conn === conn) beat.conn = undefined;
+      return;
+    }
+    if (kind === "client") {
+      const id = (first as { id?: unknown }).id;
+      if (typeof id !== "string" || id === "") {
+        this.#logger(
+          `${peer.nodeId} opened as a client without an id: dropped`,
+        );
+        return void conn.close();
+      }
+      return serveClient(conn, id, {
+        scheduler: this.scheduler,
+        logger: this.#logger,
+        clients: this.#clients,
+        lingerMs: this.#lingerMs,
+        sync: this.#sync,
+        status: () => this.status(),
+      });
+    }
+    this.#logger(
+      `${peer.nodeId} opened with a message of no known kind: dropped`,
+    );
+    await conn.close();
+  }
+
+  /** A node's connection, from its join to its close. */
+  async #nodeSession(
+    conn: FramedConnection,
+    resources: Record<string, number>,
+    data: string | undefined,
+  ): Promise<void> {
+    const peer = conn.peer!;
+    let name = peer.nodeId;
+    const address = hostPort(peer.address);
+    let tried: AttachedHost | undefined;
+    // A name already taken (by a member, or by a host of this system that
+    // is not one: another cluster's) gets a suffix.
+    for (let i = 2; tried === undefined; i++) {
+      if (this.#members.has(name)) {
+        name = `${peer.nodeId}-${i}`;
+        continue;
+      }
+      try {
+        tried = this.#system.attachHost(name, {
+          send: (batch) => {
+            if (!conn.isClosed) conn.send(batch); // (closing: it is gone)
+          },
+          close: () => void conn.close(),
+          closed: conn.closed,
+        });
+      } catch (e) {
+        if (i < 100 && /already attached/.test(String(e))) {
+          name = `${peer.nodeId}-${i}`;
+          continue;
+        }
+        this.#logger(`node ${name} from ${address} refused: ${e}`);
+        return void conn.close();
+      }
+    }
+    const attached = tried;
+    const member: Member = {
+      name,
+      address,
+      joined: Date.now(),
+      resources,
+      conn,
+    };
+    let lastHeard = performance.now();
+    let left = false;
+    // Its heartbeat thread (if it has one) says it is alive while a task
+    // holds its main thread.
+    const token = crypto.randomUUID();
+    const beat: Beat = { heard: () => lastHeard = performance.now() };
+    this.#beats.set(token, beat);
+    conn.onMessage((value) => {
+      lastHeard = performance.now();
+      if (left) return; // (what a leaving node still sends)
+      if (Array.isArray(value)) attached.receive(value);
+      else if ((value as { t?: unknown })?.t === "leave") {
+        // A goodbye: its work goes elsewhere, and this is no death.
+        left = true;
+        if (this.#members.get(name) === member) {
+          retireNodeWorkers(this.scheduler, name);
+        }
+        void conn.close();
+      } else if ((value as { t?: unknown })?.t === "hb") {
+        const { cpu, rss, heap } = value as Record<string, unknown>;
+        if (measure(cpu)) member.cpu = cpu;
+        if (measure(rss) && measure(heap)) {
+          member.memory = { rss, heapUsed: heap };
+        }
+      } else {
+        this.#logger(`node ${name} sent a message of no known kind: dropped`);
+        void conn.close();
+      }
+    });
+    conn.send({
+      t: "init",
+      host: attached.id,
+      parent: attached.parent,
+      heartbeatMs: this.#heartbeatMs,
+      name, // (another node may have had the name it asked for)
+      beat: token,
+    });
+    // A node that goes silent is dropped, as one whose connection drops.
+    const watchdog = setInterval(() => {
+      if (performance.now() - lastHeard > this.#silenceMs) {
+        this.#logger(
+          `node ${name} silent for more than ${this.#silenceMs} ms: dropped`,
+        );
+        void conn.close();
+      }
+    }, Math.min(this.#silenceMs / 2, 1_000));
+    try {
+      await attached.ready;
+      if (!left && !conn.isClosed) {
+        this.#members.set(name, member);
+        addNodeWorker(this.scheduler, name, resources, data);
+        for (const check of [...this.#joined]) check();
+      }
+    } catch {
+      // It went down before it was ready: nothing was added.
+    }
+    const reason = await conn.closed;
+    clearInterval(watchdog);
+    this.#beats.delete(token);
+    void beat.conn?.close();
+    if (this.#members.get(name) === member) this.#members.delete(name);
+    if (left) this.#logger(`node ${name} left`);
+    else if (!this.#closed && reason.kind === "error") {
+      this.#logger(`node ${name} lost: ${reason.error?.message}`);
+    }
+  }
+
+  /**
+   * Stop the scheduler and the listener; nodes see their connection close
+   * (and try again, until they are stopped themselves).
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe";
+   * import { startCluster } from "@troupe/troupe/cluster";
+   * await using system = new ActorSystem();
+   * await startCluster(system).close();
+   * ```
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#forgetSecret();
+    for (const holds of this.#clients.values()) releaseHolds(holds, this.#sync);
+    this.#clients.clear();
+    await this.scheduler.close();
+    await this.#listener.close();
+  }
+
+  /**
+   * `await using cluster = startCluster(...)` closes it.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe";
+   * import { startCluster } from "@troupe/troupe/cluster";
+   * await using system = new ActorSystem();
+   * {
+   *   await using _cluster = startCluster(system);
+   * }
+   * ```
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/** Whether a node's heartbeat figure is one (a finite number, not negative). */
+function measure(x: unknown): x is number {
+  return typeof x === "number" && Number.isFinite(x) && x >= 0;
+}
+
+/** Whether `x` is a `host:port` the other nodes may dial for data. */
+function dataAddress(x: unknown): x is string {
+  if (typeof x !== "string" || x.length > 300) return false;
+  try {
+    parseAddress(x);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Start a cluster's scheduler side in this system: listen for nodes
+ * (`runNode`, or `troupe worker <address>`) and compute graphs on them with
+ * `cluster.scheduler`.
+ *
+ * @example
+ * ```ts
+ * import { ActorSystem } from "@troupe/troupe";
+ * import { startCluster } from "@troupe/troupe/cluster";
+ * await using system = new ActorSystem();
+ * await using cluster = startCluster(system, { port: 0 });
+ * console.log(cluster.nodes().length); // 0 until nodes join
+ * ```
+ */
+export function startCluster(
+  system: ActorSystem,
+  options: ClusterOptions = {},
+): Cluster {
+  return new Cluster(system, options);
+}

@@ -52,7 +52,7 @@ export {
   type ChildSpec,
   type DeadLetter,
   type DeadLetterReason,
-  type DeadLetters,
+  DeadLetters,
   defineActor,
   defineSupervisor,
   type ErrorInfo,

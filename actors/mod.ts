@@ -46,9 +46,9 @@ export {
   type ReplyOf,
 } from "./behavior.ts";
 export type { ActorContext } from "./context.ts";
-export type {
-  DeadLetter,
-  DeadLetterReason,
+export {
+  type DeadLetter,
+  type DeadLetterReason,
   DeadLetters,
 } from "./dead_letters.ts";
 export {

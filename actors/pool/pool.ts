@@ -260,7 +260,7 @@ let poolSeq = 0;
  * await pool.close();
  * ```
  */
-export class Pool {
+export class Pool implements AsyncDisposable {
   readonly #system: ActorSystem;
   readonly #router: Router<typeof TaskRunner>;
   readonly #runners: Runner[];
@@ -719,6 +719,25 @@ export class Pool {
       }
       await this.terminate();
     })();
+  }
+
+  /**
+   * `close()` at the end of an `await using` block: the work given is
+   * done, then the runners stop.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem, createPool, defineTasks } from "@troupe/troupe";
+   * export const t = defineTasks(import.meta.url, { inc: (x: number) => x + 1 });
+   * await using system = new ActorSystem();
+   * {
+   *   await using pool = createPool(system, { size: 1, placement: "local" });
+   *   console.log(await pool.submit(t.inc, 1)); // 2
+   * } // closed here
+   * ```
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   /**

@@ -115,7 +115,7 @@ interface Routee<B> {
  * assert.deepEqual(who.sort(), [0, 0, 0, 1]);
  * ```
  */
-export class Router<B extends AnyBehavior> {
+export class Router<B extends AnyBehavior> implements AsyncDisposable {
   readonly #system: ActorSystem;
   readonly #logic: RoutingLogic;
   readonly #options: RouterOptions;
@@ -367,6 +367,24 @@ export class Router<B extends AnyBehavior> {
    */
   close(): void {
     for (const r of [...this.#routees]) this.#drop(r);
+  }
+
+  /**
+   * `close()` at the end of an `await using` block (the routees keep
+   * running; they belong to whoever spawned them).
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem, createRouter } from "@troupe/troupe";
+   * await using system = new ActorSystem();
+   * {
+   *   await using _router = createRouter(system, []);
+   * } // closed here
+   * ```
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return Promise.resolve();
   }
 }
 

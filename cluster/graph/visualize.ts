@@ -129,12 +129,34 @@ interface Drawing {
   edges: [string, string][];
 }
 
-/** The nodes and edges of the graph behind `outputs`, in graph order. */
-function layout(outputs: readonly unknown[], maxNodes: number): Drawing {
+/**
+ * The nodes and edges of the graph behind `output` (one value, in the shape
+ * `compute` takes), in graph order. `fn` names the caller in errors: more
+ * arguments than one, or an output with no lazy value in it, is a mistake
+ * (a drawing of nothing would hide it).
+ */
+function layout(
+  fn: string,
+  output: unknown,
+  extra: readonly unknown[],
+  maxNodes: number,
+): Drawing {
+  if (extra.length > 0) {
+    throw new TypeError(
+      `${fn} takes one output (a lazy value, or an array or object of them), got ${
+        1 + extra.length
+      } arguments: put several in an array`,
+    );
+  }
   if (!(Number.isInteger(maxNodes) && maxNodes >= 1)) {
     throw new RangeError(`maxNodes must be an integer >= 1, got ${maxNodes}`);
   }
-  const sites = depSites(outputs);
+  const sites = depSites([output]);
+  if (sites.length === 0) {
+    throw new TypeError(
+      `${fn} found no delayed value or future in its output: give a lazy value, or an array or object of them`,
+    );
+  }
   const roots: Keyed[] = sites.map((s) => s.ref);
   const graph = collectGraph(roots);
   const size = graph.nodes.length + graph.external.size;
@@ -221,8 +243,8 @@ function dotText(text: string): string {
 }
 
 /**
- * The task graph behind `outputs` (delayed values, futures, or arrays and
- * objects holding them) as Graphviz DOT: one node per task, labelled with
+ * The task graph behind `output` (a delayed value or a future, or an array
+ * or object holding them: the shape `compute` takes) as Graphviz DOT: one node per task, labelled with
  * its task name and the short part of its key, an edge from each dependency
  * to its dependent; outputs are bold, futures dashed. Node ids follow graph
  * order, so the same graph gives the same text. Throws `GraphTooLargeError`
@@ -244,8 +266,8 @@ function dotText(text: string): string {
  * assert.equal(dot.match(/ -> /g)?.length, 3); // inc->inc, inc->add, inc->add
  * ```
  */
-export function toDot(...outputs: unknown[]): string {
-  return dotOf(layout(outputs, DEFAULT_MAX_NODES));
+export function toDot(output: unknown, ...extra: never[]): string {
+  return dotOf(layout("toDot", output, extra, DEFAULT_MAX_NODES));
 }
 
 function dotOf({ nodes, edges }: Drawing): string {
@@ -287,7 +309,8 @@ function mermaidText(text: string): string {
 }
 
 /**
- * The task graph behind `outputs` as a Mermaid `flowchart`: the same nodes
+ * The task graph behind `output` (as `toDot` takes it) as a Mermaid
+ * `flowchart`: the same nodes
  * and edges as `toDot`, tasks as rounded boxes, futures as subroutine boxes
  * (class `future`), outputs in class `output`. Labels are escaped with
  * Mermaid's entity codes. Throws `GraphTooLargeError` past 10,000 nodes.
@@ -305,8 +328,8 @@ function mermaidText(text: string): string {
  * assert.match(text, /class n1 output/);
  * ```
  */
-export function toMermaid(...outputs: unknown[]): string {
-  return mermaidOf(layout(outputs, DEFAULT_MAX_NODES));
+export function toMermaid(output: unknown, ...extra: never[]): string {
+  return mermaidOf(layout("toMermaid", output, extra, DEFAULT_MAX_NODES));
 }
 
 function mermaidOf({ nodes, edges }: Drawing): string {
@@ -332,7 +355,8 @@ function mermaidOf({ nodes, edges }: Drawing): string {
 }
 
 /**
- * Draw the task graph behind `outputs`: DOT (default), Mermaid, or SVG made
+ * Draw the task graph behind `output` (a delayed value or a future, or an
+ * array or object holding them, as `compute` and `toDot` take it): DOT (default), Mermaid, or SVG made
  * by Graphviz's `dot -Tsvg` (needs Graphviz installed and `--allow-run`;
  * throws `GraphvizNotFoundError`, naming what to install, when it is not).
  * Resolves to the text; with `file`, also writes it there. Graphs of more
@@ -348,12 +372,12 @@ function mermaidOf({ nodes, edges }: Drawing): string {
  * export const t = defineTasks(import.meta.url, { square: (x: number) => x * x });
  * const squares = [1, 2].map((x) => delayed(t.square)(x));
  * const text = await visualize(squares, { format: "mermaid" });
- * assert.equal(text, toMermaid(...squares));
+ * assert.equal(text, toMermaid(squares));
  * await assert.rejects(visualize(squares, { maxNodes: 1 }), /2 nodes/);
  * ```
  */
 export async function visualize(
-  outputs: readonly unknown[],
+  output: unknown,
   options: VisualizeOptions = {},
 ): Promise<string> {
   const format = options.format ?? "dot";
@@ -362,7 +386,12 @@ export async function visualize(
       `format must be "dot", "mermaid" or "svg", got ${String(format)}`,
     );
   }
-  const drawing = layout(outputs, options.maxNodes ?? DEFAULT_MAX_NODES);
+  const drawing = layout(
+    "visualize",
+    output,
+    [],
+    options.maxNodes ?? DEFAULT_MAX_NODES,
+  );
   const text = format === "mermaid"
     ? mermaidOf(drawing)
     : format === "dot"

@@ -205,8 +205,8 @@ Deno.test("outputs inside arrays and objects are all marked", () => {
   const { a, b, d } = diamond();
   for (
     const p of [
-      parseDot(toDot([b, { total: d }], 7)),
-      parseMermaid(toMermaid([b, { total: d }], 7)),
+      parseDot(toDot([b, { total: d }, 7])),
+      parseMermaid(toMermaid([b, { total: d }, 7])),
     ]
   ) {
     const marked = [...p.nodes.values()].filter((n) => n.output);
@@ -219,7 +219,38 @@ Deno.test("outputs inside arrays and objects are all marked", () => {
       [...p.nodes.values()].some((n) => n.lines.join(" / ") === label(a)),
     );
   }
-  assert.deepEqual(parseDot(toDot(1, "two", [3])).nodes.size, 0);
+});
+
+Deno.test("toDot, toMermaid and visualize take one output, in compute's shape, and never draw nothing", async () => {
+  const { b, d } = diamond();
+  // A single lazy value is an output (visualize drew an empty graph for it).
+  assert.equal(await visualize(d), toDot(d));
+  assert.equal(await visualize([d]), toDot(d));
+  assert.equal(
+    await visualize({ total: d }, { format: "mermaid" }),
+    toMermaid(d),
+  );
+  // Several outputs go in one array or object, as compute takes them.
+  assert.equal(parseDot(toDot([b, d])).nodes.size, 4);
+  // A second argument was a silent extra output before: now it says so.
+  const two = [b, d] as unknown as [unknown];
+  for (const draw of [toDot, toMermaid]) {
+    assert.throws(
+      () => (draw as (...xs: unknown[]) => string)(...two),
+      (e: unknown) =>
+        e instanceof TypeError &&
+        /takes one output.*got 2 arguments/.test(e.message),
+    );
+  }
+  // Nothing lazy in the output: an error, not an empty drawing.
+  for (const nothing of [1, "two", [3], {}, []]) {
+    assert.throws(() => toDot(nothing), /found no delayed value or future/);
+    assert.throws(() => toMermaid(nothing), /found no delayed value or future/);
+    await assert.rejects(
+      visualize(nothing),
+      /found no delayed value or future/,
+    );
+  }
 });
 
 Deno.test("futures are drawn as distinct input nodes", async () => {

@@ -7,6 +7,9 @@
  * Run it with `deno task troupe <command> ...`, or compile it into one
  * binary with `deno task compile` (see the README, "Shipping one binary").
  *
+ * This file is the face of cli/, the top of the tree: cli/ may import every
+ * other folder, and none imports it.
+ *
  * @module
  */
 

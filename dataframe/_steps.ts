@@ -6,27 +6,15 @@
  * @module
  */
 
-import { sliceRows, takeRows, valueAt } from "./_builder.ts";
+import { sliceRows, takeRows } from "./_builder.ts";
 import { evalExpr, selectRows } from "./_eval.ts";
 import { KeyEncoder } from "./_keys.ts";
 import { joinTable, probe } from "./_join.ts";
 import { bit, columnOf, type Part, schemaOf } from "./_part.ts";
 import { argsort } from "./_sort.ts";
 import type { Step } from "./_spec.ts";
+import { recordsOf } from "./_records.ts";
 import { resolveTask } from "./_graph.ts";
-
-/** The rows of `part` as plain objects. */
-export function recordsOf(part: Part): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = new Array(part.length);
-  for (let i = 0; i < part.length; i++) {
-    const r: Record<string, unknown> = {};
-    for (let c = 0; c < part.names.length; c++) {
-      r[part.names[c]] = valueAt(part.columns[c], i);
-    }
-    out[i] = r;
-  }
-  return out;
-}
 
 /** Per-step state across the batches of one partition (head's count). */
 export interface StepState {

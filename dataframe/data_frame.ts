@@ -14,7 +14,7 @@ import { evalExpr, selectRows } from "./_eval.ts";
 import { typeOf } from "./_expr.ts";
 import { formatPart } from "./_format.ts";
 import { bit, columnOf, type DType, type Part, schemaOf } from "./_part.ts";
-import { recordsOf } from "./_steps.ts";
+import { recordsOf } from "./_records.ts";
 import { takeRows } from "./_builder.ts";
 import { type ExprLike, nodeOf } from "./expr.ts";
 import { columnsFrom, partFromRecords } from "./_from.ts";

@@ -24,7 +24,6 @@ import {
   type Schema,
 } from "./_part.ts";
 import type { PartPlan } from "./_plan.ts";
-import type { LazyFrame } from "./lazy_frame.ts";
 
 /**
  * How a group-by runs.
@@ -52,7 +51,9 @@ export type AggRequest = Record<string, AggFn | AggFn[]>;
 /**
  * Rows grouped by key columns, waiting for an aggregation. Results have
  * the keys first, then one column per aggregation, one row per group,
- * sorted by the keys.
+ * sorted by the keys. `F` is the frame an aggregation gives (`LazyFrame`,
+ * from `LazyFrame.groupBy`; a type parameter so that this file need not
+ * import lazy_frame.ts, which imports it).
  *
  * @example
  * ```ts
@@ -62,12 +63,12 @@ export type AggRequest = Record<string, AggFn | AggFn[]>;
  * console.log(out.toRecords()); // [ { k: 1, x: 4 }, { k: 2, x: 5 } ]
  * ```
  */
-export class GroupBy {
+export class GroupBy<F> {
   readonly #plans: readonly PartPlan[];
   readonly #schema: Schema;
   readonly #keys: readonly string[];
   readonly #options: GroupByOptions;
-  readonly #make: (plans: PartPlan[], schema: Schema) => LazyFrame;
+  readonly #make: (plans: PartPlan[], schema: Schema) => F;
 
   /**
    * Use `LazyFrame.groupBy`.
@@ -83,7 +84,7 @@ export class GroupBy {
     schema: Schema,
     keys: readonly string[],
     options: GroupByOptions,
-    make: (plans: PartPlan[], schema: Schema) => LazyFrame,
+    make: (plans: PartPlan[], schema: Schema) => F,
   ) {
     const splitOut = options.splitOut ?? 1;
     if (!(Number.isInteger(splitOut) && splitOut >= 1)) {
@@ -115,7 +116,7 @@ export class GroupBy {
    * console.log(out.columns); // [ "k", "x_mean", "x_std" ]
    * ```
    */
-  agg(request: AggRequest): LazyFrame {
+  agg(request: AggRequest): F {
     const items: AggItem[] = [];
     for (const [col, fns] of Object.entries(request)) {
       const list = Array.isArray(fns) ? fns : [fns];
@@ -137,7 +138,7 @@ export class GroupBy {
     return this.#run(items);
   }
 
-  #run(items: AggItem[]): LazyFrame {
+  #run(items: AggItem[]): F {
     const spec = aggSpec(
       this.#schema,
       this.#keys,
@@ -166,7 +167,7 @@ export class GroupBy {
   }
 
   /** The non-key columns an aggregation applies to by default. */
-  #all(fn: AggFn): LazyFrame {
+  #all(fn: AggFn): F {
     const numeric = NUMERIC_FNS.has(fn);
     const cols = this.#schema.names.filter((n, i) =>
       !this.#keys.includes(n) && (!numeric || isNumeric(this.#schema.types[i]))
@@ -183,7 +184,7 @@ export class GroupBy {
    * fromColumns({ k: [1], x: [2] }).groupBy("k").mean();
    * ```
    */
-  mean(): LazyFrame {
+  mean(): F {
     return this.#all("mean");
   }
   /**
@@ -195,7 +196,7 @@ export class GroupBy {
    * fromColumns({ k: [1], x: [2] }).groupBy("k").sum();
    * ```
    */
-  sum(): LazyFrame {
+  sum(): F {
     return this.#all("sum");
   }
   /**
@@ -207,7 +208,7 @@ export class GroupBy {
    * fromColumns({ k: [1], x: [2] }).groupBy("k").count();
    * ```
    */
-  count(): LazyFrame {
+  count(): F {
     return this.#all("count");
   }
   /**
@@ -219,7 +220,7 @@ export class GroupBy {
    * fromColumns({ k: [1, 1] }).groupBy("k").size();
    * ```
    */
-  size(): LazyFrame {
+  size(): F {
     return this.#run([{ col: this.#keys[0] ?? "", fn: "size", out: "size" }]);
   }
   /**
@@ -231,7 +232,7 @@ export class GroupBy {
    * fromColumns({ k: [1], x: [2] }).groupBy("k").min();
    * ```
    */
-  min(): LazyFrame {
+  min(): F {
     return this.#all("min");
   }
   /**
@@ -243,7 +244,7 @@ export class GroupBy {
    * fromColumns({ k: [1], x: [2] }).groupBy("k").max();
    * ```
    */
-  max(): LazyFrame {
+  max(): F {
     return this.#all("max");
   }
   /**
@@ -255,7 +256,7 @@ export class GroupBy {
    * fromColumns({ k: [1], x: [2] }).groupBy("k").std();
    * ```
    */
-  std(): LazyFrame {
+  std(): F {
     return this.#all("std");
   }
   /**
@@ -267,7 +268,7 @@ export class GroupBy {
    * fromColumns({ k: [1], x: [2] }).groupBy("k").var();
    * ```
    */
-  var(): LazyFrame {
+  var(): F {
     return this.#all("var");
   }
   /**
@@ -279,7 +280,7 @@ export class GroupBy {
    * fromColumns({ k: [1], x: [2] }).groupBy("k").first();
    * ```
    */
-  first(): LazyFrame {
+  first(): F {
     return this.#all("first");
   }
   /**
@@ -291,7 +292,7 @@ export class GroupBy {
    * fromColumns({ k: [1], x: [2] }).groupBy("k").last();
    * ```
    */
-  last(): LazyFrame {
+  last(): F {
     return this.#all("last");
   }
   /**
@@ -303,7 +304,7 @@ export class GroupBy {
    * fromColumns({ k: [1], x: [2] }).groupBy("k").nunique();
    * ```
    */
-  nunique(): LazyFrame {
+  nunique(): F {
     return this.#all("nunique");
   }
 }

@@ -498,7 +498,10 @@ export class LazyFrame {
    * console.log(out.toRecords()); // [ { k: "a", x_sum: 4, x_max: 3 }, { k: "b", x_sum: 2, x_max: 2 } ]
    * ```
    */
-  groupBy(keys: string | string[], options: GroupByOptions = {}): GroupBy {
+  groupBy(
+    keys: string | string[],
+    options: GroupByOptions = {},
+  ): GroupBy<LazyFrame> {
     const k = list(keys);
     checkColumns(this.schema, k);
     return new GroupBy(

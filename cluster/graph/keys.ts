@@ -46,11 +46,8 @@ export const KEY: unique symbol = Symbol.for("troupe.graph.key");
 
 /** Anything that stands for a task's result: it has a key. */
 export interface Keyed {
-  /**
-   * The task key.
-   *
-   * @ignore Internal: read it as `.key`.
-   */
+  /** The task key (internal: read it as `.key`).
+   * @ignore */
   readonly [KEY]: string;
 }
 

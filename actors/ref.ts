@@ -13,6 +13,9 @@
  */
 
 import { preview } from "./preview.ts";
+import { brandRef, isActorRef, refAddress } from "./ref_brand.ts";
+
+export { brandRef, isActorRef, refAddress };
 import { PendingAsk } from "./ask.ts";
 import type {
   AnyBehavior,
@@ -105,23 +108,6 @@ export interface ActorRef<B = AnyBehavior> {
 // deno-lint-ignore no-explicit-any
 export type AnyRef = ActorRef<any>;
 
-/** Set on the prototypes of troupe's ref classes: how a payload's refs are found. */
-const REF_BRAND: unique symbol = Symbol("troupe.ref");
-
-/** Mark `cls` as a ref class (its instances are refs to the codec). */
-export function brandRef(cls: { prototype: object }): void {
-  Object.defineProperty(cls.prototype, REF_BRAND, { value: true });
-}
-
-/**
- * Whether `x` is one of troupe's refs (local, remote or dead): what the codec
- * sends as an address. A property read on the prototype: cheap enough for
- * the payload walk, which asks only for objects that are not plain data.
- */
-export function isActorRef(x: object): boolean {
-  return (x as { [REF_BRAND]?: boolean })[REF_BRAND] === true;
-}
-
 /**
  * The cell behind a local ref (for an actor's own ref on a host: the
  * incarnation it was taken from); a `TypeError` for anything else.
@@ -136,17 +122,6 @@ export function refCell(ref: AnyRef): Cell {
     );
   }
   return ref.cell;
-}
-
-/** The address of any ref (local or not); a `TypeError` for a non-ref. */
-export function refAddress(ref: AnyRef): Address {
-  const a = ref?.address;
-  if (typeof a?.host !== "string" || !Number.isInteger(a?.id)) {
-    throw new TypeError(
-      `expected an ActorRef, got ${preview(ref?.address ?? ref)}`,
-    );
-  }
-  return a;
 }
 
 /** A reference to an actor in this isolate. */

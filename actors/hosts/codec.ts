@@ -25,7 +25,7 @@ import type { DeadLetterReason } from "../dead_letters.ts";
 import type { ErrorInfo, ExitReason } from "../errors.ts";
 import { TroupeError } from "../errors.ts";
 import { preview } from "../preview.ts";
-import { type AnyRef, isActorRef, refAddress } from "../ref.ts";
+import { isActorRef, refAddress } from "../ref_brand.ts";
 import { takeTransfer, transfer } from "../transfer.ts";
 
 /** Largest frame accepted by default: 64 MiB. */
@@ -594,7 +594,9 @@ function encodeRefs(
   }
   const proto = Object.getPrototypeOf(v);
   if (proto !== Object.prototype && proto !== null) {
-    if (isActorRef(v)) return refToWire(refAddress(v as AnyRef));
+    if (isActorRef(v)) {
+      return refToWire(refAddress(v as { readonly address: Address }));
+    }
     if (
       ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof Date ||
       v instanceof RegExp || v instanceof Error || v instanceof Number ||

@@ -16,6 +16,7 @@ import {
   WorkerOptionsError,
 } from "@troupe/troupe";
 import { troupeReadRoots } from "../../actors/hosts/hosts.ts";
+import { importGraph } from "../../tools/import_graph.ts";
 import { Counter } from "../fixtures/behaviors.ts";
 import { UsesEntries } from "../fixtures/uses_entries.ts";
 import { tick, until } from "../helpers.ts";
@@ -324,6 +325,29 @@ Deno.test("a process host may read every entry of troupe's deno.json", async () 
       `export ${name} (${path}) is not in a process host's read grant`,
     );
   }
+});
+
+Deno.test("a process host may read every file troupe's entries import, in every folder", async () => {
+  // Not only the entries: the files they import, in whatever sub-folder
+  // (actors/hosts/, cluster/graph/, ...), so that a new folder cannot fall
+  // outside the grant unnoticed.
+  const root = new URL("../../", import.meta.url);
+  const config = JSON.parse(
+    await Deno.readTextFile(new URL("deno.json", root)),
+  ) as { exports: Record<string, string>; compile?: { include?: string[] } };
+  const graph = await importGraph(root.pathname, [
+    ...Object.values(config.exports),
+    ...(config.compile?.include ?? []),
+  ]);
+  const roots = troupeReadRoots();
+  const outside = [...graph.keys()].filter((f) => {
+    const file = new URL(f, root).href;
+    return !roots.some((r) =>
+      file === r || (r.endsWith("/") && file.startsWith(r))
+    );
+  });
+  assert.deepEqual(outside, [], "files outside a process host's read grant");
+  assert.ok(graph.size > 100, `the graph has ${graph.size} files`);
 });
 
 Deno.test("worker permissions without worker-options are refused at once, saying what to do", async () => {

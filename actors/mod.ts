@@ -81,14 +81,14 @@ export {
   type SupervisorHandlers,
   type SupervisorOptions,
 } from "./supervisor.ts";
-export {
-  type ActorStats,
-  type ActorStatus,
-  ActorSystem,
-  type ActorSystemOptions,
-  type ShutdownReport,
-  type SpawnArgs,
-} from "./system.ts";
+export { ActorSystem } from "./system.ts";
+export type {
+  ActorStats,
+  ActorStatus,
+  ActorSystemOptions,
+  ShutdownReport,
+  SpawnArgs,
+} from "./system_types.ts";
 export { transfer } from "./transfer.ts";
 export type { Termination, TerminationListener } from "./watch.ts";
 export type { Address } from "./envelope.ts";

@@ -7,7 +7,7 @@
 
 import { preview } from "./preview.ts";
 import type { Timer } from "./timer.ts";
-import type { AnyBehavior, ArgOf } from "./behavior.ts";
+import type { AnyBehavior } from "./behavior.ts";
 import { type Cell, spawnCell } from "./cell.ts";
 import type { DeadLetters } from "./dead_letters.ts";
 import {
@@ -30,14 +30,8 @@ import {
   ReturnAddress,
 } from "./hosts/link.ts";
 import { ClusterNames, type NameOptions } from "./names.ts";
-import type { MailboxOptions } from "./mailbox.ts";
 import { MAX_FRAME, reviveRefs } from "./hosts/codec.ts";
-import {
-  type ExecSpec,
-  type HostInfo,
-  type HostLink,
-  HostPool,
-} from "./hosts/hosts.ts";
+import { type HostInfo, type HostLink, HostPool } from "./hosts/hosts.ts";
 import {
   type ActorRef,
   type AnyRef,
@@ -50,171 +44,26 @@ import {
 import { register } from "./internals.ts";
 import { unguardedMain } from "./main_guard.ts";
 import { Runtime } from "./runtime.ts";
-import type { SpawnOptions } from "./spawn_options.ts";
 import type { ReplyTo } from "./reply.ts";
 import type { TerminationListener, WatchRecord } from "./watch.ts";
+import {
+  type ActorStats,
+  type ActorStatus,
+  type ActorSystemOptions,
+  type AttachedHost,
+  type ShutdownReport,
+  type SpawnArgs,
+  STATUS,
+} from "./system_types.ts";
 
-/**
- * Settings of an actor system.
- *
- * @example
- * ```ts
- * import { ActorSystem, type ActorSystemOptions } from "@troupe/troupe";
- * const options: ActorSystemOptions = { askTimeout: 1000, mailbox: { capacity: 1024 } };
- * await using system = new ActorSystem(options);
- * ```
- */
-export interface ActorSystemOptions {
-  /** This host's id in addresses (default: a random UUID). */
-  host?: string;
-  /** Default `ask` deadline in ms (default 5,000). */
-  askTimeout?: number;
-  /** Default graceful-stop wait per actor in ms before a kill (default 5,000). */
-  shutdownTimeout?: number;
-  /** Default mailbox for every actor (default 65,536 messages, `reject`). */
-  mailbox?: MailboxOptions;
-  /** Messages an actor may process per turn before others run (default 64). */
-  throughput?: number;
-  /** Ms of continuous work before yielding to timers and I/O (default 8). */
-  sliceMs?: number;
-  /** Most worker hosts in the pool (default: one per core). */
-  workers?: number;
-  /** Most process hosts in the pool, per permission set (default: one per core). */
-  processes?: number;
-  /**
-   * Set when the application runs with Deno's worker-options enabled
-   * (`--unstable-worker-options`), so that worker hosts may take
-   * `permissions`. Without it, worker permissions are refused with an error
-   * that says so (Deno itself would exit the process).
-   */
-  workerPermissions?: boolean;
-  /** Largest frame to or from a process host, in bytes (default 64 MiB). */
-  maxFrame?: number;
-  /**
-   * How to start a process host. By default: `deno run` of troupe's host
-   * entry, or, in a compiled binary (`Deno.build.standalone`), the binary
-   * itself re-executed with host flags.
-   */
-  exec?: ExecSpec;
-}
-
-/**
- * Where an actor is in its life.
- *
- * @example
- * ```ts
- * import type { ActorStatus } from "@troupe/troupe";
- * const s: ActorStatus = "running";
- * ```
- */
-export type ActorStatus =
-  | "starting"
-  | "running"
-  | "suspended"
-  | "stopping"
-  | "dead";
-
-const STATUS: readonly ActorStatus[] = [
-  "starting",
-  "running",
-  "suspended",
-  "stopping",
-  "dead",
-];
-
-/**
- * Counters of one actor.
- *
- * @example
- * ```ts
- * import { ActorSystem, defineActor } from "@troupe/troupe";
- * import assert from "node:assert/strict";
- *
- * await using system = new ActorSystem();
- * const a = system.spawn(defineActor({ init: () => ({}), handlers: { ping: () => "pong" } }));
- * await a.ask("ping");
- * const stats = system.stats(a);
- * assert.equal(stats.processed, 1);
- * ```
- */
-export interface ActorStats {
-  /** The actor's address. */
-  readonly address: Address;
-  /** The behaviour's name. */
-  readonly behavior: string;
-  /** Where it is in its life. */
-  readonly status: ActorStatus;
-  /** Messages queued into its mailbox. */
-  readonly received: number;
-  /** Messages whose handler completed. */
-  readonly processed: number;
-  /** Handlers and hooks that threw. */
-  readonly failed: number;
-  /** Restarts by its supervisor. */
-  readonly restarts: number;
-  /** Messages waiting now. */
-  readonly mailboxSize: number;
-  /** Most messages ever waiting at once. */
-  readonly mailboxHighWater: number;
-  /** The mailbox bound. */
-  readonly mailboxCapacity: number;
-}
-
-/**
- * What a shutdown did.
- *
- * @example
- * ```ts
- * import { ActorSystem } from "@troupe/troupe";
- * const system = new ActorSystem();
- * const report = await system.shutdown();
- * console.log(report.stopped, report.killed, report.timedOut);
- * ```
- */
-export interface ShutdownReport {
-  /** Actors that stopped. */
-  readonly stopped: number;
-  /** Of those, actors that had to be killed (shutdown timeout passed). */
-  readonly killed: number;
-  /** Whether the overall deadline passed, so that the rest was killed. */
-  readonly timedOut: boolean;
-}
-
-/**
- * The rest arguments of `spawn`: the behaviour's argument (optional when it
- * takes none) and spawn options.
- *
- * @example
- * ```ts
- * import { defineActor, type SpawnArgs } from "@troupe/troupe";
- * const C = defineActor({ init: (n: number) => ({ n }), handlers: {} });
- * const args: SpawnArgs<typeof C> = [1, { name: "c" }];
- * ```
- */
-export type SpawnArgs<B extends AnyBehavior> = undefined extends ArgOf<B>
-  ? [arg?: ArgOf<B>, options?: SpawnOptions]
-  : [arg: ArgOf<B>, options?: SpawnOptions];
-
-/**
- * A host attached with `ActorSystem.attachHost`: tell the other side `id`
- * and `parent`, and hand it the batches that arrive.
- *
- * @example
- * ```ts
- * import type { AttachedHost } from "./system.ts";
- * const show = (h: AttachedHost) => `${h.id} (parent ${h.parent})`;
- * ```
- */
-export interface AttachedHost {
-  /** The host's id (the other side's `serveHost` needs it). */
-  readonly id: string;
-  /** This system's host id (the other side's `serveHost` needs it too). */
-  readonly parent: string;
-  /** Resolves when the host said it is ready; rejects if it went down first. */
-  readonly ready: Promise<void>;
-  /** Hand it a batch that arrived on the link. */
-  receive(batch: unknown[]): void;
-}
+export type {
+  ActorStats,
+  ActorStatus,
+  ActorSystemOptions,
+  AttachedHost,
+  ShutdownReport,
+  SpawnArgs,
+};
 
 /**
  * One host's actors: spawn, look up, stop, watch and observe them.

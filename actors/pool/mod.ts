@@ -21,17 +21,14 @@
  * @module
  */
 
+export { createPool, Pool } from "./pool.ts";
 export {
-  createPool,
   MapAbortedError,
-  type MapOptions,
-  Pool,
   PoolFullError,
-  type PoolOptions,
-  type RunOptions,
   TaskError,
   TaskTimeoutError,
-} from "./pool.ts";
+} from "./errors.ts";
+export type { MapOptions, PoolOptions, RunOptions } from "./options.ts";
 export {
   createRouter,
   NoRouteeError,

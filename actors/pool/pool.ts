@@ -11,233 +11,24 @@
  * @module
  */
 
-import { type Behavior, defineActor, type Handlers } from "../behavior.ts";
-import type { ActorContext } from "../context.ts";
 import { Deque } from "../deque.ts";
-import {
-  ActorDeadError,
-  AskTimeoutError,
-  errorFromInfo,
-  TroupeError,
-  UnguardedMainError,
-} from "../errors.ts";
-import { failReply, setForward } from "../forward.ts";
-import type { HostPermissions, Placement } from "../hosts/hosts.ts";
-import type { ActorRef, AnyRef, AskOptions } from "../ref.ts";
+import { ActorDeadError, AskTimeoutError, TroupeError } from "../errors.ts";
+import type { AnyRef, AskOptions } from "../ref.ts";
 import { ROUTE_HOOK, type RouteHook } from "./route_hook.ts";
 import { createRouter, NoRouteeError, type Router } from "./router.ts";
 import { leastConnection } from "./routing.ts";
 import type { ActorSystem } from "../system.ts";
-import { type ChunkResult, TaskRunner } from "./task_runner.ts";
-import { isTask, type Task } from "./tasks.ts";
-
-/**
- * Settings of a pool.
- *
- * @example
- * ```ts
- * import type { PoolOptions } from "@troupe/troupe";
- * const opts: PoolOptions = { size: 2, placement: "worker", maxQueue: 10_000 };
- * ```
- */
-export interface PoolOptions {
-  /** How many runners (default: one per core). */
-  size?: number;
-  /** Where they run (default `worker`). */
-  placement?: Placement;
-  /** Permissions of their hosts (process and worker placement). */
-  permissions?: HostPermissions;
-  /**
-   * Task modules a process runner must be able to read (their folders are
-   * granted). Tasks given to `map`/`submit` from other folders fail there.
-   */
-  modules?: string[];
-  /** Most `submit`s waiting for a runner (default 65,536). */
-  maxQueue?: number;
-  /** A `submit` on a full queue waits (default) or rejects with `PoolFullError`. */
-  whenFull?: "wait" | "reject";
-  /** How often work on a runner that died is sent to another (default 2). */
-  retries?: number;
-  /** Told of each retry: which task, which runner died, why. */
-  onRetry?: (task: string, runner: AnyRef, error: Error) => void;
-  /**
-   * Replace a runner after it has taken this many messages (a map chunk or a
-   * submit counts once, as `maxtasksperchild` does): a fresh runner, on a
-   * fresh host of its own, takes its place between tasks.
-   */
-  recycleAfter?: number;
-  /**
-   * Replace a runner whose isolate's heap is above this many MiB, between
-   * tasks (checked as work completes, at most every 20 ms per runner).
-   * Worker and process placement only: local runners share this isolate.
-   */
-  recycleAboveHeapMb?: number;
-  /**
-   * Give each runner a worker or process host of its own (implied by
-   * `recycleAfter` and `recycleAboveHeapMb`). Needed for `onAbort: "kill"`,
-   * so that killing a busy runner's host touches nothing else.
-   */
-  ownHosts?: boolean;
-}
-
-/**
- * Settings of one `map`, `starmap`, `imap` or `imapUnordered`.
- *
- * @example
- * ```ts
- * import type { MapOptions } from "@troupe/troupe";
- * const opts: MapOptions = { chunksize: 100, onProgress: (done, total) => console.log(done, total) };
- * ```
- */
-export interface MapOptions {
-  /** Items per message (default: adaptive, about 4 chunks per runner, as `multiprocessing` does). */
-  chunksize?: number;
-  /**
-   * Stops the map: it rejects with `MapAbortedError` at once, no further
-   * chunk is sent, and no item that has not started when the abort reaches
-   * its runner starts (the runners drop the chunks they hold for it); items
-   * running then finish or are killed, as `onAbort` says. An already
-   * aborted signal starts nothing.
-   */
-  signal?: AbortSignal;
-  /** Ms one chunk may take (default: no limit). */
-  timeout?: number;
-  /**
-   * Ms each item may take: the map fails with `TaskTimeoutError` naming the
-   * item. An async task is given up at its deadline; a synchronous one
-   * cannot be cut short inside its isolate, so it fails when it returns,
-   * and a runner that does not return within `taskTimeout` x chunk + 1 s is
-   * taken to be stuck: its host is killed (that frees the core of a process
-   * host; Deno cannot stop a Web Worker stuck in a loop) and replaced.
-   */
-  taskTimeout?: number;
-  /**
-   * What an abort does to chunks already running: `"finish"` (default) lets
-   * them run and ignores their results; `"kill"` kills the runners busy with
-   * this map (their hosts, for a pool with `ownHosts`) and replaces them.
-   */
-  onAbort?: "finish" | "kill";
-  /** Called as items complete, with how many are done of how many. */
-  onProgress?: (done: number, total: number) => void;
-}
-
-/**
- * A pool's queue is full and its `whenFull` is `reject`.
- *
- * @example
- * ```ts
- * import { PoolFullError } from "@troupe/troupe";
- * console.log(new PoolFullError(10).message);
- * ```
- */
-export class PoolFullError extends TroupeError {
-  /** Build the error from the queue bound. */
-  constructor(maxQueue: number) {
-    super(`the pool's queue is full (${maxQueue} waiting)`);
-  }
-}
-
-/**
- * A task failed on an item of a map: which task, which item, the original
- * error as `cause`.
- *
- * @example
- * ```ts
- * import { TaskError } from "@troupe/troupe";
- * const e = new TaskError("double", 7, new RangeError("no"));
- * console.log(e.message); // task "double" failed on item 7: RangeError: no
- * ```
- */
-export class TaskError extends TroupeError {
-  /** The task's name. */
-  readonly task: string;
-  /** The index of the item it failed on (-1 for a `submit`). */
-  readonly index: number;
-  /** Build the error from the task, the item index and the thrown error. */
-  constructor(task: string, index: number, cause: Error) {
-    super(
-      `task "${task}" failed${
-        index >= 0 ? ` on item ${index}` : ""
-      }: ${cause.name}: ${cause.message}`,
-      { cause },
-    );
-    this.task = task;
-    this.index = index;
-  }
-}
-
-/**
- * A task took longer than its `taskTimeout` (a map) or `timeout` (`run`):
- * which task, which item (-1 for `run`), and the limit.
- *
- * @example
- * ```ts
- * import { TaskTimeoutError } from "@troupe/troupe";
- * const e = new TaskTimeoutError("fetch", 3, 100);
- * console.log(e.message); // task "fetch" timed out on item 3 after 100 ms
- * ```
- */
-export class TaskTimeoutError extends TroupeError {
-  /** The task's name. */
-  readonly task: string;
-  /** The index of the item that overran (-1 for `run`). */
-  readonly index: number;
-  /** The limit that passed, in ms. */
-  readonly timeoutMs: number;
-  /** Build the error from the task, the item index and the limit. */
-  constructor(task: string, index: number, timeoutMs: number) {
-    super(
-      `task "${task}" timed out${
-        index >= 0 ? ` on item ${index}` : ""
-      } after ${timeoutMs} ms`,
-    );
-    this.task = task;
-    this.index = index;
-    this.timeoutMs = timeoutMs;
-  }
-}
-
-/**
- * Settings of one `run`.
- *
- * @example
- * ```ts
- * import type { RunOptions } from "@troupe/troupe";
- * const opts: RunOptions = { timeout: 1_000, signal: AbortSignal.timeout(5_000) };
- * ```
- */
-export interface RunOptions {
-  /**
-   * Ms the task may take once sent (`TaskTimeoutError` after; default: no
-   * limit).
-   */
-  timeout?: number;
-  /**
-   * Gives up waiting, for room in the queue or for the answer; a task that
-   * has not started when the abort reaches its runner does not start.
-   */
-  signal?: AbortSignal;
-}
-
-/**
- * The map was stopped through its signal; `cause` is the signal's reason.
- *
- * @example
- * ```ts
- * import { MapAbortedError } from "@troupe/troupe";
- * console.log(new MapAbortedError("double", 10, 100, "stop").message);
- * ```
- */
-export class MapAbortedError extends TroupeError {
-  /** Build the error from the task, progress and the signal's reason. */
-  constructor(task: string, done: number, total: number, reason: unknown) {
-    super(`map of "${task}" was aborted after ${done} of ${total} items`, {
-      cause: reason,
-    });
-  }
-}
-
-type Runner = ActorRef<typeof TaskRunner>;
+import { TaskRunner } from "./task_runner.ts";
+import type { Task } from "./tasks.ts";
+import {
+  checkTask,
+  type ChunkPool,
+  runChunks,
+  type Runner,
+  wrapFailure,
+} from "./chunks.ts";
+import { PoolFullError, TaskTimeoutError } from "./errors.ts";
+import type { MapOptions, PoolOptions, RunOptions } from "./options.ts";
 
 let poolSeq = 0;
 
@@ -861,175 +652,31 @@ export class Pool implements AsyncDisposable {
   }
 
   /** Cut `list` into chunks and keep every runner busy with them. */
-  async #run(
+  #run(
     task: Task,
     list: unknown[],
     star: boolean,
     options: MapOptions,
     onChunk: (start: number, results: unknown[]) => void,
   ): Promise<void> {
-    checkTask(task);
-    this.#open();
-    const total = list.length;
-    if (total === 0) return;
-    this.#inFlight++;
-    try {
-      const size = this.#runners.length;
-      const chunksize = options.chunksize ??
-        Math.max(1, Math.min(65_536, Math.ceil(total / (size * 4))));
-      if (!(Number.isInteger(chunksize) && chunksize >= 1)) {
-        throw new RangeError(
-          `chunksize must be an integer >= 1, got ${chunksize}`,
-        );
-      }
-      const { signal, timeout, onProgress, taskTimeout } = options;
-      const onAbort = options.onAbort ?? "finish";
-      if (taskTimeout !== undefined && !(taskTimeout > 0)) {
-        throw new RangeError(`taskTimeout must be > 0 ms, got ${taskTimeout}`);
-      }
-      if (onAbort !== "finish" && onAbort !== "kill") {
-        throw new TypeError(
-          `onAbort must be "finish" or "kill", got ${String(onAbort)}`,
-        );
-      }
-      if (onAbort === "kill" && !this.#local && !this.#ownHosts) {
-        throw new TypeError(
-          'onAbort "kill" needs a pool with ownHosts: true, so that killing a busy runner\'s host touches no other actor',
-        );
-      }
-      let next = 0;
-      let done = 0;
-      let failure: unknown;
-      const abortError = () =>
-        new MapAbortedError(task.taskName, done, total, signal!.reason);
-      if (signal?.aborted) throw abortError();
-      const busy = new Map<Runner, number>(); // runner -> chunks in flight
-      // Names this map's chunks at the runners, so that a cancel finds them.
-      const token = ++this.#tokens;
-      /**
-       * The map is over (it failed or was aborted): no chunk is sent or
-       * retried, and the runners drop its chunks that have not started
-       * (except where `kill` kills them).
-       */
-      const fail = (e: unknown, kill = false): void => {
-        if (failure !== undefined) return;
-        failure = e;
-        for (const r of busy.keys()) {
-          if (kill) this.#kill(r);
-          else r.tell("cancel", token);
-        }
-      };
-      // Each lane sends its next chunk when the last one came back: about two
-      // chunks per runner in flight keeps them all busy.
-      const lane = async () => {
-        while (failure === undefined && next < total) {
-          const start = next;
-          const chunk = list.slice(start, start + chunksize);
-          next += chunk.length;
-          let runner: Runner | undefined;
-          const hook: RouteHook = {
-            routed: (ref) => {
-              runner = ref as Runner;
-              busy.set(runner, (busy.get(runner) ?? 0) + 1);
-            },
-            settled: (ref) => {
-              const n = (busy.get(ref as Runner) ?? 1) - 1;
-              if (n > 0) busy.set(ref as Runner, n);
-              else busy.delete(ref as Runner);
-            },
-            // Once the map has failed or was aborted, nothing is resent.
-            mayRetry: () => failure === undefined,
-          };
-          // A chunk's deadline: the caller's, or enough for every item to
-          // use its taskTimeout (past that the runner is stuck), or none: a
-          // task takes as long as it takes, and a dead runner is known by its
-          // death, never by a deadline.
-          const askOptions: AskOptions & { [ROUTE_HOOK]: RouteHook } = {
-            [ROUTE_HOOK]: hook,
-            timeout: timeout ??
-              (taskTimeout === undefined
-                ? Infinity
-                : taskTimeout * chunk.length + 1_000),
-          };
-          let r: ChunkResult;
-          try {
-            r = await this.#router.ask(
-              "chunk",
-              [
-                task.taskModule,
-                task.taskName,
-                chunk,
-                star,
-                this.#local ? task : undefined,
-                taskTimeout ?? 0,
-                token,
-              ],
-              askOptions,
-            );
-          } catch (e) {
-            if (
-              e instanceof AskTimeoutError && timeout === undefined &&
-              taskTimeout !== undefined
-            ) {
-              if (runner !== undefined) this.#kill(runner, 100);
-              fail(new TaskTimeoutError(task.taskName, start, taskTimeout));
-            } else fail(wrapFailure(task, start, this.#why(e)));
-            return;
-          }
-          // Over meanwhile (or this chunk was cancelled): ignored.
-          if (failure !== undefined || "cancelledAt" in r) return;
-          if ("failedAt" in r) {
-            fail(
-              "timedOut" in r
-                ? new TaskTimeoutError(
-                  task.taskName,
-                  start + r.failedAt,
-                  r.timedOut,
-                )
-                : new TaskError(
-                  task.taskName,
-                  start + r.failedAt,
-                  errorFromInfo(r.error),
-                ),
-            );
-            return;
-          }
-          onChunk(start, r.results);
-          this.#recycle();
-          done += r.results.length;
-          onProgress?.(done, total);
-        }
-      };
-      // Two chunks per runner in flight keep it busy while one travels; small
-      // chunks need more in flight, or round trips bound the rate.
-      const perRunner = Math.max(2, Math.ceil(32 / chunksize));
-      const lanes = Promise.all(
-        Array.from(
-          { length: Math.min(size * perRunner, Math.ceil(total / chunksize)) },
-          lane,
-        ),
-      );
-      if (signal === undefined) {
-        await lanes;
-      } else {
-        // An abort answers at once, without waiting for chunks in flight.
-        const aborted = Promise.withResolvers<void>();
-        const abort = () => {
-          fail(abortError(), onAbort === "kill");
-          aborted.resolve();
-        };
-        signal.addEventListener("abort", abort, { once: true });
-        try {
-          await Promise.race([lanes, aborted.promise]);
-        } finally {
-          signal.removeEventListener("abort", abort);
-        }
-      }
-      if (failure !== undefined) throw failure;
-    } finally {
-      this.#leave();
-    }
+    this.#chunks ??= {
+      router: this.#router,
+      local: this.#local,
+      ownHosts: this.#ownHosts,
+      size: () => this.#runners.length,
+      open: () => this.#open(),
+      enter: () => void this.#inFlight++,
+      leave: () => this.#leave(),
+      nextToken: () => ++this.#tokens,
+      kill: (r, timeoutMs) => this.#kill(r, timeoutMs),
+      why: (e) => this.#why(e),
+      recycle: () => this.#recycle(),
+    };
+    return runChunks(this.#chunks, task, list, star, options, onChunk);
   }
+
+  /** What a map needs of this pool (chunks.ts), made at the first map. */
+  #chunks: ChunkPool | undefined;
 
   async *#stream<T, R>(
     task: Task<[T], R>,
@@ -1109,26 +756,6 @@ export class Pool implements AsyncDisposable {
   }
 }
 
-function checkTask(task: unknown): asserts task is Task {
-  if (!isTask(task)) {
-    throw new TypeError(
-      "expected a task made by defineTasks(import.meta.url, { ... })",
-    );
-  }
-}
-
-/** Turn a runner's failure into a TaskError (or keep a dead-runner error). */
-function wrapFailure(task: Task, index: number, e: unknown): Error {
-  if (e instanceof TroupeError && e.name === "HandlerError") {
-    const cause = (e.cause as Error) ?? e;
-    // Not the task's failure: the program's, where the runner loaded it.
-    if (cause instanceof UnguardedMainError) return cause;
-    return new TaskError(task.taskName, index, cause);
-  }
-  if (e instanceof ActorDeadError) return e;
-  return e instanceof Error ? e : new Error(String(e));
-}
-
 /**
  * A pool of `size` task runners on `placement` (default: one per core, on
  * worker hosts).
@@ -1151,113 +778,4 @@ export function createPool(
   options: PoolOptions = {},
 ): Pool {
   return new Pool(system, options);
-}
-
-/**
- * The messages a pool actor handles: the pool's methods, with their
- * arguments as a list.
- *
- * @example
- * ```ts
- * import type { PoolHandlers } from "./pool.ts";
- * type Names = keyof PoolHandlers; // "map" | "starmap" | "submit"
- * ```
- */
-export interface PoolHandlers extends Handlers<unknown> {
-  /** `pool.map(task, items, options)`. */
-  map: (
-    state: unknown,
-    msg: [Task<[never]>, unknown[], MapOptions?],
-  ) => Promise<unknown[]>;
-  /** `pool.starmap(task, items, options)`. */
-  starmap: (
-    state: unknown,
-    msg: [Task, unknown[][], MapOptions?],
-  ) => Promise<unknown[]>;
-  /** `pool.submit(task, ...args)`. */
-  submit: (state: unknown, msg: [Task, ...unknown[]]) => Promise<unknown>;
-}
-
-/**
- * A pool that is an actor: it has an address (named, watched, supervised),
- * its runners stop with it, and a supervisor's restart gives it fresh ones.
- * Messages are not queued behind each other: every `map` or `submit` goes
- * to the pool at once, as calls on a `Pool` do.
- *
- * @example
- * ```ts
- * import { ActorSystem, defineTasks } from "@troupe/troupe";
- * import { definePool } from "./pool.ts";
- * import assert from "node:assert/strict";
- *
- * export const tasks = defineTasks(import.meta.url, { square: (x: number) => x * x });
- * await using system = new ActorSystem();
- * const pool = system.spawn(definePool({ size: 2, placement: "local" }), undefined, { name: "squares" });
- * assert.deepEqual(await pool.ask("map", [tasks.square, [1, 2, 3]]), [1, 4, 9]);
- * ```
- */
-export function definePool(
-  options: PoolOptions & { name?: string } = {},
-): Behavior<void, unknown, PoolHandlers> {
-  const call = (pool: Pool, name: string, msg: unknown[]): Promise<unknown> => {
-    // Messages carry untyped arguments: the task checks them where it runs.
-    const [task, ...rest] = msg as [Task<unknown[]>, ...unknown[]];
-    switch (name) {
-      case "map":
-        return pool.map(
-          task as Task<[unknown]>,
-          rest[0] as unknown[],
-          rest[1] as MapOptions,
-        );
-      case "starmap":
-        return pool.starmap(
-          task,
-          rest[0] as unknown[][],
-          rest[1] as MapOptions,
-        );
-      default:
-        return pool.submit(task, ...rest);
-    }
-  };
-  const behavior = defineActor<void, unknown, PoolHandlers>({
-    name: options.name ?? "pool",
-    init: (_: void, ctx: ActorContext) => ({
-      pool: new Pool(ctx.system, options),
-    }),
-    handlers: {
-      map: (s, msg) =>
-        call((s as { pool: Pool }).pool, "map", msg) as Promise<unknown[]>,
-      starmap: (s, msg) =>
-        call((s as { pool: Pool }).pool, "starmap", msg) as Promise<unknown[]>,
-      submit: (s, msg) => call((s as { pool: Pool }).pool, "submit", msg),
-    },
-    // An actor's stop is now, not after the work it was given.
-    onStop: (s) => (s as { pool: Pool }).pool.terminate(),
-    onRestart: (s) => (s as { pool: Pool }).pool.terminate(),
-  });
-  // Passed on at once, not one at a time: a long map must not hold up submits.
-  setForward(behavior, (state, name, payload, reply) => {
-    const pool = (state as { pool: Pool }).pool;
-    if (name !== "map" && name !== "starmap" && name !== "submit") {
-      reply?.fail({
-        type: "unknown-message",
-        known: ["map", "starmap", "submit"],
-      });
-      return;
-    }
-    let done: Promise<unknown>;
-    try {
-      if (!Array.isArray(payload)) {
-        throw new TypeError(
-          `a pool's "${name}" takes its arguments as a list: [task, ...]`,
-        );
-      }
-      done = call(pool, name, payload);
-    } catch (e) {
-      done = Promise.reject(e); // bad arguments: the asker hears why
-    }
-    if (reply === undefined) done.catch(() => {});
-    else done.then((v) => reply.resolve(v), (e) => failReply(reply, e));
-  });
-  return behavior;
 }

@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { ActorSystem, createPool, createRouter } from "@troupe/troupe";
-import { definePool } from "../../actors/pool/pool.ts";
+import { definePool } from "../../actors/pool/define_pool.ts";
 import { defineRouter } from "../../actors/pool/router.ts";
 import { connect, startCluster } from "@troupe/troupe/cluster";
 import { SharedMutex } from "@troupe/troupe/sync";

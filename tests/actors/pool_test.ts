@@ -11,7 +11,7 @@ import {
   TaskError,
   TaskTimeoutError,
 } from "@troupe/troupe";
-import { definePool } from "../../actors/pool/pool.ts";
+import { definePool } from "../../actors/pool/define_pool.ts";
 import { tasks } from "../fixtures/tasks.ts";
 import { tick, until } from "../helpers.ts";
 

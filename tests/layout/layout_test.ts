@@ -44,15 +44,17 @@ const LONG_FILES: Record<string, string> = {
   "actors/hosts/codec.ts":
     "split in the next wave: crossing checks apart from the envelope codec",
   "actors/cell.ts": "split in the next wave (this branch ran out of time)",
-  "actors/system.ts": "split in the next wave (this branch ran out of time)",
-  "actors/pool/pool.ts": "split in the next wave (this branch ran out of time)",
+  "actors/system.ts":
+    "883 lines: the ActorSystem class alone (its shapes are in system_types.ts); the class splits in the next wave",
+  "actors/pool/pool.ts":
+    "785 lines: the Pool class (submit, map, recycling); its chunked map, options, errors and definePool are apart; the rest splits in the next wave",
   "array/_array.ts": "split in the next wave (the array branch edits it now)",
   "array/_reduce.ts": "split in the next wave (the array branch edits it now)",
 };
 
 /** Import cycles known today, each with why it is still there. */
 const KNOWN_CYCLES: Record<string, string> = {
-  "actors/behavior.ts actors/cell.ts actors/context.ts actors/forward.ts actors/hosts/hosts.ts actors/hosts/link.ts actors/hosts/remote_watch.ts actors/internals.ts actors/names.ts actors/ref.ts actors/runtime.ts actors/spawn_options.ts actors/system.ts":
+  "actors/behavior.ts actors/cell.ts actors/context.ts actors/forward.ts actors/hosts/hosts.ts actors/hosts/link.ts actors/hosts/remote_watch.ts actors/internals.ts actors/names.ts actors/ref.ts actors/runtime.ts actors/spawn_options.ts actors/system.ts actors/system_types.ts":
     "type-only (no value import cycle is left): Behavior -> ActorContext -> ActorSystem -> Behavior are mutually recursive public types, and the host files name the Runtime and Cell classes; breaking it needs interfaces for the system, runtime and cell in a lower file: next wave",
 };
 

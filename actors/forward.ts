@@ -8,7 +8,6 @@
  */
 
 import { PendingAsk } from "./ask.ts";
-import type { AnyBehavior } from "./behavior.ts";
 import { ActorDeadError, errorInfo, HandlerError } from "./errors.ts";
 import type { ReplyTo } from "./reply.ts";
 
@@ -20,15 +19,15 @@ export type Forward = (
   reply: ReplyTo | undefined,
 ) => void;
 
-const forwards = new WeakMap<AnyBehavior, Forward>();
+const forwards = new WeakMap<object, Forward>();
 
 /** Make actors of `behavior` forward their messages with `fn`. */
-export function setForward(behavior: AnyBehavior, fn: Forward): void {
+export function setForward(behavior: object, fn: Forward): void {
   forwards.set(behavior, fn);
 }
 
 /** The forward function of `behavior`, if it forwards. */
-export function forwardOf(behavior: AnyBehavior): Forward | undefined {
+export function forwardOf(behavior: object): Forward | undefined {
   return forwards.get(behavior);
 }
 
@@ -40,15 +39,15 @@ export function forwardOf(behavior: AnyBehavior): Forward | undefined {
  */
 export type Peek = (state: unknown, name: string, payload: unknown) => void;
 
-const peeks = new WeakMap<AnyBehavior, Peek>();
+const peeks = new WeakMap<object, Peek>();
 
 /** Let actors of `behavior` see each message on arrival with `fn`. */
-export function setPeek(behavior: AnyBehavior, fn: Peek): void {
+export function setPeek(behavior: object, fn: Peek): void {
   peeks.set(behavior, fn);
 }
 
 /** The peek function of `behavior`, if it has one. */
-export function peekOf(behavior: AnyBehavior): Peek | undefined {
+export function peekOf(behavior: object): Peek | undefined {
   return peeks.get(behavior);
 }
 

@@ -42,6 +42,12 @@ export * from "./errors.ts";
 export * from "./future.ts";
 export * from "./graph.ts";
 export * from "./graph_worker.ts";
+export type { Fractions, MemoryFractions } from "./memory/fractions.ts";
+export type {
+  MemoryReport,
+  MemoryStatus,
+  WorkerMemory,
+} from "./memory/worker_memory.ts";
 export { type DepSite, KEY, type Keyed } from "./keys.ts";
 export * from "./progress.ts";
 export * from "./reduce.ts";

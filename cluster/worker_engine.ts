@@ -41,6 +41,13 @@ import {
 } from "./graph_worker.ts";
 import { fillArgs, KEY } from "./keys.ts";
 import { ReadyQueue } from "./ready_queue.ts";
+import { type MemoryStatus, memoryStatus } from "./memory/worker_memory.ts";
+import {
+  type EngineMemory,
+  removeWorkerSpaces,
+  workerMemory,
+  workerPermissions,
+} from "./memory/engine_memory.ts";
 import { type TaskRun, TaskStream } from "./task_stream.ts";
 
 type State =
@@ -113,6 +120,8 @@ interface WorkerRecord {
   data?: string;
   /** When its last task finished (ms), to measure task durations. */
   lastDone?: number;
+  /** Its memory, as it last reported (none: it has no limit). */
+  memory?: MemoryStatus;
 }
 
 /**
@@ -197,6 +206,11 @@ export interface WorkerStatus {
   queued: number;
   /** Results it holds. */
   held: number;
+  /**
+   * Its held results' memory, limit, spills and pause (a worker with a
+   * memory limit, once it has reported).
+   */
+  heldMemory?: MemoryStatus;
 }
 
 /**
@@ -242,6 +256,8 @@ export interface WorkerEngineOptions {
   permissions?: HostPermissions;
   /** Where a worker that broke the protocol is reported (default `console.warn`). */
   logger?: (message: string) => void;
+  /** The memory limit of each worker and where they spill (none: no limit). */
+  memory?: EngineMemory;
 }
 
 /** What the reports actor hands the engine (checked there: peers send them). */
@@ -250,6 +266,7 @@ interface ReportSink {
   failed(msg: unknown): void;
   skipped(msg: unknown): void;
   pulled(msg: unknown): void;
+  memory(msg: unknown): void;
 }
 
 /** Receives the graph workers' reports for one engine, in this isolate. */
@@ -262,6 +279,7 @@ const Reports = defineActor<ReportSink, ReportSink, GraphReports>({
     failed: (sink, msg) => (sink as ReportSink).failed(msg),
     skipped: (sink, msg) => (sink as ReportSink).skipped(msg),
     pulled: (sink, msg) => (sink as ReportSink).pulled(msg),
+    memory: (sink, msg) => (sink as ReportSink).memory(msg),
   },
   onError: "resume",
 });
@@ -338,6 +356,7 @@ export class WorkerEngine {
       failed: (m) => this.#onFailed(m),
       skipped: (m) => this.#onSkipped(m),
       pulled: (m) => this.#onPulled(m),
+      memory: (m) => this.#onMemory(m),
     }, { mailbox: { capacity: Infinity } });
     for (let i = 0; i < options.workers; i++) this.#spawnWorker();
   }
@@ -365,6 +384,7 @@ export class WorkerEngine {
         inFlight: w.inFlight,
         queued: w.queue.size,
         held: w.has.size,
+        ...(w.memory === undefined ? {} : { heldMemory: { ...w.memory } }),
       })),
       tasks: this.counts(),
       transfers: { ...this.#transferred },
@@ -521,6 +541,7 @@ export class WorkerEngine {
     for (const w of this.#workers) if (w.alive) this.#fill(w);
     for (const thief of this.#workers) {
       if (!thief.alive || thief.inFlight > 0 || thief.queue.size > 0) continue;
+      if (thief.memory?.paused) continue;
       let victim: WorkerRecord | undefined;
       for (const w of this.#workers) {
         if (
@@ -588,6 +609,10 @@ export class WorkerEngine {
         continue;
       }
       if (w.inFlight >= this.#window(r)) return;
+      // Memory: a paused worker takes nothing; one at its target takes no
+      // new root task while it has work (what it holds must go first).
+      if (w.memory?.paused) return;
+      if (w.memory?.full && r.deps.length === 0 && w.inFlight > 0) return;
       w.queue.pop();
       this.#dispatch(r, w);
     }
@@ -936,6 +961,19 @@ export class WorkerEngine {
     this.#pump();
   }
 
+  #onMemory(msg: unknown): void {
+    const w = this.#reporter(msg, "memory");
+    if (w === undefined) return;
+    const memory = memoryStatus((msg as unknown[]).slice(1));
+    if (memory === undefined) {
+      return this.#badPeer(w, `a malformed memory report (${brief(msg)})`);
+    }
+    const was = w.memory;
+    w.memory = memory;
+    // Resumed, or below its target again: it takes work again.
+    if (was !== undefined && (was.paused || was.full)) this.#pump();
+  }
+
   #onPulled(msg: unknown): void {
     const w = this.#reporter(msg, "pulled");
     if (w === undefined) return;
@@ -1222,13 +1260,21 @@ export class WorkerEngine {
     // Reports name their worker by a number no other worker can guess: a
     // node cannot pass its reports off as another's.
     const reportId = randomId();
+    const memory = node === undefined
+      ? workerMemory(this.#options.memory, placement, host ?? `local-${id}`)
+      : undefined; // (a node has its own)
     const ref = this.#system.spawn(GraphWorker, {
       id: reportId,
       reports: this.#reports,
+      memory,
     }, {
       placement,
       host,
-      permissions: this.#options.permissions,
+      permissions: workerPermissions(
+        this.#options.permissions,
+        this.#options.memory,
+        placement,
+      ),
       mailbox: { capacity: Infinity },
     });
     const w: WorkerRecord = {
@@ -1287,7 +1333,8 @@ export class WorkerEngine {
     this.#byId.delete(w.reportId);
     this.#releases.delete(w);
     if (w.host !== undefined && w.node === undefined) {
-      void this.#system.stopHost(w.host, { timeout: 0 });
+      void this.#system.stopHost(w.host, { timeout: 0 })
+        .finally(() => removeWorkerSpaces(this.#options.memory, w.host!));
     }
     // Pulls to it, or from it, end now (a silent holder would never answer;
     // its peers close their connections to it).
@@ -1549,6 +1596,11 @@ export class WorkerEngine {
           : this.#system.stopHost(w.host)
       ),
     );
+    for (const w of workers) {
+      if (w.host !== undefined) {
+        removeWorkerSpaces(this.#options.memory, w.host);
+      }
+    }
   }
 }
 

@@ -21,7 +21,11 @@ import { join } from "node:path";
 import { pack, unpack } from "../../actors/msgpack.ts";
 import { measure } from "./byte_size.ts";
 import type { Fractions } from "./fractions.ts";
-import { openSpillSpace, type SpillSpace } from "./spill_space.ts";
+import {
+  defaultLocalDirectory,
+  openSpillSpace,
+  type SpillSpace,
+} from "./spill_space.ts";
 
 /**
  * How a store is limited and where it spills.
@@ -45,6 +49,8 @@ export interface StoreConfig {
   directory?: string;
   /** Where to open a spill space when `directory` is not given. */
   localDirectory?: string;
+  /** The start of the space's name (default `store`). */
+  spaceName?: string;
   /**
    * The store has its process to itself (a process host, a node of one
    * thread): its resident memory counts for `spill` and `terminate`, and
@@ -232,9 +238,9 @@ export class HeldStore {
     return value;
   }
 
-  /** Hold `value` under `key` (replacing what was there). */
-  set(key: string, value: unknown): void {
-    if (this.#closed) return;
+  /** Hold `value` under `key` (replacing what was there); its bytes. */
+  set(key: string, value: unknown): number {
+    if (this.#closed) return 0;
     this.#drop(key);
     const { bytes, plain } = measure(value);
     const e: Entry = { value, bytes, plain };
@@ -242,6 +248,7 @@ export class HeldStore {
     this.#memoryBytes += bytes;
     this.#evict();
     this.#check();
+    return bytes;
   }
 
   /** Drop `key` (from memory or disk); whether it was held. */
@@ -377,8 +384,8 @@ export class HeldStore {
     if (this.#config.directory !== undefined) return this.#config.directory;
     if (this.#space === undefined) {
       this.#space = openSpillSpace(
-        this.#config.localDirectory ?? "troupe-spill",
-        "store",
+        this.#config.localDirectory ?? defaultLocalDirectory(),
+        this.#config.spaceName ?? "store",
       );
       this.#dirMade = true;
     }

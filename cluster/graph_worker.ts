@@ -140,8 +140,11 @@ export interface GraphWorkerArg {
   id: number;
   /** The actor its reports go to. */
   reports: ActorRef<Behavior<unknown, unknown, GraphReports>>;
-  /** Its memory limit and spill directory (default: its node's, else none). */
-  memory?: WorkerMemory;
+  /**
+   * Its memory limit and spill directory (null: none; default: its node's,
+   * else none).
+   */
+  memory?: WorkerMemory | null;
 }
 
 /**

@@ -81,20 +81,20 @@ function spacePrefix(host: string): string {
 }
 
 /**
- * The settings a worker on `host` is spawned with (undefined: no limit).
+ * The settings a worker on `host` is spawned with (null: no limit).
  *
  * @example
  * ```ts
  * import { workerMemory } from "./engine_memory.ts";
- * console.log(workerMemory(undefined, "worker", "h1")); // undefined
+ * console.log(workerMemory(undefined, "worker", "h1")); // null
  * ```
  */
 export function workerMemory(
   memory: EngineMemory | undefined,
   placement: Placement,
   host: string,
-): WorkerMemory | undefined {
-  if (memory === undefined) return undefined;
+): WorkerMemory | null {
+  if (memory === undefined) return null;
   return {
     limit: memory.limit,
     fractions: memory.fractions,

@@ -99,8 +99,8 @@ export interface StoreCounters {
   spilledCount: number;
   /**
    * The process's memory measured against `spill` and `terminate`: its
-   * resident memory above what it was when the store opened (or `memory`,
-   * if more; `memory` alone where the store has no process of its own).
+   * resident memory (or `memory`, if more; `memory` alone where the store
+   * has no process of its own), as Dask measures a worker's.
    */
   process: number;
   /** Above `pause`: it takes no new tasks. */
@@ -160,11 +160,12 @@ export class HeldStore {
   #dirMade = false;
   /** Why spilling stopped (the directory cannot be written), if it did. */
   #broken?: string;
-  readonly #baseline: number;
   #process = 0;
   #paused = false;
   #full = false;
   #terminated = false;
+  /** The process's memory at the last few monitor ticks (newest last). */
+  readonly #samples: number[] = [];
   #closed = false;
   readonly #monitor?: ReturnType<typeof setInterval>;
   readonly #counts = { spills: 0, spillBytes: 0, unspills: 0, unspillBytes: 0 };
@@ -183,13 +184,12 @@ export class HeldStore {
   constructor(config: StoreConfig, hooks: StoreHooks = {}) {
     this.#config = config;
     this.#hooks = hooks;
-    this.#baseline = config.process ? rss() : 0;
     const { spill, terminate } = config.fractions;
     if (config.process && config.limit > 0 && (spill || terminate)) {
-      this.#monitor = setInterval(
-        () => this.#check(),
-        config.monitorMs ?? 200,
-      );
+      this.#monitor = setInterval(() => {
+        this.#sample();
+        this.#check();
+      }, config.monitorMs ?? 200);
     }
   }
 
@@ -399,16 +399,20 @@ export class HeldStore {
   #check(): void {
     if (this.#closed) return;
     if (this.#config.process) {
-      this.#process = Math.max(0, rss() - this.#baseline);
+      this.#process = rss();
       const spill = this.#budget("spill");
       const measured = Math.max(this.#process, this.#memoryBytes);
       if (spill !== undefined && measured > spill) {
         this.#spillBytes(measured - spill);
       }
+      // Ended only when over for a whole window of ticks: garbage not
+      // collected yet comes and goes, a leak stays.
       const terminate = this.#budget("terminate");
+      const least = this.#samples.length < SAMPLES
+        ? 0
+        : Math.min(...this.#samples);
       if (
-        terminate !== undefined && !this.#terminated &&
-        Math.max(this.#process, this.#memoryBytes) > terminate
+        terminate !== undefined && !this.#terminated && least > terminate
       ) {
         this.#terminated = true;
         this.#hooks.terminate?.(
@@ -426,10 +430,20 @@ export class HeldStore {
     this.#hooks.changed?.();
   }
 
+  /** Note the process's memory at a monitor tick. */
+  #sample(): void {
+    const now = rss();
+    this.#samples.push(Math.max(now, this.#memoryBytes));
+    if (this.#samples.length > SAMPLES) this.#samples.shift();
+  }
+
   #changed(): void {
     this.#hooks.changed?.();
   }
 }
+
+/** Monitor ticks over which the process must stay past `terminate`. */
+const SAMPLES = 5;
 
 /** This process's resident memory in bytes. */
 function rss(): number {

@@ -38,7 +38,8 @@ export interface WorkerStore {
 }
 
 /**
- * Open the store of a graph worker whose spawn argument said `given`;
+ * Open the store of a graph worker whose spawn argument said `given`
+ * (undefined: its node's settings; null: no limit);
  * `report` carries its counters to the scheduler.
  *
  * @example
@@ -53,11 +54,11 @@ export interface WorkerStore {
  * ```
  */
 export function openWorkerStore(
-  given: WorkerMemory | undefined,
+  given: WorkerMemory | null | undefined,
   report: (counters: MemoryReport) => void,
 ): WorkerStore {
   const node = given === undefined ? nodeMemorySettings() : undefined;
-  const memory = given ?? node;
+  const memory = given ?? node; // (null: no limit, whatever the node says)
   let timer: ReturnType<typeof setTimeout> | undefined;
   let last = "";
   let closed = false;

@@ -326,6 +326,8 @@ export class WorkerEngine {
   #lastFinished: Computation[] = [];
   #closed = false;
   #flushQueued = false;
+  /** Average result size (bytes) of each root task (by name). */
+  readonly #rootBytes = new Map<string, number>();
   /** Average duration (ms) of each task (by name) on a busy worker. */
   readonly #durations = new Map<string, number>();
   /** Recent task runs, for the dashboard's task stream. */
@@ -612,10 +614,38 @@ export class WorkerEngine {
       // Memory: a paused worker takes nothing; one at its target takes no
       // new root task while it has work (what it holds must go first).
       if (w.memory?.paused) return;
-      if (w.memory?.full && r.deps.length === 0 && w.inFlight > 0) return;
+      if (r.deps.length === 0 && w.inFlight > 0 && this.#rootsHeld(w, r)) {
+        return;
+      }
       w.queue.pop();
       this.#dispatch(r, w);
     }
+  }
+
+  /**
+   * Whether `root`'s result would take `w` past its memory target,
+   * counting what it holds and the results of the root tasks it runs (each
+   * as big as its kind's were): then it gets no new root task until it has
+   * room (reports lag; this does not).
+   */
+  #rootsHeld(w: WorkerRecord, root: TaskRecord): boolean {
+    const memory = this.#options.memory;
+    const target = w.node !== undefined
+      ? w.memory?.target
+      : memory !== undefined && memory.fractions.target !== false
+      ? memory.limit * memory.fractions.target
+      : undefined;
+    if (!target) return false;
+    if (w.memory?.full) return true;
+    // (the new root's result too: room for it, not past the target)
+    let bytes = this.#rootBytes.get(root.node.task.taskName) ?? 0;
+    for (const r of w.has) bytes += r.bytes;
+    for (const r of w.running.values()) {
+      if (r.deps.length === 0) {
+        bytes += this.#rootBytes.get(r.node.task.taskName) ?? 0;
+      }
+    }
+    return bytes > target;
   }
 
   /** The next live task queued on `w`, taken off its queue. */
@@ -1037,6 +1067,13 @@ export class WorkerEngine {
     r.state = "memory";
     r.worker = undefined;
     r.bytes = size > 0 && size < Infinity ? size : 1;
+    if (r.deps.length === 0) {
+      const was = this.#rootBytes.get(name);
+      this.#rootBytes.set(
+        name,
+        was === undefined ? r.bytes : 0.8 * was + 0.2 * r.bytes,
+      );
+    }
     r.holders.push(w);
     w.has.add(r);
     this.#settle(r, false);

@@ -115,6 +115,8 @@ export interface StoreCounters {
   unspills: number;
   /** Bytes read back so far. */
   unspillBytes: number;
+  /** The target in bytes (0: off, or no limit). */
+  target: number;
 }
 
 interface Entry {
@@ -269,6 +271,7 @@ export class HeldStore {
       paused: this.#paused,
       full: this.#full,
       ...this.#counts,
+      target: this.#budget("target") ?? 0,
     };
   }
 

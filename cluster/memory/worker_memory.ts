@@ -76,7 +76,7 @@ export function nodeMemorySettings(): NodeMemory | undefined {
 /**
  * A store's counters as a graph worker reports them: `[limit, memory,
  * spilled, spilledCount, process, paused (0/1), full (0/1), spills,
- * spillBytes, unspills, unspillBytes]`.
+ * spillBytes, unspills, unspillBytes, target]`.
  */
 export type MemoryReport = [
   limit: number,
@@ -90,6 +90,7 @@ export type MemoryReport = [
   spillBytes: number,
   unspills: number,
   unspillBytes: number,
+  target: number,
 ];
 
 /**
@@ -125,20 +126,22 @@ export interface MemoryStatus {
   readonly unspills: number;
   /** Bytes read back so far. */
   readonly unspillBytes: number;
+  /** Bytes past which it spills and takes no new root task while busy (0: off). */
+  readonly target: number;
 }
 
 /**
- * A peer's report, checked (eleven finite numbers >= 0), as a status; else
+ * A peer's report, checked (twelve finite numbers >= 0), as a status; else
  * undefined.
  *
  * @example
  * ```ts
  * import { memoryStatus } from "./worker_memory.ts";
- * console.log(memoryStatus([100, 10, 0, 0, 10, 0, 0, 0, 0, 0, 0])?.memory); // 10
+ * console.log(memoryStatus([100, 10, 0, 0, 10, 0, 0, 0, 0, 0, 0, 60])?.memory); // 10
  * ```
  */
 export function memoryStatus(report: unknown): MemoryStatus | undefined {
-  if (!Array.isArray(report) || report.length !== 11) return undefined;
+  if (!Array.isArray(report) || report.length !== 12) return undefined;
   if (!report.every((x) => typeof x === "number" && x >= 0 && x < Infinity)) {
     return undefined;
   }
@@ -154,6 +157,7 @@ export function memoryStatus(report: unknown): MemoryStatus | undefined {
     spillBytes,
     unspills,
     unspillBytes,
+    target,
   ] = report as MemoryReport;
   return {
     limit,
@@ -167,5 +171,6 @@ export function memoryStatus(report: unknown): MemoryStatus | undefined {
     spillBytes,
     unspills,
     unspillBytes,
+    target,
   };
 }

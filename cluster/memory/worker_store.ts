@@ -78,6 +78,7 @@ export function openWorkerStore(
       c.spillBytes,
       c.unspills,
       c.unspillBytes,
+      c.target,
     ];
     const now = r.join(",");
     if (now === last) return;

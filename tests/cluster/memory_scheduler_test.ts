@@ -99,3 +99,39 @@ for (const placement of ["worker", "process", "local"] as const) {
     Deno.removeSync(dir, { recursive: true });
   });
 }
+
+Deno.test("memory on process hosts: a host past its terminate fraction exits, and its work is redone on a fresh one", async () => {
+  const dir = Deno.makeTempDirSync();
+  const marker = `${dir}/leaked`;
+  await using system = new ActorSystem();
+  const scheduler = createScheduler(system, {
+    placement: "process",
+    workers: 2,
+    memoryLimit: "512MiB", // (its resident memory counts: the runtime's too)
+    localDirectory: dir,
+    permissions: { read: [new URL("../fixtures/", import.meta.url).pathname] },
+  });
+  try {
+    const before = scheduler.status().workers.map((w) => w.name);
+    const n = MiB / 8;
+    const totals = [0, 1, 2, 3, 4, 5].map((i) =>
+      delayed(mt.total)(delayed(mt.block)(i, n))
+    );
+    // Leaks 600 MiB the first time it runs: that host ends.
+    const leak = delayed(mt.leakOnce)(
+      delayed(mt.sum)(totals),
+      600 * MiB,
+      marker,
+    );
+    const [sum] = await scheduler.compute(delayed(mt.sum)([leak, ...totals]));
+    assert.equal(sum, 2 * expectedTotal(6, n));
+    assert.ok(Deno.statSync(marker).isFile, "the leak ran");
+    // Its host ended, and a fresh one took its place.
+    const after = scheduler.status().workers.map((w) => w.name);
+    assert.equal(after.length, 2);
+    assert.equal(after.filter((name) => before.includes(name)).length, 1);
+  } finally {
+    await scheduler.close();
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { granted } from "./granted.ts";
+
 const UNITS: Record<string, number> = {
   "": 1,
   b: 1,
@@ -96,9 +98,12 @@ export function parseMemoryLimit(limit: number | string): number {
  * ```
  */
 export function systemMemory(): number | undefined {
-  try {
-    return Deno.systemMemoryInfo().total;
-  } catch { /* no sys permission: try /proc */ }
+  if (granted({ name: "sys", kind: "systemMemoryInfo" })) {
+    try {
+      return Deno.systemMemoryInfo().total;
+    } catch { /* not on this platform: try /proc */ }
+  }
+  if (!granted({ name: "read", path: "/proc/meminfo" })) return undefined;
   try {
     const text = Deno.readTextFileSync("/proc/meminfo");
     const m = /^MemTotal:\s+(\d+)\s+kB/m.exec(text);

@@ -10,6 +10,7 @@
  */
 
 import { join } from "node:path";
+import { granted } from "./granted.ts";
 
 /** The lock file in each space. */
 export const LOCK_FILE = "troupe.lock";
@@ -33,9 +34,11 @@ interface Lock {
 export function defaultLocalDirectory(): string {
   let tmp: string | undefined;
   for (const name of ["TMPDIR", "TMP", "TEMP"]) {
+    // (without env permission: the platform's default, no prompt)
+    if (!granted({ name: "env", variable: name })) continue;
     try {
       tmp = Deno.env.get(name);
-    } catch { /* no env permission: the platform's default */ }
+    } catch { /* refused after all */ }
     if (tmp) break;
   }
   tmp ||= Deno.build.os === "windows" ? "C:\\Windows\\Temp" : "/tmp";
@@ -61,6 +64,7 @@ function startTime(pid: number | "self"): number | undefined {
  * (no /proc, no read permission), it is taken as alive.
  */
 function alive(lock: Lock): boolean {
+  if (!granted({ name: "read", path: "/proc" })) return true;
   try {
     Deno.statSync("/proc/self/stat");
   } catch {
@@ -90,6 +94,10 @@ function alive(lock: Lock): boolean {
  */
 export function cleanStaleSpaces(root: string): string[] {
   const removed: string[] = [];
+  if (
+    !granted({ name: "read", path: root }) ||
+    !granted({ name: "write", path: root })
+  ) return removed; // (not ours to look at: no prompt)
   let entries: Deno.DirEntry[];
   try {
     entries = [...Deno.readDirSync(root)];

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ActorSystem } from "@troupe/troupe/actors";
-import { delayed, startCluster } from "@troupe/troupe/cluster";
+import { connect, delayed, startCluster } from "@troupe/troupe/cluster";
 import { blockValue, mt } from "../fixtures/memory_tasks.ts";
 import { until } from "../helpers.ts";
 
@@ -110,6 +110,15 @@ Deno.test("troupe worker --memory-limit --local-directory: it spills there, stat
     assert.ok(Math.abs(m.target - 1024 * MiB * 0.005) < 1, `${m.target}`);
     assert.ok(m.memory <= m.target, `${m.memory}`);
     assert.ok(m.spills >= 4);
+    // A client's status() shows the same.
+    const client = await connect(cluster.address);
+    try {
+      const seen = (await client.status()).nodes[0].heldMemory!;
+      assert.equal(seen.limit, 1024 * MiB);
+      assert.ok(seen.spills >= 4 && seen.paused === false);
+    } finally {
+      await client.close();
+    }
     assert.ok(spillFiles(dir).length >= 3, "spill files in its directory");
     // Read back for the caller, exact.
     const values = await Promise.all(held.map((f) => f.result()));

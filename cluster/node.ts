@@ -81,7 +81,10 @@ export interface NodeOptions {
    * Past the terminate fraction: `"rejoin"` (default) drops what it holds
    * and its connection, so that the scheduler redoes its work, and joins
    * again; `"exit"` ends the process (exit code 1), for a program that
-   * starts a fresh one, as a nanny does (`troupe worker`).
+   * starts a fresh one, as a nanny does (`troupe worker`). With `"exit"`
+   * (and one thread) the process is taken to be the node's own: its
+   * resident memory counts against `spill` and `terminate`; otherwise only
+   * the results it holds do.
    */
   memoryTerminate?: "rejoin" | "exit";
 }
@@ -124,7 +127,10 @@ export async function runNode(
   const stopMemory = startNodeMemory(
     { ...options, memoryLimit: nodeThreadLimit(options.memoryLimit, 1) },
     name,
-    !sharedProcess && !("WorkerGlobalScope" in globalThis),
+    // Its process's resident memory is its own only in a process started
+    // for it (`troupe worker`: it exits past terminate), of one thread.
+    options.memoryTerminate === "exit" && !sharedProcess &&
+      !("WorkerGlobalScope" in globalThis),
     (reason) => {
       if (options.memoryTerminate === "exit") {
         console.error(`troupe node ${name}: ${reason}: it exits`);

@@ -401,29 +401,30 @@ export class HeldStore {
    */
   #check(): void {
     if (this.#closed) return;
+    let measured = this.#memoryBytes;
+    // Its resident memory counts where the process is its own. Ended on it
+    // only when over for a whole window of ticks: garbage not collected yet
+    // comes and goes, a leak stays. What it holds is exact: at once.
+    let sustained = this.#memoryBytes;
     if (this.#config.process) {
       this.#process = rss();
+      measured = Math.max(this.#process, this.#memoryBytes);
       const spill = this.#budget("spill");
-      const measured = Math.max(this.#process, this.#memoryBytes);
       if (spill !== undefined && measured > spill) {
         this.#spillBytes(measured - spill);
       }
-      // Ended only when over for a whole window of ticks: garbage not
-      // collected yet comes and goes, a leak stays.
-      const terminate = this.#budget("terminate");
-      const least = this.#samples.length < SAMPLES
-        ? 0
-        : Math.min(...this.#samples);
-      if (
-        terminate !== undefined && !this.#terminated && least > terminate
-      ) {
-        this.#terminated = true;
-        this.#hooks.terminate?.(
-          `memory ${mib(measured)} past the terminate threshold ${
-            mib(terminate)
-          } of the limit ${mib(this.#config.limit)}`,
-        );
+      if (this.#samples.length >= SAMPLES) {
+        sustained = Math.max(sustained, Math.min(...this.#samples));
       }
+    }
+    const terminate = this.#budget("terminate");
+    if (terminate !== undefined && !this.#terminated && sustained > terminate) {
+      this.#terminated = true;
+      this.#hooks.terminate?.(
+        `memory ${mib(measured)} past the terminate threshold ${
+          mib(terminate)
+        } of the limit ${mib(this.#config.limit)}`,
+      );
     }
     const pause = this.#budget("pause");
     this.#paused = pause !== undefined && this.#memoryBytes > pause;

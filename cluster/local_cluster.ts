@@ -16,6 +16,7 @@ import {
 import type { Scheduler } from "./scheduler.ts";
 import type { MemoryFractions } from "./memory/fractions.ts";
 import { nodeMemoryArgs } from "./memory/cluster_args.ts";
+import { cleanStaleSpaces } from "./memory/spill_space.ts";
 
 const NODE_MAIN = new URL("./node_main.ts", import.meta.url);
 const TROUPE_ROOT = new URL("../", import.meta.url);
@@ -101,6 +102,8 @@ export class LocalCluster implements AsyncDisposable {
   readonly #respawn: boolean;
   readonly #stdins: WritableStreamDefaultWriter<Uint8Array>[] = [];
   #closing = false;
+  /** Where the nodes spill (their crashed spaces are removed here). */
+  readonly #spillDirectory?: string;
   /** While `localCluster` waits for the nodes: a node that exits fails it. */
   #starting = false;
   readonly #startFailed = Promise.withResolvers<never>();
@@ -123,6 +126,7 @@ export class LocalCluster implements AsyncDisposable {
     }
     // (a bad limit fails here, before anything is started)
     const memory = nodeMemoryArgs(options, nodes);
+    this.#spillDirectory = memory.directory;
     const tls = options.tls;
     if (
       tls !== undefined &&
@@ -339,6 +343,8 @@ export class LocalCluster implements AsyncDisposable {
           ),
         );
       }
+      // (a node that crashed left its spill space: nodes may not tell)
+      if (this.#spillDirectory) cleanStaleSpaces(this.#spillDirectory);
       if (this.#respawn) this.#start(name);
     });
   }
@@ -374,6 +380,7 @@ export class LocalCluster implements AsyncDisposable {
     }, 3_000);
     await Promise.all(children.map((c) => c.process.status));
     clearTimeout(timer);
+    if (this.#spillDirectory) cleanStaleSpaces(this.#spillDirectory);
     await Promise.all(this.#stdins.map((w) => w.close().catch(() => {})));
     this.#children.clear();
   }

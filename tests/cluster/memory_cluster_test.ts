@@ -194,6 +194,7 @@ Deno.test("memory: a node past its terminate fraction exits, and its work is red
     await using cluster = await localCluster(system, {
       nodes: 2,
       memoryLimit: 512 * MiB, // (its resident memory counts: the runtime's too)
+      memoryFractions: { target: 0.005 }, // (2.7 MB: its blocks spill)
       localDirectory: dir,
       read: [FIXTURES],
       logger: () => {}, // (the node's loss is expected)
@@ -214,8 +215,14 @@ Deno.test("memory: a node past its terminate fraction exits, and its work is red
     const leaker = Number(Deno.readTextFileSync(marker));
     const name = Object.entries(before).find(([, pid]) => pid === leaker)?.[0];
     assert.ok(name !== undefined, "the leak ran on a node");
-    // That node exited (a fresh one took its name).
+    // That node exited (a fresh one took its name); the spill space it
+    // left behind is removed.
     await until(() => cluster.pids()[name] !== leaker, "a fresh node", 30_000);
+    await until(
+      () =>
+        ![...Deno.readDirSync(dir)].some((e) => e.name.includes(`-${leaker}-`)),
+      "the dead node's space removed",
+    );
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }

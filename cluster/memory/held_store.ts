@@ -136,16 +136,18 @@ interface Entry {
  * import { HeldStore } from "./held_store.ts";
  * import { resolveFractions } from "./fractions.ts";
  * import assert from "node:assert/strict";
+ * const dir = Deno.makeTempDirSync();
  * const store = new HeldStore({
  *   limit: 1000,
  *   fractions: resolveFractions(),
- *   localDirectory: Deno.makeTempDirSync(),
+ *   localDirectory: dir,
  * });
  * store.set("a", new Uint8Array(400));
  * store.set("b", new Uint8Array(400)); // 800 > 600: "a" goes to disk
  * assert.equal(store.counters().spilled, 400);
  * assert.equal((store.get("a") as Uint8Array).length, 400); // read back
  * store.close();
+ * Deno.removeSync(dir);
  * ```
  */
 export class HeldStore {

@@ -89,7 +89,9 @@ function alive(lock: Lock): boolean {
  * @example
  * ```ts
  * import { cleanStaleSpaces } from "./spill_space.ts";
- * console.log(cleanStaleSpaces(Deno.makeTempDirSync())); // []
+ * const root = Deno.makeTempDirSync();
+ * console.log(cleanStaleSpaces(root)); // []
+ * Deno.removeSync(root);
  * ```
  */
 export function cleanStaleSpaces(root: string): string[] {
@@ -128,8 +130,10 @@ export function cleanStaleSpaces(root: string): string[] {
  * @example
  * ```ts
  * import { openSpillSpace } from "./spill_space.ts";
- * const space = openSpillSpace(Deno.makeTempDirSync());
+ * const root = Deno.makeTempDirSync();
+ * const space = openSpillSpace(root);
  * space.close(); // removed
+ * Deno.removeSync(root);
  * ```
  */
 export interface SpillSpace {
@@ -149,9 +153,11 @@ export interface SpillSpace {
  * @example
  * ```ts
  * import { openSpillSpace } from "./spill_space.ts";
- * const space = openSpillSpace(Deno.makeTempDirSync(), "worker");
+ * const root = Deno.makeTempDirSync();
+ * const space = openSpillSpace(root, "worker");
  * Deno.writeFileSync(`${space.path}/x`, new Uint8Array(1));
  * space.close();
+ * Deno.removeSync(root);
  * ```
  */
 export function openSpillSpace(root: string, name = "worker"): SpillSpace {

@@ -46,11 +46,12 @@ export interface WorkerStore {
  * ```ts
  * import { openWorkerStore } from "./worker_store.ts";
  * import { DEFAULT_FRACTIONS } from "./fractions.ts";
+ * const dir = Deno.makeTempDirSync();
  * const held = openWorkerStore({
- *   limit: 2 ** 20, fractions: DEFAULT_FRACTIONS,
- *   localDirectory: Deno.makeTempDirSync(), name: "w",
+ *   limit: 2 ** 20, fractions: DEFAULT_FRACTIONS, localDirectory: dir, name: "w",
  * }, (r) => console.log(r));
  * held.close();
+ * Deno.removeSync(dir, { recursive: true });
  * ```
  */
 export function openWorkerStore(

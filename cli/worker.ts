@@ -7,6 +7,7 @@
 
 import { nodeMain } from "../cluster/node/node_main.ts";
 import { EXIT, UsageError } from "./usage.ts";
+import { MEMORY_HELP } from "../cluster/memory/memory_args.ts";
 
 const HELP = `troupe worker: join a cluster as a worker node, and run its tasks
 
@@ -24,6 +25,7 @@ options:
                        with --tls-ca: serve its values to the other nodes over
                        TLS (else a TLS cluster's values go through the scheduler)
   --resources R=N,...  what it has, for tasks that ask (e.g. GPU=2)
+${MEMORY_HELP}
   --verbose            log joins and losses on stderr
   --exit-with-parent   leave when stdin closes (for a program that starts it)
   -h, --help           this help

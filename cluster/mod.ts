@@ -45,6 +45,7 @@ export {
   type DashboardSource,
   serveDashboard,
 } from "./dashboard/mod.ts";
+export type { MemoryFractions, MemoryStatus } from "./memory/mod.ts";
 export { type NodeOptions, runNode } from "./node/mod.ts";
 export {
   Cluster,

@@ -26,11 +26,15 @@ import { importForHost } from "../../actors/main_guard.ts";
 import { GraphTimeoutError } from "./errors.ts";
 import { fillArgs } from "./keys.ts";
 import { closePeer, localStores, pullFrom } from "../wire/peer_data.ts";
+import type { HeldStore } from "../memory/held_store.ts";
+import type { MemoryReport, WorkerMemory } from "../memory/worker_memory.ts";
+import { openWorkerStore, type WorkerStore } from "../memory/worker_store.ts";
 
 type AnyFn = (...args: unknown[]) => unknown;
 
 interface WorkerState {
-  store: Map<string, unknown>;
+  store: HeldStore;
+  held: WorkerStore;
   tasks: Map<string, AnyFn | Promise<AnyFn>>;
   id: number;
   reports: ActorRef<Behavior<unknown, unknown, GraphReports>>;
@@ -114,6 +118,11 @@ export interface GraphReports extends Handlers<unknown> {
    * (`"crossing"`: the value cannot cross to this host).
    */
   pulled: (state: unknown, msg: [number, number, string?, "crossing"?]) => void;
+  /**
+   * `[worker, ...counters]`: its memory (see `MemoryReport`), when it
+   * changed (at once when it pauses or resumes).
+   */
+  memory: (state: unknown, msg: [number, ...MemoryReport]) => void;
 }
 
 /**
@@ -131,6 +140,11 @@ export interface GraphWorkerArg {
   id: number;
   /** The actor its reports go to. */
   reports: ActorRef<Behavior<unknown, unknown, GraphReports>>;
+  /**
+   * Its memory limit and spill directory (null: none; default: its node's,
+   * else none).
+   */
+  memory?: WorkerMemory | null;
 }
 
 /**
@@ -173,42 +187,6 @@ export interface GraphWorkerHandlers extends Handlers<unknown> {
    * or silent): pulls from it fail at once.
    */
   "drop-peer": (state: unknown, address: string) => void;
-}
-
-/**
- * About how many bytes `v` takes: exact for binary data and strings, a
- * shallow estimate for arrays (sampled when long) and objects. Cheap,
- * since every result is measured.
- */
-function sizeOf(v: unknown, depth = 0): number {
-  switch (typeof v) {
-    case "string":
-      return 2 * v.length + 8;
-    case "object":
-      break;
-    default:
-      return 8;
-  }
-  if (v === null) return 8;
-  if (ArrayBuffer.isView(v)) return v.byteLength + 16;
-  if (v instanceof ArrayBuffer) return v.byteLength + 16;
-  if (depth > 1) return 64;
-  if (Array.isArray(v)) {
-    const n = v.length;
-    if (n === 0) return 16;
-    const sample = Math.min(n, 16);
-    let bytes = 0;
-    for (let i = 0; i < sample; i++) bytes += sizeOf(v[i], depth + 1);
-    return 16 + Math.round((bytes / sample) * n);
-  }
-  let bytes = 16;
-  let fields = 0;
-  for (const k in v as object) {
-    bytes += 2 * k.length +
-      sizeOf((v as Record<string, unknown>)[k], depth + 1);
-    if (++fields > 32) break;
-  }
-  return bytes;
 }
 
 function isThenable(x: unknown): x is PromiseLike<unknown> {
@@ -323,11 +301,7 @@ function start(s: WorkerState): void {
       // A task that held the thread past its timeout: it failed all the same.
       failed(s, msg, "timeout", new GraphTimeoutError(key, timeout));
     } else if (ok) {
-      s.store.set(key, value);
-      let bytes = 1;
-      try {
-        bytes = sizeOf(value);
-      } catch { /* an object that throws when looked at: size unknown */ }
+      const bytes = Math.max(1, s.store.set(key, value));
       s.reports.tell("done", [s.id, seq, bytes, ms]);
     } else if (value instanceof MissingInput) {
       failed(s, msg, "missing", value);
@@ -406,11 +380,16 @@ export const GraphWorker: Behavior<
 > = defineActor<GraphWorkerArg, unknown, GraphWorkerHandlers>({
   name: "troupe.graph-worker",
   module: import.meta.url,
-  init: ({ id, reports }, ctx): WorkerState => {
-    const store = new Map<string, unknown>();
+  init: ({ id, reports, memory }, ctx): WorkerState => {
+    const held = openWorkerStore(
+      memory,
+      (r) => reports.tell("memory", [id, ...r]),
+    );
+    const store = held.store;
     localStores.add(store); // (other nodes read it through peer_data.ts)
     return {
       store,
+      held,
       tasks: new Map(),
       id,
       reports,
@@ -424,6 +403,7 @@ export const GraphWorker: Behavior<
     const s = state as WorkerState;
     localStores.delete(s.store);
     s.queue.clear();
+    s.held.close();
   },
   handlers: {
     run: (state, msg) => {

@@ -21,6 +21,8 @@ import {
   outputSites,
 } from "./outputs.ts";
 import { InlineEngine } from "./inline_engine.ts";
+import { engineMemory } from "../memory/engine_memory.ts";
+import type { MemoryFractions } from "../memory/fractions.ts";
 import { KEY, type Keyed } from "./keys.ts";
 import {
   type Computation,
@@ -60,6 +62,25 @@ export interface SchedulerOptions {
   allowedFailures?: number;
   /** Permissions of worker and process hosts (read access to task modules). */
   permissions?: HostPermissions;
+  /**
+   * Each worker's memory limit for the results it holds: bytes, or a size
+   * such as `"2GiB"`; 0 for none (default: the machine's memory over the
+   * workers). Past fractions of it (`memoryFractions`) a worker spills its
+   * least recently used results to disk, takes no new tasks, or (a process
+   * host) is ended and its work redone. Not for `inline`; a cluster's nodes
+   * have their own (`runNode`).
+   */
+  memoryLimit?: number | string;
+  /**
+   * Thresholds as fractions of `memoryLimit` (default `{ target: 0.6,
+   * spill: 0.7, pause: 0.8, terminate: 0.95 }`; `false` turns one off).
+   */
+  memoryFractions?: MemoryFractions;
+  /**
+   * Where workers spill (each in a directory of its own, removed when it
+   * ends; default: `troupe-spill` in the OS temp dir).
+   */
+  localDirectory?: string;
 }
 
 /** The value a lazy thing computes (structures are resolved inside). */
@@ -167,6 +188,9 @@ export class Scheduler implements AsyncDisposable {
         window,
         allowedFailures,
         permissions: options.permissions,
+        memory: placement === "node"
+          ? undefined
+          : engineMemory(options, workers),
       });
     const engine = this.#engine;
     engines.set(this, engine);

@@ -40,6 +40,13 @@ import {
 } from "./graph_worker.ts";
 import { fillArgs, KEY } from "./keys.ts";
 import { ReadyQueue } from "./ready_queue.ts";
+import { type MemoryStatus, memoryStatus } from "../memory/worker_memory.ts";
+import {
+  type EngineMemory,
+  removeWorkerSpaces,
+  workerMemory,
+  workerPermissions,
+} from "../memory/engine_memory.ts";
 import { type TaskRun, TaskStream } from "./task_stream.ts";
 
 type State =
@@ -112,6 +119,8 @@ interface WorkerRecord {
   data?: string;
   /** When its last task finished (ms), to measure task durations. */
   lastDone?: number;
+  /** Its memory, as it last reported (none: it has no limit). */
+  memory?: MemoryStatus;
 }
 
 /**
@@ -196,6 +205,11 @@ export interface WorkerStatus {
   queued: number;
   /** Results it holds. */
   held: number;
+  /**
+   * Its held results' memory, limit, spills and pause (a worker with a
+   * memory limit, once it has reported).
+   */
+  heldMemory?: MemoryStatus;
 }
 
 /**
@@ -241,6 +255,8 @@ export interface WorkerEngineOptions {
   permissions?: HostPermissions;
   /** Where a worker that broke the protocol is reported (default `console.warn`). */
   logger?: (message: string) => void;
+  /** The memory limit of each worker and where they spill (none: no limit). */
+  memory?: EngineMemory;
 }
 
 /** What the reports actor hands the engine (checked there: peers send them). */
@@ -249,6 +265,7 @@ interface ReportSink {
   failed(msg: unknown): void;
   skipped(msg: unknown): void;
   pulled(msg: unknown): void;
+  memory(msg: unknown): void;
 }
 
 /** Receives the graph workers' reports for one engine, in this isolate. */
@@ -261,6 +278,7 @@ const Reports = defineActor<ReportSink, ReportSink, GraphReports>({
     failed: (sink, msg) => (sink as ReportSink).failed(msg),
     skipped: (sink, msg) => (sink as ReportSink).skipped(msg),
     pulled: (sink, msg) => (sink as ReportSink).pulled(msg),
+    memory: (sink, msg) => (sink as ReportSink).memory(msg),
   },
   onError: "resume",
 });
@@ -307,6 +325,8 @@ export class WorkerEngine {
   #lastFinished: Computation[] = [];
   #closed = false;
   #flushQueued = false;
+  /** Average result size (bytes) of each root task (by name). */
+  readonly #rootBytes = new Map<string, number>();
   /** Average duration (ms) of each task (by name) on a busy worker. */
   readonly #durations = new Map<string, number>();
   /** Recent task runs, for the dashboard's task stream. */
@@ -337,6 +357,7 @@ export class WorkerEngine {
       failed: (m) => this.#onFailed(m),
       skipped: (m) => this.#onSkipped(m),
       pulled: (m) => this.#onPulled(m),
+      memory: (m) => this.#onMemory(m),
     }, { mailbox: { capacity: Infinity } });
     for (let i = 0; i < options.workers; i++) this.#spawnWorker();
   }
@@ -364,6 +385,7 @@ export class WorkerEngine {
         inFlight: w.inFlight,
         queued: w.queue.size,
         held: w.has.size,
+        ...(w.memory === undefined ? {} : { heldMemory: { ...w.memory } }),
       })),
       tasks: this.counts(),
       transfers: { ...this.#transferred },
@@ -520,6 +542,7 @@ export class WorkerEngine {
     for (const w of this.#workers) if (w.alive) this.#fill(w);
     for (const thief of this.#workers) {
       if (!thief.alive || thief.inFlight > 0 || thief.queue.size > 0) continue;
+      if (thief.memory?.paused) continue;
       let victim: WorkerRecord | undefined;
       for (const w of this.#workers) {
         if (
@@ -587,9 +610,41 @@ export class WorkerEngine {
         continue;
       }
       if (w.inFlight >= this.#window(r)) return;
+      // Memory: a paused worker takes nothing; one at its target takes no
+      // new root task while it has work (what it holds must go first).
+      if (w.memory?.paused) return;
+      if (r.deps.length === 0 && w.inFlight > 0 && this.#rootsHeld(w, r)) {
+        return;
+      }
       w.queue.pop();
       this.#dispatch(r, w);
     }
+  }
+
+  /**
+   * Whether `root`'s result would take `w` past its memory target,
+   * counting what it holds and the results of the root tasks it runs (each
+   * as big as its kind's were): then it gets no new root task until it has
+   * room (reports lag; this does not).
+   */
+  #rootsHeld(w: WorkerRecord, root: TaskRecord): boolean {
+    const memory = this.#options.memory;
+    const target = w.node !== undefined
+      ? w.memory?.target
+      : memory !== undefined && memory.fractions.target !== false
+      ? memory.limit * memory.fractions.target
+      : undefined;
+    if (!target) return false;
+    if (w.memory?.full) return true;
+    // (the new root's result too: room for it, not past the target)
+    let bytes = this.#rootBytes.get(root.node.task.taskName) ?? 0;
+    for (const r of w.has) bytes += r.bytes;
+    for (const r of w.running.values()) {
+      if (r.deps.length === 0) {
+        bytes += this.#rootBytes.get(r.node.task.taskName) ?? 0;
+      }
+    }
+    return bytes > target;
   }
 
   /** The next live task queued on `w`, taken off its queue. */
@@ -935,6 +990,19 @@ export class WorkerEngine {
     this.#pump();
   }
 
+  #onMemory(msg: unknown): void {
+    const w = this.#reporter(msg, "memory");
+    if (w === undefined) return;
+    const memory = memoryStatus((msg as unknown[]).slice(1));
+    if (memory === undefined) {
+      return this.#badPeer(w, `a malformed memory report (${brief(msg)})`);
+    }
+    const was = w.memory;
+    w.memory = memory;
+    // Resumed, or below its target again: it takes work again.
+    if (was !== undefined && (was.paused || was.full)) this.#pump();
+  }
+
   #onPulled(msg: unknown): void {
     const w = this.#reporter(msg, "pulled");
     if (w === undefined) return;
@@ -998,6 +1066,13 @@ export class WorkerEngine {
     r.state = "memory";
     r.worker = undefined;
     r.bytes = size > 0 && size < Infinity ? size : 1;
+    if (r.deps.length === 0) {
+      const was = this.#rootBytes.get(name);
+      this.#rootBytes.set(
+        name,
+        was === undefined ? r.bytes : 0.8 * was + 0.2 * r.bytes,
+      );
+    }
     r.holders.push(w);
     w.has.add(r);
     this.#settle(r, false);
@@ -1221,13 +1296,21 @@ export class WorkerEngine {
     // Reports name their worker by a number no other worker can guess: a
     // node cannot pass its reports off as another's.
     const reportId = randomId();
+    const memory = node === undefined
+      ? workerMemory(this.#options.memory, placement, host ?? `local-${id}`)
+      : undefined; // (a node has its own)
     const ref = this.#system.spawn(GraphWorker, {
       id: reportId,
       reports: this.#reports,
+      memory,
     }, {
       placement,
       host,
-      permissions: this.#options.permissions,
+      permissions: workerPermissions(
+        this.#options.permissions,
+        this.#options.memory,
+        placement,
+      ),
       mailbox: { capacity: Infinity },
     });
     const w: WorkerRecord = {
@@ -1286,7 +1369,8 @@ export class WorkerEngine {
     this.#byId.delete(w.reportId);
     this.#releases.delete(w);
     if (w.host !== undefined && w.node === undefined) {
-      void this.#system.stopHost(w.host, { timeout: 0 });
+      void this.#system.stopHost(w.host, { timeout: 0 })
+        .finally(() => removeWorkerSpaces(this.#options.memory, w.host!));
     }
     // Pulls to it, or from it, end now (a silent holder would never answer;
     // its peers close their connections to it).
@@ -1548,6 +1632,11 @@ export class WorkerEngine {
           : this.#system.stopHost(w.host)
       ),
     );
+    for (const w of workers) {
+      if (w.host !== undefined) {
+        removeWorkerSpaces(this.#options.memory, w.host);
+      }
+    }
   }
 }
 

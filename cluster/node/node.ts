@@ -17,6 +17,8 @@ import { closePeers, serveData, setPeerConfig } from "../wire/peer_data.ts";
 import type { FramedConnection } from "../wire/framing.ts";
 import { closeHere, setHere } from "../client/here.ts";
 import { knownSecret } from "../wire/secrets.ts";
+import type { MemoryFractions } from "../memory/fractions.ts";
+import { nodeThreadLimit, startNodeMemory } from "../memory/node_setup.ts";
 
 /**
  * How a node joins its cluster.
@@ -60,6 +62,35 @@ export interface NodeOptions {
    * [name] })` allows all of them.
    */
   threads?: number;
+  /**
+   * The memory its held results may take: bytes, or a size such as
+   * `"2GiB"`; 0 for none (default: its share of the machine's memory, by
+   * its threads' share of the cores). Split evenly among its threads.
+   */
+  memoryLimit?: number | string;
+  /**
+   * Thresholds as fractions of `memoryLimit` (default `{ target: 0.6,
+   * spill: 0.7, pause: 0.8, terminate: 0.95 }`; `false` turns one off):
+   * past `target` it spills its least recently used results to
+   * `localDirectory`; past `pause` it takes no new tasks; past `terminate`
+   * (of its process's memory) it ends (see `memoryTerminate`).
+   */
+  memoryFractions?: MemoryFractions;
+  /**
+   * Where it spills (a directory of its own under this one, removed when
+   * it stops; default `troupe-spill` in the OS temp dir).
+   */
+  localDirectory?: string;
+  /**
+   * Past the terminate fraction: `"rejoin"` (default) drops what it holds
+   * and its connection, so that the scheduler redoes its work, and joins
+   * again; `"exit"` ends the process (exit code 1), for a program that
+   * starts a fresh one, as a nanny does (`troupe worker`). With `"exit"`
+   * (and one thread) the process is taken to be the node's own: its
+   * resident memory counts against `spill` and `terminate`; otherwise only
+   * the results it holds do.
+   */
+  memoryTerminate?: "rejoin" | "exit";
 }
 
 /**
@@ -96,6 +127,24 @@ export async function runNode(
   if (threads > 1) return await runThreads(address, options, threads);
   const name = options.name ?? `node-${crypto.randomUUID().slice(0, 8)}`;
   const log = options.log ?? (() => {});
+  let current: FramedConnection | undefined;
+  const stopMemory = startNodeMemory(
+    { ...options, memoryLimit: nodeThreadLimit(options.memoryLimit, 1) },
+    name,
+    // Its process's resident memory is its own only in a process started
+    // for it (`troupe worker`: it exits past terminate), of one thread.
+    options.memoryTerminate === "exit" && !sharedProcess &&
+      !("WorkerGlobalScope" in globalThis),
+    (reason) => {
+      if (options.memoryTerminate === "exit") {
+        console.error(`troupe node ${name}: ${reason}: it exits`);
+        Deno.exit(1);
+      }
+      log(`${reason}: dropping what it holds, and joining again`);
+      void current?.close();
+    },
+    (m) => log(m),
+  );
   // Other nodes fetch the values held here directly; in a TLS cluster, only
   // when this node has a certificate to serve them with (else they go
   // through the scheduler).
@@ -146,6 +195,7 @@ export async function runNode(
       }
       const dataAddress = data === undefined ? undefined : hostPort(data.addr);
       serving = true;
+      current = conn;
       try {
         await serve(
           conn,
@@ -175,6 +225,7 @@ export async function runNode(
   } finally {
     options.signal?.removeEventListener("abort", stop);
     dial.abort();
+    stopMemory();
     setHere(undefined);
     await closeHere();
     await data?.close();
@@ -192,7 +243,12 @@ async function runThreads(
   threads: number,
 ): Promise<void> {
   const name = options.name ?? `node-${crypto.randomUUID().slice(0, 8)}`;
-  const { signal, log, threads: _, ...shared } = options;
+  const { signal, log, threads: _, ...given } = options;
+  // (each thread holds its own results: the limit is shared out)
+  const shared = {
+    ...given,
+    memoryLimit: nodeThreadLimit(options.memoryLimit, threads),
+  };
   const workers = Array.from({ length: threads - 1 }, (_, i) => {
     const worker = new Worker(new URL("./node_thread.ts", import.meta.url), {
       type: "module",
@@ -218,8 +274,10 @@ async function runThreads(
   };
   signal?.addEventListener("abort", stopAll, { once: true });
   try {
-    await runNode(address, { ...options, name: `${name}.0`, threads: 1 });
+    sharedProcess = true; // (thread 0 is this isolate: the process is shared)
+    await runNode(address, { ...shared, signal, log, name: `${name}.0` });
   } finally {
+    sharedProcess = false;
     stopAll(); // the first left (stopped, or refused): the others go too
     signal?.removeEventListener("abort", stopAll);
     const errors = await Promise.all(workers.map((w) => w.done));
@@ -227,6 +285,9 @@ async function runThreads(
     for (const e of errors) if (e !== undefined) log?.(`a thread: ${e}`);
   }
 }
+
+/** This isolate runs thread 0 of a node of many threads (see `runThreads`). */
+let sharedProcess = false;
 
 /**
  * Start a heartbeat thread (see `beat_thread.ts`) with `start`; the

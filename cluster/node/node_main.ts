@@ -19,9 +19,10 @@ import { parseArgs } from "node:util";
 import { isLoopback, parseAddress } from "../wire/endpoint.ts";
 import { runNode } from "./node.ts";
 import { commandLineSecret, envCaCerts, secretHint } from "../wire/secrets.ts";
+import { MEMORY_FLAGS, memoryFromFlags } from "../memory/memory_args.ts";
 
 const USAGE =
-  "usage: node_main.ts <host:port> [--name NAME] [--secret-file FILE] [--tls-ca FILE [--tls-cert FILE --tls-key FILE]] [--nthreads N] [--resources GPU=1,...] [--verbose] [--exit-with-parent]";
+  "usage: node_main.ts <host:port> [--name NAME] [--secret-file FILE] [--tls-ca FILE [--tls-cert FILE --tls-key FILE]] [--nthreads N] [--resources GPU=1,...] [--memory-limit SIZE] [--local-directory DIR] [--memory-target|-spill|-pause|-terminate F] [--verbose] [--exit-with-parent]";
 
 /**
  * How a node program names itself in its messages (`name`), and what it
@@ -62,6 +63,7 @@ export async function nodeMain(
         resources: { type: "string" },
         nthreads: { type: "string", default: "1" },
         help: { type: "boolean", default: false },
+        ...MEMORY_FLAGS,
       },
     });
   } catch (e) {
@@ -108,6 +110,12 @@ export async function nodeMain(
       return usage(`--resources: NAME=AMOUNT,..., got ${part}`);
     }
     resources[name] = n;
+  }
+  let memory;
+  try {
+    memory = memoryFromFlags(values);
+  } catch (e) {
+    return usage((e as Error).message);
   }
   const threads = Number(values.nthreads);
   if (!Number.isInteger(threads) || threads < 1) {
@@ -162,6 +170,8 @@ export async function nodeMain(
       secret,
       tls,
       threads,
+      ...memory,
+      memoryTerminate: "exit", // (what started it starts a fresh one)
       signal: stop.signal,
       log: values.verbose
         ? (m) => console.error(`${style.name}: ${m}`)

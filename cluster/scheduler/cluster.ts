@@ -48,6 +48,7 @@ import {
   type SchedulerOptions,
 } from "../graph/scheduler.ts";
 import type { Computation } from "../graph/worker_engine.ts";
+import type { MemoryStatus } from "../memory/worker_memory.ts";
 
 /**
  * Where a cluster listens and how it treats its nodes.
@@ -140,6 +141,12 @@ export interface NodeStatus extends NodeInfo {
   readonly cpu?: number;
   /** Its process's memory at its last heartbeat, in bytes. */
   readonly memory?: { readonly rss: number; readonly heapUsed: number };
+  /**
+   * Its held results' memory against its limit, what it spilled to disk
+   * and read back, and whether it is paused (a node with a memory limit,
+   * once it has reported).
+   */
+  readonly heldMemory?: MemoryStatus;
 }
 
 /**
@@ -336,13 +343,21 @@ export class Cluster implements AsyncDisposable {
       const { name, address, joined, resources, cpu, memory } = m;
       const n = { name, address, joined, resources, cpu, memory };
       let inFlight = 0, queued = 0, held = 0;
+      let heldMemory: MemoryStatus | undefined;
       for (const w of work.workers) {
         if (w.name !== n.name) continue;
         inFlight += w.inFlight;
         queued += w.queued;
         held += w.held;
+        heldMemory = w.heldMemory ?? heldMemory;
       }
-      return { ...n, inFlight, queued, held };
+      return {
+        ...n,
+        inFlight,
+        queued,
+        held,
+        ...(heldMemory === undefined ? {} : { heldMemory }),
+      };
     });
     const actors = this.#system.actors();
     return {

@@ -14,6 +14,9 @@ import {
   type NodeInfo,
 } from "./cluster.ts";
 import type { Scheduler } from "../graph/scheduler.ts";
+import type { MemoryFractions } from "../memory/fractions.ts";
+import { nodeMemoryArgs } from "../memory/cluster_args.ts";
+import { cleanStaleSpaces } from "../memory/spill_space.ts";
 
 const NODE_MAIN = new URL("../node/node_main.ts", import.meta.url);
 const TROUPE_ROOT = new URL("../../", import.meta.url);
@@ -52,6 +55,18 @@ export interface LocalClusterOptions extends ClusterOptions {
    * first); otherwise `deno run` of troupe's node program.
    */
   exec?: { command: string; args: string[] };
+  /**
+   * Each node's memory limit: bytes, or a size such as `"2GiB"`; 0 for
+   * none (default: the machine's memory over the nodes).
+   */
+  memoryLimit?: number | string;
+  /** The nodes' thresholds, as fractions of `memoryLimit` (see `runNode`). */
+  memoryFractions?: MemoryFractions;
+  /**
+   * Where the nodes spill (each in a directory of its own under this one;
+   * default `troupe-spill` in the OS temp dir); they may write there.
+   */
+  localDirectory?: string;
 }
 
 interface Child {
@@ -87,6 +102,8 @@ export class LocalCluster implements AsyncDisposable {
   readonly #respawn: boolean;
   readonly #stdins: WritableStreamDefaultWriter<Uint8Array>[] = [];
   #closing = false;
+  /** Where the nodes spill (their crashed spaces are removed here). */
+  readonly #spillDirectory?: string;
   /** While `localCluster` waits for the nodes: a node that exits fails it. */
   #starting = false;
   readonly #startFailed = Promise.withResolvers<never>();
@@ -107,6 +124,9 @@ export class LocalCluster implements AsyncDisposable {
     if (!(Number.isInteger(nodes) && nodes >= 0)) {
       throw new RangeError(`nodes must be an integer >= 0, got ${nodes}`);
     }
+    // (a bad limit fails here, before anything is started)
+    const memory = nodeMemoryArgs(options, nodes);
+    this.#spillDirectory = memory.directory;
     const tls = options.tls;
     if (
       tls !== undefined &&
@@ -122,6 +142,7 @@ export class LocalCluster implements AsyncDisposable {
     const read = [
       decodeURIComponent(TROUPE_ROOT.pathname),
       ...(options.read ?? [Deno.cwd()]),
+      ...(memory.directory === undefined ? [] : [memory.directory]),
     ];
     const exec = options.exec ??
       (Deno.build.standalone
@@ -134,6 +155,7 @@ export class LocalCluster implements AsyncDisposable {
         "--troupe-node",
         this.#cluster.address,
         "--exit-with-parent",
+        ...memory.args,
       ]
       : [
         "run",
@@ -143,9 +165,13 @@ export class LocalCluster implements AsyncDisposable {
         `--allow-net=${this.#cluster.address.split(":")[0]}`,
         `--allow-read=${read.join(",")}`,
         `--allow-env=TROUPE_SECRET,${TLS_CA_ENV}`,
+        ...(memory.directory === undefined
+          ? []
+          : [`--allow-write=${memory.directory}`]),
         NODE_MAIN.href,
         this.#cluster.address,
         "--exit-with-parent",
+        ...memory.args,
       ];
     // The cluster's secret (generated when none was given) and its CA go
     // to the nodes in their environment, not on their command line.
@@ -317,6 +343,8 @@ export class LocalCluster implements AsyncDisposable {
           ),
         );
       }
+      // (a node that crashed left its spill space: nodes may not tell)
+      if (this.#spillDirectory) cleanStaleSpaces(this.#spillDirectory);
       if (this.#respawn) this.#start(name);
     });
   }
@@ -352,6 +380,7 @@ export class LocalCluster implements AsyncDisposable {
     }, 3_000);
     await Promise.all(children.map((c) => c.process.status));
     clearTimeout(timer);
+    if (this.#spillDirectory) cleanStaleSpaces(this.#spillDirectory);
     await Promise.all(this.#stdins.map((w) => w.close().catch(() => {})));
     this.#children.clear();
   }

@@ -23,7 +23,8 @@ import type { FramedConnection } from "./framing.ts";
 import { clip } from "../../actors/preview.ts";
 
 /** The stores of the graph workers in this isolate (see `graph_worker.ts`). */
-export const localStores: Set<Map<string, unknown>> = new Set();
+export const localStores: Set<Pick<Map<string, unknown>, "has" | "get">> =
+  new Set();
 
 interface PeerConfig {
   secret?: string | Uint8Array;

@@ -80,6 +80,15 @@ const RULES: [string, string[]][] = [
     "cluster/dashboard/",
     "cluster/mod.ts",
   ]],
+  ["cluster/memory/", [
+    "cluster/graph/",
+    "cluster/wire/",
+    "cluster/scheduler/",
+    "cluster/node/",
+    "cluster/client/",
+    "cluster/dashboard/",
+    "cluster/mod.ts",
+  ]],
   ["cluster/wire/", [
     "cluster/graph/",
     "cluster/scheduler/",

@@ -7,6 +7,7 @@
  */
 
 import { ActorSystem, defineTasks, type Task } from "../actors/mod.ts";
+import { transfer } from "../actors/transfer.ts";
 // The graph files themselves, not cluster/mod.ts: workers import the array
 // tasks, and through this file they would load all of the cluster (TCP,
 // dashboard, cluster-wide sync) for nothing.
@@ -21,7 +22,7 @@ import {
 import type { Scheduler, SchedulerOptions } from "../cluster/scheduler.ts";
 import type { Client } from "../cluster/client.ts";
 
-export { ActorSystem, defineTasks, Delayed, KEY };
+export { ActorSystem, defineTasks, Delayed, KEY, transfer };
 export type { Client, Future, Keyed, Scheduler, SchedulerOptions, Task };
 
 /** Whether `x` is a lazy value of the graphs (a `Delayed` or a `Future`). */

@@ -26,6 +26,8 @@ import { importForHost } from "../actors/main_guard.ts";
 import { GraphTimeoutError } from "./errors.ts";
 import { fillArgs } from "./keys.ts";
 import { closePeer, localStores, pullFrom } from "./peer_data.ts";
+import { movableBuffers } from "./take.ts";
+import { transfer } from "../actors/transfer.ts";
 
 type AnyFn = (...args: unknown[]) => unknown;
 
@@ -158,6 +160,11 @@ export interface GraphWorkerHandlers extends Handlers<unknown> {
   next: (state: unknown, _: undefined) => void;
   /** The values of `keys` (they must be held here). */
   fetch: (state: unknown, keys: string[]) => unknown[];
+  /**
+   * The values of `keys`, dropped here (the scheduler's last want of them):
+   * buffers that nothing here reads again move instead of being copied.
+   */
+  take: (state: unknown, keys: string[]) => unknown[];
   /** Hold `value` under `key` (an input made elsewhere). */
   put: (state: unknown, msg: [string, unknown]) => void;
   /** Drop the values of `keys`. */
@@ -442,6 +449,13 @@ export const GraphWorker: Behavior<
       start(s);
     },
     fetch: (state, keys) => inputs(state as WorkerState, "fetch", keys),
+    take: (state, keys) => {
+      const s = state as WorkerState;
+      const values = inputs(s, "take", keys);
+      for (const k of keys) s.store.delete(k);
+      const moving = movableBuffers(values, s.store.values());
+      return moving.length > 0 ? transfer(values, moving) : values;
+    },
     put: (state, [key, value]) => {
       (state as WorkerState).store.set(key, value);
     },

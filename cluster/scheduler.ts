@@ -81,7 +81,7 @@ export type Persisted<T extends readonly unknown[]> = {
 
 interface Engine {
   submit(graph: Graph, roots: readonly string[]): Computation;
-  values(keys: readonly string[]): Promise<unknown[]>;
+  values(keys: readonly string[], last?: boolean): Promise<unknown[]>;
   statusOf(key: string): FutureStatus;
   settled(key: string): Promise<void>;
   hold(key: string): void;
@@ -441,7 +441,8 @@ async function computeWith<T extends readonly unknown[]>(
   };
   signal?.addEventListener("abort", abort, { once: true });
   try {
-    const fetching = engine.values(roots);
+    // The last want of them (released just below): they may move.
+    const fetching = engine.values(roots, true);
     if (signal !== undefined) fetching.catch(() => {}); // (may lose the race)
     const values = signal === undefined
       ? await fetching

@@ -1418,11 +1418,13 @@ export class WorkerEngine {
    * worker); waits for keys still being (re)computed, and rejects with the
    * error of a key that failed.
    */
-  async values(keys: readonly string[]): Promise<unknown[]> {
+  async values(keys: readonly string[], last = false): Promise<unknown[]> {
     const out = new Array<unknown>(keys.length);
     const have = new Array<boolean>(keys.length).fill(false);
     while (true) {
       const byWorker = new Map<WorkerRecord, number[]>();
+      // Values wanted for the last time go by `take` (see takeable).
+      const takes = new Set<WorkerRecord>();
       const pending: Promise<void>[] = [];
       for (let i = 0; i < keys.length; i++) {
         if (have[i]) continue;
@@ -1435,6 +1437,10 @@ export class WorkerEngine {
           continue;
         }
         const w = r.holders[0];
+        const take = last && this.#takeable(r, keys);
+        // A worker's keys go in one ask: all taken, or all fetched.
+        if (take && !byWorker.has(w)) takes.add(w);
+        else if (!take) takes.delete(w);
         let list = byWorker.get(w);
         if (list === undefined) byWorker.set(w, list = []);
         list.push(i);
@@ -1446,7 +1452,7 @@ export class WorkerEngine {
           // a task that holds the worker's thread, say); a worker that dies
           // ends the ask.
           const vs: unknown = await w.ref.ask(
-            "fetch",
+            takes.has(w) ? "take" : "fetch",
             idx.map((i) => keys[i]),
             { timeout: Infinity },
           );
@@ -1478,6 +1484,19 @@ export class WorkerEngine {
       }));
       await Promise.all(pending);
     }
+  }
+
+  /**
+   * Whether `r`'s value may leave its worker with this fetch (`take`): only
+   * on worker hosts (the only ones a buffer can move to), held by one
+   * worker, wanted by this computation alone (asked for once, so the release
+   * that follows drops it) and read by no task.
+   */
+  #takeable(r: TaskRecord, keys: readonly string[]): boolean {
+    return this.#options.placement === "worker" &&
+      r.holders.length === 1 && r.holders[0].node === undefined &&
+      r.wants === 1 && r.dependents.size === 0 &&
+      keys.indexOf(r.key) === keys.lastIndexOf(r.key);
   }
 
   /** Hold `key` once more. */

@@ -25,7 +25,7 @@ import type { Task } from "@troupe/troupe/actors";
 import { importForHost } from "../actors/main_guard.ts";
 import { GraphTimeoutError } from "./errors.ts";
 import { fillArgs } from "./keys.ts";
-import { closePeer, localStores, pullFrom } from "./peer_data.ts";
+import { localStores } from "./local_stores.ts";
 import { movableBuffers } from "./take.ts";
 import { transfer } from "../actors/transfer.ts";
 
@@ -465,7 +465,10 @@ export const GraphWorker: Behavior<
     },
     pull: (state, [req, keys, address]) => {
       const s = state as WorkerState;
-      pullFrom(address, keys).then((values) => {
+      // Loaded when first needed: only cluster nodes pull.
+      import("./peer_data.ts").then((m) => m.pullFrom(address, keys)).then((
+        values,
+      ) => {
         keys.forEach((k, i) => s.store.set(k, values[i]));
         s.reports.tell("pulled", [s.id, req]);
       }, (e) => {
@@ -481,7 +484,7 @@ export const GraphWorker: Behavior<
       });
     },
     "drop-peer": (_state, address) => {
-      void closePeer(address);
+      void import("./peer_data.ts").then((m) => m.closePeer(address));
     },
   },
   onError: "resume",

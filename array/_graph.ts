@@ -77,8 +77,10 @@ export interface GraphRunner {
 /**
  * Where a computation runs: `scheduler` (a `Scheduler` or a cluster
  * `Client`); without it, a scheduler made for the call and closed after
- * it, with `placement` (default `worker`: one Web Worker per core) and
- * `workers`.
+ * it, with `placement` and `workers`. By default (no `placement`) that is
+ * one worker per core: one on the caller's thread, which starts on the
+ * tasks at once, the others on Web Workers, which take work from it once
+ * they are up.
  *
  * @example
  * ```ts
@@ -119,9 +121,16 @@ export async function withRunner<T>(
   // needs the scheduler.
   const { createScheduler } = await import("../cluster/scheduler.ts");
   await using system = new ActorSystem();
-  await using scheduler = createScheduler(system, {
+  const { withCallerWorkers } = await import("../cluster/caller_workers.ts");
+  const made = {
     placement: options?.placement ?? "worker",
     workers: options?.workers,
-  });
+  } as const;
+  // By default one of the workers is this thread: it starts on the tasks
+  // at once, while the worker hosts start (a hundred ms and more each).
+  await using scheduler = createScheduler(
+    system,
+    options?.placement === undefined ? withCallerWorkers(made, 1) : made,
+  );
   return await use(scheduler as unknown as GraphRunner);
 }

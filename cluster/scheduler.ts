@@ -24,6 +24,7 @@ import {
   outputSites,
 } from "./outputs.ts";
 import { InlineEngine } from "./inline_engine.ts";
+import { callerWorkersOf } from "./caller_workers.ts";
 import { KEY, type Keyed } from "./keys.ts";
 import {
   type Computation,
@@ -170,6 +171,7 @@ export class Scheduler implements AsyncDisposable {
         window,
         allowedFailures,
         permissions: options.permissions,
+        callerWorkers: callerWorkersOf(options),
       });
     const engine = this.#engine;
     engines.set(this, engine);

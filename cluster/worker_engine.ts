@@ -113,6 +113,8 @@ interface WorkerRecord {
   data?: string;
   /** When its last task finished (ms), to measure task durations. */
   lastDone?: number;
+  /** Where it runs (the engine's placement, or the caller's event loop). */
+  placement: Placement;
 }
 
 /**
@@ -240,6 +242,12 @@ export interface WorkerEngineOptions {
   window: number;
   allowedFailures: number;
   permissions?: HostPermissions;
+  /**
+   * How many of `workers` run on the caller's event loop (`local`), the
+   * others where `placement` says: they take tasks at once, while the hosts
+   * of the others start (see `caller_workers.ts`).
+   */
+  callerWorkers?: number;
   /** Where a worker that broke the protocol is reported (default `console.warn`). */
   logger?: (message: string) => void;
 }
@@ -339,7 +347,9 @@ export class WorkerEngine {
       skipped: (m) => this.#onSkipped(m),
       pulled: (m) => this.#onPulled(m),
     }, { mailbox: { capacity: Infinity } });
-    for (let i = 0; i < options.workers; i++) this.#spawnWorker();
+    const here = Math.min(options.callerWorkers ?? 0, options.workers);
+    for (let i = 0; i < here; i++) this.#spawnWorker(undefined, {}, "local");
+    for (let i = here; i < options.workers; i++) this.#spawnWorker();
   }
 
   /** Told of progress of every computation. */
@@ -803,7 +813,7 @@ export class WorkerEngine {
       paths,
       r.siteKeys,
     ];
-    if (this.#options.placement === "local") msg.push(timeout, task);
+    if (w.placement === "local") msg.push(timeout, task);
     else if (timeout !== undefined) msg.push(timeout);
     try {
       w.ref.tell("run", msg);
@@ -1047,7 +1057,7 @@ export class WorkerEngine {
     }
     const cause = why === "timeout"
       ? new GraphTimeoutError(r.key, r.node.options.timeout ?? 0)
-      : this.#options.placement === "local"
+      : w.placement === "local"
       ? detail
       : errorFromWorker(detail);
     if (r.attempts <= (r.node.options.retries ?? 0)) {
@@ -1210,8 +1220,9 @@ export class WorkerEngine {
   #spawnWorker(
     node?: string,
     resources: Record<string, number> = {},
+    where: Placement = this.#options.placement,
   ): WorkerRecord {
-    const placement = node === undefined ? this.#options.placement : "node";
+    const placement = node === undefined ? where : "node";
     // Each worker on a host of its own: a task that crashes its host takes
     // only that worker down, and the replacement gets a fresh host.
     const host = node ??
@@ -1228,7 +1239,9 @@ export class WorkerEngine {
     }, {
       placement,
       host,
-      permissions: this.#options.permissions,
+      permissions: placement === "local"
+        ? undefined
+        : this.#options.permissions,
       mailbox: { capacity: Infinity },
     });
     const w: WorkerRecord = {
@@ -1245,6 +1258,7 @@ export class WorkerEngine {
       host,
       node,
       resources,
+      placement,
     };
     this.#workers.push(w);
     this.#byId.set(reportId, w);
@@ -1306,7 +1320,7 @@ export class WorkerEngine {
       );
     }
     if (this.#closed) return;
-    if (w.node === undefined) this.#spawnWorker();
+    if (w.node === undefined) this.#spawnWorker(undefined, {}, w.placement);
     const lost: TaskRecord[] = [];
     for (const r of w.has) {
       r.holders = r.holders.filter((h) => h !== w);
@@ -1493,8 +1507,7 @@ export class WorkerEngine {
    * that follows drops it) and read by no task.
    */
   #takeable(r: TaskRecord, keys: readonly string[]): boolean {
-    return this.#options.placement === "worker" &&
-      r.holders.length === 1 && r.holders[0].node === undefined &&
+    return r.holders.length === 1 && r.holders[0].placement === "worker" &&
       r.wants === 1 && r.dependents.size === 0 &&
       keys.indexOf(r.key) === keys.lastIndexOf(r.key);
   }

@@ -27,12 +27,14 @@ import { GraphTimeoutError } from "./errors.ts";
 import { fillArgs } from "./keys.ts";
 import { localStores } from "./local_stores.ts";
 import { movableBuffers } from "./take.ts";
-import { transfer } from "../actors/transfer.ts";
+import { takeTransfer, transfer } from "../actors/transfer.ts";
 
 type AnyFn = (...args: unknown[]) => unknown;
 
 interface WorkerState {
   store: Map<string, unknown>;
+  /** The buffers a task marked to move with its result, by key (see take). */
+  moves: Map<string, Transferable[]>;
   tasks: Map<string, AnyFn | Promise<AnyFn>>;
   id: number;
   reports: ActorRef<Behavior<unknown, unknown, GraphReports>>;
@@ -331,6 +333,11 @@ function start(s: WorkerState): void {
       failed(s, msg, "timeout", new GraphTimeoutError(key, timeout));
     } else if (ok) {
       s.store.set(key, value);
+      // The mark is kept here, off the value: it must not move the value
+      // anywhere else (a local worker's results are the caller's objects).
+      const marked = takeTransfer(value);
+      if (marked !== undefined) s.moves.set(key, marked);
+      else s.moves.delete(key);
       let bytes = 1;
       try {
         bytes = sizeOf(value);
@@ -418,6 +425,7 @@ export const GraphWorker: Behavior<
     localStores.add(store); // (other nodes read it through peer_data.ts)
     return {
       store,
+      moves: new Map(),
       tasks: new Map(),
       id,
       reports,
@@ -452,16 +460,24 @@ export const GraphWorker: Behavior<
     take: (state, keys) => {
       const s = state as WorkerState;
       const values = inputs(s, "take", keys);
-      for (const k of keys) s.store.delete(k);
-      const moving = movableBuffers(values, s.store.values());
+      const marks = keys.map((k) => s.moves.get(k));
+      for (const k of keys) {
+        s.store.delete(k);
+        s.moves.delete(k);
+      }
+      const moving = movableBuffers(marks, s.store.values());
       return moving.length > 0 ? transfer(values, moving) : values;
     },
     put: (state, [key, value]) => {
       (state as WorkerState).store.set(key, value);
+      (state as WorkerState).moves.delete(key);
     },
     release: (state, keys) => {
-      const store = (state as WorkerState).store;
-      for (const k of keys) store.delete(k);
+      const { store, moves } = state as WorkerState;
+      for (const k of keys) {
+        store.delete(k);
+        moves.delete(k);
+      }
     },
     pull: (state, [req, keys, address]) => {
       const s = state as WorkerState;
@@ -469,7 +485,10 @@ export const GraphWorker: Behavior<
       import("./peer_data.ts").then((m) => m.pullFrom(address, keys)).then((
         values,
       ) => {
-        keys.forEach((k, i) => s.store.set(k, values[i]));
+        keys.forEach((k, i) => {
+          s.store.set(k, values[i]);
+          s.moves.delete(k);
+        });
         s.reports.tell("pulled", [s.id, req]);
       }, (e) => {
         const report: unknown[] = [

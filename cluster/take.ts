@@ -4,8 +4,9 @@
  *
  * A buffer is moved only when nobody here can read it again:
  * - the task that made the value said it keeps no reference to it (it
- *   marked the value with `transfer`, from `actors/transfer.ts`; a task
- *   that returns its input or caches its result does not);
+ *   marked the value with `transfer`, from `actors/transfer.ts`, and the
+ *   graph worker kept that mark by the value's key; a task that returns its
+ *   input or caches its result does not mark it);
  * - no value left in the store reaches the buffer (a task that returned a
  *   view of an input, or the input itself, shares the input's buffer);
  * - it is not shared memory (a `SharedArrayBuffer` is shared, as always).
@@ -13,8 +14,6 @@
  *
  * @module
  */
-
-import { takeTransfer } from "../actors/transfer.ts";
 
 /** How deep the walk of the store's values goes before it gives up. */
 const MAX_DEPTH = 32;
@@ -76,17 +75,16 @@ function reach(
 }
 
 /**
- * The buffers to move with `values` (taken out of a store that still holds
- * `rest`): those their tasks marked, that nothing in `rest` reaches. Takes
- * the values' marks (a mark is used once).
+ * The buffers to move with values taken out of a store that still holds
+ * `rest`: of those their tasks marked (`marks`, per value), the ones that
+ * nothing in `rest` reaches.
  */
 export function movableBuffers(
-  values: readonly unknown[],
+  marks: readonly (readonly Transferable[] | undefined)[],
   rest: Iterable<unknown>,
 ): ArrayBuffer[] {
   const wanted = new Set<ArrayBuffer>();
-  for (const v of values) {
-    const marked = takeTransfer(v);
+  for (const marked of marks) {
     if (marked === undefined) continue;
     for (const t of marked) {
       const b = bufferOf(t);

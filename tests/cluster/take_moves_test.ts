@@ -10,6 +10,7 @@ import { ActorSystem } from "@troupe/troupe/actors";
 import { createScheduler, delayed } from "@troupe/troupe/cluster";
 import { fromArray } from "../../array/mod.ts";
 import { mv } from "../fixtures/move_tasks.ts";
+import { Counter } from "../fixtures/behaviors.ts";
 
 const N = 1000;
 const iota = (n: number) => Float64Array.from({ length: n }, (_, i) => i);
@@ -90,3 +91,24 @@ Deno.test("computed chunks of an array come back whole, and the worker keeps non
     got.toArray(),
   );
 });
+
+for (const placement of ["inline", "local"] as const) {
+  Deno.test(`a result its task marked to move stays put in the caller's hands (${placement})`, async () => {
+    await using system = new ActorSystem();
+    await using s = createScheduler(system, { placement, workers: 1 });
+    const [f] = s.persist(delayed(mv.fresh)(N));
+    try {
+      const a = await f.result();
+      // Sent on to a worker actor: copied, as any unmarked value.
+      const w = system.spawn(Counter, 0, { placement: "worker" });
+      assert.deepEqual(await w.ask("echo", a), iota(N));
+      assert.equal(
+        a.buffer.byteLength,
+        N * 8,
+        "detached in the caller's hands",
+      );
+    } finally {
+      f.release();
+    }
+  });
+}

@@ -9,8 +9,10 @@ const marks = new WeakMap<object, Transferable[]>();
 /**
  * Mark `payload` so that the buffers in `list` (by default the payload
  * itself) are moved to a worker actor instead of copied: after the send they
- * are detached here. To a local actor nothing moves; to a process actor the
- * bytes are copied as usual.
+ * are detached here. The same holds from a worker actor to its parent (a
+ * reply, say), and for a graph task's result that `compute` takes from a
+ * worker host for the last time. To a local actor nothing moves; to a
+ * process actor the bytes are copied as usual.
  *
  * @example
  * ```ts

@@ -8,6 +8,7 @@
 
 import { ActorSystem } from "../actors/system.ts";
 import { defineTasks, type Task } from "../actors/pool/tasks.ts";
+import { transfer } from "../actors/transfer.ts";
 // The graph files themselves, not cluster/mod.ts: workers import the array
 // tasks, and through this file they would load all of the cluster (TCP,
 // dashboard, cluster-wide sync) for nothing.
@@ -29,7 +30,7 @@ import {
   withRunner as withGraphRunner,
 } from "../cluster/graph/compute.ts";
 
-export { ActorSystem, defineTasks, Delayed, KEY };
+export { ActorSystem, defineTasks, Delayed, KEY, transfer };
 export type { Client, Future, Keyed, Scheduler, SchedulerOptions, Task };
 
 /** Whether `x` is a lazy value of the graphs (a `Delayed` or a `Future`). */
@@ -84,8 +85,10 @@ export interface GraphRunner {
 /**
  * Where a computation runs: `scheduler` (a `Scheduler` or a cluster
  * `Client`); without it, a scheduler made for the call and closed after
- * it, with `placement` (default `worker`: one Web Worker per core) and
- * `workers`.
+ * it, with `placement` and `workers`. By default (no `placement`) that is
+ * one worker per core: one on the caller's thread, which starts on the
+ * tasks at once, the others on Web Workers, which take work from it once
+ * they are up.
  *
  * @example
  * ```ts
@@ -113,5 +116,6 @@ export async function withRunner<T>(
   return await withGraphRunner(
     options as GraphComputeOptions | undefined,
     (runner) => use(runner as unknown as GraphRunner),
+    { callerWorkers: 1 },
   );
 }

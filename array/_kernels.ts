@@ -15,7 +15,7 @@ import {
   partialOf,
   type Reduction,
 } from "./_reduce.ts";
-import { defineTasks } from "./_graph.ts";
+import { defineTasks, transfer } from "./_graph.ts";
 import { sizeOf } from "./_chunks.ts";
 import { copyBox } from "./_copy.ts";
 import { NdArray } from "./_ndarray.ts";
@@ -61,7 +61,10 @@ export const kernels = defineTasks(import.meta.url, {
     ...refs: unknown[]
   ): TypedArray => {
     const out = allocate(checkDType(dtype), sizeOf(checkShape(spec.shape)));
-    return evalChunk(prog, spec, sources(leafArg, refs), out);
+    // A fresh chunk this task keeps nothing of: it may move when taken.
+    return transfer(evalChunk(prog, spec, sources(leafArg, refs), out), [
+      out.buffer as ArrayBuffer,
+    ]);
   },
 
   /** One chunk's partial reduction (program fused in). */

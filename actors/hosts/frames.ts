@@ -9,22 +9,29 @@
  */
 
 import { MAX_FRAME, WireError, type WireItem } from "./codec.ts";
-import { pack, unpack } from "./msgpack.ts";
+import { packWireSegments, toWire, unpack } from "./msgpack.ts";
 
 /** Encode a batch as one frame: 4-byte big-endian length, then MessagePack. */
 export function encodeFrame(
   batch: WireItem[],
   maxFrame = MAX_FRAME,
 ): Uint8Array {
-  const body = pack(batch, "batch");
-  if (body.length > maxFrame) {
+  // Big byte arrays are copied once, from their own memory into the frame.
+  const parts = packWireSegments(toWire(batch, "batch"));
+  let size = 0;
+  for (const p of parts) size += p.length;
+  if (size > maxFrame) {
     throw new WireError(
-      `frame of ${body.length} bytes exceeds the ${maxFrame}-byte limit`,
+      `frame of ${size} bytes exceeds the ${maxFrame}-byte limit`,
     );
   }
-  const frame = new Uint8Array(4 + body.length);
-  new DataView(frame.buffer).setUint32(0, body.length);
-  frame.set(body, 4);
+  const frame = new Uint8Array(4 + size);
+  new DataView(frame.buffer).setUint32(0, size);
+  let at = 4;
+  for (const p of parts) {
+    frame.set(p, at);
+    at += p.length;
+  }
   return frame;
 }
 

@@ -37,11 +37,12 @@ import { internals } from "../internals.ts";
 import { asHostSystem, importForHost } from "../main_guard.ts";
 import { preview } from "../preview.ts";
 import { ActorSystem } from "../system.ts";
+import { takeTransfer } from "../transfer.ts";
 
 /** How a host talks to its parent: batches out, batches in. */
 export interface ParentChannel {
-  /** Send one batch to the parent. */
-  send(batch: WireItem[]): void;
+  /** Send one batch to the parent (moving `transfer`, where it can). */
+  send(batch: WireItem[], transfer?: Transferable[]): void;
   /** Stop the host's channel so that the isolate can end. */
   close(): void;
 }
@@ -155,7 +156,9 @@ export function startHost(
     if (out.length === 0) return;
     const batch = out;
     out = [];
-    channel.send(batch);
+    const moving = transfers;
+    if (moving.length > 0) transfers = [];
+    channel.send(batch, moving);
   };
   const push = (item: WireItem) => {
     out.push(item);
@@ -168,8 +171,15 @@ export function startHost(
   const control = (c: Control) => push(controlToWire(c));
 
   // Everything for another host goes to the parent, which routes it on.
-  const send = (env: Envelope) =>
-    push(envelopeToWire(guardEnvelope(env, msgpack), host, parent));
+  // Buffers a reply marked to move (see `transfer`): a worker host's
+  // parent gets them by postMessage; through a pipe, bytes are copied.
+  let transfers: Transferable[] = [];
+  const send = (env: Envelope) => {
+    const ready = guardEnvelope(env, msgpack);
+    const list = "payload" in ready ? takeTransfer(ready.payload) : undefined;
+    if (list !== undefined && !msgpack) transfers.push(...list);
+    push(envelopeToWire(ready, host, parent));
+  };
   system.link(parent, send, {
     defaultRoute: true,
   });

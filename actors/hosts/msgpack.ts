@@ -46,6 +46,12 @@ import {
 } from "msgpackr/pack";
 import { CrossingError } from "./codec.ts";
 import {
+  DEFER_MIN,
+  deferring,
+  leaveOut,
+  packDeferred,
+} from "./byte_segments.ts";
+import {
   DECODE_DEPTH,
   DecodeError,
   scan,
@@ -146,9 +152,13 @@ function writeBytes(
     ? new Uint8Array(v)
     : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
   const n = bytes.length;
+  // A big view's bytes are written from its own memory (byte_segments.ts).
+  const defer = n >= DEFER_MIN && deferring();
   if (kind === 2) {
     const head = n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
-    const { target, targetView, position } = allocate(head + n);
+    const { target, targetView, position } = allocate(
+      defer ? head : head + n,
+    );
     let p = position;
     if (head === 2) {
       target[p++] = 0xc4;
@@ -162,12 +172,15 @@ function writeBytes(
       targetView.setUint32(p, n);
       p += 4;
     }
-    target.set(bytes, p);
+    if (defer) leaveOut(target, p, bytes);
+    else target.set(bytes, p);
     return;
   }
   const len = n + 1; // the kind, then the bytes
   const head = len < 0x100 ? 3 : len < 0x10000 ? 4 : 6;
-  const { target, targetView, position } = allocate(head + len);
+  const { target, targetView, position } = allocate(
+    defer ? head + 1 : head + len,
+  );
   let p = position;
   if (head === 3) {
     target[p++] = 0xc7;
@@ -183,7 +196,8 @@ function writeBytes(
   }
   target[p++] = T_BYTES;
   target[p++] = kind;
-  target.set(bytes, p);
+  if (defer) leaveOut(target, p, bytes);
+  else target.set(bytes, p);
 }
 
 function readBytes(data: Uint8Array): unknown {
@@ -423,6 +437,16 @@ export function packWire(ready: unknown, reserve = 0): Uint8Array {
   return reserve === 0
     ? packr.pack(ready)
     : packr.pack(ready, RESERVE_START_SPACE | reserve);
+}
+
+/**
+ * `packWire`, with the bytes of big byte arrays (64 KiB and more) left as
+ * segments of their own (their own memory, not copied): the encoding is
+ * the concatenation of the segments. One segment when there was none.
+ */
+export function packWireSegments(ready: unknown, reserve = 0): Uint8Array[] {
+  return packDeferred(() => packWire(ready, reserve)) ??
+    [packWire(ready, reserve)];
 }
 
 /** `packWire(toWire(value, what))`. */

@@ -16,13 +16,16 @@ import type { Lane } from "./lane.ts";
 
 declare const self: {
   onmessage: ((e: MessageEvent) => void) | null;
-  postMessage(data: unknown): void;
+  postMessage(data: unknown, options?: { transfer: Transferable[] }): void;
   close(): void;
 };
 
 let lane: Lane | undefined;
 const early: unknown[] = [];
-const post = (msg: unknown) => self.postMessage(msg);
+const post = (msg: unknown, transfer?: Transferable[]) =>
+  transfer === undefined
+    ? self.postMessage(msg)
+    : self.postMessage(msg, { transfer });
 
 self.onmessage = (e: MessageEvent) => {
   if (lane !== undefined) lane.accept(e.data);
@@ -51,7 +54,13 @@ async function boot(init: {
   // before the `early` ones are accepted at the end).
   const l = new Lane(init.sab, 1, (batch) => runtime.receive(batch));
   const runtime: HostRuntime = startHost(init.host, init.parent, {
-    send: (batch) => l.send(batch, post),
+    // A batch that moves buffers must go by postMessage.
+    send: (batch, transfer = []) =>
+      l.send(
+        batch,
+        (msg) => post(msg, transfer.length > 0 ? transfer : undefined),
+        transfer.length > 0,
+      ),
     close: () => {
       l.close();
       self.close();

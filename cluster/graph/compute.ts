@@ -63,6 +63,7 @@ export interface ComputeOptions {
 export async function withRunner<T>(
   options: ComputeOptions | undefined,
   use: (runner: GraphRunner) => Promise<T>,
+  made: { callerWorkers?: number } = {},
 ): Promise<T> {
   const given = options?.scheduler;
   if (given !== undefined) {
@@ -80,11 +81,20 @@ export async function withRunner<T>(
   // import this one never needs the scheduler.
   const { createScheduler } = await import("./scheduler.ts");
   await using system = new ActorSystem();
-  await using scheduler = createScheduler(system, {
+  const { withCallerWorkers } = await import("./caller_workers.ts");
+  const settings = {
     placement: options?.placement ?? "worker",
     workers: options?.workers,
     permissions: options?.permissions,
-  });
+  } as const;
+  // A collection's default may put a worker on this thread: it starts on
+  // the tasks at once, while the worker hosts start (100 ms and more each).
+  await using scheduler = createScheduler(
+    system,
+    options?.placement === undefined && made.callerWorkers
+      ? withCallerWorkers(settings, made.callerWorkers)
+      : settings,
+  );
   return await use(scheduler);
 }
 

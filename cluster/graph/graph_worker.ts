@@ -25,16 +25,20 @@ import type { Task } from "../../actors/pool/tasks.ts";
 import { importForHost } from "../../actors/main_guard.ts";
 import { GraphTimeoutError } from "./errors.ts";
 import { fillArgs } from "./keys.ts";
-import { closePeer, localStores, pullFrom } from "../wire/peer_data.ts";
 import type { HeldStore } from "../memory/held_store.ts";
 import type { MemoryReport, WorkerMemory } from "../memory/worker_memory.ts";
 import { openWorkerStore, type WorkerStore } from "../memory/worker_store.ts";
+import { localStores } from "../wire/local_stores.ts";
+import { movableBuffers } from "./take.ts";
+import { takeTransfer, transfer } from "../../actors/transfer.ts";
 
 type AnyFn = (...args: unknown[]) => unknown;
 
 interface WorkerState {
   store: HeldStore;
   held: WorkerStore;
+  /** The buffers a task marked to move with its result, by key (see take). */
+  moves: Map<string, Transferable[]>;
   tasks: Map<string, AnyFn | Promise<AnyFn>>;
   id: number;
   reports: ActorRef<Behavior<unknown, unknown, GraphReports>>;
@@ -172,6 +176,11 @@ export interface GraphWorkerHandlers extends Handlers<unknown> {
   next: (state: unknown, _: undefined) => void;
   /** The values of `keys` (they must be held here). */
   fetch: (state: unknown, keys: string[]) => unknown[];
+  /**
+   * The values of `keys`, dropped here (the scheduler's last want of them):
+   * buffers that nothing here reads again move instead of being copied.
+   */
+  take: (state: unknown, keys: string[]) => unknown[];
   /** Hold `value` under `key` (an input made elsewhere). */
   put: (state: unknown, msg: [string, unknown]) => void;
   /** Drop the values of `keys`. */
@@ -302,6 +311,11 @@ function start(s: WorkerState): void {
       failed(s, msg, "timeout", new GraphTimeoutError(key, timeout));
     } else if (ok) {
       const bytes = Math.max(1, s.store.set(key, value));
+      // The mark is kept here, off the value: it must not move the value
+      // anywhere else (a local worker's results are the caller's objects).
+      const marked = takeTransfer(value);
+      if (marked !== undefined) s.moves.set(key, marked);
+      else s.moves.delete(key);
       s.reports.tell("done", [s.id, seq, bytes, ms]);
     } else if (value instanceof MissingInput) {
       failed(s, msg, "missing", value);
@@ -390,6 +404,7 @@ export const GraphWorker: Behavior<
     return {
       store,
       held,
+      moves: new Map(),
       tasks: new Map(),
       id,
       reports,
@@ -422,32 +437,54 @@ export const GraphWorker: Behavior<
       start(s);
     },
     fetch: (state, keys) => inputs(state as WorkerState, "fetch", keys),
+    take: (state, keys) => {
+      const s = state as WorkerState;
+      const values = inputs(s, "take", keys);
+      const marks = keys.map((k) => s.moves.get(k));
+      for (const k of keys) {
+        s.store.delete(k);
+        s.moves.delete(k);
+      }
+      const moving = movableBuffers(marks, s.store.inMemory());
+      return moving.length > 0 ? transfer(values, moving) : values;
+    },
     put: (state, [key, value]) => {
       (state as WorkerState).store.set(key, value);
+      (state as WorkerState).moves.delete(key);
     },
     release: (state, keys) => {
-      const store = (state as WorkerState).store;
-      for (const k of keys) store.delete(k);
+      const { store, moves } = state as WorkerState;
+      for (const k of keys) {
+        store.delete(k);
+        moves.delete(k);
+      }
     },
     pull: (state, [req, keys, address]) => {
       const s = state as WorkerState;
-      pullFrom(address, keys).then((values) => {
-        keys.forEach((k, i) => s.store.set(k, values[i]));
-        s.reports.tell("pulled", [s.id, req]);
-      }, (e) => {
-        const report: unknown[] = [
-          s.id,
-          req,
-          String((e as Error)?.message ?? e),
-        ];
-        // A value that cannot cross stays where it is: the scheduler fails
-        // the task that needs it instead of asking again.
-        if (e instanceof CrossingError) report.push("crossing");
-        s.reports.tell("pulled", report as [number, number, string]);
-      });
+      // Loaded when first needed: only cluster nodes pull.
+      import("../wire/peer_data.ts").then((m) => m.pullFrom(address, keys))
+        .then((
+          values,
+        ) => {
+          keys.forEach((k, i) => {
+            s.store.set(k, values[i]);
+            s.moves.delete(k);
+          });
+          s.reports.tell("pulled", [s.id, req]);
+        }, (e) => {
+          const report: unknown[] = [
+            s.id,
+            req,
+            String((e as Error)?.message ?? e),
+          ];
+          // A value that cannot cross stays where it is: the scheduler fails
+          // the task that needs it instead of asking again.
+          if (e instanceof CrossingError) report.push("crossing");
+          s.reports.tell("pulled", report as [number, number, string]);
+        });
     },
     "drop-peer": (_state, address) => {
-      void closePeer(address);
+      void import("../wire/peer_data.ts").then((m) => m.closePeer(address));
     },
   },
   onError: "resume",

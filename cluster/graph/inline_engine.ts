@@ -22,6 +22,7 @@ import {
 import type { FutureStatus } from "./future.ts";
 import type { Graph } from "./graph.ts";
 import { fillArgs, KEY } from "./keys.ts";
+import { takeTransfer } from "../../actors/transfer.ts";
 
 type AnyFn = (...args: unknown[]) => unknown;
 
@@ -150,6 +151,9 @@ export class InlineEngine {
                 ? await r
                 : await within(r, timeout, key);
             }
+            // A task's mark to move its result (transfer) means nothing
+            // here: taken, so that it never moves a value the caller holds.
+            takeTransfer(r);
             value = r;
             break;
           } catch (e) {

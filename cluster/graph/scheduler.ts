@@ -23,6 +23,7 @@ import {
 import { InlineEngine } from "./inline_engine.ts";
 import { engineMemory } from "../memory/engine_memory.ts";
 import type { MemoryFractions } from "../memory/fractions.ts";
+import { callerWorkersOf } from "./caller_workers.ts";
 import { KEY, type Keyed } from "./keys.ts";
 import {
   type Computation,
@@ -99,7 +100,7 @@ export type Persisted<T extends readonly unknown[]> = {
 
 interface Engine {
   submit(graph: Graph, roots: readonly string[]): Computation;
-  values(keys: readonly string[]): Promise<unknown[]>;
+  values(keys: readonly string[], last?: boolean): Promise<unknown[]>;
   statusOf(key: string): FutureStatus;
   settled(key: string): Promise<void>;
   hold(key: string): void;
@@ -191,6 +192,7 @@ export class Scheduler implements AsyncDisposable {
         memory: placement === "node"
           ? undefined
           : engineMemory(options, workers),
+        callerWorkers: callerWorkersOf(options),
       });
     const engine = this.#engine;
     engines.set(this, engine);
@@ -462,7 +464,8 @@ async function computeWith<T extends readonly unknown[]>(
   };
   signal?.addEventListener("abort", abort, { once: true });
   try {
-    const fetching = engine.values(roots);
+    // The last want of them (released just below): they may move.
+    const fetching = engine.values(roots, true);
     if (signal !== undefined) fetching.catch(() => {}); // (may lose the race)
     const values = signal === undefined
       ? await fetching

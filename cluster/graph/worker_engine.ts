@@ -121,6 +121,8 @@ interface WorkerRecord {
   lastDone?: number;
   /** Its memory, as it last reported (none: it has no limit). */
   memory?: MemoryStatus;
+  /** Where it runs (the engine's placement, or the caller's event loop). */
+  placement: Placement;
 }
 
 /**
@@ -253,6 +255,12 @@ export interface WorkerEngineOptions {
   window: number;
   allowedFailures: number;
   permissions?: HostPermissions;
+  /**
+   * How many of `workers` run on the caller's event loop (`local`), the
+   * others where `placement` says: they take tasks at once, while the hosts
+   * of the others start (see `caller_workers.ts`).
+   */
+  callerWorkers?: number;
   /** Where a worker that broke the protocol is reported (default `console.warn`). */
   logger?: (message: string) => void;
   /** The memory limit of each worker and where they spill (none: no limit). */
@@ -359,7 +367,9 @@ export class WorkerEngine {
       pulled: (m) => this.#onPulled(m),
       memory: (m) => this.#onMemory(m),
     }, { mailbox: { capacity: Infinity } });
-    for (let i = 0; i < options.workers; i++) this.#spawnWorker();
+    const here = Math.min(options.callerWorkers ?? 0, options.workers);
+    for (let i = 0; i < here; i++) this.#spawnWorker(undefined, {}, "local");
+    for (let i = here; i < options.workers; i++) this.#spawnWorker();
   }
 
   /** Told of progress of every computation. */
@@ -857,7 +867,7 @@ export class WorkerEngine {
       paths,
       r.siteKeys,
     ];
-    if (this.#options.placement === "local") msg.push(timeout, task);
+    if (w.placement === "local") msg.push(timeout, task);
     else if (timeout !== undefined) msg.push(timeout);
     try {
       w.ref.tell("run", msg);
@@ -1121,7 +1131,7 @@ export class WorkerEngine {
     }
     const cause = why === "timeout"
       ? new GraphTimeoutError(r.key, r.node.options.timeout ?? 0)
-      : this.#options.placement === "local"
+      : w.placement === "local"
       ? detail
       : errorFromWorker(detail);
     if (r.attempts <= (r.node.options.retries ?? 0)) {
@@ -1284,8 +1294,9 @@ export class WorkerEngine {
   #spawnWorker(
     node?: string,
     resources: Record<string, number> = {},
+    where: Placement = this.#options.placement,
   ): WorkerRecord {
-    const placement = node === undefined ? this.#options.placement : "node";
+    const placement = node === undefined ? where : "node";
     // Each worker on a host of its own: a task that crashes its host takes
     // only that worker down, and the replacement gets a fresh host.
     const host = node ??
@@ -1306,7 +1317,7 @@ export class WorkerEngine {
     }, {
       placement,
       host,
-      permissions: workerPermissions(
+      permissions: placement === "local" ? undefined : workerPermissions(
         this.#options.permissions,
         this.#options.memory,
         placement,
@@ -1327,6 +1338,7 @@ export class WorkerEngine {
       host,
       node,
       resources,
+      placement,
     };
     this.#workers.push(w);
     this.#byId.set(reportId, w);
@@ -1389,7 +1401,7 @@ export class WorkerEngine {
       );
     }
     if (this.#closed) return;
-    if (w.node === undefined) this.#spawnWorker();
+    if (w.node === undefined) this.#spawnWorker(undefined, {}, w.placement);
     const lost: TaskRecord[] = [];
     for (const r of w.has) {
       r.holders = r.holders.filter((h) => h !== w);
@@ -1501,11 +1513,13 @@ export class WorkerEngine {
    * worker); waits for keys still being (re)computed, and rejects with the
    * error of a key that failed.
    */
-  async values(keys: readonly string[]): Promise<unknown[]> {
+  async values(keys: readonly string[], last = false): Promise<unknown[]> {
     const out = new Array<unknown>(keys.length);
     const have = new Array<boolean>(keys.length).fill(false);
     while (true) {
       const byWorker = new Map<WorkerRecord, number[]>();
+      // Values wanted for the last time go by `take` (see takeable).
+      const takes = new Set<WorkerRecord>();
       const pending: Promise<void>[] = [];
       for (let i = 0; i < keys.length; i++) {
         if (have[i]) continue;
@@ -1518,6 +1532,10 @@ export class WorkerEngine {
           continue;
         }
         const w = r.holders[0];
+        const take = last && this.#takeable(r, keys);
+        // A worker's keys go in one ask: all taken, or all fetched.
+        if (take && !byWorker.has(w)) takes.add(w);
+        else if (!take) takes.delete(w);
         let list = byWorker.get(w);
         if (list === undefined) byWorker.set(w, list = []);
         list.push(i);
@@ -1529,7 +1547,7 @@ export class WorkerEngine {
           // a task that holds the worker's thread, say); a worker that dies
           // ends the ask.
           const vs: unknown = await w.ref.ask(
-            "fetch",
+            takes.has(w) ? "take" : "fetch",
             idx.map((i) => keys[i]),
             { timeout: Infinity },
           );
@@ -1561,6 +1579,18 @@ export class WorkerEngine {
       }));
       await Promise.all(pending);
     }
+  }
+
+  /**
+   * Whether `r`'s value may leave its worker with this fetch (`take`): only
+   * on worker hosts (the only ones a buffer can move to), held by one
+   * worker, wanted by this computation alone (asked for once, so the release
+   * that follows drops it) and read by no task.
+   */
+  #takeable(r: TaskRecord, keys: readonly string[]): boolean {
+    return r.holders.length === 1 && r.holders[0].placement === "worker" &&
+      r.wants === 1 && r.dependents.size === 0 &&
+      keys.indexOf(r.key) === keys.lastIndexOf(r.key);
   }
 
   /** Hold `key` once more. */

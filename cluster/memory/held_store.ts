@@ -255,6 +255,11 @@ export class HeldStore {
     return bytes;
   }
 
+  /** The values held in memory now (not those on disk), without use. */
+  *inMemory(): IterableIterator<unknown> {
+    for (const e of this.#memory.values()) yield e.value;
+  }
+
   /** Drop `key` (from memory or disk); whether it was held. */
   delete(key: string): boolean {
     const had = this.#drop(key);

@@ -20,7 +20,12 @@
  * @module
  */
 
-import { packWire, toWire, unpack } from "../../actors/hosts/msgpack.ts";
+import {
+  packWire,
+  packWireSegments,
+  toWire,
+  unpack,
+} from "../../actors/hosts/msgpack.ts";
 import { TransportError } from "./wire_errors.ts";
 
 /** The default maximum frame size: 64 MiB. */
@@ -386,9 +391,10 @@ export class FramedConnection
    * per turn of the event loop, or sooner when the batch is full. The peer
    * gets the value as `structuredClone` would give it; a value that cannot
    * cross (a function, a symbol, a cycle...) throws a `CrossingError` (a
-   * `TypeError`) here that names the part at fault, and nothing is sent. A `Uint8Array` of 64 KiB
-   * or more is written from its own memory, not copied: do not change it
-   * until `flush()` resolves. Throws a `closed` {@link TransportError} once
+   * `TypeError`) here that names the part at fault, and nothing is sent. A byte
+   * array (a typed array, `DataView` or `ArrayBuffer`) of 64 KiB or more,
+   * anywhere in `value`, is written from its own memory, not copied: do not
+   * change it until `flush()` resolves. Throws a `closed` {@link TransportError} once
    * the connection is closing.
    *
    * @example
@@ -480,7 +486,14 @@ export class FramedConnection
     }
     let frame: Uint8Array | undefined;
     try {
-      frame = packWire(batch, 4);
+      // Big byte arrays anywhere in the batch are written from their own
+      // memory (segments), not copied into the encoding.
+      const parts = packWireSegments(batch, 4);
+      if (parts.length > 1) {
+        parts[0] = parts[0].subarray(4);
+        return this.#enqueueSegments(parts);
+      }
+      frame = parts[0];
     } catch {
       frame = this.#packEach(batch);
       if (frame === undefined) return;

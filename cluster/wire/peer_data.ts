@@ -21,10 +21,9 @@ import {
 } from "./endpoint.ts";
 import type { FramedConnection } from "./framing.ts";
 import { clip } from "../../actors/preview.ts";
+import { localStores } from "./local_stores.ts";
 
-/** The stores of the graph workers in this isolate (see `graph_worker.ts`). */
-export const localStores: Set<Pick<Map<string, unknown>, "has" | "get">> =
-  new Set();
+export { localStores };
 
 interface PeerConfig {
   secret?: string | Uint8Array;

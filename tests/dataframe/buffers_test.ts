@@ -80,7 +80,8 @@ Deno.test("CSV ranges read one after another reuse one read buffer; concurrent o
     const a = csvBatches(src(0, size >> 1), 100);
     const b = csvBatches(src(size >> 1, size), 100);
     const got: number[][] = [[], []];
-    for (let done = [false, false]; !(done[0] && done[1]);) {
+    const done = [false, false];
+    while (!(done[0] && done[1])) {
       for (const [j, g] of [a, b].entries()) {
         if (done[j]) continue;
         const r = await g.next();

@@ -154,6 +154,8 @@ try {
         console.error(`rep ${rep + 1}/${REPS} ${label} ${tool}`);
         const r = await tools[tool](w, files);
         if (r === undefined) continue;
+        // Each run as it ends, so that a late failure loses no figure.
+        console.error(`  ${JSON.stringify(r)}`);
         add(`${label}_${tool}_ms`, r.ms);
         add(`${label}_${tool}_rss_mb`, r.rss_mb);
         add(`${label}_${tool}_check`, r.check);
@@ -163,9 +165,9 @@ try {
   const figures: Figure[] = [];
   const targets = new Map<string, Target>();
   for (const [label] of runs) {
-    const checks = [...samples.keys()].filter((k) =>
-      k.startsWith(`${label}_`) && k.endsWith("_check")
-    );
+    // (By exact name: "groupby_int_" is also the start of "groupby_int_big_".)
+    const checks = ["troupe", ...peers].map((t) => `${label}_${t}_check`)
+      .filter((k) => samples.has(k));
     const values = checks.map((k) => median(samples.get(k)!));
     if (
       values.some((v) =>

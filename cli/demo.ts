@@ -1,10 +1,11 @@
 /**
  * `troupe demo`: a short tour of troupe, printed step by step: the actor
- * core, threads and subprocesses, a pool, and a task graph on a local
- * cluster. `examples/demo.ts` runs the same tour (`deno task demo`).
+ * core, threads and subprocesses, a pool, a task graph on a local cluster,
+ * and a group-by over a CSV. `examples/demo.ts` runs the same tour (`deno task demo`).
  *
- * It needs to read modules, start subprocesses and use loopback TCP
- * (`--allow-read --allow-run --allow-net=127.0.0.1`).
+ * It needs to read modules, write a CSV to a temporary directory, start
+ * subprocesses and use loopback TCP (`--allow-read --allow-write
+ * --allow-run --allow-net=127.0.0.1`).
  *
  * @module
  */
@@ -27,6 +28,7 @@ import { delayed } from "../cluster/graph/delayed.ts";
 import { localCluster } from "../cluster/scheduler/local_cluster.ts";
 import { serveDashboard } from "../cluster/dashboard/dashboard.ts";
 import { treeReduce } from "../cluster/graph/reduce.ts";
+import { dataframeStep } from "./demo_dataframe.ts";
 import { demoTasks, Squarer } from "./demo_tasks.ts";
 import { EXIT, parseCommand } from "./usage.ts";
 
@@ -316,7 +318,11 @@ async function tour(system: ActorSystem, options: DemoOptions): Promise<void> {
   }
 
   // -------------------------------------------------------------------------
-  section("10. shutdown");
+  section("10. the tutorial's dataframe: read_csv, groupby, mean");
+  await dataframeStep(line);
+
+  // -------------------------------------------------------------------------
+  section("11. shutdown");
   const report = await system.shutdown();
   line(
     `shutdown report: stopped=${report.stopped} killed=${report.killed} timedOut=${report.timedOut}`,
@@ -333,8 +339,10 @@ supervisor whose children live here, on a worker thread and in a subprocess,
 watches one die, shows dead letters and stats, runs the same actor on a worker
 thread and in a subprocess, maps a CPU-heavy task over a pool of two threads,
 and computes a task graph on a local cluster of two node processes over
-loopback TCP, with the cluster's dashboard URL printed. It takes no options; it needs to read modules,
-start subprocesses and use 127.0.0.1.`;
+loopback TCP, with the cluster's dashboard URL printed, then groups a CSV it
+writes to a temporary directory by a column (the tutorial's read_csv, groupby,
+mean). It takes no options; it needs to read modules, write the CSV, start
+subprocesses and use 127.0.0.1.`;
 
 /**
  * `troupe demo [--help]`: the exit code.

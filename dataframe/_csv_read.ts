@@ -12,6 +12,7 @@
  * @module
  */
 
+import { giveBuffer, takeBuffer } from "./_buffers.ts";
 import { CsvParser, FieldError } from "./_csv_parse.ts";
 import type { Part } from "./_part.ts";
 import type { CsvSource } from "./_spec.ts";
@@ -116,7 +117,23 @@ export async function* csvBatches(
   await file.seek(start, Deno.SeekMode.Start);
   const parser = new CsvParser(src.layout, batchRows);
   // One byte more than is read: the parser's stop byte goes there.
-  let buf = new Uint8Array(Math.min(CHUNK, end - start + 1) + 1);
+  let buf = takeBuffer(Math.min(CHUNK, end - start + 1) + 1);
+  try {
+    yield* parseRange(src, file, parser, buf, start, end, (b) => buf = b);
+  } finally {
+    giveBuffer(buf);
+  }
+}
+
+async function* parseRange(
+  src: CsvSource,
+  file: Deno.FsFile,
+  parser: CsvParser,
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  grown: (b: Uint8Array) => void,
+): AsyncGenerator<Part> {
   let have = 0;
   let pos = 0;
   let offset = start;
@@ -132,7 +149,7 @@ export async function* csvBatches(
       // A record longer than the buffer: grow it.
       const bigger = new Uint8Array(buf.length * 2);
       bigger.set(buf);
-      buf = bigger;
+      grown(buf = bigger);
     }
     if (left > 0) {
       const n = await file.read(
@@ -190,7 +207,22 @@ export async function csvBounds(
   using file = await Deno.open(path, { read: true });
   const from = Math.max(0, start - 1);
   await file.seek(from, Deno.SeekMode.Start);
-  const buf = new Uint8Array(Math.min(CHUNK, end - from + 1));
+  const buf = takeBuffer(Math.min(CHUNK, end - from + 1));
+  try {
+    return await scanRange(file, buf, from, start, end, quote);
+  } finally {
+    giveBuffer(buf);
+  }
+}
+
+async function scanRange(
+  file: Deno.FsFile,
+  buf: Uint8Array,
+  from: number,
+  start: number,
+  end: number,
+  quote: number,
+): Promise<RangeBounds> {
   let even = start === 0 ? 0 : -1;
   let odd = -1;
   let parity = 0;

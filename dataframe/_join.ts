@@ -89,6 +89,8 @@ export function probe(left: Part, table: JoinTable, spec: JoinSpec): Part {
   let ri: Int32Array = new Int32Array(n + 16);
   let k = 0;
   const keepLeft = spec.how === "left" || spec.how === "outer";
+  // (Matches are marked only for the right side's unmatched rows.)
+  const keepRight = spec.how === "right" || spec.how === "outer";
   for (let i = 0; i < n; i++) {
     const g = ids[i];
     let r = g >= 0 ? table.head[g] : -1;
@@ -103,10 +105,36 @@ export function probe(left: Part, table: JoinTable, spec: JoinSpec): Part {
       if (k === li.length) [li, ri] = [growI(li), growI(ri)];
       li[k] = i;
       ri[k++] = r;
-      table.matched[r] = 1;
+      if (keepRight) table.matched[r] = 1;
     }
   }
   return assemble(left, table.right, li, ri, k, spec);
+}
+
+/**
+ * How many rows joining a batch of the left side with the table makes
+ * (inner and left joins): a count of a join builds none of them.
+ */
+export function probeCount(
+  left: Part,
+  table: JoinTable,
+  spec: JoinSpec,
+): number {
+  const n = left.length;
+  const ids = new Int32Array(n);
+  table.enc.encode(keyCols(left, spec.leftOn, table.types), n, ids, true);
+  const keepLeft = spec.how === "left";
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    const g = ids[i];
+    let r = g >= 0 ? table.head[g] : -1;
+    if (r < 0) {
+      if (keepLeft) k++;
+      continue;
+    }
+    for (; r >= 0; r = table.next[r]) k++;
+  }
+  return k;
 }
 
 /** The right rows no left row matched, with nulls on the left (right and outer joins). */

@@ -184,6 +184,13 @@ export function neededColumns(plan: PartPlan, sink: Sink): Set<string> {
       case "head":
       case "tail":
         break;
+      case "join":
+        // A counted join reads only its keys (`_join_count.ts`).
+        need = sink.kind === "count" && i === plan.steps.length - 1 &&
+            (step.spec.how === "inner" || step.spec.how === "left")
+          ? new Set(step.spec.leftOn)
+          : new Set(input);
+        break;
       default:
         // Row functions, partition functions, joins, duplicates: every column.
         need = new Set(input);

@@ -9,10 +9,11 @@
  */
 
 import { type AggState, GroupAcc, type PartialAgg } from "./_agg.ts";
-import { PartBuilder, takeRows } from "./_builder.ts";
+import { PartBuilder, sliceRows, takeRows } from "./_builder.ts";
 import { csvBatches } from "./_csv_read.ts";
 import { csvHeader, csvRows } from "./_csv_write.ts";
 import { dictValues } from "./_dict.ts";
+import { countJoin, joinCounted } from "./_join_count.ts";
 import { hashRows } from "./_keys.ts";
 import {
   bit,
@@ -79,9 +80,16 @@ export async function runPartTask(t: PartTask): Promise<unknown> {
   const heads = pre.map((s, i) => s.op === "head" ? i : -1).filter((i) =>
     i >= 0
   );
+  const counted = joinCounted(t);
+  let joined = 0;
   reading: for await (const batch of batches(t.source)) {
     let b = batch;
     for (let i = 0; i < pre.length; i++) {
+      if (pre[i] === counted) {
+        joined += countJoin(counted, b);
+        b = sliceRows(b, 0, 0);
+        break;
+      }
       b = await applyStep(pre[i], b, states[i]);
     }
     if (b.length > 0 && !(await target.push(b))) break;
@@ -93,13 +101,18 @@ export async function runPartTask(t: PartTask): Promise<unknown> {
     let whole = collected?.finish(false) ??
       emptyPart(collectedSchema ?? t.schemas[w]);
     for (let i = 0; i < post.length; i++) {
+      if (post[i] === counted) {
+        joined += countJoin(counted, whole);
+        whole = sliceRows(whole, 0, 0);
+        break;
+      }
       whole = WHOLE_STEPS.has(post[i].op)
         ? await applyWhole(post[i], whole)
         : await applyStep(post[i], whole, states[w + i]);
     }
     if (whole.length > 0) await sink.push(whole);
   }
-  return await sink.finish();
+  return counted === undefined ? await sink.finish() : joined;
 }
 
 /** The key values of row `i` of `cols`, as plain values (for ranges and samples). */

@@ -466,7 +466,7 @@ export class LazyFrame {
     const meta = task(new DataFrame(emptyPart(this.schema)), ...args);
     if (meta instanceof Promise) {
       throw new TypeError(
-        "mapPartitions: give the task's output schema with mapPartitionsAsync for async tasks",
+        `mapPartitions: ${task.taskName} returned a Promise for the empty frame its columns are learnt from; return the DataFrame itself when df.length is 0 (it may be async for the others)`,
       );
     }
     if (!(meta instanceof DataFrame)) {

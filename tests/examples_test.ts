@@ -48,6 +48,7 @@ function assertLines(r: Run, patterns: RegExp[]): void {
 Deno.test("examples/demo.ts tours the core and exits by itself", async () => {
   const r = await run("examples/demo.ts", [
     "--allow-read",
+    "--allow-write",
     "--allow-run",
     "--allow-net=127.0.0.1",
   ]);
@@ -71,6 +72,8 @@ Deno.test("examples/demo.ts tours the core and exits by itself", async () => {
     /cluster at 127\.0\.0\.1:\d+: 2 nodes/,
     /dashboard at http:\/\/127\.0\.0\.1:\d+\/ \(live while the cluster runs\)/,
     /sum of 1,000 squares as 1,999 tasks = 332833500 in \d+ ms/,
+    /groupBy\("column"\)\.mean\(\): 200,000 rows in \d+ partitions, \d+ ms on worker threads/,
+    /column=a price=4\.8 quantity=3\n\s+column=b price=4\.9 quantity=2\.99998\n/,
     /shutdown report: stopped=7 killed=0 timedOut=false/,
     /done\.\n$/,
   ]);

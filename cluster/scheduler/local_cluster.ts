@@ -46,6 +46,11 @@ export interface LocalClusterOptions extends ClusterOptions {
    * task modules they run (the current directory when not given).
    */
   read?: string[];
+  /**
+   * Paths the nodes may write (none when not given): where their tasks
+   * write files, such as a dataframe's `toCsv` and `toParquet`.
+   */
+  write?: string[];
   /** Ms to wait for every node to join (default 30,000). */
   startTimeout?: number;
   /**
@@ -164,6 +169,9 @@ export class LocalCluster implements AsyncDisposable {
         // the same interface, any port).
         `--allow-net=${this.#cluster.address.split(":")[0]}`,
         `--allow-read=${read.join(",")}`,
+        ...(options.write?.length
+          ? [`--allow-write=${options.write.join(",")}`]
+          : []),
         `--allow-env=TROUPE_SECRET,${TLS_CA_ENV}`,
         ...(memory.directory === undefined
           ? []

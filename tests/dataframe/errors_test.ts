@@ -10,6 +10,7 @@ import {
 } from "@troupe/troupe/dataframe";
 import { TaskFailedError } from "@troupe/troupe";
 import { dft } from "../fixtures/dataframe_tasks.ts";
+import { slow } from "../fixtures/dataframe_slow_tasks.ts";
 
 const df = fromColumns({ k: [1, 2], s: ["a", "b"], x: [0.5, 1.5] });
 
@@ -105,4 +106,17 @@ Deno.test("bad options are refused with what was wrong", () => {
     () => df.groupBy("k").agg({ x: "median" as "mean" }),
     /"median" for "x" is not one of/,
   );
+});
+
+Deno.test("an async mapPartitions task is told how to give its columns (no method that does not exist)", () => {
+  assert.throws(
+    () => df.mapPartitions(slow.later),
+    (e: Error) =>
+      e instanceof TypeError &&
+      /later returned a Promise for the empty frame/.test(e.message) &&
+      /df\.length is 0/.test(e.message) &&
+      !/mapPartitionsAsync/.test(e.message),
+  );
+  // A task that answers the empty frame at once may be async otherwise.
+  assert.equal(df.mapPartitions(slow.pause, 1).npartitions, df.npartitions);
 });

@@ -393,12 +393,14 @@ for (const p of placements) {
   });
 }
 
-Deno.test("[localCluster client] group-by, merge shuffle and sort on two nodes", async () => {
+Deno.test("[localCluster client] row operations, group-bys and shuffles on two nodes", async () => {
   await using system = new ActorSystem();
   await using cluster = await localCluster(system, { nodes: 2, secret: "df" });
   await using client = await connect(cluster.address, { secret: "df" });
+  await checkRowOps({ scheduler: client });
   await checkGroupBy({ scheduler: client });
   await checkShuffles({ scheduler: client });
+  await zeroAndOne({ scheduler: client });
 });
 
 Deno.test("compute() with no scheduler runs on a local scheduler made for the call", async () => {

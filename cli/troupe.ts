@@ -22,6 +22,7 @@ import { runCommand } from "./run.ts";
 import { statusCommand } from "./status.ts";
 import { EXIT, reportFailure, reportUsage, UsageError } from "./usage.ts";
 import { workerCommand } from "./worker.ts";
+import { VERSION } from "./version.ts";
 
 const HELP = `troupe: actors, pools, task graphs and clusters for Deno
 
@@ -35,6 +36,7 @@ commands:
   status <host:port> the cluster at a glance: nodes, tasks, transfers
   demo               a short tour of troupe
   help <command>     how a command goes (also: troupe <command> --help)
+  --version          troupe's version
 
 A cluster across machines:
   troupe scheduler --host 0.0.0.0          # prints its address and dashboard
@@ -105,6 +107,10 @@ export async function main(
           return await main([rest[0], "--help"], options);
         }
         console.log(HELP);
+        return EXIT.ok;
+      case "--version":
+      case "-V":
+        console.log(`troupe ${VERSION}`);
         return EXIT.ok;
       case "--help":
       case "-h":

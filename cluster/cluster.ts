@@ -46,6 +46,7 @@ import {
   retireNodeWorkers,
   Scheduler,
   type SchedulerOptions,
+  taskFailures,
 } from "./scheduler.ts";
 import type { Computation } from "./worker_engine.ts";
 
@@ -90,6 +91,16 @@ export interface ClusterOptions {
   scheduler?: Pick<SchedulerOptions, "window" | "allowedFailures">;
   /** Where dropped nodes and refused peers are reported (default `console.warn`). */
   logger?: (message: string) => void;
+  /**
+   * Told when a node joins, leaves in good order or is lost, and when a
+   * task fails for good, with a line saying so and its details (without
+   * it, leaves and losses go to `logger`).
+   */
+  onEvent?: (
+    kind: "join" | "leave" | "lost" | "task-failed",
+    message: string,
+    fields: Record<string, unknown>,
+  ) => void;
   /**
    * How long a client that lost its connection keeps its futures, in ms,
    * for it to reconnect (default 10,000).
@@ -191,6 +202,20 @@ export interface ClusterStatus {
     readonly name: string;
     readonly state: unknown;
   }[];
+  /**
+   * The last tasks that failed for good (up to 50), oldest first: key,
+   * task name, worker, `Name: message`, stack, when (ms since the epoch),
+   * and the computations they belonged to.
+   */
+  readonly failures?: readonly {
+    readonly key: string;
+    readonly task: string;
+    readonly worker: string;
+    readonly error: string;
+    readonly stack?: string;
+    readonly time: number;
+    readonly computations: readonly number[];
+  }[];
 }
 
 /** Where a node's heartbeat thread reports, and its connection once it does. */
@@ -245,6 +270,7 @@ export class Cluster implements AsyncDisposable {
   /** The nodes' heartbeat threads' connections, by the token each was given. */
   readonly #beats = new Map<string, Beat>();
   readonly #lingerMs: number;
+  readonly #onEvent: NonNullable<ClusterOptions["onEvent"]>;
   #closed = false;
 
   /**
@@ -269,6 +295,12 @@ export class Cluster implements AsyncDisposable {
     }
     this.#logger = options.logger ?? ((m) => console.warn(m));
     this.#lingerMs = options.clientLingerMs ?? 10_000;
+    // (without onEvent: what was logged before it came)
+    this.#onEvent = options.onEvent ??
+      ((kind, m, fields) =>
+        kind === "leave" || (kind === "lost" && fields.closed === "error")
+          ? this.#logger(m)
+          : 0);
     this.scheduler = new Scheduler(system, {
       ...options.scheduler,
       placement: "node",
@@ -277,6 +309,13 @@ export class Cluster implements AsyncDisposable {
     onBadNode(this.scheduler, (name) => {
       void this.#members.get(name)?.conn.close();
     }, this.#logger);
+    taskFailures(this.scheduler).subscribe((f) =>
+      this.#onEvent(
+        "task-failed",
+        `task ${f.key} failed on ${f.worker}: ${f.error}`,
+        { ...f },
+      )
+    );
     this.secret = options.secret === false
       ? undefined
       : options.secret ?? generateSecret();
@@ -367,6 +406,7 @@ export class Cluster implements AsyncDisposable {
           })),
       },
       sync: this.#sync.snapshot(),
+      failures: taskFailures(this.scheduler).list(),
     };
   }
 
@@ -578,6 +618,11 @@ export class Cluster implements AsyncDisposable {
       if (!left && !conn.isClosed) {
         this.#members.set(name, member);
         addNodeWorker(this.scheduler, name, resources, data);
+        this.#onEvent("join", `node ${name} joined from ${address}`, {
+          node: name,
+          address,
+          resources,
+        });
         for (const check of [...this.#joined]) check();
       }
     } catch {
@@ -587,10 +632,21 @@ export class Cluster implements AsyncDisposable {
     clearInterval(watchdog);
     this.#beats.delete(token);
     void beat.conn?.close();
-    if (this.#members.get(name) === member) this.#members.delete(name);
-    if (left) this.#logger(`node ${name} left`);
-    else if (!this.#closed && reason.kind === "error") {
-      this.#logger(`node ${name} lost: ${reason.error?.message}`);
+    const wasMember = this.#members.get(name) === member;
+    if (wasMember) this.#members.delete(name);
+    if (!wasMember) return; // (never joined: no leave, no loss)
+    if (left) this.#onEvent("leave", `node ${name} left`, { node: name });
+    else if (!this.#closed) {
+      const why = reason.kind === "error"
+        ? reason.error?.message
+        : reason.kind === "eof"
+        ? "its connection closed without a goodbye"
+        : "dropped by the scheduler";
+      this.#onEvent("lost", `node ${name} lost: ${why}`, {
+        node: name,
+        reason: why,
+        closed: reason.kind,
+      });
     }
   }
 

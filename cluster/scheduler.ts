@@ -24,6 +24,7 @@ import {
   outputSites,
 } from "./outputs.ts";
 import { InlineEngine } from "./inline_engine.ts";
+import type { FailureLog } from "./failures.ts";
 import { KEY, type Keyed } from "./keys.ts";
 import {
   type Computation,
@@ -391,6 +392,11 @@ export function addNodeWorker(
  */
 export function retireNodeWorkers(scheduler: Scheduler, name: string): void {
   nodeEngine(scheduler).retireNode(name);
+}
+
+/** Internal (for the cluster): the tasks that failed for good, and who hears of them. */
+export function taskFailures(scheduler: Scheduler): FailureLog {
+  return nodeEngine(scheduler).failures;
 }
 
 /**

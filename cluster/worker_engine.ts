@@ -42,6 +42,7 @@ import {
 import { fillArgs, KEY } from "./keys.ts";
 import { ReadyQueue } from "./ready_queue.ts";
 import { type TaskRun, TaskStream } from "./task_stream.ts";
+import { FailureLog } from "./failures.ts";
 
 type State =
   | "released"
@@ -312,6 +313,8 @@ export class WorkerEngine {
   readonly #durations = new Map<string, number>();
   /** Recent task runs, for the dashboard's task stream. */
   readonly #stream = new TaskStream();
+  /** Tasks that failed for good, for the dashboard and the log. */
+  readonly failures: FailureLog = new FailureLog();
   /** Ready tasks waiting for a worker to exist (cluster with no members). */
   #unplaced: TaskRecord[] = [];
   /** Live workers by the id their reports carry. */
@@ -1053,6 +1056,14 @@ export class WorkerEngine {
     if (r.attempts <= (r.node.options.retries ?? 0)) {
       this.#makeReady(r); // try again
     } else {
+      this.failures.record({
+        key: r.key,
+        task: r.node.task.taskName,
+        worker: workerName(w),
+        error: cause,
+        time: Date.now(),
+        computations: r.computations.map((c) => c.id),
+      });
       this.#fail(
         r,
         new TaskFailedError(r.key, r.node.task.taskName, cause, r.attempts),

@@ -1,0 +1,240 @@
+/**
+ * The operator's side of the `troupe` command as real processes: its
+ * version, the scheduler's log (joins, leaves, lost nodes, failed tasks,
+ * refused peers) in text and JSON, and its log options' usage errors.
+ */
+
+import assert from "node:assert/strict";
+import { until } from "../helpers.ts";
+
+const CLI = new URL("../../cli/troupe.ts", import.meta.url).pathname;
+const ROOT = new URL("../../", import.meta.url).pathname;
+const fixture = (name: string) =>
+  new URL(`../fixtures/${name}`, import.meta.url).pathname;
+const SECRET = "cli-ops-test-secret";
+
+/** `troupe args` as a process, with the permissions of `deno task troupe` on loopback. */
+function command(
+  args: string[],
+  options: { env?: Record<string, string>; read?: boolean } = {},
+): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--no-prompt",
+      "--allow-net=127.0.0.1",
+      "--allow-run",
+      ...(options.read === false ? [] : [`--allow-read=${ROOT}`]),
+      "--allow-env=TROUPE_SECRET",
+      CLI,
+      ...args,
+    ],
+    env: { TROUPE_SECRET: SECRET, NO_COLOR: "1", ...options.env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  });
+}
+
+/** Collects a stream's lines as they come. */
+function collectLines(stream: ReadableStream<Uint8Array>): {
+  lines: string[];
+  done: Promise<void>;
+} {
+  const lines: string[] = [];
+  const done = (async () => {
+    let buffer = "";
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      buffer += chunk;
+      let at;
+      while ((at = buffer.indexOf("\n")) >= 0) {
+        lines.push(buffer.slice(0, at));
+        buffer = buffer.slice(at + 1);
+      }
+    }
+    if (buffer !== "") lines.push(buffer);
+  })();
+  return { lines, done };
+}
+
+Deno.test("troupe --version prints deno.json's version, with no file read at run time", async () => {
+  const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
+  for (const flag of ["--version", "-V"]) {
+    // No --allow-read: the version was taken into the module graph.
+    const out = await command([flag], { read: false }).output();
+    const text = new TextDecoder();
+    assert.equal(out.code, 0, text.decode(out.stderr));
+    assert.equal(text.decode(out.stdout), `troupe ${config.version}\n`);
+  }
+});
+
+Deno.test("troupe scheduler logs joins, leaves, lost nodes, failed tasks and refused peers, one JSON object per line", async () => {
+  const scheduler = command([
+    "scheduler",
+    "--port",
+    "0",
+    "--no-dashboard",
+    "--log-format",
+    "json",
+  ]).spawn();
+  const err = collectLines(scheduler.stderr);
+  const out = collectLines(scheduler.stdout);
+  const children: Deno.ChildProcess[] = [];
+  const events = () =>
+    err.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  try {
+    await until(() => out.lines.length > 0, "the scheduler's address", 30_000);
+    const address = out.lines[0].match(/^scheduler at (127\.0\.0\.1:\d+)$/)
+      ?.[1];
+    assert.ok(address, out.lines[0]);
+    const spawnWorker = (name: string) => {
+      const w = command(["worker", address, "--name", name]).spawn();
+      void w.stdout.cancel();
+      void w.stderr.cancel();
+      children.push(w);
+      return w;
+    };
+    const leaver = spawnWorker("leaver");
+    const crasher = spawnWorker("crasher");
+    const joined = (name: string) =>
+      events().some((e) => e.event === "join" && e.node === name);
+    await until(
+      () => joined("leaver") && joined("crasher"),
+      "both joins logged",
+      30_000,
+    );
+    // A task that throws: its failure is logged with key, worker and error.
+    const run = await command([
+      "run",
+      fixture("cli_failing_job.ts"),
+      "--scheduler",
+      address,
+      "--no-progress",
+    ]).output();
+    assert.equal(run.code, 1);
+    await until(
+      () => events().some((e) => e.event === "task-failed"),
+      "the failed task logged",
+    );
+    // A peer with a wrong secret: refused, and logged.
+    const intruder = await command(["status", address], {
+      env: { TROUPE_SECRET: "not the secret" },
+    }).output();
+    assert.equal(intruder.code, 1);
+    await until(
+      () => events().some((e) => e.level === "warn" && !("event" in e)),
+      "the refused peer logged",
+    );
+    leaver.kill("SIGTERM");
+    await leaver.status;
+    crasher.kill("SIGKILL");
+    await crasher.status;
+    await until(
+      () =>
+        events().some((e) => e.event === "leave" && e.node === "leaver") &&
+        events().some((e) => e.event === "lost" && e.node === "crasher"),
+      "the leave and the loss logged",
+      30_000,
+    );
+    const all = events();
+    for (const e of all) {
+      assert.match(String(e.time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      assert.ok(["info", "warn", "error"].includes(String(e.level)), `${e}`);
+      assert.equal(typeof e.msg, "string");
+    }
+    const join = all.find((e) => e.event === "join")!;
+    assert.equal(join.level, "info");
+    assert.match(String(join.address), /^127\.0\.0\.1:\d+$/);
+    const failed = all.find((e) => e.event === "task-failed")!;
+    assert.equal(failed.level, "warn");
+    assert.match(String(failed.key), /^checked-/);
+    assert.ok(["leaver", "crasher"].includes(String(failed.worker)));
+    assert.match(String(failed.error), /negative/);
+    assert.equal(failed.stack, undefined, "stacks at debug level only");
+    const lost = all.find((e) => e.event === "lost")!;
+    assert.equal(lost.level, "warn");
+    assert.match(String(lost.msg), /crasher lost/);
+    const refused = all.find((e) => e.level === "warn" && !("event" in e))!;
+    assert.match(String(refused.msg), /secret|refused|handshake|HMAC|proof/i);
+  } finally {
+    for (const c of children) {
+      try {
+        c.kill("SIGKILL");
+      } catch { /* already gone */ }
+      await c.status;
+    }
+    scheduler.kill("SIGTERM");
+    assert.equal((await scheduler.status).code, 0, err.lines.join("\n"));
+    await Promise.all([err.done, out.done]);
+  }
+});
+
+Deno.test("troupe scheduler --log-level warn leaves out joins; text lines carry a timestamp and the level", async () => {
+  const scheduler = command([
+    "scheduler",
+    "--port",
+    "0",
+    "--no-dashboard",
+    "--log-level",
+    "warn",
+  ]).spawn();
+  const err = collectLines(scheduler.stderr);
+  const out = collectLines(scheduler.stdout);
+  let worker: Deno.ChildProcess | undefined;
+  try {
+    await until(() => out.lines.length > 0, "the scheduler's address", 30_000);
+    const address = out.lines[0].match(/^scheduler at (\S+)$/)![1];
+    worker = command(["worker", address, "--name", "w1"]).spawn();
+    void worker.stdout.cancel();
+    void worker.stderr.cancel();
+    const status = await command(["status", address, "--json"]).output();
+    assert.equal(status.code, 0);
+    await until(
+      async () => {
+        const s = await command(["status", address, "--json"]).output();
+        return JSON.parse(new TextDecoder().decode(s.stdout)).nodes.length ===
+          1;
+      },
+      "the worker to join",
+      30_000,
+    );
+    worker.kill("SIGKILL");
+    await worker.status;
+    worker = undefined;
+    await until(
+      () => err.lines.some((l) => /node w1 lost/.test(l)),
+      "the loss logged",
+      30_000,
+    );
+    assert.ok(!err.lines.some((l) => /joined/.test(l)), err.lines.join("\n"));
+    const line = err.lines.find((l) => /node w1 lost/.test(l))!;
+    assert.match(
+      line,
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z warn {2}node w1 lost: .* event=lost node=w1 /,
+    );
+  } finally {
+    if (worker !== undefined) {
+      worker.kill("SIGKILL");
+      await worker.status;
+    }
+    scheduler.kill("SIGTERM");
+    assert.equal((await scheduler.status).code, 0, err.lines.join("\n"));
+    await Promise.all([err.done, out.done]);
+  }
+});
+
+Deno.test("troupe scheduler: a bad --log-level or --log-format is a usage error naming the choices", async () => {
+  for (
+    const [args, said] of [
+      [
+        ["--log-level", "loud"],
+        /--log-level: one of error, warn, info, debug, got "loud"/,
+      ],
+      [["--log-format", "xml"], /--log-format: text or json, got "xml"/],
+    ] as const
+  ) {
+    const out = await command(["scheduler", "--port", "0", ...args]).output();
+    assert.equal(out.code, 2);
+    assert.match(new TextDecoder().decode(out.stderr), said);
+  }
+});

@@ -27,6 +27,11 @@ import {
   parseDashboard,
 } from "./dashboard_api.ts";
 import { DashboardProgress } from "./dashboard_progress.ts";
+import {
+  Interrupted,
+  INTERRUPTED_EXIT,
+  untilInterrupted,
+} from "./interrupt.ts";
 import { showAddress } from "../cluster/scheduler_main.ts";
 import { type Job, JobError, loadJob, resolveModule } from "./job.ts";
 import {
@@ -223,6 +228,11 @@ export async function runCommand(
     console.log(format(result, values.json));
     return EXIT.ok;
   } catch (e) {
+    if (e instanceof Interrupted) {
+      // (the progress line was ended as the run unwound)
+      console.error(`troupe run: ${e.message}`);
+      return INTERRUPTED_EXIT;
+    }
     if (
       e instanceof RunError || e instanceof JobError ||
       e instanceof DashboardError
@@ -285,7 +295,7 @@ async function onLocalCluster(job: Job, o: {
   });
   // The scheduler is here: it reports each task as it ends.
   using _bar = o.progress ? progressBar(cluster.scheduler) : undefined;
-  return await execute(job, client);
+  return await untilInterrupted(execute(job, client));
 }
 
 /** Run `job` on the cluster of the scheduler at `address`. */
@@ -332,7 +342,7 @@ async function onScheduler(job: Job, address: string, o: {
   let value;
   {
     using _bar = source !== undefined ? progressBar(source) : undefined;
-    value = await execute(job, client);
+    value = await untilInterrupted(execute(job, client));
     await source?.flush();
   }
   return value;

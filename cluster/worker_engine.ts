@@ -134,6 +134,10 @@ export interface Computation {
   done: number;
   /** Of those, tasks that failed or were cancelled. */
   erred: number;
+  /** When the scheduler took it (ms since the epoch, its clock). */
+  started?: number;
+  /** When its last task finished (ms since the epoch, its clock). */
+  ended?: number;
 }
 
 /**
@@ -166,7 +170,13 @@ export function newComputation(
       );
     }
   }
-  return { id, total: graph.nodes.length, done: 0, erred: 0 };
+  return {
+    id,
+    total: graph.nodes.length,
+    done: 0,
+    erred: 0,
+    started: Date.now(),
+  };
 }
 
 /**
@@ -1113,6 +1123,7 @@ export class WorkerEngine {
 
   /** `c` finished: keep it among the last few, for `status`. */
   #ended(c: Computation): void {
+    c.ended = Date.now();
     this.#running.delete(c);
     this.#lastFinished.push(c);
     if (this.#lastFinished.length > 8) this.#lastFinished.shift();

@@ -39,13 +39,16 @@ function command(
 /** Collects a stream's lines as they come. */
 function collectLines(stream: ReadableStream<Uint8Array>): {
   lines: string[];
+  raw: () => string;
   done: Promise<void>;
 } {
   const lines: string[] = [];
+  let all = "";
   const done = (async () => {
     let buffer = "";
     for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
       buffer += chunk;
+      all += chunk;
       let at;
       while ((at = buffer.indexOf("\n")) >= 0) {
         lines.push(buffer.slice(0, at));
@@ -54,7 +57,7 @@ function collectLines(stream: ReadableStream<Uint8Array>): {
     }
     if (buffer !== "") lines.push(buffer);
   })();
-  return { lines, done };
+  return { lines, raw: () => all, done };
 }
 
 Deno.test("troupe --version prints deno.json's version, with no file read at run time", async () => {
@@ -237,4 +240,48 @@ Deno.test("troupe scheduler: a bad --log-level or --log-format is a usage error 
     assert.equal(out.code, 2);
     assert.match(new TextDecoder().decode(out.stderr), said);
   }
+});
+
+Deno.test("troupe run: Ctrl-C ends the progress line, stops the run and exits 130; a finished run's last line has its elapsed time", async () => {
+  const run = command([
+    "run",
+    fixture("cli_slow_job.ts"),
+    "--workers",
+    "1",
+    "--progress",
+  ]).spawn();
+  const err = collectLines(run.stderr);
+  const out = collectLines(run.stdout);
+  // (the bar redraws in place, with no newline until it ends)
+  await until(
+    () => /\r\[[#-]+\] {2}[1-9]\d*\/119 tasks.*elapsed/.test(err.raw()),
+    "a progress line with some tasks done",
+    60_000,
+  );
+  run.kill("SIGINT");
+  const { code } = await run.status;
+  await Promise.all([err.done, out.done]);
+  const text = err.lines.join("\n");
+  assert.equal(code, 130, text);
+  const last = err.lines.at(-1)!;
+  assert.equal(last, "troupe run: interrupted (Ctrl-C)", text);
+  const bar = err.lines.at(-2)!.split("\r").at(-1)!;
+  assert.match(bar, /^\[[#-]+\] {2}\d+\/119 tasks.* elapsed \d/, text);
+  assert.equal(out.lines.join(""), "");
+
+  const done = await command([
+    "run",
+    fixture("cli_graph_job.ts"),
+    "--workers",
+    "1",
+    "--progress",
+  ]).output();
+  const said = new TextDecoder().decode(done.stderr);
+  assert.equal(done.code, 0, said);
+  const final = said.split("\n").filter((l) => l !== "").at(-1)!.split("\r")
+    .at(-1)!.trimEnd();
+  assert.match(
+    final,
+    /^\[#{20}\] {2}199\/199 tasks {2}[\d.]+[kM]? tasks\/s {2}elapsed [\d.]+s$/,
+  );
 });

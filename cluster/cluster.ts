@@ -42,6 +42,7 @@ import { validResources } from "./delayed.ts";
 import type { FramedConnection } from "./framing.ts";
 import {
   addNodeWorker,
+  engineMetrics,
   onBadNode,
   retireNodeWorkers,
   Scheduler,
@@ -216,6 +217,19 @@ export interface ClusterStatus {
     readonly time: number;
     readonly computations: readonly number[];
   }[];
+  /**
+   * How long task runs took since the scheduler started, in seconds: the
+   * buckets' upper bounds and the runs in each (one more, past the last
+   * bound), their sum and count.
+   */
+  readonly taskDurations?: {
+    readonly bounds: readonly number[];
+    readonly counts: readonly number[];
+    readonly sum: number;
+    readonly count: number;
+  };
+  /** Bytes of values moved between nodes since it started (their reported sizes). */
+  readonly bytesMoved?: number;
 }
 
 /** Where a node's heartbeat thread reports, and its connection once it does. */
@@ -407,6 +421,8 @@ export class Cluster implements AsyncDisposable {
       },
       sync: this.#sync.snapshot(),
       failures: taskFailures(this.scheduler).list(),
+      taskDurations: engineMetrics(this.scheduler).durations(),
+      bytesMoved: engineMetrics(this.scheduler).bytesMoved,
     };
   }
 

@@ -5,6 +5,8 @@
  *
  * - `GET /`: the page;
  * - `GET /api/status`: a `ClusterStatus` snapshot as JSON;
+ * - `GET /metrics`: the cluster in Prometheus text (`metrics_text.ts`);
+ * - `GET /healthz`, `GET /readyz`: probes, answered without a token;
  * - `GET /api/events`: Server-Sent Events, a snapshot on connecting, then
  *   one at most every 250 ms while something changes, and a comment every
  *   15 s to keep the connection open.
@@ -21,6 +23,8 @@ import {
   serveHttp,
 } from "./dashboard_http.ts";
 import { isLoopback } from "./endpoint.ts";
+import { healthProbe, metricsResponse } from "./health.ts";
+import { renderMetrics } from "./metrics_text.ts";
 
 /**
  * Where the dashboard listens and who may see it.
@@ -148,6 +152,9 @@ export function serveDashboard(
         "this dashboard answers requests addressed to localhost, 127.0.0.1 or [::1] only\n",
       );
     }
+    // (probes carry no token: they learn only whether it serves)
+    const probe = healthProbe(url.pathname, () => !closed || "closing");
+    if (probe !== undefined) return probe;
     if (token !== undefined && !authorized(request, url, token)) {
       return {
         ...text(401, "a token is required\n"),
@@ -185,6 +192,8 @@ export function serveDashboard(
           },
           body: JSON.stringify(cluster.status()),
         };
+      case "/metrics":
+        return metricsResponse(renderMetrics(cluster.status()));
       case "/api/events":
         if (closed) return text(503, "closing\n");
         return {

@@ -25,6 +25,7 @@ import {
 } from "./outputs.ts";
 import { InlineEngine } from "./inline_engine.ts";
 import type { FailureLog } from "./failures.ts";
+import type { EngineMetrics } from "./metrics.ts";
 import { KEY, type Keyed } from "./keys.ts";
 import {
   type Computation,
@@ -392,6 +393,11 @@ export function addNodeWorker(
  */
 export function retireNodeWorkers(scheduler: Scheduler, name: string): void {
   nodeEngine(scheduler).retireNode(name);
+}
+
+/** Internal (for the cluster): its engine's task durations and bytes moved. */
+export function engineMetrics(scheduler: Scheduler): EngineMetrics {
+  return nodeEngine(scheduler).metrics;
 }
 
 /** Internal (for the cluster): the tasks that failed for good, and who hears of them. */

@@ -43,6 +43,7 @@ import { fillArgs, KEY } from "./keys.ts";
 import { ReadyQueue } from "./ready_queue.ts";
 import { type TaskRun, TaskStream } from "./task_stream.ts";
 import { FailureLog } from "./failures.ts";
+import { EngineMetrics } from "./metrics.ts";
 
 type State =
   | "released"
@@ -325,6 +326,8 @@ export class WorkerEngine {
   readonly #stream = new TaskStream();
   /** Tasks that failed for good, for the dashboard and the log. */
   readonly failures: FailureLog = new FailureLog();
+  /** Task durations and bytes moved, for `/metrics`. */
+  readonly metrics: EngineMetrics = new EngineMetrics();
   /** Ready tasks waiting for a worker to exist (cluster with no members). */
   #unplaced: TaskRecord[] = [];
   /** Live workers by the id their reports carry. */
@@ -737,6 +740,7 @@ export class WorkerEngine {
 
   /** A value of `bytes` took `ms` to move: update the bandwidth seen. */
   #measured(bytes: number, ms: number): void {
+    this.metrics.moved(bytes);
     if (bytes < MEASURED_BYTES || !(ms > 0)) return;
     this.#bandwidth = 0.7 * this.#bandwidth + 0.3 * (bytes / ms);
   }
@@ -838,6 +842,7 @@ export class WorkerEngine {
     ok: boolean,
   ): void {
     const origin = performance.timeOrigin;
+    this.metrics.ran((end - start) / 1000, ok);
     this.#stream.record({
       worker: workerName(w),
       task: r.node.task.taskName,

@@ -253,8 +253,14 @@ function text(status: number, body: string): HttpResponse {
 /**
  * Whether a `Host` header names this loopback dashboard: `localhost`, an
  * address of 127.0.0.0/8 or `[::1]`, with no port or this one.
+ *
+ * @example
+ * ```ts
+ * import { loopbackHost } from "./dashboard.ts";
+ * console.log(loopbackHost("127.0.0.1:8787", 8787)); // true
+ * ```
  */
-function loopbackHost(host: string | undefined, port: number): boolean {
+export function loopbackHost(host: string | undefined, port: number): boolean {
   if (host === undefined) return false;
   const m = /^(\[[^\]]*\]|[^:]*)(?::(\d+))?$/.exec(host.trim());
   if (m === null) return false;
@@ -264,8 +270,21 @@ function loopbackHost(host: string | undefined, port: number): boolean {
     (/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name) && isLoopback(name));
 }
 
-/** Whether `request` carries `token` (query or bearer header). */
-function authorized(request: HttpRequest, url: URL, token: string): boolean {
+/**
+ * Whether `request` carries `token` (query or bearer header).
+ *
+ * @example
+ * ```ts
+ * import { authorized } from "./dashboard.ts";
+ * const url = new URL("http://h/?token=t");
+ * console.log(authorized({ method: "GET", url, headers: new Map() }, url, "t")); // true
+ * ```
+ */
+export function authorized(
+  request: HttpRequest,
+  url: URL,
+  token: string,
+): boolean {
   const header = request.headers.get("authorization") ?? "";
   const bearer = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim();
   return same(url.searchParams.get("token") ?? "", token) ||

@@ -56,6 +56,10 @@ export interface NodeOptions {
    * [name] })` allows all of them.
    */
   threads?: number;
+  /** Told when it has joined, with the name it has in the cluster. */
+  onJoin?: (name: string) => void;
+  /** Told when it has left its cluster or lost its connection. */
+  onLeave?: () => void;
 }
 
 /**
@@ -148,7 +152,10 @@ export async function runNode(
           options.signal,
           options.resources ?? {},
           dataAddress,
-          (given) => log(`joined ${address} as ${given ?? name}`),
+          (given) => {
+            log(`joined ${address} as ${given ?? name}`);
+            options.onJoin?.(given ?? name);
+          },
           (token, everyMs) =>
             startBeat({
               t: "start",
@@ -166,6 +173,7 @@ export async function runNode(
         serving = false;
       }
       log(`left ${address}`);
+      options.onLeave?.();
       if (options.signal?.aborted) return void dial.abort();
     }
   } finally {

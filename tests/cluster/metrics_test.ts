@@ -217,3 +217,67 @@ scrape_configs:
     });
   },
 });
+
+Deno.test("troupe worker --metrics-port serves its /metrics, /healthz, and /readyz once it has joined", async () => {
+  const cli = new URL("../../cli/troupe.ts", import.meta.url).pathname;
+  const root = new URL("../../", import.meta.url).pathname;
+  await using system = new ActorSystem();
+  await using cluster = startCluster(system, {
+    secret: "node-metrics-secret",
+    logger: () => {},
+  });
+  const worker = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--no-prompt",
+      "--allow-net=127.0.0.1",
+      `--allow-read=${root}`,
+      "--allow-env=TROUPE_SECRET",
+      cli,
+      "worker",
+      cluster.address,
+      "--name",
+      "probe-me",
+      "--metrics-port",
+      "0",
+    ],
+    env: { TROUPE_SECRET: "node-metrics-secret", NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const errors = new Response(worker.stderr).text();
+  const reader = worker.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  try {
+    let said = "";
+    while (!said.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      said += value;
+    }
+    const url = said.match(/^metrics at (http:\/\/127\.0\.0\.1:\d+\/)$/m)?.[1];
+    assert.ok(url, said);
+    const get = async (path: string) => {
+      const r = await fetch(new URL(path, url));
+      return { status: r.status, text: await r.text() };
+    };
+    assert.deepEqual(await get("healthz"), { status: 200, text: "ok\n" });
+    await until(
+      async () => (await get("readyz")).status === 200,
+      "the node to be ready (joined)",
+      30_000,
+    );
+    const metrics = await get("metrics");
+    assert.equal(metrics.status, 200);
+    const parsed = parseMetrics(metrics.text);
+    assert.equal(sample(parsed, "troupe_node_joined", { node: "probe-me" }), 1);
+    assert.equal(sample(parsed, "troupe_node_joins_total"), 1);
+    assert.ok(sample(parsed, "troupe_node_process_rss_bytes")! > 0);
+    assert.equal((await get("nothing")).status, 404);
+  } finally {
+    await reader.cancel();
+    worker.kill("SIGTERM");
+    const { code } = await worker.status;
+    assert.equal(code, 0, await errors);
+  }
+});

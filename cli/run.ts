@@ -207,8 +207,13 @@ export async function runCommand(
       root: TROUPE_ROOT,
     });
     const job = await loadJob(url, { spec, standalone });
+    // Its computations carry the module's file name on the dashboard.
+    const jobName = decodeURIComponent(
+      url.pathname.split("/").at(-1) || spec,
+    );
     const result = scheduler === undefined
       ? await onLocalCluster(job, {
+        jobName,
         workers,
         secret,
         progress,
@@ -218,6 +223,7 @@ export async function runCommand(
           : [Deno.cwd()],
       })
       : await onScheduler(job, scheduler, {
+        jobName,
         secret,
         progress,
         dashboard,
@@ -263,6 +269,7 @@ async function execute(job: Job, client: Client): Promise<unknown> {
 
 /** Run `job` on a local cluster started for it. */
 async function onLocalCluster(job: Job, o: {
+  jobName: string;
   workers: number;
   secret: string | undefined;
   progress: boolean;
@@ -290,6 +297,7 @@ async function onLocalCluster(job: Job, o: {
     } at ${cluster.address}`,
   );
   await using client = await connect(cluster.address, {
+    jobName: o.jobName,
     secret: o.secret,
     reconnect: false,
   });
@@ -300,6 +308,7 @@ async function onLocalCluster(job: Job, o: {
 
 /** Run `job` on the cluster of the scheduler at `address`. */
 async function onScheduler(job: Job, address: string, o: {
+  jobName: string;
   secret: string | undefined;
   progress: boolean;
   dashboard: DashboardTarget | undefined;
@@ -315,7 +324,11 @@ async function onScheduler(job: Job, address: string, o: {
   const secret = o.secret ?? await readSchedulerSecret(address);
   let client;
   try {
-    client = await connect(address, { secret, reconnect: false });
+    client = await connect(address, {
+      secret,
+      reconnect: false,
+      jobName: o.jobName,
+    });
   } catch (e) {
     const why = (e as Error).message;
     throw new RunError(

@@ -56,6 +56,11 @@ export interface ClientOptions {
   /** Its name, for the cluster's logs (default: a random id). */
   name?: string;
   /**
+   * The name its computations carry on the dashboard (default: `name`,
+   * when given); several clients may share one.
+   */
+  jobName?: string;
+  /**
    * Dial again, with backoff, when the connection is lost (default true);
    * the cluster keeps the client's futures for a while (its
    * `clientLingerMs`), so they stay valid.
@@ -129,6 +134,8 @@ export class Client implements AsyncDisposable {
   readonly #stop = new AbortController();
   /** Its id at the cluster (the same on every connection). */
   readonly #id: string;
+  /** The name its computations carry, if any. */
+  readonly #jobName: string | undefined;
   /** While the connection is being made again: resolves when it is. */
   #back: PromiseWithResolvers<void> | undefined;
   #closing = false;
@@ -162,9 +169,11 @@ export class Client implements AsyncDisposable {
     conn: FramedConnection,
     id: string,
     redial?: (signal: AbortSignal) => AsyncGenerator<FramedConnection>,
+    jobName?: string,
   ) {
     this.#conn = conn;
     this.#id = id;
+    this.#jobName = jobName;
     this.#redial = redial;
     this.#attach(conn);
     this.#owner = {
@@ -457,6 +466,7 @@ export class Client implements AsyncDisposable {
       t: "compute",
       nodes,
       outputs: keys,
+      ...(this.#jobName === undefined ? {} : { name: this.#jobName }),
     }) as unknown[];
     return fillOutputs(outputs, sites, keys, values) as Computed<T>;
   }
@@ -604,5 +614,5 @@ export async function connect(
   const redial = options.reconnect === false
     ? undefined
     : (signal: AbortSignal) => reconnecting(address, { ...dial, signal });
-  return new Client(conn, name, redial);
+  return new Client(conn, name, redial, options.jobName ?? options.name);
 }

@@ -75,6 +75,8 @@ interface Request {
   nodes?: unknown;
   outputs?: unknown;
   keys?: unknown;
+  /** A compute's name, for the dashboard. */
+  name?: unknown;
 }
 
 function keyList(x: unknown, what: string): string[] {
@@ -211,7 +213,16 @@ export async function serveClient(
             return r;
           });
           // Tied to the client: when it is gone for good, so is this.
-          return await computeUntil(scheduler, session.computing.signal, roots);
+          // (a name is for people to read: a string, cut short)
+          const name = typeof m.name === "string" && m.name !== ""
+            ? m.name.slice(0, 120)
+            : undefined;
+          return await computeUntil(
+            scheduler,
+            session.computing.signal,
+            roots,
+            name,
+          );
         });
       case "persist":
         if (session.applied.has(id)) return reply({ t: "ok", id });

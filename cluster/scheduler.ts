@@ -26,6 +26,7 @@ import {
 import { InlineEngine } from "./inline_engine.ts";
 import type { FailureLog } from "./failures.ts";
 import type { EngineMetrics } from "./metrics.ts";
+import type { TaskRun } from "./task_stream.ts";
 import { KEY, type Keyed } from "./keys.ts";
 import {
   type Computation,
@@ -395,6 +396,21 @@ export function retireNodeWorkers(scheduler: Scheduler, name: string): void {
   nodeEngine(scheduler).retireNode(name);
 }
 
+/**
+ * Internal (for the dashboard): the oldest `max` task runs that ended at or
+ * after `since`, or undefined when `scheduler` is no cluster's.
+ */
+export function taskRuns(
+  scheduler: Scheduler,
+  since: number,
+  max: number,
+): TaskRun[] | undefined {
+  const engine = engines.get(scheduler);
+  return engine instanceof WorkerEngine
+    ? engine.runsSince(since, max)
+    : undefined;
+}
+
 /** Internal (for the cluster): its engine's task durations and bytes moved. */
 export function engineMetrics(scheduler: Scheduler): EngineMetrics {
   return nodeEngine(scheduler).metrics;
@@ -426,8 +442,9 @@ export async function computeUntil<T extends readonly unknown[]>(
   scheduler: Scheduler,
   signal: AbortSignal,
   outputs: T,
+  name?: string,
 ): Promise<Computed<T>> {
-  return await computeWith(engines.get(scheduler)!, outputs, signal);
+  return await computeWith(engines.get(scheduler)!, outputs, signal, name);
 }
 
 /** `compute` on `engine`; `signal` lets go of its outputs early. */
@@ -435,11 +452,16 @@ async function computeWith<T extends readonly unknown[]>(
   engine: Engine,
   outputs: T,
   signal?: AbortSignal,
+  name?: string,
 ): Promise<Computed<T>> {
   signal?.throwIfAborted();
   const { sites, keys: roots } = outputSites(outputs);
   if (sites.length === 0) return outputs.slice() as Computed<T>;
-  engine.submit(collectGraph(sites.map((s) => s.ref)), roots);
+  const computation = engine.submit(
+    collectGraph(sites.map((s) => s.ref)),
+    roots,
+  );
+  if (name !== undefined) computation.name = name;
   let released = false;
   const release = () => {
     if (released) return;

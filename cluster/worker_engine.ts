@@ -139,6 +139,10 @@ export interface Computation {
   started?: number;
   /** When its last task finished (ms since the epoch, its clock). */
   ended?: number;
+  /** Its name, when its client gave one (`ClientOptions.jobName`). */
+  name?: string;
+  /** Its tasks by task name: how many, done, failed. */
+  groups?: Record<string, { total: number; done: number; erred: number }>;
 }
 
 /**
@@ -242,6 +246,19 @@ function workerName(w: WorkerRecord): string {
   return w.node ?? w.host ?? `worker-${w.id}`;
 }
 
+/** Count a task of `task`'s group in `c` as `what`. */
+function countGroup(
+  c: Computation,
+  task: string,
+  what: "total" | "done" | "erred",
+): void {
+  // (no prototype: a task may be named "__proto__")
+  const groups = c.groups ??= Object.create(null) as NonNullable<
+    Computation["groups"]
+  >;
+  (groups[task] ??= { total: 0, done: 0, erred: 0 })[what]++;
+}
+
 /** How far back the task stream of `status()` goes, in ms. */
 export const STREAM_MS = 10_000;
 
@@ -323,7 +340,8 @@ export class WorkerEngine {
   /** Average duration (ms) of each task (by name) on a busy worker. */
   readonly #durations = new Map<string, number>();
   /** Recent task runs, for the dashboard's task stream. */
-  readonly #stream = new TaskStream();
+  // (5 minutes of runs at ~70 tasks/s; the dashboard pages through them)
+  readonly #stream = new TaskStream(20_000);
   /** Tasks that failed for good, for the dashboard and the log. */
   readonly failures: FailureLog = new FailureLog();
   /** Task durations and bytes moved, for `/metrics`. */
@@ -387,8 +405,13 @@ export class WorkerEngine {
       computations: [...this.#lastFinished, ...this.#running]
         .sort((a, b) => a.id - b.id)
         .map((c) => ({ ...c })),
-      stream: this.#stream.since(Date.now() - STREAM_MS),
+      stream: this.#stream.since(Date.now() - STREAM_MS, 500),
     };
+  }
+
+  /** The oldest `max` task runs that ended at or after `since` (for the dashboard). */
+  runsSince(since: number, max: number): TaskRun[] {
+    return this.#stream.since(since, max, true);
   }
 
   /** The worker actors (for tests). */
@@ -417,10 +440,15 @@ export class WorkerEngine {
         this.#tasks.set(node.key, rec);
         if (rec.deps.length === 0) roots.push(rec);
       }
-      if (rec.state === "memory") computation.done++;
-      else if (rec.state === "erred" || rec.state === "cancelled") {
+      countGroup(computation, node.task.taskName, "total");
+      if (rec.state === "memory") {
+        computation.done++;
+        countGroup(computation, node.task.taskName, "done");
+      } else if (rec.state === "erred" || rec.state === "cancelled") {
         computation.done++;
         computation.erred++;
+        countGroup(computation, node.task.taskName, "done");
+        countGroup(computation, node.task.taskName, "erred");
       } else rec.computations.push(computation);
     }
     if (computation.done < computation.total) this.#running.add(computation);
@@ -840,8 +868,11 @@ export class WorkerEngine {
     start: number,
     end: number,
     ok: boolean,
+    bytesOut?: number,
   ): void {
     const origin = performance.timeOrigin;
+    let bytesIn = 0;
+    for (const d of r.deps) bytesIn += d.bytes;
     this.metrics.ran((end - start) / 1000, ok);
     this.#stream.record({
       worker: workerName(w),
@@ -850,6 +881,8 @@ export class WorkerEngine {
       start: origin + start,
       end: origin + end,
       ok,
+      bytesIn,
+      bytesOut,
     });
   }
 
@@ -1005,7 +1038,7 @@ export class WorkerEngine {
     // the worker's queue are not the task's (a duration that counted them
     // would make instant tasks look long under load, and worth moving).
     const name = r.node.task.taskName;
-    this.#ran(r, w, Math.max(r.sentAt, now - ms), now, true);
+    this.#ran(r, w, Math.max(r.sentAt, now - ms), now, true, size);
     const avg = this.#durations.get(name);
     this.#durations.set(name, avg === undefined ? ms : 0.8 * avg + 0.2 * ms);
     w.lastDone = now;
@@ -1118,6 +1151,8 @@ export class WorkerEngine {
     for (const c of r.computations) {
       c.done++;
       if (erred) c.erred++;
+      countGroup(c, r.node.task.taskName, "done");
+      if (erred) countGroup(c, r.node.task.taskName, "erred");
       if (c.done >= c.total) this.#ended(c);
       if (this.#listeners.size > 0) {
         for (const l of this.#listeners) l(c);

@@ -115,6 +115,11 @@ Deno.test("troupe scheduler logs joins, leaves, lost nodes, failed tasks and ref
       "--no-progress",
     ]).output();
     assert.equal(run.code, 1);
+    // Its computation carries the job's name, as status shows it.
+    const status = await command(["status", address, "--json"]).output();
+    const computations = JSON.parse(new TextDecoder().decode(status.stdout))
+      .computations as { name?: string }[];
+    assert.equal(computations.at(-1)?.name, "cli_failing_job.ts");
     await until(
       () => events().some((e) => e.event === "task-failed"),
       "the failed task logged",

@@ -50,6 +50,7 @@ import {
   taskFailures,
 } from "./scheduler.ts";
 import type { Computation } from "./worker_engine.ts";
+import { recordUsage } from "./usage_history.ts";
 
 /**
  * Where a cluster listens and how it treats its nodes.
@@ -607,6 +608,11 @@ export class Cluster implements AsyncDisposable {
         if (measure(rss) && measure(heap)) {
           member.memory = { rss, heapUsed: heap };
         }
+        recordUsage(this, name, {
+          t: Date.now(),
+          rss: member.memory?.rss,
+          cpu: member.cpu,
+        });
       } else {
         this.#logger(`node ${name} sent a message of no known kind: dropped`);
         void conn.close();

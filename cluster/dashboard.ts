@@ -29,6 +29,7 @@ import { healthProbe, metricsResponse } from "./health.ts";
 import { dashboardPage } from "./dashboard_page.ts";
 import { Scheduler, taskRuns } from "./scheduler.ts";
 import type { TaskRun } from "./task_stream.ts";
+import { usageHistory } from "./usage_history.ts";
 import { renderMetrics } from "./metrics_text.ts";
 
 /**
@@ -198,7 +199,11 @@ export function serveDashboard(
             "content-type": "text/html; charset=utf-8",
             "cache-control": "no-store",
           },
-          body: dashboardPage(cluster.status(), recentRuns(cluster)),
+          body: dashboardPage(
+            cluster.status(),
+            recentRuns(cluster),
+            usageHistory(cluster),
+          ),
         };
       case "/api/status":
         return {

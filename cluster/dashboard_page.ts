@@ -12,10 +12,12 @@
 
 import type { ClusterStatus } from "./cluster.ts";
 import type { TaskRun } from "./task_stream.ts";
+import type { UsageSample } from "./usage_history.ts";
 
 /**
  * The page, with `initial` rendered in (so it shows before any event), and
- * the task stream's `runs` of the last minutes (later ones it fetches).
+ * the task stream's `runs` of the last minutes (later ones it fetches), and
+ * each node's memory and CPU `usage` of the last minutes.
  *
  * @example
  * ```ts
@@ -31,11 +33,13 @@ import type { TaskRun } from "./task_stream.ts";
 export function dashboardPage(
   initial: ClusterStatus,
   runs: readonly TaskRun[] = [],
+  usage: Record<string, UsageSample[]> = {},
 ): string {
   // (inside a <script>: "</" must not close it)
   const json = (x: unknown) => JSON.stringify(x).replace(/</g, "\\u003c");
   return PAGE.replace("__INITIAL__", () => json(initial))
-    .replace("__RUNS__", () => json(runs));
+    .replace("__RUNS__", () => json(runs))
+    .replace("__USAGE__", () => json(usage));
 }
 
 const PAGE = `<!doctype html>
@@ -170,6 +174,7 @@ const PAGE = `<!doctype html>
 "use strict";
 const initial = __INITIAL__;
 const initialRuns = __RUNS__;
+const initialUsage = __USAGE__;
 const token = new URLSearchParams(location.search).get("token");
 const tokenQuery = token ? "token=" + encodeURIComponent(token) : "";
 const $ = (id) => document.getElementById(id);
@@ -208,7 +213,7 @@ function clock(t, ms) {
 // ---- history kept in the page: task runs, and each worker's memory and CPU
 const runs = new Map();
 let lanes = [];
-const usage = new Map();  // worker -> [{t, rss, cpu}]
+const usage = new Map(Object.entries(initialUsage));  // worker -> [{t, rss, cpu}]
 let last = initial;
 let skew = 0;  // this clock minus the scheduler's
 let streamSince = 0;

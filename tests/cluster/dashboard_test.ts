@@ -297,7 +297,11 @@ Deno.test({
       assert.match(after, /<\/span>pidAfter<span class="swatch"/);
       assert.match(after, /<td class="n cpu">\d+%<\/td>/, "the node's CPU");
       assert.match(after, /<span>\d+ MiB<\/span><\/div><\/td>/, "its memory");
-      assert.match(after, /<polyline class="series" data-worker="alpha"/);
+      // Its memory over time, from the heartbeats before the page opened.
+      const points = after.match(
+        /<polyline class="series" data-worker="alpha"[^>]*points="([^"]*)"/,
+      )?.[1].split(" ") ?? [];
+      assert.ok(points.length >= 3, `a memory line (${points.length} points)`);
       const shotsAfter = await screenshots(
         `${dashboard.url}?token=t0k&window=300`,
       );

@@ -25,6 +25,7 @@ import {
   serveHttp,
 } from "./dashboard_http.ts";
 import { isLoopback } from "./endpoint.ts";
+import { authorized, loopbackHost } from "./http_access.ts";
 import { healthProbe, metricsResponse } from "./health.ts";
 import { dashboardPage } from "./dashboard_page.ts";
 import { Scheduler, taskRuns } from "./scheduler.ts";
@@ -296,55 +297,6 @@ function text(status: number, body: string): HttpResponse {
     headers: { "content-type": "text/plain; charset=utf-8" },
     body,
   };
-}
-
-/**
- * Whether a `Host` header names this loopback dashboard: `localhost`, an
- * address of 127.0.0.0/8 or `[::1]`, with no port or this one.
- *
- * @example
- * ```ts
- * import { loopbackHost } from "./dashboard.ts";
- * console.log(loopbackHost("127.0.0.1:8787", 8787)); // true
- * ```
- */
-export function loopbackHost(host: string | undefined, port: number): boolean {
-  if (host === undefined) return false;
-  const m = /^(\[[^\]]*\]|[^:]*)(?::(\d+))?$/.exec(host.trim());
-  if (m === null) return false;
-  if (m[2] !== undefined && Number(m[2]) !== port) return false;
-  const name = m[1].toLowerCase();
-  return name === "localhost" || name === "[::1]" ||
-    (/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name) && isLoopback(name));
-}
-
-/**
- * Whether `request` carries `token` (query or bearer header).
- *
- * @example
- * ```ts
- * import { authorized } from "./dashboard.ts";
- * const url = new URL("http://h/?token=t");
- * console.log(authorized({ method: "GET", url, headers: new Map() }, url, "t")); // true
- * ```
- */
-export function authorized(
-  request: HttpRequest,
-  url: URL,
-  token: string,
-): boolean {
-  const header = request.headers.get("authorization") ?? "";
-  const bearer = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim();
-  return same(url.searchParams.get("token") ?? "", token) ||
-    same(bearer ?? "", token);
-}
-
-/** Compare without returning early on the first difference. */
-function same(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
 }
 
 /** A status without its timestamp, to see whether anything changed. */

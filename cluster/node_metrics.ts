@@ -10,7 +10,7 @@
  */
 
 import process from "node:process";
-import { authorized, loopbackHost } from "./dashboard.ts";
+import { authorized, loopbackHost } from "./http_access.ts";
 import {
   type HttpRequest,
   type HttpResponse,

@@ -23,6 +23,7 @@ import {
 } from "@troupe/troupe/actors";
 import type { Task } from "@troupe/troupe/actors";
 import { importForHost } from "../actors/main_guard.ts";
+import { missingTask, noteImport } from "../actors/module_staleness.ts";
 import { GraphTimeoutError } from "./errors.ts";
 import { fillArgs } from "./keys.ts";
 import { closePeer, localStores, pullFrom } from "./peer_data.ts";
@@ -221,8 +222,9 @@ function resolve(s: WorkerState, module: string, name: string) {
   let fn = s.tasks.get(id);
   if (fn === undefined) {
     // (As a host loads it: a program's unguarded main fails at once.)
+    noteImport(module);
     fn = importForHost(module).then(
-      (exports) => {
+      async (exports) => {
         for (const value of Object.values(exports)) {
           const candidates = typeof value === "function"
             ? [value]
@@ -240,9 +242,7 @@ function resolve(s: WorkerState, module: string, name: string) {
             }
           }
         }
-        throw new TypeError(
-          `module ${module} exports no task "${name}" (export the object defineTasks returns)`,
-        );
+        throw await missingTask(module, name);
       },
     );
     fn.catch(() => s.tasks.delete(id));

@@ -23,6 +23,7 @@ import { statusCommand } from "./status.ts";
 import { EXIT, reportFailure, reportUsage, UsageError } from "./usage.ts";
 import { workerCommand } from "./worker.ts";
 import { VERSION } from "./version.ts";
+import { cancelCommand } from "./cancel.ts";
 
 const HELP = `troupe: actors, pools, task graphs and clusters for Deno
 
@@ -34,6 +35,8 @@ commands:
   run <module>       compute a module's task graph (or run its main) on a
                      cluster: a running one (--scheduler) or a local one
   status <host:port> the cluster at a glance: nodes, tasks, transfers
+  cancel <host:port> <name|number>
+                     cancel a running computation
   demo               a short tour of troupe
   help <command>     how a command goes (also: troupe <command> --help)
   --version          troupe's version
@@ -66,7 +69,7 @@ export interface TroupeOptions {
   exec?: ExecSpec;
 }
 
-const COMMANDS = ["scheduler", "worker", "run", "status", "demo"];
+const COMMANDS = ["scheduler", "worker", "run", "status", "cancel", "demo"];
 
 /**
  * Run the command line `args`; resolves to the exit code.
@@ -92,6 +95,8 @@ export async function main(
         return await runCommand(rest, options);
       case "status":
         return await statusCommand(rest);
+      case "cancel":
+        return await cancelCommand(rest);
       case "demo":
         return await demoCommand(rest, options);
       case "help":

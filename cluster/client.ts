@@ -25,6 +25,7 @@ import {
 import { KEY, type Keyed } from "./keys.ts";
 import type { Computed, Persisted } from "./scheduler.ts";
 import type { ClusterStatus } from "./cluster.ts";
+import type { Computation } from "./worker_engine.ts";
 import type { WireError } from "./client_session.ts";
 import { graphToWire } from "./wire_graph.ts";
 import { knownSecret } from "./secrets.ts";
@@ -349,6 +350,30 @@ export class Client implements AsyncDisposable {
    */
   async status(): Promise<ClusterStatus> {
     return await this.#request({ t: "status" }) as ClusterStatus;
+  }
+
+  /**
+   * Cancel the running computations whose id or name (`jobName`) is
+   * `which`, whoever submitted them: their tasks not done are cancelled
+   * (also in other computations that share them), and their clients'
+   * results reject with `CancelledError`. Resolves to the computations
+   * cancelled (none when no running one matched).
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe/actors";
+   * import { connect, startCluster } from "@troupe/troupe/cluster";
+   * await using system = new ActorSystem();
+   * await using cluster = startCluster(system);
+   * await using client = await connect(cluster.address);
+   * console.log(await client.cancelComputations("nightly")); // []
+   * ```
+   */
+  async cancelComputations(which: string | number): Promise<Computation[]> {
+    return await this.#request({
+      t: "cancel-computation",
+      name: String(which),
+    }) as Computation[];
   }
 
   /**

@@ -32,7 +32,11 @@ import type { Delayed } from "./delayed.ts";
 import type { FramedConnection } from "./framing.ts";
 import type { Future } from "./future.ts";
 import { gather } from "./future.ts";
-import { computeUntil, type Scheduler } from "./scheduler.ts";
+import {
+  cancelComputations,
+  computeUntil,
+  type Scheduler,
+} from "./scheduler.ts";
 import { graphFromWire } from "./wire_graph.ts";
 import { clip, preview } from "../actors/preview.ts";
 import {
@@ -269,6 +273,13 @@ export async function serveClient(
         return;
       case "status":
         return answer(id, () => Promise.resolve(services.status()));
+      case "cancel-computation": {
+        const which = typeof m.name === "string" ? m.name.slice(0, 120) : "";
+        return answer(
+          id,
+          () => Promise.resolve(cancelComputations(scheduler, which)),
+        );
+      }
       case "bye": // a clean close: nothing to keep for a return
         session.leaving = true;
         return;

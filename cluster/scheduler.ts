@@ -411,6 +411,17 @@ export function taskRuns(
     : undefined;
 }
 
+/**
+ * Internal (for the cluster's client sessions): cancel the running
+ * computations with id or name `which`; the ones cancelled.
+ */
+export function cancelComputations(
+  scheduler: Scheduler,
+  which: string,
+): Computation[] {
+  return nodeEngine(scheduler).cancelComputations(which);
+}
+
 /** Internal (for the cluster): its engine's task durations and bytes moved. */
 export function engineMetrics(scheduler: Scheduler): EngineMetrics {
   return nodeEngine(scheduler).metrics;

@@ -1574,6 +1574,22 @@ export class WorkerEngine {
   }
 
   /**
+   * Cancel the running computations whose id or name is `which`: each of
+   * their tasks not done is cancelled (in every computation that shares
+   * it). Returns the computations cancelled (copies, as they ended).
+   */
+  cancelComputations(which: string): Computation[] {
+    const hit = [...this.#running].filter((c) =>
+      String(c.id) === which || c.name === which
+    );
+    if (hit.length === 0) return [];
+    for (const r of [...this.#tasks.values()]) {
+      if (r.computations.some((c) => hit.includes(c))) this.cancel(r.key);
+    }
+    return hit.map((c) => ({ ...c }));
+  }
+
+  /**
    * Nobody wants `r`'s run any more: if it was sent ahead and has not
    * started, the worker drops it (and says so); if it runs, its result will
    * be dropped when it comes.

@@ -290,3 +290,66 @@ Deno.test("troupe run: Ctrl-C ends the progress line, stops the run and exits 13
     /^\[#{20}\] {2}199\/199 tasks {2}[\d.]+[kM]? tasks\/s {2}elapsed [\d.]+s$/,
   );
 });
+
+Deno.test("troupe cancel cancels a running computation by name or number; its client's result rejects; none matching exits 1", async () => {
+  const { ActorSystem } = await import("@troupe/troupe/actors");
+  const { connect, delayed, runNode, startCluster, treeReduce } = await import(
+    "@troupe/troupe/cluster"
+  );
+  const { g } = await import("../fixtures/graph_tasks.ts");
+  await using system = new ActorSystem();
+  await using cluster = startCluster(system, {
+    secret: SECRET,
+    logger: () => {},
+  });
+  const stop = new AbortController();
+  const node = runNode(cluster.address, { name: "c1", signal: stop.signal });
+  try {
+    await cluster.waitForNodes(1);
+    await using client = await connect(cluster.address, {
+      jobName: "long-job",
+    });
+    const slow = (n: number) =>
+      treeReduce(
+        g.add,
+        Array.from({ length: 60 }, (_, i) => delayed(g.slowSquare)(i + n, 200)),
+      );
+    const first = client.compute(slow(0));
+    const second = client.compute(slow(1000));
+    first.catch(() => {});
+    second.catch(() => {});
+    await until(
+      () =>
+        cluster.status().computations.filter((c) => c.done < c.total).length ===
+          2,
+      "both computations running",
+    );
+    const text = new TextDecoder();
+    // By number: the second one.
+    const byId = await command(["cancel", cluster.address, "#2"]).output();
+    assert.equal(byId.code, 0, text.decode(byId.stderr));
+    assert.match(
+      text.decode(byId.stdout),
+      /^cancelled computation #2 \(long-job\): \d+\/119 tasks had ended\n$/,
+    );
+    await assert.rejects(second, { name: "CancelledError" });
+    // By name: the first (the only one still running with it).
+    const byName = await command(["cancel", cluster.address, "long-job"])
+      .output();
+    assert.equal(byName.code, 0, text.decode(byName.stderr));
+    assert.match(text.decode(byName.stdout), /^cancelled computation #1 /);
+    await assert.rejects(first, { name: "CancelledError" });
+    const none = await command(["cancel", cluster.address, "long-job"])
+      .output();
+    assert.equal(none.code, 1);
+    assert.match(
+      text.decode(none.stderr),
+      /no running computation is named or numbered "long-job"/,
+    );
+    const usage = await command(["cancel", cluster.address]).output();
+    assert.equal(usage.code, 2);
+  } finally {
+    stop.abort();
+    await node;
+  }
+});

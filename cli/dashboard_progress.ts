@@ -130,8 +130,13 @@ export class DashboardProgress implements ProgressSource, Disposable {
     } catch {
       return; // a missed poll: the next one may do
     }
+    // The scheduler's times on this clock (its clock may be another
+    // machine's): as far before now as they were before its snapshot.
+    const shift = Date.now() - status.time;
     for (const c of status.computations) {
       if (c.id <= this.#baseline) continue;
+      if (c.started !== undefined) c.started += shift;
+      if (c.ended !== undefined) c.ended += shift;
       const seen = `${c.total}/${c.done}/${c.erred}`;
       if (this.#last.get(c.id) === seen) continue;
       this.#last.set(c.id, seen);

@@ -27,6 +27,11 @@ import {
   parseDashboard,
 } from "./dashboard_api.ts";
 import { DashboardProgress } from "./dashboard_progress.ts";
+import {
+  Interrupted,
+  INTERRUPTED_EXIT,
+  untilInterrupted,
+} from "./interrupt.ts";
 import { showAddress } from "../cluster/scheduler/scheduler_main.ts";
 import { type Job, JobError, loadJob, resolveModule } from "./job.ts";
 import {
@@ -202,8 +207,13 @@ export async function runCommand(
       root: TROUPE_ROOT,
     });
     const job = await loadJob(url, { spec, standalone });
+    // Its computations carry the module's file name on the dashboard.
+    const jobName = decodeURIComponent(
+      url.pathname.split("/").at(-1) || spec,
+    );
     const result = scheduler === undefined
       ? await onLocalCluster(job, {
+        jobName,
         workers,
         secret,
         progress,
@@ -213,6 +223,7 @@ export async function runCommand(
           : [Deno.cwd()],
       })
       : await onScheduler(job, scheduler, {
+        jobName,
         secret,
         progress,
         dashboard,
@@ -223,6 +234,11 @@ export async function runCommand(
     console.log(format(result, values.json));
     return EXIT.ok;
   } catch (e) {
+    if (e instanceof Interrupted) {
+      // (the progress line was ended as the run unwound)
+      console.error(`troupe run: ${e.message}`);
+      return INTERRUPTED_EXIT;
+    }
     if (
       e instanceof RunError || e instanceof JobError ||
       e instanceof DashboardError
@@ -253,6 +269,7 @@ async function execute(job: Job, client: Client): Promise<unknown> {
 
 /** Run `job` on a local cluster started for it. */
 async function onLocalCluster(job: Job, o: {
+  jobName: string;
   workers: number;
   secret: string | undefined;
   progress: boolean;
@@ -280,16 +297,18 @@ async function onLocalCluster(job: Job, o: {
     } at ${cluster.address}`,
   );
   await using client = await connect(cluster.address, {
+    jobName: o.jobName,
     secret: o.secret,
     reconnect: false,
   });
   // The scheduler is here: it reports each task as it ends.
   using _bar = o.progress ? progressBar(cluster.scheduler) : undefined;
-  return await execute(job, client);
+  return await untilInterrupted(execute(job, client));
 }
 
 /** Run `job` on the cluster of the scheduler at `address`. */
 async function onScheduler(job: Job, address: string, o: {
+  jobName: string;
   secret: string | undefined;
   progress: boolean;
   dashboard: DashboardTarget | undefined;
@@ -305,7 +324,11 @@ async function onScheduler(job: Job, address: string, o: {
   const secret = o.secret ?? await readSchedulerSecret(address);
   let client;
   try {
-    client = await connect(address, { secret, reconnect: false });
+    client = await connect(address, {
+      secret,
+      reconnect: false,
+      jobName: o.jobName,
+    });
   } catch (e) {
     const why = (e as Error).message;
     throw new RunError(
@@ -332,7 +355,7 @@ async function onScheduler(job: Job, address: string, o: {
   let value;
   {
     using _bar = source !== undefined ? progressBar(source) : undefined;
-    value = await execute(job, client);
+    value = await untilInterrupted(execute(job, client));
     await source?.flush();
   }
   return value;

@@ -25,6 +25,8 @@ import { runCommand } from "./run.ts";
 import { statusCommand } from "./status.ts";
 import { EXIT, reportFailure, reportUsage, UsageError } from "./usage.ts";
 import { workerCommand } from "./worker.ts";
+import { VERSION } from "./version.ts";
+import { cancelCommand } from "./cancel.ts";
 
 const HELP = `troupe: actors, pools, task graphs and clusters for Deno
 
@@ -36,8 +38,11 @@ commands:
   run <module>       compute a module's task graph (or run its main) on a
                      cluster: a running one (--scheduler) or a local one
   status <host:port> the cluster at a glance: nodes, tasks, transfers
+  cancel <host:port> <name|number>
+                     cancel a running computation
   demo               a short tour of troupe
   help <command>     how a command goes (also: troupe <command> --help)
+  --version          troupe's version
 
 A cluster across machines:
   troupe scheduler --host 0.0.0.0          # prints its address and dashboard
@@ -67,7 +72,7 @@ export interface TroupeOptions {
   exec?: ExecSpec;
 }
 
-const COMMANDS = ["scheduler", "worker", "run", "status", "demo"];
+const COMMANDS = ["scheduler", "worker", "run", "status", "cancel", "demo"];
 
 /**
  * Run the command line `args`; resolves to the exit code.
@@ -93,6 +98,8 @@ export async function main(
         return await runCommand(rest, options);
       case "status":
         return await statusCommand(rest);
+      case "cancel":
+        return await cancelCommand(rest);
       case "demo":
         return await demoCommand(rest, options);
       case "help":
@@ -108,6 +115,10 @@ export async function main(
           return await main([rest[0], "--help"], options);
         }
         console.log(HELP);
+        return EXIT.ok;
+      case "--version":
+      case "-V":
+        console.log(`troupe ${VERSION}`);
         return EXIT.ok;
       case "--help":
       case "-h":

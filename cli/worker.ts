@@ -27,6 +27,10 @@ options:
   --resources R=N,...  what it has, for tasks that ask (e.g. GPU=2)
 ${MEMORY_HELP}
   --verbose            log joins and losses on stderr
+  --metrics-port P     serve /metrics, /healthz and /readyz on this port (0:
+                       any free one; it prints "metrics at <url>")
+  --metrics-host H     where that listens (default 127.0.0.1; elsewhere it
+                       asks for the dashboard's token, derived from the secret)
   --exit-with-parent   leave when stdin closes (for a program that starts it)
   -h, --help           this help
 

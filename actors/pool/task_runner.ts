@@ -9,6 +9,7 @@ import { type Behavior, defineActor, type Handlers } from "../behavior.ts";
 import { type ErrorInfo, errorInfo } from "../errors.ts";
 import { setPeek } from "../forward.ts";
 import { importForHost } from "../main_guard.ts";
+import { missingTask, noteImport } from "./module_staleness.ts";
 import { findTask, type Task } from "./tasks.ts";
 
 /**
@@ -46,6 +47,7 @@ function resolveTask(
   const key = `${module}#${name}`;
   let t = s.tasks.get(key);
   if (t === undefined) {
+    noteImport(module);
     t = importForHost(module).catch((e) => {
       // A process runner reads only what it was given: say how to give it.
       const denied = e instanceof Deno.errors.NotCapable ||
@@ -59,13 +61,9 @@ function resolveTask(
         );
       }
       throw e;
-    }).then((exports) => {
+    }).then(async (exports) => {
       const found = findTask(exports, module, name);
-      if (found === undefined) {
-        throw new TypeError(
-          `module ${module} exports no task "${name}" (export the object defineTasks returns)`,
-        );
-      }
+      if (found === undefined) throw await missingTask(module, name);
       s.tasks.set(key, found);
       return found;
     });

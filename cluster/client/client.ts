@@ -37,6 +37,7 @@ import type { ClusterStatus } from "../scheduler/cluster.ts";
 import type { WireError } from "../scheduler/client_session.ts";
 import { graphToWire } from "../graph/wire_graph.ts";
 import { knownSecret } from "../wire/secrets.ts";
+import type { Computation } from "../graph/worker_engine.ts";
 import {
   ClusterEvent,
   ClusterMutex,
@@ -64,6 +65,11 @@ export interface ClientOptions {
   tls?: { caCerts?: string[]; hostname?: string };
   /** Its name, for the cluster's logs (default: a random id). */
   name?: string;
+  /**
+   * The name its computations carry on the dashboard (default: `name`,
+   * when given); several clients may share one.
+   */
+  jobName?: string;
   /**
    * Dial again, with backoff, when the connection is lost (default true);
    * the cluster keeps the client's futures for a while (its
@@ -138,6 +144,8 @@ export class Client implements AsyncDisposable {
   readonly #stop = new AbortController();
   /** Its id at the cluster (the same on every connection). */
   readonly #id: string;
+  /** The name its computations carry, if any. */
+  readonly #jobName: string | undefined;
   /** While the connection is being made again: resolves when it is. */
   #back: PromiseWithResolvers<void> | undefined;
   #closing = false;
@@ -171,9 +179,11 @@ export class Client implements AsyncDisposable {
     conn: FramedConnection,
     id: string,
     redial?: (signal: AbortSignal) => AsyncGenerator<FramedConnection>,
+    jobName?: string,
   ) {
     this.#conn = conn;
     this.#id = id;
+    this.#jobName = jobName;
     this.#redial = redial;
     this.#attach(conn);
     this.#owner = {
@@ -352,6 +362,30 @@ export class Client implements AsyncDisposable {
   }
 
   /**
+   * Cancel the running computations whose id or name (`jobName`) is
+   * `which`, whoever submitted them: their tasks not done are cancelled
+   * (also in other computations that share them), and their clients'
+   * results reject with `CancelledError`. Resolves to the computations
+   * cancelled (none when no running one matched).
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe";
+   * import { connect, startCluster } from "@troupe/troupe/cluster";
+   * await using system = new ActorSystem();
+   * await using cluster = startCluster(system);
+   * await using client = await connect(cluster.address);
+   * console.log(await client.cancelComputations("nightly")); // []
+   * ```
+   */
+  async cancelComputations(which: string | number): Promise<Computation[]> {
+    return await this.#request({
+      t: "cancel-computation",
+      name: String(which),
+    }) as Computation[];
+  }
+
+  /**
    * The cluster-wide mutex called `name`: every client and every task on
    * every node that asks for this name gets the same lock.
    *
@@ -466,6 +500,7 @@ export class Client implements AsyncDisposable {
       t: "compute",
       nodes,
       outputs: keys,
+      ...(this.#jobName === undefined ? {} : { name: this.#jobName }),
     }) as unknown[];
     return fillOutputs(outputs, sites, keys, values) as Computed<T>;
   }
@@ -613,5 +648,5 @@ export async function connect(
   const redial = options.reconnect === false
     ? undefined
     : (signal: AbortSignal) => reconnecting(address, { ...dial, signal });
-  return new Client(conn, name, redial);
+  return new Client(conn, name, redial, options.jobName ?? options.name);
 }

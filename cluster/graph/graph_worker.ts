@@ -23,6 +23,7 @@ import { CrossingError } from "../../actors/hosts/codec.ts";
 import { errorInfo } from "../../actors/errors.ts";
 import type { Task } from "../../actors/pool/tasks.ts";
 import { importForHost } from "../../actors/main_guard.ts";
+import { missingTask, noteImport } from "../../actors/pool/module_staleness.ts";
 import { GraphTimeoutError } from "./errors.ts";
 import { fillArgs } from "./keys.ts";
 import type { HeldStore } from "../memory/held_store.ts";
@@ -208,8 +209,9 @@ function resolve(s: WorkerState, module: string, name: string) {
   let fn = s.tasks.get(id);
   if (fn === undefined) {
     // (As a host loads it: a program's unguarded main fails at once.)
+    noteImport(module);
     fn = importForHost(module).then(
-      (exports) => {
+      async (exports) => {
         for (const value of Object.values(exports)) {
           const candidates = typeof value === "function"
             ? [value]
@@ -227,9 +229,7 @@ function resolve(s: WorkerState, module: string, name: string) {
             }
           }
         }
-        throw new TypeError(
-          `module ${module} exports no task "${name}" (export the object defineTasks returns)`,
-        );
+        throw await missingTask(module, name);
       },
     );
     fn.catch(() => s.tasks.delete(id));

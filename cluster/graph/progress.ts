@@ -6,6 +6,7 @@
  */
 
 import type { Computation, ProgressListener } from "./worker_engine.ts";
+import { jobElapsed, timing } from "./job_clock.ts";
 
 /**
  * Where the bar is drawn: `Deno.stderr`, or anything with a `writeSync`
@@ -207,11 +208,12 @@ export function progressBar(
   };
 
   const draw = (end: boolean): void => {
-    const line = renderProgress(
-      totals(),
-      performance.now() - startedAt,
-      width,
-    );
+    // The job's own time (its computations' start and end), not the time
+    // since this bar first heard of it.
+    const elapsed = jobElapsed(running.values(), Date.now(), startedAt);
+    const counts = totals();
+    const line = renderProgress(counts, elapsed, width) +
+      timing(counts.done, counts.total, elapsed);
     // Blank what is left of a longer line drawn before.
     const pad = " ".repeat(Math.max(0, lastLength - line.length));
     write(`\r${line}${pad}${end ? "\n" : ""}`);
@@ -235,7 +237,7 @@ export function progressBar(
 
   const unsubscribe = scheduler.subscribe((c) => {
     if (disposed) return;
-    if (running.size === 0) startedAt = performance.now();
+    if (running.size === 0) startedAt = Date.now();
     running.set(c.id, c);
     const { done, total } = totals();
     if (done >= total) return finish();

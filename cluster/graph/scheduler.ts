@@ -24,6 +24,9 @@ import { InlineEngine } from "./inline_engine.ts";
 import { engineMemory } from "../memory/engine_memory.ts";
 import type { MemoryFractions } from "../memory/fractions.ts";
 import { callerWorkersOf } from "./caller_workers.ts";
+import type { FailureLog } from "./failures.ts";
+import type { EngineMetrics } from "./metrics.ts";
+import type { TaskRun } from "./task_stream.ts";
 import { KEY, type Keyed } from "./keys.ts";
 import {
   type Computation,
@@ -417,6 +420,42 @@ export function retireNodeWorkers(scheduler: Scheduler, name: string): void {
 }
 
 /**
+ * Internal (for the dashboard): the oldest `max` task runs that ended at or
+ * after `since`, or undefined when `scheduler` is no cluster's.
+ */
+export function taskRuns(
+  scheduler: Scheduler,
+  since: number,
+  max: number,
+): TaskRun[] | undefined {
+  const engine = engines.get(scheduler);
+  return engine instanceof WorkerEngine
+    ? engine.runsSince(since, max)
+    : undefined;
+}
+
+/**
+ * Internal (for the cluster's client sessions): cancel the running
+ * computations with id or name `which`; the ones cancelled.
+ */
+export function cancelComputations(
+  scheduler: Scheduler,
+  which: string,
+): Computation[] {
+  return nodeEngine(scheduler).cancelComputations(which);
+}
+
+/** Internal (for the cluster): its engine's task durations and bytes moved. */
+export function engineMetrics(scheduler: Scheduler): EngineMetrics {
+  return nodeEngine(scheduler).metrics;
+}
+
+/** Internal (for the cluster): the tasks that failed for good, and who hears of them. */
+export function taskFailures(scheduler: Scheduler): FailureLog {
+  return nodeEngine(scheduler).failures;
+}
+
+/**
  * Internal (for the cluster): who drops a node that broke the protocol, and
  * where the reasons go.
  */
@@ -437,8 +476,9 @@ export async function computeUntil<T extends readonly unknown[]>(
   scheduler: Scheduler,
   signal: AbortSignal,
   outputs: T,
+  name?: string,
 ): Promise<Computed<T>> {
-  return await computeWith(engines.get(scheduler)!, outputs, signal);
+  return await computeWith(engines.get(scheduler)!, outputs, signal, name);
 }
 
 /** `compute` on `engine`; `signal` lets go of its outputs early. */
@@ -446,11 +486,16 @@ async function computeWith<T extends readonly unknown[]>(
   engine: Engine,
   outputs: T,
   signal?: AbortSignal,
+  name?: string,
 ): Promise<Computed<T>> {
   signal?.throwIfAborted();
   const { sites, keys: roots } = outputSites(outputs);
   if (sites.length === 0) return outputs.slice() as Computed<T>;
-  engine.submit(collectGraph(sites.map((s) => s.ref)), roots);
+  const computation = engine.submit(
+    collectGraph(sites.map((s) => s.ref)),
+    roots,
+  );
+  if (name !== undefined) computation.name = name;
   let released = false;
   const release = () => {
     if (released) return;

@@ -36,6 +36,10 @@ export interface TaskRun {
   readonly end: number;
   /** False when it failed (a worker's death is not a run). */
   readonly ok: boolean;
+  /** The sizes of its inputs, in bytes (as their workers reported them). */
+  readonly bytesIn?: number;
+  /** The size of its result, in bytes (as its worker reported it). */
+  readonly bytesOut?: number;
 }
 
 /** The last `capacity` runs, in a ring: recording one costs no allocation of the ring. */
@@ -54,14 +58,18 @@ export class TaskStream {
     this.#next = (this.#next + 1) % this.#ring.length;
   }
 
-  /** Runs that ended at or after `since` (ms since the epoch), oldest first. */
-  since(since: number): TaskRun[] {
+  /**
+   * Runs that ended at or after `since` (ms since the epoch), oldest
+   * first; the newest `max` of them (or, with `oldest`, the oldest `max`).
+   */
+  since(since: number, max = Infinity, oldest = false): TaskRun[] {
     const out: TaskRun[] = [];
     const n = this.#ring.length;
     for (let i = 0; i < n; i++) {
       const run = this.#ring[(this.#next + i) % n];
       if (run !== undefined && run.end >= since) out.push(run);
     }
-    return out;
+    if (out.length <= max) return out;
+    return oldest ? out.slice(0, max) : out.slice(-max);
   }
 }

@@ -48,6 +48,8 @@ import {
   workerPermissions,
 } from "../memory/engine_memory.ts";
 import { type TaskRun, TaskStream } from "./task_stream.ts";
+import { FailureLog } from "./failures.ts";
+import { EngineMetrics } from "./metrics.ts";
 
 type State =
   | "released"
@@ -143,6 +145,14 @@ export interface Computation {
   done: number;
   /** Of those, tasks that failed or were cancelled. */
   erred: number;
+  /** When the scheduler took it (ms since the epoch, its clock). */
+  started?: number;
+  /** When its last task finished (ms since the epoch, its clock). */
+  ended?: number;
+  /** Its name, when its client gave one (`ClientOptions.jobName`). */
+  name?: string;
+  /** Its tasks by task name: how many, done, failed. */
+  groups?: Record<string, { total: number; done: number; erred: number }>;
 }
 
 /**
@@ -175,7 +185,13 @@ export function newComputation(
       );
     }
   }
-  return { id, total: graph.nodes.length, done: 0, erred: 0 };
+  return {
+    id,
+    total: graph.nodes.length,
+    done: 0,
+    erred: 0,
+    started: Date.now(),
+  };
 }
 
 /**
@@ -243,6 +259,19 @@ export interface SchedulerStatus {
 /** A worker's name in status and the task stream. */
 function workerName(w: WorkerRecord): string {
   return w.node ?? w.host ?? `worker-${w.id}`;
+}
+
+/** Count a task of `task`'s group in `c` as `what`. */
+function countGroup(
+  c: Computation,
+  task: string,
+  what: "total" | "done" | "erred",
+): void {
+  // (no prototype: a task may be named "__proto__")
+  const groups = c.groups ??= Object.create(null) as NonNullable<
+    Computation["groups"]
+  >;
+  (groups[task] ??= { total: 0, done: 0, erred: 0 })[what]++;
 }
 
 /** How far back the task stream of `status()` goes, in ms. */
@@ -338,7 +367,12 @@ export class WorkerEngine {
   /** Average duration (ms) of each task (by name) on a busy worker. */
   readonly #durations = new Map<string, number>();
   /** Recent task runs, for the dashboard's task stream. */
-  readonly #stream = new TaskStream();
+  // (5 minutes of runs at ~70 tasks/s; the dashboard pages through them)
+  readonly #stream = new TaskStream(20_000);
+  /** Tasks that failed for good, for the dashboard and the log. */
+  readonly failures: FailureLog = new FailureLog();
+  /** Task durations and bytes moved, for `/metrics`. */
+  readonly metrics: EngineMetrics = new EngineMetrics();
   /** Ready tasks waiting for a worker to exist (cluster with no members). */
   #unplaced: TaskRecord[] = [];
   /** Live workers by the id their reports carry. */
@@ -402,8 +436,13 @@ export class WorkerEngine {
       computations: [...this.#lastFinished, ...this.#running]
         .sort((a, b) => a.id - b.id)
         .map((c) => ({ ...c })),
-      stream: this.#stream.since(Date.now() - STREAM_MS),
+      stream: this.#stream.since(Date.now() - STREAM_MS, 500),
     };
+  }
+
+  /** The oldest `max` task runs that ended at or after `since` (for the dashboard). */
+  runsSince(since: number, max: number): TaskRun[] {
+    return this.#stream.since(since, max, true);
   }
 
   /** The worker actors (for tests). */
@@ -432,10 +471,15 @@ export class WorkerEngine {
         this.#tasks.set(node.key, rec);
         if (rec.deps.length === 0) roots.push(rec);
       }
-      if (rec.state === "memory") computation.done++;
-      else if (rec.state === "erred" || rec.state === "cancelled") {
+      countGroup(computation, node.task.taskName, "total");
+      if (rec.state === "memory") {
+        computation.done++;
+        countGroup(computation, node.task.taskName, "done");
+      } else if (rec.state === "erred" || rec.state === "cancelled") {
         computation.done++;
         computation.erred++;
+        countGroup(computation, node.task.taskName, "done");
+        countGroup(computation, node.task.taskName, "erred");
       } else rec.computations.push(computation);
     }
     if (computation.done < computation.total) this.#running.add(computation);
@@ -788,6 +832,7 @@ export class WorkerEngine {
 
   /** A value of `bytes` took `ms` to move: update the bandwidth seen. */
   #measured(bytes: number, ms: number): void {
+    this.metrics.moved(bytes);
     if (bytes < MEASURED_BYTES || !(ms > 0)) return;
     this.#bandwidth = 0.7 * this.#bandwidth + 0.3 * (bytes / ms);
   }
@@ -887,8 +932,12 @@ export class WorkerEngine {
     start: number,
     end: number,
     ok: boolean,
+    bytesOut?: number,
   ): void {
     const origin = performance.timeOrigin;
+    let bytesIn = 0;
+    for (const d of r.deps) bytesIn += d.bytes;
+    this.metrics.ran((end - start) / 1000, ok);
     this.#stream.record({
       worker: workerName(w),
       task: r.node.task.taskName,
@@ -896,6 +945,8 @@ export class WorkerEngine {
       start: origin + start,
       end: origin + end,
       ok,
+      bytesIn,
+      bytesOut,
     });
   }
 
@@ -1064,7 +1115,7 @@ export class WorkerEngine {
     // the worker's queue are not the task's (a duration that counted them
     // would make instant tasks look long under load, and worth moving).
     const name = r.node.task.taskName;
-    this.#ran(r, w, Math.max(r.sentAt, now - ms), now, true);
+    this.#ran(r, w, Math.max(r.sentAt, now - ms), now, true, size);
     const avg = this.#durations.get(name);
     this.#durations.set(name, avg === undefined ? ms : 0.8 * avg + 0.2 * ms);
     w.lastDone = now;
@@ -1137,6 +1188,14 @@ export class WorkerEngine {
     if (r.attempts <= (r.node.options.retries ?? 0)) {
       this.#makeReady(r); // try again
     } else {
+      this.failures.record({
+        key: r.key,
+        task: r.node.task.taskName,
+        worker: workerName(w),
+        error: cause,
+        time: Date.now(),
+        computations: r.computations.map((c) => c.id),
+      });
       this.#fail(
         r,
         new TaskFailedError(r.key, r.node.task.taskName, cause, r.attempts),
@@ -1176,6 +1235,8 @@ export class WorkerEngine {
     for (const c of r.computations) {
       c.done++;
       if (erred) c.erred++;
+      countGroup(c, r.node.task.taskName, "done");
+      if (erred) countGroup(c, r.node.task.taskName, "erred");
       if (c.done >= c.total) this.#ended(c);
       if (this.#listeners.size > 0) {
         for (const l of this.#listeners) l(c);
@@ -1186,6 +1247,7 @@ export class WorkerEngine {
 
   /** `c` finished: keep it among the last few, for `status`. */
   #ended(c: Computation): void {
+    c.ended = Date.now();
     this.#running.delete(c);
     this.#lastFinished.push(c);
     if (this.#lastFinished.length > 8) this.#lastFinished.shift();
@@ -1622,6 +1684,22 @@ export class WorkerEngine {
     if (r.state === "processing") this.#abandon(r); // not started: it won't
     this.#fail(r, new CancelledError(key), true);
     this.#pump();
+  }
+
+  /**
+   * Cancel the running computations whose id or name is `which`: each of
+   * their tasks not done is cancelled (in every computation that shares
+   * it). Returns the computations cancelled (copies, as they ended).
+   */
+  cancelComputations(which: string): Computation[] {
+    const hit = [...this.#running].filter((c) =>
+      String(c.id) === which || c.name === which
+    );
+    if (hit.length === 0) return [];
+    for (const r of [...this.#tasks.values()]) {
+      if (r.computations.some((c) => hit.includes(c))) this.cancel(r.key);
+    }
+    return hit.map((c) => ({ ...c }));
   }
 
   /**

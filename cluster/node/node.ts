@@ -91,6 +91,10 @@ export interface NodeOptions {
    * the results it holds do.
    */
   memoryTerminate?: "rejoin" | "exit";
+  /** Told when it has joined, with the name it has in the cluster. */
+  onJoin?: (name: string) => void;
+  /** Told when it has left its cluster or lost its connection. */
+  onLeave?: () => void;
 }
 
 /**
@@ -202,7 +206,10 @@ export async function runNode(
           options.signal,
           options.resources ?? {},
           dataAddress,
-          (given) => log(`joined ${address} as ${given ?? name}`),
+          (given) => {
+            log(`joined ${address} as ${given ?? name}`);
+            options.onJoin?.(given ?? name);
+          },
           (token, everyMs) =>
             startBeat({
               t: "start",
@@ -220,6 +227,7 @@ export async function runNode(
         serving = false;
       }
       log(`left ${address}`);
+      options.onLeave?.();
       if (options.signal?.aborted) return void dial.abort();
     }
   } finally {

@@ -20,9 +20,10 @@ import { isLoopback, parseAddress } from "../wire/endpoint.ts";
 import { runNode } from "./node.ts";
 import { commandLineSecret, envCaCerts, secretHint } from "../wire/secrets.ts";
 import { MEMORY_FLAGS, memoryFromFlags } from "../memory/memory_args.ts";
+import { startNodeMetrics } from "./node_metrics.ts";
 
 const USAGE =
-  "usage: node_main.ts <host:port> [--name NAME] [--secret-file FILE] [--tls-ca FILE [--tls-cert FILE --tls-key FILE]] [--nthreads N] [--resources GPU=1,...] [--memory-limit SIZE] [--local-directory DIR] [--memory-target|-spill|-pause|-terminate F] [--verbose] [--exit-with-parent]";
+  "usage: node_main.ts <host:port> [--name NAME] [--secret-file FILE] [--tls-ca FILE [--tls-cert FILE --tls-key FILE]] [--nthreads N] [--resources GPU=1,...] [--memory-limit SIZE] [--local-directory DIR] [--memory-target|-spill|-pause|-terminate F] [--verbose] [--exit-with-parent] [--metrics-port P [--metrics-host H]]";
 
 /**
  * How a node program names itself in its messages (`name`), and what it
@@ -62,6 +63,8 @@ export async function nodeMain(
         "exit-with-parent": { type: "boolean", default: false },
         resources: { type: "string" },
         nthreads: { type: "string", default: "1" },
+        "metrics-port": { type: "string" },
+        "metrics-host": { type: "string", default: "127.0.0.1" },
         help: { type: "boolean", default: false },
         ...MEMORY_FLAGS,
       },
@@ -149,6 +152,33 @@ export async function nodeMain(
     );
     return 1;
   }
+  let metrics;
+  const state = { name: values.name ?? "", joined: false, joins: 0 };
+  if (values["metrics-port"] !== undefined) {
+    const port = /^\d+$/.test(values["metrics-port"])
+      ? Number(values["metrics-port"])
+      : NaN;
+    if (!(port < 65536)) {
+      return usage(
+        `--metrics-port: a port number (0 to 65535), got "${
+          values["metrics-port"]
+        }"`,
+      );
+    }
+    try {
+      metrics = await startNodeMetrics(
+        state,
+        values["metrics-host"],
+        port,
+        secret,
+      );
+      console.log(`metrics at ${metrics.url}`);
+    } catch (e) {
+      console.error(`${style.name}: metrics: ${(e as Error).message}`);
+      return 1;
+    }
+  }
+  await using _metrics = metrics;
   const stop = new AbortController();
   const signals = ["SIGINT", "SIGTERM"] as const;
   const onSignal = () => stop.abort();
@@ -173,6 +203,12 @@ export async function nodeMain(
       ...memory,
       memoryTerminate: "exit", // (what started it starts a fresh one)
       signal: stop.signal,
+      onJoin: (name) => {
+        state.name = name;
+        state.joined = true;
+        state.joins++;
+      },
+      onLeave: () => state.joined = false,
       log: values.verbose
         ? (m) => console.error(`${style.name}: ${m}`)
         : undefined,

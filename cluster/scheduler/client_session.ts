@@ -32,7 +32,11 @@ import type { Delayed } from "../graph/delayed.ts";
 import type { FramedConnection } from "../wire/framing.ts";
 import type { Future } from "../graph/future.ts";
 import { gather } from "../graph/future.ts";
-import { computeUntil, type Scheduler } from "../graph/scheduler.ts";
+import {
+  cancelComputations,
+  computeUntil,
+  type Scheduler,
+} from "../graph/scheduler.ts";
 import { graphFromWire } from "../graph/wire_graph.ts";
 import { clip, preview } from "../../actors/preview.ts";
 import {
@@ -75,6 +79,8 @@ interface Request {
   nodes?: unknown;
   outputs?: unknown;
   keys?: unknown;
+  /** A compute's name, for the dashboard. */
+  name?: unknown;
 }
 
 function keyList(x: unknown, what: string): string[] {
@@ -211,7 +217,16 @@ export async function serveClient(
             return r;
           });
           // Tied to the client: when it is gone for good, so is this.
-          return await computeUntil(scheduler, session.computing.signal, roots);
+          // (a name is for people to read: a string, cut short)
+          const name = typeof m.name === "string" && m.name !== ""
+            ? m.name.slice(0, 120)
+            : undefined;
+          return await computeUntil(
+            scheduler,
+            session.computing.signal,
+            roots,
+            name,
+          );
         });
       case "persist":
         if (session.applied.has(id)) return reply({ t: "ok", id });
@@ -258,6 +273,13 @@ export async function serveClient(
         return;
       case "status":
         return answer(id, () => Promise.resolve(services.status()));
+      case "cancel-computation": {
+        const which = typeof m.name === "string" ? m.name.slice(0, 120) : "";
+        return answer(
+          id,
+          () => Promise.resolve(cancelComputations(scheduler, which)),
+        );
+      }
       case "bye": // a clean close: nothing to keep for a return
         session.leaving = true;
         return;

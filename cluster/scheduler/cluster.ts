@@ -42,13 +42,16 @@ import { validResources } from "../graph/delayed.ts";
 import type { FramedConnection } from "../wire/framing.ts";
 import {
   addNodeWorker,
+  engineMetrics,
   onBadNode,
   retireNodeWorkers,
   Scheduler,
   type SchedulerOptions,
+  taskFailures,
 } from "../graph/scheduler.ts";
 import type { Computation } from "../graph/worker_engine.ts";
 import type { MemoryStatus } from "../memory/worker_memory.ts";
+import { recordUsage } from "./usage_history.ts";
 
 /**
  * Where a cluster listens and how it treats its nodes.
@@ -91,6 +94,16 @@ export interface ClusterOptions {
   scheduler?: Pick<SchedulerOptions, "window" | "allowedFailures">;
   /** Where dropped nodes and refused peers are reported (default `console.warn`). */
   logger?: (message: string) => void;
+  /**
+   * Told when a node joins, leaves in good order or is lost, and when a
+   * task fails for good, with a line saying so and its details (without
+   * it, leaves and losses go to `logger`).
+   */
+  onEvent?: (
+    kind: "join" | "leave" | "lost" | "task-failed",
+    message: string,
+    fields: Record<string, unknown>,
+  ) => void;
   /**
    * How long a client that lost its connection keeps its futures, in ms,
    * for it to reconnect (default 10,000).
@@ -198,6 +211,33 @@ export interface ClusterStatus {
     readonly name: string;
     readonly state: unknown;
   }[];
+  /**
+   * The last tasks that failed for good (up to 50), oldest first: key,
+   * task name, worker, `Name: message`, stack, when (ms since the epoch),
+   * and the computations they belonged to.
+   */
+  readonly failures?: readonly {
+    readonly key: string;
+    readonly task: string;
+    readonly worker: string;
+    readonly error: string;
+    readonly stack?: string;
+    readonly time: number;
+    readonly computations: readonly number[];
+  }[];
+  /**
+   * How long task runs took since the scheduler started, in seconds: the
+   * buckets' upper bounds and the runs in each (one more, past the last
+   * bound), their sum and count.
+   */
+  readonly taskDurations?: {
+    readonly bounds: readonly number[];
+    readonly counts: readonly number[];
+    readonly sum: number;
+    readonly count: number;
+  };
+  /** Bytes of values moved between nodes since it started (their reported sizes). */
+  readonly bytesMoved?: number;
 }
 
 /** Where a node's heartbeat thread reports, and its connection once it does. */
@@ -252,6 +292,7 @@ export class Cluster implements AsyncDisposable {
   /** The nodes' heartbeat threads' connections, by the token each was given. */
   readonly #beats = new Map<string, Beat>();
   readonly #lingerMs: number;
+  readonly #onEvent: NonNullable<ClusterOptions["onEvent"]>;
   #closed = false;
 
   /**
@@ -276,6 +317,12 @@ export class Cluster implements AsyncDisposable {
     }
     this.#logger = options.logger ?? ((m) => console.warn(m));
     this.#lingerMs = options.clientLingerMs ?? 10_000;
+    // (without onEvent: what was logged before it came)
+    this.#onEvent = options.onEvent ??
+      ((kind, m, fields) =>
+        kind === "leave" || (kind === "lost" && fields.closed === "error")
+          ? this.#logger(m)
+          : 0);
     this.scheduler = new Scheduler(system, {
       ...options.scheduler,
       placement: "node",
@@ -284,6 +331,13 @@ export class Cluster implements AsyncDisposable {
     onBadNode(this.scheduler, (name) => {
       void this.#members.get(name)?.conn.close();
     }, this.#logger);
+    taskFailures(this.scheduler).subscribe((f) =>
+      this.#onEvent(
+        "task-failed",
+        `task ${f.key} failed on ${f.worker}: ${f.error}`,
+        { ...f },
+      )
+    );
     this.secret = options.secret === false
       ? undefined
       : options.secret ?? generateSecret();
@@ -382,6 +436,9 @@ export class Cluster implements AsyncDisposable {
           })),
       },
       sync: this.#sync.snapshot(),
+      failures: taskFailures(this.scheduler).list(),
+      taskDurations: engineMetrics(this.scheduler).durations(),
+      bytesMoved: engineMetrics(this.scheduler).bytesMoved,
     };
   }
 
@@ -566,6 +623,11 @@ export class Cluster implements AsyncDisposable {
         if (measure(rss) && measure(heap)) {
           member.memory = { rss, heapUsed: heap };
         }
+        recordUsage(this, name, {
+          t: Date.now(),
+          rss: member.memory?.rss,
+          cpu: member.cpu,
+        });
       } else {
         this.#logger(`node ${name} sent a message of no known kind: dropped`);
         void conn.close();
@@ -593,6 +655,11 @@ export class Cluster implements AsyncDisposable {
       if (!left && !conn.isClosed) {
         this.#members.set(name, member);
         addNodeWorker(this.scheduler, name, resources, data);
+        this.#onEvent("join", `node ${name} joined from ${address}`, {
+          node: name,
+          address,
+          resources,
+        });
         for (const check of [...this.#joined]) check();
       }
     } catch {
@@ -602,10 +669,21 @@ export class Cluster implements AsyncDisposable {
     clearInterval(watchdog);
     this.#beats.delete(token);
     void beat.conn?.close();
-    if (this.#members.get(name) === member) this.#members.delete(name);
-    if (left) this.#logger(`node ${name} left`);
-    else if (!this.#closed && reason.kind === "error") {
-      this.#logger(`node ${name} lost: ${reason.error?.message}`);
+    const wasMember = this.#members.get(name) === member;
+    if (wasMember) this.#members.delete(name);
+    if (!wasMember) return; // (never joined: no leave, no loss)
+    if (left) this.#onEvent("leave", `node ${name} left`, { node: name });
+    else if (!this.#closed) {
+      const why = reason.kind === "error"
+        ? reason.error?.message
+        : reason.kind === "eof"
+        ? "its connection closed without a goodbye"
+        : "dropped by the scheduler";
+      this.#onEvent("lost", `node ${name} lost: ${why}`, {
+        node: name,
+        reason: why,
+        closed: reason.kind,
+      });
     }
   }
 

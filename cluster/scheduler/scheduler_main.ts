@@ -26,6 +26,7 @@ import {
   writeSchedulerSecret,
 } from "../wire/secrets.ts";
 import { TransportError } from "../wire/wire_errors.ts";
+import { createLogger, LOG_LEVELS, type LogLevel } from "./log.ts";
 
 /**
  * The dashboard's port when none is given: the one after the scheduler's
@@ -61,6 +62,10 @@ options:
   --dashboard-token-file F   the token the dashboard asks for (default off
                              loopback: one derived from the secret)
   --no-dashboard             serve no dashboard
+  --log-level L              error, warn, info (default) or debug: what is
+                             logged on stderr (nodes joining, leaving, lost;
+                             tasks failed; peers refused)
+  --log-format F             text (default) or json (one object per line)
   -h, --help                 this help
 
 Once listening it prints "scheduler at <host:port>", then "dashboard at <url>",
@@ -184,6 +189,8 @@ export async function schedulerMain(args: string[]): Promise<number> {
         "dashboard-token-file": { type: "string" },
         "no-dashboard": { type: "boolean", default: false },
         "insecure-no-secret": { type: "boolean", default: false },
+        "log-level": { type: "string", default: "info" },
+        "log-format": { type: "string", default: "text" },
         help: { type: "boolean", short: "h", default: false },
       },
     }).values;
@@ -194,6 +201,22 @@ export async function schedulerMain(args: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
+  if (!LOG_LEVELS.includes(values["log-level"] as LogLevel)) {
+    return usage(
+      `--log-level: one of ${LOG_LEVELS.join(", ")}, got "${
+        values["log-level"]
+      }"`,
+    );
+  }
+  if (values["log-format"] !== "text" && values["log-format"] !== "json") {
+    return usage(
+      `--log-format: text or json, got "${values["log-format"]}"`,
+    );
+  }
+  const log = createLogger({
+    level: values["log-level"] as LogLevel,
+    format: values["log-format"],
+  });
   const listenPort = port(values.port);
   if (listenPort === undefined) {
     return usage(`--port: a port number (0 to 65535), got "${values.port}"`);
@@ -281,6 +304,18 @@ export async function schedulerMain(args: string[]): Promise<number> {
       secret: secret ?? false,
       tls,
       silenceMs,
+      logger: (m) => log.warn(m),
+      onEvent: (kind, message, { stack, ...fields }) =>
+        log.log(
+          kind === "lost" || kind === "task-failed" ? "warn" : "info",
+          message,
+          // (a stack is many lines: written at debug level only)
+          {
+            event: kind,
+            ...fields,
+            stack: log.enabled("debug") ? stack : undefined,
+          },
+        ),
     });
   } catch (e) {
     // A refused configuration says what to do itself; the OS's refusals

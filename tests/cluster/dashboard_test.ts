@@ -9,6 +9,7 @@ import { ActorSystem } from "@troupe/troupe";
 import {
   type ClusterOptions,
   type ClusterStatus,
+  connect,
   runNode,
   serveDashboard,
   startCluster,
@@ -16,6 +17,7 @@ import {
 import { delayed } from "@troupe/troupe";
 import { g } from "../fixtures/graph_tasks.ts";
 import { until } from "../helpers.ts";
+import { screenshots } from "./screenshot.ts";
 
 /** Whether Debian's `chromium` is on the PATH. */
 const chromium = (() => {
@@ -86,7 +88,18 @@ Deno.test("dashboard: /api/status, the page and the event stream show a real clu
     assert.equal(alpha.queued, 0);
     assert.equal(typeof alpha.held, "number");
     const last = status.computations.at(-1)!;
-    assert.deepEqual(last, { id: 1, total: 5, done: 5, erred: 0 });
+    const { id, total: all, done, erred, groups } = last;
+    assert.deepEqual({ id, total: all, done, erred }, {
+      id: 1,
+      total: 5,
+      done: 5,
+      erred: 0,
+    });
+    assert.deepEqual({ ...groups }, {
+      square: { total: 4, done: 4, erred: 0 },
+      sum: { total: 1, done: 1, erred: 0 },
+    });
+    assert.ok(last.ended! >= last.started!);
     assert.equal(typeof status.tasks, "object");
     assert.equal(status.tasks.processing ?? 0, 0);
     assert.ok(status.actors.count >= 1, "the node's graph worker is an actor");
@@ -203,7 +216,7 @@ Deno.test("dashboard: off loopback it needs a token; with one, every request mus
 
 Deno.test({
   name: chromium
-    ? "dashboard in headless Chromium: the page shows the worker and a graph at 100%"
+    ? "dashboard in headless Chromium: the page shows the worker, a named graph at 100% with its task names, the task stream, a failure; screenshots at 1400 and 390 px during and after are sane"
     : "dashboard in headless Chromium (skipped: `chromium` is not installed)",
   ignore: !chromium,
   fn: async () => {
@@ -211,9 +224,13 @@ Deno.test({
       await using dashboard = serveDashboard(cluster, { token: "t0k" });
       const leaves = Array.from(
         { length: 40 },
-        (_, i) => delayed(g.pidAfter)(i, 5),
+        // (about 16 s: the screenshots "during" are taken while it runs)
+        (_, i) => delayed(g.pidAfter)(i, 400),
       );
-      const running = cluster.scheduler.compute(delayed(g.sum)(leaves));
+      await using client = await connect(cluster.address, {
+        jobName: "browser-job",
+      });
+      const running = client.compute(delayed(g.sum)(leaves));
       // The page as Chromium renders it (script run, first snapshot shown).
       const dump = async (): Promise<string> => {
         const { success, stdout, stderr } = await new Deno.Command(
@@ -224,7 +241,8 @@ Deno.test({
               "--no-sandbox",
               "--disable-gpu",
               "--dump-dom",
-              `${dashboard.url}?token=t0k`,
+              // (a 5 min window: every run of the test is in it)
+              `${dashboard.url}?token=t0k&window=300`,
             ],
             stdout: "piped",
             stderr: "piped",
@@ -235,14 +253,34 @@ Deno.test({
         return dom;
       };
       const during = await dump();
-      assert.match(during, /<td>alpha<\/td>/, "the worker is in the table");
+      assert.match(during, /<\/span>alpha<\/td>/, "the worker is in the table");
+      const shotsDuring = await screenshots(
+        `${dashboard.url}?token=t0k&window=300`,
+      );
       await running;
+      await assert.rejects(
+        cluster.scheduler.compute(delayed(g.checked)(-1)),
+        /negative/,
+      );
       await until(
         () => cluster.status().nodes[0]?.cpu !== undefined,
         "a heartbeat with the node's metrics",
       );
       const after = await dump();
-      assert.match(after, /<td>alpha<\/td>/);
+      assert.match(after, /<\/span>alpha<\/td>/);
+      assert.match(
+        after,
+        /<span class="name">browser-job <span class="muted">#1<\/span><\/span>/,
+        "the computation carries its client's job name",
+      );
+      // Its tasks by name: 40 pidAfter and one sum.
+      assert.match(after, /<\/span>pidAfter<\/span>.*?40\/40/s);
+      assert.match(after, /<\/span>sum<\/span>.*?1\/1/s);
+      // The failures panel: the task, its worker and its error.
+      assert.match(
+        after,
+        /<div class="failure">.*?alpha.*?<div class="key">checked-[^<]+<\/div><div class="error">.*?RangeError: negative: -1/s,
+      );
       assert.match(
         after,
         /class="count">41\/41<\/span><span class="pct">100%<\/span>/,
@@ -250,38 +288,30 @@ Deno.test({
       );
       assert.match(after, /style="width:100%"/);
       assert.match(after, /\d+ actors, \d+ messages in mailboxes/);
-      // The task stream drew each run, named, on the worker's lane.
-      const runs = after.match(/<rect class="run" x="\d/g) ?? [];
-      assert.equal(runs.length, 41, "one bar per task run");
-      assert.match(after, /<title>pidAfter pidAfter-[^ ]+ on alpha: /);
+      // The task stream drew each run (and the failed one) on its canvas,
+      // over a 10 s window, with the task names in its legend.
+      const drawn = after.match(/<canvas id="stream"[^>]*data-runs="(\d+)"/);
+      assert.ok(drawn, "the task stream's canvas");
+      assert.equal(drawn[1], "42", "one bar per task run");
+      assert.match(after, /data-window="300000"/);
+      assert.match(after, /<\/span>pidAfter<span class="swatch"/);
       assert.match(after, /<td class="n cpu">\d+%<\/td>/, "the node's CPU");
-      assert.match(after, /<td class="n mem">\d+ MiB<\/td>/, "its memory");
-      // And a screenshot of it, as a person would see it.
-      // (The tests run without --allow-write: mktemp and rm make and clear
-      // the folder Chromium writes into.)
-      const dir = new TextDecoder().decode(
-        (await new Deno.Command("mktemp", { args: ["-d"] }).output()).stdout,
-      ).trim();
-      try {
-        const shot = `${dir}/dashboard.png`;
-        const { success, stderr } = await new Deno.Command("chromium", {
-          args: [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--window-size=1000,900",
-            `--screenshot=${shot}`,
-            `${dashboard.url}?token=t0k`,
-          ],
-          stdout: "null",
-          stderr: "piped",
-        }).output();
-        assert.ok(success, new TextDecoder().decode(stderr));
-        const png = await Deno.readFile(shot);
-        assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47]); // "PNG"
-        assert.ok(png.length > 10_000, `a real picture (${png.length} bytes)`);
-      } finally {
-        await new Deno.Command("rm", { args: ["-rf", dir] }).output();
+      assert.match(after, /<span>\d+ MiB<\/span><\/div><\/td>/, "its memory");
+      // Its memory over time, from the heartbeats before the page opened.
+      const points = after.match(
+        /<polyline class="series" data-worker="alpha"[^>]*points="([^"]*)"/,
+      )?.[1].split(" ") ?? [];
+      assert.ok(points.length >= 3, `a memory line (${points.length} points)`);
+      const shotsAfter = await screenshots(
+        `${dashboard.url}?token=t0k&window=300`,
+      );
+      for (const shot of [...shotsDuring, ...shotsAfter]) {
+        assert.equal(shot.width, shot.asked, "the screenshot's width");
+        assert.ok(shot.height > 0);
+        assert.ok(
+          shot.inked > 0.02,
+          `the picture is not blank (${(100 * shot.inked).toFixed(1)}% inked)`,
+        );
       }
     }, { heartbeatMs: 50, silenceMs: 5_000 });
   },

@@ -60,7 +60,7 @@ function fakeSource() {
 }
 
 const BAR =
-  /^\[([#-]+)\] {2}([\d,]+)\/([\d,]+) tasks(?: {2}[\d.]+[kM]? tasks\/s)?(?: {2}([\d,]+) failed)?$/;
+  /^\[([#-]+)\] {2}([\d,]+)\/([\d,]+) tasks(?: {2}[\d.]+[kM]? tasks\/s)?(?: {2}([\d,]+) failed)?(?: {2}elapsed \S+)?(?: {2}ETA \S+)?$/;
 
 /** The parts of a rendered line. */
 function parse(line: string) {

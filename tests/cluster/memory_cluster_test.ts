@@ -121,7 +121,9 @@ Deno.test("memory: a reduction over 4x the nodes' limits streams through a 2-nod
         BLOCKS * n * 8 / MiB
       } MiB); most spill files at once: ${mostFiles}`,
     );
-    for (const p of peaks) assert.ok(p < LIMIT + 300 * MiB, `${p / MiB} MiB`);
+    // (loose: a CI run with four other jobs on 2 cores saw 361 MiB; alone,
+    // 230-263; the bench measures it exactly)
+    for (const p of peaks) assert.ok(p < LIMIT + 400 * MiB, `${p / MiB} MiB`);
   } finally {
     // The nodes left: their spill directories went with them.
     const left = spillFiles(dir);

@@ -19,7 +19,7 @@ Deno.test("a worker whose task module changed on disk says so and says to restar
   const file = `${dir}/tasks.ts`;
   const url = new URL(`file://${file}`).href;
   const source = (names: string[]) =>
-    `import { defineTasks } from "${ROOT}actors/mod.ts";
+    `import { defineTasks } from "${ROOT}mod.ts";
 export const t = defineTasks(import.meta.url, {
 ${names.map((n) => `  ${n}: (x: number) => x + 1,`).join("\n")}
 });

@@ -6,9 +6,10 @@
  * Chains of elementwise steps become one task per chunk, and a reduction
  * fuses into those tasks, so `random(...).mean()` never holds a chunk.
  *
- * What it may import: troupe only through `_graph.ts` (`actors/mod.ts`, and
- * the graph files of `cluster/`: delayed, keys, scheduler, and the types of
- * futures and clients; not `cluster/mod.ts`, which would load the whole
+ * What it may import: troupe only through `_graph.ts` (the actor system and
+ * tasks of `actors/`, and the files of `cluster/graph/`: delayed, keys,
+ * compute, scheduler, and the types of futures and clients; not
+ * `cluster/mod.ts`, which would load the whole
  * cluster into every worker that runs an array task), and npm's `zarrita`
  * (only in `_zarr_kernels.ts`, loaded when a graph uses Zarr). Private
  * files start with `_`; this is the face.

@@ -123,6 +123,10 @@ interface WorkerRecord {
   lastDone?: number;
   /** Its memory, as it last reported (none: it has no limit). */
   memory?: MemoryStatus;
+  /** Leaving in good order: it takes no new task (see `retireNode`). */
+  retiring?: boolean;
+  /** Told when a run of a retiring worker ends (see `#drained`). */
+  onRunEnded?: () => void;
   /** Where it runs (the engine's placement, or the caller's event loop). */
   placement: Placement;
 }
@@ -337,6 +341,12 @@ const DEFAULT_BYTES_PER_MS = 100_000;
 const MEASURED_BYTES = 256 * 1024;
 /** The longest reason logged for a worker that broke the protocol. */
 const REASON_CHARS = 200;
+
+/**
+ * How long a retiring node's running tasks may take to finish, in ms,
+ * before they are redone elsewhere (its node waits `LEAVE_MS` in all).
+ */
+const RETIRE_DRAIN_MS = 20_000;
 
 let engineSeq = 0;
 
@@ -562,13 +572,14 @@ export class WorkerEngine {
    */
   #makeReady(r: TaskRecord): void {
     r.state = "ready";
-    let w = r.home !== undefined && r.home.alive && allowed(r, r.home)
+    let w = r.home !== undefined && r.home.alive && !r.home.retiring &&
+        allowed(r, r.home)
       ? r.home
       : undefined;
     if (w === undefined) {
       let bestHeld = -1;
       for (const x of this.#workers) {
-        if (!x.alive || !allowed(r, x)) continue;
+        if (!x.alive || x.retiring || !allowed(r, x)) continue;
         // The bytes of its inputs already there (a count when sizes are
         // not known): moving the least data.
         let held = 0;
@@ -595,7 +606,8 @@ export class WorkerEngine {
   #pump(): void {
     for (const w of this.#workers) if (w.alive) this.#fill(w);
     for (const thief of this.#workers) {
-      if (!thief.alive || thief.inFlight > 0 || thief.queue.size > 0) continue;
+      if (!thief.alive || thief.retiring) continue;
+      if (thief.inFlight > 0 || thief.queue.size > 0) continue;
       if (thief.memory?.paused) continue;
       let victim: WorkerRecord | undefined;
       for (const w of this.#workers) {
@@ -717,7 +729,7 @@ export class WorkerEngine {
    * tasks).
    */
   #spread(roots: TaskRecord[]): void {
-    const live = this.#workers.filter((w) => w.alive);
+    const live = this.#workers.filter((w) => w.alive && !w.retiring);
     // A few tasks go to the least loaded workers instead (see #makeReady).
     if (live.length === 0 || roots.length < 2 * live.length) return;
     for (let i = 0; i < roots.length; i++) {
@@ -978,6 +990,7 @@ export class WorkerEngine {
     if (r === undefined) return undefined;
     w.running.delete(seq);
     w.inFlight--;
+    w.onRunEnded?.();
     return r;
   }
 
@@ -1486,7 +1499,9 @@ export class WorkerEngine {
       if (!this.#current(r, w, seq)) continue;
       r.worker = undefined;
       r.attempts--; // a death is not an attempt; it is counted apart
-      if (counts && ++r.deaths >= this.#options.allowedFailures) {
+      // (a node that said goodbye and then went before it was done)
+      const death = counts && !w.retiring;
+      if (death && ++r.deaths >= this.#options.allowedFailures) {
         this.#fail(r, new KilledWorkerError(r.key, r.deaths, reason), false);
       } else r.state = "released";
     }
@@ -1532,13 +1547,62 @@ export class WorkerEngine {
   }
 
   /**
-   * The attached node `node` is leaving in good order (it said goodbye):
-   * it takes no more work, and what it ran or held is redone elsewhere
-   * without counting toward any task's `allowedFailures`.
+   * The attached node `node` is leaving in good order (it said goodbye, or
+   * it was retired): it takes no more work (its queue goes to the others);
+   * the tasks it runs finish there (for up to `drainMs`, then they are
+   * redone elsewhere); each result only it holds is copied to the live
+   * worker holding the fewest bytes (node to node where both serve their
+   * values); then it is dropped. Nothing it held is recomputed unless a
+   * copy failed, and nothing counts toward any task's `allowedFailures`.
+   * Resolves once it is out.
    */
-  retireNode(node: string): void {
-    for (const w of [...this.#workers]) {
-      if (w.node === node) this.#workerDied(w, `${node} left`, false);
+  async retireNode(node: string, drainMs = RETIRE_DRAIN_MS): Promise<void> {
+    const mine = this.#workers.filter((w) => w.node === node && w.alive);
+    for (const w of mine) {
+      w.retiring = true;
+      for (let r = this.#take(w); r !== undefined; r = this.#take(w)) {
+        this.#makeReady(r);
+      }
+      for (const r of [...w.incoming]) this.#undispatch(r, w);
+    }
+    this.#pump();
+    const until = performance.now() + drainMs;
+    for (const w of mine) await this.#drained(w, until);
+    const heirs = new Map<WorkerRecord, number>();
+    for (const x of this.#workers) {
+      if (!x.alive || x.retiring) continue;
+      let bytes = 0;
+      for (const r of x.has) bytes += r.bytes;
+      heirs.set(x, bytes);
+    }
+    for (const w of mine) {
+      if (!w.alive) continue;
+      const copies: Promise<unknown>[] = [];
+      for (const r of [...w.has]) {
+        if (r.state !== "memory") continue;
+        if (r.holders.some((h) => h.alive && !h.retiring)) continue;
+        let to: WorkerRecord | undefined;
+        for (const [x, bytes] of heirs) {
+          if (x.alive && (to === undefined || bytes < heirs.get(to)!)) to = x;
+        }
+        if (to === undefined) break; // nowhere to go: lost, as before
+        heirs.set(to, heirs.get(to)! + r.bytes);
+        copies.push(this.#transfer(r, to).catch(() => {}));
+      }
+      await Promise.all(copies);
+      this.#workerDied(w, `${node} left`, false);
+    }
+  }
+
+  /** Wait until `w` runs nothing, or is gone, or `until` passes. */
+  async #drained(w: WorkerRecord, until: number): Promise<void> {
+    while (w.alive && w.running.size > 0 && performance.now() < until) {
+      const { promise, resolve } = Promise.withResolvers<void>();
+      const timer = setTimeout(resolve, until - performance.now());
+      w.onRunEnded = resolve;
+      await promise;
+      clearTimeout(timer);
+      w.onRunEnded = undefined;
     }
   }
 

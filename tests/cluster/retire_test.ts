@@ -1,0 +1,175 @@
+/**
+ * Graceful retirement with real node processes: a rolling restart (each
+ * node in turn gets SIGTERM, and a fresh one starts in its place) during a
+ * long job, and `client.retireWorkers` of every node in turn under
+ * persisted results. Every task's runs are counted through a side channel
+ * (each run appends its id to a file): nothing may run twice, no result
+ * may be lost, nothing may count as a failure.
+ */
+
+import assert from "node:assert/strict";
+import { ActorSystem, type Delayed, delayed } from "@troupe/troupe";
+import { connect, localCluster } from "@troupe/troupe/cluster";
+import { rt } from "../fixtures/retire_tasks.ts";
+import { until } from "../helpers.ts";
+
+const NODES = ["local-1", "local-2", "local-3"];
+
+/** Runs per task id, from the side channel. */
+function runsById(file: string): Map<string, number> {
+  const runs = new Map<string, number>();
+  let text = "";
+  try {
+    text = Deno.readTextFileSync(file);
+  } catch { /* nothing ran yet */ }
+  for (const id of text.split("\n")) {
+    if (id !== "") runs.set(id, (runs.get(id) ?? 0) + 1);
+  }
+  return runs;
+}
+
+/** Ids that ran more than once. */
+function twice(runs: Map<string, number>): string[] {
+  return [...runs].filter(([, n]) => n > 1).map(([id, n]) => `${id} x${n}`);
+}
+
+/** Leaves 0..n-1 (`i` each), summed pairwise: every task with an id. */
+function tree(n: number, leafMs: number, file: string): Delayed<number> {
+  let level: Delayed<number>[] = Array.from(
+    { length: n },
+    (_, i) => delayed(rt.leaf)(`leaf-${i}`, i, leafMs, file),
+  );
+  for (let depth = 0; level.length > 1; depth++) {
+    const next: Delayed<number>[] = [];
+    for (let i = 0; i < level.length; i += 2) {
+      next.push(
+        i + 1 < level.length
+          ? delayed(rt.add)(
+            `add-${depth}-${i}`,
+            level[i],
+            level[i + 1],
+            5,
+            file,
+          )
+          : level[i],
+      );
+    }
+    level = next;
+  }
+  return level[0];
+}
+
+/** A cluster of three node processes that may write to `dir`, for `body`. */
+async function withCluster(
+  body: (
+    cluster: Awaited<ReturnType<typeof localCluster>>,
+    events: string[],
+  ) => Promise<void>,
+): Promise<void> {
+  await using system = new ActorSystem();
+  const events: string[] = [];
+  await using cluster = await localCluster(system, {
+    nodes: NODES.length,
+    write: [dir],
+    // One death fails a task: a retirement that counted would fail it.
+    scheduler: { allowedFailures: 1 },
+    logger: (m) => events.push(m),
+    onEvent: (kind, message) => events.push(`${kind}: ${message}`),
+  });
+  await body(cluster, events);
+}
+
+const dir = Deno.makeTempDirSync({ prefix: "troupe-retire-" });
+
+/** Wait until `name` runs in a process other than `pid` and has joined. */
+async function replaced(
+  cluster: Awaited<ReturnType<typeof localCluster>>,
+  name: string,
+  pid: number,
+): Promise<void> {
+  await until(
+    () =>
+      cluster.pids()[name] !== undefined && cluster.pids()[name] !== pid &&
+      cluster.nodes().some((n) => n.name === name),
+    `${name} replaced and joined`,
+    60_000,
+  );
+}
+
+Deno.test("rolling restart (SIGTERM each node in turn, a fresh one in its place) during a long job: no result lost, nothing recomputed, no failure", async () => {
+  const file = `${dir}/rolling.log`;
+  await withCluster(async (cluster, events) => {
+    const n = 240;
+    let done = false;
+    const job = cluster.scheduler.compute(tree(n, 120, file)).finally(() =>
+      done = true
+    );
+    for (const name of NODES) {
+      // Some of the job ran (results are held everywhere) before each goes.
+      const before = runsById(file).size;
+      await until(
+        () => runsById(file).size >= before + 20,
+        "more of the job ran",
+        60_000,
+      );
+      const pid = cluster.pids()[name];
+      cluster.kill(name, "SIGTERM");
+      await replaced(cluster, name, pid);
+    }
+    assert.equal(done, false, "the job was still running at the last restart");
+    const [sum] = await job;
+    assert.equal(sum, (n * (n - 1)) / 2);
+    const runs = runsById(file);
+    assert.deepEqual(twice(runs), [], "no task ran twice");
+    assert.equal(runs.size, 2 * n - 1, "every task ran");
+    const left = events.filter((e) => e.startsWith("leave: "));
+    assert.equal(left.length, NODES.length, events.join("\n"));
+    assert.deepEqual(events.filter((e) => e.startsWith("lost: ")), []);
+  });
+});
+
+Deno.test("client.retireWorkers of every node in turn: persisted results move to the others, and are not recomputed", async () => {
+  const file = `${dir}/retired.log`;
+  await withCluster(async (cluster, events) => {
+    await using client = await connect(cluster.address);
+    const leaves = Array.from(
+      { length: 30 },
+      (_, i) => delayed(rt.leaf)(`p-${i}`, i, 10, file),
+    );
+    const held = client.persist(...leaves);
+    await Promise.all(held.map((f) => f.settled()));
+    assert.deepEqual(await client.retireWorkers(["nobody"]), []);
+    for (const name of NODES) {
+      const pid = cluster.pids()[name];
+      assert.deepEqual(await client.retireWorkers([name]), [name]);
+      assert.ok(!cluster.nodes().some((n) => n.name === name));
+      // (it exited: the local cluster starts a fresh one, as a nanny does)
+      await replaced(cluster, name, pid);
+    }
+    const values = await Promise.all(held.map((f) => f.result()));
+    assert.deepEqual(values, leaves.map((_, i) => i));
+    const [sum] = await client.compute(
+      delayed(rt.add)("sum", held[0], held[29], 1, file),
+    );
+    assert.equal(sum, 29);
+    assert.deepEqual(twice(runsById(file)), [], "no leaf ran twice");
+    assert.equal(runsById(file).size, 31);
+    assert.deepEqual(events.filter((e) => e.startsWith("lost: ")), []);
+    for (const f of held) f.release();
+  });
+});
+
+Deno.test("retire-workers with a malformed list is refused with a clear error; the scheduler goes on", async () => {
+  await using system = new ActorSystem();
+  await using cluster = await localCluster(system, { nodes: 0 });
+  await using client = await connect(cluster.address);
+  await assert.rejects(
+    client.retireWorkers([42 as unknown as string]),
+    /names must be a list of node names/,
+  );
+  assert.deepEqual(await client.retireWorkers([]), []);
+});
+
+globalThis.addEventListener("unload", () => {
+  Deno.removeSync(dir, { recursive: true });
+});

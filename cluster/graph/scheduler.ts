@@ -419,8 +419,9 @@ export function addNodeWorker(
 export function retireNodeWorkers(
   scheduler: Scheduler,
   name: string,
+  ms?: number,
 ): Promise<void> {
-  return nodeEngine(scheduler).retireNode(name);
+  return nodeEngine(scheduler).retireNode(name, ms);
 }
 
 /**

@@ -343,10 +343,12 @@ const MEASURED_BYTES = 256 * 1024;
 const REASON_CHARS = 200;
 
 /**
- * How long a retiring node's running tasks may take to finish, in ms,
- * before they are redone elsewhere (its node waits `LEAVE_MS` in all).
+ * How long a node's retirement may take, in ms (as long as a node waits for
+ * it: `LEAVE_MS`): its running tasks have two thirds of it to finish, the
+ * copies of its results the rest; then it is dropped all the same, what
+ * was not copied lost (and recomputed where needed), no death counted.
  */
-const RETIRE_DRAIN_MS = 20_000;
+const RETIRE_MS = 30_000;
 
 let engineSeq = 0;
 
@@ -1549,14 +1551,15 @@ export class WorkerEngine {
   /**
    * The attached node `node` is leaving in good order (it said goodbye, or
    * it was retired): it takes no more work (its queue goes to the others);
-   * the tasks it runs finish there (for up to `drainMs`, then they are
-   * redone elsewhere); each result only it holds is copied to the live
-   * worker holding the fewest bytes (node to node where both serve their
-   * values); then it is dropped. Nothing it held is recomputed unless a
-   * copy failed, and nothing counts toward any task's `allowedFailures`.
-   * Resolves once it is out.
+   * the tasks it runs finish there; each result only it holds is copied to
+   * the live worker holding the fewest bytes (node to node where both serve
+   * their values); then it is dropped. All within `ms` (see `RETIRE_MS`).
+   * Nothing it held is recomputed unless a copy failed or was too late,
+   * and nothing counts toward any task's `allowedFailures`. Resolves once
+   * it is out.
    */
-  async retireNode(node: string, drainMs = RETIRE_DRAIN_MS): Promise<void> {
+  async retireNode(node: string, ms = RETIRE_MS): Promise<void> {
+    const start = performance.now();
     const mine = this.#workers.filter((w) => w.node === node && w.alive);
     for (const w of mine) {
       w.retiring = true;
@@ -1566,8 +1569,7 @@ export class WorkerEngine {
       for (const r of [...w.incoming]) this.#undispatch(r, w);
     }
     this.#pump();
-    const until = performance.now() + drainMs;
-    for (const w of mine) await this.#drained(w, until);
+    for (const w of mine) await this.#drained(w, start + ms * 2 / 3);
     const heirs = new Map<WorkerRecord, number>();
     for (const x of this.#workers) {
       if (!x.alive || x.retiring) continue;
@@ -1589,7 +1591,7 @@ export class WorkerEngine {
         heirs.set(to, heirs.get(to)! + r.bytes);
         copies.push(this.#transfer(r, to).catch(() => {}));
       }
-      await Promise.all(copies);
+      await deadline(Promise.all(copies), start + ms - performance.now());
       this.#workerDied(w, `${node} left`, false);
     }
   }
@@ -1901,4 +1903,16 @@ function cannotCross(e: unknown): string | undefined {
     return e.original.message;
   }
   return undefined;
+}
+
+/** `work` settled, or `ms` passed (whichever comes first). */
+async function deadline(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    work,
+    new Promise<void>((resolve) =>
+      timer = setTimeout(resolve, Math.max(0, ms))
+    ),
+  ]);
+  clearTimeout(timer);
 }

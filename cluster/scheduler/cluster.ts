@@ -112,6 +112,13 @@ export interface ClusterOptions {
    * for it to reconnect (default 10,000).
    */
   clientLingerMs?: number;
+  /**
+   * How long a node's retirement may take, in ms (default 30,000, as long
+   * as a node waits for it): its running tasks have two thirds of it to
+   * finish, the copies of its results the rest; then it is dropped all the
+   * same (what was not copied is recomputed where needed; no death).
+   */
+  retireTimeoutMs?: number;
 }
 
 /**
@@ -297,6 +304,7 @@ export class Cluster implements AsyncDisposable {
   /** The nodes' heartbeat threads' connections, by the token each was given. */
   readonly #beats = new Map<string, Beat>();
   readonly #lingerMs: number;
+  readonly #retireMs: number | undefined;
   readonly #onEvent: NonNullable<ClusterOptions["onEvent"]>;
   #closed = false;
 
@@ -322,6 +330,13 @@ export class Cluster implements AsyncDisposable {
     }
     this.#logger = options.logger ?? ((m) => console.warn(m));
     this.#lingerMs = options.clientLingerMs ?? 10_000;
+    this.#retireMs = options.retireTimeoutMs;
+    const retireMs = this.#retireMs;
+    if (retireMs !== undefined && !(retireMs >= 0 && retireMs < Infinity)) {
+      throw new RangeError(
+        `retireTimeoutMs must be a number of ms >= 0, got ${retireMs}`,
+      );
+    }
     // (without onEvent: what was logged before it came)
     this.#onEvent = options.onEvent ??
       ((kind, m, fields) =>
@@ -635,7 +650,7 @@ export class Cluster implements AsyncDisposable {
       retiring ??= (async () => {
         left = true;
         if (this.#members.get(name) === member) {
-          await retireNodeWorkers(this.scheduler, name);
+          await retireNodeWorkers(this.scheduler, name, this.#retireMs);
         }
         if (!conn.isClosed) conn.send({ t: "retired" });
         await conn.close();

@@ -9,7 +9,13 @@
 
 import assert from "node:assert/strict";
 import { ActorSystem, type Delayed, delayed } from "@troupe/troupe";
-import { connect, localCluster } from "@troupe/troupe/cluster";
+import {
+  connect,
+  localCluster,
+  runNode,
+  startCluster,
+} from "@troupe/troupe/cluster";
+import { g } from "../fixtures/graph_tasks.ts";
 import { rt } from "../fixtures/retire_tasks.ts";
 import { until } from "../helpers.ts";
 
@@ -172,4 +178,53 @@ Deno.test("retire-workers with a malformed list is refused with a clear error; t
 
 globalThis.addEventListener("unload", () => {
   Deno.removeSync(dir, { recursive: true });
+});
+
+Deno.test("a node whose data server never answers cannot hold its retirement open: past retireTimeoutMs it is dropped, its result recomputed, no death counted", async () => {
+  await using system = new ActorSystem();
+  await using cluster = startCluster(system, {
+    logger: () => {},
+    retireTimeoutMs: 1_500,
+    scheduler: { allowedFailures: 1 },
+  });
+  const hoard = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net=127.0.0.1",
+      "--allow-read",
+      "--allow-env=TROUPE_SECRET",
+      new URL("../fixtures/hoarding_node.ts", import.meta.url).pathname,
+      cluster.address,
+    ],
+    env: { TROUPE_SECRET: cluster.secret as string },
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  const stop = new AbortController();
+  let good: Promise<void> | undefined;
+  try {
+    await cluster.waitForNodes(1);
+    // It alone is there: it holds the result.
+    const [held] = cluster.scheduler.persist(delayed(g.square)(7));
+    await held.settled();
+    good = runNode(cluster.address, { name: "good", signal: stop.signal });
+    await cluster.waitForNodes(2);
+    // The copy to "good" never comes: the deadline ends the retirement.
+    const retiring = cluster.retireWorkers(["hoard"]);
+    let retired: string[] | undefined;
+    retiring.then((names) => retired = names);
+    await until(() => retired !== undefined, "the retirement ended", 20_000);
+    assert.deepEqual(retired, ["hoard"]);
+    assert.equal((await hoard.status).code, 0);
+    // The lost copy is made again on the good node; no death was counted.
+    assert.equal(await held.result(), 49);
+    held.release();
+  } finally {
+    stop.abort();
+    await good;
+    try {
+      hoard.kill("SIGKILL");
+    } catch { /* it exited */ }
+    await hoard.status;
+  }
 });

@@ -105,6 +105,7 @@ const PAGE = `<!doctype html>
   td.held .limit { color: var(--muted); }
   .badge { display: inline-block; margin-left: .4em; padding: 0 .45em; border-radius: .6em; font-size: .78em; line-height: 1.5; }
   .badge.paused { background: #fbe3cf; color: #8a4a12; border: 1px solid #eab58a; }
+  .badge.retiring { background: #e4e9f5; color: #35508a; border: 1px solid #a9b8dc; }
   svg.chart { display: block; width: 100%; height: 150px; }
   svg.chart text { font-size: 10px; fill: var(--muted); }
   .chartTitle { font-size: .88em; color: var(--muted); margin: .2em 0; }
@@ -325,7 +326,8 @@ function renderWorkers(s) {
   const top = Math.max(1, ...s.nodes.map((n) => n.memory ? n.memory.rss : 0));
   $("workers").tBodies[0].innerHTML = s.nodes.length === 0
     ? '<tr><td colspan="8" class="muted">no nodes yet: start one with troupe worker ' + esc(s.address) + "</td></tr>"
-    : s.nodes.map((n) => '<tr class="worker"><td><span class="swatch" style="background:' + colour(n.name) + '"></span>' + esc(n.name) + (n.heldMemory && n.heldMemory.paused ? '<span class="badge paused">paused</span>' : "") + '</td><td class="addr">' +
+    : s.nodes.map((n) => '<tr class="worker"><td><span class="swatch" style="background:' + colour(n.name) + '"></span>' + esc(n.name) + (n.heldMemory && n.heldMemory.paused ? '<span class="badge paused">paused</span>' : "") +
+      (n.retiring ? '<span class="badge retiring">retiring</span>' : "") + '</td><td class="addr">' +
       esc(n.address) + '</td><td class="n cpu">' + (n.cpu === undefined ? "…" : n.cpu + "%") +
       '</td><td class="mem">' + (n.memory ? '<div class="mem"><div class="bar"><span style="width:' +
         Math.round((100 * n.memory.rss) / top) + '%"></span></div><span>' + bytes(n.memory.rss) + "</span></div>" : "…") +

@@ -232,6 +232,8 @@ export interface WorkerStatus {
    * memory limit, once it has reported).
    */
   heldMemory?: MemoryStatus;
+  /** Being retired: it takes no new task, and its results move away. */
+  retiring?: boolean;
 }
 
 /**
@@ -442,6 +444,7 @@ export class WorkerEngine {
         queued: w.queue.size,
         held: w.has.size,
         ...(w.memory === undefined ? {} : { heldMemory: { ...w.memory } }),
+        ...(w.retiring ? { retiring: true } : {}),
       })),
       tasks: this.counts(),
       transfers: { ...this.#transferred },

@@ -170,6 +170,11 @@ export interface NodeStatus extends NodeInfo {
    * once it has reported).
    */
   readonly heldMemory?: MemoryStatus;
+  /**
+   * Being retired (SIGTERM, or `retireWorkers`): it takes no new task, and
+   * its results move to other nodes before it leaves.
+   */
+  readonly retiring?: boolean;
 }
 
 /**
@@ -418,8 +423,10 @@ export class Cluster implements AsyncDisposable {
       const n = { name, address, joined, resources, cpu, memory };
       let inFlight = 0, queued = 0, held = 0;
       let heldMemory: MemoryStatus | undefined;
+      let retiring = false;
       for (const w of work.workers) {
         if (w.name !== n.name) continue;
+        retiring ||= w.retiring === true;
         inFlight += w.inFlight;
         queued += w.queued;
         held += w.held;
@@ -431,6 +438,7 @@ export class Cluster implements AsyncDisposable {
         queued,
         held,
         ...(heldMemory === undefined ? {} : { heldMemory }),
+        ...(retiring ? { retiring } : {}),
       };
     });
     const actors = this.#system.actors();

@@ -175,6 +175,10 @@ Deno.test("retire-workers with a malformed list is refused with a clear error; t
     client.retireWorkers([42 as unknown as string]),
     /names must be a list of node names/,
   );
+  await assert.rejects(
+    client.retireWorkers(["x".repeat(301)]),
+    /names must be a list of node names \(strings of up to 300 characters\)/,
+  );
   assert.deepEqual(await client.retireWorkers([]), []);
 });
 

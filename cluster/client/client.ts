@@ -362,6 +362,29 @@ export class Client implements AsyncDisposable {
   }
 
   /**
+   * Retire the nodes called `names` in good order (see
+   * `Cluster.retireWorkers`): no new tasks, their running ones finish,
+   * their results go to the other nodes, then they leave for good; nothing
+   * is recomputed. Resolves to the names that were members, once gone.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe";
+   * import { connect, startCluster } from "@troupe/troupe/cluster";
+   * await using system = new ActorSystem();
+   * await using cluster = startCluster(system);
+   * await using client = await connect(cluster.address);
+   * console.log(await client.retireWorkers(["nobody"])); // []
+   * ```
+   */
+  async retireWorkers(names: readonly string[]): Promise<string[]> {
+    return await this.#request({
+      t: "retire-workers",
+      names: [...names],
+    }) as string[];
+  }
+
+  /**
    * Cancel the running computations whose id or name (`jobName`) is
    * `which`, whoever submitted them: their tasks not done are cancelled
    * (also in other computations that share them), and their clients'

@@ -100,6 +100,12 @@ const PAGE = `<!doctype html>
   .swatch:first-child { margin-left: 0; }
   .mem { display: flex; align-items: center; gap: .5em; min-width: 9em; }
   .mem .bar { height: .55em; flex: 1 1 5em; }
+  td.held { font-size: .88em; min-width: 12em; }
+  td.held .spilled { color: #a8661c; }
+  td.held .limit { color: var(--muted); }
+  .badge { display: inline-block; margin-left: .4em; padding: 0 .45em; border-radius: .6em; font-size: .78em; line-height: 1.5; }
+  .badge.paused { background: #fbe3cf; color: #8a4a12; border: 1px solid #eab58a; }
+  .badge.retiring { background: #e4e9f5; color: #35508a; border: 1px solid #a9b8dc; }
   svg.chart { display: block; width: 100%; height: 150px; }
   svg.chart text { font-size: 10px; fill: var(--muted); }
   .chartTitle { font-size: .88em; color: var(--muted); margin: .2em 0; }
@@ -146,7 +152,7 @@ const PAGE = `<!doctype html>
 </section>
 <section>
   <h2>Workers</h2>
-  <div class="scroll"><table id="workers"><thead><tr><th>name</th><th class="addr">address</th><th class="n">CPU</th><th>memory (RSS)</th><th class="n">in flight</th><th class="n">queued</th><th class="n">held</th></tr></thead><tbody></tbody></table></div>
+  <div class="scroll"><table id="workers"><thead><tr><th>name</th><th class="addr">address</th><th class="n">CPU</th><th>memory (RSS)</th><th>results: held, spilled, limit</th><th class="n">in flight</th><th class="n">queued</th><th class="n">held</th></tr></thead><tbody></tbody></table></div>
   <div class="grid2">
     <div><div class="chartTitle">memory per worker, last 5 min</div><svg id="memChart" class="chart" role="img" aria-label="memory per worker over time"></svg></div>
     <div><div class="chartTitle">CPU per worker (% of one core), last 5 min</div><svg id="cpuChart" class="chart" role="img" aria-label="CPU per worker over time"></svg></div>
@@ -319,14 +325,26 @@ function renderComputations(s) {
 function renderWorkers(s) {
   const top = Math.max(1, ...s.nodes.map((n) => n.memory ? n.memory.rss : 0));
   $("workers").tBodies[0].innerHTML = s.nodes.length === 0
-    ? '<tr><td colspan="7" class="muted">no nodes yet: start one with troupe worker ' + esc(s.address) + "</td></tr>"
-    : s.nodes.map((n) => '<tr class="worker"><td><span class="swatch" style="background:' + colour(n.name) + '"></span>' + esc(n.name) + '</td><td class="addr">' +
+    ? '<tr><td colspan="8" class="muted">no nodes yet: start one with troupe worker ' + esc(s.address) + "</td></tr>"
+    : s.nodes.map((n) => '<tr class="worker"><td><span class="swatch" style="background:' + colour(n.name) + '"></span>' + esc(n.name) + (n.heldMemory && n.heldMemory.paused ? '<span class="badge paused">paused</span>' : "") +
+      (n.retiring ? '<span class="badge retiring">retiring</span>' : "") + '</td><td class="addr">' +
       esc(n.address) + '</td><td class="n cpu">' + (n.cpu === undefined ? "…" : n.cpu + "%") +
       '</td><td class="mem">' + (n.memory ? '<div class="mem"><div class="bar"><span style="width:' +
         Math.round((100 * n.memory.rss) / top) + '%"></span></div><span>' + bytes(n.memory.rss) + "</span></div>" : "…") +
-      '</td><td class="n">' + n.inFlight + '</td><td class="n">' + n.queued + '</td><td class="n">' + n.held + "</td></tr>").join("");
+      "</td>" + heldCell(n.heldMemory) + '<td class="n">' + n.inFlight + '</td><td class="n">' + n.queued + '</td><td class="n">' + n.held + "</td></tr>").join("");
   chart($("memChart"), "rss", (v) => bytes(v));
   chart($("cpuChart"), "cpu", (v) => Math.round(v) + "%");
+}
+// A node's held results (nodes with a memory limit report them): in memory
+// against the limit as a bar, then what is on its disk.
+function heldCell(m) {
+  if (!m) return '<td class="held muted">no limit</td>';
+  const limit = m.limit > 0 ? m.limit : 0;
+  const width = limit > 0 ? Math.min(100, Math.round((100 * m.memory) / limit)) : 0;
+  return '<td class="held" title="' + num(m.spilledCount) + ' results on disk; ' + num(m.spills) + ' spills, ' + num(m.unspills) + ' read back">' +
+    (limit > 0 ? '<div class="mem"><div class="bar"><span style="width:' + width + '%"></span></div></div>' : "") +
+    "<span>" + bytes(m.memory) + ' held</span> · <span class="spilled">' + bytes(m.spilled) + " spilled</span> · " +
+    '<span class="limit">' + (limit > 0 ? "limit " + bytes(limit) : "no limit") + "</span></td>";
 }
 function chart(svg, field, label) {
   const w = svg.clientWidth || 600, h = svg.clientHeight || 150, left = 52, bottom = 16;

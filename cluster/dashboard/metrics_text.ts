@@ -178,13 +178,26 @@ export function renderMetrics(status: ClusterStatus): string {
     "A node process's V8 heap in use at its last heartbeat.",
     (n) => n.memory?.heapUsed,
   );
+  // From what nodes with a memory limit report of their held results.
+  perNode(
+    "troupe_node_memory_limit_bytes",
+    "A node's memory limit for the results it holds (0: none).",
+    (n) => n.heldMemory?.limit,
+  );
+  perNode(
+    "troupe_node_held_bytes",
+    "Bytes of results a node holds in memory.",
+    (n) => n.heldMemory?.memory,
+  );
   perNode(
     "troupe_node_spilled_bytes",
-    "Bytes a node has spilled to its disk (nodes that report it).",
-    (n) => {
-      const v = (n as { spilledBytes?: unknown }).spilledBytes;
-      return typeof v === "number" && Number.isFinite(v) ? v : undefined;
-    },
+    "Bytes of results a node holds spilled to its disk.",
+    (n) => n.heldMemory?.spilled,
+  );
+  perNode(
+    "troupe_node_paused",
+    "1 while a node is past its pause fraction and is given no new task.",
+    (n) => n.heldMemory === undefined ? undefined : n.heldMemory.paused ? 1 : 0,
   );
   out.push(
     family(

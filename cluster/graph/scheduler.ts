@@ -412,11 +412,16 @@ export function addNodeWorker(
 }
 
 /**
- * Internal (for the cluster): the node `name` is leaving in good order; its
- * work goes elsewhere without counting as a death.
+ * Internal (for the cluster): the node `name` is leaving in good order: it
+ * takes no new task, finishes what it runs, and hands what it alone holds
+ * to the others; resolves once it is out (see `retireNode`).
  */
-export function retireNodeWorkers(scheduler: Scheduler, name: string): void {
-  nodeEngine(scheduler).retireNode(name);
+export function retireNodeWorkers(
+  scheduler: Scheduler,
+  name: string,
+  ms?: number,
+): Promise<void> {
+  return nodeEngine(scheduler).retireNode(name, ms);
 }
 
 /**

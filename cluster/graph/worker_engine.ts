@@ -123,6 +123,10 @@ interface WorkerRecord {
   lastDone?: number;
   /** Its memory, as it last reported (none: it has no limit). */
   memory?: MemoryStatus;
+  /** Leaving in good order: it takes no new task (see `retireNode`). */
+  retiring?: boolean;
+  /** Told when a run of a retiring worker ends (see `#drained`). */
+  onRunEnded?: () => void;
   /** Where it runs (the engine's placement, or the caller's event loop). */
   placement: Placement;
 }
@@ -228,6 +232,8 @@ export interface WorkerStatus {
    * memory limit, once it has reported).
    */
   heldMemory?: MemoryStatus;
+  /** Being retired: it takes no new task, and its results move away. */
+  retiring?: boolean;
 }
 
 /**
@@ -338,6 +344,14 @@ const MEASURED_BYTES = 256 * 1024;
 /** The longest reason logged for a worker that broke the protocol. */
 const REASON_CHARS = 200;
 
+/**
+ * How long a node's retirement may take, in ms (as long as a node waits for
+ * it: `LEAVE_MS`): its running tasks have two thirds of it to finish, the
+ * copies of its results the rest; then it is dropped all the same, what
+ * was not copied lost (and recomputed where needed), no death counted.
+ */
+const RETIRE_MS = 30_000;
+
 let engineSeq = 0;
 
 /** Computes graphs on graph-worker actors. */
@@ -430,6 +444,7 @@ export class WorkerEngine {
         queued: w.queue.size,
         held: w.has.size,
         ...(w.memory === undefined ? {} : { heldMemory: { ...w.memory } }),
+        ...(w.retiring ? { retiring: true } : {}),
       })),
       tasks: this.counts(),
       transfers: { ...this.#transferred },
@@ -562,13 +577,14 @@ export class WorkerEngine {
    */
   #makeReady(r: TaskRecord): void {
     r.state = "ready";
-    let w = r.home !== undefined && r.home.alive && allowed(r, r.home)
+    let w = r.home !== undefined && r.home.alive && !r.home.retiring &&
+        allowed(r, r.home)
       ? r.home
       : undefined;
     if (w === undefined) {
       let bestHeld = -1;
       for (const x of this.#workers) {
-        if (!x.alive || !allowed(r, x)) continue;
+        if (!x.alive || x.retiring || !allowed(r, x)) continue;
         // The bytes of its inputs already there (a count when sizes are
         // not known): moving the least data.
         let held = 0;
@@ -595,7 +611,8 @@ export class WorkerEngine {
   #pump(): void {
     for (const w of this.#workers) if (w.alive) this.#fill(w);
     for (const thief of this.#workers) {
-      if (!thief.alive || thief.inFlight > 0 || thief.queue.size > 0) continue;
+      if (!thief.alive || thief.retiring) continue;
+      if (thief.inFlight > 0 || thief.queue.size > 0) continue;
       if (thief.memory?.paused) continue;
       let victim: WorkerRecord | undefined;
       for (const w of this.#workers) {
@@ -717,7 +734,7 @@ export class WorkerEngine {
    * tasks).
    */
   #spread(roots: TaskRecord[]): void {
-    const live = this.#workers.filter((w) => w.alive);
+    const live = this.#workers.filter((w) => w.alive && !w.retiring);
     // A few tasks go to the least loaded workers instead (see #makeReady).
     if (live.length === 0 || roots.length < 2 * live.length) return;
     for (let i = 0; i < roots.length; i++) {
@@ -978,6 +995,7 @@ export class WorkerEngine {
     if (r === undefined) return undefined;
     w.running.delete(seq);
     w.inFlight--;
+    w.onRunEnded?.();
     return r;
   }
 
@@ -1486,7 +1504,9 @@ export class WorkerEngine {
       if (!this.#current(r, w, seq)) continue;
       r.worker = undefined;
       r.attempts--; // a death is not an attempt; it is counted apart
-      if (counts && ++r.deaths >= this.#options.allowedFailures) {
+      // (a node that said goodbye and then went before it was done)
+      const death = counts && !w.retiring;
+      if (death && ++r.deaths >= this.#options.allowedFailures) {
         this.#fail(r, new KilledWorkerError(r.key, r.deaths, reason), false);
       } else r.state = "released";
     }
@@ -1532,13 +1552,62 @@ export class WorkerEngine {
   }
 
   /**
-   * The attached node `node` is leaving in good order (it said goodbye):
-   * it takes no more work, and what it ran or held is redone elsewhere
-   * without counting toward any task's `allowedFailures`.
+   * The attached node `node` is leaving in good order (it said goodbye, or
+   * it was retired): it takes no more work (its queue goes to the others);
+   * the tasks it runs finish there; each result only it holds is copied to
+   * the live worker holding the fewest bytes (node to node where both serve
+   * their values); then it is dropped. All within `ms` (see `RETIRE_MS`).
+   * Nothing it held is recomputed unless a copy failed or was too late,
+   * and nothing counts toward any task's `allowedFailures`. Resolves once
+   * it is out.
    */
-  retireNode(node: string): void {
-    for (const w of [...this.#workers]) {
-      if (w.node === node) this.#workerDied(w, `${node} left`, false);
+  async retireNode(node: string, ms = RETIRE_MS): Promise<void> {
+    const start = performance.now();
+    const mine = this.#workers.filter((w) => w.node === node && w.alive);
+    for (const w of mine) {
+      w.retiring = true;
+      for (let r = this.#take(w); r !== undefined; r = this.#take(w)) {
+        this.#makeReady(r);
+      }
+      for (const r of [...w.incoming]) this.#undispatch(r, w);
+    }
+    this.#pump();
+    for (const w of mine) await this.#drained(w, start + ms * 2 / 3);
+    const heirs = new Map<WorkerRecord, number>();
+    for (const x of this.#workers) {
+      if (!x.alive || x.retiring) continue;
+      let bytes = 0;
+      for (const r of x.has) bytes += r.bytes;
+      heirs.set(x, bytes);
+    }
+    for (const w of mine) {
+      if (!w.alive) continue;
+      const copies: Promise<unknown>[] = [];
+      for (const r of [...w.has]) {
+        if (r.state !== "memory") continue;
+        if (r.holders.some((h) => h.alive && !h.retiring)) continue;
+        let to: WorkerRecord | undefined;
+        for (const [x, bytes] of heirs) {
+          if (x.alive && (to === undefined || bytes < heirs.get(to)!)) to = x;
+        }
+        if (to === undefined) break; // nowhere to go: lost, as before
+        heirs.set(to, heirs.get(to)! + r.bytes);
+        copies.push(this.#transfer(r, to).catch(() => {}));
+      }
+      await deadline(Promise.all(copies), start + ms - performance.now());
+      this.#workerDied(w, `${node} left`, false);
+    }
+  }
+
+  /** Wait until `w` runs nothing, or is gone, or `until` passes. */
+  async #drained(w: WorkerRecord, until: number): Promise<void> {
+    while (w.alive && w.running.size > 0 && performance.now() < until) {
+      const { promise, resolve } = Promise.withResolvers<void>();
+      const timer = setTimeout(resolve, until - performance.now());
+      w.onRunEnded = resolve;
+      await promise;
+      clearTimeout(timer);
+      w.onRunEnded = undefined;
     }
   }
 
@@ -1837,4 +1906,16 @@ function cannotCross(e: unknown): string | undefined {
     return e.original.message;
   }
   return undefined;
+}
+
+/** `work` settled, or `ms` passed (whichever comes first). */
+async function deadline(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    work,
+    new Promise<void>((resolve) =>
+      timer = setTimeout(resolve, Math.max(0, ms))
+    ),
+  ]);
+  clearTimeout(timer);
 }

@@ -200,8 +200,9 @@ export async function runNode(
       const dataAddress = data === undefined ? undefined : hostPort(data.addr);
       serving = true;
       current = conn;
+      let retired = false;
       try {
-        await serve(
+        retired = await serve(
           conn,
           options.signal,
           options.resources ?? {},
@@ -226,9 +227,10 @@ export async function runNode(
       } finally {
         serving = false;
       }
-      log(`left ${address}`);
+      log(retired ? `retired from ${address}` : `left ${address}`);
       options.onLeave?.();
-      if (options.signal?.aborted) return void dial.abort();
+      // (retired: the cluster has taken its work; it does not come back)
+      if (options.signal?.aborted || retired) return void dial.abort();
     }
   } finally {
     options.signal?.removeEventListener("abort", stop);
@@ -344,16 +346,19 @@ function cpuMeter(): () => number {
 }
 
 /**
- * How long a leaving node waits for the scheduler to take its work back
- * and close the connection, in ms, before it closes it itself.
+ * How long a leaving node waits for the scheduler to retire it (its running
+ * tasks finish, its results are copied to other nodes) and close the
+ * connection, in ms, before it closes it itself.
  */
-const LEAVE_MS = 3_000;
+const LEAVE_MS = 30_000;
 
 /**
  * Serve one connection until it closes, or the signal aborts: then the node
- * says goodbye (`{ t: "leave" }`), so that its tasks go elsewhere without
- * counting as a death, and waits (up to `LEAVE_MS`) for the scheduler to
- * close the connection.
+ * says goodbye (`{ t: "leave" }`), so that it is retired (no new task, its
+ * results go to other nodes, no death counted), and waits (up to
+ * `LEAVE_MS`) for the scheduler to close the connection. Resolves to
+ * whether the scheduler said it is retired (`{ t: "retired" }`, also when
+ * retired from there): then it is not to join again.
  */
 async function serve(
   conn: FramedConnection,
@@ -362,8 +367,9 @@ async function serve(
   data: string | undefined,
   joined: (name: string | undefined) => void,
   beat: (token: string, everyMs: number) => () => Promise<void>,
-): Promise<void> {
+): Promise<boolean> {
   let member = false;
+  let retired = false;
   let stopBeat: (() => Promise<void>) | undefined;
   let leaving: ReturnType<typeof setTimeout> | undefined;
   const abort = () => {
@@ -400,6 +406,7 @@ async function serve(
     });
     conn.onMessage((value) => {
       if (Array.isArray(value)) host.receive(value);
+      else if ((value as { t?: unknown })?.t === "retired") retired = true;
     });
     member = true;
     // Heartbeats from a thread of their own too, when the scheduler takes
@@ -430,4 +437,5 @@ async function serve(
     signal?.removeEventListener("abort", abort);
     await conn.close();
   }
+  return retired;
 }

@@ -11,6 +11,8 @@
  * - `{ t: "gather", id, keys }`: the values of held keys;
  * - `{ t: "release", keys }` and `{ t: "cancel", keys }`: no answer;
  * - `{ t: "status", id }`: the cluster's status (`ClusterStatus`);
+ * - `{ t: "retire-workers", id, names }`: retire those nodes (see
+ *   `Cluster.retireWorkers`); answered with the names retired;
  * - `{ t: "bye" }`: the client is closing; its holds go with the
  *   connection instead of being kept for its return;
  * - `{ t: "sync", id, ... }`: an operation on a cluster-wide primitive
@@ -79,6 +81,8 @@ interface Request {
   nodes?: unknown;
   outputs?: unknown;
   keys?: unknown;
+  /** Nodes to retire. */
+  names?: unknown;
   /** A compute's name, for the dashboard. */
   name?: unknown;
 }
@@ -86,6 +90,21 @@ interface Request {
 function keyList(x: unknown, what: string): string[] {
   if (!Array.isArray(x) || !x.every((k) => typeof k === "string")) {
     throw new TypeError(`${what} must be a list of keys`);
+  }
+  return x;
+}
+
+/** A list of node names, checked (a client may send anything). */
+function nodeNames(x: unknown): string[] {
+  if (
+    !Array.isArray(x) || x.length > 10_000 ||
+    !x.every((n) => typeof n === "string" && n.length <= 300)
+  ) {
+    throw new TypeError(
+      `names must be a list of node names (strings of up to 300 characters), not ${
+        preview(x)
+      }`,
+    );
   }
   return x;
 }
@@ -134,6 +153,8 @@ export interface ClientServices {
   sync: SyncService;
   /** The cluster's status, for `{ t: "status" }`. */
   status: () => unknown;
+  /** Retire nodes, for `{ t: "retire-workers" }`: the names retired. */
+  retire: (names: string[]) => Promise<string[]>;
 }
 
 /**
@@ -273,6 +294,10 @@ export async function serveClient(
         return;
       case "status":
         return answer(id, () => Promise.resolve(services.status()));
+      case "retire-workers": {
+        const names = nodeNames(m.names);
+        return answer(id, () => services.retire(names));
+      }
       case "cancel-computation": {
         const which = typeof m.name === "string" ? m.name.slice(0, 120) : "";
         return answer(

@@ -9,10 +9,13 @@
  * sends `{ t: "join", resources }`; the scheduler answers `{ t: "init", host, parent,
  * heartbeatMs, name }` (`name`: the one it has in the cluster), then both send batches of the actor runtime's wire items
  * (arrays), and the node `{ t: "hb" }` every `heartbeatMs`. A node that
- * stops in good order (SIGTERM, its signal) says `{ t: "leave" }`: its work
- * is redone elsewhere without counting as a death toward a task's
- * `allowedFailures` (only a lost connection or silence counts), and the
- * scheduler closes the connection. A client sends
+ * stops in good order (SIGTERM, its signal) says `{ t: "leave" }`: it is
+ * retired (`retireWorkers` does the same from here): it gets no new task,
+ * finishes those it runs, its results only it holds are copied to other
+ * nodes, then the scheduler says `{ t: "retired" }` (the node does not come
+ * back) and closes the connection. None of it counts as a death toward a
+ * task's `allowedFailures` (only a lost connection or silence counts). A
+ * client sends
  * `{ t: "client", id }` and then requests (see `client_session.ts`). A
  * node's heartbeat thread opens a connection of its own with `{ t: "beat",
  * token }` (the token its node got in `init`, as `beat`) and then sends
@@ -109,6 +112,13 @@ export interface ClusterOptions {
    * for it to reconnect (default 10,000).
    */
   clientLingerMs?: number;
+  /**
+   * How long a node's retirement may take, in ms (default 30,000, as long
+   * as a node waits for it): its running tasks have two thirds of it to
+   * finish, the copies of its results the rest; then it is dropped all the
+   * same (what was not copied is recomputed where needed; no death).
+   */
+  retireTimeoutMs?: number;
 }
 
 /**
@@ -160,6 +170,11 @@ export interface NodeStatus extends NodeInfo {
    * once it has reported).
    */
   readonly heldMemory?: MemoryStatus;
+  /**
+   * Being retired (SIGTERM, or `retireWorkers`): it takes no new task, and
+   * its results move to other nodes before it leaves.
+   */
+  readonly retiring?: boolean;
 }
 
 /**
@@ -248,6 +263,8 @@ interface Beat {
 
 interface Member extends NodeInfo {
   conn: FramedConnection;
+  /** Retire it (once): see `Cluster.retireWorkers`. */
+  retire: () => Promise<void>;
   /** What its last heartbeat said. */
   cpu?: number;
   memory?: { rss: number; heapUsed: number };
@@ -292,6 +309,7 @@ export class Cluster implements AsyncDisposable {
   /** The nodes' heartbeat threads' connections, by the token each was given. */
   readonly #beats = new Map<string, Beat>();
   readonly #lingerMs: number;
+  readonly #retireMs: number | undefined;
   readonly #onEvent: NonNullable<ClusterOptions["onEvent"]>;
   #closed = false;
 
@@ -317,6 +335,13 @@ export class Cluster implements AsyncDisposable {
     }
     this.#logger = options.logger ?? ((m) => console.warn(m));
     this.#lingerMs = options.clientLingerMs ?? 10_000;
+    this.#retireMs = options.retireTimeoutMs;
+    const retireMs = this.#retireMs;
+    if (retireMs !== undefined && !(retireMs >= 0 && retireMs < Infinity)) {
+      throw new RangeError(
+        `retireTimeoutMs must be a number of ms >= 0, got ${retireMs}`,
+      );
+    }
     // (without onEvent: what was logged before it came)
     this.#onEvent = options.onEvent ??
       ((kind, m, fields) =>
@@ -398,8 +423,10 @@ export class Cluster implements AsyncDisposable {
       const n = { name, address, joined, resources, cpu, memory };
       let inFlight = 0, queued = 0, held = 0;
       let heldMemory: MemoryStatus | undefined;
+      let retiring = false;
       for (const w of work.workers) {
         if (w.name !== n.name) continue;
+        retiring ||= w.retiring === true;
         inFlight += w.inFlight;
         queued += w.queued;
         held += w.held;
@@ -411,6 +438,7 @@ export class Cluster implements AsyncDisposable {
         queued,
         held,
         ...(heldMemory === undefined ? {} : { heldMemory }),
+        ...(retiring ? { retiring } : {}),
       };
     });
     const actors = this.#system.actors();
@@ -440,6 +468,34 @@ export class Cluster implements AsyncDisposable {
       taskDurations: engineMetrics(this.scheduler).durations(),
       bytesMoved: engineMetrics(this.scheduler).bytesMoved,
     };
+  }
+
+  /**
+   * Retire the nodes called `names` in good order: each takes no new task,
+   * finishes the tasks it runs, hands the results only it holds to the
+   * other nodes, and leaves (its process ends: it is told not to come
+   * back). Nothing it held is recomputed, and nothing counts as a failure.
+   * Resolves to the names that were members, once they are gone.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe";
+   * import { startCluster } from "@troupe/troupe/cluster";
+   * await using system = new ActorSystem();
+   * await using cluster = startCluster(system);
+   * console.log(await cluster.retireWorkers(["nobody"])); // []
+   * ```
+   */
+  async retireWorkers(names: readonly string[]): Promise<string[]> {
+    const members = [...new Set(names)].flatMap((n) => {
+      const m = this.#members.get(n);
+      return m === undefined ? [] : [m];
+    });
+    await Promise.all(members.map(async (m) => {
+      await m.retire();
+      await m.conn.closed;
+    }));
+    return members.map((m) => m.name);
   }
 
   /**
@@ -549,6 +605,7 @@ export class Cluster implements AsyncDisposable {
         lingerMs: this.#lingerMs,
         sync: this.#sync,
         status: () => this.status(),
+        retire: (names) => this.retireWorkers(names),
       });
     }
     this.#logger(
@@ -592,15 +649,28 @@ export class Cluster implements AsyncDisposable {
       }
     }
     const attached = tried;
+    let lastHeard = performance.now();
+    let left = false;
+    let retiring: Promise<void> | undefined;
+    // A goodbye, or a retirement asked here: its work goes elsewhere and
+    // what it holds to the others, then it is told it is out; no death.
+    const retire = () =>
+      retiring ??= (async () => {
+        left = true;
+        if (this.#members.get(name) === member) {
+          await retireNodeWorkers(this.scheduler, name, this.#retireMs);
+        }
+        if (!conn.isClosed) conn.send({ t: "retired" });
+        await conn.close();
+      })();
     const member: Member = {
       name,
       address,
       joined: Date.now(),
       resources,
       conn,
+      retire,
     };
-    let lastHeard = performance.now();
-    let left = false;
     // Its heartbeat thread (if it has one) says it is alive while a task
     // holds its main thread.
     const token = crypto.randomUUID();
@@ -608,16 +678,10 @@ export class Cluster implements AsyncDisposable {
     this.#beats.set(token, beat);
     conn.onMessage((value) => {
       lastHeard = performance.now();
-      if (left) return; // (what a leaving node still sends)
+      // (a leaving node still reports its last runs and serves its values)
       if (Array.isArray(value)) attached.receive(value);
-      else if ((value as { t?: unknown })?.t === "leave") {
-        // A goodbye: its work goes elsewhere, and this is no death.
-        left = true;
-        if (this.#members.get(name) === member) {
-          retireNodeWorkers(this.scheduler, name);
-        }
-        void conn.close();
-      } else if ((value as { t?: unknown })?.t === "hb") {
+      else if ((value as { t?: unknown })?.t === "leave") void retire();
+      else if ((value as { t?: unknown })?.t === "hb") {
         const { cpu, rss, heap } = value as Record<string, unknown>;
         if (measure(cpu)) member.cpu = cpu;
         if (measure(rss) && measure(heap)) {

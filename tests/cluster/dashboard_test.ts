@@ -18,6 +18,7 @@ import { delayed } from "@troupe/troupe";
 import { g } from "../fixtures/graph_tasks.ts";
 import { until } from "../helpers.ts";
 import { screenshots } from "./screenshot.ts";
+import { withSpillingNode } from "./spilling_node.ts";
 
 /** Whether Debian's `chromium` is on the PATH. */
 const chromium = (() => {
@@ -314,6 +315,44 @@ Deno.test({
         );
       }
     }, { heartbeatMs: 50, silenceMs: 5_000 });
+  },
+});
+
+Deno.test({
+  name: chromium
+    ? "dashboard in headless Chromium: a node's memory limit, held and spilled bytes, and a paused badge; screenshots sane"
+    : "dashboard in headless Chromium, a node's memory (skipped: `chromium` is not installed)",
+  ignore: !chromium,
+  fn: async () => {
+    await withSpillingNode(async (cluster) => {
+      await using dashboard = serveDashboard(cluster, { token: "t0k" });
+      const url = `${dashboard.url}?token=t0k`;
+      const { success, stdout, stderr } = await new Deno.Command("chromium", {
+        args: [
+          "--headless",
+          "--no-sandbox",
+          "--disable-gpu",
+          "--dump-dom",
+          url,
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.ok(success, new TextDecoder().decode(stderr));
+      const dom = new TextDecoder().decode(stdout);
+      const row = dom.match(/<tr class="worker">.*?<\/tr>/s)?.[0] ?? "";
+      assert.match(row, /spiller/);
+      assert.match(row, /<span class="badge paused">paused<\/span>/);
+      // 3 MiB held of 8 MiB, 6 MiB spilled.
+      assert.match(
+        row,
+        /<td class="held"[^>]*>.*?<span>3\.0 MiB held<\/span> · <span class="spilled">6\.0 MiB spilled<\/span> · <span class="limit">limit 8\.0 MiB<\/span>/s,
+      );
+      for (const shot of await screenshots(url)) {
+        assert.equal(shot.width, shot.asked);
+        assert.ok(shot.inked > 0.02, `not blank (${shot.inked})`);
+      }
+    });
   },
 });
 

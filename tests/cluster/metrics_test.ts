@@ -12,6 +12,7 @@ import { runNode, serveDashboard, startCluster } from "@troupe/troupe/cluster";
 import { g } from "../fixtures/graph_tasks.ts";
 import { until } from "../helpers.ts";
 import { parseMetrics, sample } from "./prometheus_text.ts";
+import { LIMIT, withSpillingNode } from "./spilling_node.ts";
 
 /** Whether `tool` is on the PATH. */
 function installed(tool: string): boolean {
@@ -92,6 +93,27 @@ Deno.test("/metrics: tasks by state, durations, transfers, nodes, actors and dea
     assert.equal(parsed.types.get("troupe_node_spilled_bytes"), "gauge");
     // Every family says what it is.
     for (const name of parsed.types.keys()) assert.ok(parsed.help.has(name));
+  });
+});
+
+Deno.test("/metrics: a node's memory limit, bytes held and spilled, and whether it is paused", async () => {
+  await withSpillingNode(async (cluster) => {
+    await using dashboard = serveDashboard(cluster, { token: "m" });
+    const parsed = parseMetrics(await metricsText(dashboard.url, "m"));
+    const node = { node: "spiller" };
+    const held = cluster.status().nodes[0].heldMemory!;
+    assert.equal(sample(parsed, "troupe_node_memory_limit_bytes", node), LIMIT);
+    assert.equal(
+      sample(parsed, "troupe_node_spilled_bytes", node),
+      held.spilled,
+    );
+    assert.ok(held.spilled >= 6 * 2 ** 20);
+    assert.equal(sample(parsed, "troupe_node_held_bytes", node), held.memory);
+    assert.ok(held.memory >= 3 * 2 ** 20);
+    assert.equal(sample(parsed, "troupe_node_paused", node), 1);
+    for (const name of ["memory_limit_bytes", "held_bytes", "paused"]) {
+      assert.equal(parsed.types.get(`troupe_node_${name}`), "gauge");
+    }
   });
 });
 

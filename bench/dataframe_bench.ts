@@ -18,8 +18,10 @@
  * table with ratios (troupe / peer: below 1 is faster or smaller).
  *
  * Flags: `--rows N` (10,000,000), `--side-rows N` (1,000,000), `--reps N`
- * (3), `--big` (also group-by on 100M rows, ~2.9 GB), `--only a,b`,
- * `--no-peers`.
+ * (3), `--big` (also group-by on 100M rows, ~2.9 GB), `--cluster` (also
+ * the group-by on a 2-node local cluster against Dask's LocalCluster(2), each
+ * side's start and stop included, memory summed over the process tree),
+ * `--only a,b`, `--no-peers`.
  *
  * @module
  */
@@ -39,6 +41,7 @@ const args = parseArgs({
     "side-rows": { type: "string", default: "1000000" },
     reps: { type: "string", default: "3" },
     big: { type: "boolean", default: false },
+    cluster: { type: "boolean", default: false },
     only: { type: "string" },
     "no-peers": { type: "boolean", default: false },
   },
@@ -136,6 +139,9 @@ try {
       "dask: skipped (apt-get install -y python3-dask python3-distributed python3-pandas)",
     );
   }
+  // The cluster run's peer is Dask's LocalCluster(2) (DuckDB has none).
+  const peersOf = (label: string) =>
+    label === "groupby_int_cluster" ? peers.filter((p) => p === "dask") : peers;
   const runs: [string, string, string[]][] = workloads.map((
     w,
   ) => [w, w, [main, fact, side]]);
@@ -145,14 +151,29 @@ try {
     await writeMainCsv(bigMain, 10 * ROWS);
     runs.push(["groupby_int_big", "groupby_int", [bigMain, fact, side]]);
   }
+  if (args.values.cluster) {
+    runs.push(["groupby_int_cluster", "groupby_int_cluster", [
+      main,
+      fact,
+      side,
+    ]]);
+  }
   for (let rep = 0; rep < REPS; rep++) {
     for (const [label, w, files] of runs) {
-      const order = ["troupe", ...peers];
+      const order = ["troupe", ...peersOf(label)];
       // The order rotates, so that no tool always runs on a warm cache.
       for (let i = 0; i < order.length; i++) {
         const tool = order[(i + rep) % order.length];
         console.error(`rep ${rep + 1}/${REPS} ${label} ${tool}`);
-        const r = await tools[tool](w, files);
+        const r = tool === "dask" && w === "groupby_int_cluster"
+          ? await runJson(PYTHON, [
+            `${BENCH_DIR}dask_dataframe.py`,
+            "groupby_int",
+            ...files,
+            "--cluster",
+            "2",
+          ])
+          : await tools[tool](w, files);
         if (r === undefined) continue;
         // Each run as it ends, so that a late failure loses no figure.
         console.error(`  ${JSON.stringify(r)}`);
@@ -166,7 +187,9 @@ try {
   const targets = new Map<string, Target>();
   for (const [label] of runs) {
     // (By exact name: "groupby_int_" is also the start of "groupby_int_big_".)
-    const checks = ["troupe", ...peers].map((t) => `${label}_${t}_check`)
+    const checks = ["troupe", ...peersOf(label)].map((t) =>
+      `${label}_${t}_check`
+    )
       .filter((k) => samples.has(k));
     const values = checks.map((k) => median(samples.get(k)!));
     if (
@@ -218,6 +241,8 @@ try {
   targets.set("chain_time_vs_dask", limit(0.35));
   targets.set("merge_time_vs_dask", limit(0.5));
   targets.set("groupby_int_big_time_vs_dask", limit(0.3));
+  targets.set("groupby_int_cluster_time_vs_dask", limit(0.25));
+  targets.set("groupby_int_cluster_rss_vs_dask", limit(0.5));
   const bigRss = samples.get("groupby_int_big_troupe_rss_mb"),
     smallRss = samples.get("groupby_int_troupe_rss_mb");
   if (bigRss !== undefined && smallRss !== undefined) {

@@ -1,6 +1,8 @@
 /**
  * What the out-of-core tests watch: the spill files under a local
  * directory, and a process's peak resident memory (VmHWM).
+ *
+ * @module
  */
 
 import assert from "node:assert/strict";

@@ -3,7 +3,8 @@
  * process, so that its peak memory is its own), timed inside, printed as
  * one JSON line (time in ms, the result).
  *
- * Usage: deno run -A bench/array_run.ts MODE (seed | seed_cluster | sum | xxt)
+ * Usage: deno run -A bench/array_run.ts MODE (seed | seed_cluster | sum | xxt
+ * | held | held_limited)
  *
  * @module
  */
@@ -12,6 +13,7 @@ import { ActorSystem } from "@troupe/troupe";
 import { connect, localCluster } from "@troupe/troupe/cluster";
 import { createScheduler } from "@troupe/troupe";
 import { fromArray, random } from "@troupe/troupe/array";
+import { abt } from "./array_tasks.ts";
 
 const mode = Deno.args[0];
 let ms: number;
@@ -55,6 +57,24 @@ if (mode === "seed") {
   const x = random([30000, 30000], { chunks: [2000, 2000], seed: 42 });
   const t0 = performance.now();
   value = await x.add(x.T).mean().compute();
+  ms = performance.now() - t0;
+} else if (mode === "held" || mode === "held_limited") {
+  // y + y.T where y's chunks are held (a user kernel's results), 512 MB,
+  // on 2 worker hosts: without a limit, and with 64 MiB each (spilling).
+  const limited = mode === "held_limited";
+  await using system = new ActorSystem();
+  await using scheduler = createScheduler(system, {
+    placement: "worker",
+    workers: 2,
+    memoryLimit: limited ? "64MiB" : 0,
+    // (only held results against the limit: 64 MiB is less than a
+    // runtime's own resident memory)
+    memoryFractions: { spill: false, terminate: false },
+  });
+  const y = random([8000, 8000], { chunks: [1000, 1000], seed: 42 })
+    .mapBlocks(abt.same);
+  const t0 = performance.now();
+  value = await y.add(y.T).mean().compute({ scheduler });
   ms = performance.now() - t0;
 } else {
   throw new Error(`unknown mode ${mode}`);

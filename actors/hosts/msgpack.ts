@@ -208,7 +208,8 @@ function readBytes(data: Uint8Array): unknown {
     throw new DecodeError(`unknown byte view kind ${kind}`);
   }
   // A copy: aligned, and owned by the value (not a view of the frame).
-  const buffer = data.slice(1).buffer;
+  // (Uint8Array's slice: a Node Buffer's slice is a view of its pool.)
+  const buffer = Uint8Array.prototype.slice.call(data, 1).buffer;
   if (kind === 0) return buffer;
   const View = VIEWS[kind];
   if (View === undefined) {

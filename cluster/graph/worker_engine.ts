@@ -624,6 +624,7 @@ export class WorkerEngine {
       const r = this.#stealFrom(victim, thief);
       if (r !== undefined) this.#dispatch(r, thief);
     }
+    this.#unstall();
   }
 
   /**
@@ -673,7 +674,7 @@ export class WorkerEngine {
   }
 
   /** Dispatch `w`'s queued tasks while it has room. */
-  #fill(w: WorkerRecord): void {
+  #fill(w: WorkerRecord, unstall = false): void {
     while (w.queue.size > 0) {
       const r = w.queue.peek()!;
       if (r.state !== "ready" || r.queuedOn !== w) {
@@ -681,15 +682,30 @@ export class WorkerEngine {
         continue;
       }
       if (w.inFlight >= this.#window(r)) return;
-      // Memory: a paused worker takes nothing; one at its target takes no
-      // new root task while it has work (what it holds must go first).
-      if (w.memory?.paused) return;
+      // Memory: a paused worker takes nothing (unless `unstall`: one task);
+      // one at its target takes no new root task while it has work (what
+      // it holds must go first).
+      if (w.memory?.paused && !(unstall && w.inFlight === 0)) return;
       if (r.deps.length === 0 && w.inFlight > 0 && this.#rootsHeld(w, r)) {
         return;
       }
       w.queue.pop();
       this.#dispatch(r, w);
     }
+  }
+
+  /**
+   * Every live worker idle, with work queued only where it is paused: what
+   * the paused ones hold cannot be spilled (class instances, a spill
+   * directory that cannot be written), and waiting would stop the graph
+   * for good. One task goes to a paused worker (it may free what it holds).
+   */
+  #unstall(): void {
+    if (this.#workers.some((x) => x.alive && x.inFlight > 0)) return;
+    const w = this.#workers.find((x) =>
+      x.alive && x.queue.size > 0 && x.memory?.paused
+    );
+    if (w !== undefined) this.#fill(w, true);
   }
 
   /**

@@ -8,8 +8,9 @@
  * long arrays of primitives sampled), since every result is measured.
  *
  * The same walk says whether the value is plain data, the kind that comes
- * back from a spill file exactly as it went (no class instance, function or
- * symbol anywhere): only those are spilled.
+ * back from a spill file exactly as it went (no class instance, function,
+ * symbol or bare `SharedArrayBuffer` anywhere; typed arrays over shared
+ * memory come back over buffers of their own): only those are spilled.
  *
  * @module
  */
@@ -73,7 +74,9 @@ export function measure(value: unknown): Measure {
     if (ArrayBuffer.isView(v)) {
       if (seen.has(v)) return 0;
       seen.add(v);
-      if (v.buffer instanceof SharedArrayBuffer) plain = false;
+      // A view of shared memory is data too (a dataframe's columns on
+      // worker hosts are): its bytes come back from a spill file exactly,
+      // in a buffer of their own. A held result is a value, not a channel.
       return v.byteLength;
     }
     if (v instanceof ArrayBuffer) {

@@ -78,7 +78,14 @@ for (const placement of ["worker", "process", "local"] as const) {
         assert.equal(m.limit, 4 * MiB);
         assert.ok(m.memory <= 0.6 * 4 * MiB, `${m.memory} held in memory`);
       }
-      assert.ok(mem.every((m) => m.spills > 0 && m.full));
+      // Every worker that holds more than its target spilled (one that
+      // started late may hold fewer blocks: placement follows who is free).
+      assert.ok(mem.some((m) => m.spills > 0), "spills");
+      for (const m of mem) {
+        if (m.memory + m.spilled > m.target) {
+          assert.ok(m.spills > 0 && m.full, JSON.stringify(m));
+        }
+      }
       assert.ok(spillFiles(dir).length > 0, "spill files on disk");
       // A task over spilled inputs, and the caller's gather, read them back.
       const totals = blocks.map((b) => delayed(mt.total)(b));

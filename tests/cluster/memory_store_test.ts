@@ -236,9 +236,13 @@ Deno.test("spill spaces: a killed process's space is removed at the next start; 
     }).spawn();
   const spawned = [opener("doomed"), opener("alive")];
   const paths: string[] = [];
+  // (the decoded streams, cancelled at the end: the pipe keeps each
+  // child's stdout locked until it ends, so that cannot be cancelled)
+  const decoded: ReadableStream<string>[] = [];
   for (const child of spawned) {
-    const reader = child.stdout.pipeThrough(new TextDecoderStream())
-      .getReader();
+    const out = child.stdout.pipeThrough(new TextDecoderStream());
+    decoded.push(out);
+    const reader = out.getReader();
     let text = "";
     while (!text.includes("\n")) {
       const { value, done } = await reader.read();
@@ -274,8 +278,7 @@ Deno.test("spill spaces: a killed process's space is removed at the next start; 
     space.close();
     alive.kill("SIGKILL");
     await alive.status;
-    await alive.stdout.cancel();
-    await doomed.stdout.cancel();
+    for (const d of decoded) await d.cancel();
   }
   assert.ok(!files(root).includes(space.path.slice(root.length + 1)));
   // Now the second one is dead too.

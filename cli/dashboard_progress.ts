@@ -8,7 +8,7 @@
  */
 
 import type { ClusterStatus } from "../cluster/scheduler/cluster.ts";
-import type { Computation } from "../cluster/graph/worker_engine.ts";
+import type { Computation } from "../cluster/graph/computation.ts";
 import type { ProgressSource } from "../cluster/graph/progress.ts";
 import { type DashboardTarget, fetchStatus } from "./dashboard_api.ts";
 

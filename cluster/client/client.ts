@@ -37,7 +37,7 @@ import type { ClusterStatus } from "../scheduler/cluster.ts";
 import type { WireError } from "../scheduler/client_session.ts";
 import { graphToWire } from "../graph/wire_graph.ts";
 import { knownSecret } from "../wire/secrets.ts";
-import type { Computation } from "../graph/worker_engine.ts";
+import type { Computation } from "../graph/computation.ts";
 import {
   ClusterEvent,
   ClusterMutex,

@@ -18,7 +18,7 @@ import {
   type Computation,
   newComputation,
   type ProgressListener,
-} from "./worker_engine.ts";
+} from "./computation.ts";
 import type { FutureStatus } from "./future.ts";
 import type { Graph } from "./graph.ts";
 import { fillArgs, KEY } from "./keys.ts";

@@ -78,4 +78,4 @@ export type {
   ProgressListener,
   SchedulerStatus,
   WorkerStatus,
-} from "./worker_engine.ts";
+} from "./computation.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Computation, ProgressListener } from "./worker_engine.ts";
+import type { Computation, ProgressListener } from "./computation.ts";
 import { jobElapsed, timing } from "./job_clock.ts";
 
 /**

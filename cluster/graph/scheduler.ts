@@ -28,12 +28,12 @@ import type { FailureLog } from "./failures.ts";
 import type { EngineMetrics } from "./metrics.ts";
 import type { TaskRun } from "./task_stream.ts";
 import { KEY, type Keyed } from "./keys.ts";
-import {
-  type Computation,
-  type ProgressListener,
-  type SchedulerStatus,
-  WorkerEngine,
-} from "./worker_engine.ts";
+import type {
+  Computation,
+  ProgressListener,
+  SchedulerStatus,
+} from "./computation.ts";
+import { WorkerEngine } from "./worker_engine.ts";
 
 /**
  * Where and how a scheduler runs tasks.

@@ -12,16 +12,10 @@
  * @module
  */
 
-import {
-  ActorDeadError,
-  describeReason,
-  errorFromInfo,
-  HandlerError,
-} from "../../actors/errors.ts";
+import { ActorDeadError, describeReason } from "../../actors/errors.ts";
 import type { ActorRef } from "../../actors/ref.ts";
 import type { ActorSystem } from "../../actors/system.ts";
 import { CrossingError } from "../../actors/hosts/codec.ts";
-import { defineActor } from "../../actors/behavior.ts";
 import type { HostPermissions, Placement } from "../../actors/hosts/hosts.ts";
 import type { Task } from "../../actors/pool/tasks.ts";
 import type { Delayed } from "./delayed.ts";
@@ -33,14 +27,10 @@ import {
 } from "./errors.ts";
 import type { FutureStatus } from "./future.ts";
 import type { Graph } from "./graph.ts";
-import {
-  type GraphReports,
-  GraphWorker,
-  type RunMessage,
-} from "./graph_worker.ts";
-import { fillArgs, KEY } from "./keys.ts";
+import { GraphWorker, type RunMessage } from "./graph_worker.ts";
+import { KEY } from "./keys.ts";
 import { ReadyQueue } from "./ready_queue.ts";
-import { type MemoryStatus, memoryStatus } from "../memory/worker_memory.ts";
+import { memoryStatus } from "../memory/worker_memory.ts";
 import {
   type EngineMemory,
   removeWorkerSpaces,
@@ -50,238 +40,43 @@ import {
 import { type TaskRun, TaskStream } from "./task_stream.ts";
 import { FailureLog } from "./failures.ts";
 import { EngineMetrics } from "./metrics.ts";
-
-type State =
-  | "released"
-  | "waiting"
-  | "ready"
-  | "processing"
-  | "memory"
-  | "erred"
-  | "cancelled";
-
-/** One task the engine knows. */
-export interface TaskRecord {
-  key: string;
-  node: Delayed;
-  deps: TaskRecord[];
-  /** Per dependency site of `node`, the key whose value goes there. */
-  siteKeys: string[];
-  dependents: Set<TaskRecord>;
-  state: State;
-  waitingOn: number;
-  holders: WorkerRecord[];
-  /** Holds from futures and computations. */
-  wants: number;
-  attempts: number;
-  deaths: number;
-  error?: Error;
-  priority: number;
-  generation: number;
-  order: number;
-  worker?: WorkerRecord;
-  /** The number of its run on `worker` (0 until sent). */
-  runSeq: number;
-  /** When it was last sent to a worker (ms). */
-  sentAt: number;
-  /** The worker a task without inputs was given to (see `#spread`). */
-  home?: WorkerRecord;
-  /** About how big its result is, in bytes (1 until known). */
-  bytes: number;
-  /** The worker whose queue it is on, while ready. */
-  queuedOn?: WorkerRecord;
-  settled?: PromiseWithResolvers<void>;
-  wire?: [unknown[], (string | number)[][]];
-  computations: Computation[];
-}
-
-interface WorkerRecord {
-  id: number;
-  /** The id its reports carry (random). */
-  reportId: number;
-  ref: ActorRef<typeof GraphWorker>;
-  /** Runs sent to it and not reported on. */
-  inFlight: number;
-  alive: boolean;
-  has: Set<TaskRecord>;
-  /** Runs sent to it and not reported on, by number. */
-  running: Map<number, TaskRecord>;
-  /** Tasks given to it whose inputs are on their way there. */
-  incoming: Set<TaskRecord>;
-  /** Runs numbered so far. */
-  runs: number;
-  /** Ready tasks meant for it, best first. */
-  queue: ReadyQueue<TaskRecord>;
-  host?: string;
-  /** The attached node it runs on (cluster members are not replaced). */
-  node?: string;
-  /** What the node said it has (for tasks that need resources). */
-  resources: Record<string, number>;
-  /** Where the node serves the values it holds to other nodes, if it does. */
-  data?: string;
-  /** When its last task finished (ms), to measure task durations. */
-  lastDone?: number;
-  /** Its memory, as it last reported (none: it has no limit). */
-  memory?: MemoryStatus;
-  /** Leaving in good order: it takes no new task (see `retireNode`). */
-  retiring?: boolean;
-  /** Told when a run of a retiring worker ends (see `#drained`). */
-  onRunEnded?: () => void;
-  /** Where it runs (the engine's placement, or the caller's event loop). */
-  placement: Placement;
-}
-
-/**
- * Progress of one `compute` or `persist`.
- *
- * @example
- * ```ts
- * import type { Computation } from "@troupe/troupe";
- * const show = (c: Computation) => `${c.done}/${c.total} (${c.erred} failed)`;
- * ```
- */
-export interface Computation {
-  /** Which computation (counting from 1 per scheduler). */
-  readonly id: number;
-  /** Its tasks. */
-  total: number;
-  /** Tasks finished (or failed). */
-  done: number;
-  /** Of those, tasks that failed or were cancelled. */
-  erred: number;
-  /** When the scheduler took it (ms since the epoch, its clock). */
-  started?: number;
-  /** When its last task finished (ms since the epoch, its clock). */
-  ended?: number;
-  /** Its name, when its client gave one (`ClientOptions.jobName`). */
-  name?: string;
-  /** Its tasks by task name: how many, done, failed. */
-  groups?: Record<string, { total: number; done: number; erred: number }>;
-}
-
-/**
- * Check that `graph` can be submitted (the scheduler is open, and knows the
- * futures it uses), and make its progress record.
- */
-export function newComputation(
-  graph: Graph,
-  id: number,
-  closed: boolean,
-  knows: (key: string) => boolean,
-  onNodes = false,
-): Computation {
-  if (closed) throw new TypeError("the scheduler is closed");
-  if (!onNodes) {
-    const pinned = graph.nodes.find((n) =>
-      n.options.workers !== undefined || n.options.resources !== undefined
-    );
-    if (pinned !== undefined) {
-      // It would wait forever: only cluster members have names and resources.
-      throw new TypeError(
-        `task ${pinned.key} asks for workers or resources: those need a cluster's scheduler (startCluster, connect)`,
-      );
-    }
-  }
-  for (const key of graph.external.keys()) {
-    if (!knows(key)) {
-      throw new TypeError(
-        `future ${key} is not known to this scheduler (released, or from another one)`,
-      );
-    }
-  }
-  return {
-    id,
-    total: graph.nodes.length,
-    done: 0,
-    erred: 0,
-    started: Date.now(),
-  };
-}
-
-/**
- * Told as a computation's tasks finish.
- *
- * @example
- * ```ts
- * import type { ProgressListener } from "@troupe/troupe";
- * const log: ProgressListener = (p) => console.log(p.done, p.total);
- * ```
- */
-export type ProgressListener = (progress: Readonly<Computation>) => void;
-
-/**
- * What one worker of a scheduler is doing now (see `SchedulerStatus`).
- *
- * @example
- * ```ts
- * import type { WorkerStatus } from "@troupe/troupe";
- * const busy = (w: WorkerStatus) => w.inFlight + w.queued > 0;
- * ```
- */
-export interface WorkerStatus {
-  /** The node it runs on (a cluster member), or its host's name. */
-  name: string;
-  /** Tasks sent to it and not finished. */
-  inFlight: number;
-  /** Ready tasks waiting for it to have room. */
-  queued: number;
-  /** Results it holds. */
-  held: number;
-  /**
-   * Its held results' memory, limit, spills and pause (a worker with a
-   * memory limit, once it has reported).
-   */
-  heldMemory?: MemoryStatus;
-  /** Being retired: it takes no new task, and its results move away. */
-  retiring?: boolean;
-}
-
-/**
- * A snapshot of a scheduler, as plain data (for dashboards and logs).
- *
- * @example
- * ```ts
- * import type { SchedulerStatus } from "@troupe/troupe";
- * const line = (s: SchedulerStatus) =>
- *   `${s.workers.length} workers, ${s.tasks.memory ?? 0} results held`;
- * ```
- */
-export interface SchedulerStatus {
-  /** Its live workers. */
-  workers: WorkerStatus[];
-  /** Tasks it knows, by state (`waiting`, `ready`, `processing`, `memory`...). */
-  tasks: Record<string, number>;
-  /**
-   * Computations not finished yet and the last few that finished (up to
-   * 8), by id (copies).
-   */
-  computations: Computation[];
-  /** Values moved between workers so far: node to node, or through it. */
-  transfers: { direct: number; relayed: number };
-  /** Task runs that ended in the last `STREAM_MS` (at most 500). */
-  stream: TaskRun[];
-}
-
-/** A worker's name in status and the task stream. */
-function workerName(w: WorkerRecord): string {
-  return w.node ?? w.host ?? `worker-${w.id}`;
-}
-
-/** Count a task of `task`'s group in `c` as `what`. */
-function countGroup(
-  c: Computation,
-  task: string,
-  what: "total" | "done" | "erred",
-): void {
-  // (no prototype: a task may be named "__proto__")
-  const groups = c.groups ??= Object.create(null) as NonNullable<
-    Computation["groups"]
-  >;
-  (groups[task] ??= { total: 0, done: 0, erred: 0 })[what]++;
-}
-
-/** How far back the task stream of `status()` goes, in ms. */
-export const STREAM_MS = 10_000;
+import {
+  type Computation,
+  countGroup,
+  newComputation,
+  type ProgressListener,
+  type SchedulerStatus,
+  STREAM_MS,
+} from "./computation.ts";
+import {
+  runArgs,
+  type TaskRecord,
+  workerName,
+  type WorkerRecord,
+} from "./engine_records.ts";
+import {
+  placeReady,
+  rootsPastTarget,
+  runWindow,
+  spreadRoots,
+  stealFrom,
+  takeQueued,
+} from "./task_placement.ts";
+import {
+  brief,
+  errorFromWorker,
+  randomId,
+  REASON_CHARS,
+  Reports,
+} from "./engine_reports.ts";
+import {
+  cannotCross,
+  deadline,
+  DEFAULT_BYTES_PER_MS,
+  nextBandwidth,
+  type Pull,
+  WorkerGone,
+} from "./value_transfers.ts";
 
 /** Settings of the engine. */
 export interface WorkerEngineOptions {
@@ -301,48 +96,6 @@ export interface WorkerEngineOptions {
   /** The memory limit of each worker and where they spill (none: no limit). */
   memory?: EngineMemory;
 }
-
-/** What the reports actor hands the engine (checked there: peers send them). */
-interface ReportSink {
-  done(msg: unknown): void;
-  failed(msg: unknown): void;
-  skipped(msg: unknown): void;
-  pulled(msg: unknown): void;
-  memory(msg: unknown): void;
-}
-
-/** Receives the graph workers' reports for one engine, in this isolate. */
-const Reports = defineActor<ReportSink, ReportSink, GraphReports>({
-  name: "troupe.graph-reports",
-  module: import.meta.url,
-  init: (sink) => sink,
-  handlers: {
-    done: (sink, msg) => (sink as ReportSink).done(msg),
-    failed: (sink, msg) => (sink as ReportSink).failed(msg),
-    skipped: (sink, msg) => (sink as ReportSink).skipped(msg),
-    pulled: (sink, msg) => (sink as ReportSink).pulled(msg),
-    memory: (sink, msg) => (sink as ReportSink).memory(msg),
-  },
-  onError: "resume",
-});
-
-/** A pull of a value to one node from another's data server, under way. */
-interface Pull {
-  resolve: () => void;
-  reject: (e: Error) => void;
-  from: WorkerRecord;
-  to: WorkerRecord;
-}
-
-/** A value that could not reach a worker because one of the two is gone. */
-class WorkerGone extends Error {}
-
-/** Bytes per ms a value is taken to move at before any is measured (100 MB/s). */
-const DEFAULT_BYTES_PER_MS = 100_000;
-/** Values smaller than this move in about a round trip: their speed is not measured. */
-const MEASURED_BYTES = 256 * 1024;
-/** The longest reason logged for a worker that broke the protocol. */
-const REASON_CHARS = 200;
 
 /**
  * How long a node's retirement may take, in ms (as long as a node waits for
@@ -499,7 +252,7 @@ export class WorkerEngine {
     }
     if (computation.done < computation.total) this.#running.add(computation);
     else this.#ended(computation);
-    this.#spread(roots);
+    spreadRoots(roots, this.#workers);
     for (const key of outputs) this.#tasks.get(key)!.wants++;
     for (const key of outputs) this.#need(this.#tasks.get(key)!);
     this.#pump();
@@ -572,29 +325,12 @@ export class WorkerEngine {
   /**
    * `r` can run: queue it on the worker it should run on. A task without
    * inputs goes to the worker its block of the graph was given (see
-   * `#spread`); another goes where most of its inputs are, then to the
+   * `spreadRoots`); another goes where most of its inputs are, then to the
    * worker with the least work.
    */
   #makeReady(r: TaskRecord): void {
     r.state = "ready";
-    let w = r.home !== undefined && r.home.alive && !r.home.retiring &&
-        allowed(r, r.home)
-      ? r.home
-      : undefined;
-    if (w === undefined) {
-      let bestHeld = -1;
-      for (const x of this.#workers) {
-        if (!x.alive || x.retiring || !allowed(r, x)) continue;
-        // The bytes of its inputs already there (a count when sizes are
-        // not known): moving the least data.
-        let held = 0;
-        for (const d of r.deps) if (d.holders.includes(x)) held += d.bytes;
-        if (held > bestHeld || (held === bestHeld && load(x) < load(w))) {
-          w = x;
-          bestHeld = held;
-        }
-      }
-    }
+    const w = placeReady(r, this.#workers);
     if (w === undefined) {
       this.#unplaced.push(r); // no worker yet: the next one to join takes it
       return;
@@ -606,7 +342,7 @@ export class WorkerEngine {
   /**
    * Send each worker its queued tasks while it has room; a worker with
    * nothing to do takes (steals) queued work from the busiest one, when
-   * that is worth moving its inputs (see `#worthStealing`).
+   * that is worth moving its inputs (see `worthStealing`).
    */
   #pump(): void {
     for (const w of this.#workers) if (w.alive) this.#fill(w);
@@ -621,56 +357,10 @@ export class WorkerEngine {
         ) victim = w;
       }
       if (victim === undefined) continue;
-      const r = this.#stealFrom(victim, thief);
+      const r = stealFrom(victim, thief, this.#bandwidth, this.#durations);
       if (r !== undefined) this.#dispatch(r, thief);
     }
     this.#unstall();
-  }
-
-  /**
-   * The best of the first few tasks queued on `victim` that `thief` may run
-   * and that is worth moving there, taken off the victim's queue (the others
-   * stay on it).
-   */
-  #stealFrom(
-    victim: WorkerRecord,
-    thief: WorkerRecord,
-  ): TaskRecord | undefined {
-    const kept: TaskRecord[] = [];
-    let found: TaskRecord | undefined;
-    for (let i = 0; i < 4 && found === undefined; i++) {
-      const r = this.#take(victim);
-      if (r === undefined) break;
-      if (allowed(r, thief) && this.#worthStealing(r, victim, thief)) found = r;
-      else kept.push(r);
-    }
-    for (const r of kept) victim.queue.push(r);
-    return found;
-  }
-
-  /**
-   * Whether moving `r` from `victim`'s queue to the idle `thief` saves more
-   * time than copying its inputs there costs, as Dask's work stealing
-   * weighs it. What it saves is its wait behind the victim's other work
-   * (taken as tasks as long as `r`'s kind, measured per task name); what it
-   * costs is the bytes of its inputs the thief lacks over the bandwidth
-   * measured between workers (100 MB/s until measured). A task of a kind not
-   * measured yet moves only when that costs next to nothing (under 1 ms):
-   * copying a big input on a guess is how a node ends up copying 32 MB for
-   * an instant task.
-   */
-  #worthStealing(
-    r: TaskRecord,
-    victim: WorkerRecord,
-    thief: WorkerRecord,
-  ): boolean {
-    let bytes = 0;
-    for (const d of r.deps) if (!d.holders.includes(thief)) bytes += d.bytes;
-    if (bytes === 0) return true;
-    const copyMs = bytes / this.#bandwidth;
-    const ms = this.#durations.get(r.node.task.taskName);
-    if (ms === undefined) return copyMs < 1;
-    return copyMs < (victim.inFlight + victim.queue.size + 1) * ms;
   }
 
   /** Dispatch `w`'s queued tasks while it has room. */
@@ -681,12 +371,17 @@ export class WorkerEngine {
         w.queue.pop(); // stale: ran elsewhere, or cancelled
         continue;
       }
-      if (w.inFlight >= this.#window(r)) return;
+      if (w.inFlight >= runWindow(r, this.#durations, this.#options.window)) {
+        return;
+      }
       // Memory: a paused worker takes nothing (unless `unstall`: one task);
       // one at its target takes no new root task while it has work (what
       // it holds must go first).
       if (w.memory?.paused && !(unstall && w.inFlight === 0)) return;
-      if (r.deps.length === 0 && w.inFlight > 0 && this.#rootsHeld(w, r)) {
+      if (
+        r.deps.length === 0 && w.inFlight > 0 &&
+        rootsPastTarget(w, r, this.#options.memory, this.#rootBytes)
+      ) {
         return;
       }
       w.queue.pop();
@@ -706,72 +401,6 @@ export class WorkerEngine {
       x.alive && x.queue.size > 0 && x.memory?.paused
     );
     if (w !== undefined) this.#fill(w, true);
-  }
-
-  /**
-   * Whether `root`'s result would take `w` past its memory target,
-   * counting what it holds and the results of the root tasks it runs (each
-   * as big as its kind's were): then it gets no new root task until it has
-   * room (reports lag; this does not).
-   */
-  #rootsHeld(w: WorkerRecord, root: TaskRecord): boolean {
-    const memory = this.#options.memory;
-    const target = w.node !== undefined
-      ? w.memory?.target
-      : memory !== undefined && memory.fractions.target !== false
-      ? memory.limit * memory.fractions.target
-      : undefined;
-    if (!target) return false;
-    if (w.memory?.full) return true;
-    // (the new root's result too: room for it, not past the target)
-    let bytes = this.#rootBytes.get(root.node.task.taskName) ?? 0;
-    for (const r of w.has) bytes += r.bytes;
-    for (const r of w.running.values()) {
-      if (r.deps.length === 0) {
-        bytes += this.#rootBytes.get(r.node.task.taskName) ?? 0;
-      }
-    }
-    return bytes > target;
-  }
-
-  /** The next live task queued on `w`, taken off its queue. */
-  #take(w: WorkerRecord): TaskRecord | undefined {
-    while (w.queue.size > 0) {
-      const r = w.queue.pop()!;
-      if (r.state === "ready" && r.queuedOn === w) return r;
-    }
-    return undefined;
-  }
-
-  /**
-   * Give the graph's tasks without inputs to the workers in contiguous
-   * blocks, in graph order: neighbours (which later meet in one task) share
-   * a worker, and each worker has an even share (as Dask co-assigns root
-   * tasks).
-   */
-  #spread(roots: TaskRecord[]): void {
-    const live = this.#workers.filter((w) => w.alive && !w.retiring);
-    // A few tasks go to the least loaded workers instead (see #makeReady).
-    if (live.length === 0 || roots.length < 2 * live.length) return;
-    for (let i = 0; i < roots.length; i++) {
-      roots[i].home = live[Math.floor(i * live.length / roots.length)];
-    }
-  }
-
-  /**
-   * Tasks in flight per worker: enough queued to cover about 2 ms of work
-   * of `r`'s kind, so that tiny tasks are not held up by round trips (up to
-   * the configured window) and long ones are not committed to a worker
-   * early (down to 2: one running, one queued behind it so that the worker
-   * never waits for a round trip), which would leave another idle at the
-   * end. A task not measured yet counts as long.
-   */
-  #window(r: TaskRecord): number {
-    const ms = this.#durations.get(r.node.task.taskName);
-    const max = this.#options.window;
-    const min = Math.min(2, max);
-    if (ms === undefined) return min;
-    return Math.max(min, Math.min(max, Math.ceil(2 / ms)));
   }
 
   #dispatch(r: TaskRecord, w: WorkerRecord): void {
@@ -866,8 +495,7 @@ export class WorkerEngine {
   /** A value of `bytes` took `ms` to move: update the bandwidth seen. */
   #measured(bytes: number, ms: number): void {
     this.metrics.moved(bytes);
-    if (bytes < MEASURED_BYTES || !(ms > 0)) return;
-    this.#bandwidth = 0.7 * this.#bandwidth + 0.3 * (bytes / ms);
+    this.#bandwidth = nextBandwidth(this.#bandwidth, bytes, ms);
   }
 
   /**
@@ -908,18 +536,6 @@ export class WorkerEngine {
     this.#pump();
   }
 
-  #wire(r: TaskRecord): [unknown[], (string | number)[][]] {
-    if (r.wire === undefined) {
-      const paths = r.node.deps.map((s) => s.path as (string | number)[]);
-      // Holes instead of the lazy values: a Delayed drags its whole graph.
-      const args = r.node.deps.length === 0
-        ? r.node.args as unknown[]
-        : fillHoles(r.node.args, paths);
-      r.wire = [args, paths];
-    }
-    return r.wire;
-  }
-
   /**
    * Tell `w` to run `r`. No deadline: the run takes as long as it takes
    * (unless its `timeout` says otherwise, which the worker keeps), and the
@@ -930,7 +546,7 @@ export class WorkerEngine {
     r.attempts++;
     r.sentAt = performance.now();
     this.#flushReleases(w);
-    const [args, paths] = this.#wire(r);
+    const [args, paths] = runArgs(r);
     const task = r.node.task as Task;
     const timeout = r.node.options.timeout;
     const seq = ++w.runs;
@@ -1537,7 +1153,7 @@ export class WorkerEngine {
     }
     w.incoming.clear();
     // What was queued for it goes to the others.
-    for (let r = this.#take(w); r !== undefined; r = this.#take(w)) {
+    for (let r = takeQueued(w); r !== undefined; r = takeQueued(w)) {
       this.#makeReady(r);
     }
     // Recompute what is still needed, lost values and interrupted tasks alike.
@@ -1582,7 +1198,7 @@ export class WorkerEngine {
     const mine = this.#workers.filter((w) => w.node === node && w.alive);
     for (const w of mine) {
       w.retiring = true;
-      for (let r = this.#take(w); r !== undefined; r = this.#take(w)) {
+      for (let r = takeQueued(w); r !== undefined; r = takeQueued(w)) {
         this.#makeReady(r);
       }
       for (const r of [...w.incoming]) this.#undispatch(r, w);
@@ -1831,107 +1447,4 @@ export class WorkerEngine {
       }
     }
   }
-}
-
-/** Whether `w` may run `r` (its node and resources, when restricted). */
-function allowed(r: TaskRecord, w: WorkerRecord): boolean {
-  const { workers, resources } = r.node.options;
-  if (workers !== undefined && !workers.some((n) => onNode(w, n))) {
-    return false;
-  }
-  if (resources !== undefined) {
-    for (const [name, amount] of Object.entries(resources)) {
-      if ((w.resources[name] ?? 0) < amount) return false;
-    }
-  }
-  return true;
-}
-
-/** Whether `w` is the node `name`, or one of its threads (`name.i`). */
-function onNode(w: WorkerRecord, name: string): boolean {
-  const node = w.node;
-  return node !== undefined &&
-    (node === name ||
-      (node.length > name.length && node.startsWith(name) &&
-        node[name.length] === "." &&
-        /^\d+$/.test(node.slice(name.length + 1))));
-}
-
-/** How much a worker has: sent and queued tasks. */
-function load(w: WorkerRecord | undefined): number {
-  return w === undefined ? Infinity : w.inFlight + w.queue.size;
-}
-
-/** A random whole number below 2^53. */
-function randomId(): number {
-  const [hi, lo] = crypto.getRandomValues(new Uint32Array(2));
-  return (hi & 0x1fffff) * 2 ** 32 + lo;
-}
-
-/** A peer's value, short enough for a log line. */
-function brief(x: unknown): string {
-  let text: string;
-  try {
-    text = typeof x === "string"
-      ? JSON.stringify(x.slice(0, 80))
-      : Array.isArray(x)
-      ? `an array of ${x.length}`
-      : x === null || typeof x !== "object"
-      ? String(x).slice(0, 80)
-      : `an object with keys ${
-        Object.keys(x).slice(0, 8).join(",").slice(0, 80)
-      }`;
-  } catch {
-    text = typeof x;
-  }
-  return text;
-}
-
-/** The error a remote worker reported (its `ErrorInfo`), rebuilt. */
-function errorFromWorker(detail: unknown): Error {
-  const info = detail as { name?: unknown; message?: unknown; stack?: unknown };
-  if (
-    info !== null && typeof info === "object" &&
-    typeof info.name === "string" && typeof info.message === "string"
-  ) {
-    return errorFromInfo({
-      name: info.name,
-      message: info.message,
-      stack: typeof info.stack === "string" ? info.stack : undefined,
-    });
-  }
-  return new Error(`a task failed with ${brief(detail)}`);
-}
-
-/** A copy of `args` with `null` at each of `paths`. */
-function fillHoles(
-  args: readonly unknown[],
-  paths: readonly (readonly (string | number)[])[],
-): unknown[] {
-  return fillArgs(args, paths, paths.map(() => null));
-}
-
-/**
- * Why a value could not be moved, when it failed because it cannot cross
- * to the other host (it is still where it was, and trying again will not
- * help); else undefined.
- */
-function cannotCross(e: unknown): string | undefined {
-  if (e instanceof CrossingError) return e.message;
-  if (e instanceof HandlerError && e.original.name === "CrossingError") {
-    return e.original.message;
-  }
-  return undefined;
-}
-
-/** `work` settled, or `ms` passed (whichever comes first). */
-async function deadline(work: Promise<unknown>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([
-    work,
-    new Promise<void>((resolve) =>
-      timer = setTimeout(resolve, Math.max(0, ms))
-    ),
-  ]);
-  clearTimeout(timer);
 }

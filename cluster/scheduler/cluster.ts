@@ -52,7 +52,7 @@ import {
   type SchedulerOptions,
   taskFailures,
 } from "../graph/scheduler.ts";
-import type { Computation } from "../graph/worker_engine.ts";
+import type { Computation } from "../graph/computation.ts";
 import type { MemoryStatus } from "../memory/worker_memory.ts";
 import { recordUsage } from "./usage_history.ts";
 

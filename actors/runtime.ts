@@ -15,7 +15,7 @@ import { Dispatcher, type DispatcherOptions } from "./dispatcher.ts";
 import type { EventListener, SystemEvent } from "./events.ts";
 import { type MailboxOptions, resolveMailbox } from "./mailbox.ts";
 import { type Forward, forwardOf, type Peek, peekOf } from "./forward.ts";
-import type { HostPool } from "./hosts/hosts.ts";
+import type { HostPool } from "./hosts/host_pool.ts";
 import type { Links } from "./hosts/link.ts";
 import type { RemoteWatches } from "./hosts/remote_watch.ts";
 import type { ActorSystem } from "./system.ts";

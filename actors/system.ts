@@ -31,7 +31,8 @@ import {
 } from "./hosts/link.ts";
 import { ClusterNames, type NameOptions } from "./names.ts";
 import { MAX_FRAME, reviveRefs } from "./hosts/codec.ts";
-import { type HostInfo, type HostLink, HostPool } from "./hosts/hosts.ts";
+import type { HostLink } from "./hosts/hosts.ts";
+import { type HostInfo, HostPool } from "./hosts/host_pool.ts";
 import {
   type ActorRef,
   type AnyRef,

@@ -26,8 +26,8 @@ export { CrossingError } from "./codec.ts";
 export {
   type ExecSpec,
   HostError,
-  type HostInfo,
   type HostPermissions,
   type Placement,
   WorkerOptionsError,
-} from "./hosts.ts";
+} from "./host_types.ts";
+export type { HostInfo } from "./host_pool.ts";

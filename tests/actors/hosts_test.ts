@@ -15,7 +15,7 @@ import {
   transfer,
   WorkerOptionsError,
 } from "@troupe/troupe";
-import { troupeReadRoots } from "../../actors/hosts/hosts.ts";
+import { troupeReadRoots } from "../../actors/hosts/host_transports.ts";
 import { importGraph } from "../../tools/import_graph.ts";
 import { Counter } from "../fixtures/behaviors.ts";
 import { UsesEntries } from "../fixtures/uses_entries.ts";

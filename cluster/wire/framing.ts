@@ -27,182 +27,55 @@ import {
   unpack,
 } from "../../actors/hosts/msgpack.ts";
 import { TransportError } from "./wire_errors.ts";
+import {
+  BATCH,
+  CHUNK_FIRST,
+  CHUNK_NEXT,
+  describe,
+  FIRST_HEAD,
+  speaksHttp,
+  speaksTls,
+} from "./frame_format.ts";
+import {
+  type CloseReason,
+  CONFIGURE,
+  type ConnectionSettings,
+  DEFAULT_CHUNK_SIZE,
+  DEFAULT_MAX_FRAME,
+  DEFAULT_MAX_MESSAGE,
+  type FramingOptions,
+  type PeerInfo,
+  positive,
+  type TransportCounters,
+} from "./framing_options.ts";
+import { ChunkAssembly } from "./chunk_assembly.ts";
+import {
+  batchSegments,
+  BIG,
+  frameSegments,
+  type FrameSink,
+} from "./frame_writer.ts";
 
-/** The default maximum frame size: 64 MiB. */
-export const DEFAULT_MAX_FRAME: number = 64 * 1024 * 1024;
-/** The default maximum size of a batch sent in chunks: 1 GiB. */
-export const DEFAULT_MAX_MESSAGE: number = 1024 * 1024 * 1024;
-/** The default largest frame body a sender makes: 1 MiB (bigger batches are chunked). */
-export const DEFAULT_CHUNK_SIZE: number = 1024 * 1024;
+export {
+  type CloseReason,
+  CONFIGURE,
+  type ConnectionSettings,
+  DEFAULT_CHUNK_SIZE,
+  DEFAULT_MAX_FRAME,
+  DEFAULT_MAX_MESSAGE,
+  type FramingOptions,
+  type PeerInfo,
+  type TransportCounters,
+} from "./framing_options.ts";
 
-const BATCH = 0;
-const CHUNK_FIRST = 1;
-const CHUNK_NEXT = 2;
-/** Bytes of a first chunk's body before its piece: array, tag, uint64, bin32. */
-const FIRST_HEAD = 16;
-/** Bytes of a further chunk's body before its piece: array, tag, bin32. */
-const NEXT_HEAD = 7;
 const READ_BUFFER = 256 * 1024;
 const COALESCE = 256 * 1024;
-/** The memory a chunked batch starts with; it grows as its pieces come. */
-const ASSEMBLY_START = 16 * 1024 * 1024;
-/** Byte arrays this big are sent from their own memory, not copied. */
-const BIG = 64 * 1024;
 
 // Values are encoded and decoded by troupe's one MessagePack configuration
 // (`actors/msgpack.ts`): as structuredClone delivers them, and a peer's frame
 // decoded within bounds. A batch read from the reusable read buffer must
 // copy its byte arrays out of it; a reassembled chunked batch has a buffer
 // of its own, so it need not.
-
-/** Options of a framed connection. */
-export interface FramingOptions {
-  /** The largest frame accepted, in bytes (default 64 MiB). */
-  maxFrame?: number;
-  /** The largest chunked batch accepted, in bytes (default 1 GiB). */
-  maxMessage?: number;
-  /**
-   * The largest frame body sent (default 1 MiB, and never more than the
-   * peer's `maxFrame`); a bigger batch is sent in pieces of this size.
-   */
-  chunkSize?: number;
-  /** A batch is sent at once when it holds this many values (default 4096). */
-  batchCount?: number;
-  /**
-   * A batch is sent at once when its byte arrays and strings add up to this
-   * many bytes (default 256 KiB).
-   */
-  batchBytes?: number;
-  /**
-   * Received values held for `receive()` or the iterator before reading
-   * pauses (default 65536): a consumer that falls behind slows the sender
-   * down instead of filling memory.
-   */
-  highWater?: number;
-  /** How long `close()` waits for queued frames to be written, in ms (default 5000). */
-  closeTimeout?: number;
-  /**
-   * The size of the buffer reads go into, in bytes (default 256 KiB; a
-   * bigger frame gets a buffer of its size). A listener starts each peer
-   * with a small one and gives it the default once it has authenticated.
-   */
-  readBuffer?: number;
-  /** Where problems that close nothing are reported (default `console.warn`). */
-  logger?: (message: string) => void;
-}
-
-/** How many frames, bytes and values went each way. */
-export interface TransportCounters {
-  /** Frames received. */
-  framesIn: number;
-  /** Frames sent (a chunked batch counts one per piece). */
-  framesOut: number;
-  /** Bytes received, length prefixes included. */
-  bytesIn: number;
-  /** Bytes written to the socket, length prefixes included. */
-  bytesOut: number;
-  /** Values received. */
-  messagesIn: number;
-  /** Values passed to `send`. */
-  messagesOut: number;
-}
-
-/** Who is at the other end, once the handshake is done. */
-export interface PeerInfo {
-  /** The node id the peer announced. */
-  nodeId: string;
-  /** Its address. */
-  address: Deno.NetAddr;
-  /** Whether it proved it knows the shared secret. */
-  authenticated: boolean;
-  /** Whether the connection is TLS. */
-  tls: boolean;
-  /** The largest frame it accepts. */
-  maxFrame: number;
-}
-
-/**
- * Why a connection closed: `local` (its `close()` was called), `eof` (the
- * peer ended the stream at a frame boundary) or `error` (see `error`).
- */
-export interface CloseReason {
-  /** How it ended. */
-  kind: "local" | "eof" | "error";
-  /** What went wrong, when `kind` is `error`. */
-  error?: TransportError;
-}
-
-/** @internal Set by the handshake: the peer and the limits after it. */
-export const CONFIGURE: unique symbol = Symbol("troupe.transport.configure");
-
-/** @internal What the handshake sets. */
-export interface ConnectionSettings {
-  peer?: PeerInfo;
-  maxFrame?: number;
-  maxMessage?: number;
-  peerMaxFrame?: number;
-  readBuffer?: number;
-}
-
-function positive(name: string, v: number | undefined, dflt: number): number {
-  if (v === undefined) return dflt;
-  if (!(Number.isSafeInteger(v) && v > 0)) {
-    throw new TransportError("config", `${name} must be a positive integer`);
-  }
-  return v;
-}
-
-function describe(e: unknown): string {
-  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-}
-
-/** Read a MessagePack unsigned integer at `p`: [value, next position]. */
-function readUint(b: Uint8Array, p: number): [number, number] {
-  const t = b[p];
-  const width = t <= 0x7f
-    ? 0
-    : t === 0xcc
-    ? 1
-    : t === 0xcd
-    ? 2
-    : t === 0xce
-    ? 4
-    : t === 0xcf
-    ? 8
-    : -1;
-  if (width < 0 || p + 1 + width > b.length) {
-    throw new TransportError(
-      "protocol",
-      "chunk size is not an unsigned integer",
-    );
-  }
-  if (width === 0) return [t, p + 1];
-  const v = new DataView(b.buffer, b.byteOffset + p + 1, width);
-  const n = width === 1
-    ? v.getUint8(0)
-    : width === 2
-    ? v.getUint16(0)
-    : width === 4
-    ? v.getUint32(0)
-    : Number(v.getBigUint64(0));
-  return [n, p + 1 + width];
-}
-
-/** Read a MessagePack bin header at `p`: [length, first byte's position]. */
-function readBin(b: Uint8Array, p: number): [number, number] {
-  const t = b[p];
-  const width = t === 0xc4 ? 1 : t === 0xc5 ? 2 : t === 0xc6 ? 4 : -1;
-  if (width < 0 || p + 1 + width > b.length) {
-    throw new TransportError("protocol", "chunk piece is not a byte array");
-  }
-  const v = new DataView(b.buffer, b.byteOffset + p + 1, width);
-  const n = width === 1
-    ? v.getUint8(0)
-    : width === 2
-    ? v.getUint16(0)
-    : v.getUint32(0);
-  return [n, p + 1 + width];
-}
 
 type Waiter = PromiseWithResolvers<unknown>;
 type FlushWaiter = { upTo: number; done: PromiseWithResolvers<void> };
@@ -275,6 +148,13 @@ export class FramedConnection
   #writing: Promise<void> | undefined;
   #flushWaiters: FlushWaiter[] = [];
   #scratch: Uint8Array | undefined;
+  /** Where framed batches go: counted, then queued to be written. */
+  readonly #frameSink: FrameSink = {
+    frame: () => {
+      this.#counters.framesOut++;
+    },
+    bytes: (b) => this.#enqueue(b),
+  };
 
   // receiving
   readonly #reading: Promise<void>;
@@ -283,16 +163,8 @@ export class FramedConnection
   #qHead = 0;
   #waiters: Waiter[] = [];
   #paused: PromiseWithResolvers<void> | undefined;
-  /**
-   * A chunked batch being put together, in a buffer that grows (doubling,
-   * to at most `#assemblyTotal`) as its pieces come, so that a peer
-   * declaring a gigabyte gets memory for what it sends, not for what it
-   * says. (A resizable ArrayBuffer grows without copying, but decoding from
-   * one ran at a third of the speed.)
-   */
-  #assembly: Uint8Array | undefined;
-  #assemblyTotal = 0;
-  #assembled = 0;
+  /** A chunked batch being put together (see `ChunkAssembly`). */
+  readonly #chunks = new ChunkAssembly();
 
   // closing
   #closing = false;
@@ -481,7 +353,7 @@ export class FramedConnection
     this.#batchBytes = 0;
     if (this.#batchBig) {
       this.#batchBig = false;
-      const segments = this.#segments(batch);
+      const segments = batchSegments(batch);
       if (segments !== undefined) return this.#enqueueSegments(segments);
     }
     let frame: Uint8Array | undefined;
@@ -538,92 +410,9 @@ export class FramedConnection
     this.#enqueueSegments([body]);
   }
 
-  /**
-   * A batch holding big byte arrays as segments of its encoding, the big
-   * arrays themselves among them (not copied); undefined if a value cannot
-   * be packed (the caller then takes the slow path).
-   */
-  #segments(batch: unknown[]): Uint8Array[] | undefined {
-    const n = batch.length;
-    const head = n < 16
-      ? new Uint8Array([0x90 | n])
-      : n < 0x10000
-      ? new Uint8Array([0xdc, n >>> 8, n & 0xff])
-      : new Uint8Array([
-        0xdd,
-        n >>> 24,
-        (n >>> 16) & 0xff,
-        (n >>> 8) & 0xff,
-        n & 0xff,
-      ]);
-    const out: Uint8Array[] = [head, new Uint8Array([BATCH])];
-    try {
-      for (let i = 1; i < n; i++) {
-        const v = batch[i];
-        if (v instanceof Uint8Array && v.byteLength >= BIG) {
-          const bin = new Uint8Array(5);
-          bin[0] = 0xc6;
-          new DataView(bin.buffer).setUint32(1, v.byteLength);
-          out.push(bin, v);
-        } else {
-          out.push(packWire(v));
-        }
-      }
-    } catch {
-      return undefined;
-    }
-    return out;
-  }
-
   /** Send a batch body given as segments: one frame, or chunks. */
   #enqueueSegments(segments: Uint8Array[]): void {
-    let total = 0;
-    for (const s of segments) total += s.length;
-    const limit = this.#bodyLimit();
-    if (total <= limit) {
-      const frame = new Uint8Array(4 + total);
-      new DataView(frame.buffer).setUint32(0, total);
-      let off = 4;
-      for (const s of segments) {
-        frame.set(s, off);
-        off += s.length;
-      }
-      this.#counters.framesOut++;
-      return this.#enqueue(frame);
-    }
-    const piece = limit - FIRST_HEAD;
-    let seg = 0;
-    let segOff = 0;
-    for (let off = 0; off < total; off += piece) {
-      const len = Math.min(piece, total - off);
-      const first = off === 0;
-      const head = new Uint8Array(4 + (first ? FIRST_HEAD : NEXT_HEAD));
-      const v = new DataView(head.buffer);
-      v.setUint32(0, head.length - 4 + len);
-      if (first) {
-        head.set([0x93, CHUNK_FIRST, 0xcf], 4);
-        v.setBigUint64(7, BigInt(total));
-        head[15] = 0xc6;
-        v.setUint32(16, len);
-      } else {
-        head.set([0x92, CHUNK_NEXT, 0xc6], 4);
-        v.setUint32(7, len);
-      }
-      this.#counters.framesOut++;
-      this.#enqueue(head);
-      let left = len;
-      while (left > 0) {
-        const s = segments[seg];
-        const take = Math.min(left, s.length - segOff);
-        this.#enqueue(s.subarray(segOff, segOff + take));
-        left -= take;
-        segOff += take;
-        if (segOff === s.length) {
-          seg++;
-          segOff = 0;
-        }
-      }
-    }
+    frameSegments(segments, this.#bodyLimit(), this.#frameSink);
   }
 
   #enqueue(bytes: Uint8Array): void {
@@ -892,7 +681,7 @@ export class FramedConnection
     if (body.length >= 2 && body[0] === 0x92 && body[1] === CHUNK_NEXT) {
       return this.#chunk(body, false);
     }
-    if (this.#assembly !== undefined) {
+    if (this.#chunks.active) {
       throw new TransportError(
         "protocol",
         "a batch frame came in the middle of a chunked batch",
@@ -914,55 +703,8 @@ export class FramedConnection
   }
 
   #chunk(body: Uint8Array, first: boolean): void {
-    let p = 2;
-    if (first) {
-      if (this.#assembly !== undefined) {
-        throw new TransportError(
-          "protocol",
-          "a chunked batch began before the previous one ended",
-        );
-      }
-      const [total, next] = readUint(body, p);
-      if (total > this.#maxMessage) {
-        throw new TransportError(
-          "oversize",
-          `chunked batch of ${total} bytes exceeds the ${this.#maxMessage}-byte message limit`,
-        );
-      }
-      p = next;
-      this.#assembly = new Uint8Array(Math.min(total, ASSEMBLY_START));
-      this.#assemblyTotal = total;
-      this.#assembled = 0;
-    } else if (this.#assembly === undefined) {
-      throw new TransportError(
-        "protocol",
-        "a continuation chunk came with no chunked batch begun",
-      );
-    }
-    const [len, at] = readBin(body, p);
-    let buffer = this.#assembly;
-    const total = this.#assemblyTotal;
-    const end = this.#assembled + len;
-    if (at + len !== body.length || end > total) {
-      throw new TransportError(
-        "protocol",
-        "a chunk's piece does not match its frame or its batch's size",
-      );
-    }
-    // At least doubling, never past the total: copies add up to less than
-    // the batch, and none at all up to ASSEMBLY_START.
-    if (end > buffer.length) {
-      const grown = new Uint8Array(
-        Math.min(total, Math.max(end, 2 * buffer.length)),
-      );
-      grown.set(buffer.subarray(0, this.#assembled));
-      this.#assembly = buffer = grown;
-    }
-    buffer.set(body.subarray(at), this.#assembled);
-    this.#assembled = end;
-    if (end < total) return;
-    this.#assembly = undefined;
-    const asm = buffer;
+    const asm = this.#chunks.add(body, first, this.#maxMessage);
+    if (asm === undefined) return;
     let decoded: unknown;
     try {
       decoded = unpack(asm, { copy: false });
@@ -1062,10 +804,10 @@ export class FramedConnection
                 }-byte frame`,
             );
           }
-          if (this.#assembly !== undefined) {
+          if (this.#chunks.active) {
             throw new TransportError(
               "truncated",
-              `stream ended ${this.#assembled} bytes into a ${this.#assemblyTotal}-byte chunked batch`,
+              `stream ended ${this.#chunks.assembled} bytes into a ${this.#chunks.total}-byte chunked batch`,
             );
           }
           this.#shutdown({ kind: "eof" });
@@ -1145,26 +887,10 @@ export class FramedConnection
     this.#flushWaiters = [];
     this.#paused?.resolve();
     this.#paused = undefined;
-    this.#assembly = undefined;
+    this.#chunks.clear();
     this.#batch = [BATCH];
     Promise.allSettled([this.#reading, this.#writing]).then(() =>
       this.#closedDone.resolve(reason)
     );
   }
-}
-
-/**
- * Whether the bytes at `at` begin a TLS record (change cipher spec, alert,
- * handshake or application data, version 3.x): a TLS client's hello to a
- * plain listener, or a TLS listener's alert to a plain client.
- */
-function speaksTls(buf: Uint8Array, at: number): boolean {
-  return buf[at] >= 0x14 && buf[at] <= 0x17 && buf[at + 1] === 0x03 &&
-    buf[at + 2] <= 0x04;
-}
-
-/** Whether the 4 bytes at `at` are "HTTP" (a web server's answer). */
-function speaksHttp(buf: Uint8Array, at: number): boolean {
-  return buf[at] === 0x48 && buf[at + 1] === 0x54 && buf[at + 2] === 0x54 &&
-    buf[at + 3] === 0x50;
 }

@@ -28,7 +28,7 @@ const LONG_FILES: Record<string, string> = {
   "cluster/graph/worker_engine.ts":
     "1,434 lines: the WorkerEngine class alone (its records, placement rules, reports, transfers and progress shapes are in files of their own); its state is private fields its methods share, so splitting the rest (results, releases, failures, retirement) needs that state as a record the helpers take: next wave",
   "cluster/wire/framing.ts":
-    "split in the next wave (other branches edit it now)",
+    "897 lines: the FramedConnection class alone (its options, frame format, frame writer and chunk assembly are in files of their own); its send and receive halves share the connection's private state, so splitting them needs that state as a record they take: next wave",
   "cluster/scheduler/cluster.ts":
     "split in the next wave (other branches edit it now)",
   "dataframe/lazy_frame.ts":

@@ -26,13 +26,16 @@ import {
   MailboxFullError,
   NameTakenError,
 } from "./errors.ts";
-import { CrossingError, prepare, RefPayload } from "./hosts/codec.ts";
+import { RefPayload } from "./hosts/codec.ts";
 import { takeTransfer, transfer } from "./transfer.ts";
+import { HostError, type HostHandle } from "./hosts/hosts.ts";
 import {
-  HostError,
-  type HostHandle,
-  type HostPermissions,
-} from "./hosts/hosts.ts";
+  forwardToHost,
+  prepareForHost,
+  REFUSED,
+  type RemoteBinding,
+  stopOnHost,
+} from "./remote_binding.ts";
 import { Mailbox, type MailboxOptions, resolveMailbox } from "./mailbox.ts";
 import type { ReplyTo } from "./reply.ts";
 import type { ActorRef, AnyRef } from "./ref.ts";
@@ -53,29 +56,6 @@ export const DEAD = 4;
 export interface SupervisorLink {
   childExited(child: Cell, incarnation: number, reason: ExitReason): void;
 }
-
-/**
- * Where an actor placed on a worker or process host runs now. The cell in
- * this isolate is its proxy: it keeps the address, the watchers and the
- * supervisor link; messages are forwarded to the host.
- */
-export interface RemoteBinding {
-  readonly placement: "worker" | "process" | "node";
-  /** A named host to pin the actor to. */
-  readonly pin: string | undefined;
-  readonly permissions: HostPermissions | undefined;
-  /** A process host's heap limit, in MiB. */
-  readonly heapLimitMb: number | undefined;
-  /** The host it runs on, while it runs. */
-  host: HostHandle | undefined;
-  /** Its id on that host. */
-  id: number;
-  /** Resolved when the host reports the actor gone. */
-  exited: PromiseWithResolvers<ExitReason> | undefined;
-}
-
-/** What `#prepare` returns for a message it refused (and answered). */
-const REFUSED: unique symbol = Symbol("refused");
 
 /** A system message: runs in the actor's turn, before user messages. */
 type SysTask = () => unknown;
@@ -342,11 +322,11 @@ export class Cell implements ActorContext {
     }
     const remote = this.remote;
     if (remote !== undefined) {
-      const ready = this.#prepare(remote, name, payload, reply);
+      const ready = prepareForHost(remote, this.label, name, payload, reply);
       if (ready === REFUSED) return false;
       if (this.status === RUNNING && this.mailboxSize === 0) {
         this.received++;
-        this.#forward(remote, name, ready, reply);
+        forwardToHost(remote, name, ready, reply);
         return true;
       }
       // Queued as it was sent: made ready again when it goes (rarely: only
@@ -369,44 +349,6 @@ export class Cell implements ActorContext {
     return true;
   }
 
-  /**
-   * Make a payload ready to cross to the actor's host (its refs in their
-   * wire form: see `prepare`), or refuse at the sender what cannot cross,
-   * with an error that names the message and the part of the payload at
-   * fault: a tell throws it, an ask rejects with it.
-   */
-  #prepare(
-    remote: RemoteBinding,
-    name: string,
-    payload: unknown,
-    reply: ReplyTo | undefined,
-  ): unknown {
-    try {
-      return prepare(payload, remote.placement !== "worker");
-    } catch (e) {
-      if (!(e instanceof CrossingError)) throw e;
-      const error = new CrossingError(
-        `cannot send "${name}" to ${this.label} on a ${remote.placement} host: ${e.message}`,
-      );
-      if (reply === undefined) throw error;
-      if (reply instanceof PendingAsk) reply.reject(error);
-      else reply.fail({ type: "handler", error: errorInfo(error) }, error);
-      return REFUSED;
-    }
-  }
-
-  /** Hand a message made ready to cross to the host the actor runs on. */
-  #forward(
-    remote: RemoteBinding,
-    name: string,
-    ready: unknown,
-    reply: ReplyTo | undefined,
-  ): void {
-    const host = remote.host!;
-    if (reply === undefined) host.tell(remote.id, name, ready);
-    else host.ask(remote.id, name, ready, reply);
-  }
-
   /** Hand a message that waited in this proxy's queue to the actor's host. */
   #forwardQueued(
     remote: RemoteBinding,
@@ -416,13 +358,13 @@ export class Cell implements ActorContext {
   ): void {
     let ready: unknown;
     try {
-      ready = this.#prepare(remote, name, payload, reply);
+      ready = prepareForHost(remote, this.label, name, payload, reply);
     } catch (e) {
       // A tell that no longer crosses (its payload changed since): a loss.
       this.#lost(name, payload, e);
       return;
     }
-    if (ready !== REFUSED) this.#forward(remote, name, ready, reply);
+    if (ready !== REFUSED) forwardToHost(remote, name, ready, reply);
   }
 
   /** A tell that cannot be passed on from here: a loss, said why. */
@@ -741,36 +683,6 @@ export class Cell implements ActorContext {
     if (this.status === RUNNING) this.exit(reason);
   }
 
-  /**
-   * Stop the remote actor and wait for its exit; past `timeoutMs` the whole
-   * host is killed, since only that frees a core stuck in a loop. True when
-   * it had to be killed.
-   */
-  async #stopRemote(timeoutMs: number): Promise<boolean> {
-    const remote = this.remote!;
-    const host = remote.host;
-    // No actor there yet (its spawn is in flight): #startRemote kills it
-    // when the spawn completes, seeing that we stopped meanwhile.
-    if (host === undefined || remote.id === 0) return false;
-    const waiter = remote.exited ??= Promise.withResolvers<ExitReason>();
-    host.stopActor(remote.id, timeoutMs);
-    if (timeoutMs === Infinity) {
-      await waiter.promise;
-      return false;
-    }
-    let timer: Timer | undefined;
-    const late = new Promise<boolean>((resolve) => {
-      // The host gets its own timeout first, plus time to report back.
-      timer = setTimeout(() => resolve(true), timeoutMs + 250);
-    });
-    const killed = await Promise.race([waiter.promise.then(() => false), late]);
-    clearTimeout(timer);
-    if (killed) {
-      host.kill(`${this.label} did not stop within ${timeoutMs} ms`);
-    }
-    return killed;
-  }
-
   #afterInit(state: unknown): void | Promise<void> {
     if (this.status !== STARTING) return; // stopped while starting
     this.state = state;
@@ -907,7 +819,9 @@ export class Cell implements ActorContext {
     if (this.status >= STOPPING) return Promise.resolve(false);
     this.status = SUSPENDED;
     this.#x?.controller?.abort(new Error(`${this.label} is stopping`));
-    if (this.remote !== undefined) return this.#stopRemote(timeoutMs);
+    if (this.remote !== undefined) {
+      return stopOnHost(this.remote, this.label, timeoutMs);
+    }
     return this.#quiesce(timeoutMs).then(async (killed) => {
       await this.#stopChildren();
       return killed;
@@ -930,7 +844,11 @@ export class Cell implements ActorContext {
     this.status = STOPPING;
     x?.controller?.abort(new Error(`${this.label} is stopping`));
     if (this.remote !== undefined) {
-      return this.#extras().terminating = this.#stopRemote(timeoutMs).then(
+      return this.#extras().terminating = stopOnHost(
+        this.remote,
+        this.label,
+        timeoutMs,
+      ).then(
         (killed) => {
           const graceful = reason.type === "normal" ||
             reason.type === "shutdown";

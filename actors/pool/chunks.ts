@@ -21,6 +21,7 @@ import type { ChunkResult, TaskRunner } from "./task_runner.ts";
 import { isTask, type Task } from "./tasks.ts";
 import { MapAbortedError, TaskError, TaskTimeoutError } from "./errors.ts";
 import type { MapOptions } from "./options.ts";
+import { packRange } from "./numbers.ts";
 
 /** What a map needs of its pool. */
 export interface ChunkPool {
@@ -58,7 +59,7 @@ export async function runChunks(
   list: unknown[],
   star: boolean,
   options: MapOptions,
-  onChunk: (start: number, results: unknown[]) => void,
+  onChunk: (start: number, results: ArrayLike<unknown>) => void,
 ): Promise<void> {
   checkTask(task);
   pool.open();
@@ -116,7 +117,10 @@ export async function runChunks(
     const lane = async () => {
       while (failure === undefined && next < total) {
         const start = next;
-        const chunk = list.slice(start, start + chunksize);
+        // A runner elsewhere gets numbers packed (see numbers.ts).
+        const chunk = star || pool.local
+          ? list.slice(start, start + chunksize)
+          : packRange(list, start, start + chunksize);
         next += chunk.length;
         let runner: Runner | undefined;
         const hook: RouteHook = {

@@ -657,7 +657,7 @@ export class Pool implements AsyncDisposable {
     list: unknown[],
     star: boolean,
     options: MapOptions,
-    onChunk: (start: number, results: unknown[]) => void,
+    onChunk: (start: number, results: ArrayLike<unknown>) => void,
   ): Promise<void> {
     this.#chunks ??= {
       router: this.#router,

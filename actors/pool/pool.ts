@@ -23,6 +23,7 @@ import type { Task } from "./tasks.ts";
 import {
   checkTask,
   type ChunkPool,
+  listOf,
   runChunks,
   type Runner,
   wrapFailure,
@@ -398,7 +399,7 @@ export class Pool implements AsyncDisposable {
     items: Iterable<T>,
     options: MapOptions = {},
   ): Promise<Awaited<R>[]> {
-    const list = [...items];
+    const list = listOf(items);
     const out = new Array<Awaited<R>>(list.length);
     await this.#run(task, list, false, options, (start, results) => {
       for (let i = 0; i < results.length; i++) {
@@ -429,7 +430,7 @@ export class Pool implements AsyncDisposable {
     items: Iterable<A>,
     options: MapOptions = {},
   ): Promise<Awaited<R>[]> {
-    const list = [...items];
+    const list = listOf(items);
     const out = new Array<Awaited<R>>(list.length);
     await this.#run(task, list, true, options, (start, results) => {
       for (let i = 0; i < results.length; i++) {
@@ -684,7 +685,7 @@ export class Pool implements AsyncDisposable {
     options: MapOptions,
     ordered: boolean,
   ): AsyncGenerator<Awaited<R>> {
-    const list = [...items];
+    const list = listOf(items);
     const ready: (Awaited<R> | undefined)[] = new Array(list.length);
     const have: boolean[] = new Array(list.length).fill(false);
     const fresh: number[] = [];

@@ -46,3 +46,16 @@ for (const placement of ["local", "worker", "process"] as Placement[]) {
     await pool.close();
   });
 }
+
+Deno.test("[worker] a map takes its list as it was when called: a change the caller makes meanwhile does not reach it", async () => {
+  await using system = new ActorSystem();
+  const pool = createPool(system, { size: 2, placement: "worker" });
+  const xs = Array.from({ length: 2_000 }, (_, i) => i);
+  // One item per chunk: most chunks are sent long after the call returns.
+  const running = pool.map(valueTasks.same, xs, { chunksize: 1 });
+  xs.fill(-1);
+  xs.push(7);
+  const out = await running;
+  assert.deepEqual(out, Array.from({ length: 2_000 }, (_, i) => i));
+  await pool.close();
+});

@@ -38,6 +38,11 @@ for (const placement of ["local", "worker", "process"] as Placement[]) {
       await pool.map(valueTasks.seen, withText, { chunksize: 300 }),
       withText.map((x) => typeof x + (Object.is(x, -0) ? " -0" : "")),
     );
+    // A task that starts to answer with promises in the middle of a chunk.
+    assert.deepEqual(
+      await pool.map(valueTasks.lateAfter150, ints, { chunksize: 100 }),
+      ints,
+    );
     // A failure in a long chunk of numbers names its item.
     const err = await pool.map(valueTasks.failAt70, ints, { chunksize: 100 })
       .catch((e) => e);

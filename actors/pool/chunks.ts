@@ -21,6 +21,7 @@ import type { ChunkResult, TaskRunner } from "./task_runner.ts";
 import { isTask, type Task } from "./tasks.ts";
 import { MapAbortedError, TaskError, TaskTimeoutError } from "./errors.ts";
 import type { MapOptions } from "./options.ts";
+import { type Packed, packRange } from "./numbers.ts";
 
 /** What a map needs of its pool. */
 export interface ChunkPool {
@@ -58,7 +59,7 @@ export async function runChunks(
   list: unknown[],
   star: boolean,
   options: MapOptions,
-  onChunk: (start: number, results: unknown[]) => void,
+  onChunk: (start: number, results: ArrayLike<unknown>) => void,
 ): Promise<void> {
   checkTask(task);
   pool.open();
@@ -89,7 +90,18 @@ export async function runChunks(
         'onAbort "kill" needs a pool with ownHosts: true, so that killing a busy runner\'s host touches no other actor',
       );
     }
-    let next = 0;
+    // Cut before anything is awaited: the map takes the items as they were
+    // when it was called, whatever the caller does to its list meanwhile. A
+    // runner elsewhere gets numbers packed (see numbers.ts).
+    const chunks: (Packed | undefined)[] = [];
+    for (let at = 0; at < total; at += chunksize) {
+      chunks.push(
+        star || pool.local
+          ? list.slice(at, at + chunksize)
+          : packRange(list, at, at + chunksize),
+      );
+    }
+    let next = 0; // the next chunk to send
     let done = 0;
     let failure: unknown;
     const abortError = () =>
@@ -114,10 +126,10 @@ export async function runChunks(
     // Each lane sends its next chunk when the last one came back: about two
     // chunks per runner in flight keeps them all busy.
     const lane = async () => {
-      while (failure === undefined && next < total) {
-        const start = next;
-        const chunk = list.slice(start, start + chunksize);
-        next += chunk.length;
+      while (failure === undefined && next < chunks.length) {
+        const start = next * chunksize;
+        const chunk = chunks[next]!;
+        chunks[next++] = undefined; // (its memory goes with its answer)
         let runner: Runner | undefined;
         const hook: RouteHook = {
           routed: (ref) => {
@@ -241,4 +253,13 @@ export function wrapFailure(task: Task, index: number, e: unknown): Error {
   }
   if (e instanceof ActorDeadError) return e;
   return e instanceof Error ? e : new Error(String(e));
+}
+
+/**
+ * The items of a map: a list is taken as it is (the map cuts it into
+ * chunks before it awaits anything, so a change the caller makes later
+ * does not reach it), another iterable is read into one.
+ */
+export function listOf<T>(items: Iterable<T>): T[] {
+  return Array.isArray(items) ? items : [...items];
 }

@@ -23,6 +23,7 @@ import type { Task } from "./tasks.ts";
 import {
   checkTask,
   type ChunkPool,
+  listOf,
   runChunks,
   type Runner,
   wrapFailure,
@@ -266,65 +267,94 @@ export class Pool implements AsyncDisposable {
     return this.#call(task, args, options);
   }
 
-  async #call<A extends unknown[], R>(
+  // Not async: 100,000 submits in flight held 100,000 suspended frames of
+  // this function, and the garbage collector spent most of a run copying
+  // them. A promise and its handlers are all a submit holds while it waits.
+  #call<A extends unknown[], R>(
+    task: Task<A, R>,
+    args: A,
+    options: RunOptions,
+  ): Promise<Awaited<R>> {
+    let full: boolean;
+    try {
+      checkTask(task);
+      this.#open();
+      if (!Array.isArray(args)) {
+        throw new TypeError(`run takes the task's arguments as a list`);
+      }
+      options.signal?.throwIfAborted();
+      full = this.#queued >= this.#maxQueue;
+      if (full && this.#whenFull === "reject") {
+        throw new PoolFullError(this.#maxQueue);
+      }
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    this.#inFlight++; // given: a close waits for it
+    if (!full) return this.#ask(task, args, options);
+    return this.#room(options.signal).then(
+      () => this.#ask(task, args, options),
+      (e) => {
+        this.#leave();
+        throw e;
+      },
+    );
+  }
+
+  /** Send one call (it has room in the queue); it leaves when it settles. */
+  #ask<A extends unknown[], R>(
     task: Task<A, R>,
     args: A,
     { timeout, signal }: RunOptions,
   ): Promise<Awaited<R>> {
-    checkTask(task);
-    this.#open();
-    if (!Array.isArray(args)) {
-      throw new TypeError(`run takes the task's arguments as a list`);
+    this.#queued++;
+    let runner: Runner | undefined;
+    let token = 0;
+    // No deadline unless the caller gave one (see #run).
+    const askOptions: AskOptions & { [ROUTE_HOOK]?: RouteHook } = {
+      timeout: timeout ?? Infinity,
+    };
+    if (signal !== undefined) {
+      // Cancellable: an abort drops the call if it has not started.
+      askOptions.signal = signal;
+      token = ++this.#tokens;
+      askOptions[ROUTE_HOOK] = {
+        routed: (ref) => (runner = ref as Runner),
+        settled: () => {},
+        mayRetry: () => !signal.aborted,
+      };
     }
-    signal?.throwIfAborted();
-    const full = this.#queued >= this.#maxQueue;
-    if (full && this.#whenFull === "reject") {
-      throw new PoolFullError(this.#maxQueue);
-    }
-    this.#inFlight++; // given: a close waits for it
-    try {
-      if (full) await this.#room(signal);
-      this.#queued++;
-      let runner: Runner | undefined;
-      let token = 0;
-      try {
-        // No deadline unless the caller gave one (see #run).
-        const askOptions: AskOptions & { [ROUTE_HOOK]?: RouteHook } = {
-          timeout: timeout ?? Infinity,
-        };
-        if (signal !== undefined) {
-          // Cancellable: an abort drops the call if it has not started.
-          askOptions.signal = signal;
-          token = ++this.#tokens;
-          askOptions[ROUTE_HOOK] = {
-            routed: (ref) => (runner = ref as Runner),
-            settled: () => {},
-            mayRetry: () => !signal.aborted,
-          };
-        }
-        return await this.#router.ask("call", [
-          task.taskModule,
-          task.taskName,
-          args,
-          this.#local ? task as Task : undefined,
-          token,
-        ], askOptions) as Awaited<R>;
-      } catch (e) {
-        if (e instanceof AskTimeoutError && timeout !== undefined) {
-          throw new TaskTimeoutError(task.taskName, -1, timeout);
-        }
-        if (signal?.aborted && runner !== undefined) {
-          runner.tell("cancel", token);
-        }
-        throw wrapFailure(task, -1, this.#why(e));
-      } finally {
-        this.#queued--;
-        this.#next();
-        this.#recycle();
-      }
-    } finally {
+    const settled = (): void => {
+      this.#queued--;
+      this.#next();
+      this.#recycle();
       this.#leave();
-    }
+    };
+    return this.#router.ask("call", [
+      task.taskModule,
+      task.taskName,
+      args,
+      this.#local ? task as Task : undefined,
+      token,
+    ], askOptions).then(
+      (value) => {
+        settled();
+        return value as Awaited<R>;
+      },
+      (e) => {
+        let error: unknown;
+        if (e instanceof AskTimeoutError && timeout !== undefined) {
+          error = new TaskTimeoutError(task.taskName, -1, timeout);
+        } else {
+          if (signal?.aborted && runner !== undefined) {
+            runner.tell("cancel", token);
+          }
+          error = wrapFailure(task, -1, this.#why(e));
+        }
+        settled();
+        throw error;
+      },
+    );
   }
 
   /** Wait for room in the queue (or for the signal). */
@@ -398,7 +428,7 @@ export class Pool implements AsyncDisposable {
     items: Iterable<T>,
     options: MapOptions = {},
   ): Promise<Awaited<R>[]> {
-    const list = [...items];
+    const list = listOf(items);
     const out = new Array<Awaited<R>>(list.length);
     await this.#run(task, list, false, options, (start, results) => {
       for (let i = 0; i < results.length; i++) {
@@ -429,7 +459,7 @@ export class Pool implements AsyncDisposable {
     items: Iterable<A>,
     options: MapOptions = {},
   ): Promise<Awaited<R>[]> {
-    const list = [...items];
+    const list = listOf(items);
     const out = new Array<Awaited<R>>(list.length);
     await this.#run(task, list, true, options, (start, results) => {
       for (let i = 0; i < results.length; i++) {
@@ -657,7 +687,7 @@ export class Pool implements AsyncDisposable {
     list: unknown[],
     star: boolean,
     options: MapOptions,
-    onChunk: (start: number, results: unknown[]) => void,
+    onChunk: (start: number, results: ArrayLike<unknown>) => void,
   ): Promise<void> {
     this.#chunks ??= {
       router: this.#router,
@@ -684,7 +714,7 @@ export class Pool implements AsyncDisposable {
     options: MapOptions,
     ordered: boolean,
   ): AsyncGenerator<Awaited<R>> {
-    const list = [...items];
+    const list = listOf(items);
     const ready: (Awaited<R> | undefined)[] = new Array(list.length);
     const have: boolean[] = new Array(list.length).fill(false);
     const fresh: number[] = [];

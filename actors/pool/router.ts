@@ -28,7 +28,7 @@ import { failReply, setForward } from "../forward.ts";
 import type { Placement } from "../hosts/hosts.ts";
 import type { ActorRef, AnyRef, AskOptions } from "../ref.ts";
 import type { ReplyTo } from "../reply.ts";
-import { routeHookOf } from "./route_hook.ts";
+import { type RouteHook, routeHookOf } from "./route_hook.ts";
 import { roundRobin, type RoutingLogic } from "./routing.ts";
 import type { ActorSystem } from "../system.ts";
 
@@ -299,38 +299,76 @@ export class Router<B extends AnyBehavior> implements AsyncDisposable {
    * console.log(await r.ask("twice", 21)); // 42
    * ```
    */
-  async ask<K extends MessageName<B>>(
+  ask<K extends MessageName<B>>(
     name: K,
     ...args: [...MessageArgs<B, K>, options?: AskOptions]
   ): Promise<ReplyOf<B, K>> {
-    let tries = 0;
-    let exclude: Routee<B> | undefined;
-    const hook = routeHookOf(args);
-    while (true) {
+    return this.#try(name, args, routeHookOf(args), 0, undefined) as Promise<
+      ReplyOf<B, K>
+    >;
+  }
+
+  /**
+   * One try of an ask, and the next on a dead routee. Not async: a pool's
+   * 100,000 submits in flight would hold as many suspended frames.
+   */
+  #try(
+    name: string,
+    args: unknown[],
+    hook: RouteHook | undefined,
+    tries: number,
+    exclude: Routee<B> | undefined,
+  ): Promise<unknown> {
+    let r: Routee<B>;
+    let asked: Promise<unknown>;
+    try {
       const picked = this.#pick(name, args[0], exclude);
       if (picked.length !== 1) {
         throw new TypeError(`a broadcast router answers with askAll, not ask`);
       }
-      const r = picked[0];
-      r.sent++;
-      r.inFlight++;
-      hook?.routed(r.ref as unknown as AnyRef);
-      try {
-        return await r.ref.ask(name, ...args);
-      } catch (e) {
-        if (
-          !(e instanceof ActorDeadError) ||
-          tries >= (this.#options.retries ?? 0) ||
-          hook?.mayRetry() === false
-        ) throw e;
-        tries++;
-        exclude = r;
-        this.#options.onRetry?.(name, r.ref as unknown as AnyRef, e, args[0]);
-      } finally {
-        if (--r.inFlight === 0) r.idle?.();
-        hook?.settled(r.ref as unknown as AnyRef);
-      }
+      r = picked[0];
+    } catch (e) {
+      return Promise.reject(e);
     }
+    r.sent++;
+    r.inFlight++;
+    try {
+      hook?.routed(r.ref as unknown as AnyRef);
+      asked = (r.ref.ask as (...a: unknown[]) => Promise<unknown>)(
+        name,
+        ...args,
+      );
+    } catch (e) {
+      asked = Promise.reject(e);
+    }
+    const settled = (): void => {
+      if (--r.inFlight === 0) r.idle?.();
+      hook?.settled(r.ref as unknown as AnyRef);
+    };
+    return asked.then(
+      (value) => {
+        settled();
+        return value;
+      },
+      (e) => {
+        try {
+          if (
+            !(e instanceof ActorDeadError) ||
+            tries >= (this.#options.retries ?? 0) ||
+            hook?.mayRetry() === false
+          ) throw e;
+          this.#options.onRetry?.(
+            name,
+            r.ref as unknown as AnyRef,
+            e,
+            args[0] as never,
+          );
+        } finally {
+          settled();
+        }
+        return this.#try(name, args, hook, tries + 1, r);
+      },
+    );
   }
 
   /**

@@ -11,13 +11,14 @@ import { setPeek } from "../forward.ts";
 import { importForHost } from "../main_guard.ts";
 import { missingTask, noteImport } from "./module_staleness.ts";
 import { findTask, type Task } from "./tasks.ts";
+import { type Packed, packResults } from "./numbers.ts";
 
 /**
  * What a chunk came back with: every result, where it failed, or where it
  * stopped because its map was cancelled.
  */
 export type ChunkResult =
-  | { results: unknown[] }
+  | { results: Packed }
   | { failedAt: number; error: ErrorInfo }
   | { failedAt: number; timedOut: number }
   | { cancelledAt: number };
@@ -120,7 +121,7 @@ export interface TaskRunnerHandlers extends Handlers<unknown> {
    */
   chunk: (
     state: unknown,
-    msg: [string, string, unknown[], boolean, Task?, number?, number?],
+    msg: [string, string, Packed, boolean, Task?, number?, number?],
   ) => Promise<ChunkResult>;
   /**
    * Work sent with `token` that has not started does not start. Seen on
@@ -186,7 +187,10 @@ export const TaskRunner: Behavior<void, unknown, TaskRunnerHandlers> =
             return { failedAt: i, error: errorInfo(e) };
           }
         }
-        return { results };
+        // Numbers go back packed to a caller elsewhere, as they came.
+        return {
+          results: local === undefined ? packResults(results) : results,
+        };
       },
       heap: () => Deno.memoryUsage().heapUsed,
       cancel: (state, token) => {

@@ -66,7 +66,7 @@ export interface WorkerRecord {
   /** Runs sent to it and not reported on. */
   inFlight: number;
   alive: boolean;
-  has: Set<TaskRecord>;
+  has: HeldSet;
   /** Runs sent to it and not reported on, by number. */
   running: Map<number, TaskRecord>;
   /** Tasks given to it whose inputs are on their way there. */
@@ -126,4 +126,43 @@ function fillHoles(
   paths: readonly (readonly (string | number)[])[],
 ): unknown[] {
   return fillArgs(args, paths, paths.map(() => null));
+}
+
+/**
+ * The results a worker holds, with their bytes summed as they come and go
+ * (each counted as it was when added), so that admission by memory reads a
+ * total instead of walking thousands of held results for each root task.
+ */
+export class HeldSet extends Set<TaskRecord> {
+  #bytes = new Map<TaskRecord, number>();
+  #total = 0;
+
+  /** The bytes of the results held. */
+  get bytes(): number {
+    return this.#total;
+  }
+
+  override add(r: TaskRecord): this {
+    // (Set's constructor calls add before the fields exist: it is given none)
+    if (!this.has(r)) {
+      this.#bytes.set(r, r.bytes);
+      this.#total += r.bytes;
+    }
+    return super.add(r);
+  }
+
+  override delete(r: TaskRecord): boolean {
+    const b = this.#bytes.get(r);
+    if (b !== undefined) {
+      this.#bytes.delete(r);
+      this.#total -= b;
+    }
+    return super.delete(r);
+  }
+
+  override clear(): void {
+    this.#bytes.clear();
+    this.#total = 0;
+    super.clear();
+  }
 }

@@ -141,7 +141,7 @@ export function rootsPastTarget(
   if (w.memory?.full) return true;
   // (the new root's result too: room for it, not past the target)
   let bytes = rootBytes.get(root.node.task.taskName) ?? 0;
-  for (const r of w.has) bytes += r.bytes;
+  bytes += w.has.bytes;
   for (const r of w.running.values()) {
     if (r.deps.length === 0) {
       bytes += rootBytes.get(r.node.task.taskName) ?? 0;

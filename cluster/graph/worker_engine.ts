@@ -49,6 +49,7 @@ import {
   STREAM_MS,
 } from "./computation.ts";
 import {
+  HeldSet,
   runArgs,
   type TaskRecord,
   workerName,
@@ -1042,7 +1043,7 @@ export class WorkerEngine {
       ref,
       inFlight: 0,
       alive: true,
-      has: new Set(),
+      has: new HeldSet(),
       running: new Map(),
       incoming: new Set(),
       runs: 0,

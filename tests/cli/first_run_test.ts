@@ -6,8 +6,8 @@
  * once per project that its install script was not run. Deno reads
  * `allowScripts` from the project's own deno.json only: troupe's deno.json
  * denies the script (quiet for troupe's own checkout), and the README gives
- * projects the same line. The test runs a fresh project that links troupe
- * by path, offline, from a copy of the npm cache with Deno's "warned"
+ * projects the same line. The test runs a fresh project that imports troupe
+ * through an import map to a local copy (as the README shows), offline, from a copy of the npm cache with Deno's "warned"
  * markers removed: without the line it warns (so the test can see the
  * warning), with it it does not.
  */
@@ -67,8 +67,11 @@ async function firstRun(config: Record<string, unknown>): Promise<string> {
     await Deno.writeTextFile(
       `${dir}/project/deno.json`,
       JSON.stringify({
-        links: [ROOT],
-        imports: { "@troupe/troupe": "jsr:@troupe/troupe@^0.1.0" },
+        // (an import map to a local copy, as the README shows: no JSR)
+        imports: {
+          "@troupe/troupe": `${ROOT}mod.ts`,
+          "@troupe/troupe/cluster": `${ROOT}cluster/mod.ts`,
+        },
         ...config,
       }),
     );

@@ -80,6 +80,7 @@ import {
   toWire,
   Utf16Form,
 } from "./wire_form.ts";
+import { VIEW_NAMES } from "./view_kinds.ts";
 
 export { DECODE_DEPTH, DecodeError, scan } from "./msgpack_scan.ts";
 export { toWire, WIRE_DEPTH } from "./wire_form.ts";
@@ -87,42 +88,12 @@ export { toWire, WIRE_DEPTH } from "./wire_form.ts";
 // ---- extensions ------------------------------------------------------------
 
 /** Byte views by kind; 2 (Uint8Array) goes as MessagePack bin instead. */
-const VIEWS: (
-  | (new (buffer: ArrayBuffer) => ArrayBufferView)
-  | undefined
-)[] = [
-  undefined, // 0: the ArrayBuffer itself
-  Int8Array,
-  Uint8Array,
-  Uint8ClampedArray,
-  Int16Array,
-  Uint16Array,
-  Int32Array,
-  Uint32Array,
-  Float32Array,
-  Float64Array,
-  BigInt64Array,
-  BigUint64Array,
-  (globalThis as { Float16Array?: new (b: ArrayBuffer) => ArrayBufferView })
-    .Float16Array,
-  DataView,
-];
-const VIEW_NAMES = [
-  "ArrayBuffer",
-  "Int8Array",
-  "Uint8Array",
-  "Uint8ClampedArray",
-  "Int16Array",
-  "Uint16Array",
-  "Int32Array",
-  "Uint32Array",
-  "Float32Array",
-  "Float64Array",
-  "BigInt64Array",
-  "BigUint64Array",
-  "Float16Array",
-  "DataView",
-];
+const VIEWS = VIEW_NAMES.map((name, kind) =>
+  kind === 0 ? undefined : (globalThis as unknown as Record<
+    string,
+    (new (buffer: ArrayBuffer) => ArrayBufferView) | undefined
+  >)[name]
+);
 const TypedArray = Object.getPrototypeOf(Uint8Array);
 const typedArrayName = Object.getOwnPropertyDescriptor(
   TypedArray.prototype,

@@ -40,6 +40,7 @@
  */
 
 import { hex128, murmur128 } from "./hash128.ts";
+import { VIEW_NAMES } from "../../actors/hosts/view_kinds.ts";
 
 /** The key of a lazy value (a `Delayed` or a `Future`), under a symbol. */
 export const KEY: unique symbol = Symbol.for("troupe.graph.key");
@@ -105,23 +106,11 @@ const END = 0;
 
 /** Typed array kinds and `DataView`, by prototype (subclasses are not here). */
 const VIEW_KINDS = new Map<object, number>();
-[
-  "Int8Array",
-  "Uint8Array",
-  "Uint8ClampedArray",
-  "Int16Array",
-  "Uint16Array",
-  "Int32Array",
-  "Uint32Array",
-  "Float32Array",
-  "Float64Array",
-  "BigInt64Array",
-  "BigUint64Array",
-  "Float16Array",
-  "DataView",
-].forEach((name, i) => {
+VIEW_NAMES.forEach((name, kind) => {
   const ctor = (globalThis as Record<string, unknown>)[name];
-  if (typeof ctor === "function") VIEW_KINDS.set(ctor.prototype, i + 1);
+  if (kind > 0 && typeof ctor === "function") {
+    VIEW_KINDS.set(ctor.prototype, kind);
+  }
 });
 
 const NO_SITES: DepSite[] = [];

@@ -20,11 +20,17 @@ import type { WireItem } from "./codec.ts";
 
 /** Bytes of data in each ring. */
 const RING_BYTES = 1 << 20;
-/** Header slots (Int32): write offset, read offset, doorbell. */
+/** Header slots (Int32): write offset, read offset, doorbell, sleeping. */
 const HEADER = 4;
 const W = 0;
 const R = 1;
 const BELL = 2;
+/**
+ * 1 while the reader sleeps on the doorbell. A writer rings only then:
+ * waking an `Atomics.waitAsync` costs the writer a cross-thread task post
+ * (several us), and most records land while the reader is awake.
+ */
+const SLEEPING = 3;
 /**
  * Largest batch for the ring. The ring is for latency: a big batch is about
  * throughput, where one structured clone beats encoding in JavaScript.
@@ -155,8 +161,12 @@ class Ring {
     this.#copyIn(at, len);
     this.#copyIn((at + 4) % RING_BYTES, body);
     Atomics.store(this.#head, W, (w + need) % (2 * RING_BYTES));
-    Atomics.add(this.#head, BELL, 1);
-    Atomics.notify(this.#head, BELL);
+    // (Sequentially consistent: either this sees the reader's flag, or the
+    // reader, which sets it before it looks, sees this record. The first
+    // writer to see it clears it: one wake-up for a burst of records.)
+    if (Atomics.compareExchange(this.#head, SLEEPING, 1, 0) === 1) {
+      this.ring();
+    }
     return true;
   }
 
@@ -199,10 +209,13 @@ class Ring {
 
   /** Sleep until the doorbell rings (or `close` rings it). */
   async sleep(): Promise<void> {
+    Atomics.store(this.#head, SLEEPING, 1);
     const bell = Atomics.load(this.#head, BELL);
-    if (this.ready()) return;
-    const w = Atomics.waitAsync(this.#head, BELL, bell);
-    if (w.async) await w.value;
+    if (!this.ready()) {
+      const w = Atomics.waitAsync(this.#head, BELL, bell);
+      if (w.async) await w.value;
+    }
+    Atomics.store(this.#head, SLEEPING, 0);
   }
 
   ring(): void {

@@ -133,7 +133,9 @@ function fillHoles(
  * (each counted as it was when added), so that admission by memory reads a
  * total instead of walking thousands of held results for each root task.
  */
-export class HeldSet extends Set<TaskRecord> {
+export class HeldSet implements Iterable<TaskRecord> {
+  // One map, record -> bytes counted: a set beside a map of sizes cost two
+  // hash operations per result on the scheduler's hottest path.
   #bytes = new Map<TaskRecord, number>();
   #total = 0;
 
@@ -142,27 +144,42 @@ export class HeldSet extends Set<TaskRecord> {
     return this.#total;
   }
 
-  override add(r: TaskRecord): this {
-    // (Set's constructor calls add before the fields exist: it is given none)
-    if (!this.has(r)) {
+  /** How many results are held. */
+  get size(): number {
+    return this.#bytes.size;
+  }
+
+  /** Whether `r` is held. */
+  has(r: TaskRecord): boolean {
+    return this.#bytes.has(r);
+  }
+
+  /** Hold `r`, counted at its size now (once, however often added). */
+  add(r: TaskRecord): this {
+    if (!this.#bytes.has(r)) {
       this.#bytes.set(r, r.bytes);
       this.#total += r.bytes;
     }
-    return super.add(r);
+    return this;
   }
 
-  override delete(r: TaskRecord): boolean {
+  /** Stop holding `r`; whether it was held. */
+  delete(r: TaskRecord): boolean {
     const b = this.#bytes.get(r);
-    if (b !== undefined) {
-      this.#bytes.delete(r);
-      this.#total -= b;
-    }
-    return super.delete(r);
+    if (b === undefined) return false;
+    this.#bytes.delete(r);
+    this.#total -= b;
+    return true;
   }
 
-  override clear(): void {
+  /** Hold nothing. */
+  clear(): void {
     this.#bytes.clear();
     this.#total = 0;
-    super.clear();
+  }
+
+  /** The results held, in the order they came. */
+  [Symbol.iterator](): IterableIterator<TaskRecord> {
+    return this.#bytes.keys();
   }
 }

@@ -124,13 +124,16 @@ export function worthStealing(
  * Whether `root`'s result would take `w` past its memory target,
  * counting what it holds and the results of the root tasks it runs (each
  * as big as its kind's were, `rootBytes`): then it gets no new root task
- * until it has room (reports lag; this does not).
+ * until it has room (reports lag; this does not). `rootBytesMax`, a bound
+ * on every kind's root bytes, lets the check skip the walk when even that
+ * bound leaves room.
  */
 export function rootsPastTarget(
   w: WorkerRecord,
   root: TaskRecord,
   memory: EngineMemory | undefined,
   rootBytes: ReadonlyMap<string, number>,
+  rootBytesMax = Infinity,
 ): boolean {
   const target = w.node !== undefined
     ? w.memory?.target
@@ -139,6 +142,10 @@ export function rootsPastTarget(
     : undefined;
   if (!target) return false;
   if (w.memory?.full) return true;
+  // Far below the target (the usual case): no walk over what it runs.
+  if (w.has.bytes + rootBytesMax * (w.running.size + 1) <= target) {
+    return false;
+  }
   // (the new root's result too: room for it, not past the target)
   let bytes = rootBytes.get(root.node.task.taskName) ?? 0;
   bytes += w.has.bytes;

@@ -132,6 +132,8 @@ export class WorkerEngine {
   #flushQueued = false;
   /** Average result size (bytes) of each root task (by name). */
   readonly #rootBytes = new Map<string, number>();
+  /** No kind's root bytes exceed this (an average never passes its max). */
+  #rootBytesMax = 0;
   /** Average duration (ms) of each task (by name) on a busy worker. */
   readonly #durations = new Map<string, number>();
   /** Recent task runs, for the dashboard's task stream. */
@@ -381,7 +383,13 @@ export class WorkerEngine {
       if (w.memory?.paused && !(unstall && w.inFlight === 0)) return;
       if (
         r.deps.length === 0 && w.inFlight > 0 &&
-        rootsPastTarget(w, r, this.#options.memory, this.#rootBytes)
+        rootsPastTarget(
+          w,
+          r,
+          this.#options.memory,
+          this.#rootBytes,
+          this.#rootBytesMax,
+        )
       ) {
         return;
       }
@@ -784,6 +792,7 @@ export class WorkerEngine {
         name,
         was === undefined ? r.bytes : 0.8 * was + 0.2 * r.bytes,
       );
+      if (r.bytes > this.#rootBytesMax) this.#rootBytesMax = r.bytes;
     }
     r.holders.push(w);
     w.has.add(r);

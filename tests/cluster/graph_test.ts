@@ -162,7 +162,7 @@ for (const options of placements) {
     kept.release();
     await assert.rejects(kept.result(), /released/);
     const err = await scheduler.submit(g.checked, -3).result().catch((e) => e);
-    assert.ok(err instanceof TaskFailedError);
+    assert.ok(err instanceof TaskFailedError, String(err));
   });
 }
 

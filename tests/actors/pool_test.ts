@@ -386,6 +386,47 @@ Deno.test("submit on a full queue waits, or rejects when told to", async () => {
   await strict.close();
 });
 
+Deno.test("many plain submits: a bounded number go to the runners at once, all settle, the queue bound still counts them", async () => {
+  await using system = new ActorSystem();
+  await using pool = createPool(system, { size: 2, placement: "local" });
+  const n = 3_000;
+  const results = await Promise.allSettled(
+    Array.from({ length: n }, (_, i) => pool.submit(tasks.unlucky, i)),
+  );
+  for (let i = 0; i < n; i++) {
+    const r = results[i];
+    if (i === 13) {
+      assert.equal(r.status, "rejected");
+      assert.match(String((r as PromiseRejectedResult).reason), /unlucky/);
+    } else {
+      assert.equal((r as PromiseFulfilledResult<number>).value, i);
+    }
+  }
+  // The runners never had thousands of calls queued at once (they did
+  // before submits were held in the pool: 1,500 each).
+  for (const runner of pool.runners) {
+    const { mailboxHighWater } = system.stats(runner);
+    assert.ok(mailboxHighWater <= 300, `${mailboxHighWater} queued at once`);
+  }
+  // Held submits count toward maxQueue as sent ones do.
+  await using strict = createPool(system, {
+    size: 1,
+    placement: "local",
+    maxQueue: 1_000,
+    whenFull: "reject",
+  });
+  const settled = await Promise.allSettled(
+    Array.from({ length: 1_500 }, (_, i) => strict.submit(tasks.double, i)),
+  );
+  const rejected = settled.filter((r) => r.status === "rejected");
+  assert.equal(rejected.length, 500);
+  assert.ok(
+    rejected.every((r) =>
+      (r as PromiseRejectedResult).reason instanceof PoolFullError
+    ),
+  );
+});
+
 Deno.test("bad input to a pool is a clear error", async () => {
   await using system = new ActorSystem();
   const pool = createPool(system, { size: 1, placement: "local" });

@@ -165,7 +165,7 @@ export class Future<T = unknown> implements Keyed {
    * ```
    */
   settled(): Promise<void> {
-    return this.#owner.settled(this.key);
+    return this.#kept(this.#owner.settled(this.key));
   }
 
   /**
@@ -188,8 +188,20 @@ export class Future<T = unknown> implements Keyed {
         new TypeError(`future ${this.key} was released; its result is gone`),
       );
     }
-    return this.#owner.resultOf(this.key) as Promise<T>;
+    return this.#kept(this.#owner.resultOf(this.key) as Promise<T>);
   }
+
+  /**
+   * `p`, holding this future (and so its key) until `p` settles: in
+   * `await scheduler.submit(f, x).result()` nothing else refers to the
+   * future, and a collection while the task ran released its key, and the
+   * result came back a `CancelledError`.
+   */
+  #kept<V>(p: Promise<V>): Promise<V> {
+    return p.finally(() => this.#touch());
+  }
+
+  #touch(): void {}
 
   /**
    * Cancel the task: work not started does not start (unless another future

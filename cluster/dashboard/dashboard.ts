@@ -35,7 +35,7 @@ import { Scheduler, taskRuns } from "../graph/scheduler.ts";
 import type { TaskRun } from "../graph/task_stream.ts";
 import { usageHistory } from "../scheduler/usage_history.ts";
 import { renderMetrics } from "./metrics_text.ts";
-import { graphAnswer } from "./graph_api.ts";
+import { graphAnswer, initialGraph } from "./graph_api.ts";
 
 /**
  * Where the dashboard listens and who may see it.
@@ -197,7 +197,8 @@ export function serveDashboard(
       };
     }
     switch (url.pathname) {
-      case "/":
+      case "/": {
+        const status = cluster.status();
         return {
           status: 200,
           headers: {
@@ -205,11 +206,17 @@ export function serveDashboard(
             "cache-control": "no-store",
           },
           body: dashboardPage(
-            cluster.status(),
+            status,
             recentRuns(cluster),
             usageHistory(cluster),
+            initialGraph(
+              cluster,
+              status.computations,
+              url.searchParams.get("graph"),
+            ),
           ),
         };
+      }
       case "/api/status":
         return {
           status: 200,

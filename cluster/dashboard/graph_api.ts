@@ -12,6 +12,7 @@
 
 import { computationGraph, Scheduler } from "../graph/scheduler.ts";
 import type { TaskGraph } from "../graph/graph_snapshot.ts";
+import type { Computation } from "../graph/computation.ts";
 import type { HttpResponse } from "./dashboard_http.ts";
 
 /** Tasks drawn one by one by default, and at most. */
@@ -69,6 +70,34 @@ export function graphAnswer(source: unknown, url: URL): HttpResponse {
     },
     body: JSON.stringify(bounded(graph)),
   };
+}
+
+/**
+ * The graph the page opens with (so that it shows before any fetch): of
+ * computation `asked` (the page's `?graph=`), else of the latest running
+ * one, else of the latest; undefined when there is none.
+ *
+ * @example
+ * ```ts
+ * import { initialGraph } from "./graph_api.ts";
+ * console.log(initialGraph({}, [], null)); // undefined
+ * ```
+ */
+export function initialGraph(
+  source: unknown,
+  computations: readonly Computation[],
+  asked: string | null,
+): TaskGraph | undefined {
+  const scheduler = (source as { scheduler?: unknown })?.scheduler;
+  if (!(scheduler instanceof Scheduler)) return undefined;
+  const running = computations.filter((c) => c.done < c.total);
+  const id = asked !== null && /^[1-9][0-9]{0,14}$/.test(asked)
+    ? Number(asked)
+    : (running.length > 0 ? running : computations).at(-1)?.id;
+  const graph = id === undefined
+    ? undefined
+    : computationGraph(scheduler, id, DEFAULT_MAX);
+  return graph === undefined ? undefined : bounded(graph);
 }
 
 /**

@@ -7,7 +7,13 @@
  */
 
 import assert from "node:assert/strict";
-import { ActorSystem } from "@troupe/troupe";
+import {
+  ActorSystem,
+  type AnyRef,
+  child,
+  defineActor,
+  defineSupervisor,
+} from "@troupe/troupe";
 import {
   localCluster,
   serveDashboard,
@@ -17,7 +23,69 @@ import {
 import type { ClusterStatus } from "@troupe/troupe/cluster";
 import { Store } from "../fixtures/remote_actors.ts";
 import { until } from "../helpers.ts";
-import { checkActorReport } from "../../cluster/wire/actor_report.ts";
+import {
+  actorReporter,
+  checkActorReport,
+  REPORT_NAME_MAX,
+} from "../../cluster/wire/actor_report.ts";
+
+/** Opened at the end of a test, so that the `Stuck` actors may stop. */
+let gate = Promise.withResolvers<void>();
+
+/** An actor that finishes a `block` only at `gate`, and crashes on `crash`. */
+const Stuck = defineActor({
+  name: "stuck",
+  init: () => ({}),
+  handlers: {
+    block: () => gate.promise,
+    poke: () => {},
+    crash: (): never => {
+      throw new Error("crash");
+    },
+  },
+});
+
+Deno.test("actorReporter: the 5 deepest mailboxes deepest first, names cut, restarts counted, dead letters by reason; checkActorReport takes what it makes", async () => {
+  gate = Promise.withResolvers<void>();
+  await using system = new ActorSystem();
+  const { report, stop } = actorReporter(system);
+  // Seven stuck actors with 1..7 messages waiting (one with a long name).
+  for (let depth = 1; depth <= 7; depth++) {
+    const ref = system.spawn(Stuck, undefined, {
+      mailbox: { capacity: 10 },
+      ...(depth === 7 ? { name: "n".repeat(500) } : {}),
+    });
+    ref.tell("block", undefined);
+    for (let i = 0; i < depth; i++) ref.tell("poke", undefined);
+  }
+  // A supervised one that crashes twice: two restarts.
+  const sup = system.spawn(defineSupervisor({
+    strategy: "one_for_one",
+    children: [child("c", Stuck, undefined)],
+  }));
+  const c = await sup.ask("child", "c") as AnyRef;
+  c.tell("crash", undefined);
+  await until(() => report().restarts === 1, "a restart");
+  c.tell("crash", undefined);
+  await until(() => report().restarts === 2, "two restarts");
+  const r = report();
+  assert.deepEqual(r.deepest.map((m) => m.depth), [7, 6, 5, 4, 3]);
+  assert.ok(r.deepest.every((m) => m.capacity === 10));
+  assert.equal(r.deepest[0].actor.length, REPORT_NAME_MAX);
+  assert.match(r.deepest[0].actor, /^stuck "n+$/);
+  assert.match(r.deepest[1].actor, /^stuck#\d+$/);
+  assert.equal(r.mailboxes, 28);
+  assert.equal(r.count, 9);
+  assert.deepEqual(checkActorReport(r), r);
+  // A message to nobody: counted by its reason.
+  system.refFor({ host: system.host, id: 999_999 }).tell("poke", undefined);
+  await until(
+    () => report().deadLetters["dead-target"] === 1,
+    "the dead letter",
+  );
+  stop();
+  gate.resolve();
+});
 
 Deno.test("a node's actors report shows its full mailbox and its dead letters by reason, in the status, /api/status and /metrics", async () => {
   await using system = new ActorSystem();

@@ -11,7 +11,12 @@ import { connect, localCluster, serveDashboard } from "@troupe/troupe/cluster";
 import { g } from "../fixtures/graph_tasks.ts";
 import { s } from "../fixtures/cluster_sync_tasks.ts";
 import { until } from "../helpers.ts";
-import type { TaskGraph } from "../../cluster/graph/graph_snapshot.ts";
+import {
+  graphSnapshot,
+  MAX_EDGES,
+  MAX_GROUPS,
+  type TaskGraph,
+} from "../../cluster/graph/graph_snapshot.ts";
 
 /** A graph's tasks as `key: state`, and its edges as `dep -> key`. */
 function shape(graph: TaskGraph) {
@@ -174,4 +179,49 @@ Deno.test("/api/graph refuses a bad computation id, an unknown one and a bad bou
   }
   const refused = await get("computation=1");
   assert.equal(refused.status, 401);
+});
+
+Deno.test("graphSnapshot: groups past MAX_GROUPS task names and edges past MAX_EDGES are cut, and it says so", () => {
+  const c = { id: 1, total: 0, done: 0, erred: 0 };
+  // 300 task names, each task depending on the one before.
+  const keys = Array.from({ length: 300 }, (_, i) => `k${i}`);
+  const names = keys.map((_, i) => `t${i}`);
+  const chain = keys.map((_, i) => i === 0 ? [] : [keys[i - 1]]);
+  const grouped = graphSnapshot(
+    { ...c, total: 300 },
+    { keys, names, deps: chain },
+    () => "memory",
+    10,
+  );
+  assert.equal(grouped.groups!.length, MAX_GROUPS);
+  assert.equal(grouped.truncated, true);
+  assert.deepEqual(grouped.groups![5], {
+    task: "t5",
+    total: 1,
+    states: { memory: 1 },
+    deps: [4],
+  });
+  // One task on 6,000 others: its edges are cut at MAX_EDGES.
+  const many = Array.from({ length: 6_001 }, (_, i) => `m${i}`);
+  const fan = graphSnapshot(
+    { ...c, total: many.length },
+    {
+      keys: many,
+      names: many.map(() => "x"),
+      deps: many.map((_, i) => i === 6_000 ? many.slice(0, 6_000) : []),
+    },
+    () => undefined,
+    10_000,
+  );
+  assert.equal(fan.tasks![6_000].deps.length, MAX_EDGES);
+  assert.equal(fan.truncated, true);
+  assert.equal(fan.tasks![0].state, "forgotten");
+  const whole = graphSnapshot(
+    { ...c, total: 300 },
+    { keys, names, deps: chain },
+    () => "waiting",
+    300,
+  );
+  assert.equal(whole.truncated, undefined);
+  assert.equal(whole.tasks!.length, 300);
 });

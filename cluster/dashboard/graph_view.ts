@@ -14,8 +14,8 @@
 export const GRAPH_STYLE = `
   .comp { cursor: pointer; }
   .comp.sel { background: #eef3fc; box-shadow: inset 3px 0 0 var(--accent); padding-left: .5em; margin-left: -.5em; padding-right: .5em; margin-right: -.5em; }
-  #graphWrap { position: relative; }
-  #graph { display: block; width: 100%; }
+  #graphWrap { position: relative; max-height: 640px; overflow: auto; }
+  #graph { display: block; }
   #graphTip { position: absolute; pointer-events: none; background: rgba(29,36,48,.95); color: #fff; padding: .4em .6em; border-radius: 6px; font-size: 12px; line-height: 1.4; max-width: 22em; overflow-wrap: anywhere; display: none; z-index: 2; }
   #graphTip b { color: #ffd27a; font-weight: 600; }
   #graphLegend { margin-top: .4em; font-size: .85em; color: var(--muted); }
@@ -129,26 +129,29 @@ function drawGraph() {
   $("graphNote").textContent = graphView.error ? graphView.error : !d ? $("graphNote").textContent :
     d.grouped ? num(d.computation.total) + " tasks: one box per task name, its tasks by state" + (d.truncated ? " (cut at 200 names)" : "")
       : nodes.length + " tasks" + (d.truncated ? " (edges cut)" : "");
-  const cssW = canvas.parentElement.clientWidth || 800;
-  const narrow = cssW < 520;
+  // (a graph too big for the box scrolls: columns and rows keep a least size)
+  const wrapW = canvas.parentElement.clientWidth || 800;
+  const narrow = wrapW < 520;
   const { layers, pos, layer } = layoutGraph(nodes);
   const most = Math.max(1, ...layers.map((l) => l.length));
-  const box = d && d.grouped ? { w: Math.min(170, Math.max(64, (cssW - 20) / Math.max(1, layers.length) - 26)), h: 38 } : null;
+  const box = d && d.grouped ? { w: Math.min(170, Math.max(72, (wrapW - 20) / Math.max(1, layers.length) - 26)), h: 38 } : null;
   const gap = box ? box.h + 14 : Math.max(6, Math.min(26, 520 / most));
   const margin = box ? box.h / 2 + 6 : 12;
-  const cssH = nodes.length === 0 ? 40 : Math.min(box ? 1200 : 560, Math.max(90, most * gap + 2 * margin));
+  const cssH = nodes.length === 0 ? 40 : Math.max(90, most * gap + 2 * margin);
+  const pad = box ? box.w / 2 + 8 : 14;
+  const ctx = canvas.getContext("2d");
+  // (room on the right for the last layer's task names, when they are drawn)
+  ctx.font = "11px system-ui, sans-serif";
+  const named = !box && nodes.length > 0 && gap >= 14 && (wrapW - 2 * pad) / Math.max(1, layers.length) >= 70;
+  const tail = named ? Math.min(90, 12 + Math.max(...nodes.map((n) => ctx.measureText(n.task).width))) : 0;
+  const cssW = Math.max(wrapW, Math.ceil(2 * pad + tail + (box ? box.w + 24 : 14) * (layers.length - 1)));
   const dpr = window.devicePixelRatio || 1;
+  canvas.style.width = cssW + "px";
   canvas.style.height = cssH + "px";
   canvas.width = Math.round(cssW * dpr);
   canvas.height = Math.round(cssH * dpr);
-  const ctx = canvas.getContext("2d");
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, cssW, cssH);
-  const pad = box ? box.w / 2 + 8 : 14;
-  // (room on the right for the last layer's task names, when they are drawn)
-  ctx.font = "11px system-ui, sans-serif";
-  const named = !box && nodes.length > 0 && gap >= 14 && (cssW - 2 * pad) / Math.max(1, layers.length) >= 70;
-  const tail = named ? Math.min(90, 12 + Math.max(...nodes.map((n) => ctx.measureText(n.task).width))) : 0;
   // (columns no wider than needed: a small graph is drawn compact, centred)
   const colW = layers.length > 1 ? Math.min(box ? box.w + 120 : 240, (cssW - 2 * pad - tail) / (layers.length - 1)) : 0;
   const left = Math.max(pad, (cssW - colW * (layers.length - 1) - tail) / 2);

@@ -221,7 +221,7 @@ Deno.test("dashboard: off loopback it needs a token; with one, every request mus
 
 Deno.test({
   name: chromium
-    ? "dashboard in headless Chromium: the page shows the worker, a named graph at 100% with its task names, the task stream, a failure; screenshots at 1400 and 390 px during and after are sane"
+    ? "dashboard in headless Chromium: the page shows the worker, a named graph at 100% with its task names, the task stream, a failure, the graph view (running, finished, grouped by task name) and the node's actors panel; screenshots at 1400 and 390 px during and after are sane"
     : "dashboard in headless Chromium (skipped: `chromium` is not installed)",
   ignore: !chromium,
   fn: async () => {

@@ -128,7 +128,7 @@ function drawGraph() {
   const nodes = d ? (d.grouped ? d.groups : d.tasks) : [];
   $("graphNote").textContent = graphView.error ? graphView.error : !d ? $("graphNote").textContent :
     d.grouped ? num(d.computation.total) + " tasks: one box per task name, its tasks by state" + (d.truncated ? " (cut at 200 names)" : "")
-      : nodes.length + " tasks" + (d.truncated ? " (edges cut)" : "");
+      : nodes.length + (nodes.length === 1 ? " task" : " tasks") + (d.truncated ? " (edges cut)" : "");
   // (a graph too big for the box scrolls: columns and rows keep a least size)
   const wrapW = canvas.parentElement.clientWidth || 800;
   const narrow = wrapW < 520;
@@ -143,7 +143,7 @@ function drawGraph() {
   // (room on the right for the last layer's task names, when they are drawn)
   ctx.font = "11px system-ui, sans-serif";
   const named = !box && nodes.length > 0 && gap >= 14 && (wrapW - 2 * pad) / Math.max(1, layers.length) >= 70;
-  const tail = named ? Math.min(90, 12 + Math.max(...nodes.map((n) => ctx.measureText(n.task).width))) : 0;
+  const tail = named ? Math.min(120, 14 + Math.max(...nodes.map((n) => ctx.measureText(n.task).width))) : 0;
   const cssW = Math.max(wrapW, Math.ceil(2 * pad + tail + (box ? box.w + 24 : 14) * (layers.length - 1)));
   const dpr = window.devicePixelRatio || 1;
   canvas.style.width = cssW + "px";
@@ -217,8 +217,8 @@ function drawGraph() {
     ctx.font = "11px system-ui, sans-serif";
     ctx.fillStyle = "#4a5361";
     nodes.forEach((n, i) => {
-      const room = layer[i] === layers.length - 1 ? tail : colW;
-      ctx.fillText(fit(ctx, n.task, Math.max(20, room - 2 * r - 8)), at[i].x + r + 4, at[i].y);
+      const room = layer[i] === layers.length - 1 ? tail - r - 4 : colW - 2 * r - 8;
+      ctx.fillText(fit(ctx, n.task, Math.max(20, room)), at[i].x + r + 4, at[i].y);
     });
   }
   graphView.layout = { at, r, box, nodes };

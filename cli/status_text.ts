@@ -1,8 +1,8 @@
 /**
  * A cluster's status as text for a terminal: its nodes in a table (with
  * their resources, CPU, memory and work), tasks by state, computations
- * with a bar each, transfers, cluster-wide sync primitives in use and the
- * actor system's counts.
+ * with a bar each, transfers, cluster-wide sync primitives in use, the
+ * actor system's counts and each node's actors (as its heartbeat said).
  *
  * @module
  */
@@ -152,6 +152,34 @@ export function formatStatus(status: ClusterStatus): string {
       `actors: ${count(a.count, "actor")}, ${
         count(a.mailboxes, "message")
       } in mailboxes, ${count(a.deadLetters, "dead letter")}`,
+    );
+  }
+  // Each node's actors, as its heartbeat said (names and reasons are its).
+  const reporting = status.nodes.filter((n) => n.actors !== undefined);
+  if (reporting.length > 0) out.push("actors on the nodes:");
+  for (const n of reporting) {
+    const r = n.actors!;
+    const letters = Object.entries(r.deadLetters);
+    const dead = letters.reduce((sum, [, k]) => sum + k, 0);
+    const deepest = r.deepest.map((m) =>
+      `${safe(m.actor)} ${grouped(m.depth)}/${
+        m.capacity === Infinity || m.capacity === null
+          ? "unbounded"
+          : grouped(m.capacity)
+      }`
+    );
+    out.push(
+      `  ${safe(n.name)}: ${count(r.count, "actor")}, ${
+        grouped(r.mailboxes)
+      } waiting, ${count(r.restarts, "restart")}, ${
+        count(dead, "dead letter")
+      }${
+        letters.length === 0
+          ? ""
+          : ` (${
+            letters.map(([k, v]) => `${safe(k)} ${grouped(v)}`).join(", ")
+          })`
+      }${deepest.length === 0 ? "" : `; deepest: ${deepest.join(", ")}`}`,
     );
   }
   return out.join("\n");

@@ -135,6 +135,8 @@ Deno.test("each node's actors: counts, dead letters by reason, deepest mailboxes
         },
       },
       { ...node, name: "w2" },
+      // (from a dashboard that is not one)
+      { ...node, name: "w3", actors: { deepest: 5 } as never },
     ],
   });
   assert.match(
@@ -142,4 +144,5 @@ Deno.test("each node's actors: counts, dead letters by reason, deepest mailboxes
     /^actors on the nodes:\n {2}w1: 2 actors, 7 waiting, 1 restart, 14 dead letters \(mailbox-full 13, stopped 1\); deepest: store#2 7\/8, log\\x1b\[2J#3 1\/unbounded$/m,
   );
   assert.doesNotMatch(text, /w2:/, "a node without a report has no line");
+  assert.match(text, /^ {2}w3: \(a report of its actors that is none\)$/m);
 });

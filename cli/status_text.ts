@@ -1,8 +1,8 @@
 /**
  * A cluster's status as text for a terminal: its nodes in a table (with
  * their resources, CPU, memory and work), tasks by state, computations
- * with a bar each, transfers, cluster-wide sync primitives in use and the
- * actor system's counts.
+ * with a bar each, transfers, cluster-wide sync primitives in use, the
+ * actor system's counts and each node's actors (as its heartbeat said).
  *
  * @module
  */
@@ -11,6 +11,10 @@ import type { ClusterStatus } from "../cluster/scheduler/cluster.ts";
 import { renderProgress } from "../cluster/graph/progress.ts";
 import { showAddress } from "../cluster/scheduler/scheduler_main.ts";
 import { escapeControl } from "../actors/preview.ts";
+import {
+  type ActorReport,
+  checkActorReport,
+} from "../cluster/wire/actor_report.ts";
 
 /**
  * Text that came from the cluster, as it may be printed: its control
@@ -52,6 +56,26 @@ function bytes(n: number): string {
 /** `n thing` or `n things`. */
 function count(n: number, thing: string): string {
   return `${grouped(n)} ${thing}${n === 1 ? "" : "s"}`;
+}
+
+/**
+ * A node's actors report as the status carries it (a dashboard's JSON has
+ * `null` for an unbounded mailbox), checked; undefined when it is none.
+ */
+function actorReport(x: unknown): ActorReport | undefined {
+  const deepest = (x as { deepest?: unknown })?.deepest;
+  try {
+    return checkActorReport({
+      ...x as object,
+      deepest: Array.isArray(deepest)
+        ? deepest.map((m) =>
+          m?.capacity === null ? { ...m, capacity: Infinity } : m
+        )
+        : deepest,
+    });
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -152,6 +176,36 @@ export function formatStatus(status: ClusterStatus): string {
       `actors: ${count(a.count, "actor")}, ${
         count(a.mailboxes, "message")
       } in mailboxes, ${count(a.deadLetters, "dead letter")}`,
+    );
+  }
+  // Each node's actors, as its heartbeat said (names and reasons are its).
+  const reporting = status.nodes.filter((n) => n.actors !== undefined);
+  if (reporting.length > 0) out.push("actors on the nodes:");
+  for (const n of reporting) {
+    const r = actorReport(n.actors);
+    if (r === undefined) {
+      out.push(`  ${safe(n.name)}: (a report of its actors that is none)`);
+      continue;
+    }
+    const letters = Object.entries(r.deadLetters);
+    const dead = letters.reduce((sum, [, k]) => sum + k, 0);
+    const deepest = r.deepest.map((m) =>
+      `${safe(m.actor)} ${grouped(m.depth)}/${
+        m.capacity === Infinity ? "unbounded" : grouped(m.capacity)
+      }`
+    );
+    out.push(
+      `  ${safe(n.name)}: ${count(r.count, "actor")}, ${
+        grouped(r.mailboxes)
+      } waiting, ${count(r.restarts, "restart")}, ${
+        count(dead, "dead letter")
+      }${
+        letters.length === 0
+          ? ""
+          : ` (${
+            letters.map(([k, v]) => `${safe(k)} ${grouped(v)}`).join(", ")
+          })`
+      }${deepest.length === 0 ? "" : `; deepest: ${deepest.join(", ")}`}`,
     );
   }
   return out.join("\n");

@@ -58,4 +58,9 @@ export {
   type NodeStatus,
   startCluster,
 } from "./scheduler/mod.ts";
-export { TransportError, type TransportErrorCode } from "./wire/mod.ts";
+export {
+  type ActorReport,
+  type MailboxReport,
+  TransportError,
+  type TransportErrorCode,
+} from "./wire/mod.ts";

@@ -53,6 +53,8 @@ export interface HostRuntime {
   receive(batch: WireItem[]): void;
   /** The parent is gone: shut down now. */
   orphaned(): Promise<void>;
+  /** The host's actor system (for what a node reports of it). */
+  readonly system: ActorSystem;
 }
 
 /** Find the behaviour called `name` among a module's exports. */
@@ -267,6 +269,7 @@ export function startHost(
   });
   control({ t: "ready", host });
   return {
+    system,
     receive(batch) {
       for (const item of batch) {
         let decoded;

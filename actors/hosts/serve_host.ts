@@ -7,6 +7,7 @@
 
 import type { WireItem } from "./codec.ts";
 import { startHost } from "./host_main.ts";
+import type { ActorSystem } from "../system.ts";
 
 /**
  * A host served over a link: feed it the batches that arrive.
@@ -22,6 +23,8 @@ export interface ServedHost {
   receive(batch: unknown[]): void;
   /** The link is gone: stop every actor here (resolves when done). */
   orphaned(): Promise<void>;
+  /** The host's actor system (a node reports its actors' counts). */
+  readonly system: ActorSystem;
 }
 
 /**
@@ -63,5 +66,6 @@ export function serveHost(
   return {
     receive: (batch) => runtime.receive(batch as WireItem[]),
     orphaned: () => runtime.orphaned(),
+    system: runtime.system,
   };
 }

@@ -7,6 +7,9 @@
  * - `GET /api/status`: a `ClusterStatus` snapshot as JSON;
  * - `GET /api/stream?since=MS`: the task stream's runs since then (up to
  *   5 min back), oldest first, 5,000 at a time (`more` says there are more);
+ * - `GET /api/graph?computation=ID`: a computation's task graph now, or
+ *   past a few hundred tasks its task names with their tasks by state
+ *   (`graph_api.ts`);
  * - `GET /metrics`: the cluster in Prometheus text (`metrics_text.ts`);
  * - `GET /healthz`, `GET /readyz`: probes, answered without a token;
  * - `GET /api/events`: Server-Sent Events, a snapshot on connecting, then
@@ -32,6 +35,7 @@ import { Scheduler, taskRuns } from "../graph/scheduler.ts";
 import type { TaskRun } from "../graph/task_stream.ts";
 import { usageHistory } from "../scheduler/usage_history.ts";
 import { renderMetrics } from "./metrics_text.ts";
+import { graphAnswer, initialGraph } from "./graph_api.ts";
 
 /**
  * Where the dashboard listens and who may see it.
@@ -193,7 +197,8 @@ export function serveDashboard(
       };
     }
     switch (url.pathname) {
-      case "/":
+      case "/": {
+        const status = cluster.status();
         return {
           status: 200,
           headers: {
@@ -201,11 +206,17 @@ export function serveDashboard(
             "cache-control": "no-store",
           },
           body: dashboardPage(
-            cluster.status(),
+            status,
             recentRuns(cluster),
             usageHistory(cluster),
+            initialGraph(
+              cluster,
+              status.computations,
+              url.searchParams.get("graph"),
+            ),
           ),
         };
+      }
       case "/api/status":
         return {
           status: 200,
@@ -241,6 +252,8 @@ export function serveDashboard(
           }),
         };
       }
+      case "/api/graph":
+        return graphAnswer(cluster, url);
       case "/metrics":
         return metricsResponse(renderMetrics(cluster.status()));
       case "/api/events":

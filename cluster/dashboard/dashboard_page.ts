@@ -13,11 +13,15 @@
 import type { ClusterStatus } from "../scheduler/cluster.ts";
 import type { TaskRun } from "../graph/task_stream.ts";
 import type { UsageSample } from "../scheduler/usage_history.ts";
+import type { TaskGraph } from "../graph/graph_snapshot.ts";
+import { GRAPH_SCRIPT, GRAPH_SECTION, GRAPH_STYLE } from "./graph_view.ts";
+import { ACTORS_SCRIPT, ACTORS_SECTION, ACTORS_STYLE } from "./actors_view.ts";
 
 /**
  * The page, with `initial` rendered in (so it shows before any event), and
  * the task stream's `runs` of the last minutes (later ones it fetches), and
- * each node's memory and CPU `usage` of the last minutes.
+ * each node's memory and CPU `usage` of the last minutes, and the `graph`
+ * of the computation it opens on.
  *
  * @example
  * ```ts
@@ -34,12 +38,14 @@ export function dashboardPage(
   initial: ClusterStatus,
   runs: readonly TaskRun[] = [],
   usage: Record<string, UsageSample[]> = {},
+  graph?: TaskGraph,
 ): string {
   // (inside a <script>: "</" must not close it)
   const json = (x: unknown) => JSON.stringify(x).replace(/</g, "\\u003c");
   return PAGE.replace("__INITIAL__", () => json(initial))
     .replace("__RUNS__", () => json(runs))
-    .replace("__USAGE__", () => json(usage));
+    .replace("__USAGE__", () => json(usage))
+    .replace("__GRAPH__", () => json(graph ?? null));
 }
 
 const PAGE = `<!doctype html>
@@ -126,6 +132,7 @@ const PAGE = `<!doctype html>
     .groups { margin-left: 0; }
     .addr { display: none; }
   }
+${GRAPH_STYLE}${ACTORS_STYLE}
 </style>
 </head>
 <body>
@@ -141,7 +148,7 @@ const PAGE = `<!doctype html>
   <h2>Computations <span class="hint">progress of each, and of its tasks by name</span></h2>
   <div id="computations"></div>
 </section>
-<section>
+${GRAPH_SECTION}<section>
   <h2>Task stream
     <span class="controls" id="windows"></span>
     <span class="controls"><button id="live" class="on" title="follow the latest runs">live</button></span>
@@ -158,6 +165,7 @@ const PAGE = `<!doctype html>
     <div><div class="chartTitle">CPU per worker (% of one core), last 5 min</div><svg id="cpuChart" class="chart" role="img" aria-label="CPU per worker over time"></svg></div>
   </div>
 </section>
+${ACTORS_SECTION}
 <section id="failuresBox">
   <h2>Failures <span class="hint">tasks that failed for good (last 50)</span></h2>
   <div id="failures"></div>
@@ -169,7 +177,7 @@ const PAGE = `<!doctype html>
   <div class="muted" style="font-size:.85em">waiting: inputs not ready · ready: queued for a worker · processing: running · memory: result held · released: done and let go (made again if needed) · erred / cancelled: will not run</div>
 </section>
 <section>
-  <h2>Actors &amp; cluster sync</h2>
+  <h2>Scheduler's actors &amp; cluster sync</h2>
   <div id="actors"></div>
   <div id="busiest" class="muted"></div>
   <div id="sync" style="margin-top:.4em"></div>
@@ -181,6 +189,7 @@ const PAGE = `<!doctype html>
 const initial = __INITIAL__;
 const initialRuns = __RUNS__;
 const initialUsage = __USAGE__;
+const initialGraph = __GRAPH__;
 const token = new URLSearchParams(location.search).get("token");
 const tokenQuery = token ? "token=" + encodeURIComponent(token) : "";
 const $ = (id) => document.getElementById(id);
@@ -285,6 +294,8 @@ function render(s) {
   renderComputations(s);
   renderWorkers(s);
   renderFailures(failures);
+  renderGraph(s);
+  renderNodeActors(s);
   const states = Object.entries(t);
   $("tasks").innerHTML = states.length === 0 ? '<span class="muted">none</span>'
     : states.map(([k, v]) => '<span class="state-' + esc(k) + '">' + esc(k) + " <b>" + num(v) + "</b></span>").join("");
@@ -523,6 +534,8 @@ canvas.addEventListener("wheel", (e) => {
   drawStream();
 }, { passive: false });
 canvas.addEventListener("dblclick", () => { view.end = null; drawStream(); });
+${GRAPH_SCRIPT}
+${ACTORS_SCRIPT}
 window.addEventListener("resize", () => render(last));
 initialRuns.forEach((r) => addRun(r, true));
 render(initial);

@@ -199,6 +199,43 @@ export function renderMetrics(status: ClusterStatus): string {
     "1 while a node is past its pause fraction and is given no new task.",
     (n) => n.heldMemory === undefined ? undefined : n.heldMemory.paused ? 1 : 0,
   );
+  // From what each node's heartbeat says of its actors.
+  perNode(
+    "troupe_node_actors",
+    "Living actors on a node.",
+    (n) => n.actors?.count,
+  );
+  perNode(
+    "troupe_node_mailbox_messages",
+    "Messages waiting in a node's actors' mailboxes.",
+    (n) => n.actors?.mailboxes,
+  );
+  perNode(
+    "troupe_node_mailbox_deepest",
+    "Messages waiting in a node's deepest mailbox.",
+    (n) => n.actors === undefined ? undefined : n.actors.deepest[0]?.depth ?? 0,
+  );
+  const restarts: [string, number][] = [];
+  const letters: [string, number][] = [];
+  for (const n of status.nodes) {
+    if (n.actors === undefined) continue;
+    restarts.push([labels({ node: n.name }), n.actors.restarts]);
+    for (const [reason, count] of Object.entries(n.actors.deadLetters)) {
+      letters.push([labels({ node: n.name, reason }), count]);
+    }
+  }
+  out.push(family(
+    "troupe_node_actor_restarts_total",
+    "counter",
+    "Actors a node's supervisors restarted since it joined.",
+    restarts,
+  ));
+  out.push(family(
+    "troupe_node_dead_letters_total",
+    "counter",
+    "Messages a node could not deliver since it joined, by reason.",
+    letters,
+  ));
   out.push(
     family(
       "troupe_actors",

@@ -34,6 +34,7 @@ import type {
   SchedulerStatus,
 } from "./computation.ts";
 import { WorkerEngine } from "./worker_engine.ts";
+import type { TaskGraph } from "./graph_snapshot.ts";
 
 /**
  * Where and how a scheduler runs tasks.
@@ -437,6 +438,20 @@ export function taskRuns(
   return engine instanceof WorkerEngine
     ? engine.runsSince(since, max)
     : undefined;
+}
+
+/**
+ * Internal (for the dashboard): the graph of computation `id` now (see
+ * `graph_snapshot.ts`), grouped by task name past `max` tasks; undefined
+ * when the scheduler keeps no such computation, or is no cluster's.
+ */
+export function computationGraph(
+  scheduler: Scheduler,
+  id: number,
+  max: number,
+): TaskGraph | undefined {
+  const engine = engines.get(scheduler);
+  return engine instanceof WorkerEngine ? engine.graphOf(id, max) : undefined;
 }
 
 /**

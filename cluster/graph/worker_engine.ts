@@ -78,6 +78,11 @@ import {
   type Pull,
   WorkerGone,
 } from "./value_transfers.ts";
+import {
+  type GraphOutline,
+  graphSnapshot,
+  type TaskGraph,
+} from "./graph_snapshot.ts";
 
 /** Settings of the engine. */
 export interface WorkerEngineOptions {
@@ -128,6 +133,8 @@ export class WorkerEngine {
   readonly #running = new Set<Computation>();
   /** The last computations that finished, oldest first (for `status`). */
   #lastFinished: Computation[] = [];
+  /** The graphs of those, by id (for `graphOf`). */
+  readonly #outlines = new Map<number, GraphOutline>();
   #closed = false;
   #flushQueued = false;
   /** Average result size (bytes) of each root task (by name). */
@@ -235,6 +242,8 @@ export class WorkerEngine {
     );
     const generation = ++this.#generation;
     const roots: TaskRecord[] = [];
+    const outline: GraphOutline = { keys: [], names: [], deps: [] };
+    this.#outlines.set(computation.id, outline);
     for (const node of graph.nodes) {
       let rec = this.#tasks.get(node.key);
       if (rec === undefined) {
@@ -242,6 +251,9 @@ export class WorkerEngine {
         this.#tasks.set(node.key, rec);
         if (rec.deps.length === 0) roots.push(rec);
       }
+      outline.keys.push(node.key);
+      outline.names.push(node.task.taskName);
+      outline.deps.push(rec.siteKeys);
       countGroup(computation, node.task.taskName, "total");
       if (rec.state === "memory") {
         computation.done++;
@@ -910,7 +922,23 @@ export class WorkerEngine {
     c.ended = Date.now();
     this.#running.delete(c);
     this.#lastFinished.push(c);
-    if (this.#lastFinished.length > 8) this.#lastFinished.shift();
+    if (this.#lastFinished.length > 8) {
+      this.#outlines.delete(this.#lastFinished.shift()!.id);
+    }
+  }
+
+  /**
+   * The graph of computation `id` (running, or among the last finished)
+   * now, grouped by task name past `max` tasks; undefined when it is not
+   * kept.
+   */
+  graphOf(id: number, max: number): TaskGraph | undefined {
+    const outline = this.#outlines.get(id);
+    const c = [...this.#running, ...this.#lastFinished].find((c) =>
+      c.id === id
+    );
+    if (outline === undefined || c === undefined) return undefined;
+    return graphSnapshot(c, outline, (key) => this.#tasks.get(key)?.state, max);
   }
 
   /** Whether something still needs `r`'s value. */

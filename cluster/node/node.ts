@@ -17,6 +17,7 @@ import { closePeers, serveData, setPeerConfig } from "../wire/peer_data.ts";
 import type { FramedConnection } from "../wire/framing.ts";
 import { closeHere, setHere } from "../client/here.ts";
 import { knownSecret } from "../wire/secrets.ts";
+import { actorReporter } from "../wire/actor_report.ts";
 import type { MemoryFractions } from "../memory/fractions.ts";
 import { nodeThreadLimit, startNodeMemory } from "../memory/node_setup.ts";
 
@@ -379,6 +380,7 @@ async function serve(
   };
   signal?.addEventListener("abort", abort, { once: true });
   let heartbeat: ReturnType<typeof setInterval> | undefined;
+  let actors: ReturnType<typeof actorReporter> | undefined;
   try {
     conn.send({ t: "join", resources, data });
     const init = await conn.receive() as {
@@ -415,6 +417,7 @@ async function serve(
       stopBeat = beat(init.beat, init.heartbeatMs);
     }
     const usage = cpuMeter();
+    actors = actorReporter(host.system);
     heartbeat = setInterval(() => {
       if (conn.isClosed) return;
       const memory = Deno.memoryUsage();
@@ -423,6 +426,7 @@ async function serve(
         cpu: usage(),
         rss: memory.rss,
         heap: memory.heapUsed,
+        actors: actors?.report(),
       });
     }, init.heartbeatMs);
     await conn.closed;
@@ -432,6 +436,7 @@ async function serve(
     // Closed before (or while) starting: try again, or stop.
   } finally {
     clearInterval(heartbeat);
+    actors?.stop();
     clearTimeout(leaving);
     await stopBeat?.();
     signal?.removeEventListener("abort", abort);

@@ -55,6 +55,7 @@ import {
 import type { Computation } from "../graph/computation.ts";
 import type { MemoryStatus } from "../memory/worker_memory.ts";
 import { recordUsage } from "./usage_history.ts";
+import { type ActorReport, checkActorReport } from "../wire/actor_report.ts";
 
 /**
  * Where a cluster listens and how it treats its nodes.
@@ -175,6 +176,11 @@ export interface NodeStatus extends NodeInfo {
    * its results move to other nodes before it leaves.
    */
   readonly retiring?: boolean;
+  /**
+   * Its actor system, as its last heartbeat said: actors, messages
+   * waiting, restarts, dead letters by reason, its deepest mailboxes.
+   */
+  readonly actors?: ActorReport;
 }
 
 /**
@@ -268,6 +274,7 @@ interface Member extends NodeInfo {
   /** What its last heartbeat said. */
   cpu?: number;
   memory?: { rss: number; heapUsed: number };
+  actors?: ActorReport;
 }
 
 /**
@@ -419,8 +426,8 @@ export class Cluster implements AsyncDisposable {
   status(): ClusterStatus {
     const work = this.scheduler.status();
     const nodes = [...this.#members.values()].map((m) => {
-      const { name, address, joined, resources, cpu, memory } = m;
-      const n = { name, address, joined, resources, cpu, memory };
+      const { name, address, joined, resources, cpu, memory, actors } = m;
+      const n = { name, address, joined, resources, cpu, memory, actors };
       let inFlight = 0, queued = 0, held = 0;
       let heldMemory: MemoryStatus | undefined;
       let retiring = false;
@@ -674,6 +681,7 @@ export class Cluster implements AsyncDisposable {
     // Its heartbeat thread (if it has one) says it is alive while a task
     // holds its main thread.
     const token = crypto.randomUUID();
+    let refused = 0; // its bad actors reports
     const beat: Beat = { heard: () => lastHeard = performance.now() };
     this.#beats.set(token, beat);
     conn.onMessage((value) => {
@@ -682,7 +690,17 @@ export class Cluster implements AsyncDisposable {
       if (Array.isArray(value)) attached.receive(value);
       else if ((value as { t?: unknown })?.t === "leave") void retire();
       else if ((value as { t?: unknown })?.t === "hb") {
-        const { cpu, rss, heap } = value as Record<string, unknown>;
+        const { cpu, rss, heap, actors } = value as Record<string, unknown>;
+        if (actors !== undefined) {
+          // (refused: it keeps its place without one; the first is logged)
+          const report = takeReport(actors);
+          member.actors = report instanceof Error ? undefined : report;
+          if (report instanceof Error && refused++ === 0) {
+            this.#logger(
+              `node ${name} sent an actors report refused: ${report} (further ones are not logged)`,
+            );
+          }
+        }
         if (measure(cpu)) member.cpu = cpu;
         if (measure(rss) && measure(heap)) {
           member.memory = { rss, heapUsed: heap };
@@ -788,6 +806,15 @@ export class Cluster implements AsyncDisposable {
    */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+}
+
+/** A node's actors report, checked, or the error that refuses it. */
+function takeReport(x: unknown): ActorReport | Error {
+  try {
+    return checkActorReport(x);
+  } catch (e) {
+    return e as Error;
   }
 }
 

@@ -19,3 +19,4 @@
  */
 
 export { TransportError, type TransportErrorCode } from "./wire_errors.ts";
+export type { ActorReport, MailboxReport } from "./actor_report.ts";

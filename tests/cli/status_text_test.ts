@@ -102,3 +102,47 @@ Deno.test("what the cluster says is printed with its control characters escaped"
   assert.match(text, /memory\\x1b\[2K 1/);
   assert.match(text, /lock\\x1b\[3J/);
 });
+
+Deno.test("each node's actors: counts, dead letters by reason, deepest mailboxes", () => {
+  const node = {
+    name: "w1",
+    address: "10.0.0.2:40001",
+    joined: 0,
+    resources: {},
+    inFlight: 0,
+    queued: 0,
+    held: 0,
+  };
+  const text = formatStatus({
+    ...base,
+    nodes: [
+      {
+        ...node,
+        actors: {
+          count: 2,
+          mailboxes: 7,
+          restarts: 1,
+          deadLetters: { "mailbox-full": 13, stopped: 1 },
+          deepest: [
+            { actor: "store#2", depth: 7, capacity: 8 },
+            // (as JSON carries Infinity)
+            {
+              actor: "log\x1b[2J#3",
+              depth: 1,
+              capacity: null as unknown as number,
+            },
+          ],
+        },
+      },
+      { ...node, name: "w2" },
+      // (from a dashboard that is not one)
+      { ...node, name: "w3", actors: { deepest: 5 } as never },
+    ],
+  });
+  assert.match(
+    text,
+    /^actors on the nodes:\n {2}w1: 2 actors, 7 waiting, 1 restart, 14 dead letters \(mailbox-full 13, stopped 1\); deepest: store#2 7\/8, log\\x1b\[2J#3 1\/unbounded$/m,
+  );
+  assert.doesNotMatch(text, /w2:/, "a node without a report has no line");
+  assert.match(text, /^ {2}w3: \(a report of its actors that is none\)$/m);
+});

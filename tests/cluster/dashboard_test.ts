@@ -19,6 +19,7 @@ import { g } from "../fixtures/graph_tasks.ts";
 import { until } from "../helpers.ts";
 import { screenshots } from "./screenshot.ts";
 import { withSpillingNode } from "./spilling_node.ts";
+import { Store } from "../fixtures/remote_actors.ts";
 
 /** Whether Debian's `chromium` is on the PATH. */
 const chromium = (() => {
@@ -51,7 +52,10 @@ async function firstEvent(
 
 /** A cluster with one node `alpha` in this process, for `body`. */
 async function withNode(
-  body: (cluster: ReturnType<typeof startCluster>) => Promise<void>,
+  body: (
+    cluster: ReturnType<typeof startCluster>,
+    system: ActorSystem,
+  ) => Promise<void>,
   options: ClusterOptions = {},
 ): Promise<void> {
   await using system = new ActorSystem();
@@ -60,7 +64,7 @@ async function withNode(
   const node = runNode(cluster.address, { name: "alpha", signal: stop.signal });
   try {
     await cluster.waitForNodes(1);
-    await body(cluster);
+    await body(cluster, system);
   } finally {
     stop.abort();
     await node;
@@ -217,11 +221,11 @@ Deno.test("dashboard: off loopback it needs a token; with one, every request mus
 
 Deno.test({
   name: chromium
-    ? "dashboard in headless Chromium: the page shows the worker, a named graph at 100% with its task names, the task stream, a failure; screenshots at 1400 and 390 px during and after are sane"
+    ? "dashboard in headless Chromium: the page shows the worker, a named graph at 100% with its task names, the task stream, a failure, the graph view (running, finished, grouped by task name) and the node's actors panel; screenshots at 1400 and 390 px during and after are sane"
     : "dashboard in headless Chromium (skipped: `chromium` is not installed)",
   ignore: !chromium,
   fn: async () => {
-    await withNode(async (cluster) => {
+    await withNode(async (cluster, system) => {
       await using dashboard = serveDashboard(cluster, { token: "t0k" });
       const leaves = Array.from(
         { length: 40 },
@@ -232,8 +236,9 @@ Deno.test({
         jobName: "browser-job",
       });
       const running = client.compute(delayed(g.sum)(leaves));
+      running.catch(() => {}); // (awaited below; a failed assertion ends it)
       // The page as Chromium renders it (script run, first snapshot shown).
-      const dump = async (): Promise<string> => {
+      const dump = async (extra = ""): Promise<string> => {
         const { success, stdout, stderr } = await new Deno.Command(
           "chromium",
           {
@@ -243,7 +248,7 @@ Deno.test({
               "--disable-gpu",
               "--dump-dom",
               // (a 5 min window: every run of the test is in it)
-              `${dashboard.url}?token=t0k&window=300`,
+              `${dashboard.url}?token=t0k&window=300${extra}`,
             ],
             stdout: "piped",
             stderr: "piped",
@@ -253,8 +258,40 @@ Deno.test({
         assert.ok(success, new TextDecoder().decode(stderr));
         return dom;
       };
+      // An actor on the node with a full mailbox: a store that never
+      // finishes its first message, told 6 more with room for 2.
+      const store = system.spawn(Store, 0, {
+        placement: "node",
+        host: "alpha",
+        mailbox: { capacity: 2, overflow: "drop-newest" },
+      });
+      assert.equal(await store.ask("get"), 0);
+      store.tell("hang", undefined);
+      for (let i = 0; i < 6; i++) store.tell("add", 1);
+      await until(
+        () =>
+          (cluster.status().nodes[0]?.actors?.deadLetters["mailbox-full"] ??
+            0) > 0,
+        "the node's report of its dead letters",
+      );
       const during = await dump();
       assert.match(during, /<\/span>alpha<\/td>/, "the worker is in the table");
+      // The graph view shows the running computation, one dot per task.
+      const graph = during.match(/<canvas id="graph"[^>]*>/)?.[0] ?? "";
+      assert.match(graph, /data-computation="1"/);
+      assert.match(graph, /data-grouped="false"/);
+      assert.match(graph, /data-nodes="41"/);
+      assert.match(graph, /data-edges="40"/);
+      assert.match(graph, /data-states="[^"]*processing:\d+/, "tasks running");
+      assert.match(during, /<div class="comp sel" data-id="1">/);
+      // The actors panel: the node's store, its mailbox and dead letters.
+      const actors = during.match(
+        /<div class="nodeActors" data-node="alpha">.*?<\/div><\/div><\/div>/s,
+      )?.[0] ?? "";
+      assert.match(actors, /<b>\d+<\/b> actors/);
+      assert.match(actors, /<span class="letter">mailbox-full <b>\d+<\/b>/);
+      assert.match(actors, /<span class="who" title="store#\d+">/);
+      assert.match(actors, /<span class="depth">[12]\/2<\/span>/);
       const shotsDuring = await screenshots(
         `${dashboard.url}?token=t0k&window=300`,
       );
@@ -267,8 +304,13 @@ Deno.test({
         () => cluster.status().nodes[0]?.cpu !== undefined,
         "a heartbeat with the node's metrics",
       );
-      const after = await dump();
+      const after = await dump("&graph=1");
       assert.match(after, /<\/span>alpha<\/td>/);
+      // The graph of the finished computation: its tasks done and let go.
+      const done = after.match(/<canvas id="graph"[^>]*>/)?.[0] ?? "";
+      assert.match(done, /data-computation="1"/);
+      assert.match(done, /data-states="forgotten:41"/);
+      assert.match(done, /data-edges="40"/);
       assert.match(
         after,
         /<span class="name">browser-job <span class="muted">#1<\/span><\/span>/,
@@ -303,9 +345,22 @@ Deno.test({
         /<polyline class="series" data-worker="alpha"[^>]*points="([^"]*)"/,
       )?.[1].split(" ") ?? [];
       assert.ok(points.length >= 3, `a memory line (${points.length} points)`);
-      const shotsAfter = await screenshots(
-        `${dashboard.url}?token=t0k&window=300`,
+      // Past the bound: one box per task name.
+      const leaves400 = Array.from(
+        { length: 400 },
+        (_, i) => delayed(g.inc)(i),
       );
+      await cluster.scheduler.compute(delayed(g.sum)(leaves400));
+      const grouped = (await dump("&graph=3"))
+        .match(/<canvas id="graph"[^>]*>/)?.[0] ?? "";
+      assert.match(grouped, /data-grouped="true"/);
+      assert.match(grouped, /data-nodes="2"/);
+      assert.match(grouped, /data-edges="1"/);
+      assert.match(grouped, /data-states="forgotten:401"/);
+      const shotsAfter = [
+        ...await screenshots(`${dashboard.url}?token=t0k&window=300&graph=1`),
+        ...await screenshots(`${dashboard.url}?token=t0k&window=300&graph=3`),
+      ];
       for (const shot of [...shotsDuring, ...shotsAfter]) {
         assert.equal(shot.width, shot.asked, "the screenshot's width");
         assert.ok(shot.height > 0);

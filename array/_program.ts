@@ -17,12 +17,12 @@
 import { castCode, checkDType, type DType, type TypedArray } from "./_dtype.ts";
 import { keysInto, ndtri, uniform32Code, uniformCode } from "./_rng.ts";
 import {
+  affineRowSum,
   buffered,
   PIECE,
   rngBuffers,
   rngKernels,
   slotAt,
-  uniformRowSum,
 } from "./_rng_wasm.ts";
 
 /** A leaf: where a value comes from. */
@@ -440,7 +440,7 @@ export function runner(
   const simd = kernels !== undefined && prog.leaves.some(buffered);
   const fn = compile(prog, false, simd);
   let fnSum: RowFn | undefined;
-  // The kernels' own sum (`uniformRowSum`): no buffers to fill for it.
+  // The kernels' own sum (`affineRowSum`): no buffers to fill for it.
   let direct: RowFn | undefined;
   const R = simd ? rngBuffers(kernels, prog.leaves.length) : [];
   const { shape, base, coefs } = spec;
@@ -565,13 +565,8 @@ export function runner(
     sum(row, j0, count) {
       startRow(row);
       if (fnSum === undefined) {
-        // A bare float64 uniform leaf is summed by the kernels themselves.
-        const [leaf] = prog.leaves;
-        if (
-          simd && nLeaves === 1 && leaf.kind === "uniform" &&
-          leaf.dtype === "float64" && prog.code.length === 1 &&
-          prog.code[0][0] === "leaf"
-        ) direct = uniformRowSum(kernels, leaf.low, leaf.high);
+        // Sums of uniform leaves are made by the kernels themselves.
+        if (simd) direct = affineRowSum(kernels, prog);
         fnSum = direct ?? compile(prog, true, simd);
       }
       return segment(j0, count, undefined, 0, fnSum);

@@ -98,16 +98,8 @@ export function buffered(leaf: { kind: string; dtype: string }): boolean {
     leaf.kind === "normal";
 }
 
-/**
- * The row sum of a bare float64 uniform leaf in [low, high) (`random(...)`
- * summed), by the kernels' `sum`, which never writes the values (the words
- * are added up as integers, exactly): a row loop of `_program.ts`.
- */
-export function uniformRowSum(
-  kernels: RngExports,
-  low: number,
-  high: number,
-): (
+/** A row loop that sums (`RowFn` of `_program.ts`). */
+type RowSum = (
   dst: unknown,
   d: number,
   n: number,
@@ -116,8 +108,66 @@ export function uniformRowSum(
   T: Float64Array,
   F: Float64Array,
   K: Int32Array,
-) => number {
-  const span = high - low;
-  return (_dst, _d, n, _S, O, T, _F, K) =>
-    low * n + span * kernels.sum(n, O[0] | 0, T[0] | 0, K[0], K[1]);
+) => number;
+
+/** A program as `affineRowSum` reads it (`Prog` of `_program.ts`). */
+interface ProgShape {
+  leaves: readonly {
+    kind: string;
+    dtype: string;
+    low?: number;
+    high?: number;
+  }[];
+  code: readonly (readonly unknown[])[];
+}
+
+/**
+ * The row sum of a program that only adds and subtracts float64 uniform
+ * leaves and constants (`random(...)`, `x.add(x.T)`, summed): the sum of
+ * the leaves' sums, each made by the kernels' `sum`, which never writes
+ * the values (the words are added up as integers, exactly). Undefined for
+ * any other program (a row loop of `_program.ts` otherwise).
+ */
+export function affineRowSum(
+  kernels: RngExports,
+  prog: ProgShape,
+): RowSum | undefined {
+  // Per instruction: a coefficient per leaf and a constant.
+  const forms: { c: number[]; k: number }[] = [];
+  const nLeaves = prog.leaves.length;
+  for (const [op, dtype, a, b] of prog.code) {
+    if (dtype !== "float64") return undefined;
+    const x = forms[a as number], y = forms[b as number];
+    if (op === "leaf") {
+      const leaf = prog.leaves[a as number];
+      if (leaf?.kind !== "uniform" || leaf.dtype !== "float64") {
+        return undefined;
+      }
+      const c = new Array<number>(nLeaves).fill(0);
+      c[a as number] = 1;
+      forms.push({ c, k: 0 });
+    } else if (op === "const") forms.push({ c: [], k: a as number });
+    else if ((op === "add" || op === "sub") && x && y) {
+      const s = op === "add" ? 1 : -1;
+      const c = new Array<number>(nLeaves).fill(0)
+        .map((_, i) => (x.c[i] ?? 0) + s * (y.c[i] ?? 0));
+      forms.push({ c, k: x.k + s * y.k });
+    } else return undefined;
+  }
+  const last = forms.at(-1);
+  if (last === undefined) return undefined;
+  const terms = last.c.flatMap((c, i) => {
+    if (c === 0) return [];
+    const { low = 0, high = 1 } = prog.leaves[i];
+    return [{ i, times: c * (high - low), plus: c * low }];
+  });
+  const k = last.k;
+  return (_dst, _d, n, _S, O, T, _F, K) => {
+    let s = k * n;
+    for (const { i, times, plus } of terms) {
+      s += plus * n +
+        times * kernels.sum(n, O[i] | 0, T[i] | 0, K[2 * i], K[2 * i + 1]);
+    }
+    return s;
+  };
 }

@@ -85,6 +85,24 @@ Deno.test("random kernels: fused sums of odd lengths, long rows and across 2^32 
   assert.ok(Math.abs(u - expect) < 1e-9, `${u} vs ${expect}`);
 });
 
+Deno.test("random kernels: sums of added and subtracted random arrays (summed leaf by leaf) agree with the JS loop", async () => {
+  const x = random([45, 45], { chunks: [10, 7], seed: 12 });
+  const y = uniform([45, 45], -3, 2, { chunks: [9, 9], seed: 13 });
+  const cases = [
+    () => x.add(x.T).mean(),
+    () => x.sub(y).add(2.5).sum(),
+    () => x.add(y.T).sub(x.slice("::-1")).sum(),
+    () => x.mul(x.T).sum(), // not a sum of leaves: the compiled loop
+  ];
+  for (const [i, make] of cases.entries()) {
+    const [js, simd] = await bothWays(() => make().compute(inline));
+    assert.ok(
+      Math.abs(simd - js) <= 1e-12 * Math.max(1, Math.abs(js)),
+      `case ${i}: ${simd} vs ${js}`,
+    );
+  }
+});
+
 Deno.test("random kernels: a result never shares the buffers they reuse", async () => {
   const a = random([64, 64], { chunks: [64, 64], seed: 1 });
   const b = random([64, 64], { chunks: [64, 64], seed: 2 });

@@ -403,7 +403,7 @@ export class WorkerEngine {
   #pump(): void {
     for (const w of this.#workers) if (w.alive) this.#fill(w);
     for (const thief of this.#workers) {
-      if (!thief.alive || thief.retiring) continue;
+      if (!thief.alive || thief.retiring || thief.starting) continue;
       if (thief.inFlight > 0 || thief.queue.size > 0) continue;
       if (thief.memory?.paused) continue;
       let victim: WorkerRecord | undefined;

@@ -442,7 +442,9 @@ export function runner(
   let fnSum: RowFn | undefined;
   // The kernels' own sum (`affineRowSum`): no buffers to fill for it.
   let direct: RowFn | undefined;
-  const R = simd ? rngBuffers(kernels, prog.leaves.length) : [];
+  // The leaves' buffers, taken again per segment: views made before
+  // another program grew the kernels' memory would read nothing.
+  let R: Float64Array[] = [];
   const { shape, base, coefs } = spec;
   const nd = shape.length;
   const nLeaves = prog.leaves.length;
@@ -502,6 +504,7 @@ export function runner(
       return f(dst, d, count, srcs, O, T, F, K, R) ?? 0;
     }
     // The random leaves' uniforms made a piece at a time by the kernels.
+    R = rngBuffers(kernels!, nLeaves);
     let acc = 0;
     for (let done = 0; done < count; done += PIECE) {
       const m = Math.min(PIECE, count - done);

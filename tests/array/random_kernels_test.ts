@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { normal, random, uniform } from "@troupe/troupe/array";
 import { uniformAt } from "../../array/_rng.ts";
 import { rngKernels, useRngKernels } from "../../array/_rng_wasm.ts";
+import { type Prog, runner } from "../../array/_program.ts";
 
 const inline = { placement: "inline" } as const;
 
@@ -138,4 +139,44 @@ Deno.test("random kernels: the committed bytes are the .wat's", async () => {
     stderr: "piped",
   }).output();
   assert.ok(out.success, new TextDecoder().decode(out.stderr));
+});
+
+Deno.test("random kernels: a chunk runner made before the kernels' memory grew still reads its numbers", () => {
+  const leaf = (seed: number) => ({
+    kind: "uniform" as const,
+    dtype: "float64" as const,
+    seed,
+    low: 0,
+    high: 1,
+  });
+  const one: Prog = {
+    leaves: [leaf(1)],
+    code: [["leaf", "float64", 0], ["const", "float64", 2], [
+      "mul",
+      "float64",
+      0,
+      1,
+    ]],
+  };
+  const spec = { shape: [8], base: [0], coefs: [[1]] };
+  const early = runner(one, spec, [undefined]);
+  // A program of many random leaves: their buffers grow the memory.
+  const many = 40;
+  const wide: Prog = {
+    leaves: Array.from({ length: many }, (_, k) => leaf(k + 10)),
+    code: Array.from(
+      { length: many },
+      (_, k) => ["leaf", "float64", k] as Prog["code"][number],
+    ),
+  };
+  const before = rngKernels()!.memory.buffer.byteLength;
+  runner(wide, {
+    shape: [8],
+    base: new Array(many).fill(0),
+    coefs: new Array(many).fill([1]),
+  }, new Array(many).fill(undefined)).fill(0, 0, 8, new Float64Array(8), 0);
+  assert.ok(rngKernels()!.memory.buffer.byteLength > before, "it grew");
+  const out = new Float64Array(8);
+  early.fill(0, 0, 8, out, 0);
+  for (let i = 0; i < 8; i++) assert.equal(out[i], 2 * uniformAt(1, i));
 });

@@ -87,8 +87,9 @@ export interface GraphRunner {
  * `Client`); without it, a scheduler made for the call and closed after
  * it, with `placement` and `workers`. By default (no `placement`) that is
  * one worker per core: one on the caller's thread, which starts on the
- * tasks at once, the others on Web Workers, which take work from it once
- * they are up.
+ * tasks at once, the others on Web Workers, started when the work left
+ * after the first 100 ms is worth it (a short computation never waits for
+ * or pays for one), which take work from it once they are up.
  *
  * @example
  * ```ts

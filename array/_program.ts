@@ -16,6 +16,14 @@
 
 import { castCode, checkDType, type DType, type TypedArray } from "./_dtype.ts";
 import { keysInto, ndtri, uniform32Code, uniformCode } from "./_rng.ts";
+import {
+  affineRowSum,
+  buffered,
+  PIECE,
+  rngBuffers,
+  rngKernels,
+  slotAt,
+} from "./_rng_wasm.ts";
 
 /** A leaf: where a value comes from. */
 export type LeafDesc =
@@ -208,7 +216,9 @@ export function validate(prog: Prog): void {
  * row to `dst[d + j]`. Per leaf `k`: `S[k]` its source chunk, `O[k]` the
  * offset of the row's first element in it (for a random leaf: the counter's
  * low 32 bits), `T[k]` the step per element, `F[k]` the counter as a float
- * (index leaves), `K[2k]`, `K[2k+1]` the random keys.
+ * (index leaves), `K[2k]`, `K[2k+1]` the random keys, `R[k]` the leaf's
+ * uniforms for this row piece when the SIMD kernels made them (see
+ * `buffered`).
  */
 export type RowFn = (
   dst: TypedArray | undefined,
@@ -219,6 +229,7 @@ export type RowFn = (
   T: Float64Array,
   F: Float64Array,
   K: Int32Array,
+  R: readonly Float64Array[],
 ) => number | undefined;
 
 const HELPERS = `
@@ -227,7 +238,7 @@ function nmax(a, b) { return a > b || a !== a ? a : b; }
 function nmin(a, b) { return a < b || a !== a ? a : b; }
 `;
 
-function generate(prog: Prog, sum: boolean): string {
+function generate(prog: Prog, sum: boolean, simd: boolean): string {
   const pre: string[] = [];
   const body: string[] = [];
   prog.leaves.forEach((leaf, k) => {
@@ -241,6 +252,15 @@ function generate(prog: Prog, sum: boolean): string {
         body.push(`const L${k} = s${k}[o${k}]; o${k} = (o${k} + t${k}) | 0;`);
         break;
       case "uniform": {
+        if (simd && buffered(leaf)) {
+          pre.push(`const R${k} = R[${k}];`);
+          body.push(`const u${k} = R${k}[j];`);
+          const span = literal(leaf.high - leaf.low);
+          body.push(
+            `const L${k} = ${cast(`${literal(leaf.low)} + ${span} * u${k}`)};`,
+          );
+          break;
+        }
         // The counter's low 32 bits, stepped in 32-bit integers (mod 2^32).
         pre.push(
           `let q${k} = O[${k}] | 0; const e${k} = T[${k}] | 0, ka${k} = K[${
@@ -261,6 +281,19 @@ function generate(prog: Prog, sum: boolean): string {
         break;
       }
       case "normal": {
+        if (simd) {
+          pre.push(`const R${k} = R[${k}];`);
+          body.push(
+            `const L${k} = ${
+              cast(
+                `${literal(leaf.loc)} + ${
+                  literal(leaf.scale)
+                } * ndtri(R${k}[j])`,
+              )
+            };`,
+          );
+          break;
+        }
         // The counter's low 32 bits, stepped in 32-bit integers (mod 2^32).
         pre.push(
           `let q${k} = O[${k}] | 0; const e${k} = T[${k}] | 0, ka${k} = K[${
@@ -327,7 +360,7 @@ function generate(prog: Prog, sum: boolean): string {
   // The sum variant adds the values up instead of storing them (a fused
   // sum or mean): no scratch block written and read back.
   return `"use strict";${HELPERS}
-return function row(dst, d, n, S, O, T, F, K) {
+return function row(dst, d, n, S, O, T, F, K, R) {
 ${pre.join("\n")}
 ${sum ? "let acc = 0;" : ""}
 for (let j = 0; j < n; j++) {
@@ -346,12 +379,13 @@ const MAX_CACHED = 512;
  * `sum`, the loop returns the sum of the row's values instead of storing
  * them.
  */
-export function compile(prog: Prog, sum = false): RowFn {
-  const sig = (sum ? "sum:" : "") + JSON.stringify(prog);
+export function compile(prog: Prog, sum = false, simd = false): RowFn {
+  const sig = (sum ? "sum:" : "") + (simd ? "simd:" : "") +
+    JSON.stringify(prog);
   let fn = compiled.get(sig);
   if (fn === undefined) {
     validate(prog);
-    fn = new Function("ndtri", generate(prog, sum))(ndtri) as RowFn;
+    fn = new Function("ndtri", generate(prog, sum, simd))(ndtri) as RowFn;
     if (compiled.size >= MAX_CACHED) compiled.clear();
     compiled.set(sig, fn);
   }
@@ -402,8 +436,15 @@ export function runner(
   spec: ChunkSpec,
   srcs: readonly (TypedArray | undefined)[],
 ): ChunkRunner {
-  const fn = compile(prog);
+  const kernels = rngKernels();
+  const simd = kernels !== undefined && prog.leaves.some(buffered);
+  const fn = compile(prog, false, simd);
   let fnSum: RowFn | undefined;
+  // The kernels' own sum (`affineRowSum`): no buffers to fill for it.
+  let direct: RowFn | undefined;
+  // The leaves' buffers, taken again per segment: views made before
+  // another program grew the kernels' memory would read nothing.
+  let R: Float64Array[] = [];
   const { shape, base, coefs } = spec;
   const nd = shape.length;
   const nLeaves = prog.leaves.length;
@@ -430,6 +471,7 @@ export function runner(
     l.kind === "uniform" || l.kind === "normal"
   );
   const seeds = prog.leaves.map((l) => "seed" in l ? l.seed : 0);
+  const bufferedLeaf = prog.leaves.map((l) => simd && buffered(l));
   for (let k = 0; k < nLeaves; k++) T[k] = nd === 0 ? 0 : coefs[k][nd - 1];
 
   // Runs `count` elements from `j0` of the current row: into `dst` from
@@ -457,8 +499,37 @@ export function runner(
           segment(j0 + m, count - m, dst, d + m, f);
       }
     }
+    if (!simd || f === direct) {
+      at(j0);
+      return f(dst, d, count, srcs, O, T, F, K, R) ?? 0;
+    }
+    // The random leaves' uniforms made a piece at a time by the kernels.
+    R = rngBuffers(kernels!, nLeaves);
+    let acc = 0;
+    for (let done = 0; done < count; done += PIECE) {
+      const m = Math.min(PIECE, count - done);
+      at(j0 + done);
+      for (let k = 0; k < nLeaves; k++) {
+        if (!bufferedLeaf[k]) continue;
+        kernels!.fill(
+          slotAt(k),
+          m,
+          O[k] | 0,
+          T[k] | 0,
+          K[2 * k],
+          K[2 * k + 1],
+          prog.leaves[k].kind === "normal" ? 1 : 0,
+        );
+      }
+      acc += f(dst, d + done, m, srcs, O, T, F, K, R) ?? 0;
+    }
+    return acc;
+  };
+
+  // Sets the leaves' offsets (and keys) for element j of the row.
+  const at = (j: number) => {
     for (let k = 0; k < nLeaves; k++) {
-      const f0 = rowStart[k] + j0 * T[k];
+      const f0 = rowStart[k] + j * T[k];
       if (random[k]) {
         const hi = Math.floor(f0 / TWO_32);
         O[k] = f0 - hi * TWO_32;
@@ -471,7 +542,6 @@ export function runner(
         F[k] = f0;
       }
     }
-    return f(dst, d, count, srcs, O, T, F, K) ?? 0;
   };
 
   const startRow = (row: number) => {
@@ -497,7 +567,12 @@ export function runner(
     },
     sum(row, j0, count) {
       startRow(row);
-      return segment(j0, count, undefined, 0, fnSum ??= compile(prog, true));
+      if (fnSum === undefined) {
+        // Sums of uniform leaves are made by the kernels themselves.
+        if (simd) direct = affineRowSum(kernels, prog);
+        fnSum = direct ?? compile(prog, true, simd);
+      }
+      return segment(j0, count, undefined, 0, fnSum);
     },
   };
 }

@@ -88,6 +88,12 @@ export interface WorkerRecord {
   memory?: MemoryStatus;
   /** Leaving in good order: it takes no new task (see `retireNode`). */
   retiring?: boolean;
+  /**
+   * Its host has not started yet, while a worker on the caller's loop has:
+   * it is given no task until it starts (one sent ahead would wait for it,
+   * and a short graph with it).
+   */
+  starting?: boolean;
   /** Told when a run of a retiring worker ends (see `#drained`). */
   onRunEnded?: () => void;
   /** Where it runs (the engine's placement, or the caller's event loop). */

@@ -23,7 +23,7 @@ import {
 import { InlineEngine } from "./inline_engine.ts";
 import { engineMemory } from "../memory/engine_memory.ts";
 import type { MemoryFractions } from "../memory/fractions.ts";
-import { callerWorkersOf } from "./caller_workers.ts";
+import { callerWorkersOf, hostsAfterOf } from "./caller_workers.ts";
 import type { FailureLog } from "./failures.ts";
 import type { EngineMetrics } from "./metrics.ts";
 import type { TaskRun } from "./task_stream.ts";
@@ -197,6 +197,7 @@ export class Scheduler implements AsyncDisposable {
           ? undefined
           : engineMemory(options, workers),
         callerWorkers: callerWorkersOf(options),
+        hostsAfterMs: hostsAfterOf(options),
       });
     const engine = this.#engine;
     engines.set(this, engine);

@@ -15,6 +15,7 @@ import { load, type TaskRecord, type WorkerRecord } from "./engine_records.ts";
 
 /** Whether `w` may run `r` (its node and resources, when restricted). */
 export function allowed(r: TaskRecord, w: WorkerRecord): boolean {
+  if (w.starting) return false;
   const { workers, resources } = r.node.options;
   if (workers !== undefined && !workers.some((n) => onNode(w, n))) {
     return false;
@@ -176,7 +177,7 @@ export function spreadRoots(
   roots: readonly TaskRecord[],
   workers: readonly WorkerRecord[],
 ): void {
-  const live = workers.filter((w) => w.alive && !w.retiring);
+  const live = workers.filter((w) => w.alive && !w.retiring && !w.starting);
   // A few tasks go to the least loaded workers instead (see placeReady).
   if (live.length === 0 || roots.length < 2 * live.length) return;
   for (let i = 0; i < roots.length; i++) {

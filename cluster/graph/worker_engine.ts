@@ -97,6 +97,11 @@ export interface WorkerEngineOptions {
    * of the others start (see `caller_workers.ts`).
    */
   callerWorkers?: number;
+  /**
+   * With caller workers: the others' hosts start once work has been
+   * outstanding this long (ms; default 0, at once).
+   */
+  hostsAfterMs?: number;
   /** Where a worker that broke the protocol is reported (default `console.warn`). */
   logger?: (message: string) => void;
   /** The memory limit of each worker and where they spill (none: no limit). */
@@ -110,6 +115,12 @@ export interface WorkerEngineOptions {
  * was not copied lost (and recomputed where needed), no death counted.
  */
 const RETIRE_MS = 30_000;
+
+/**
+ * How long a worker host takes to be of use (ms): creating it, loading its
+ * modules, its first tasks cold. Deferred hosts start only for more work.
+ */
+const HOST_START_MS = 200;
 
 let engineSeq = 0;
 
@@ -137,6 +148,9 @@ export class WorkerEngine {
   readonly #outlines = new Map<number, GraphOutline>();
   #closed = false;
   #flushQueued = false;
+  /** Worker hosts not started yet (see `hostsAfterMs`), and their timer. */
+  #deferredHosts = 0;
+  #hostsTimer?: ReturnType<typeof setTimeout>;
   /** Average result size (bytes) of each root task (by name). */
   readonly #rootBytes = new Map<string, number>();
   /** No kind's root bytes exceed this (an average never passes its max). */
@@ -180,7 +194,47 @@ export class WorkerEngine {
     }, { mailbox: { capacity: Infinity } });
     const here = Math.min(options.callerWorkers ?? 0, options.workers);
     for (let i = 0; i < here; i++) this.#spawnWorker(undefined, {}, "local");
-    for (let i = here; i < options.workers; i++) this.#spawnWorker();
+    if (here > 0 && (options.hostsAfterMs ?? 0) > 0) {
+      this.#deferredHosts = options.workers - here;
+    } else {
+      for (let i = here; i < options.workers; i++) this.#spawnWorker();
+    }
+  }
+
+  /**
+   * Work was submitted: if hosts are still to start, look again once it
+   * has been outstanding `hostsAfterMs`, and start them if what is left
+   * would keep the caller's workers busy longer than a host takes to start
+   * (a graph done by then, or nearly, never pays for one).
+   */
+  #armHosts(): void {
+    if (this.#deferredHosts === 0 || this.#hostsTimer !== undefined) return;
+    this.#hostsTimer = setTimeout(() => {
+      this.#hostsTimer = undefined;
+      if (this.#closed || this.#running.size === 0) return;
+      if (this.#callerMsLeft() < HOST_START_MS) {
+        this.#armHosts();
+        return;
+      }
+      const n = this.#deferredHosts;
+      this.#deferredHosts = 0;
+      for (let i = 0; i < n; i++) this.#spawnWorker();
+    }, this.#options.hostsAfterMs);
+  }
+
+  /**
+   * About how long the caller's workers would take for the tasks left: as
+   * many tasks as the running computations have left, each as long as the
+   * kinds measured so far on average (none measured: as long as it gets).
+   */
+  #callerMsLeft(): number {
+    if (this.#durations.size === 0) return Infinity;
+    let sum = 0;
+    for (const ms of this.#durations.values()) sum += ms;
+    let left = 0;
+    for (const c of this.#running) left += c.total - c.done;
+    const here = this.#workers.filter((w) => w.alive).length;
+    return left * (sum / this.#durations.size) / Math.max(1, here);
   }
 
   /** Told of progress of every computation. */
@@ -271,6 +325,7 @@ export class WorkerEngine {
     for (const key of outputs) this.#tasks.get(key)!.wants++;
     for (const key of outputs) this.#need(this.#tasks.get(key)!);
     this.#pump();
+    if (computation.done < computation.total) this.#armHosts();
     return computation;
   }
 
@@ -362,7 +417,7 @@ export class WorkerEngine {
   #pump(): void {
     for (const w of this.#workers) if (w.alive) this.#fill(w);
     for (const thief of this.#workers) {
-      if (!thief.alive || thief.retiring) continue;
+      if (!thief.alive || thief.retiring || thief.starting) continue;
       if (thief.inFlight > 0 || thief.queue.size > 0) continue;
       if (thief.memory?.paused) continue;
       let victim: WorkerRecord | undefined;
@@ -1041,6 +1096,16 @@ export class WorkerEngine {
     this.#pump();
   }
 
+  /** `w`'s host is up: it takes tasks (and steals) from now on. */
+  #started(w: WorkerRecord): void {
+    w.starting = false;
+    if (this.#closed || !w.alive) return;
+    const waiting = this.#unplaced;
+    this.#unplaced = [];
+    for (const r of waiting) if (r.state === "ready") this.#makeReady(r);
+    this.#pump();
+  }
+
   #spawnWorker(
     node?: string,
     resources: Record<string, number> = {},
@@ -1090,6 +1155,17 @@ export class WorkerEngine {
       resources,
       placement,
     };
+    if (
+      node === undefined && placement !== "local" &&
+      (this.#options.callerWorkers ?? 0) > 0
+    ) {
+      // Tasks stay with the caller's worker until this host is up.
+      w.starting = true;
+      this.#system.whenStarted(ref).then(
+        () => this.#started(w),
+        () => {}, // (its death is reported by the watch below)
+      );
+    }
     this.#workers.push(w);
     this.#byId.set(reportId, w);
     this.#system.watch(
@@ -1459,6 +1535,8 @@ export class WorkerEngine {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#hostsTimer);
+    this.#hostsTimer = undefined;
     for (const r of this.#tasks.values()) {
       if (this.statusOf(r.key) === "pending") {
         this.#fail(r, new CancelledError(r.key), true);

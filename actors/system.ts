@@ -114,6 +114,12 @@ export class ActorSystem implements AsyncDisposable {
         `shutdownTimeout must be >= 0 ms, got ${shutdownTimeout}`,
       );
     }
+    const hostStart = options.hostStartTimeout ?? 60_000;
+    if (!(hostStart > 0 && hostStart <= 2 ** 31 - 1)) {
+      throw new RangeError(
+        `hostStartTimeout must be a positive number of ms (at most 2^31 - 1), got ${hostStart}`,
+      );
+    }
     this.#rt = new Runtime(this, {
       host: options.host ?? crypto.randomUUID(),
       askTimeout,
@@ -133,6 +139,7 @@ export class ActorSystem implements AsyncDisposable {
     }, {
       maxFrame: options.maxFrame ?? MAX_FRAME,
       workerPermissions: options.workerPermissions ?? false,
+      startTimeout: hostStart,
       exec: options.exec ??
         (Deno.build.standalone
           ? { command: Deno.execPath(), args: [] }

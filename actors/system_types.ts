@@ -53,6 +53,12 @@ export interface ActorSystemOptions {
    * itself re-executed with host flags.
    */
   exec?: ExecSpec;
+  /**
+   * How long a worker or process host may take to start (to load its
+   * modules and say it is ready), in ms; past it, the host is killed and
+   * what was placed on it fails with `HostError`. Default 60,000.
+   */
+  hostStartTimeout?: number;
 }
 
 /**

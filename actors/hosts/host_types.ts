@@ -105,6 +105,8 @@ export interface HostDefaults {
   workerPermissions: boolean;
   /** Override how process hosts start (compiled binaries, tests). */
   exec: ExecSpec | undefined;
+  /** How long a worker or process host may take to say it is ready, in ms. */
+  startTimeout: number;
 }
 
 /**

@@ -92,6 +92,7 @@ export class HostHandle {
     { resolve: (id: number) => void; reject: (e: Error) => void }
   >();
   #readyWait = Promise.withResolvers<void>();
+  #startTimer: ReturnType<typeof setTimeout> | undefined;
   #bye = Promise.withResolvers<void>();
   /** Actors placed here and not yet gone (including ones still spawning). */
   load = 0;
@@ -135,6 +136,15 @@ export class HostHandle {
     this.#transport.closed.then((detail) => {
       this.down(detail || `${kind} exited`);
     });
+    if (kind !== "node") {
+      // A host that never says ready (stuck loading a module, or a command
+      // that is not a host at all) would hold its actors' spawns forever.
+      const ms = defaults.startTimeout;
+      this.#startTimer = setTimeout(() => {
+        if (this.state === "down" || this.state === "up") return;
+        this.kill(`did not start within ${ms} ms`);
+      }, ms);
+    }
   }
 
   /** The transport delivered a batch. */
@@ -163,6 +173,7 @@ export class HostHandle {
   #control(c: Control): void {
     switch (c.t) {
       case "ready":
+        clearTimeout(this.#startTimer);
         this.state = "up";
         this.#readyWait.resolve();
         return;
@@ -371,6 +382,7 @@ export class HostHandle {
   down(detail: string): void {
     if (this.state === "down") return;
     this.state = "down";
+    clearTimeout(this.#startTimer);
     this.#readyWait.reject(new HostError(`host ${this.id} is down: ${detail}`));
     this.#links.remove(this.id, detail);
     const err = new HostError(`host ${this.id} went down: ${detail}`);

@@ -11,6 +11,7 @@ import {
   child,
   defineSupervisor,
   HandlerError,
+  HostError,
   type Termination,
   transfer,
   WorkerOptionsError,
@@ -559,4 +560,28 @@ Deno.test("compiled binaries: a process host re-executes the program itself", as
   assert.notEqual(host, parent);
   // The app's own main ran once: in the parent, never in the host.
   assert.equal(stdout.match(/app main ran/g)?.length, 1);
+});
+
+Deno.test("a process host that never says ready is killed at hostStartTimeout, and its spawn fails with why", async () => {
+  // The command is not a host at all: it sleeps, holding its pipe open (the
+  // host flags land in sh's $0.., unused).
+  const marker = `troupe-start-deadline-${crypto.randomUUID()}`;
+  await using system = new ActorSystem({
+    exec: { command: "sh", args: ["-c", `exec sleep 600 # ${marker}`] },
+    hostStartTimeout: 300,
+  });
+  const ref = system.spawn(Counter, 0, { placement: "process" });
+  const err = await system.whenStarted(ref).then(() => undefined, (e) => e);
+  assert.ok(err instanceof HostError, String(err));
+  assert.match(String(err), /did not start within 300 ms/);
+  // The sleeping command was killed, not left behind.
+  await until(async () => {
+    const ps = await new Deno.Command("pgrep", { args: ["-f", marker] })
+      .output();
+    return ps.code === 1;
+  }, "the stuck host's process gone");
+  assert.throws(
+    () => new ActorSystem({ hostStartTimeout: 0 }),
+    /hostStartTimeout must be a positive number/,
+  );
 });

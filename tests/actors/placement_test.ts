@@ -27,7 +27,9 @@ for (const placement of PLACEMENTS) {
     await using system = new ActorSystem();
     const c = system.spawn(Counter, 40, { placement });
     for (let i = 0; i < 100; i++) c.tell("add", 1);
-    assert.equal(await c.ask("get"), 140);
+    // (The first ask waits for the host to start: under a loaded parallel
+    // run that took longer than the default 5 s deadline once.)
+    assert.equal(await c.ask("get", undefined, { timeout: 60_000 }), 140);
     assert.deepEqual(await c.ask("echo", { a: [1, "x", null] }), {
       a: [1, "x", null],
     });

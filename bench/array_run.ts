@@ -4,7 +4,7 @@
  * one JSON line (time in ms, the result).
  *
  * Usage: deno run -A bench/array_run.ts MODE (seed | seed_cluster | sum | xxt
- * | held | held_limited)
+ * | xxt_mul | held | held_limited)
  *
  * @module
  */
@@ -57,6 +57,11 @@ if (mode === "seed") {
   const x = random([30000, 30000], { chunks: [2000, 2000], seed: 42 });
   const t0 = performance.now();
   value = await x.add(x.T).mean().compute();
+  ms = performance.now() - t0;
+} else if (mode === "xxt_mul") {
+  const x = random([30000, 30000], { chunks: [2000, 2000], seed: 42 });
+  const t0 = performance.now();
+  value = await x.mul(x.T).mean().compute();
   ms = performance.now() - t0;
 } else if (mode === "held" || mode === "held_limited") {
   // y + y.T where y's chunks are held (a user kernel's results), 512 MB,

@@ -1,7 +1,7 @@
 """Dask's side of `deno task bench:array`: one workload per run, timed
 inside the process, printed as one JSON line (time in ms, the result).
 
-Usage: python3 dask_array.py MODE   (seed | seed_cluster | sum | xxt)
+Usage: python3 dask_array.py MODE   (seed | seed_cluster | sum | xxt | xxt_mul)
 """
 import json
 import sys
@@ -40,6 +40,11 @@ def main():
         x = da.random.random((30000, 30000), chunks=(2000, 2000))
         t0 = time.perf_counter()
         value = float((x + x.T).mean().compute())
+        ms = (time.perf_counter() - t0) * 1000
+    elif mode == "xxt_mul":
+        x = da.random.random((30000, 30000), chunks=(2000, 2000))
+        t0 = time.perf_counter()
+        value = float((x * x.T).mean().compute())
         ms = (time.perf_counter() - t0) * 1000
     else:
         raise SystemExit(f"unknown mode {mode}")

@@ -253,7 +253,9 @@ async function runThreads(
   threads: number,
 ): Promise<void> {
   const name = options.name ?? `node-${crypto.randomUUID().slice(0, 8)}`;
-  const { signal, log, threads: _, ...given } = options;
+  // (functions cannot cross to a Web Worker: the first thread, in this
+  // isolate, is the one told of joins and leaves)
+  const { signal, log, onJoin, onLeave, threads: _, ...given } = options;
   // (each thread holds its own results: the limit is shared out)
   const shared = {
     ...given,
@@ -285,7 +287,14 @@ async function runThreads(
   signal?.addEventListener("abort", stopAll, { once: true });
   try {
     sharedProcess = true; // (thread 0 is this isolate: the process is shared)
-    await runNode(address, { ...shared, signal, log, name: `${name}.0` });
+    await runNode(address, {
+      ...shared,
+      signal,
+      log,
+      onJoin,
+      onLeave,
+      name: `${name}.0`,
+    });
   } finally {
     sharedProcess = false;
     stopAll(); // the first left (stopped, or refused): the others go too

@@ -55,6 +55,7 @@ import {
 import type { Computation } from "../graph/computation.ts";
 import type { MemoryStatus } from "../memory/worker_memory.ts";
 import { recordUsage } from "./usage_history.ts";
+import { isNodeNamed } from "../graph/task_placement.ts";
 
 /**
  * Where a cluster listens and how it treats its nodes.
@@ -471,7 +472,8 @@ export class Cluster implements AsyncDisposable {
   }
 
   /**
-   * Retire the nodes called `names` in good order: each takes no new task,
+   * Retire the nodes called `names` in good order (a node of several
+   * threads by its own name: all its threads): each takes no new task,
    * finishes the tasks it runs, hands the results only it holds to the
    * other nodes, and leaves (its process ends: it is told not to come
    * back). Nothing it held is recomputed, and nothing counts as a failure.
@@ -487,10 +489,10 @@ export class Cluster implements AsyncDisposable {
    * ```
    */
   async retireWorkers(names: readonly string[]): Promise<string[]> {
-    const members = [...new Set(names)].flatMap((n) => {
-      const m = this.#members.get(n);
-      return m === undefined ? [] : [m];
-    });
+    // (a node of several threads by its own name: all its threads)
+    const members = [...this.#members.values()].filter((m) =>
+      names.some((n) => isNodeNamed(m.name, n))
+    );
     await Promise.all(members.map(async (m) => {
       await m.retire();
       await m.conn.closed;

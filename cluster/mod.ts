@@ -56,6 +56,13 @@ export {
   type LocalClusterOptions,
   type NodeInfo,
   type NodeStatus,
+  type RestartResult,
   startCluster,
+  type WorkerLogLine,
 } from "./scheduler/mod.ts";
-export { TransportError, type TransportErrorCode } from "./wire/mod.ts";
+export {
+  TransportError,
+  type TransportErrorCode,
+  WorkerRequestError,
+  type WorkerRequestErrorCode,
+} from "./wire/mod.ts";

@@ -19,6 +19,8 @@ import { closeHere, setHere } from "../client/here.ts";
 import { knownSecret } from "../wire/secrets.ts";
 import type { MemoryFractions } from "../memory/fractions.ts";
 import { nodeThreadLimit, startNodeMemory } from "../memory/node_setup.ts";
+import { logLine } from "../graph/worker_log.ts";
+import { answerRequest } from "./node_requests.ts";
 
 /**
  * How a node joins its cluster.
@@ -130,7 +132,11 @@ export async function runNode(
   options = { ...options, secret: options.secret ?? knownSecret(address) };
   if (threads > 1) return await runThreads(address, options, threads);
   const name = options.name ?? `node-${crypto.randomUUID().slice(0, 8)}`;
-  const log = options.log ?? (() => {});
+  // Every line is kept for `troupe logs` too, told or not.
+  const log = (message: string) => {
+    logLine("info", message);
+    options.log?.(message);
+  };
   let current: FramedConnection | undefined;
   const stopMemory = startNodeMemory(
     { ...options, memoryLimit: nodeThreadLimit(options.memoryLimit, 1) },
@@ -301,7 +307,11 @@ async function runThreads(
     signal?.removeEventListener("abort", stopAll);
     const errors = await Promise.all(workers.map((w) => w.done));
     for (const w of workers) w.worker.terminate();
-    for (const e of errors) if (e !== undefined) log?.(`a thread: ${e}`);
+    for (const e of errors) {
+      if (e === undefined) continue;
+      logLine("info", `a thread: ${e}`);
+      log?.(`a thread: ${e}`);
+    }
   }
 }
 
@@ -416,6 +426,11 @@ async function serve(
     conn.onMessage((value) => {
       if (Array.isArray(value)) host.receive(value);
       else if ((value as { t?: unknown })?.t === "retired") retired = true;
+      else {
+        answerRequest(value, (m) => {
+          if (!conn.isClosed) conn.send(m);
+        });
+      }
     });
     member = true;
     // Heartbeats from a thread of their own too, when the scheduler takes

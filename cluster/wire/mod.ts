@@ -19,3 +19,7 @@
  */
 
 export { TransportError, type TransportErrorCode } from "./wire_errors.ts";
+export {
+  WorkerRequestError,
+  type WorkerRequestErrorCode,
+} from "./worker_request_error.ts";

@@ -13,6 +13,7 @@
 import type { ClusterStatus } from "../scheduler/cluster.ts";
 import type { TaskRun } from "../graph/task_stream.ts";
 import type { UsageSample } from "../scheduler/usage_history.ts";
+import { LOGS_PANEL_HTML, LOGS_PANEL_SCRIPT } from "./logs_panel.ts";
 
 /**
  * The page, with `initial` rendered in (so it shows before any event), and
@@ -158,6 +159,7 @@ const PAGE = `<!doctype html>
     <div><div class="chartTitle">CPU per worker (% of one core), last 5 min</div><svg id="cpuChart" class="chart" role="img" aria-label="CPU per worker over time"></svg></div>
   </div>
 </section>
+${LOGS_PANEL_HTML}
 <section id="failuresBox">
   <h2>Failures <span class="hint">tasks that failed for good (last 50)</span></h2>
   <div id="failures"></div>
@@ -527,6 +529,7 @@ window.addEventListener("resize", () => render(last));
 initialRuns.forEach((r) => addRun(r, true));
 render(initial);
 setInterval(pollStream, 1000);
+${LOGS_PANEL_SCRIPT}
 const source = new EventSource("api/events" + (tokenQuery ? "?" + tokenQuery : ""));
 source.onmessage = (e) => { $("state").textContent = "live"; $("state").className = "meta"; render(JSON.parse(e.data)); };
 source.onerror = () => { $("state").textContent = "disconnected, retrying"; $("state").className = "meta off"; };

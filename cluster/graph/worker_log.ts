@@ -20,7 +20,7 @@ export const LINE_CHARS = 1_000;
  * @example
  * ```ts
  * import type { LogLine } from "./worker_log.ts";
- * const line: LogLine = { time: 0, level: "warn", text: "lost the scheduler" };
+ * const line: LogLine = { time: 0, level: "info", text: "joined" };
  * ```
  */
 export interface LogLine {

@@ -8,7 +8,6 @@
  * @module
  */
 
-import type { LogLine } from "../graph/worker_log.ts";
 import { LOG_LINES } from "../graph/worker_log.ts";
 import { isNodeNamed } from "../graph/task_placement.ts";
 import { WorkerRequestError } from "../wire/worker_request_error.ts";
@@ -28,9 +27,15 @@ import {
  * const show = (l: WorkerLogLine) => `${new Date(l.time).toISOString()} ${l.worker} ${l.text}`;
  * ```
  */
-export interface WorkerLogLine extends LogLine {
+export interface WorkerLogLine {
   /** The member it came from. */
   readonly worker: string;
+  /** When it was written, in ms since the epoch. */
+  readonly time: number;
+  /** `info` (the node's logger) or `error` (a task that failed there). */
+  readonly level: "info" | "error";
+  /** What was written, at most 1,000 characters. */
+  readonly text: string;
 }
 
 /**

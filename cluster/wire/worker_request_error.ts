@@ -40,6 +40,8 @@ export class WorkerRequestError extends Error {
   /** The worker asked. */
   readonly worker: string;
   /**
+   * The error `code` of a request to `worker`, and `why` in words.
+   *
    * @example
    * ```ts
    * import { WorkerRequestError } from "@troupe/troupe/cluster";

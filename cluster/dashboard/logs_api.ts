@@ -10,8 +10,15 @@
  */
 
 import type { HttpResponse } from "./dashboard_http.ts";
-import type { DashboardSource } from "./dashboard.ts";
 import { WorkerRequestError } from "../wire/worker_request_error.ts";
+
+/** What the logs are asked of: a `Cluster` (see `DashboardSource`). */
+interface LogsSource {
+  workerLogs?(
+    name: string,
+    options: { lines?: number; timeoutMs?: number },
+  ): Promise<unknown[]>;
+}
 
 /** How long a node has to answer the dashboard, in ms. */
 const LOGS_MS = 4_000;
@@ -37,7 +44,7 @@ function json(status: number, body: unknown): HttpResponse {
 
 /** The answer to `/api/logs` at `url` from `source`. */
 export async function logsResponse(
-  source: DashboardSource,
+  source: LogsSource,
   url: URL,
 ): Promise<HttpResponse> {
   const worker = url.searchParams.get("worker");

@@ -4,7 +4,8 @@
  * after the file is edited; importing it again under another URL (a query,
  * `tasks.ts?troupe-v=2`) gives a fresh instance, read from disk now. Here
  * each module has a version: it changes when its file's modification time
- * does (checked each time a task of it is looked up, with one `stat`), and
+ * does (checked when a task of it is looked up, with one `stat`, at most
+ * every `CHECK_EVERY_MS`), and
  * for every module on `reloadTaskModules` (`troupe restart`). The modules
  * a task module imports keep their first copy (their URL is the same):
  * only the task module itself is read again.
@@ -23,7 +24,15 @@ interface Loaded {
    * not readable here: not checked again).
    */
   mtime: number | undefined;
+  /** When its file was last looked at (`performance.now()`). */
+  checked: number;
 }
+
+/**
+ * How often a module's file is looked at, at most, in ms: a `stat` costs
+ * about 5 us, as much as a small task's whole run on a worker thread.
+ */
+export const CHECK_EVERY_MS = 100;
 
 const modules = new Map<string, Loaded>();
 /** The last version handed out. */
@@ -45,7 +54,7 @@ function pathOf(module: string): string | undefined {
 function mtimeOf(path: string | undefined): number | undefined {
   if (path === undefined) return undefined;
   try {
-    // (a path, not a URL: about 5 us a call, once per task run)
+    // (a path, not a URL: about 5 us a call)
     return Deno.statSync(path).mtime?.getTime();
   } catch {
     return undefined; // (gone, or not readable here: the copy loaded stays)
@@ -54,8 +63,9 @@ function mtimeOf(path: string | undefined): number | undefined {
 
 /**
  * The version of `module` to run now (0: the first copy): a new one when
- * its file changed on disk since the version in use was taken, or when
- * the modules were reloaded since.
+ * its file changed on disk since the version in use was taken (seen when
+ * its last look is `CHECK_EVERY_MS` old), or when the modules were
+ * reloaded since.
  *
  * @example
  * ```ts
@@ -67,12 +77,17 @@ export function taskModuleVersion(module: string): number {
   let m = modules.get(module);
   if (m === undefined) {
     const path = pathOf(module);
-    m = { version: restartedAt, path, mtime: mtimeOf(path) };
+    const checked = performance.now();
+    m = { version: restartedAt, path, mtime: mtimeOf(path), checked };
     modules.set(module, m);
   } else if (m.version < restartedAt) {
     m.version = restartedAt;
     m.mtime = mtimeOf(m.path);
-  } else if (m.mtime !== undefined) {
+    m.checked = performance.now();
+  } else if (
+    m.mtime !== undefined && performance.now() - m.checked >= CHECK_EVERY_MS
+  ) {
+    m.checked = performance.now();
     const now = mtimeOf(m.path);
     if (now !== undefined && now !== m.mtime) {
       m.version = ++stamp;

@@ -10,7 +10,8 @@
 import assert from "node:assert/strict";
 import { ActorSystem, defineTasks, delayed } from "@troupe/troupe";
 import { connect, startCluster } from "@troupe/troupe/cluster";
-import { until } from "../helpers.ts";
+import { tick, until } from "../helpers.ts";
+import { CHECK_EVERY_MS } from "../../cluster/graph/task_modules.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const CLI = `${ROOT}cli/troupe.ts`;
@@ -43,11 +44,17 @@ function clientTasks(url: string) {
   });
 }
 
-/** Write `text` to `file` with a modification time of its own (`at` s ahead). */
+/**
+ * Write `text` to `file` with a modification time of its own (`at` s
+ * ahead); then let the worker's last look at the file age past
+ * `CHECK_EVERY_MS` (it looks at most that often), so that its next run
+ * looks again.
+ */
 async function write(file: string, text: string, at: number): Promise<void> {
   await Deno.writeTextFile(file, text);
   const when = new Date(Date.now() + at * 1_000);
   await Deno.utime(file, when, when);
+  await tick(CHECK_EVERY_MS + 20);
 }
 
 Deno.test("a worker process runs an edited task module's new code (and a task added to it) without a restart; restartWorkers reloads every module; running tasks finish on the old code", async () => {
@@ -105,6 +112,7 @@ Deno.test("a worker process runs an edited task module's new code (and a task ad
     const { mtime } = await Deno.stat(file);
     await Deno.writeTextFile(file, source("four"));
     await Deno.utime(file, mtime!, mtime!);
+    await tick(CHECK_EVERY_MS + 20);
     assert.equal(await run(5), "three 5 h1");
     // ...until a restart, which waits for no running task: one running now
     // finishes on the code it started with.

@@ -39,7 +39,9 @@ export function programMain(): string {
  * program's main module is counted while it loads (and runs its top level).
  */
 export function importForHost(url: string): Promise<Record<string, unknown>> {
-  if (url !== main) return import(url);
+  // (a fresh copy of a module, see cluster/graph/task_modules.ts, is the
+  // same module to this check)
+  if (url.replace(/[?&]troupe-v=\d+$/, "") !== main) return import(url);
   loading++;
   return (import(url) as Promise<Record<string, unknown>>).finally(() => {
     loading--;

@@ -79,6 +79,25 @@ function actorReport(x: unknown): ActorReport | undefined {
 }
 
 /**
+ * What a node is doing besides its work: paused (past its memory's pause
+ * fraction: no new task), retiring, and its held memory against its limit.
+ */
+function nodeState(n: ClusterStatus["nodes"][number]): string {
+  const m = n.heldMemory;
+  const held = m === undefined || !(m.limit > 0)
+    ? ""
+    : `held ${bytes(m.memory)} of ${bytes(m.limit)}${
+      m.spilled > 0 ? `, ${bytes(m.spilled)} spilled` : ""
+    }`;
+  const flags = [
+    ...(n.retiring ? ["retiring"] : []),
+    ...(m?.paused ? ["paused"] : []),
+  ].join(", ");
+  if (flags === "") return held === "" ? "-" : held;
+  return held === "" ? flags : `${flags} (${held})`;
+}
+
+/**
  * The lines of `troupe status` for `status`.
  *
  * @example
@@ -140,6 +159,14 @@ export function formatStatus(status: ClusterStatus): string {
       ]),
     ];
     const numeric = [false, false, false, true, true, true, true, true];
+    // A state column only when a node has one to show (paused, retiring,
+    // a memory limit): the usual table stays narrow.
+    const states = status.nodes.map(nodeState);
+    if (states.some((s) => s !== "-")) {
+      rows[0].push("state");
+      states.forEach((s, i) => rows[i + 1].push(s));
+      numeric.push(false);
+    }
     for (const line of table(rows, numeric)) out.push(`  ${line}`);
   }
   const states = Object.entries(status.tasks);

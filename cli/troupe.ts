@@ -27,6 +27,8 @@ import { EXIT, reportFailure, reportUsage, UsageError } from "./usage.ts";
 import { workerCommand } from "./worker.ts";
 import { VERSION } from "./version.ts";
 import { cancelCommand } from "./cancel.ts";
+import { logsCommand } from "./logs.ts";
+import { restartCommand } from "./restart.ts";
 
 const HELP = `troupe: actors, pools, task graphs and clusters for Deno
 
@@ -40,6 +42,10 @@ commands:
   status <host:port> the cluster at a glance: nodes, tasks, transfers
   cancel <host:port> <name|number>
                      cancel a running computation
+  logs <host:port> <worker>
+                     the last lines of a worker's log
+  restart <host:port>
+                     every worker reloads its task modules
   demo               a short tour of troupe
   help <command>     how a command goes (also: troupe <command> --help)
   --version          troupe's version
@@ -72,7 +78,16 @@ export interface TroupeOptions {
   exec?: ExecSpec;
 }
 
-const COMMANDS = ["scheduler", "worker", "run", "status", "cancel", "demo"];
+const COMMANDS = [
+  "scheduler",
+  "worker",
+  "run",
+  "status",
+  "cancel",
+  "logs",
+  "restart",
+  "demo",
+];
 
 /**
  * Run the command line `args`; resolves to the exit code.
@@ -100,6 +115,10 @@ export async function main(
         return await statusCommand(rest);
       case "cancel":
         return await cancelCommand(rest);
+      case "logs":
+        return await logsCommand(rest);
+      case "restart":
+        return await restartCommand(rest);
       case "demo":
         return await demoCommand(rest, options);
       case "help":

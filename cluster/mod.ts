@@ -56,11 +56,15 @@ export {
   type LocalClusterOptions,
   type NodeInfo,
   type NodeStatus,
+  type RestartResult,
   startCluster,
+  type WorkerLogLine,
 } from "./scheduler/mod.ts";
 export {
   type ActorReport,
   type MailboxReport,
   TransportError,
   type TransportErrorCode,
+  WorkerRequestError,
+  type WorkerRequestErrorCode,
 } from "./wire/mod.ts";

@@ -34,6 +34,8 @@ import {
 import { KEY, type Keyed } from "../graph/keys.ts";
 import type { Computed, Persisted } from "../graph/scheduler.ts";
 import type { ClusterStatus } from "../scheduler/cluster.ts";
+import type { RestartResult, WorkerLogLine } from "../scheduler/worker_ops.ts";
+import { workerRequestErrorFromWire } from "../wire/worker_request_error.ts";
 import type { WireError } from "../scheduler/client_session.ts";
 import { graphToWire } from "../graph/wire_graph.ts";
 import { knownSecret } from "../wire/secrets.ts";
@@ -111,6 +113,8 @@ function errorFromWire(sent: unknown): Error {
     e.message = w.message;
   } else if (w.name === "CancelledError" && w.key !== undefined) {
     e = new CancelledError(w.key);
+  } else if (w.name === "WorkerRequestError") {
+    e = workerRequestErrorFromWire(w);
   } else {
     e = new Error(w.message);
     e.name = w.name;
@@ -382,6 +386,57 @@ export class Client implements AsyncDisposable {
       t: "retire-workers",
       names: [...names],
     }) as string[];
+  }
+
+  /**
+   * The last `lines` lines (default 100, at most 500) of the log of the
+   * node `name` (see `Cluster.workerLogs`), fetched from it now; rejects
+   * with a `WorkerRequestError` (`unknown-worker`, `timeout` past
+   * `timeoutMs`, default 5,000, or `malformed`).
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe";
+   * import { connect, startCluster } from "@troupe/troupe/cluster";
+   * await using system = new ActorSystem();
+   * await using cluster = startCluster(system);
+   * await using client = await connect(cluster.address);
+   * await client.workerLogs("nobody").catch((e) => console.log(e.code)); // "unknown-worker"
+   * ```
+   */
+  async workerLogs(
+    name: string,
+    options: { lines?: number; timeoutMs?: number } = {},
+  ): Promise<WorkerLogLine[]> {
+    return await this.#request({
+      t: "worker-logs",
+      name,
+      lines: options.lines,
+      timeoutMs: options.timeoutMs,
+    }) as WorkerLogLine[];
+  }
+
+  /**
+   * Every node reloads its task modules (see `Cluster.restartWorkers`):
+   * resolves to those that did and those that did not answer in time.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe";
+   * import { connect, startCluster } from "@troupe/troupe/cluster";
+   * await using system = new ActorSystem();
+   * await using cluster = startCluster(system);
+   * await using client = await connect(cluster.address);
+   * console.log(await client.restartWorkers()); // { reloaded: [], failed: [] }
+   * ```
+   */
+  async restartWorkers(
+    options: { timeoutMs?: number } = {},
+  ): Promise<RestartResult> {
+    return await this.#request({
+      t: "restart-workers",
+      timeoutMs: options.timeoutMs,
+    }) as RestartResult;
   }
 
   /**

@@ -10,6 +10,8 @@
  * - `GET /api/graph?computation=ID`: a computation's task graph now, or
  *   past a few hundred tasks its task names with their tasks by state
  *   (`graph_api.ts`);
+ * - `GET /api/logs?worker=NAME&lines=N`: the last lines of a worker's log,
+ *   asked of it now (see `logs_panel.ts`);
  * - `GET /metrics`: the cluster in Prometheus text (`metrics_text.ts`);
  * - `GET /healthz`, `GET /readyz`: probes, answered without a token;
  * - `GET /api/events`: Server-Sent Events, a snapshot on connecting, then
@@ -36,6 +38,7 @@ import type { TaskRun } from "../graph/task_stream.ts";
 import { usageHistory } from "../scheduler/usage_history.ts";
 import { renderMetrics } from "./metrics_text.ts";
 import { graphAnswer, initialGraph } from "./graph_api.ts";
+import { logsResponse } from "./logs_api.ts";
 
 /**
  * Where the dashboard listens and who may see it.
@@ -105,6 +108,14 @@ export interface Dashboard extends AsyncDisposable {
 export interface DashboardSource {
   /** A snapshot of the cluster now. */
   status(): ClusterStatus;
+  /**
+   * The last lines of a worker's log, for the logs panel (without it, the
+   * panel says there are none to fetch); see `Cluster.workerLogs`.
+   */
+  workerLogs?(
+    name: string,
+    options: { lines?: number; timeoutMs?: number },
+  ): Promise<unknown[]>;
 }
 
 /** The task stream's runs of the last minutes (none for a source without a scheduler). */
@@ -167,7 +178,9 @@ export function serveDashboard(
   let port = 0;
   const loopback = isLoopback(hostname);
 
-  const handler = (request: HttpRequest): HttpResponse | HttpStream => {
+  const handler = (
+    request: HttpRequest,
+  ): HttpResponse | HttpStream | Promise<HttpResponse> => {
     const url = request.url;
     if (loopback && !loopbackHost(request.headers.get("host"), port)) {
       return text(
@@ -254,6 +267,8 @@ export function serveDashboard(
       }
       case "/api/graph":
         return graphAnswer(cluster, url);
+      case "/api/logs":
+        return logsResponse(cluster, url);
       case "/metrics":
         return metricsResponse(renderMetrics(cluster.status()));
       case "/api/events":

@@ -60,7 +60,13 @@ export interface HttpStream {
 export interface HttpServerOptions {
   hostname: string;
   port: number;
-  handler: (request: HttpRequest) => HttpResponse | HttpStream;
+  /**
+   * The answer; a promise of one for an answer that waits on something
+   * (it has `writeTimeout` for its wait and its writing together).
+   */
+  handler: (
+    request: HttpRequest,
+  ) => HttpResponse | HttpStream | Promise<HttpResponse>;
   log: (message: string) => void;
   /** Ms from the accept to a request's whole head (default 5,000). */
   headerTimeout?: number;
@@ -131,9 +137,11 @@ export function serveHttp(options: HttpServerOptions): HttpServer {
     try {
       const request = await readHead(conn);
       if (request === undefined) return; // gone, or cut off at its deadline
+      clearTimeout(timer);
+      timer = setTimeout(() => drop(conn), writeTimeout);
       const answer = typeof request === "number"
         ? plain(request)
-        : options.handler(request);
+        : await options.handler(request);
       clearTimeout(timer);
       if ("open" in answer) {
         return await stream(

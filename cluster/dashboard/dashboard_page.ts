@@ -16,6 +16,7 @@ import type { UsageSample } from "../scheduler/usage_history.ts";
 import type { TaskGraph } from "../graph/graph_snapshot.ts";
 import { GRAPH_SCRIPT, GRAPH_SECTION, GRAPH_STYLE } from "./graph_view.ts";
 import { ACTORS_SCRIPT, ACTORS_SECTION, ACTORS_STYLE } from "./actors_view.ts";
+import { LOGS_PANEL_HTML, LOGS_PANEL_SCRIPT } from "./logs_panel.ts";
 
 /**
  * The page, with `initial` rendered in (so it shows before any event), and
@@ -166,6 +167,7 @@ ${GRAPH_SECTION}<section>
   </div>
 </section>
 ${ACTORS_SECTION}
+${LOGS_PANEL_HTML}
 <section id="failuresBox">
   <h2>Failures <span class="hint">tasks that failed for good (last 50)</span></h2>
   <div id="failures"></div>
@@ -540,6 +542,7 @@ window.addEventListener("resize", () => render(last));
 initialRuns.forEach((r) => addRun(r, true));
 render(initial);
 setInterval(pollStream, 1000);
+${LOGS_PANEL_SCRIPT}
 const source = new EventSource("api/events" + (tokenQuery ? "?" + tokenQuery : ""));
 source.onmessage = (e) => { $("state").textContent = "live"; $("state").className = "meta"; render(JSON.parse(e.data)); };
 source.onerror = () => { $("state").textContent = "disconnected, retrying"; $("state").className = "meta off"; };

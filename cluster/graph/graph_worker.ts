@@ -25,6 +25,8 @@ import type { Task } from "../../actors/pool/tasks.ts";
 import { importForHost } from "../../actors/main_guard.ts";
 import { missingTask, noteImport } from "../../actors/pool/module_staleness.ts";
 import { GraphTimeoutError } from "./errors.ts";
+import { logLine } from "./worker_log.ts";
+import { taskModuleVersion, versionedUrl } from "./task_modules.ts";
 import { fillArgs } from "./keys.ts";
 import type { HeldStore } from "../memory/held_store.ts";
 import type { MemoryReport, WorkerMemory } from "../memory/worker_memory.ts";
@@ -40,7 +42,8 @@ interface WorkerState {
   held: WorkerStore;
   /** The buffers a task marked to move with its result, by key (see take). */
   moves: Map<string, Transferable[]>;
-  tasks: Map<string, AnyFn | Promise<AnyFn>>;
+  /** Tasks by `module#name`, with the version of their module (see task_modules.ts). */
+  tasks: Map<string, { version: number; fn: AnyFn | Promise<AnyFn> }>;
   id: number;
   reports: ActorRef<Behavior<unknown, unknown, GraphReports>>;
   self: ActorRef<typeof GraphWorker>;
@@ -206,35 +209,43 @@ function isThenable(x: unknown): x is PromiseLike<unknown> {
 
 function resolve(s: WorkerState, module: string, name: string) {
   const id = `${module}#${name}`;
-  let fn = s.tasks.get(id);
-  if (fn === undefined) {
-    // (As a host loads it: a program's unguarded main fails at once.)
-    noteImport(module);
-    fn = importForHost(module).then(
-      async (exports) => {
-        for (const value of Object.values(exports)) {
-          const candidates = typeof value === "function"
-            ? [value]
-            : typeof value === "object" && value !== null
-            ? Object.values(value)
-            : [];
-          for (const c of candidates) {
-            const t = c as Partial<Task>;
-            if (
-              typeof c === "function" && t.taskModule === module &&
-              t.taskName === name
-            ) {
-              s.tasks.set(id, c as AnyFn);
-              return c as AnyFn;
-            }
+  // (a new version when the file changed on disk, or after a restart)
+  const version = taskModuleVersion(module);
+  const known = s.tasks.get(id);
+  if (known !== undefined && known.version === version) return known.fn;
+  const url = versionedUrl(module, version);
+  // (As a host loads it: a program's unguarded main fails at once.)
+  noteImport(module);
+  const fn = importForHost(url).then(
+    async (exports) => {
+      for (const value of Object.values(exports)) {
+        const candidates = typeof value === "function"
+          ? [value]
+          : typeof value === "object" && value !== null
+          ? Object.values(value)
+          : [];
+        for (const c of candidates) {
+          const t = c as Partial<Task>;
+          if (
+            typeof c === "function" &&
+            (t.taskModule === url || t.taskModule === module) &&
+            t.taskName === name
+          ) {
+            s.tasks.set(id, { version, fn: c as AnyFn });
+            return c as AnyFn;
           }
         }
-        throw await missingTask(module, name);
-      },
-    );
-    fn.catch(() => s.tasks.delete(id));
-    s.tasks.set(id, fn);
-  }
+      }
+      // (a fresh copy read now: it does not have the task)
+      throw version === 0 ? await missingTask(module, name) : new TypeError(
+        `module ${module} exports no task "${name}" (in its copy on disk now; export the object defineTasks returns)`,
+      );
+    },
+  );
+  fn.catch(() => {
+    if (s.tasks.get(id)?.fn === fn) s.tasks.delete(id);
+  });
+  s.tasks.set(id, { version, fn });
   return fn;
 }
 
@@ -268,6 +279,16 @@ function failed(
   error: unknown,
 ): void {
   const local = typeof msg[8] === "function";
+  if (why !== "missing") {
+    // (kept for an operator: `troupe logs`, the dashboard's logs panel)
+    const e = error as Error;
+    logLine(
+      "error",
+      `task ${msg[1]} (${msg[3]}) failed: ${
+        e instanceof Error ? e.stack ?? `${e.name}: ${e.message}` : String(e)
+      }`,
+    );
+  }
   s.reports.tell("failed", [
     s.id,
     msg[0],

@@ -30,12 +30,26 @@ export function allowed(r: TaskRecord, w: WorkerRecord): boolean {
 
 /** Whether `w` is the node `name`, or one of its threads (`name.i`). */
 export function onNode(w: WorkerRecord, name: string): boolean {
-  const node = w.node;
-  return node !== undefined &&
-    (node === name ||
-      (node.length > name.length && node.startsWith(name) &&
-        node[name.length] === "." &&
-        /^\d+$/.test(node.slice(name.length + 1))));
+  return w.node !== undefined && isNodeNamed(w.node, name);
+}
+
+/**
+ * Whether the member called `member` is the node `name` or one of its
+ * threads: a node of several threads joins as `name.0`, `name.1`, ...
+ * (`name.0-2` when that was taken). `delayed(task, { workers })` and
+ * `retireWorkers` read names so.
+ *
+ * @example
+ * ```ts
+ * import { isNodeNamed } from "./task_placement.ts";
+ * console.log(isNodeNamed("alpha.1", "alpha"), isNodeNamed("alphabet", "alpha")); // true false
+ * ```
+ */
+export function isNodeNamed(member: string, name: string): boolean {
+  return member === name ||
+    (member.length > name.length + 1 && member.startsWith(name) &&
+      member[name.length] === "." &&
+      /^\d+(-\d+)?$/.test(member.slice(name.length + 1)));
 }
 
 /**

@@ -20,6 +20,8 @@ import { knownSecret } from "../wire/secrets.ts";
 import { actorReporter } from "../wire/actor_report.ts";
 import type { MemoryFractions } from "../memory/fractions.ts";
 import { nodeThreadLimit, startNodeMemory } from "../memory/node_setup.ts";
+import { logLine } from "../graph/worker_log.ts";
+import { answerRequest } from "./node_requests.ts";
 
 /**
  * How a node joins its cluster.
@@ -131,7 +133,11 @@ export async function runNode(
   options = { ...options, secret: options.secret ?? knownSecret(address) };
   if (threads > 1) return await runThreads(address, options, threads);
   const name = options.name ?? `node-${crypto.randomUUID().slice(0, 8)}`;
-  const log = options.log ?? (() => {});
+  // Every line is kept for `troupe logs` too, told or not.
+  const log = (message: string) => {
+    logLine("info", message);
+    options.log?.(message);
+  };
   let current: FramedConnection | undefined;
   const stopMemory = startNodeMemory(
     { ...options, memoryLimit: nodeThreadLimit(options.memoryLimit, 1) },
@@ -254,7 +260,9 @@ async function runThreads(
   threads: number,
 ): Promise<void> {
   const name = options.name ?? `node-${crypto.randomUUID().slice(0, 8)}`;
-  const { signal, log, threads: _, ...given } = options;
+  // (functions cannot cross to a Web Worker: the first thread, in this
+  // isolate, is the one told of joins and leaves)
+  const { signal, log, onJoin, onLeave, threads: _, ...given } = options;
   // (each thread holds its own results: the limit is shared out)
   const shared = {
     ...given,
@@ -286,14 +294,25 @@ async function runThreads(
   signal?.addEventListener("abort", stopAll, { once: true });
   try {
     sharedProcess = true; // (thread 0 is this isolate: the process is shared)
-    await runNode(address, { ...shared, signal, log, name: `${name}.0` });
+    await runNode(address, {
+      ...shared,
+      signal,
+      log,
+      onJoin,
+      onLeave,
+      name: `${name}.0`,
+    });
   } finally {
     sharedProcess = false;
     stopAll(); // the first left (stopped, or refused): the others go too
     signal?.removeEventListener("abort", stopAll);
     const errors = await Promise.all(workers.map((w) => w.done));
     for (const w of workers) w.worker.terminate();
-    for (const e of errors) if (e !== undefined) log?.(`a thread: ${e}`);
+    for (const e of errors) {
+      if (e === undefined) continue;
+      logLine("info", `a thread: ${e}`);
+      log?.(`a thread: ${e}`);
+    }
   }
 }
 
@@ -409,6 +428,11 @@ async function serve(
     conn.onMessage((value) => {
       if (Array.isArray(value)) host.receive(value);
       else if ((value as { t?: unknown })?.t === "retired") retired = true;
+      else {
+        answerRequest(value, (m) => {
+          if (!conn.isClosed) conn.send(m);
+        });
+      }
     });
     member = true;
     // Heartbeats from a thread of their own too, when the scheduler takes

@@ -13,6 +13,10 @@
  * - `{ t: "status", id }`: the cluster's status (`ClusterStatus`);
  * - `{ t: "retire-workers", id, names }`: retire those nodes (see
  *   `Cluster.retireWorkers`); answered with the names retired;
+ * - `{ t: "worker-logs", id, name, lines?, timeoutMs? }`: the last lines
+ *   of a node's log (see `Cluster.workerLogs`);
+ * - `{ t: "restart-workers", id, timeoutMs? }`: every node reloads its
+ *   task modules (see `Cluster.restartWorkers`);
  * - `{ t: "bye" }`: the client is closing; its holds go with the
  *   connection instead of being kept for its return;
  * - `{ t: "sync", id, ... }`: an operation on a cluster-wide primitive
@@ -83,8 +87,12 @@ interface Request {
   keys?: unknown;
   /** Nodes to retire. */
   names?: unknown;
-  /** A compute's name, for the dashboard. */
+  /** A compute's name, for the dashboard; a worker's, for its logs. */
   name?: unknown;
+  /** How many log lines. */
+  lines?: unknown;
+  /** A deadline for the nodes, in ms. */
+  timeoutMs?: unknown;
 }
 
 function keyList(x: unknown, what: string): string[] {
@@ -155,6 +163,13 @@ export interface ClientServices {
   status: () => unknown;
   /** Retire nodes, for `{ t: "retire-workers" }`: the names retired. */
   retire: (names: string[]) => Promise<string[]>;
+  /** A node's last log lines, for `{ t: "worker-logs" }`. */
+  logs: (
+    name: string,
+    options: { lines?: number; timeoutMs?: number },
+  ) => Promise<unknown>;
+  /** Every node reloads its task modules, for `{ t: "restart-workers" }`. */
+  restart: (options: { timeoutMs?: number }) => Promise<unknown>;
 }
 
 /**
@@ -297,6 +312,31 @@ export async function serveClient(
       case "retire-workers": {
         const names = nodeNames(m.names);
         return answer(id, () => services.retire(names));
+      }
+      case "worker-logs": {
+        // (checked there: a name, a count of lines, a deadline)
+        const { lines, timeoutMs } = m;
+        if (typeof m.name !== "string" || m.name.length > 300) {
+          throw new TypeError(
+            `worker-logs needs a worker's name (up to 300 characters), not ${
+              preview(m.name)
+            }`,
+          );
+        }
+        const name = m.name;
+        return answer(id, () =>
+          services.logs(name, {
+            lines: lines as number | undefined,
+            timeoutMs: timeoutMs as number | undefined,
+          }));
+      }
+      case "restart-workers": {
+        const { timeoutMs } = m;
+        return answer(
+          id,
+          () =>
+            services.restart({ timeoutMs: timeoutMs as number | undefined }),
+        );
       }
       case "cancel-computation": {
         const which = typeof m.name === "string" ? m.name.slice(0, 120) : "";

@@ -56,6 +56,14 @@ import type { Computation } from "../graph/computation.ts";
 import type { MemoryStatus } from "../memory/worker_memory.ts";
 import { recordUsage } from "./usage_history.ts";
 import { type ActorReport, checkActorReport } from "../wire/actor_report.ts";
+import { isNodeNamed } from "../graph/task_placement.ts";
+import { type NodeRequests, nodeRequests } from "./node_requests.ts";
+import {
+  type RestartResult,
+  restartWorkers,
+  type WorkerLogLine,
+  workerLogs,
+} from "./worker_ops.ts";
 
 /**
  * Where a cluster listens and how it treats its nodes.
@@ -269,6 +277,8 @@ interface Beat {
 
 interface Member extends NodeInfo {
   conn: FramedConnection;
+  /** Its logs and reloads (see `node_requests.ts`). */
+  requests: NodeRequests;
   /** Retire it (once): see `Cluster.retireWorkers`. */
   retire: () => Promise<void>;
   /** What its last heartbeat said. */
@@ -478,7 +488,8 @@ export class Cluster implements AsyncDisposable {
   }
 
   /**
-   * Retire the nodes called `names` in good order: each takes no new task,
+   * Retire the nodes called `names` in good order (a node of several
+   * threads by its own name: all its threads): each takes no new task,
    * finishes the tasks it runs, hands the results only it holds to the
    * other nodes, and leaves (its process ends: it is told not to come
    * back). Nothing it held is recomputed, and nothing counts as a failure.
@@ -494,15 +505,60 @@ export class Cluster implements AsyncDisposable {
    * ```
    */
   async retireWorkers(names: readonly string[]): Promise<string[]> {
-    const members = [...new Set(names)].flatMap((n) => {
-      const m = this.#members.get(n);
-      return m === undefined ? [] : [m];
-    });
+    // (a node of several threads by its own name: all its threads)
+    const members = [...this.#members.values()].filter((m) =>
+      names.some((n) => isNodeNamed(m.name, n))
+    );
     await Promise.all(members.map(async (m) => {
       await m.retire();
       await m.conn.closed;
     }));
     return members.map((m) => m.name);
+  }
+
+  /**
+   * The last `lines` lines (default 100, at most 500) of the log of the
+   * node `name` (its threads' merged, by time): what its logger wrote and
+   * the errors of tasks that failed there, fetched from it now. Rejects
+   * with a `WorkerRequestError`: `unknown-worker`, or `timeout` when it
+   * does not answer within `timeoutMs` (default 5,000), or `malformed`.
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe";
+   * import { startCluster, WorkerRequestError } from "@troupe/troupe/cluster";
+   * await using system = new ActorSystem();
+   * await using cluster = startCluster(system);
+   * await cluster.workerLogs("nobody").catch((e: WorkerRequestError) =>
+   *   console.log(e.code) // "unknown-worker"
+   * );
+   * ```
+   */
+  workerLogs(
+    name: string,
+    options: { lines?: number; timeoutMs?: number } = {},
+  ): Promise<WorkerLogLine[]> {
+    return workerLogs(this.#members.values(), name, options);
+  }
+
+  /**
+   * Every node re-imports its task modules, fresh: tasks started from now
+   * on run the code on disk now, tasks running finish on the old copy.
+   * Modules a task module imports are not imported again (see the
+   * operations guide). Resolves to the nodes that did, and those that did
+   * not answer within `timeoutMs` (default 5,000).
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe";
+   * import { startCluster } from "@troupe/troupe/cluster";
+   * await using system = new ActorSystem();
+   * await using cluster = startCluster(system);
+   * console.log(await cluster.restartWorkers()); // { reloaded: [], failed: [] }
+   * ```
+   */
+  restartWorkers(options: { timeoutMs?: number } = {}): Promise<RestartResult> {
+    return restartWorkers(this.#members.values(), options);
   }
 
   /**
@@ -613,6 +669,8 @@ export class Cluster implements AsyncDisposable {
         sync: this.#sync,
         status: () => this.status(),
         retire: (names) => this.retireWorkers(names),
+        logs: (name, options) => this.workerLogs(name, options),
+        restart: (options) => this.restartWorkers(options),
       });
     }
     this.#logger(
@@ -677,6 +735,7 @@ export class Cluster implements AsyncDisposable {
       resources,
       conn,
       retire,
+      requests: nodeRequests(conn, name),
     };
     // Its heartbeat thread (if it has one) says it is alive while a task
     // holds its main thread.
@@ -710,6 +769,8 @@ export class Cluster implements AsyncDisposable {
           rss: member.memory?.rss,
           cpu: member.cpu,
         });
+      } else if (member.requests.answered(value)) {
+        // (an answer to a request of ours: handled)
       } else {
         this.#logger(`node ${name} sent a message of no known kind: dropped`);
         void conn.close();
@@ -748,6 +809,7 @@ export class Cluster implements AsyncDisposable {
       // It went down before it was ready: nothing was added.
     }
     const reason = await conn.closed;
+    member.requests.close();
     clearInterval(watchdog);
     this.#beats.delete(token);
     void beat.conn?.close();

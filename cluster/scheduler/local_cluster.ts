@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { RestartResult, WorkerLogLine } from "./worker_ops.ts";
 import type { ActorSystem } from "../../actors/system.ts";
 import {
   Cluster,
@@ -234,6 +235,41 @@ export class LocalCluster implements AsyncDisposable {
    */
   status(): ClusterStatus {
     return this.#cluster.status();
+  }
+
+  /**
+   * The last lines of a node's log (see `Cluster.workerLogs`).
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe";
+   * import { localCluster } from "@troupe/troupe/cluster";
+   * await using system = new ActorSystem();
+   * await using cluster = await localCluster(system, { nodes: 1 });
+   * console.log((await cluster.workerLogs("local-1")).length > 0); // true: it joined
+   * ```
+   */
+  workerLogs(
+    name: string,
+    options: { lines?: number; timeoutMs?: number } = {},
+  ): Promise<WorkerLogLine[]> {
+    return this.#cluster.workerLogs(name, options);
+  }
+
+  /**
+   * Every node reloads its task modules (see `Cluster.restartWorkers`).
+   *
+   * @example
+   * ```ts
+   * import { ActorSystem } from "@troupe/troupe";
+   * import { localCluster } from "@troupe/troupe/cluster";
+   * await using system = new ActorSystem();
+   * await using cluster = await localCluster(system, { nodes: 1 });
+   * console.log((await cluster.restartWorkers()).reloaded); // ["local-1"]
+   * ```
+   */
+  restartWorkers(options: { timeoutMs?: number } = {}): Promise<RestartResult> {
+    return this.#cluster.restartWorkers(options);
   }
 
   /**

@@ -31,3 +31,4 @@ export {
   localCluster,
   type LocalClusterOptions,
 } from "./local_cluster.ts";
+export { type RestartResult, type WorkerLogLine } from "./worker_ops.ts";

@@ -20,3 +20,7 @@
 
 export { TransportError, type TransportErrorCode } from "./wire_errors.ts";
 export type { ActorReport, MailboxReport } from "./actor_report.ts";
+export {
+  WorkerRequestError,
+  type WorkerRequestErrorCode,
+} from "./worker_request_error.ts";

@@ -58,3 +58,17 @@ Deno.test("an unguarded main module loaded by a host fails at once with Unguarde
   );
   await Promise.all(runs);
 });
+
+Deno.test("a fresh copy of the program's main module (?troupe-v=N, as a worker reloads a task module) is guarded as the module itself", async () => {
+  const { importForHost, setProgramMain } = await import(
+    "../../actors/main_guard.ts"
+  );
+  const url = new URL("../fixtures/unguarded_system.ts", import.meta.url).href;
+  setProgramMain(url);
+  try {
+    const copy = await importForHost(`${url}?troupe-v=1`);
+    assert.equal(copy.made, "UnguardedMainError");
+  } finally {
+    setProgramMain(undefined);
+  }
+});

@@ -103,6 +103,59 @@ Deno.test("what the cluster says is printed with its control characters escaped"
   assert.match(text, /lock\\x1b\[3J/);
 });
 
+Deno.test("paused and retiring nodes say so in a state column, with their held memory against the limit", () => {
+  const node = (name: string, extra: object) => ({
+    name,
+    address: "10.0.0.2:40001",
+    joined: 0,
+    resources: {},
+    inFlight: 0,
+    queued: 0,
+    held: 0,
+    ...extra,
+  });
+  const heldMemory = (paused: boolean) => ({
+    limit: 2 ** 30,
+    memory: 900 * 2 ** 20,
+    spilled: 300 * 2 ** 20,
+    spilledCount: 3,
+    process: 0,
+    paused,
+    full: true,
+    spills: 3,
+    spillBytes: 0,
+    unspills: 0,
+    unspillBytes: 0,
+    target: 0,
+  });
+  const text = formatStatus({
+    ...base,
+    nodes: [
+      node("w1", { heldMemory: heldMemory(true) }),
+      node("w2", { retiring: true }),
+      node("w3", { heldMemory: heldMemory(false) }),
+      node("w4", {}),
+    ],
+  } as unknown as ClusterStatus);
+  const lines = text.split("\n");
+  assert.match(lines[1], /held +state$/);
+  assert.match(
+    lines[2],
+    /^ {2}w1 .* paused \(held 900 MiB of 1\.0 GiB, 300 MiB spilled\)$/,
+  );
+  assert.match(lines[3], /^ {2}w2 .* retiring$/);
+  assert.match(
+    lines[4],
+    /^ {2}w3 .* held 900 MiB of 1\.0 GiB, 300 MiB spilled$/,
+  );
+  assert.match(lines[5], /^ {2}w4 .* -$/);
+  // No node in either state, none with a limit: no state column.
+  assert.doesNotMatch(
+    formatStatus({ ...base, nodes: [node("w4", {})] } as ClusterStatus),
+    /state/,
+  );
+});
+
 Deno.test("each node's actors: counts, dead letters by reason, deepest mailboxes", () => {
   const node = {
     name: "w1",

@@ -450,7 +450,7 @@ Deno.test("troupe usage errors exit 2 and say what to do; a refused start exits 
     [[], /usage: troupe <command>/],
     [
       ["bogus"],
-      /no command "bogus": the commands are scheduler, worker, run, status, cancel, demo/,
+      /no command "bogus": the commands are scheduler, worker, run, status, cancel, logs, restart, demo/,
     ],
     [["help", "bogus"], /no command "bogus"/],
     [["worker"], /address is missing: troupe worker <host:port>/],

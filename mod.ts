@@ -171,4 +171,4 @@ export {
   type WaitResult,
   type WorkerStatus,
 } from "./cluster/graph/mod.ts";
-export type { MemoryFractions, MemoryStatus } from "./cluster/memory/mod.ts";
+export type { MemoryStatus } from "./cluster/memory/mod.ts";

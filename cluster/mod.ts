@@ -33,19 +33,15 @@ export {
   ClusterEvent,
   ClusterLock,
   ClusterMutex,
-  type ClusterMutexState,
   ClusterQueue,
   ClusterSemaphore,
-  type ClusterSemaphoreState,
   connect,
 } from "./client/mod.ts";
 export {
   type Dashboard,
   type DashboardOptions,
-  type DashboardSource,
   serveDashboard,
 } from "./dashboard/mod.ts";
-export type { MemoryFractions, MemoryStatus } from "./memory/mod.ts";
 export { type NodeOptions, runNode } from "./node/mod.ts";
 export {
   Cluster,
@@ -55,7 +51,6 @@ export {
   localCluster,
   type LocalClusterOptions,
   type NodeInfo,
-  type NodeStatus,
   startCluster,
 } from "./scheduler/mod.ts";
-export { TransportError, type TransportErrorCode } from "./wire/mod.ts";
+export { TransportError } from "./wire/mod.ts";

@@ -171,24 +171,6 @@ class Remote {
   }
 }
 
-/** What `ClusterMutex.inspect()` answers. */
-export interface ClusterMutexState {
-  /** Whether someone holds it. */
-  locked: boolean;
-  /** How many wait for it. */
-  waiting: number;
-}
-
-/** What `ClusterSemaphore.inspect()` answers. */
-export interface ClusterSemaphoreState {
-  /** Permits free now. */
-  value: number;
-  /** Permits in all. */
-  permits: number;
-  /** How many wait for one. */
-  waiting: number;
-}
-
 /**
  * What a cluster mutex and a cluster semaphore share: the calls of
  * `LockCore`, counted per client (a client gives back only what it took),
@@ -366,7 +348,8 @@ export class ClusterLock<S> implements LockCore {
  * await b.mutex("db").release();
  * ```
  */
-export class ClusterMutex extends ClusterLock<ClusterMutexState> {
+export class ClusterMutex
+  extends ClusterLock<{ locked: boolean; waiting: number }> {
   /**
    * Use `client.mutex(name)`.
    *
@@ -402,7 +385,8 @@ export class ClusterMutex extends ClusterLock<ClusterMutexState> {
  * await gpus.release();
  * ```
  */
-export class ClusterSemaphore extends ClusterLock<ClusterSemaphoreState> {
+export class ClusterSemaphore
+  extends ClusterLock<{ value: number; permits: number; waiting: number }> {
   /** How many permits the semaphore has. */
   readonly permits: number;
 

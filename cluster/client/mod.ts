@@ -23,9 +23,7 @@ export {
   ClusterEvent,
   ClusterLock,
   ClusterMutex,
-  type ClusterMutexState,
   ClusterQueue,
   ClusterSemaphore,
-  type ClusterSemaphoreState,
 } from "./cluster_sync.ts";
 export { clusterClient } from "./here.ts";

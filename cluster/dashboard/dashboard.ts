@@ -89,19 +89,8 @@ export interface Dashboard extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-/**
- * What the dashboard shows: anything with a `status()`, as a `Cluster`.
- *
- * @example
- * ```ts
- * import type { Cluster, DashboardSource } from "@troupe/troupe/cluster";
- * const source = (cluster: Cluster): DashboardSource => cluster;
- * ```
- */
-export interface DashboardSource {
-  /** A snapshot of the cluster now. */
-  status(): ClusterStatus;
-}
+/** What the dashboard shows: anything with a `status()`, as a `Cluster`. */
+type DashboardSource = { status(): ClusterStatus };
 
 /** The task stream's runs of the last minutes (none for a source without a scheduler). */
 function recentRuns(cluster: DashboardSource): TaskRun[] {
@@ -145,7 +134,7 @@ const HEARTBEAT_MS = 15_000;
  * ```
  */
 export function serveDashboard(
-  cluster: DashboardSource,
+  cluster: { status(): ClusterStatus },
   options: DashboardOptions = {},
 ): Dashboard {
   const hostname = options.hostname ?? "127.0.0.1";

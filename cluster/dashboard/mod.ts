@@ -20,6 +20,5 @@
 export {
   type Dashboard,
   type DashboardOptions,
-  type DashboardSource,
   serveDashboard,
 } from "./dashboard.ts";

@@ -22,7 +22,6 @@ import {
 } from "./outputs.ts";
 import { InlineEngine } from "./inline_engine.ts";
 import { engineMemory } from "../memory/engine_memory.ts";
-import type { MemoryFractions } from "../memory/fractions.ts";
 import { callerWorkersOf } from "./caller_workers.ts";
 import type { FailureLog } from "./failures.ts";
 import type { EngineMetrics } from "./metrics.ts";
@@ -79,7 +78,16 @@ export interface SchedulerOptions {
    * Thresholds as fractions of `memoryLimit` (default `{ target: 0.6,
    * spill: 0.7, pause: 0.8, terminate: 0.95 }`; `false` turns one off).
    */
-  memoryFractions?: MemoryFractions;
+  memoryFractions?: {
+    /** Spill least recently used results above this much held (default 0.6). */
+    target?: number | false;
+    /** Spill more above this much process memory (default 0.7). */
+    spill?: number | false;
+    /** Take no new tasks above this much held (default 0.8). */
+    pause?: number | false;
+    /** End a process or node host above this much process memory (default 0.95). */
+    terminate?: number | false;
+  };
   /**
    * Where workers spill (each in a directory of its own, removed when it
    * ends; default: `troupe-spill` in the OS temp dir).

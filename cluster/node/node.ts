@@ -17,7 +17,7 @@ import { closePeers, serveData, setPeerConfig } from "../wire/peer_data.ts";
 import type { FramedConnection } from "../wire/framing.ts";
 import { closeHere, setHere } from "../client/here.ts";
 import { knownSecret } from "../wire/secrets.ts";
-import type { MemoryFractions } from "../memory/fractions.ts";
+import type { SchedulerOptions } from "../graph/scheduler.ts";
 import { nodeThreadLimit, startNodeMemory } from "../memory/node_setup.ts";
 
 /**
@@ -75,7 +75,7 @@ export interface NodeOptions {
    * `localDirectory`; past `pause` it takes no new tasks; past `terminate`
    * (of its process's memory) it ends (see `memoryTerminate`).
    */
-  memoryFractions?: MemoryFractions;
+  memoryFractions?: SchedulerOptions["memoryFractions"];
   /**
    * Where it spills (a directory of its own under this one, removed when
    * it stops; default `troupe-spill` in the OS temp dir).

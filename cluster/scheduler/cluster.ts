@@ -141,41 +141,8 @@ export interface NodeInfo {
   readonly resources: Readonly<Record<string, number>>;
 }
 
-/**
- * A member of a cluster and what its worker is doing now.
- *
- * @example
- * ```ts
- * import type { NodeStatus } from "@troupe/troupe/cluster";
- * const line = (n: NodeStatus) => `${n.name}: ${n.inFlight} running, ${n.queued} queued`;
- * ```
- */
-export interface NodeStatus extends NodeInfo {
-  /** Tasks sent to it and not finished. */
-  readonly inFlight: number;
-  /** Ready tasks waiting for it to have room. */
-  readonly queued: number;
-  /** Results it holds. */
-  readonly held: number;
-  /**
-   * Its process's CPU use over its last heartbeat, in percent of one core
-   * (undefined before its first heartbeat).
-   */
-  readonly cpu?: number;
-  /** Its process's memory at its last heartbeat, in bytes. */
-  readonly memory?: { readonly rss: number; readonly heapUsed: number };
-  /**
-   * Its held results' memory against its limit, what it spilled to disk
-   * and read back, and whether it is paused (a node with a memory limit,
-   * once it has reported).
-   */
-  readonly heldMemory?: MemoryStatus;
-  /**
-   * Being retired (SIGTERM, or `retireWorkers`): it takes no new task, and
-   * its results move to other nodes before it leaves.
-   */
-  readonly retiring?: boolean;
-}
+/** A member of a cluster and what its worker is doing now. */
+export type NodeStatus = ClusterStatus["nodes"][number];
 
 /**
  * A snapshot of a cluster, as plain data (what the dashboard shows).
@@ -193,7 +160,32 @@ export interface ClusterStatus {
   /** When the snapshot was taken (ms since the epoch). */
   readonly time: number;
   /** The members, with their work. */
-  readonly nodes: NodeStatus[];
+  readonly nodes: (NodeInfo & {
+    /** Tasks sent to it and not finished. */
+    readonly inFlight: number;
+    /** Ready tasks waiting for it to have room. */
+    readonly queued: number;
+    /** Results it holds. */
+    readonly held: number;
+    /**
+     * Its process's CPU use over its last heartbeat, in percent of one core
+     * (undefined before its first heartbeat).
+     */
+    readonly cpu?: number;
+    /** Its process's memory at its last heartbeat, in bytes. */
+    readonly memory?: { readonly rss: number; readonly heapUsed: number };
+    /**
+     * Its held results' memory against its limit, what it spilled to disk
+     * and read back, and whether it is paused (a node with a memory limit,
+     * once it has reported).
+     */
+    readonly heldMemory?: MemoryStatus;
+    /**
+     * Being retired (SIGTERM, or `retireWorkers`): it takes no new task, and
+     * its results move to other nodes before it leaves.
+     */
+    readonly retiring?: boolean;
+  })[];
   /** Tasks the scheduler knows, by state. */
   readonly tasks: Record<string, number>;
   /** Computations in progress and the last few finished, by id. */

@@ -14,7 +14,7 @@ import {
   type NodeInfo,
 } from "./cluster.ts";
 import type { Scheduler } from "../graph/scheduler.ts";
-import type { MemoryFractions } from "../memory/fractions.ts";
+import type { SchedulerOptions } from "../graph/scheduler.ts";
 import { nodeMemoryArgs } from "../memory/cluster_args.ts";
 import { cleanStaleSpaces } from "../memory/spill_space.ts";
 
@@ -66,7 +66,7 @@ export interface LocalClusterOptions extends ClusterOptions {
    */
   memoryLimit?: number | string;
   /** The nodes' thresholds, as fractions of `memoryLimit` (see `runNode`). */
-  memoryFractions?: MemoryFractions;
+  memoryFractions?: SchedulerOptions["memoryFractions"];
   /**
    * Where the nodes spill (each in a directory of its own under this one;
    * default `troupe-spill` in the OS temp dir); they may write there.

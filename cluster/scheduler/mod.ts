@@ -23,7 +23,6 @@ export {
   type ClusterOptions,
   type ClusterStatus,
   type NodeInfo,
-  type NodeStatus,
   startCluster,
 } from "./cluster.ts";
 export {

@@ -18,4 +18,4 @@
  * @module
  */
 
-export { TransportError, type TransportErrorCode } from "./wire_errors.ts";
+export { TransportError } from "./wire_errors.ts";

@@ -43,7 +43,7 @@ export type SystemEvent =
  *
  * @example
  * ```ts
- * import type { EventListener } from "@troupe/troupe";
+ * import type { EventListener } from "./events.ts";
  * const print: EventListener = (e) => console.log(e.type);
  * ```
  */

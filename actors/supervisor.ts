@@ -45,7 +45,6 @@ import {
   RestartIntensityError,
 } from "./errors.ts";
 import type { HostPermissions, Placement } from "./hosts/hosts.ts";
-import type { MailboxOptions } from "./mailbox.ts";
 import type { AnyRef } from "./ref.ts";
 
 /**
@@ -53,7 +52,7 @@ import type { AnyRef } from "./ref.ts";
  *
  * @example
  * ```ts
- * import type { Strategy } from "@troupe/troupe";
+ * import type { Strategy } from "./supervisor.ts";
  * const s: Strategy = "rest_for_one";
  * ```
  */
@@ -65,7 +64,7 @@ export type Strategy = "one_for_one" | "one_for_all" | "rest_for_one";
  *
  * @example
  * ```ts
- * import type { RestartType } from "@troupe/troupe";
+ * import type { RestartType } from "./supervisor.ts";
  * const r: RestartType = "transient";
  * ```
  */
@@ -89,13 +88,22 @@ export interface ChildSpec<B extends AnyBehavior = AnyBehavior> {
   /** The child's spawn argument (used again on every restart). */
   arg: ArgOf<B>;
   /** When to restart it (default `permanent`). */
-  restart?: RestartType;
+  restart?: "permanent" | "transient" | "temporary";
   /** Ms a stop waits for the child before killing it (default: the system's). */
   shutdown?: number;
   /** A system-wide name for `lookup`. */
   name?: string;
   /** Mailbox settings for the child. */
-  mailbox?: MailboxOptions;
+  mailbox?: {
+    /** Most messages it holds (a positive integer or `Infinity`; default 65,536). */
+    capacity?: number;
+    /**
+     * What a full mailbox does with one more: `reject` (the default: the
+     * sender gets `MailboxFullError`), `drop-newest`, `drop-oldest`, or
+     * `backpressure` (`send` waits for room).
+     */
+    overflow?: "drop-newest" | "drop-oldest" | "reject" | "backpressure";
+  };
   /** Where the child runs (default `local`); restarts keep its placement. */
   placement?: Placement;
   /** Pin the child to a named host. */
@@ -138,13 +146,26 @@ export interface SupervisorOptions {
   /** A name for logs and addresses (default `"supervisor"`). */
   name?: string;
   /** Which children restart together (default `one_for_one`). */
-  strategy?: Strategy;
+  strategy?: "one_for_one" | "one_for_all" | "rest_for_one";
   /** Most restarts allowed within `periodMs` (default 3). */
   intensity?: number;
   /** The window for `intensity`, in ms (default 5,000). */
   periodMs?: number;
   /** Wait before each restart, growing while a child keeps failing. */
-  backoff?: BackoffOptions;
+  backoff?: {
+    /** First delay in ms. */
+    minMs: number;
+    /** Largest delay in ms. */
+    maxMs: number;
+    /** Growth per consecutive restart (default 2). */
+    factor?: number;
+    /** Random spread as a fraction of the delay, 0 to 1 (default 0.2). */
+    jitter?: number;
+    /** Quiet ms after which the count resets (default `maxMs`). */
+    resetAfterMs?: number;
+    /** Source of randomness in [0, 1) (default `Math.random`; seed it in tests). */
+    random?: () => number;
+  };
   /** The children, started in this order and stopped in reverse. */
   children: ChildSpec[];
 }
@@ -154,7 +175,7 @@ export interface SupervisorOptions {
  *
  * @example
  * ```ts
- * import type { ChildInfo } from "@troupe/troupe";
+ * import type { ChildInfo } from "./supervisor.ts";
  * function line(c: ChildInfo): string { return `${c.id}: ${c.running ? "up" : "down"}`; }
  * ```
  */
@@ -359,7 +380,7 @@ async function restartGroup(
  *
  * @example
  * ```ts
- * import type { SupervisorHandlers } from "@troupe/troupe";
+ * import type { SupervisorHandlers } from "./supervisor.ts";
  * type Names = keyof SupervisorHandlers; // "children" | "child" | ...
  * ```
  */
@@ -437,7 +458,8 @@ const SUPERVISOR_HANDLERS: SupervisorHandlers = {
  *
  * @example
  * ```ts
- * import { defineSupervisor, type SupervisorBehavior } from "@troupe/troupe";
+ * import { defineSupervisor } from "@troupe/troupe";
+ * import type { SupervisorBehavior } from "./supervisor.ts";
  * const sup: SupervisorBehavior = defineSupervisor({ children: [] });
  * ```
  */
@@ -479,7 +501,31 @@ function cancelTimers(state: unknown): void {
  */
 export function defineSupervisor(
   options: SupervisorOptions,
-): SupervisorBehavior {
+): Behavior<void, unknown, {
+  /** Every child, in start order. */
+  children: (state: unknown) => {
+    /** The child's id. */
+    readonly id: string;
+    /** Its ref while it has a live incarnation. */
+    readonly ref: AnyRef | undefined;
+    /** Whether it is alive (running, starting, or waiting for a restart). */
+    readonly running: boolean;
+    /** Its restart type. */
+    readonly restart: "permanent" | "transient" | "temporary";
+    /** Restarts so far. */
+    readonly restarts: number;
+  }[];
+  /** The ref of child `id` (undefined while it is down). */
+  child: (state: unknown, id: string) => AnyRef | undefined;
+  /** Add and start a child after the others; resolves to its ref. */
+  startChild: (state: unknown, spec: ChildSpec) => Promise<AnyRef>;
+  /** Stop child `id` for good (its spec stays; `restartChild` starts it). */
+  terminateChild: (state: unknown, id: string) => Promise<void>;
+  /** Start a terminated child again (a new incarnation, a new ref). */
+  restartChild: (state: unknown, id: string) => Promise<AnyRef>;
+  /** Forget a terminated child's spec. */
+  deleteChild: (state: unknown, id: string) => void;
+}> {
   const strategy = options.strategy ?? "one_for_one";
   if (!["one_for_one", "one_for_all", "rest_for_one"].includes(strategy)) {
     throw new TypeError(`unknown supervisor strategy "${strategy}"`);

@@ -22,7 +22,7 @@ import {
   SystemStoppedError,
   UnguardedMainError,
 } from "./errors.ts";
-import type { EventListener } from "./events.ts";
+import type { SystemEvent } from "./events.ts";
 import {
   Links,
   type LinkSend,
@@ -32,7 +32,7 @@ import {
 import { ClusterNames, type NameOptions } from "./names.ts";
 import { MAX_FRAME, reviveRefs } from "./hosts/codec.ts";
 import type { HostLink } from "./hosts/hosts.ts";
-import { type HostInfo, HostPool } from "./hosts/host_pool.ts";
+import { HostPool } from "./hosts/host_pool.ts";
 import {
   type ActorRef,
   type AnyRef,
@@ -46,7 +46,7 @@ import { register } from "./internals.ts";
 import { unguardedMain } from "./main_guard.ts";
 import { Runtime } from "./runtime.ts";
 import type { ReplyTo } from "./reply.ts";
-import type { TerminationListener, WatchRecord } from "./watch.ts";
+import type { Termination, WatchRecord } from "./watch.ts";
 import {
   type ActorStats,
   type ActorStatus,
@@ -187,7 +187,18 @@ export class ActorSystem implements AsyncDisposable {
    * console.log(system.hosts()); // [] until a worker or process actor is spawned
    * ```
    */
-  hosts(): HostInfo[] {
+  hosts(): {
+    /** The host id (the `host` of its actors' addresses there). */
+    readonly id: string;
+    /** `worker` or `process`. */
+    readonly kind: "worker" | "process" | "node";
+    /** Its name, for a pinned host. */
+    readonly name: string | undefined;
+    /** `starting`, `up` or `down`. */
+    readonly state: "starting" | "up" | "down";
+    /** Actors placed there. */
+    readonly actors: number;
+  }[] {
     return this.#rt.hosts.list();
   }
 
@@ -331,7 +342,14 @@ export class ActorSystem implements AsyncDisposable {
    * assert.equal(await found?.ask("ping"), "pong");
    * ```
    */
-  register(name: string, ref: AnyRef, options: NameOptions): Promise<void> {
+  register(
+    name: string,
+    ref: AnyRef,
+    options: {
+      /** `"cluster"`: the name is known on every host of the cluster. */
+      scope: "cluster";
+    },
+  ): Promise<void> {
     try {
       checkName(name, options);
       if (typeof ref !== "object" || ref === null || !isActorRef(ref)) {
@@ -361,7 +379,13 @@ export class ActorSystem implements AsyncDisposable {
    * assert.equal(await system.lookup("a", { scope: "cluster" }), undefined);
    * ```
    */
-  unregister(name: string, options: NameOptions): Promise<boolean> {
+  unregister(
+    name: string,
+    options: {
+      /** Where the name lives: `"cluster"`, the scheduler's name table. */
+      scope: "cluster";
+    },
+  ): Promise<boolean> {
     try {
       checkName(name, options);
     } catch (e) {
@@ -411,7 +435,12 @@ export class ActorSystem implements AsyncDisposable {
    */
   lookup<B extends AnyBehavior = AnyBehavior>(
     name: string,
-    options: NameOptions & { behavior?: B },
+    options: {
+      /** Where the name lives: `"cluster"`, the scheduler's name table. */
+      scope: "cluster";
+      /** The behaviour the ref is typed by (not checked). */
+      behavior?: B;
+    },
   ): Promise<ActorRef<B> | undefined>;
   lookup<B extends AnyBehavior = AnyBehavior>(
     name: string,
@@ -512,7 +541,7 @@ export class ActorSystem implements AsyncDisposable {
    * unwatch();
    * ```
    */
-  watch(ref: AnyRef, listener: TerminationListener): () => void {
+  watch(ref: AnyRef, listener: (notice: Termination) => void): () => void {
     const record: WatchRecord = { active: true, listener };
     if (!(ref instanceof LocalRef)) {
       // An actor on another host (or an address not alive here).
@@ -535,7 +564,33 @@ export class ActorSystem implements AsyncDisposable {
    * console.log(system.stats(a).received); // 1
    * ```
    */
-  stats(ref: AnyRef): ActorStats {
+  stats(ref: AnyRef): {
+    /** The actor's address. */
+    readonly address: Address;
+    /** The behaviour's name. */
+    readonly behavior: string;
+    /** Where it is in its life. */
+    readonly status:
+      | "starting"
+      | "running"
+      | "suspended"
+      | "stopping"
+      | "dead";
+    /** Messages queued into its mailbox. */
+    readonly received: number;
+    /** Messages whose handler completed. */
+    readonly processed: number;
+    /** Handlers and hooks that threw. */
+    readonly failed: number;
+    /** Restarts by its supervisor. */
+    readonly restarts: number;
+    /** Messages waiting now. */
+    readonly mailboxSize: number;
+    /** Most messages ever waiting at once. */
+    readonly mailboxHighWater: number;
+    /** The mailbox bound. */
+    readonly mailboxCapacity: number;
+  } {
     return statsOf(refCell(ref));
   }
 
@@ -549,7 +604,7 @@ export class ActorSystem implements AsyncDisposable {
    * console.log(system.actors().length); // 0
    * ```
    */
-  actors(): ActorStats[] {
+  actors(): ReturnType<ActorSystem["stats"]>[] {
     return [...this.#rt.cells.values()].map(statsOf);
   }
 
@@ -565,7 +620,7 @@ export class ActorSystem implements AsyncDisposable {
    * off();
    * ```
    */
-  subscribe(listener: EventListener): () => void {
+  subscribe(listener: (event: SystemEvent) => void): () => void {
     const rt = this.#rt;
     rt.listeners = [...rt.listeners, listener];
     return () => {
@@ -791,7 +846,16 @@ export class ActorSystem implements AsyncDisposable {
    * console.log(report.stopped); // 1
    * ```
    */
-  shutdown(options: { timeout?: number } = {}): Promise<ShutdownReport> {
+  shutdown(options: { timeout?: number } = {}): Promise<
+    {
+      /** Actors that stopped. */
+      readonly stopped: number;
+      /** Of those, actors that had to be killed (shutdown timeout passed). */
+      readonly killed: number;
+      /** Whether the overall deadline passed, so that the rest was killed. */
+      readonly timedOut: boolean;
+    }
+  > {
     return this.#shutdown ??= this.#doShutdown(options.timeout ?? 10_000);
   }
 

@@ -102,7 +102,7 @@ export interface MapOptions {
  *
  * @example
  * ```ts
- * import type { RunOptions } from "@troupe/troupe";
+ * import type { RunOptions } from "./options.ts";
  * const opts: RunOptions = { timeout: 1_000, signal: AbortSignal.timeout(5_000) };
  * ```
  */

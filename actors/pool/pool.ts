@@ -262,7 +262,18 @@ export class Pool implements AsyncDisposable {
   run<A extends unknown[], R>(
     task: Task<A, R>,
     args: A,
-    options: RunOptions = {},
+    options: {
+      /**
+       * Ms the task may take once sent (`TaskTimeoutError` after; default: no
+       * limit).
+       */
+      timeout?: number;
+      /**
+       * Gives up waiting, for room in the queue or for the answer; a task that
+       * has not started when the abort reaches its runner does not start.
+       */
+      signal?: AbortSignal;
+    } = {},
   ): Promise<Awaited<R>> {
     return this.#call(task, args, options);
   }

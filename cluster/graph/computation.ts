@@ -83,7 +83,7 @@ export function newComputation(
  *
  * @example
  * ```ts
- * import type { ProgressListener } from "@troupe/troupe";
+ * import type { ProgressListener } from "./computation.ts";
  * const log: ProgressListener = (p) => console.log(p.done, p.total);
  * ```
  */

@@ -8,7 +8,6 @@ import {
   defineActor,
   defineSupervisor,
   HandlerError,
-  type SupervisorBehavior,
   type SystemEvent,
   type Termination,
 } from "@troupe/troupe";
@@ -39,7 +38,7 @@ function journaled(journal: string[]) {
 }
 
 async function childRef(
-  sup: ActorRef<SupervisorBehavior>,
+  sup: ActorRef<ReturnType<typeof defineSupervisor>>,
   id: string,
 ): Promise<AnyRef> {
   const ref = await sup.ask("child", id);

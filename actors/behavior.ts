@@ -141,13 +141,18 @@ export interface ActorDefinition<
  * const b: Behavior<void, {}, typeof Echo.handlers> = Echo;
  * ```
  */
+// A bare `Behavior` is any behaviour, whatever its types (what a signature
+// that takes any behaviour names).
 export interface Behavior<
-  A,
-  S,
+  // deno-lint-ignore no-explicit-any
+  A = any,
+  // deno-lint-ignore no-explicit-any
+  S = any,
   H extends Record<
     string,
     (state: S, payload: never, ctx: ActorContext) => unknown
-  >,
+  > // deno-lint-ignore no-explicit-any
+   = any,
 > extends Readonly<ActorDefinition<A, S, H>> {
   /** Marks this object as a behaviour. */
   readonly kind: "behavior";
@@ -162,12 +167,11 @@ export interface Behavior<
  *
  * @example
  * ```ts
- * import type { AnyBehavior } from "@troupe/troupe";
+ * import type { AnyBehavior } from "./behavior.ts";
  * function describe(b: AnyBehavior): string { return b.name; }
  * ```
  */
-// deno-lint-ignore no-explicit-any
-export type AnyBehavior = Behavior<any, any, any>;
+export type AnyBehavior = Behavior;
 
 /**
  * The spawn argument type of a behaviour.

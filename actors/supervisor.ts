@@ -25,7 +25,6 @@
 import type { Timer } from "./timer.ts";
 import { backoffDelay, type BackoffOptions, checkBackoff } from "./backoff.ts";
 import {
-  type AnyBehavior,
   type ArgOf,
   type Behavior,
   defineActor,
@@ -45,7 +44,7 @@ import {
   RestartIntensityError,
 } from "./errors.ts";
 import type { HostPermissions, Placement } from "./hosts/hosts.ts";
-import type { AnyRef } from "./ref.ts";
+import type { ActorRef } from "./ref.ts";
 
 /**
  * Which children restart when one exits.
@@ -80,7 +79,7 @@ export type RestartType = "permanent" | "transient" | "temporary";
  * const spec: ChildSpec = { id: "w1", behavior: Worker, arg: 1, restart: "transient" };
  * ```
  */
-export interface ChildSpec<B extends AnyBehavior = AnyBehavior> {
+export interface ChildSpec<B extends Behavior = Behavior> {
   /** Unique among the supervisor's children. */
   id: string;
   /** The child's behaviour. */
@@ -124,7 +123,7 @@ export interface ChildSpec<B extends AnyBehavior = AnyBehavior> {
  * const spec = child("w1", Worker, 1, { restart: "transient" });
  * ```
  */
-export function child<B extends AnyBehavior>(
+export function child<B extends Behavior>(
   id: string,
   behavior: B,
   arg: ArgOf<B>,
@@ -183,7 +182,7 @@ export interface ChildInfo {
   /** The child's id. */
   readonly id: string;
   /** Its ref while it has a live incarnation. */
-  readonly ref: AnyRef | undefined;
+  readonly ref: ActorRef | undefined;
   /** Whether it is alive (running, starting, or waiting for a restart). */
   readonly running: boolean;
   /** Its restart type. */
@@ -388,13 +387,13 @@ export interface SupervisorHandlers extends Handlers<unknown> {
   /** Every child, in start order. */
   children: (state: unknown) => ChildInfo[];
   /** The ref of child `id` (undefined while it is down). */
-  child: (state: unknown, id: string) => AnyRef | undefined;
+  child: (state: unknown, id: string) => ActorRef | undefined;
   /** Add and start a child after the others; resolves to its ref. */
-  startChild: (state: unknown, spec: ChildSpec) => Promise<AnyRef>;
+  startChild: (state: unknown, spec: ChildSpec) => Promise<ActorRef>;
   /** Stop child `id` for good (its spec stays; `restartChild` starts it). */
   terminateChild: (state: unknown, id: string) => Promise<void>;
   /** Start a terminated child again (a new incarnation, a new ref). */
-  restartChild: (state: unknown, id: string) => Promise<AnyRef>;
+  restartChild: (state: unknown, id: string) => Promise<ActorRef>;
   /** Forget a terminated child's spec. */
   deleteChild: (state: unknown, id: string) => void;
 }
@@ -507,7 +506,7 @@ export function defineSupervisor(
     /** The child's id. */
     readonly id: string;
     /** Its ref while it has a live incarnation. */
-    readonly ref: AnyRef | undefined;
+    readonly ref: ActorRef | undefined;
     /** Whether it is alive (running, starting, or waiting for a restart). */
     readonly running: boolean;
     /** Its restart type. */
@@ -516,13 +515,13 @@ export function defineSupervisor(
     readonly restarts: number;
   }[];
   /** The ref of child `id` (undefined while it is down). */
-  child: (state: unknown, id: string) => AnyRef | undefined;
+  child: (state: unknown, id: string) => ActorRef | undefined;
   /** Add and start a child after the others; resolves to its ref. */
-  startChild: (state: unknown, spec: ChildSpec) => Promise<AnyRef>;
+  startChild: (state: unknown, spec: ChildSpec) => Promise<ActorRef>;
   /** Stop child `id` for good (its spec stays; `restartChild` starts it). */
   terminateChild: (state: unknown, id: string) => Promise<void>;
   /** Start a terminated child again (a new incarnation, a new ref). */
-  restartChild: (state: unknown, id: string) => Promise<AnyRef>;
+  restartChild: (state: unknown, id: string) => Promise<ActorRef>;
   /** Forget a terminated child's spec. */
   deleteChild: (state: unknown, id: string) => void;
 }> {

@@ -7,7 +7,8 @@
 
 import { preview } from "./preview.ts";
 import type { Timer } from "./timer.ts";
-import type { AnyBehavior } from "./behavior.ts";
+import type { ArgOf, Behavior } from "./behavior.ts";
+import type { SpawnOptions } from "./spawn_options.ts";
 import { type Cell, spawnCell } from "./cell.ts";
 import type { DeadLetters } from "./dead_letters.ts";
 import {
@@ -35,7 +36,6 @@ import type { HostLink } from "./hosts/hosts.ts";
 import { HostPool } from "./hosts/host_pool.ts";
 import {
   type ActorRef,
-  type AnyRef,
   DeadRef,
   isActorRef,
   LocalRef,
@@ -153,7 +153,7 @@ export class ActorSystem implements AsyncDisposable {
    * await system.whenStarted(a);
    * ```
    */
-  whenStarted(ref: AnyRef): Promise<void> {
+  whenStarted(ref: ActorRef): Promise<void> {
     return refCell(ref).whenStarted();
   }
 
@@ -172,7 +172,7 @@ export class ActorSystem implements AsyncDisposable {
    * console.log(system.stats(a).status); // "dead"
    * ```
    */
-  kill(ref: AnyRef): void {
+  kill(ref: ActorRef): void {
     refCell(ref).kill();
   }
 
@@ -308,9 +308,11 @@ export class ActorSystem implements AsyncDisposable {
    * console.log(await c.ask("get")); // 5
    * ```
    */
-  spawn<B extends AnyBehavior>(
+  spawn<B extends Behavior>(
     behavior: B,
-    ...args: SpawnArgs<B>
+    ...args: undefined extends ArgOf<B>
+      ? [arg?: ArgOf<B>, options?: SpawnOptions]
+      : [arg: ArgOf<B>, options?: SpawnOptions]
   ): ActorRef<B> {
     if (this.#rt.closing) throw new SystemStoppedError("spawn");
     return spawnCell(this.#rt, behavior, args[0], args[1], undefined, undefined)
@@ -344,7 +346,7 @@ export class ActorSystem implements AsyncDisposable {
    */
   register(
     name: string,
-    ref: AnyRef,
+    ref: ActorRef,
     options: {
       /** `"cluster"`: the name is known on every host of the cluster. */
       scope: "cluster";
@@ -409,7 +411,7 @@ export class ActorSystem implements AsyncDisposable {
    * console.log(await c?.ask("get")); // 0
    * ```
    */
-  lookup<B extends AnyBehavior = AnyBehavior>(
+  lookup<B extends Behavior = Behavior>(
     name: string,
     behavior?: B,
   ): ActorRef<B> | undefined;
@@ -433,7 +435,7 @@ export class ActorSystem implements AsyncDisposable {
    * assert.equal(await system.lookup("nobody", { scope: "cluster" }), undefined);
    * ```
    */
-  lookup<B extends AnyBehavior = AnyBehavior>(
+  lookup<B extends Behavior = Behavior>(
     name: string,
     options: {
       /** Where the name lives: `"cluster"`, the scheduler's name table. */
@@ -442,7 +444,7 @@ export class ActorSystem implements AsyncDisposable {
       behavior?: B;
     },
   ): Promise<ActorRef<B> | undefined>;
-  lookup<B extends AnyBehavior = AnyBehavior>(
+  lookup<B extends Behavior = Behavior>(
     name: string,
     how?: B | (NameOptions & { behavior?: B }),
   ): ActorRef<B> | undefined | Promise<ActorRef<B> | undefined> {
@@ -482,7 +484,7 @@ export class ActorSystem implements AsyncDisposable {
    * console.log(await again.ask("echo", 7)); // 7
    * ```
    */
-  refFor<B extends AnyBehavior = AnyBehavior>(address: Address): ActorRef<B> {
+  refFor<B extends Behavior = Behavior>(address: Address): ActorRef<B> {
     const rt = this.#rt;
     if (address.host !== rt.host) {
       // An actor placed here by the parent system, by its proxy's address
@@ -516,7 +518,7 @@ export class ActorSystem implements AsyncDisposable {
    * console.log(system.stats(a).status); // "dead"
    * ```
    */
-  stop(ref: AnyRef, options: { timeout?: number } = {}): Promise<void> {
+  stop(ref: ActorRef, options: { timeout?: number } = {}): Promise<void> {
     const cell = refCell(ref);
     if (cell.supervisor !== undefined) {
       cell.exit({ type: "normal" });
@@ -541,7 +543,7 @@ export class ActorSystem implements AsyncDisposable {
    * unwatch();
    * ```
    */
-  watch(ref: AnyRef, listener: (notice: Termination) => void): () => void {
+  watch(ref: ActorRef, listener: (notice: Termination) => void): () => void {
     const record: WatchRecord = { active: true, listener };
     if (!(ref instanceof LocalRef)) {
       // An actor on another host (or an address not alive here).
@@ -564,7 +566,7 @@ export class ActorSystem implements AsyncDisposable {
    * console.log(system.stats(a).received); // 1
    * ```
    */
-  stats(ref: AnyRef): {
+  stats(ref: ActorRef): {
     /** The actor's address. */
     readonly address: Address;
     /** The behaviour's name. */

@@ -152,7 +152,8 @@ export interface ShutdownReport {
  *
  * @example
  * ```ts
- * import { defineActor, type SpawnArgs } from "@troupe/troupe";
+ * import { defineActor } from "@troupe/troupe";
+ * import type { SpawnArgs } from "./system_types.ts";
  * const C = defineActor({ init: (n: number) => ({ n }), handlers: {} });
  * const args: SpawnArgs<typeof C> = [1, { name: "c" }];
  * ```

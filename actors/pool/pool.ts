@@ -13,7 +13,7 @@
 
 import { Deque } from "../deque.ts";
 import { ActorDeadError, AskTimeoutError, TroupeError } from "../errors.ts";
-import type { AnyRef, AskOptions } from "../ref.ts";
+import type { ActorRef, AskOptions } from "../ref.ts";
 import { ROUTE_HOOK, type RouteHook } from "./route_hook.ts";
 import { createRouter, NoRouteeError, type Router } from "./router.ts";
 import { leastConnection } from "./routing.ts";
@@ -214,7 +214,7 @@ export class Pool implements AsyncDisposable {
    * await pool.close();
    * ```
    */
-  get runners(): AnyRef[] {
+  get runners(): ActorRef[] {
     return [...this.#runners];
   }
 

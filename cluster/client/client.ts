@@ -6,12 +6,7 @@
  */
 
 import type { Task } from "../../actors/pool/tasks.ts";
-import {
-  type Delayed,
-  delayed,
-  type Lazy,
-  type LazyArgs,
-} from "../graph/delayed.ts";
+import { type Delayed, delayed, type Lazy } from "../graph/delayed.ts";
 import { connectTransport, reconnecting } from "../wire/endpoint.ts";
 import {
   CancelledError,
@@ -544,7 +539,11 @@ export class Client implements AsyncDisposable {
    */
   persist<T extends readonly (Delayed<unknown> | Future<unknown>)[]>(
     ...outputs: T
-  ): Persisted<T> {
+  ): {
+    -readonly [K in keyof T]: T[K] extends Delayed<infer R> ? Future<R>
+      : T[K] extends Future<infer R> ? Future<R>
+      : never;
+  } {
     checkPersistable(outputs);
     const keys = outputs.map((o) => o[KEY]);
     if (keys.length === 0) return [] as unknown as Persisted<T>;
@@ -578,7 +577,7 @@ export class Client implements AsyncDisposable {
    */
   submit<A extends unknown[], R>(
     task: Task<A, R>,
-    ...args: LazyArgs<A>
+    ...args: { [K in keyof A]: Lazy<A[K]> }
   ): Future<Awaited<R>> {
     return this.persist(delayed(task)(...args))[0];
   }

@@ -7,14 +7,7 @@
 
 import type { Task } from "../../actors/pool/tasks.ts";
 import type { Future } from "./future.ts";
-import {
-  type DepSite,
-  KEY,
-  type Keyed,
-  keyOf,
-  type TaskKeys,
-  taskKeys,
-} from "./keys.ts";
+import { type DepSite, KEY, keyOf, type TaskKeys, taskKeys } from "./keys.ts";
 
 /**
  * Per-task settings, given to `delayed(task, options)` or `submit`.
@@ -59,7 +52,13 @@ export interface TaskOptions {
  * const x: Lazy<number[]> = [1, 2, 3];
  * ```
  */
-export type Lazy<T> = T | Delayed<T> | Future<T> | LazyParts<T>;
+export type Lazy<T> =
+  | T
+  | Delayed<T>
+  | Future<T>
+  | (T extends readonly unknown[] ? { [K in keyof T]: Lazy<T[K]> }
+    : T extends Record<string, unknown> ? { [K in keyof T]: Lazy<T[K]> }
+    : never);
 
 /** The parts of an array or plain object, each of which may be lazy. */
 export type LazyParts<T> = T extends readonly unknown[]
@@ -72,7 +71,7 @@ export type LazyParts<T> = T extends readonly unknown[]
  *
  * @example
  * ```ts
- * import type { LazyArgs } from "@troupe/troupe";
+ * import type { LazyArgs } from "./delayed.ts";
  * type AddArgs = LazyArgs<[number, number]>;
  * ```
  */
@@ -96,7 +95,7 @@ export type LazyArgs<A extends readonly unknown[]> = {
  * assert.notEqual(a.key, delayed(t.inc)(2).key);
  * ```
  */
-export class Delayed<T = unknown> implements Keyed {
+export class Delayed<T = unknown> {
   /** The task key. */
   readonly key: string;
   /**
@@ -197,7 +196,7 @@ const keyings = new WeakMap<object, TaskKeys>();
 export function delayed<A extends unknown[], R>(
   task: Task<A, R>,
   options: TaskOptions = NO_OPTIONS,
-): (...args: LazyArgs<A>) => Delayed<Awaited<R>> {
+): (...args: { [K in keyof A]: Lazy<A[K]> }) => Delayed<Awaited<R>> {
   if (
     typeof task !== "function" || typeof task.taskModule !== "string" ||
     typeof task.taskName !== "string"

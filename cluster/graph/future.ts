@@ -7,7 +7,7 @@
  * @module
  */
 
-import { KEY, type Keyed } from "./keys.ts";
+import { KEY } from "./keys.ts";
 
 /**
  * Where a future's task is: `pending` (waiting or running), `finished`,
@@ -72,7 +72,7 @@ const finalizer = new FinalizationRegistry<
  * assert.equal(f.status, "finished");
  * ```
  */
-export class Future<T = unknown> implements Keyed {
+export class Future<T = unknown> {
   /** The task key. */
   readonly key: string;
   /**

@@ -11,7 +11,7 @@
 import type { ActorSystem } from "../../actors/system.ts";
 import type { HostPermissions, Placement } from "../../actors/hosts/hosts.ts";
 import type { Task } from "../../actors/pool/tasks.ts";
-import { type Delayed, delayed, type Lazy, type LazyArgs } from "./delayed.ts";
+import { type Delayed, delayed, type Lazy } from "./delayed.ts";
 import { Future, type FutureOwner, type FutureStatus } from "./future.ts";
 import { collectGraph, type Graph } from "./graph.ts";
 import {
@@ -261,7 +261,11 @@ export class Scheduler implements AsyncDisposable {
    */
   persist<T extends readonly (Delayed<unknown> | Future<unknown>)[]>(
     ...outputs: T
-  ): Persisted<T> {
+  ): {
+    -readonly [K in keyof T]: T[K] extends Delayed<infer R> ? Future<R>
+      : T[K] extends Future<infer R> ? Future<R>
+      : never;
+  } {
     checkPersistable(outputs);
     const roots = outputs.map((o) => o[KEY]);
     const graph = collectGraph(outputs as readonly Keyed[]);
@@ -286,7 +290,7 @@ export class Scheduler implements AsyncDisposable {
    */
   submit<A extends unknown[], R>(
     task: Task<A, R>,
-    ...args: LazyArgs<A>
+    ...args: { [K in keyof A]: Lazy<A[K]> }
   ): Future<Awaited<R>> {
     return this.persist(delayed(task)(...args))[0];
   }

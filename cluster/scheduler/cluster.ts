@@ -40,7 +40,6 @@ import {
 } from "./client_session.ts";
 import { SyncService } from "./sync_service.ts";
 import { generateSecret, rememberSecret } from "../wire/secrets.ts";
-import type { TaskRun } from "../graph/task_stream.ts";
 import { validResources } from "../graph/delayed.ts";
 import type { FramedConnection } from "../wire/framing.ts";
 import {
@@ -52,7 +51,7 @@ import {
   type SchedulerOptions,
   taskFailures,
 } from "../graph/scheduler.ts";
-import type { Computation } from "../graph/computation.ts";
+import type { Computation, SchedulerStatus } from "../graph/computation.ts";
 import type { MemoryStatus } from "../memory/worker_memory.ts";
 import { recordUsage } from "./usage_history.ts";
 
@@ -179,7 +178,7 @@ export interface ClusterStatus {
      * and read back, and whether it is paused (a node with a memory limit,
      * once it has reported).
      */
-    readonly heldMemory?: MemoryStatus;
+    readonly heldMemory?: SchedulerStatus["workers"][number]["heldMemory"];
     /**
      * Being retired (SIGTERM, or `retireWorkers`): it takes no new task, and
      * its results move to other nodes before it leaves.
@@ -196,7 +195,7 @@ export interface ClusterStatus {
    * The task stream: runs that ended in the last 10 s (at most 500), as
    * the scheduler saw them.
    */
-  readonly stream: readonly TaskRun[];
+  readonly stream: Readonly<SchedulerStatus["stream"]>;
   /** The actor system: living actors, messages in mailboxes, dead letters. */
   readonly actors: {
     readonly count: number;

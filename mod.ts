@@ -37,7 +37,6 @@ export {
   ActorSystem,
   type ActorSystemOptions,
   type Address,
-  type ArgOf,
   AskAbortedError,
   type AskOptions,
   AskTimeoutError,

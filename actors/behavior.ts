@@ -178,7 +178,8 @@ export type AnyBehavior = Behavior;
  *
  * @example
  * ```ts
- * import { type ArgOf, defineActor } from "@troupe/troupe";
+ * import { defineActor } from "@troupe/troupe";
+ * import type { ArgOf } from "./behavior.ts";
  * const C = defineActor({ init: (n: number) => ({ n }), handlers: {} });
  * const arg: ArgOf<typeof C> = 3;
  * ```

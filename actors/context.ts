@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ArgOf, Behavior } from "./behavior.ts";
+import type { Behavior } from "./behavior.ts";
 import type { ActorRef } from "./ref.ts";
 import type { SpawnOptions } from "./spawn_options.ts";
 import type { ActorSystem } from "./system.ts";
@@ -53,7 +53,7 @@ export interface ActorContext {
    */
   spawn<B extends Behavior>(
     behavior: B,
-    arg: ArgOf<B>,
+    arg: Parameters<B["init"]>[0],
     options?: SpawnOptions,
   ): ActorRef<B>;
   /**

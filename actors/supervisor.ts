@@ -24,12 +24,7 @@
 
 import type { Timer } from "./timer.ts";
 import { backoffDelay, type BackoffOptions, checkBackoff } from "./backoff.ts";
-import {
-  type ArgOf,
-  type Behavior,
-  defineActor,
-  type Handlers,
-} from "./behavior.ts";
+import { type Behavior, defineActor, type Handlers } from "./behavior.ts";
 import {
   type Cell,
   spawnCell,
@@ -85,7 +80,7 @@ export interface ChildSpec<B extends Behavior = Behavior> {
   /** The child's behaviour. */
   behavior: B;
   /** The child's spawn argument (used again on every restart). */
-  arg: ArgOf<B>;
+  arg: Parameters<B["init"]>[0];
   /** When to restart it (default `permanent`). */
   restart?: "permanent" | "transient" | "temporary";
   /** Ms a stop waits for the child before killing it (default: the system's). */
@@ -126,7 +121,7 @@ export interface ChildSpec<B extends Behavior = Behavior> {
 export function child<B extends Behavior>(
   id: string,
   behavior: B,
-  arg: ArgOf<B>,
+  arg: Parameters<B["init"]>[0],
   options: Omit<ChildSpec<B>, "id" | "behavior" | "arg"> = {},
 ): ChildSpec<B> {
   return { ...options, id, behavior, arg };

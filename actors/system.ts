@@ -7,7 +7,7 @@
 
 import { preview } from "./preview.ts";
 import type { Timer } from "./timer.ts";
-import type { ArgOf, Behavior } from "./behavior.ts";
+import type { Behavior } from "./behavior.ts";
 import type { SpawnOptions } from "./spawn_options.ts";
 import { type Cell, spawnCell } from "./cell.ts";
 import type { DeadLetters } from "./dead_letters.ts";
@@ -310,9 +310,9 @@ export class ActorSystem implements AsyncDisposable {
    */
   spawn<B extends Behavior>(
     behavior: B,
-    ...args: undefined extends ArgOf<B>
-      ? [arg?: ArgOf<B>, options?: SpawnOptions]
-      : [arg: ArgOf<B>, options?: SpawnOptions]
+    ...args: undefined extends Parameters<B["init"]>[0]
+      ? [arg?: Parameters<B["init"]>[0], options?: SpawnOptions]
+      : [arg: Parameters<B["init"]>[0], options?: SpawnOptions]
   ): ActorRef<B> {
     if (this.#rt.closing) throw new SystemStoppedError("spawn");
     return spawnCell(this.#rt, behavior, args[0], args[1], undefined, undefined)
@@ -543,7 +543,10 @@ export class ActorSystem implements AsyncDisposable {
    * unwatch();
    * ```
    */
-  watch(ref: ActorRef, listener: (notice: Termination) => void): () => void {
+  watch(
+    ref: ActorRef,
+    listener: (notice: Termination) => void,
+  ): () => void {
     const record: WatchRecord = { active: true, listener };
     if (!(ref instanceof LocalRef)) {
       // An actor on another host (or an address not alive here).

@@ -11,7 +11,6 @@
  */
 
 import {
-  type ArgOf,
   type Behavior,
   defineActor,
   type HandlersOf,
@@ -468,7 +467,7 @@ export interface RouterActorOptions<B extends Behavior> {
   /** The routees' behaviour. */
   of: B;
   /** One spawn argument per routee: as many routees as arguments. */
-  args: ArgOf<B>[];
+  args: Parameters<B["init"]>[0][];
   /** Where the routees run (default `local`). */
   placement?: Placement;
   /**

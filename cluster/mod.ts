@@ -28,7 +28,6 @@
 
 export {
   Client,
-  type ClientOptions,
   clusterClient,
   ClusterEvent,
   ClusterLock,
@@ -37,19 +36,14 @@ export {
   ClusterSemaphore,
   connect,
 } from "./client/mod.ts";
-export {
-  type Dashboard,
-  type DashboardOptions,
-  serveDashboard,
-} from "./dashboard/mod.ts";
-export { type NodeOptions, runNode } from "./node/mod.ts";
+export { serveDashboard } from "./dashboard/mod.ts";
+export { runNode } from "./node/mod.ts";
 export {
   Cluster,
   type ClusterOptions,
   type ClusterStatus,
   LocalCluster,
   localCluster,
-  type LocalClusterOptions,
   type NodeInfo,
   startCluster,
 } from "./scheduler/mod.ts";

@@ -72,7 +72,6 @@ export { Channel, select } from "./channel.ts";
 // shared scope
 export {
   attachStruct,
-  type SharedArrayTypes,
   type SharedHandle,
   type SharedLayout,
   type SharedStruct,

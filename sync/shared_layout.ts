@@ -22,7 +22,8 @@ import { LayoutError } from "./errors.ts";
  *
  * @example
  * ```ts
- * import { sharedStruct, type SharedArrayTypes } from "@troupe/troupe/sync";
+ * import { sharedStruct } from "@troupe/troupe/sync";
+ * import type { SharedArrayTypes } from "./shared_layout.ts";
  *
  * const s = sharedStruct({ hits: "i32" });
  * const hits: SharedArrayTypes["i32"] = s.views.hits;
@@ -57,8 +58,9 @@ export type SharedFieldType = keyof SharedArrayTypes;
 
 /**
  * The fields of a struct, by name, in layout order: each one element of a
- * type (`"i32"`), or `[type, length]` for an array (`["f64", 8]`); the
- * types are the keys of `SharedArrayTypes`.
+ * type (`"i32"`), or `[type, length]` for an array (`["f64", 8]`). Each
+ * field is viewed through its typed array: `"i32"` an `Int32Array`, `"u64"`
+ * a `BigUint64Array`, and so on.
  *
  * @example
  * ```ts
@@ -71,7 +73,29 @@ export type SharedFieldType = keyof SharedArrayTypes;
 export type SharedLayout = Readonly<
   Record<
     string,
-    keyof SharedArrayTypes | readonly [keyof SharedArrayTypes, number]
+    | "i8"
+    | "u8"
+    | "i16"
+    | "u16"
+    | "i32"
+    | "u32"
+    | "f32"
+    | "f64"
+    | "i64"
+    | "u64"
+    | readonly [
+      | "i8"
+      | "u8"
+      | "i16"
+      | "u16"
+      | "i32"
+      | "u32"
+      | "f32"
+      | "f64"
+      | "i64"
+      | "u64",
+      number,
+    ]
   >
 >;
 
@@ -139,10 +163,20 @@ export interface SharedStruct<L extends SharedLayout> {
   readonly uid: number;
   /** One view per field. */
   readonly views: {
-    readonly [K in keyof L]: SharedArrayTypes[
-      L[K] extends readonly [infer T extends keyof SharedArrayTypes, number] ? T
-        : L[K] & keyof SharedArrayTypes
-    ];
+    readonly [K in keyof L]: (
+      L[K] extends readonly [infer T, number] ? T : L[K]
+    ) extends infer T ? T extends "i8" ? Int8Array
+      : T extends "u8" ? Uint8Array
+      : T extends "i16" ? Int16Array
+      : T extends "u16" ? Uint16Array
+      : T extends "i32" ? Int32Array
+      : T extends "u32" ? Uint32Array
+      : T extends "f32" ? Float32Array
+      : T extends "f64" ? Float64Array
+      : T extends "i64" ? BigInt64Array
+      : T extends "u64" ? BigUint64Array
+      : never
+      : never;
   };
   /** Plain data to attach it elsewhere with `attachStruct`. */
   readonly handle: { buffer: SharedArrayBuffer; offset: number };

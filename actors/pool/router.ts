@@ -30,41 +30,8 @@ import { type RouteHook, routeHookOf } from "./route_hook.ts";
 import { roundRobin, type RoutingLogic } from "./routing.ts";
 import type { ActorSystem } from "../system.ts";
 
-/**
- * Router settings.
- *
- * @example
- * ```ts
- * import { consistentHash, type RouterOptions } from "@troupe/troupe";
- * const opts: RouterOptions = {
- *   logic: consistentHash(),
- *   keyOf: (_name, payload) => String((payload as { user: string }).user),
- * };
- * ```
- */
-export interface RouterOptions {
-  /** How to pick a routee (default: round robin). */
-  logic?: RoutingLogic;
-  /** Weights of the initial routees, for weighted logics (default 1 each). */
-  weights?: number[];
-  /** The routing key of a message, for consistent hashing. */
-  keyOf?: (name: string, payload: unknown) => string;
-  /**
-   * How many times an ask whose routee died before answering is sent to
-   * another routee (default 0). `onRetry` hears of each retry.
-   */
-  retries?: number;
-  /**
-   * Told of every retry: the message's name, the routee that died, why, and
-   * the message's payload.
-   */
-  onRetry?: (
-    name: string,
-    routee: ActorRef,
-    error: Error,
-    payload: unknown,
-  ) => void;
-}
+/** Options of `createRouter` (the signature spells them out). */
+export type RouterOptions = NonNullable<Parameters<typeof createRouter>[2]>;
 
 /**
  * No routee left to take a message.
@@ -133,7 +100,7 @@ export class Router<B extends Behavior> implements AsyncDisposable {
   constructor(
     system: ActorSystem,
     routees: ActorRef<B>[],
-    options: RouterOptions,
+    options: NonNullable<Parameters<typeof createRouter>[2]>,
   ) {
     this.#system = system;
     this.#logic = options.logic ?? roundRobin();
@@ -441,7 +408,29 @@ export class Router<B extends Behavior> implements AsyncDisposable {
 export function createRouter<B extends Behavior>(
   system: ActorSystem,
   routees: ActorRef<B>[],
-  options: RouterOptions = {},
+  options: {
+    /** How to pick a routee (default: round robin). */
+    logic?: RoutingLogic;
+    /** Weights of the initial routees, for weighted logics (default 1 each). */
+    weights?: number[];
+    /** The routing key of a message, for consistent hashing. */
+    keyOf?: (name: string, payload: unknown) => string;
+    /**
+     * How many times an ask whose routee died before answering is sent to
+     * another routee (default 0). `onRetry` hears of each retry.
+     */
+    retries?: number;
+    /**
+     * Told of every retry: the message's name, the routee that died, why, and
+     * the message's payload.
+     */
+    onRetry?: (
+      name: string,
+      routee: ActorRef,
+      error: Error,
+      payload: unknown,
+    ) => void;
+  } = {},
 ): Router<B> {
   return new Router(system, routees, options);
 }

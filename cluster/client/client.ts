@@ -41,37 +41,8 @@ import {
   type SyncLink,
 } from "./cluster_sync.ts";
 
-/**
- * How a client reaches its cluster.
- *
- * @example
- * ```ts
- * import type { ClientOptions } from "@troupe/troupe/cluster";
- * const options: ClientOptions = { secret: "change me" };
- * ```
- */
-export interface ClientOptions {
-  /**
-   * The cluster's shared secret (default: the one of the cluster at that
-   * address when it was started in this process).
-   */
-  secret?: string | Uint8Array;
-  /** Connect with TLS: extra CA certificates (PEM), the name to verify. */
-  tls?: { caCerts?: string[]; hostname?: string };
-  /** Its name, for the cluster's logs (default: a random id). */
-  name?: string;
-  /**
-   * The name its computations carry on the dashboard (default: `name`,
-   * when given); several clients may share one.
-   */
-  jobName?: string;
-  /**
-   * Dial again, with backoff, when the connection is lost (default true);
-   * the cluster keeps the client's futures for a while (its
-   * `clientLingerMs`), so they stay valid.
-   */
-  reconnect?: boolean;
-}
+/** Options of `connect` (the signature spells them out). */
+export type ClientOptions = NonNullable<Parameters<typeof connect>[1]>;
 
 /** What a future's status may be. */
 const STATUSES: ReadonlySet<unknown> = new Set([
@@ -656,7 +627,28 @@ export class Client implements AsyncDisposable {
  */
 export async function connect(
   address: string,
-  options: ClientOptions = {},
+  options: {
+    /**
+     * The cluster's shared secret (default: the one of the cluster at that
+     * address when it was started in this process).
+     */
+    secret?: string | Uint8Array;
+    /** Connect with TLS: extra CA certificates (PEM), the name to verify. */
+    tls?: { caCerts?: string[]; hostname?: string };
+    /** Its name, for the cluster's logs (default: a random id). */
+    name?: string;
+    /**
+     * The name its computations carry on the dashboard (default: `name`,
+     * when given); several clients may share one.
+     */
+    jobName?: string;
+    /**
+     * Dial again, with backoff, when the connection is lost (default true);
+     * the cluster keeps the client's futures for a while (its
+     * `clientLingerMs`), so they stay valid.
+     */
+    reconnect?: boolean;
+  } = {},
 ): Promise<Client> {
   const name = options.name ?? `client-${crypto.randomUUID().slice(0, 8)}`;
   const dial = {

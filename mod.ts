@@ -47,7 +47,6 @@ export {
   DeadLetters,
   defineActor,
   defineSupervisor,
-  type ErrorInfo,
   type ExitReason,
   HandlerError,
   MailboxFullError,

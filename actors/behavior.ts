@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { ErrorInfo, ExitReason } from "./errors.ts";
+import type { ExitReason, HandlerError } from "./errors.ts";
 import type { ActorContext } from "./context.ts";
 import type { Termination } from "./watch.ts";
 
@@ -100,7 +100,7 @@ export interface ActorDefinition<
   onRestart?: (
     state: S,
     ctx: ActorContext,
-    error: ErrorInfo | undefined,
+    error: HandlerError["original"] | undefined,
   ) => void | Promise<void>;
   /** Gets the termination notices of actors this one watches. */
   onTerminated?: (

@@ -31,9 +31,7 @@ export {
   clusterClient,
   ClusterEvent,
   ClusterLock,
-  ClusterMutex,
   ClusterQueue,
-  ClusterSemaphore,
   connect,
 } from "./client/mod.ts";
 export { serveDashboard } from "./dashboard/mod.ts";
@@ -44,7 +42,6 @@ export {
   type ClusterStatus,
   LocalCluster,
   localCluster,
-  type NodeInfo,
   startCluster,
 } from "./scheduler/mod.ts";
 export { TransportError } from "./wire/mod.ts";

@@ -35,6 +35,7 @@ import { knownSecret } from "../wire/secrets.ts";
 import type { Computation } from "../graph/computation.ts";
 import {
   ClusterEvent,
+  type ClusterLock,
   ClusterMutex,
   ClusterQueue,
   ClusterSemaphore,
@@ -391,7 +392,7 @@ export class Client implements AsyncDisposable {
    * }
    * ```
    */
-  mutex(name: string): ClusterMutex {
+  mutex(name: string): ClusterLock<{ locked: boolean; waiting: number }> {
     return new ClusterMutex(this.#sync, name);
   }
 
@@ -409,7 +410,13 @@ export class Client implements AsyncDisposable {
    * using _permit = await client.semaphore("gpu", 2).lock();
    * ```
    */
-  semaphore(name: string, permits: number): ClusterSemaphore {
+  semaphore(
+    name: string,
+    permits: number,
+  ): ClusterLock<{ value: number; permits: number; waiting: number }> & {
+    /** How many permits the semaphore has. */
+    readonly permits: number;
+  } {
     return new ClusterSemaphore(this.#sync, name, permits);
   }
 

@@ -172,10 +172,13 @@ class Remote {
 }
 
 /**
- * What a cluster mutex and a cluster semaphore share: the calls of
+ * A cluster-wide lock, by name: what `client.mutex(name)` (at most one
+ * holder; `inspect()` answers `{ locked, waiting }`) and
+ * `client.semaphore(name, permits)` (up to `permits` holders; `inspect()`
+ * answers `{ value, permits, waiting }`) return. It has the calls of
  * `LockCore`, counted per client (a client gives back only what it took),
- * and `inspect()` for the state `S` the scheduler sees. Use
- * `ClusterMutex` or `ClusterSemaphore`.
+ * and `inspect()` for the state `S` the scheduler sees. Waiters are served
+ * in arrival order at the scheduler.
  *
  * @example
  * ```ts
@@ -355,7 +358,7 @@ export class ClusterMutex
    *
    * @example
    * ```ts
-   * import { ClusterMutex } from "@troupe/troupe/cluster";
+   * import { ClusterMutex } from "./cluster_sync.ts";
    * console.log(typeof ClusterMutex); // "function"
    * ```
    */
@@ -395,7 +398,7 @@ export class ClusterSemaphore
    *
    * @example
    * ```ts
-   * import { ClusterSemaphore } from "@troupe/troupe/cluster";
+   * import { ClusterSemaphore } from "./cluster_sync.ts";
    * console.log(typeof ClusterSemaphore); // "function"
    * ```
    */

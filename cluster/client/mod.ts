@@ -11,7 +11,7 @@
  *
  * @example
  * ```ts
- * import type { ClientOptions } from "@troupe/troupe/cluster";
+ * import type { ClientOptions } from "./client.ts";
  * const options: ClientOptions = { name: "my-client" };
  * ```
  *

@@ -120,25 +120,11 @@ export interface ClusterOptions {
   retireTimeoutMs?: number;
 }
 
-/**
- * A member of a cluster.
- *
- * @example
- * ```ts
- * import type { NodeInfo } from "@troupe/troupe/cluster";
- * const line = (n: NodeInfo) => `${n.name} at ${n.address}`;
- * ```
- */
-export interface NodeInfo {
-  /** The name it joined with (unique in the cluster). */
-  readonly name: string;
-  /** Where it connected from, as `host:port`. */
-  readonly address: string;
-  /** When it joined (ms since the epoch). */
-  readonly joined: number;
-  /** What it said it has (as `{ GPU: 2 }`). */
-  readonly resources: Readonly<Record<string, number>>;
-}
+/** A member of a cluster: what `nodes()` answers (see `ClusterStatus`). */
+export type NodeInfo = Pick<
+  ClusterStatus["nodes"][number],
+  "name" | "address" | "joined" | "resources"
+>;
 
 /** A member of a cluster and what its worker is doing now. */
 export type NodeStatus = ClusterStatus["nodes"][number];
@@ -159,7 +145,15 @@ export interface ClusterStatus {
   /** When the snapshot was taken (ms since the epoch). */
   readonly time: number;
   /** The members, with their work. */
-  readonly nodes: (NodeInfo & {
+  readonly nodes: {
+    /** The name it joined with (unique in the cluster). */
+    readonly name: string;
+    /** Where it connected from, as `host:port`. */
+    readonly address: string;
+    /** When it joined (ms since the epoch). */
+    readonly joined: number;
+    /** What it said it has (as `{ GPU: 2 }`). */
+    readonly resources: Readonly<Record<string, number>>;
     /** Tasks sent to it and not finished. */
     readonly inFlight: number;
     /** Ready tasks waiting for it to have room. */
@@ -184,7 +178,7 @@ export interface ClusterStatus {
      * its results move to other nodes before it leaves.
      */
     readonly retiring?: boolean;
-  })[];
+  }[];
   /** Tasks the scheduler knows, by state. */
   readonly tasks: Record<string, number>;
   /** Computations in progress and the last few finished, by id. */
@@ -387,7 +381,10 @@ export class Cluster implements AsyncDisposable {
    * console.log(cluster.nodes()); // []
    * ```
    */
-  nodes(): NodeInfo[] {
+  nodes(): Pick<
+    ClusterStatus["nodes"][number],
+    "name" | "address" | "joined" | "resources"
+  >[] {
     return [...this.#members.values()].map((
       { name, address, joined, resources },
     ) => ({ name, address, joined, resources }));

@@ -7,12 +7,7 @@
  */
 
 import type { ActorSystem } from "../../actors/system.ts";
-import {
-  Cluster,
-  type ClusterOptions,
-  type ClusterStatus,
-  type NodeInfo,
-} from "./cluster.ts";
+import { Cluster, type ClusterOptions, type ClusterStatus } from "./cluster.ts";
 import type { Scheduler } from "../graph/scheduler.ts";
 import type { SchedulerOptions } from "../graph/scheduler.ts";
 import { nodeMemoryArgs } from "../memory/cluster_args.ts";
@@ -171,7 +166,7 @@ export class LocalCluster implements AsyncDisposable {
    * console.log(cluster.nodes()[0].name); // "local-1"
    * ```
    */
-  nodes(): NodeInfo[] {
+  nodes(): ReturnType<Cluster["nodes"]> {
     return this.#cluster.nodes();
   }
 

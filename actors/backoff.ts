@@ -12,7 +12,7 @@
  *
  * @example
  * ```ts
- * import type { BackoffOptions } from "@troupe/troupe";
+ * import type { BackoffOptions } from "./backoff.ts";
  * const backoff: BackoffOptions = { minMs: 100, maxMs: 10_000, factor: 2, jitter: 0.2 };
  * ```
  */

@@ -9,8 +9,7 @@
  * @module
  */
 
-import type { ErrorInfo, ExitReason } from "./errors.ts";
-import type { MailboxOptions } from "./mailbox.ts";
+import type { ExitReason, HandlerError } from "./errors.ts";
 import type { ActorContext } from "./context.ts";
 import type { Termination } from "./watch.ts";
 
@@ -21,7 +20,7 @@ import type { Termination } from "./watch.ts";
  *
  * @example
  * ```ts
- * import type { Handler } from "@troupe/troupe";
+ * import type { Handler } from "./behavior.ts";
  * const add: Handler<{ n: number }> = (s, by: number) => { s.n += by; };
  * ```
  */
@@ -37,7 +36,7 @@ export type Handler<S> = (
  *
  * @example
  * ```ts
- * import type { Handlers } from "@troupe/troupe";
+ * import type { Handlers } from "./behavior.ts";
  * const h: Handlers<{ n: number }> = { get: (s) => s.n };
  * ```
  */
@@ -50,7 +49,7 @@ export type Handlers<S> = Record<string, Handler<S>>;
  *
  * @example
  * ```ts
- * import type { OnError } from "@troupe/troupe";
+ * import type { OnError } from "./behavior.ts";
  * const policy: OnError = "resume";
  * ```
  */
@@ -61,14 +60,22 @@ export type OnError = "crash" | "resume";
  *
  * @example
  * ```ts
- * import type { ActorDefinition, Handlers } from "@troupe/troupe";
+ * import type { ActorDefinition } from "@troupe/troupe";
+ * import type { Handlers } from "./behavior.ts";
  * const def: ActorDefinition<number, { n: number }, Handlers<{ n: number }>> = {
  *   init: (n) => ({ n }),
  *   handlers: { get: (s) => s.n },
  * };
  * ```
  */
-export interface ActorDefinition<A, S, H extends Handlers<S>> {
+export interface ActorDefinition<
+  A,
+  S,
+  H extends Record<
+    string,
+    (state: S, payload: never, ctx: ActorContext) => unknown
+  >,
+> {
   /** A name for logs and addresses; defaults to `"actor"`. */
   name?: string;
   /**
@@ -93,7 +100,7 @@ export interface ActorDefinition<A, S, H extends Handlers<S>> {
   onRestart?: (
     state: S,
     ctx: ActorContext,
-    error: ErrorInfo | undefined,
+    error: HandlerError["original"] | undefined,
   ) => void | Promise<void>;
   /** Gets the termination notices of actors this one watches. */
   onTerminated?: (
@@ -102,9 +109,18 @@ export interface ActorDefinition<A, S, H extends Handlers<S>> {
     ctx: ActorContext,
   ) => void | Promise<void>;
   /** What a throwing handler does to the actor (default `crash`). */
-  onError?: OnError;
+  onError?: "crash" | "resume";
   /** Mailbox bound and overflow policy for actors of this behaviour. */
-  mailbox?: MailboxOptions;
+  mailbox?: {
+    /** Most messages it holds (a positive integer or `Infinity`; default 65,536). */
+    capacity?: number;
+    /**
+     * What a full mailbox does with one more: `reject` (the default: the
+     * sender gets `MailboxFullError`), `drop-newest`, `drop-oldest`, or
+     * `backpressure` (`send` waits for room).
+     */
+    overflow?: "drop-newest" | "drop-oldest" | "reject" | "backpressure";
+  };
   /**
    * Messages an actor of this behaviour handles in a turn before others get
    * theirs (default: the system's `throughput`). An actor that sets it also
@@ -125,8 +141,19 @@ export interface ActorDefinition<A, S, H extends Handlers<S>> {
  * const b: Behavior<void, {}, typeof Echo.handlers> = Echo;
  * ```
  */
-export interface Behavior<A, S, H extends Handlers<S>>
-  extends Readonly<ActorDefinition<A, S, H>> {
+// A bare `Behavior` is any behaviour, whatever its types (what a signature
+// that takes any behaviour names).
+export interface Behavior<
+  // deno-lint-ignore no-explicit-any
+  A = any,
+  // deno-lint-ignore no-explicit-any
+  S = any,
+  H extends Record<
+    string,
+    (state: S, payload: never, ctx: ActorContext) => unknown
+  > // deno-lint-ignore no-explicit-any
+   = any,
+> extends Readonly<ActorDefinition<A, S, H>> {
   /** Marks this object as a behaviour. */
   readonly kind: "behavior";
   /** The name for logs and addresses. */
@@ -140,19 +167,19 @@ export interface Behavior<A, S, H extends Handlers<S>>
  *
  * @example
  * ```ts
- * import type { AnyBehavior } from "@troupe/troupe";
+ * import type { AnyBehavior } from "./behavior.ts";
  * function describe(b: AnyBehavior): string { return b.name; }
  * ```
  */
-// deno-lint-ignore no-explicit-any
-export type AnyBehavior = Behavior<any, any, any>;
+export type AnyBehavior = Behavior;
 
 /**
  * The spawn argument type of a behaviour.
  *
  * @example
  * ```ts
- * import { type ArgOf, defineActor } from "@troupe/troupe";
+ * import { defineActor } from "@troupe/troupe";
+ * import type { ArgOf } from "./behavior.ts";
  * const C = defineActor({ init: (n: number) => ({ n }), handlers: {} });
  * const arg: ArgOf<typeof C> = 3;
  * ```
@@ -179,7 +206,8 @@ export type StateOf<B> = B extends Behavior<infer _A, infer S, infer _H> ? S
  *
  * @example
  * ```ts
- * import { defineActor, type HandlersOf } from "@troupe/troupe";
+ * import { defineActor } from "@troupe/troupe";
+ * import type { HandlersOf } from "./behavior.ts";
  * const C = defineActor({ init: () => ({ n: 0 }), handlers: { get: (s) => s.n } });
  * type H = HandlersOf<typeof C>; // { get: (s) => number }
  * ```
@@ -197,7 +225,9 @@ export type HandlersOf<B> = B extends Behavior<infer _A, infer _S, infer H> ? H
  * const m: MessageName<typeof C> = "get";
  * ```
  */
-export type MessageName<B> = keyof HandlersOf<B> & string;
+export type MessageName<B> =
+  & keyof (B extends Behavior<infer _A, infer _S, infer H> ? H : never)
+  & string;
 
 /**
  * The payload type of a handler: its second parameter, or `undefined` when it
@@ -205,7 +235,7 @@ export type MessageName<B> = keyof HandlersOf<B> & string;
  *
  * @example
  * ```ts
- * import type { PayloadOf } from "@troupe/troupe";
+ * import type { PayloadOf } from "./behavior.ts";
  * type P = PayloadOf<(s: unknown, n: number) => void>; // number
  * ```
  */
@@ -222,7 +252,7 @@ export type PayloadOf<F> = F extends (state: never, ...rest: infer R) => unknown
  *
  * @example
  * ```ts
- * import type { PayloadArgs } from "@troupe/troupe";
+ * import type { PayloadArgs } from "./behavior.ts";
  * const a: PayloadArgs<number> = [1];
  * const b: PayloadArgs<undefined> = [];
  * ```
@@ -241,9 +271,24 @@ export type PayloadArgs<P> = [P] extends [undefined] ? [payload?: undefined]
  * const args: MessageArgs<typeof C, "add"> = [2];
  * ```
  */
+// The payload's type, then the arguments it makes: what PayloadOf and
+// PayloadArgs (internal) say, spelled out so that the entry need not export
+// them.
 export type MessageArgs<B, K extends MessageName<B>> = 0 extends 1 & B
   ? [payload?: unknown] // an untyped ref (AnyRef) takes any payload
-  : PayloadArgs<PayloadOf<HandlersOf<B>[K]>>;
+  : (B extends Behavior<infer _A, infer _S, infer H> ? H : never)[K] extends
+    infer F ? (
+      F extends (state: never, ...rest: infer R) => unknown
+        ? R extends [] ? undefined
+        : R extends [infer P, ...unknown[]] ? P
+        : R extends [(infer P)?, ...unknown[]] ? P | undefined
+        : undefined
+        : undefined
+    ) extends infer P ? [P] extends [undefined] ? [payload?: undefined]
+      : undefined extends P ? [payload?: P]
+      : [payload: P]
+    : never
+  : never;
 
 /**
  * The reply type of `ask(name, ...)` for message `K` of behaviour `B`.
@@ -258,7 +303,9 @@ export type MessageArgs<B, K extends MessageName<B>> = 0 extends 1 & B
 export type ReplyOf<B, K extends MessageName<B>> = 0 extends 1 & B ? unknown
   : Awaited<
     ReturnType<
-      HandlersOf<B>[K] extends (...args: never[]) => unknown ? HandlersOf<B>[K]
+      (B extends Behavior<infer _A, infer _S, infer H> ? H : never)[K] extends
+        (...args: never[]) => unknown
+        ? (B extends Behavior<infer _A, infer _S, infer H> ? H : never)[K]
         : never
     >
   >;
@@ -291,7 +338,10 @@ export type ReplyOf<B, K extends MessageName<B>> = 0 extends 1 & B ? unknown
 export function defineActor<
   A = void,
   S = unknown,
-  H extends Handlers<S> = Handlers<S>,
+  H extends Record<
+    string,
+    (state: S, payload: never, ctx: ActorContext) => unknown
+  > = Record<string, (state: S, payload: never, ctx: ActorContext) => unknown>,
 >(
   definition: ActorDefinition<A, S, H>,
 ): Behavior<A, S, H> {

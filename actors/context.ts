@@ -5,8 +5,8 @@
  * @module
  */
 
-import type { AnyBehavior, ArgOf } from "./behavior.ts";
-import type { ActorRef, AnyRef } from "./ref.ts";
+import type { Behavior } from "./behavior.ts";
+import type { ActorRef } from "./ref.ts";
 import type { SpawnOptions } from "./spawn_options.ts";
 import type { ActorSystem } from "./system.ts";
 
@@ -36,7 +36,7 @@ export interface ActorContext {
    * actor running now, and a watcher hears of no restart. A message it
    * sends itself through it goes straight to its own mailbox.
    */
-  readonly self: AnyRef;
+  readonly self: ActorRef;
   /** The system the actor runs in. */
   readonly system: ActorSystem;
   /**
@@ -51,9 +51,9 @@ export interface ActorContext {
    * A failing child dies (watch it to hear of it); use a supervisor to
    * restart children.
    */
-  spawn<B extends AnyBehavior>(
+  spawn<B extends Behavior>(
     behavior: B,
-    arg: ArgOf<B>,
+    arg: Parameters<B["init"]>[0],
     options?: SpawnOptions,
   ): ActorRef<B>;
   /**
@@ -66,7 +66,7 @@ export interface ActorContext {
    * be of another host (`ctx.system.refFor(address)`): the loss of that host,
    * or of the link to it, is a death with reason `host-down`.
    */
-  watch(ref: AnyRef): void;
+  watch(ref: ActorRef): void;
   /** Stop watching `ref`; no notice comes after this call. */
-  unwatch(ref: AnyRef): void;
+  unwatch(ref: ActorRef): void;
 }

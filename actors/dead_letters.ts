@@ -12,7 +12,7 @@
  *
  * @example
  * ```ts
- * import type { DeadLetterReason } from "@troupe/troupe";
+ * import type { DeadLetterReason } from "./dead_letters.ts";
  * const r: DeadLetterReason = "mailbox-full";
  * ```
  */
@@ -49,7 +49,14 @@ export interface DeadLetter {
   /** The payload (for a late reply: the reply value). */
   readonly payload: unknown;
   /** Why it was not delivered. */
-  readonly reason: DeadLetterReason;
+  readonly reason:
+    | "unknown-message"
+    | "mailbox-full"
+    | "dropped-oldest"
+    | "dead-target"
+    | "stopped"
+    | "late-reply"
+    | "no-route";
 }
 
 /**
@@ -97,7 +104,7 @@ export class DeadLetters {
    * console.log(system.deadLetters.byReason["mailbox-full"] ?? 0);
    * ```
    */
-  get byReason(): Partial<Record<DeadLetterReason, number>> {
+  get byReason(): Partial<Record<DeadLetter["reason"], number>> {
     return { ...this.#byReason };
   }
 
@@ -134,7 +141,7 @@ export class DeadLetters {
     target: string,
     name: string,
     payload: unknown,
-    reason: DeadLetterReason,
+    reason: DeadLetter["reason"],
   ): void {
     this.#count++;
     this.#byReason[reason] = (this.#byReason[reason] ?? 0) + 1;

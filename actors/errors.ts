@@ -8,29 +8,8 @@
  * @module
  */
 
-/**
- * An error as plain data: what crosses a worker, process or TCP boundary.
- *
- * @example
- * ```ts
- * import { errorInfo } from "./errors.ts";
- * import assert from "node:assert/strict";
- *
- * const info = errorInfo(new RangeError("too big"));
- * assert.equal(info.name, "RangeError");
- * assert.equal(info.message, "too big");
- * ```
- */
-export interface ErrorInfo {
-  /** The error's `name`, such as `"TypeError"`. */
-  name: string;
-  /** The error's message. */
-  message: string;
-  /** The stack as the throwing host printed it, when there was one. */
-  stack?: string;
-  /** A `code` property, when the error had one (as Deno and Node errors do). */
-  code?: string;
-}
+/** An error as plain data: what crosses hosts (see `HandlerError.original`). */
+export type ErrorInfo = HandlerError["original"];
 
 /**
  * Turn anything thrown into plain {@link ErrorInfo}.
@@ -198,7 +177,7 @@ export type ExitReason =
   | { type: "not-found" }
   | { type: "shutdown" }
   | { type: "killed" }
-  | { type: "failed"; error: ErrorInfo }
+  | { type: "failed"; error: HandlerError["original"] }
   | { type: "host-down"; host: string; detail: string };
 
 /**
@@ -283,8 +262,20 @@ export class HandlerError extends TroupeError {
   readonly target: string;
   /** The message being handled. */
   readonly messageName: string;
-  /** The thrown error as plain data. */
-  readonly original: ErrorInfo;
+  /**
+   * The thrown error as plain data (what crosses hosts; also what a
+   * `failed` exit reason and event carry).
+   */
+  readonly original: {
+    /** The error's `name`, such as `"TypeError"`. */
+    name: string;
+    /** The error's message. */
+    message: string;
+    /** The stack as the throwing host printed it, when there was one. */
+    stack?: string;
+    /** A `code` property, when the error had one (as Deno and Node errors do). */
+    code?: string;
+  };
   /**
    * Build the error from what went wrong.
    *

@@ -7,7 +7,7 @@
 
 import type { DeadLetter } from "./dead_letters.ts";
 import type { Address } from "./envelope.ts";
-import type { ErrorInfo, ExitReason } from "./errors.ts";
+import type { ExitReason, HandlerError } from "./errors.ts";
 
 /**
  * One event in the life of an actor system.
@@ -27,13 +27,13 @@ import type { ErrorInfo, ExitReason } from "./errors.ts";
  */
 export type SystemEvent =
   | { type: "spawned"; address: Address }
-  | { type: "failed"; address: Address; error: ErrorInfo }
+  | { type: "failed"; address: Address; error: HandlerError["original"] }
   | {
     type: "restarted";
     address: Address;
     restarts: number;
     delayMs: number;
-    error?: ErrorInfo;
+    error?: HandlerError["original"];
   }
   | { type: "stopped"; address: Address; reason: ExitReason }
   | { type: "dead-letter"; letter: DeadLetter };
@@ -43,7 +43,7 @@ export type SystemEvent =
  *
  * @example
  * ```ts
- * import type { EventListener } from "@troupe/troupe";
+ * import type { EventListener } from "./events.ts";
  * const print: EventListener = (e) => console.log(e.type);
  * ```
  */

@@ -24,7 +24,7 @@ import type { ReplyTo } from "./reply.ts";
  *
  * @example
  * ```ts
- * import type { OverflowPolicy } from "@troupe/troupe";
+ * import type { OverflowPolicy } from "./mailbox.ts";
  * const p: OverflowPolicy = "drop-oldest";
  * ```
  */
@@ -39,7 +39,7 @@ export type OverflowPolicy =
  *
  * @example
  * ```ts
- * import type { MailboxOptions } from "@troupe/troupe";
+ * import type { MailboxOptions } from "./mailbox.ts";
  * const m: MailboxOptions = { capacity: 1000, overflow: "backpressure" };
  * ```
  */

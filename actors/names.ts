@@ -35,7 +35,7 @@ import type { WatchRecord } from "./watch.ts";
  *
  * @example
  * ```ts
- * import type { NameOptions } from "@troupe/troupe";
+ * import type { NameOptions } from "./names.ts";
  * const everywhere: NameOptions = { scope: "cluster" };
  * ```
  */

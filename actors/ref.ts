@@ -66,7 +66,10 @@ export interface AskOptions {
  * assert.equal(await g.ask("greet", "Ada"), "Hello, Ada!");
  * ```
  */
-export interface ActorRef<B = AnyBehavior> {
+// A bare `ActorRef` is a ref whose behaviour is not known statically: it
+// takes any message name and payload.
+// deno-lint-ignore no-explicit-any
+export interface ActorRef<B = any> {
   /** Where the actor lives: plain data that can cross any boundary. */
   readonly address: Address;
   /**
@@ -101,12 +104,11 @@ export interface ActorRef<B = AnyBehavior> {
  *
  * @example
  * ```ts
- * import type { AnyRef } from "@troupe/troupe";
+ * import type { AnyRef } from "./ref.ts";
  * function id(ref: AnyRef): number { return ref.address.id; }
  * ```
  */
-// deno-lint-ignore no-explicit-any
-export type AnyRef = ActorRef<any>;
+export type AnyRef = ActorRef;
 
 /**
  * The cell behind a local ref (for an actor's own ref on a host: the

@@ -5,7 +5,6 @@
  */
 
 import type { HostPermissions, Placement } from "./hosts/hosts.ts";
-import type { MailboxOptions } from "./mailbox.ts";
 
 /**
  * How to spawn an actor.
@@ -23,7 +22,16 @@ export interface SpawnOptions {
   /** A unique name to find the actor by (`system.lookup`). */
   name?: string;
   /** Mailbox settings; override the behaviour's and the system's. */
-  mailbox?: MailboxOptions;
+  mailbox?: {
+    /** Most messages it holds (a positive integer or `Infinity`; default 65,536). */
+    capacity?: number;
+    /**
+     * What a full mailbox does with one more: `reject` (the default: the
+     * sender gets `MailboxFullError`), `drop-newest`, `drop-oldest`, or
+     * `backpressure` (`send` waits for room).
+     */
+    overflow?: "drop-newest" | "drop-oldest" | "reject" | "backpressure";
+  };
   /**
    * Milliseconds a graceful stop waits for the current message (and
    * `onStop`) before the actor is killed (default: the system's).

@@ -24,13 +24,7 @@
 
 import type { Timer } from "./timer.ts";
 import { backoffDelay, type BackoffOptions, checkBackoff } from "./backoff.ts";
-import {
-  type AnyBehavior,
-  type ArgOf,
-  type Behavior,
-  defineActor,
-  type Handlers,
-} from "./behavior.ts";
+import { type Behavior, defineActor, type Handlers } from "./behavior.ts";
 import {
   type Cell,
   spawnCell,
@@ -45,15 +39,14 @@ import {
   RestartIntensityError,
 } from "./errors.ts";
 import type { HostPermissions, Placement } from "./hosts/hosts.ts";
-import type { MailboxOptions } from "./mailbox.ts";
-import type { AnyRef } from "./ref.ts";
+import type { ActorRef } from "./ref.ts";
 
 /**
  * Which children restart when one exits.
  *
  * @example
  * ```ts
- * import type { Strategy } from "@troupe/troupe";
+ * import type { Strategy } from "./supervisor.ts";
  * const s: Strategy = "rest_for_one";
  * ```
  */
@@ -65,7 +58,7 @@ export type Strategy = "one_for_one" | "one_for_all" | "rest_for_one";
  *
  * @example
  * ```ts
- * import type { RestartType } from "@troupe/troupe";
+ * import type { RestartType } from "./supervisor.ts";
  * const r: RestartType = "transient";
  * ```
  */
@@ -81,21 +74,30 @@ export type RestartType = "permanent" | "transient" | "temporary";
  * const spec: ChildSpec = { id: "w1", behavior: Worker, arg: 1, restart: "transient" };
  * ```
  */
-export interface ChildSpec<B extends AnyBehavior = AnyBehavior> {
+export interface ChildSpec<B extends Behavior = Behavior> {
   /** Unique among the supervisor's children. */
   id: string;
   /** The child's behaviour. */
   behavior: B;
   /** The child's spawn argument (used again on every restart). */
-  arg: ArgOf<B>;
+  arg: Parameters<B["init"]>[0];
   /** When to restart it (default `permanent`). */
-  restart?: RestartType;
+  restart?: "permanent" | "transient" | "temporary";
   /** Ms a stop waits for the child before killing it (default: the system's). */
   shutdown?: number;
   /** A system-wide name for `lookup`. */
   name?: string;
   /** Mailbox settings for the child. */
-  mailbox?: MailboxOptions;
+  mailbox?: {
+    /** Most messages it holds (a positive integer or `Infinity`; default 65,536). */
+    capacity?: number;
+    /**
+     * What a full mailbox does with one more: `reject` (the default: the
+     * sender gets `MailboxFullError`), `drop-newest`, `drop-oldest`, or
+     * `backpressure` (`send` waits for room).
+     */
+    overflow?: "drop-newest" | "drop-oldest" | "reject" | "backpressure";
+  };
   /** Where the child runs (default `local`); restarts keep its placement. */
   placement?: Placement;
   /** Pin the child to a named host. */
@@ -116,10 +118,10 @@ export interface ChildSpec<B extends AnyBehavior = AnyBehavior> {
  * const spec = child("w1", Worker, 1, { restart: "transient" });
  * ```
  */
-export function child<B extends AnyBehavior>(
+export function child<B extends Behavior>(
   id: string,
   behavior: B,
-  arg: ArgOf<B>,
+  arg: Parameters<B["init"]>[0],
   options: Omit<ChildSpec<B>, "id" | "behavior" | "arg"> = {},
 ): ChildSpec<B> {
   return { ...options, id, behavior, arg };
@@ -138,13 +140,26 @@ export interface SupervisorOptions {
   /** A name for logs and addresses (default `"supervisor"`). */
   name?: string;
   /** Which children restart together (default `one_for_one`). */
-  strategy?: Strategy;
+  strategy?: "one_for_one" | "one_for_all" | "rest_for_one";
   /** Most restarts allowed within `periodMs` (default 3). */
   intensity?: number;
   /** The window for `intensity`, in ms (default 5,000). */
   periodMs?: number;
   /** Wait before each restart, growing while a child keeps failing. */
-  backoff?: BackoffOptions;
+  backoff?: {
+    /** First delay in ms. */
+    minMs: number;
+    /** Largest delay in ms. */
+    maxMs: number;
+    /** Growth per consecutive restart (default 2). */
+    factor?: number;
+    /** Random spread as a fraction of the delay, 0 to 1 (default 0.2). */
+    jitter?: number;
+    /** Quiet ms after which the count resets (default `maxMs`). */
+    resetAfterMs?: number;
+    /** Source of randomness in [0, 1) (default `Math.random`; seed it in tests). */
+    random?: () => number;
+  };
   /** The children, started in this order and stopped in reverse. */
   children: ChildSpec[];
 }
@@ -154,7 +169,7 @@ export interface SupervisorOptions {
  *
  * @example
  * ```ts
- * import type { ChildInfo } from "@troupe/troupe";
+ * import type { ChildInfo } from "./supervisor.ts";
  * function line(c: ChildInfo): string { return `${c.id}: ${c.running ? "up" : "down"}`; }
  * ```
  */
@@ -162,7 +177,7 @@ export interface ChildInfo {
   /** The child's id. */
   readonly id: string;
   /** Its ref while it has a live incarnation. */
-  readonly ref: AnyRef | undefined;
+  readonly ref: ActorRef | undefined;
   /** Whether it is alive (running, starting, or waiting for a restart). */
   readonly running: boolean;
   /** Its restart type. */
@@ -359,7 +374,7 @@ async function restartGroup(
  *
  * @example
  * ```ts
- * import type { SupervisorHandlers } from "@troupe/troupe";
+ * import type { SupervisorHandlers } from "./supervisor.ts";
  * type Names = keyof SupervisorHandlers; // "children" | "child" | ...
  * ```
  */
@@ -367,13 +382,13 @@ export interface SupervisorHandlers extends Handlers<unknown> {
   /** Every child, in start order. */
   children: (state: unknown) => ChildInfo[];
   /** The ref of child `id` (undefined while it is down). */
-  child: (state: unknown, id: string) => AnyRef | undefined;
+  child: (state: unknown, id: string) => ActorRef | undefined;
   /** Add and start a child after the others; resolves to its ref. */
-  startChild: (state: unknown, spec: ChildSpec) => Promise<AnyRef>;
+  startChild: (state: unknown, spec: ChildSpec) => Promise<ActorRef>;
   /** Stop child `id` for good (its spec stays; `restartChild` starts it). */
   terminateChild: (state: unknown, id: string) => Promise<void>;
   /** Start a terminated child again (a new incarnation, a new ref). */
-  restartChild: (state: unknown, id: string) => Promise<AnyRef>;
+  restartChild: (state: unknown, id: string) => Promise<ActorRef>;
   /** Forget a terminated child's spec. */
   deleteChild: (state: unknown, id: string) => void;
 }
@@ -437,7 +452,8 @@ const SUPERVISOR_HANDLERS: SupervisorHandlers = {
  *
  * @example
  * ```ts
- * import { defineSupervisor, type SupervisorBehavior } from "@troupe/troupe";
+ * import { defineSupervisor } from "@troupe/troupe";
+ * import type { SupervisorBehavior } from "./supervisor.ts";
  * const sup: SupervisorBehavior = defineSupervisor({ children: [] });
  * ```
  */
@@ -479,7 +495,31 @@ function cancelTimers(state: unknown): void {
  */
 export function defineSupervisor(
   options: SupervisorOptions,
-): SupervisorBehavior {
+): Behavior<void, unknown, {
+  /** Every child, in start order. */
+  children: (state: unknown) => {
+    /** The child's id. */
+    readonly id: string;
+    /** Its ref while it has a live incarnation. */
+    readonly ref: ActorRef | undefined;
+    /** Whether it is alive (running, starting, or waiting for a restart). */
+    readonly running: boolean;
+    /** Its restart type. */
+    readonly restart: "permanent" | "transient" | "temporary";
+    /** Restarts so far. */
+    readonly restarts: number;
+  }[];
+  /** The ref of child `id` (undefined while it is down). */
+  child: (state: unknown, id: string) => ActorRef | undefined;
+  /** Add and start a child after the others; resolves to its ref. */
+  startChild: (state: unknown, spec: ChildSpec) => Promise<ActorRef>;
+  /** Stop child `id` for good (its spec stays; `restartChild` starts it). */
+  terminateChild: (state: unknown, id: string) => Promise<void>;
+  /** Start a terminated child again (a new incarnation, a new ref). */
+  restartChild: (state: unknown, id: string) => Promise<ActorRef>;
+  /** Forget a terminated child's spec. */
+  deleteChild: (state: unknown, id: string) => void;
+}> {
   const strategy = options.strategy ?? "one_for_one";
   if (!["one_for_one", "one_for_all", "rest_for_one"].includes(strategy)) {
     throw new TypeError(`unknown supervisor strategy "${strategy}"`);

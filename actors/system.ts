@@ -7,7 +7,8 @@
 
 import { preview } from "./preview.ts";
 import type { Timer } from "./timer.ts";
-import type { AnyBehavior } from "./behavior.ts";
+import type { Behavior } from "./behavior.ts";
+import type { SpawnOptions } from "./spawn_options.ts";
 import { type Cell, spawnCell } from "./cell.ts";
 import type { DeadLetters } from "./dead_letters.ts";
 import {
@@ -22,7 +23,7 @@ import {
   SystemStoppedError,
   UnguardedMainError,
 } from "./errors.ts";
-import type { EventListener } from "./events.ts";
+import type { SystemEvent } from "./events.ts";
 import {
   Links,
   type LinkSend,
@@ -32,10 +33,9 @@ import {
 import { ClusterNames, type NameOptions } from "./names.ts";
 import { MAX_FRAME, reviveRefs } from "./hosts/codec.ts";
 import type { HostLink } from "./hosts/hosts.ts";
-import { type HostInfo, HostPool } from "./hosts/host_pool.ts";
+import { HostPool } from "./hosts/host_pool.ts";
 import {
   type ActorRef,
-  type AnyRef,
   DeadRef,
   isActorRef,
   LocalRef,
@@ -46,7 +46,7 @@ import { register } from "./internals.ts";
 import { unguardedMain } from "./main_guard.ts";
 import { Runtime } from "./runtime.ts";
 import type { ReplyTo } from "./reply.ts";
-import type { TerminationListener, WatchRecord } from "./watch.ts";
+import type { Termination, WatchRecord } from "./watch.ts";
 import {
   type ActorStats,
   type ActorStatus,
@@ -160,7 +160,7 @@ export class ActorSystem implements AsyncDisposable {
    * await system.whenStarted(a);
    * ```
    */
-  whenStarted(ref: AnyRef): Promise<void> {
+  whenStarted(ref: ActorRef): Promise<void> {
     return refCell(ref).whenStarted();
   }
 
@@ -179,7 +179,7 @@ export class ActorSystem implements AsyncDisposable {
    * console.log(system.stats(a).status); // "dead"
    * ```
    */
-  kill(ref: AnyRef): void {
+  kill(ref: ActorRef): void {
     refCell(ref).kill();
   }
 
@@ -194,7 +194,18 @@ export class ActorSystem implements AsyncDisposable {
    * console.log(system.hosts()); // [] until a worker or process actor is spawned
    * ```
    */
-  hosts(): HostInfo[] {
+  hosts(): {
+    /** The host id (the `host` of its actors' addresses there). */
+    readonly id: string;
+    /** `worker` or `process`. */
+    readonly kind: "worker" | "process" | "node";
+    /** Its name, for a pinned host. */
+    readonly name: string | undefined;
+    /** `starting`, `up` or `down`. */
+    readonly state: "starting" | "up" | "down";
+    /** Actors placed there. */
+    readonly actors: number;
+  }[] {
     return this.#rt.hosts.list();
   }
 
@@ -304,9 +315,11 @@ export class ActorSystem implements AsyncDisposable {
    * console.log(await c.ask("get")); // 5
    * ```
    */
-  spawn<B extends AnyBehavior>(
+  spawn<B extends Behavior>(
     behavior: B,
-    ...args: SpawnArgs<B>
+    ...args: undefined extends Parameters<B["init"]>[0]
+      ? [arg?: Parameters<B["init"]>[0], options?: SpawnOptions]
+      : [arg: Parameters<B["init"]>[0], options?: SpawnOptions]
   ): ActorRef<B> {
     if (this.#rt.closing) throw new SystemStoppedError("spawn");
     return spawnCell(this.#rt, behavior, args[0], args[1], undefined, undefined)
@@ -338,7 +351,14 @@ export class ActorSystem implements AsyncDisposable {
    * assert.equal(await found?.ask("ping"), "pong");
    * ```
    */
-  register(name: string, ref: AnyRef, options: NameOptions): Promise<void> {
+  register(
+    name: string,
+    ref: ActorRef,
+    options: {
+      /** `"cluster"`: the name is known on every host of the cluster. */
+      scope: "cluster";
+    },
+  ): Promise<void> {
     try {
       checkName(name, options);
       if (typeof ref !== "object" || ref === null || !isActorRef(ref)) {
@@ -368,7 +388,13 @@ export class ActorSystem implements AsyncDisposable {
    * assert.equal(await system.lookup("a", { scope: "cluster" }), undefined);
    * ```
    */
-  unregister(name: string, options: NameOptions): Promise<boolean> {
+  unregister(
+    name: string,
+    options: {
+      /** Where the name lives: `"cluster"`, the scheduler's name table. */
+      scope: "cluster";
+    },
+  ): Promise<boolean> {
     try {
       checkName(name, options);
     } catch (e) {
@@ -392,7 +418,7 @@ export class ActorSystem implements AsyncDisposable {
    * console.log(await c?.ask("get")); // 0
    * ```
    */
-  lookup<B extends AnyBehavior = AnyBehavior>(
+  lookup<B extends Behavior = Behavior>(
     name: string,
     behavior?: B,
   ): ActorRef<B> | undefined;
@@ -416,11 +442,16 @@ export class ActorSystem implements AsyncDisposable {
    * assert.equal(await system.lookup("nobody", { scope: "cluster" }), undefined);
    * ```
    */
-  lookup<B extends AnyBehavior = AnyBehavior>(
+  lookup<B extends Behavior = Behavior>(
     name: string,
-    options: NameOptions & { behavior?: B },
+    options: {
+      /** Where the name lives: `"cluster"`, the scheduler's name table. */
+      scope: "cluster";
+      /** The behaviour the ref is typed by (not checked). */
+      behavior?: B;
+    },
   ): Promise<ActorRef<B> | undefined>;
-  lookup<B extends AnyBehavior = AnyBehavior>(
+  lookup<B extends Behavior = Behavior>(
     name: string,
     how?: B | (NameOptions & { behavior?: B }),
   ): ActorRef<B> | undefined | Promise<ActorRef<B> | undefined> {
@@ -460,7 +491,7 @@ export class ActorSystem implements AsyncDisposable {
    * console.log(await again.ask("echo", 7)); // 7
    * ```
    */
-  refFor<B extends AnyBehavior = AnyBehavior>(address: Address): ActorRef<B> {
+  refFor<B extends Behavior = Behavior>(address: Address): ActorRef<B> {
     const rt = this.#rt;
     if (address.host !== rt.host) {
       // An actor placed here by the parent system, by its proxy's address
@@ -494,7 +525,7 @@ export class ActorSystem implements AsyncDisposable {
    * console.log(system.stats(a).status); // "dead"
    * ```
    */
-  stop(ref: AnyRef, options: { timeout?: number } = {}): Promise<void> {
+  stop(ref: ActorRef, options: { timeout?: number } = {}): Promise<void> {
     const cell = refCell(ref);
     if (cell.supervisor !== undefined) {
       cell.exit({ type: "normal" });
@@ -519,7 +550,10 @@ export class ActorSystem implements AsyncDisposable {
    * unwatch();
    * ```
    */
-  watch(ref: AnyRef, listener: TerminationListener): () => void {
+  watch(
+    ref: ActorRef,
+    listener: (notice: Termination) => void,
+  ): () => void {
     const record: WatchRecord = { active: true, listener };
     if (!(ref instanceof LocalRef)) {
       // An actor on another host (or an address not alive here).
@@ -542,7 +576,33 @@ export class ActorSystem implements AsyncDisposable {
    * console.log(system.stats(a).received); // 1
    * ```
    */
-  stats(ref: AnyRef): ActorStats {
+  stats(ref: ActorRef): {
+    /** The actor's address. */
+    readonly address: Address;
+    /** The behaviour's name. */
+    readonly behavior: string;
+    /** Where it is in its life. */
+    readonly status:
+      | "starting"
+      | "running"
+      | "suspended"
+      | "stopping"
+      | "dead";
+    /** Messages queued into its mailbox. */
+    readonly received: number;
+    /** Messages whose handler completed. */
+    readonly processed: number;
+    /** Handlers and hooks that threw. */
+    readonly failed: number;
+    /** Restarts by its supervisor. */
+    readonly restarts: number;
+    /** Messages waiting now. */
+    readonly mailboxSize: number;
+    /** Most messages ever waiting at once. */
+    readonly mailboxHighWater: number;
+    /** The mailbox bound. */
+    readonly mailboxCapacity: number;
+  } {
     return statsOf(refCell(ref));
   }
 
@@ -556,7 +616,7 @@ export class ActorSystem implements AsyncDisposable {
    * console.log(system.actors().length); // 0
    * ```
    */
-  actors(): ActorStats[] {
+  actors(): ReturnType<ActorSystem["stats"]>[] {
     return [...this.#rt.cells.values()].map(statsOf);
   }
 
@@ -572,7 +632,7 @@ export class ActorSystem implements AsyncDisposable {
    * off();
    * ```
    */
-  subscribe(listener: EventListener): () => void {
+  subscribe(listener: (event: SystemEvent) => void): () => void {
     const rt = this.#rt;
     rt.listeners = [...rt.listeners, listener];
     return () => {
@@ -798,7 +858,16 @@ export class ActorSystem implements AsyncDisposable {
    * console.log(report.stopped); // 1
    * ```
    */
-  shutdown(options: { timeout?: number } = {}): Promise<ShutdownReport> {
+  shutdown(options: { timeout?: number } = {}): Promise<
+    {
+      /** Actors that stopped. */
+      readonly stopped: number;
+      /** Of those, actors that had to be killed (shutdown timeout passed). */
+      readonly killed: number;
+      /** Whether the overall deadline passed, so that the rest was killed. */
+      readonly timedOut: boolean;
+    }
+  > {
     return this.#shutdown ??= this.#doShutdown(options.timeout ?? 10_000);
   }
 

@@ -8,7 +8,6 @@
 import type { AnyBehavior, ArgOf } from "./behavior.ts";
 import type { Address } from "./envelope.ts";
 import type { ExecSpec } from "./hosts/hosts.ts";
-import type { MailboxOptions } from "./mailbox.ts";
 import type { SpawnOptions } from "./spawn_options.ts";
 
 /**
@@ -29,7 +28,16 @@ export interface ActorSystemOptions {
   /** Default graceful-stop wait per actor in ms before a kill (default 5,000). */
   shutdownTimeout?: number;
   /** Default mailbox for every actor (default 65,536 messages, `reject`). */
-  mailbox?: MailboxOptions;
+  mailbox?: {
+    /** Most messages it holds (a positive integer or `Infinity`; default 65,536). */
+    capacity?: number;
+    /**
+     * What a full mailbox does with one more: `reject` (the default: the
+     * sender gets `MailboxFullError`), `drop-newest`, `drop-oldest`, or
+     * `backpressure` (`send` waits for room).
+     */
+    overflow?: "drop-newest" | "drop-oldest" | "reject" | "backpressure";
+  };
   /** Messages an actor may process per turn before others run (default 64). */
   throughput?: number;
   /** Ms of continuous work before yielding to timers and I/O (default 8). */
@@ -66,7 +74,7 @@ export interface ActorSystemOptions {
  *
  * @example
  * ```ts
- * import type { ActorStatus } from "@troupe/troupe";
+ * import type { ActorStatus } from "./system_types.ts";
  * const s: ActorStatus = "running";
  * ```
  */
@@ -150,7 +158,8 @@ export interface ShutdownReport {
  *
  * @example
  * ```ts
- * import { defineActor, type SpawnArgs } from "@troupe/troupe";
+ * import { defineActor } from "@troupe/troupe";
+ * import type { SpawnArgs } from "./system_types.ts";
  * const C = defineActor({ init: (n: number) => ({ n }), handlers: {} });
  * const args: SpawnArgs<typeof C> = [1, { name: "c" }];
  * ```

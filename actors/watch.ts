@@ -39,7 +39,7 @@ export interface Termination {
  *
  * @example
  * ```ts
- * import type { TerminationListener } from "@troupe/troupe";
+ * import type { TerminationListener } from "./watch.ts";
  * const log: TerminationListener = (t) => console.log(t.address.id, t.reason.type);
  * ```
  */

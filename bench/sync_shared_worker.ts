@@ -11,7 +11,7 @@
  * @module
  */
 
-import { SharedMutex, type SharedPrimitiveHandle } from "@troupe/troupe/sync";
+import { type SharedHandle, SharedMutex } from "@troupe/troupe/sync";
 
 /** What the bench posts to start a loop. */
 export interface LoopOrder {
@@ -24,7 +24,7 @@ export interface LoopOrder {
   /** Int32 cells: counter, last holder, handoffs, go flag. */
   cells: SharedArrayBuffer;
   /** The mutex, for `shared`. */
-  mutex?: SharedPrimitiveHandle;
+  mutex?: SharedHandle;
 }
 
 declare const self: {

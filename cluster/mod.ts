@@ -28,43 +28,20 @@
 
 export {
   Client,
-  type ClientOptions,
   clusterClient,
   ClusterEvent,
   ClusterLock,
-  ClusterMutex,
-  type ClusterMutexState,
   ClusterQueue,
-  ClusterSemaphore,
-  type ClusterSemaphoreState,
   connect,
 } from "./client/mod.ts";
-export {
-  type Dashboard,
-  type DashboardOptions,
-  type DashboardSource,
-  serveDashboard,
-} from "./dashboard/mod.ts";
-export type { MemoryFractions, MemoryStatus } from "./memory/mod.ts";
-export { type NodeOptions, runNode } from "./node/mod.ts";
+export { serveDashboard } from "./dashboard/mod.ts";
+export { runNode } from "./node/mod.ts";
 export {
   Cluster,
   type ClusterOptions,
   type ClusterStatus,
   LocalCluster,
   localCluster,
-  type LocalClusterOptions,
-  type NodeInfo,
-  type NodeStatus,
-  type RestartResult,
   startCluster,
-  type WorkerLogLine,
 } from "./scheduler/mod.ts";
-export {
-  type ActorReport,
-  type MailboxReport,
-  TransportError,
-  type TransportErrorCode,
-  WorkerRequestError,
-  type WorkerRequestErrorCode,
-} from "./wire/mod.ts";
+export { TransportError, WorkerRequestError } from "./wire/mod.ts";

@@ -18,7 +18,7 @@
 
 import { clusterClient } from "@troupe/troupe/cluster";
 import { defineActor, defineTasks } from "@troupe/troupe";
-import { SharedMutex, type SharedPrimitiveHandle } from "@troupe/troupe/sync";
+import { type SharedHandle, SharedMutex } from "@troupe/troupe/sync";
 
 /**
  * Plain functions that pools, graphs and clusters run anywhere.
@@ -113,7 +113,7 @@ export const Adder = defineActor({
   handlers: {
     add: async (
       _s,
-      job: { mutex: SharedPrimitiveHandle; counter: Int32Array; times: number },
+      job: { mutex: SharedHandle; counter: Int32Array; times: number },
     ): Promise<void> => {
       const mutex = SharedMutex.from(job.mutex);
       for (let i = 0; i < job.times; i++) {

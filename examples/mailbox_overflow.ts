@@ -7,12 +7,7 @@
  * @module
  */
 
-import {
-  ActorSystem,
-  defineActor,
-  MailboxFullError,
-  type OverflowPolicy,
-} from "@troupe/troupe";
+import { ActorSystem, defineActor, MailboxFullError } from "@troupe/troupe";
 
 const Sink = defineActor({
   name: "sink",
@@ -29,12 +24,12 @@ await using system = new ActorSystem();
 
 // A burst of 5 messages in one tick into a mailbox of 3: the actor gets to
 // run only after the burst, so 2 messages do not fit.
-const policies: OverflowPolicy[] = [
+const policies = [
   "drop-newest",
   "drop-oldest",
   "reject",
   "backpressure",
-];
+] as const;
 for (const overflow of policies) {
   const sink = system.spawn(Sink, undefined, {
     mailbox: { capacity: 3, overflow },

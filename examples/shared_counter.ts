@@ -22,8 +22,8 @@
 
 import { ActorSystem, defineActor } from "@troupe/troupe";
 import {
+  type SharedHandle,
   SharedMutex,
-  type SharedPrimitiveHandle,
   sharedStruct,
 } from "@troupe/troupe/sync";
 
@@ -41,7 +41,7 @@ export const Adder = defineActor({
   handlers: {
     add: async (
       _s,
-      job: { mutex: SharedPrimitiveHandle; counter: Int32Array; times: number },
+      job: { mutex: SharedHandle; counter: Int32Array; times: number },
     ) => {
       const mutex = SharedMutex.from(job.mutex);
       for (let i = 0; i < job.times; i++) {

@@ -5,7 +5,7 @@
  */
 
 import { BrokenBarrierError, WaitTimeoutError } from "./errors.ts";
-import type { BarrierLike, WaitOptions } from "./types.ts";
+import type { WaitOptions } from "./types.ts";
 import { refuse, WaiterList } from "./waiters.ts";
 
 /** Options of a {@linkcode Barrier}. */
@@ -46,7 +46,7 @@ export interface BarrierOptions {
  * assert.equal(generations, 2);
  * ```
  */
-export class Barrier implements BarrierLike {
+export class Barrier {
   /** How many parties must arrive. */
   readonly parties: number;
   #action: (() => void) | undefined;
@@ -64,7 +64,16 @@ export class Barrier implements BarrierLike {
    * assert.equal(new Barrier(4, { timeout: 1_000 }).parties, 4);
    * ```
    */
-  constructor(parties: number, options: BarrierOptions = {}) {
+  constructor(parties: number, options: {
+    /**
+     * Runs once per generation, when the last party arrives and before any
+     * is released. If it throws, the barrier breaks: the last party rejects
+     * with the error, the others with `BrokenBarrierError`.
+     */
+    action?: () => void;
+    /** The default timeout (ms) of every `wait` that gives none. */
+    timeout?: number;
+  } = {}) {
     if (!(Number.isSafeInteger(parties) && parties >= 1)) {
       throw new RangeError(`Barrier: parties must be an integer >= 1`);
     }

@@ -335,7 +335,14 @@ export class Channel<T> implements AsyncIterable<T> {
   static race<T>(
     channels: readonly Channel<T>[],
     options?: WaitOptions,
-  ): Promise<Selected<T>> {
+  ): Promise<{
+    /** The position of the channel in the list given. */
+    index: number;
+    /** The channel the value came from. */
+    channel: Channel<T>;
+    /** The value received. */
+    value: T;
+  }> {
     if (options !== undefined) {
       const refused = refuse("Channel.race", options);
       if (refused !== undefined) return refused;
@@ -421,6 +428,13 @@ export class Channel<T> implements AsyncIterable<T> {
 export function select<T>(
   channels: readonly Channel<T>[],
   options?: WaitOptions,
-): Promise<Selected<T>> {
+): Promise<{
+  /** The position of the channel in the list given. */
+  index: number;
+  /** The channel the value came from. */
+  channel: Channel<T>;
+  /** The value received. */
+  value: T;
+}> {
   return Channel.race(channels, options);
 }

@@ -6,7 +6,7 @@
 
 import { NotHeldError, WaitTimeoutError } from "./errors.ts";
 import { Mutex } from "./mutex.ts";
-import type { ConditionLike, MutexLike, WaitOptions } from "./types.ts";
+import type { MutexLike, WaitOptions } from "./types.ts";
 import { refuse, WaiterList } from "./waiters.ts";
 
 /**
@@ -43,7 +43,7 @@ import { refuse, WaiterList } from "./waiters.ts";
  * assert.equal(await consumer, 7);
  * ```
  */
-export class Condition implements ConditionLike {
+export class Condition {
   /** The lock this condition waits with. */
   readonly lock: MutexLike;
   #waiters = new WaiterList<void>();

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { EventLike, WaitOptions } from "./types.ts";
+import type { EventCore, WaitOptions } from "./types.ts";
 import { refuse, RESOLVED, WaiterList } from "./waiters.ts";
 
 /**
@@ -25,7 +25,7 @@ import { refuse, RESOLVED, WaiterList } from "./waiters.ts";
  * assert.deepEqual(log, ["setting", "go"]);
  * ```
  */
-export class Event implements EventLike {
+export class Event implements EventCore {
   #set = false;
   #waiters = new WaiterList<void>();
 

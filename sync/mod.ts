@@ -52,17 +52,11 @@ export {
   WaitTimeoutError,
 } from "./errors.ts";
 export type {
-  BarrierLike,
-  ConditionLike,
   EventCore,
-  EventLike,
   Guard,
   LockCore,
   MutexLike,
   QueueCore,
-  QueueLike,
-  RWLockLike,
-  SemaphoreLike,
   WaitOptions,
 } from "./types.ts";
 export { Mutex } from "./mutex.ts";
@@ -71,39 +65,22 @@ export { BoundedSemaphore, Semaphore } from "./semaphore.ts";
 export { RWLock } from "./rwlock.ts";
 export { Condition } from "./condition.ts";
 export { Event } from "./event.ts";
-export { Barrier, type BarrierOptions } from "./barrier.ts";
-export {
-  LifoQueue,
-  PriorityQueue,
-  type PriorityQueueOptions,
-  Queue,
-  type QueueOptions,
-} from "./queue.ts";
-export { Channel, select, type Selected } from "./channel.ts";
+export { Barrier } from "./barrier.ts";
+export { LifoQueue, PriorityQueue, Queue } from "./queue.ts";
+export { Channel, select } from "./channel.ts";
 
 // shared scope
 export {
   attachStruct,
-  type SharedArrayTypes,
-  type SharedFieldSpec,
-  type SharedFieldType,
-  type SharedFieldTypeOf,
   type SharedHandle,
   type SharedLayout,
-  type SharedPrimitiveHandle,
   type SharedStruct,
   sharedStruct,
-  type SharedStructCreateOptions,
-  type SharedStructOptions,
-  type SharedViews,
 } from "./shared_layout.ts";
 export { SharedMutex } from "./shared_mutex.ts";
 export { SharedBoundedSemaphore, SharedSemaphore } from "./shared_semaphore.ts";
 export { SharedEvent } from "./shared_event.ts";
-export { SharedBarrier, type SharedBarrierOptions } from "./shared_barrier.ts";
+export { SharedBarrier } from "./shared_barrier.ts";
 export { SharedRWLock } from "./shared_rwlock.ts";
-export {
-  SharedCondition,
-  type SharedConditionHandle,
-} from "./shared_condition.ts";
-export { SharedQueue, type SharedQueueOptions } from "./shared_queue.ts";
+export { SharedCondition } from "./shared_condition.ts";
+export { SharedQueue } from "./shared_queue.ts";

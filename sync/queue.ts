@@ -7,7 +7,7 @@
 
 import { ClosedError, SyncError } from "./errors.ts";
 import { Heap, Ring, Stack, type Store } from "./ring.ts";
-import type { QueueLike, WaitOptions } from "./types.ts";
+import type { QueueCore, WaitOptions } from "./types.ts";
 import { refuse, RESOLVED, WaiterList } from "./waiters.ts";
 
 /** Options of a {@linkcode Queue} (and of its LIFO and priority kinds). */
@@ -67,7 +67,7 @@ function withStore<T>(options: QueueOptions, store: Store<T>): QueueOptions {
  * assert.equal(sum, 4950);
  * ```
  */
-export class Queue<T> implements QueueLike<T> {
+export class Queue<T> implements QueueCore<T> {
   #store: Store<T>;
   #maxSize: number;
   #closed = false;
@@ -88,7 +88,10 @@ export class Queue<T> implements QueueLike<T> {
    * assert.equal(new Queue().maxSize, Infinity);
    * ```
    */
-  constructor(options: QueueOptions = {}) {
+  constructor(options: {
+    /** The most items it holds; `put` waits for room beyond (default `Infinity`). */
+    maxSize?: number;
+  } = {}) {
     const maxSize = options.maxSize ?? Infinity;
     if (
       !(maxSize === Infinity || (Number.isSafeInteger(maxSize) && maxSize >= 1))
@@ -431,7 +434,10 @@ export class LifoQueue<T> extends Queue<T> {
    * new LifoQueue<string>({ maxSize: 8 });
    * ```
    */
-  constructor(options: QueueOptions = {}) {
+  constructor(options: {
+    /** The most items it holds; `put` waits for room beyond (default `Infinity`). */
+    maxSize?: number;
+  } = {}) {
     super(withStore(options, new Stack<T>()));
   }
 }
@@ -468,7 +474,17 @@ export class PriorityQueue<T> extends Queue<T> {
    * new PriorityQueue<number>({ compare: (a, b) => b - a }); // highest first
    * ```
    */
-  constructor(options: PriorityQueueOptions<T> = {}) {
+  constructor(options: {
+    /** The most items it holds; `put` waits for room beyond (default `Infinity`). */
+    maxSize?: number;
+    /**
+     * The order: negative when `a` comes out before `b`. Default: by
+     * `priority` when given, else `<` on the items themselves.
+     */
+    compare?: (a: T, b: T) => number;
+    /** A numeric priority per item; the lowest comes out first. */
+    priority?: (item: T) => number;
+  } = {}) {
     const { compare, priority, ...rest } = options;
     const order = compare ??
       (priority !== undefined

@@ -5,7 +5,7 @@
  */
 
 import { Held } from "./guard.ts";
-import type { Guard, RWLockLike, WaitOptions } from "./types.ts";
+import type { Guard, WaitOptions } from "./types.ts";
 import { refuse, WaiterList } from "./waiters.ts";
 
 /**
@@ -43,7 +43,7 @@ import { refuse, WaiterList } from "./waiters.ts";
  * assert.ok(rw.writing);
  * ```
  */
-export class RWLock implements RWLockLike {
+export class RWLock {
   #readers = 0;
   #writing = false;
   #readQ = new WaiterList<void>();

@@ -6,7 +6,7 @@
 
 import { OverReleaseError } from "./errors.ts";
 import { Held } from "./guard.ts";
-import type { Guard, SemaphoreLike, WaitOptions } from "./types.ts";
+import type { Guard, LockCore, WaitOptions } from "./types.ts";
 import { refuse, RESOLVED, WaiterList } from "./waiters.ts";
 
 function checkValue(what: string, value: number): void {
@@ -41,7 +41,7 @@ function checkValue(what: string, value: number): void {
  * assert.equal(most, 2);
  * ```
  */
-export class Semaphore implements SemaphoreLike {
+export class Semaphore implements LockCore {
   #value: number;
   #waiters = new WaiterList<void>();
   #op: string;

@@ -9,7 +9,6 @@ import { BrokenBarrierError } from "./errors.ts";
 import {
   attachStruct,
   type SharedHandle,
-  type SharedPrimitiveHandle,
   sharedStruct,
 } from "./shared_layout.ts";
 import {
@@ -20,7 +19,7 @@ import {
   waitUntil,
   wake,
 } from "./shared_wait.ts";
-import type { BarrierLike, WaitOptions } from "./types.ts";
+import type { WaitOptions } from "./types.ts";
 
 const KIND = "SharedBarrier";
 /** Generations whose outcome is remembered (for parties slow to look). */
@@ -87,7 +86,7 @@ export interface SharedBarrierOptions {
  * assert.equal(b.generation, 1);
  * ```
  */
-export class SharedBarrier implements BarrierLike {
+export class SharedBarrier {
   /** The buffer that holds the barrier's state. */
   readonly buffer: SharedArrayBuffer;
   /** Where the state starts in `buffer`, in bytes. */
@@ -109,7 +108,15 @@ export class SharedBarrier implements BarrierLike {
    * assert.equal(runs, 1);
    * ```
    */
-  constructor(parties: number, options: SharedBarrierOptions = {}) {
+  constructor(parties: number, options: {
+    /**
+     * Run once per generation, by the party that arrives last, before any
+     * party goes on; if it throws, that party rejects with its error and the
+     * barrier breaks. (Functions do not cross isolates: each attached
+     * instance has its own, and the last arrival runs its instance's.)
+     */
+    action?: () => void;
+  } = {}) {
     const from = takeAttached<SharedHandle>();
     if (from === undefined) {
       if (!Number.isInteger(parties) || parties < 1 || parties > 0xffff) {
@@ -146,7 +153,15 @@ export class SharedBarrier implements BarrierLike {
    */
   static from(
     handle: SharedHandle,
-    options: SharedBarrierOptions = {},
+    options: {
+      /**
+       * Run once per generation, by the party that arrives last, before any
+       * party goes on; if it throws, that party rejects with its error and the
+       * barrier breaks. (Functions do not cross isolates: each attached
+       * instance has its own, and the last arrival runs its instance's.)
+       */
+      action?: () => void;
+    } = {},
   ): SharedBarrier {
     return attaching(handle, () => new SharedBarrier(1, options));
   }
@@ -162,7 +177,7 @@ export class SharedBarrier implements BarrierLike {
    * assert.equal(new SharedBarrier(2).handle.kind, "SharedBarrier");
    * ```
    */
-  get handle(): SharedPrimitiveHandle {
+  get handle(): SharedHandle {
     return { kind: KIND, buffer: this.buffer, offset: this.offset };
   }
 

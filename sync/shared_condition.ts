@@ -9,7 +9,6 @@ import { LayoutError, NotHeldError } from "./errors.ts";
 import {
   attachStruct,
   type SharedHandle,
-  type SharedPrimitiveHandle,
   sharedStruct,
 } from "./shared_layout.ts";
 import { SharedMutex } from "./shared_mutex.ts";
@@ -20,19 +19,13 @@ import {
   takeAttached,
   waitUntil,
 } from "./shared_wait.ts";
-import type { ConditionLike, WaitOptions } from "./types.ts";
+import type { WaitOptions } from "./types.ts";
 
 const KIND = "SharedCondition";
 const LAYOUT = { cells: ["i32", 1 + CHANNEL] } as const;
 /** The uid of the mutex it is bound to. */
 const MUTEX = 0;
 const WAIT = 1;
-
-/** The handle of a `SharedCondition`: its state and its mutex's. */
-export interface SharedConditionHandle extends SharedPrimitiveHandle {
-  /** The handle of the mutex the condition is bound to. */
-  mutex: SharedPrimitiveHandle;
-}
 
 /**
  * A condition variable shared by every isolate attached to its buffer, bound
@@ -74,7 +67,7 @@ export interface SharedConditionHandle extends SharedPrimitiveHandle {
  * assert.equal(box[0], 42);
  * ```
  */
-export class SharedCondition implements ConditionLike {
+export class SharedCondition {
   /** The buffer that holds the condition's state. */
   readonly buffer: SharedArrayBuffer;
   /** Where the state starts in `buffer`, in bytes. */
@@ -134,10 +127,16 @@ export class SharedCondition implements ConditionLike {
    * ```
    */
   static from(
-    handle: SharedConditionHandle,
+    handle: SharedHandle,
     mutex?: SharedMutex,
   ): SharedCondition {
-    const m = mutex ?? SharedMutex.from(handle.mutex);
+    if (mutex === undefined && handle.mutex === undefined) {
+      throw new LayoutError(
+        KIND,
+        "expected a handle with its mutex's handle (`mutex`), found none",
+      );
+    }
+    const m = mutex ?? SharedMutex.from(handle.mutex!);
     return attaching(handle, () => new SharedCondition(m));
   }
 
@@ -154,7 +153,7 @@ export class SharedCondition implements ConditionLike {
    * assert.equal(h.mutex.kind, "SharedMutex");
    * ```
    */
-  get handle(): SharedConditionHandle {
+  get handle(): SharedHandle & { mutex: SharedHandle } {
     return {
       kind: KIND,
       buffer: this.buffer,

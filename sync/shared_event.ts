@@ -8,7 +8,6 @@
 import {
   attachStruct,
   type SharedHandle,
-  type SharedPrimitiveHandle,
   sharedStruct,
 } from "./shared_layout.ts";
 import {
@@ -19,7 +18,7 @@ import {
   waitUntil,
   wake,
 } from "./shared_wait.ts";
-import type { EventLike, WaitOptions } from "./types.ts";
+import type { EventCore, WaitOptions } from "./types.ts";
 
 const KIND = "SharedEvent";
 const LAYOUT = { cells: ["i32", 1 + CHANNEL] } as const;
@@ -45,7 +44,7 @@ const WAIT = 1;
  * assert.ok(ready.isSet);
  * ```
  */
-export class SharedEvent implements EventLike {
+export class SharedEvent implements EventCore {
   /** The buffer that holds the flag. */
   readonly buffer: SharedArrayBuffer;
   /** Where the state starts in `buffer`, in bytes. */
@@ -101,7 +100,7 @@ export class SharedEvent implements EventLike {
    * assert.equal(new SharedEvent().handle.kind, "SharedEvent");
    * ```
    */
-  get handle(): SharedPrimitiveHandle {
+  get handle(): SharedHandle {
     return { kind: KIND, buffer: this.buffer, offset: this.offset };
   }
 

@@ -17,25 +17,13 @@
 
 import { LayoutError } from "./errors.ts";
 
-/** The element type of a field: the typed array it is viewed through. */
-export type SharedFieldType =
-  | "i8"
-  | "u8"
-  | "i16"
-  | "u16"
-  | "i32"
-  | "u32"
-  | "f32"
-  | "f64"
-  | "i64"
-  | "u64";
-
 /**
  * The typed array each field type is viewed through.
  *
  * @example
  * ```ts
- * import { sharedStruct, type SharedArrayTypes } from "@troupe/troupe/sync";
+ * import { sharedStruct } from "@troupe/troupe/sync";
+ * import type { SharedArrayTypes } from "./shared_layout.ts";
  *
  * const s = sharedStruct({ hits: "i32" });
  * const hits: SharedArrayTypes["i32"] = s.views.hits;
@@ -65,49 +53,88 @@ export interface SharedArrayTypes {
   u64: BigUint64Array;
 }
 
-/** A field: one element of a type, or `[type, length]` for an array. */
-export type SharedFieldSpec =
-  | SharedFieldType
-  | readonly [SharedFieldType, number];
-
-/** The fields of a struct, by name, in layout order. */
-export type SharedLayout = Readonly<Record<string, SharedFieldSpec>>;
-
-/** The element type of a field spec. */
-export type SharedFieldTypeOf<S> = S extends
-  readonly [infer T extends SharedFieldType, number] ? T
-  : S extends SharedFieldType ? S
-  : never;
-
-/** One typed-array view per field (a scalar field is a view of length 1). */
-export type SharedViews<L extends SharedLayout> = {
-  readonly [K in keyof L]: SharedArrayTypes[SharedFieldTypeOf<L[K]>];
-};
+/** The element type of a field: the typed array it is viewed through. */
+export type SharedFieldType = keyof SharedArrayTypes;
 
 /**
- * Where a struct lives: plain data that crosses to a worker actor in a
- * message (the buffer is shared, not copied).
+ * The fields of a struct, by name, in layout order: each one element of a
+ * type (`"i32"`), or `[type, length]` for an array (`["f64", 8]`). Each
+ * field is viewed through its typed array: `"i32"` an `Int32Array`, `"u64"`
+ * a `BigUint64Array`, and so on.
+ *
+ * @example
+ * ```ts
+ * import { type SharedLayout, sharedStruct } from "@troupe/troupe/sync";
+ *
+ * const layout = { hits: "i32", samples: ["f64", 8] } as const satisfies SharedLayout;
+ * console.log(sharedStruct(layout).views.samples.length); // 8
+ * ```
+ */
+export type SharedLayout = Readonly<
+  Record<
+    string,
+    | "i8"
+    | "u8"
+    | "i16"
+    | "u16"
+    | "i32"
+    | "u32"
+    | "f32"
+    | "f64"
+    | "i64"
+    | "u64"
+    | readonly [
+      | "i8"
+      | "u8"
+      | "i16"
+      | "u16"
+      | "i32"
+      | "u32"
+      | "f32"
+      | "f64"
+      | "i64"
+      | "u64",
+      number,
+    ]
+  >
+>;
+
+/** One typed-array view per field (a scalar field is a view of length 1). */
+export type SharedViews<L extends SharedLayout> = SharedStruct<L>["views"];
+
+/**
+ * Where a struct or a shared primitive lives: plain data that crosses to a
+ * worker actor in a message (the buffer is shared, not copied). A
+ * primitive's `handle` also names the primitive (`kind`), and a
+ * `SharedCondition`'s carries its mutex's; attach with `attachStruct` or
+ * the class's `from`.
+ *
+ * @example
+ * ```ts
+ * import { type SharedHandle, SharedMutex } from "@troupe/troupe/sync";
+ * import assert from "node:assert/strict";
+ *
+ * const h: SharedHandle = new SharedMutex().handle;
+ * assert.equal(h.kind, "SharedMutex");
+ * assert.ok(SharedMutex.from(h).uid > 0);
+ * ```
  */
 export interface SharedHandle {
   /** The buffer that holds the struct. */
   buffer: SharedArrayBuffer;
   /** Where the struct starts in it, in bytes (a multiple of 8; default 0). */
   offset?: number;
+  /** The primitive it is for, e.g. `"SharedMutex"` (a primitive's handle). */
+  kind?: string;
+  /** The handle of the mutex a `SharedCondition` is bound to (its handle). */
+  mutex?: SharedHandle;
 }
 
-/**
- * Plain data naming a shared primitive's state: send it to a worker actor
- * in a message like any other value, and attach there with the class's
- * `from`.
- */
-export interface SharedPrimitiveHandle extends SharedHandle {
-  /** The primitive it is for, e.g. `"SharedMutex"`. */
+/** A primitive's handle as it makes it: `kind` and `offset` always set. */
+export type SharedPrimitiveHandle = SharedHandle & {
   kind: string;
-  /** The buffer that holds the state. */
-  buffer: SharedArrayBuffer;
-  /** Where the state starts in the buffer, in bytes. */
   offset: number;
-}
+};
 
 /**
  * A struct laid out in a `SharedArrayBuffer`, with a typed-array view per
@@ -135,7 +162,22 @@ export interface SharedStruct<L extends SharedLayout> {
   /** A random id of this struct, the same in every isolate that attaches. */
   readonly uid: number;
   /** One view per field. */
-  readonly views: SharedViews<L>;
+  readonly views: {
+    readonly [K in keyof L]: (
+      L[K] extends readonly [infer T, number] ? T : L[K]
+    ) extends infer T ? T extends "i8" ? Int8Array
+      : T extends "u8" ? Uint8Array
+      : T extends "i16" ? Int16Array
+      : T extends "u16" ? Uint16Array
+      : T extends "i32" ? Int32Array
+      : T extends "u32" ? Uint32Array
+      : T extends "f32" ? Float32Array
+      : T extends "f64" ? Float64Array
+      : T extends "i64" ? BigInt64Array
+      : T extends "u64" ? BigUint64Array
+      : never
+      : never;
+  };
   /** Plain data to attach it elsewhere with `attachStruct`. */
   readonly handle: { buffer: SharedArrayBuffer; offset: number };
   /** A fresh id (1, 2, ...) from a counter in the header, unique per struct. */
@@ -143,27 +185,7 @@ export interface SharedStruct<L extends SharedLayout> {
 }
 
 /** Options of `sharedStruct` and `attachStruct`. */
-export interface SharedStructOptions {
-  /**
-   * What the buffer holds, recorded in the header and checked on attach
-   * (up to 24 ASCII characters; default `"struct"`).
-   */
-  name?: string;
-  /**
-   * The revision of the layout, recorded in the header and checked on
-   * attach (an integer from 0, the default): bump it when the meaning of the
-   * fields changes even if their names and types do not.
-   */
-  revision?: number;
-}
-
-/** Options of `sharedStruct`: where to build it. */
-export interface SharedStructCreateOptions extends SharedStructOptions {
-  /** Build it in this buffer (default: a new one of the right size). */
-  buffer?: SharedArrayBuffer;
-  /** At this offset in `buffer`, in bytes (a multiple of 8; default 0). */
-  offset?: number;
-}
+type SharedStructOptions = NonNullable<Parameters<typeof attachStruct>[2]>;
 
 const MAGIC = 0x54525550; // "TRUP"
 const VERSION = 1;
@@ -325,7 +347,23 @@ export function sharedStructBytes(layout: SharedLayout): number {
  */
 export function sharedStruct<const L extends SharedLayout>(
   layout: L,
-  options: SharedStructCreateOptions = {},
+  options: {
+    /**
+     * What the buffer holds, recorded in the header and checked on attach
+     * (up to 24 ASCII characters; default `"struct"`).
+     */
+    name?: string;
+    /**
+     * The revision of the layout, recorded in the header and checked on
+     * attach (an integer from 0, the default): bump it when the meaning of the
+     * fields changes even if their names and types do not.
+     */
+    revision?: number;
+    /** Build it in this buffer (default: a new one of the right size). */
+    buffer?: SharedArrayBuffer;
+    /** At this offset in `buffer`, in bytes (a multiple of 8; default 0). */
+    offset?: number;
+  } = {},
 ): SharedStruct<L> {
   const name = options.name ?? "struct";
   checkName(name);
@@ -371,7 +409,19 @@ export function sharedStruct<const L extends SharedLayout>(
 export function attachStruct<const L extends SharedLayout>(
   layout: L,
   from: SharedHandle,
-  options: SharedStructOptions = {},
+  options: {
+    /**
+     * What the buffer holds, recorded in the header and checked on attach
+     * (up to 24 ASCII characters; default `"struct"`).
+     */
+    name?: string;
+    /**
+     * The revision of the layout, recorded in the header and checked on
+     * attach (an integer from 0, the default): bump it when the meaning of the
+     * fields changes even if their names and types do not.
+     */
+    revision?: number;
+  } = {},
 ): SharedStruct<L> {
   const name = options.name ?? "struct";
   const revision = revisionOf(options);

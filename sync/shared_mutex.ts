@@ -9,7 +9,6 @@ import { NotHeldError } from "./errors.ts";
 import {
   attachStruct,
   type SharedHandle,
-  type SharedPrimitiveHandle,
   type SharedStruct,
   sharedStruct,
 } from "./shared_layout.ts";
@@ -208,7 +207,7 @@ export class SharedMutex implements MutexLike {
    * assert.ok(h.buffer instanceof SharedArrayBuffer);
    * ```
    */
-  get handle(): SharedPrimitiveHandle {
+  get handle(): SharedHandle {
     return { kind: KIND, buffer: this.buffer, offset: this.offset };
   }
 

@@ -10,7 +10,6 @@ import {
   attachStruct,
   HEADER_BYTES,
   type SharedHandle,
-  type SharedPrimitiveHandle,
   sharedStruct,
 } from "./shared_layout.ts";
 import {
@@ -21,7 +20,7 @@ import {
   waitUntil,
   wake,
 } from "./shared_wait.ts";
-import type { QueueLike, WaitOptions } from "./types.ts";
+import type { QueueCore, WaitOptions } from "./types.ts";
 
 const KIND = "SharedQueue";
 /** Control cells: capacity, head, tail, closed, then two wait channels. */
@@ -86,7 +85,7 @@ export interface SharedQueueOptions {
  * assert.deepEqual(seen, [1, 2.5]);
  * ```
  */
-export class SharedQueue implements QueueLike<number> {
+export class SharedQueue implements QueueCore<number> {
   /** The buffer that holds the queue. */
   readonly buffer: SharedArrayBuffer;
   /** Where the state starts in `buffer`, in bytes. */
@@ -108,7 +107,10 @@ export class SharedQueue implements QueueLike<number> {
    * assert.equal(new SharedQueue({ maxSize: 8 }).maxSize, 8);
    * ```
    */
-  constructor(options: SharedQueueOptions = {}) {
+  constructor(options: {
+    /** How many numbers it holds at most (1 to 2^24; default 1024). */
+    maxSize?: number;
+  } = {}) {
     const from = takeAttached<SharedHandle>();
     let cap: number;
     if (from === undefined) {
@@ -175,7 +177,7 @@ export class SharedQueue implements QueueLike<number> {
    * assert.equal(new SharedQueue().handle.kind, "SharedQueue");
    * ```
    */
-  get handle(): SharedPrimitiveHandle {
+  get handle(): SharedHandle {
     return { kind: KIND, buffer: this.buffer, offset: this.offset };
   }
 

@@ -8,7 +8,6 @@
 import {
   attachStruct,
   type SharedHandle,
-  type SharedPrimitiveHandle,
   sharedStruct,
 } from "./shared_layout.ts";
 import {
@@ -20,7 +19,7 @@ import {
   waitUntil,
   wake,
 } from "./shared_wait.ts";
-import type { Guard, RWLockLike, WaitOptions } from "./types.ts";
+import type { Guard, WaitOptions } from "./types.ts";
 
 const KIND = "SharedRWLock";
 const LAYOUT = { cells: ["i32", 2 + CHANNEL] } as const;
@@ -60,7 +59,7 @@ const WAIT = 2;
  * assert.ok(rw.writing);
  * ```
  */
-export class SharedRWLock implements RWLockLike {
+export class SharedRWLock {
   /** The buffer that holds the lock's state. */
   readonly buffer: SharedArrayBuffer;
   /** Where the state starts in `buffer`, in bytes. */
@@ -115,7 +114,7 @@ export class SharedRWLock implements RWLockLike {
    * assert.equal(new SharedRWLock().handle.kind, "SharedRWLock");
    * ```
    */
-  get handle(): SharedPrimitiveHandle {
+  get handle(): SharedHandle {
     return { kind: KIND, buffer: this.buffer, offset: this.offset };
   }
 

@@ -9,7 +9,6 @@ import { OverReleaseError } from "./errors.ts";
 import {
   attachStruct,
   type SharedHandle,
-  type SharedPrimitiveHandle,
   sharedStruct,
 } from "./shared_layout.ts";
 import {
@@ -21,7 +20,7 @@ import {
   waitUntil,
   wake,
 } from "./shared_wait.ts";
-import type { Guard, SemaphoreLike, WaitOptions } from "./types.ts";
+import type { Guard, LockCore, WaitOptions } from "./types.ts";
 
 const LAYOUT = { cells: ["i32", 2 + CHANNEL] } as const;
 const VALUE = 0;
@@ -58,7 +57,7 @@ const WAIT = 2;
  * there.release();
  * ```
  */
-export class SharedSemaphore implements SemaphoreLike {
+export class SharedSemaphore implements LockCore {
   /** The buffer that holds the semaphore's state. */
   readonly buffer: SharedArrayBuffer;
   /** Where the state starts in `buffer`, in bytes. */
@@ -131,7 +130,7 @@ export class SharedSemaphore implements SemaphoreLike {
    * assert.equal(new SharedSemaphore().handle.kind, "SharedSemaphore");
    * ```
    */
-  get handle(): SharedPrimitiveHandle {
+  get handle(): SharedHandle {
     return { kind: this.#kind, buffer: this.buffer, offset: this.offset };
   }
 

@@ -10,8 +10,12 @@
  * question (`locked`, `tryAcquire()`, `size`) truthfully. Its primitives
  * implement the `*Core` interfaces: the waiting part that every scope has.
  * Code that must run on every scope, the cluster included, takes a
- * `LockCore`, `EventCore` or `QueueCore`; the `*Like` interfaces extend them
- * with the synchronous members the in-process scopes can answer.
+ * `LockCore`, `EventCore` or `QueueCore`; `MutexLike` (what a `Condition`
+ * waits with) adds the synchronous members a local or shared mutex can
+ * answer. Those four are the public ones; the other `*Like` interfaces here
+ * are internal: each says what a local primitive and its `Shared*` twin
+ * have in common, and tests/sync/scopes_test.ts holds both to it, so a
+ * user's code that names the class works on either.
  *
  * @module
  */
@@ -121,7 +125,8 @@ export interface MutexLike extends LockCore {
  *
  * @example
  * ```ts
- * import { Semaphore, type SemaphoreLike } from "@troupe/troupe/sync";
+ * import { Semaphore } from "@troupe/troupe/sync";
+ * import type { SemaphoreLike } from "./types.ts";
  *
  * const s: SemaphoreLike = new Semaphore(2);
  * using _permit = await s.lock();
@@ -146,7 +151,8 @@ export interface SemaphoreLike extends LockCore {
  *
  * @example
  * ```ts
- * import { RWLock, type RWLockLike } from "@troupe/troupe/sync";
+ * import { RWLock } from "@troupe/troupe/sync";
+ * import type { RWLockLike } from "./types.ts";
  *
  * const rw: RWLockLike = new RWLock();
  * {
@@ -231,7 +237,8 @@ export interface EventCore {
  *
  * @example
  * ```ts
- * import { Event, type EventLike } from "@troupe/troupe/sync";
+ * import { Event } from "@troupe/troupe/sync";
+ * import type { EventLike } from "./types.ts";
  *
  * const e: EventLike = new Event();
  * setTimeout(() => e.set(), 1);
@@ -256,7 +263,8 @@ export interface EventLike extends EventCore {
  *
  * @example
  * ```ts
- * import { Barrier, type BarrierLike } from "@troupe/troupe/sync";
+ * import { Barrier } from "@troupe/troupe/sync";
+ * import type { BarrierLike } from "./types.ts";
  * import assert from "node:assert/strict";
  *
  * const b: BarrierLike = new Barrier(2);
@@ -316,7 +324,8 @@ export interface QueueCore<T> extends AsyncIterable<T> {
  *
  * @example
  * ```ts
- * import { Queue, type QueueLike } from "@troupe/troupe/sync";
+ * import { Queue } from "@troupe/troupe/sync";
+ * import type { QueueLike } from "./types.ts";
  * import assert from "node:assert/strict";
  *
  * const q: QueueLike<number> = new Queue<number>({ maxSize: 2 });

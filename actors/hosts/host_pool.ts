@@ -23,7 +23,7 @@ import { type HostSpec, TROUPE_FILES } from "./host_transports.ts";
  *
  * @example
  * ```ts
- * import type { HostInfo } from "@troupe/troupe";
+ * import type { HostInfo } from "./host_pool.ts";
  * const line = (h: HostInfo) => `${h.id} (${h.kind}): ${h.actors} actors, ${h.state}`;
  * ```
  */

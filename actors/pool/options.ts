@@ -5,7 +5,7 @@
  */
 
 import type { HostPermissions, Placement } from "../hosts/hosts.ts";
-import type { AnyRef } from "../ref.ts";
+import type { ActorRef } from "../ref.ts";
 
 /**
  * Settings of a pool.
@@ -35,7 +35,7 @@ export interface PoolOptions {
   /** How often work on a runner that died is sent to another (default 2). */
   retries?: number;
   /** Told of each retry: which task, which runner died, why. */
-  onRetry?: (task: string, runner: AnyRef, error: Error) => void;
+  onRetry?: (task: string, runner: ActorRef, error: Error) => void;
   /**
    * Replace a runner after it has taken this many messages (a map chunk or a
    * submit counts once, as `maxtasksperchild` does): a fresh runner, on a
@@ -102,7 +102,7 @@ export interface MapOptions {
  *
  * @example
  * ```ts
- * import type { RunOptions } from "@troupe/troupe";
+ * import type { RunOptions } from "./options.ts";
  * const opts: RunOptions = { timeout: 1_000, signal: AbortSignal.timeout(5_000) };
  * ```
  */

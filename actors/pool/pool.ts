@@ -13,7 +13,7 @@
 
 import { Deque } from "../deque.ts";
 import { ActorDeadError, AskTimeoutError, TroupeError } from "../errors.ts";
-import type { AnyRef, AskOptions } from "../ref.ts";
+import type { ActorRef, AskOptions } from "../ref.ts";
 import { ROUTE_HOOK, type RouteHook } from "./route_hook.ts";
 import { createRouter, NoRouteeError, type Router } from "./router.ts";
 import { leastConnection } from "./routing.ts";
@@ -233,7 +233,7 @@ export class Pool implements AsyncDisposable {
    * await pool.close();
    * ```
    */
-  get runners(): AnyRef[] {
+  get runners(): ActorRef[] {
     return [...this.#runners];
   }
 
@@ -281,7 +281,18 @@ export class Pool implements AsyncDisposable {
   run<A extends unknown[], R>(
     task: Task<A, R>,
     args: A,
-    options: RunOptions = {},
+    options: {
+      /**
+       * Ms the task may take once sent (`TaskTimeoutError` after; default: no
+       * limit).
+       */
+      timeout?: number;
+      /**
+       * Gives up waiting, for room in the queue or for the answer; a task that
+       * has not started when the abort reaches its runner does not start.
+       */
+      signal?: AbortSignal;
+    } = {},
   ): Promise<Awaited<R>> {
     return this.#call(task, args, options);
   }

@@ -11,8 +11,6 @@
  */
 
 import {
-  type AnyBehavior,
-  type ArgOf,
   type Behavior,
   defineActor,
   type HandlersOf,
@@ -26,47 +24,14 @@ import { PendingAsk } from "../ask.ts";
 import { ActorDeadError, TroupeError } from "../errors.ts";
 import { failReply, setForward } from "../forward.ts";
 import type { Placement } from "../hosts/hosts.ts";
-import type { ActorRef, AnyRef, AskOptions } from "../ref.ts";
+import type { ActorRef, AskOptions } from "../ref.ts";
 import type { ReplyTo } from "../reply.ts";
 import { type RouteHook, routeHookOf } from "./route_hook.ts";
 import { roundRobin, type RoutingLogic } from "./routing.ts";
 import type { ActorSystem } from "../system.ts";
 
-/**
- * Router settings.
- *
- * @example
- * ```ts
- * import { consistentHash, type RouterOptions } from "@troupe/troupe";
- * const opts: RouterOptions = {
- *   logic: consistentHash(),
- *   keyOf: (_name, payload) => String((payload as { user: string }).user),
- * };
- * ```
- */
-export interface RouterOptions {
-  /** How to pick a routee (default: round robin). */
-  logic?: RoutingLogic;
-  /** Weights of the initial routees, for weighted logics (default 1 each). */
-  weights?: number[];
-  /** The routing key of a message, for consistent hashing. */
-  keyOf?: (name: string, payload: unknown) => string;
-  /**
-   * How many times an ask whose routee died before answering is sent to
-   * another routee (default 0). `onRetry` hears of each retry.
-   */
-  retries?: number;
-  /**
-   * Told of every retry: the message's name, the routee that died, why, and
-   * the message's payload.
-   */
-  onRetry?: (
-    name: string,
-    routee: AnyRef,
-    error: Error,
-    payload: unknown,
-  ) => void;
-}
+/** Options of `createRouter` (the signature spells them out). */
+export type RouterOptions = NonNullable<Parameters<typeof createRouter>[2]>;
 
 /**
  * No routee left to take a message.
@@ -115,7 +80,7 @@ interface Routee<B> {
  * assert.deepEqual(who.sort(), [0, 0, 0, 1]);
  * ```
  */
-export class Router<B extends AnyBehavior> implements AsyncDisposable {
+export class Router<B extends Behavior> implements AsyncDisposable {
   readonly #system: ActorSystem;
   readonly #logic: RoutingLogic;
   readonly #options: RouterOptions;
@@ -135,7 +100,7 @@ export class Router<B extends AnyBehavior> implements AsyncDisposable {
   constructor(
     system: ActorSystem,
     routees: ActorRef<B>[],
-    options: RouterOptions,
+    options: NonNullable<Parameters<typeof createRouter>[2]>,
   ) {
     this.#system = system;
     this.#logic = options.logic ?? roundRobin();
@@ -333,7 +298,7 @@ export class Router<B extends AnyBehavior> implements AsyncDisposable {
     r.sent++;
     r.inFlight++;
     try {
-      hook?.routed(r.ref as unknown as AnyRef);
+      hook?.routed(r.ref as unknown as ActorRef);
       asked = (r.ref.ask as (...a: unknown[]) => Promise<unknown>)(
         name,
         ...args,
@@ -343,7 +308,7 @@ export class Router<B extends AnyBehavior> implements AsyncDisposable {
     }
     const settled = (): void => {
       if (--r.inFlight === 0) r.idle?.();
-      hook?.settled(r.ref as unknown as AnyRef);
+      hook?.settled(r.ref as unknown as ActorRef);
     };
     return asked.then(
       (value) => {
@@ -359,7 +324,7 @@ export class Router<B extends AnyBehavior> implements AsyncDisposable {
           ) throw e;
           this.#options.onRetry?.(
             name,
-            r.ref as unknown as AnyRef,
+            r.ref as unknown as ActorRef,
             e,
             args[0] as never,
           );
@@ -440,10 +405,32 @@ export class Router<B extends AnyBehavior> implements AsyncDisposable {
  * console.log(await router.ask("run", 1)); // 2
  * ```
  */
-export function createRouter<B extends AnyBehavior>(
+export function createRouter<B extends Behavior>(
   system: ActorSystem,
   routees: ActorRef<B>[],
-  options: RouterOptions = {},
+  options: {
+    /** How to pick a routee (default: round robin). */
+    logic?: RoutingLogic;
+    /** Weights of the initial routees, for weighted logics (default 1 each). */
+    weights?: number[];
+    /** The routing key of a message, for consistent hashing. */
+    keyOf?: (name: string, payload: unknown) => string;
+    /**
+     * How many times an ask whose routee died before answering is sent to
+     * another routee (default 0). `onRetry` hears of each retry.
+     */
+    retries?: number;
+    /**
+     * Told of every retry: the message's name, the routee that died, why, and
+     * the message's payload.
+     */
+    onRetry?: (
+      name: string,
+      routee: ActorRef,
+      error: Error,
+      payload: unknown,
+    ) => void;
+  } = {},
 ): Router<B> {
   return new Router(system, routees, options);
 }
@@ -465,11 +452,11 @@ export function createRouter<B extends AnyBehavior>(
  * assert.deepEqual([await echoes.ask("who"), await echoes.ask("who")], [0, 1]);
  * ```
  */
-export interface RouterActorOptions<B extends AnyBehavior> {
+export interface RouterActorOptions<B extends Behavior> {
   /** The routees' behaviour. */
   of: B;
   /** One spawn argument per routee: as many routees as arguments. */
-  args: ArgOf<B>[];
+  args: Parameters<B["init"]>[0][];
   /** Where the routees run (default `local`). */
   placement?: Placement;
   /**
@@ -488,7 +475,7 @@ export interface RouterActorOptions<B extends AnyBehavior> {
 }
 
 interface RouterState {
-  router: Router<AnyBehavior>;
+  router: Router<Behavior>;
 }
 
 /**
@@ -508,7 +495,7 @@ interface RouterState {
  * console.log(await workers.ask("run", 21)); // 42
  * ```
  */
-export function defineRouter<B extends AnyBehavior>(
+export function defineRouter<B extends Behavior>(
   options: RouterActorOptions<B>,
   // Typed as a routee's behaviour (its state type included), so that a
   // router's ref checks messages as a routee's would.
@@ -525,10 +512,10 @@ export function defineRouter<B extends AnyBehavior>(
     init: (_: void, ctx: ActorContext): RouterState => {
       // Taken now: aborted when this incarnation stops or restarts.
       const signal = ctx.signal;
-      const spawnRoutee = (i: number): ActorRef<AnyBehavior> => {
+      const spawnRoutee = (i: number): ActorRef<Behavior> => {
         const ref = ctx.spawn(of, args[i], {
           placement: options.placement,
-        }) as unknown as ActorRef<AnyBehavior>;
+        }) as unknown as ActorRef<Behavior>;
         // A routee that dies is replaced, while the router lives.
         ctx.system.watch(ref, () => {
           if (signal.aborted) return;
@@ -541,7 +528,7 @@ export function defineRouter<B extends AnyBehavior>(
           logic: options.logic?.(),
           keyOf: options.keyOf,
           retries: options.retries ?? 1,
-        }) as Router<AnyBehavior>,
+        }) as Router<Behavior>,
       };
       args.forEach((_, i) =>
         state.router.add(spawnRoutee(i), options.weights?.[i] ?? 1)
@@ -556,7 +543,7 @@ export function defineRouter<B extends AnyBehavior>(
     const router = (state as RouterState).router;
     try {
       if (reply === undefined) {
-        (router as Router<AnyBehavior>).tell(name, payload);
+        (router as Router<Behavior>).tell(name, payload);
         return;
       }
       router.ask(name, payload, { timeout: deadlineOf(reply) }).then(

@@ -28,7 +28,12 @@ export interface RoutingLogic {
    * The index of the routee for this message, among `count` routees (or -1
    * for every routee: broadcast).
    */
-  pick(count: number, message: RouteInfo): number;
+  pick(count: number, message: {
+    /** Messages sent to each routee and not yet answered (asks only). */
+    readonly inFlight: readonly number[];
+    /** The message's routing key (consistent hash), if any. */
+    readonly key: string | undefined;
+  }): number;
   /** The routee at `index` joined (its weight, for weighted logics). */
   added?(index: number, weight: number): void;
   /** The routee at `index` left. */
@@ -40,7 +45,7 @@ export interface RoutingLogic {
  *
  * @example
  * ```ts
- * import type { RouteInfo } from "@troupe/troupe";
+ * import type { RouteInfo } from "./routing.ts";
  * const info: RouteInfo = { inFlight: [2, 0], key: "user-7" };
  * ```
  */

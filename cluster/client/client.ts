@@ -6,12 +6,7 @@
  */
 
 import type { Task } from "../../actors/pool/tasks.ts";
-import {
-  type Delayed,
-  delayed,
-  type Lazy,
-  type LazyArgs,
-} from "../graph/delayed.ts";
+import { type Delayed, delayed, type Lazy } from "../graph/delayed.ts";
 import { connectTransport, reconnecting } from "../wire/endpoint.ts";
 import {
   CancelledError,
@@ -33,7 +28,7 @@ import {
 } from "../graph/outputs.ts";
 import { KEY, type Keyed } from "../graph/keys.ts";
 import type { Computed, Persisted } from "../graph/scheduler.ts";
-import type { ClusterStatus } from "../scheduler/cluster.ts";
+import type { Cluster, ClusterStatus } from "../scheduler/cluster.ts";
 import type { RestartResult, WorkerLogLine } from "../scheduler/worker_ops.ts";
 import { workerRequestErrorFromWire } from "../wire/worker_request_error.ts";
 import type { WireError } from "../scheduler/client_session.ts";
@@ -42,43 +37,15 @@ import { knownSecret } from "../wire/secrets.ts";
 import type { Computation } from "../graph/computation.ts";
 import {
   ClusterEvent,
+  type ClusterLock,
   ClusterMutex,
   ClusterQueue,
   ClusterSemaphore,
   type SyncLink,
 } from "./cluster_sync.ts";
 
-/**
- * How a client reaches its cluster.
- *
- * @example
- * ```ts
- * import type { ClientOptions } from "@troupe/troupe/cluster";
- * const options: ClientOptions = { secret: "change me" };
- * ```
- */
-export interface ClientOptions {
-  /**
-   * The cluster's shared secret (default: the one of the cluster at that
-   * address when it was started in this process).
-   */
-  secret?: string | Uint8Array;
-  /** Connect with TLS: extra CA certificates (PEM), the name to verify. */
-  tls?: { caCerts?: string[]; hostname?: string };
-  /** Its name, for the cluster's logs (default: a random id). */
-  name?: string;
-  /**
-   * The name its computations carry on the dashboard (default: `name`,
-   * when given); several clients may share one.
-   */
-  jobName?: string;
-  /**
-   * Dial again, with backoff, when the connection is lost (default true);
-   * the cluster keeps the client's futures for a while (its
-   * `clientLingerMs`), so they stay valid.
-   */
-  reconnect?: boolean;
-}
+/** Options of `connect` (the signature spells them out). */
+export type ClientOptions = NonNullable<Parameters<typeof connect>[1]>;
 
 /** What a future's status may be. */
 const STATUSES: ReadonlySet<unknown> = new Set([
@@ -407,7 +374,7 @@ export class Client implements AsyncDisposable {
   async workerLogs(
     name: string,
     options: { lines?: number; timeoutMs?: number } = {},
-  ): Promise<WorkerLogLine[]> {
+  ): ReturnType<Cluster["workerLogs"]> {
     return await this.#request({
       t: "worker-logs",
       name,
@@ -432,7 +399,7 @@ export class Client implements AsyncDisposable {
    */
   async restartWorkers(
     options: { timeoutMs?: number } = {},
-  ): Promise<RestartResult> {
+  ): ReturnType<Cluster["restartWorkers"]> {
     return await this.#request({
       t: "restart-workers",
       timeoutMs: options.timeoutMs,
@@ -480,7 +447,7 @@ export class Client implements AsyncDisposable {
    * }
    * ```
    */
-  mutex(name: string): ClusterMutex {
+  mutex(name: string): ClusterLock<{ locked: boolean; waiting: number }> {
     return new ClusterMutex(this.#sync, name);
   }
 
@@ -498,7 +465,13 @@ export class Client implements AsyncDisposable {
    * using _permit = await client.semaphore("gpu", 2).lock();
    * ```
    */
-  semaphore(name: string, permits: number): ClusterSemaphore {
+  semaphore(
+    name: string,
+    permits: number,
+  ): ClusterLock<{ value: number; permits: number; waiting: number }> & {
+    /** How many permits the semaphore has. */
+    readonly permits: number;
+  } {
     return new ClusterSemaphore(this.#sync, name, permits);
   }
 
@@ -599,7 +572,11 @@ export class Client implements AsyncDisposable {
    */
   persist<T extends readonly (Delayed<unknown> | Future<unknown>)[]>(
     ...outputs: T
-  ): Persisted<T> {
+  ): {
+    -readonly [K in keyof T]: T[K] extends Delayed<infer R> ? Future<R>
+      : T[K] extends Future<infer R> ? Future<R>
+      : never;
+  } {
     checkPersistable(outputs);
     const keys = outputs.map((o) => o[KEY]);
     if (keys.length === 0) return [] as unknown as Persisted<T>;
@@ -633,7 +610,7 @@ export class Client implements AsyncDisposable {
    */
   submit<A extends unknown[], R>(
     task: Task<A, R>,
-    ...args: LazyArgs<A>
+    ...args: { [K in keyof A]: Lazy<A[K]> }
   ): Future<Awaited<R>> {
     return this.persist(delayed(task)(...args))[0];
   }
@@ -712,7 +689,28 @@ export class Client implements AsyncDisposable {
  */
 export async function connect(
   address: string,
-  options: ClientOptions = {},
+  options: {
+    /**
+     * The cluster's shared secret (default: the one of the cluster at that
+     * address when it was started in this process).
+     */
+    secret?: string | Uint8Array;
+    /** Connect with TLS: extra CA certificates (PEM), the name to verify. */
+    tls?: { caCerts?: string[]; hostname?: string };
+    /** Its name, for the cluster's logs (default: a random id). */
+    name?: string;
+    /**
+     * The name its computations carry on the dashboard (default: `name`,
+     * when given); several clients may share one.
+     */
+    jobName?: string;
+    /**
+     * Dial again, with backoff, when the connection is lost (default true);
+     * the cluster keeps the client's futures for a while (its
+     * `clientLingerMs`), so they stay valid.
+     */
+    reconnect?: boolean;
+  } = {},
 ): Promise<Client> {
   const name = options.name ?? `client-${crypto.randomUUID().slice(0, 8)}`;
   const dial = {

@@ -171,29 +171,14 @@ class Remote {
   }
 }
 
-/** What `ClusterMutex.inspect()` answers. */
-export interface ClusterMutexState {
-  /** Whether someone holds it. */
-  locked: boolean;
-  /** How many wait for it. */
-  waiting: number;
-}
-
-/** What `ClusterSemaphore.inspect()` answers. */
-export interface ClusterSemaphoreState {
-  /** Permits free now. */
-  value: number;
-  /** Permits in all. */
-  permits: number;
-  /** How many wait for one. */
-  waiting: number;
-}
-
 /**
- * What a cluster mutex and a cluster semaphore share: the calls of
+ * A cluster-wide lock, by name: what `client.mutex(name)` (at most one
+ * holder; `inspect()` answers `{ locked, waiting }`) and
+ * `client.semaphore(name, permits)` (up to `permits` holders; `inspect()`
+ * answers `{ value, permits, waiting }`) return. It has the calls of
  * `LockCore`, counted per client (a client gives back only what it took),
- * and `inspect()` for the state `S` the scheduler sees. Use
- * `ClusterMutex` or `ClusterSemaphore`.
+ * and `inspect()` for the state `S` the scheduler sees. Waiters are served
+ * in arrival order at the scheduler.
  *
  * @example
  * ```ts
@@ -366,13 +351,14 @@ export class ClusterLock<S> implements LockCore {
  * await b.mutex("db").release();
  * ```
  */
-export class ClusterMutex extends ClusterLock<ClusterMutexState> {
+export class ClusterMutex
+  extends ClusterLock<{ locked: boolean; waiting: number }> {
   /**
    * Use `client.mutex(name)`.
    *
    * @example
    * ```ts
-   * import { ClusterMutex } from "@troupe/troupe/cluster";
+   * import { ClusterMutex } from "./cluster_sync.ts";
    * console.log(typeof ClusterMutex); // "function"
    * ```
    */
@@ -402,7 +388,8 @@ export class ClusterMutex extends ClusterLock<ClusterMutexState> {
  * await gpus.release();
  * ```
  */
-export class ClusterSemaphore extends ClusterLock<ClusterSemaphoreState> {
+export class ClusterSemaphore
+  extends ClusterLock<{ value: number; permits: number; waiting: number }> {
   /** How many permits the semaphore has. */
   readonly permits: number;
 
@@ -411,7 +398,7 @@ export class ClusterSemaphore extends ClusterLock<ClusterSemaphoreState> {
    *
    * @example
    * ```ts
-   * import { ClusterSemaphore } from "@troupe/troupe/cluster";
+   * import { ClusterSemaphore } from "./cluster_sync.ts";
    * console.log(typeof ClusterSemaphore); // "function"
    * ```
    */

@@ -11,7 +11,7 @@
  *
  * @example
  * ```ts
- * import type { ClientOptions } from "@troupe/troupe/cluster";
+ * import type { ClientOptions } from "./client.ts";
  * const options: ClientOptions = { name: "my-client" };
  * ```
  *
@@ -23,9 +23,7 @@ export {
   ClusterEvent,
   ClusterLock,
   ClusterMutex,
-  type ClusterMutexState,
   ClusterQueue,
   ClusterSemaphore,
-  type ClusterSemaphoreState,
 } from "./cluster_sync.ts";
 export { clusterClient } from "./here.ts";

@@ -40,83 +40,26 @@ import { renderMetrics } from "./metrics_text.ts";
 import { graphAnswer, initialGraph } from "./graph_api.ts";
 import { logsResponse } from "./logs_api.ts";
 
-/**
- * Where the dashboard listens and who may see it.
- *
- * @example
- * ```ts
- * import type { DashboardOptions } from "@troupe/troupe/cluster";
- * const options: DashboardOptions = { hostname: "0.0.0.0", port: 8787, token: "change me" };
- * ```
- */
-export interface DashboardOptions {
-  /** The address to listen on (default `127.0.0.1`; others need `token`). */
-  hostname?: string;
-  /** The port (default 0: any free port; see `url`). */
-  port?: number;
-  /**
-   * A token every request must carry, as `?token=` or
-   * `Authorization: Bearer` (required off loopback).
-   */
-  token?: string;
-  /** Ms a client has to send its request's head (default 5,000). */
-  headerTimeout?: number;
-  /**
-   * Ms an event-stream client may leave what it was sent unread before it
-   * is dropped (default 15,000; its browser reconnects when it reads again).
-   */
-  stallTimeout?: number;
-  /** Connections held at most, event streams included (default 256). */
-  maxConnections?: number;
-  /** Where problems are reported (default `console.warn`). */
-  logger?: (message: string) => void;
-}
+/** Options of `serveDashboard` (the signature spells them out). */
+export type DashboardOptions = NonNullable<
+  Parameters<typeof serveDashboard>[1]
+>;
+
+/** What `serveDashboard` returns (the signature spells it out). */
+export type Dashboard = ReturnType<typeof serveDashboard>;
 
 /**
- * A running dashboard; `close` (or `await using`) stops it and ends its
- * event streams.
- *
- * @example
- * ```ts
- * import { ActorSystem } from "@troupe/troupe";
- * import { serveDashboard, startCluster } from "@troupe/troupe/cluster";
- * await using system = new ActorSystem();
- * await using cluster = startCluster(system);
- * await using dashboard = serveDashboard(cluster);
- * console.log(dashboard.url); // http://127.0.0.1:<port>/
- * ```
+ * What the dashboard shows: anything with a `status()`, as a `Cluster`;
+ * with `workerLogs` (see `Cluster.workerLogs`) its logs panel can fetch a
+ * worker's last lines.
  */
-export interface Dashboard extends AsyncDisposable {
-  /**
-   * The page's address (without the token); on every interface (`0.0.0.0`,
-   * `::`), its loopback one.
-   */
-  readonly url: string;
-  /** Stop serving: event streams end, the listener closes. Idempotent. */
-  close(): Promise<void>;
-}
-
-/**
- * What the dashboard shows: anything with a `status()`, as a `Cluster`.
- *
- * @example
- * ```ts
- * import type { Cluster, DashboardSource } from "@troupe/troupe/cluster";
- * const source = (cluster: Cluster): DashboardSource => cluster;
- * ```
- */
-export interface DashboardSource {
-  /** A snapshot of the cluster now. */
+type DashboardSource = {
   status(): ClusterStatus;
-  /**
-   * The last lines of a worker's log, for the logs panel (without it, the
-   * panel says there are none to fetch); see `Cluster.workerLogs`.
-   */
   workerLogs?(
     name: string,
     options: { lines?: number; timeoutMs?: number },
   ): Promise<unknown[]>;
-}
+};
 
 /** The task stream's runs of the last minutes (none for a source without a scheduler). */
 function recentRuns(cluster: DashboardSource): TaskRun[] {
@@ -160,9 +103,49 @@ const HEARTBEAT_MS = 15_000;
  * ```
  */
 export function serveDashboard(
-  cluster: DashboardSource,
-  options: DashboardOptions = {},
-): Dashboard {
+  cluster: {
+    /** A snapshot of the cluster now. */
+    status(): ClusterStatus;
+    /**
+     * The last lines of a worker's log, for the logs panel (without it,
+     * the panel says there are none to fetch); see `Cluster.workerLogs`.
+     */
+    workerLogs?(
+      name: string,
+      options: { lines?: number; timeoutMs?: number },
+    ): Promise<unknown[]>;
+  },
+  options: {
+    /** The address to listen on (default `127.0.0.1`; others need `token`). */
+    hostname?: string;
+    /** The port (default 0: any free port; see `url`). */
+    port?: number;
+    /**
+     * A token every request must carry, as `?token=` or
+     * `Authorization: Bearer` (required off loopback).
+     */
+    token?: string;
+    /** Ms a client has to send its request's head (default 5,000). */
+    headerTimeout?: number;
+    /**
+     * Ms an event-stream client may leave what it was sent unread before it
+     * is dropped (default 15,000; its browser reconnects when it reads again).
+     */
+    stallTimeout?: number;
+    /** Connections held at most, event streams included (default 256). */
+    maxConnections?: number;
+    /** Where problems are reported (default `console.warn`). */
+    logger?: (message: string) => void;
+  } = {},
+): {
+  /**
+   * The page's address (without the token); on every interface (`0.0.0.0`,
+   * `::`), its loopback one.
+   */
+  readonly url: string;
+  /** Stop serving: event streams end, the listener closes. Idempotent. */
+  close(): Promise<void>;
+} & AsyncDisposable {
   const hostname = options.hostname ?? "127.0.0.1";
   const token = options.token;
   if (token !== undefined && token === "") {

@@ -10,7 +10,7 @@
  *
  * @example
  * ```ts
- * import type { DashboardOptions } from "@troupe/troupe/cluster";
+ * import type { DashboardOptions } from "./dashboard.ts";
  * const options: DashboardOptions = { hostname: "127.0.0.1", port: 0 };
  * ```
  *
@@ -20,6 +20,5 @@
 export {
   type Dashboard,
   type DashboardOptions,
-  type DashboardSource,
   serveDashboard,
 } from "./dashboard.ts";

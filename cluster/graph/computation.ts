@@ -8,8 +8,6 @@
  */
 
 import type { Graph } from "./graph.ts";
-import type { TaskRun } from "./task_stream.ts";
-import type { MemoryStatus } from "../memory/worker_memory.ts";
 
 /**
  * Progress of one `compute` or `persist`.
@@ -83,38 +81,14 @@ export function newComputation(
  *
  * @example
  * ```ts
- * import type { ProgressListener } from "@troupe/troupe";
+ * import type { ProgressListener } from "./computation.ts";
  * const log: ProgressListener = (p) => console.log(p.done, p.total);
  * ```
  */
 export type ProgressListener = (progress: Readonly<Computation>) => void;
 
-/**
- * What one worker of a scheduler is doing now (see `SchedulerStatus`).
- *
- * @example
- * ```ts
- * import type { WorkerStatus } from "@troupe/troupe";
- * const busy = (w: WorkerStatus) => w.inFlight + w.queued > 0;
- * ```
- */
-export interface WorkerStatus {
-  /** The node it runs on (a cluster member), or its host's name. */
-  name: string;
-  /** Tasks sent to it and not finished. */
-  inFlight: number;
-  /** Ready tasks waiting for it to have room. */
-  queued: number;
-  /** Results it holds. */
-  held: number;
-  /**
-   * Its held results' memory, limit, spills and pause (a worker with a
-   * memory limit, once it has reported).
-   */
-  heldMemory?: MemoryStatus;
-  /** Being retired: it takes no new task, and its results move away. */
-  retiring?: boolean;
-}
+/** What one worker of a scheduler is doing now (see `SchedulerStatus`). */
+export type WorkerStatus = SchedulerStatus["workers"][number];
 
 /**
  * A snapshot of a scheduler, as plain data (for dashboards and logs).
@@ -128,7 +102,48 @@ export interface WorkerStatus {
  */
 export interface SchedulerStatus {
   /** Its live workers. */
-  workers: WorkerStatus[];
+  workers: {
+    /** The node it runs on (a cluster member), or its host's name. */
+    name: string;
+    /** Tasks sent to it and not finished. */
+    inFlight: number;
+    /** Ready tasks waiting for it to have room. */
+    queued: number;
+    /** Results it holds. */
+    held: number;
+    /**
+     * Its held results' memory, limit, spills and pause (a worker with a
+     * memory limit, once it has reported).
+     */
+    heldMemory?: {
+      /** Its memory limit in bytes (0: none). */
+      readonly limit: number;
+      /** Bytes of results held in memory. */
+      readonly memory: number;
+      /** Bytes of results spilled to disk now. */
+      readonly spilled: number;
+      /** Results on disk now. */
+      readonly spilledCount: number;
+      /** Its process's memory as measured for `spill` and `terminate`. */
+      readonly process: number;
+      /** Above the pause fraction: it is given no new task. */
+      readonly paused: boolean;
+      /** At or above the target fraction: no new root tasks go to it while it is busy. */
+      readonly full: boolean;
+      /** Spills so far. */
+      readonly spills: number;
+      /** Bytes spilled so far. */
+      readonly spillBytes: number;
+      /** Reads back from disk so far. */
+      readonly unspills: number;
+      /** Bytes read back so far. */
+      readonly unspillBytes: number;
+      /** Bytes past which it spills and takes no new root task while busy (0: off). */
+      readonly target: number;
+    };
+    /** Being retired: it takes no new task, and its results move away. */
+    retiring?: boolean;
+  }[];
   /** Tasks it knows, by state (`waiting`, `ready`, `processing`, `memory`...). */
   tasks: Record<string, number>;
   /**
@@ -139,7 +154,24 @@ export interface SchedulerStatus {
   /** Values moved between workers so far: node to node, or through it. */
   transfers: { direct: number; relayed: number };
   /** Task runs that ended in the last `STREAM_MS` (at most 500). */
-  stream: TaskRun[];
+  stream: {
+    /** The worker (node name, or host) that ran it. */
+    readonly worker: string;
+    /** The task's name. */
+    readonly task: string;
+    /** The node's key in its graph. */
+    readonly key: string;
+    /** When it could start (ms since the epoch). */
+    readonly start: number;
+    /** When its answer came (ms since the epoch). */
+    readonly end: number;
+    /** False when it failed (a worker's death is not a run). */
+    readonly ok: boolean;
+    /** The sizes of its inputs, in bytes (as their workers reported them). */
+    readonly bytesIn?: number;
+    /** The size of its result, in bytes (as its worker reported it). */
+    readonly bytesOut?: number;
+  }[];
 }
 
 /** Count a task of `task`'s group in `c` as `what`. */

@@ -19,7 +19,8 @@ import type { Future } from "./future.ts";
  *
  * @example
  * ```ts
- * import { ActorSystem, createScheduler, type GraphRunner } from "@troupe/troupe";
+ * import { ActorSystem, createScheduler } from "@troupe/troupe";
+ * import type { GraphRunner } from "./compute.ts";
  * await using system = new ActorSystem();
  * await using scheduler = createScheduler(system, { placement: "inline" });
  * const runner: GraphRunner = scheduler;
@@ -47,7 +48,14 @@ export interface GraphRunner {
  */
 export interface ComputeOptions {
   /** A scheduler or cluster client to run on (it stays open). */
-  scheduler?: GraphRunner;
+  scheduler?: {
+    /** The values of `outputs`, in their shapes. */
+    compute<T extends readonly unknown[]>(...outputs: T): Promise<Computed<T>>;
+    /** Start `outputs` and hold their results on the workers. */
+    persist<T extends readonly (Delayed<unknown> | Future<unknown>)[]>(
+      ...outputs: T
+    ): unknown;
+  };
   /** The placement of the scheduler made for the call (default `worker`). */
   placement?: SchedulerOptions["placement"];
   /** Its workers (default: one per core). */

@@ -7,47 +7,10 @@
 
 import type { Task } from "../../actors/pool/tasks.ts";
 import type { Future } from "./future.ts";
-import {
-  type DepSite,
-  KEY,
-  type Keyed,
-  keyOf,
-  type TaskKeys,
-  taskKeys,
-} from "./keys.ts";
+import { type DepSite, KEY, keyOf, type TaskKeys, taskKeys } from "./keys.ts";
 
-/**
- * Per-task settings, given to `delayed(task, options)` or `submit`.
- *
- * @example
- * ```ts
- * import type { TaskOptions } from "@troupe/troupe";
- * const options: TaskOptions = { key: "total", retries: 2, timeout: 5_000, priority: 10 };
- * ```
- */
-export interface TaskOptions {
-  /** The task's key, instead of one derived from the task and arguments. */
-  key?: string;
-  /** Extra attempts after the task throws (or times out); default 0. */
-  retries?: number;
-  /**
-   * Ms one attempt may take on a worker (`GraphTimeoutError` after); none by
-   * default: a task runs as long as it takes.
-   */
-  timeout?: number;
-  /** Higher runs first among ready tasks (default 0). */
-  priority?: number;
-  /**
-   * Only these cluster nodes (by name) may run it; it waits until one of
-   * them is a member.
-   */
-  workers?: string[];
-  /**
-   * Only nodes that have at least these resources (as `runNode`'s
-   * `resources`, e.g. `{ GPU: 1 }`) may run it.
-   */
-  resources?: Record<string, number>;
-}
+/** Options of `delayed` (the signature spells them out). */
+export type TaskOptions = NonNullable<Parameters<typeof delayed>[1]>;
 
 /**
  * A value, or something that computes it: a `Delayed`, a `Future`, or an
@@ -59,7 +22,13 @@ export interface TaskOptions {
  * const x: Lazy<number[]> = [1, 2, 3];
  * ```
  */
-export type Lazy<T> = T | Delayed<T> | Future<T> | LazyParts<T>;
+export type Lazy<T> =
+  | T
+  | Delayed<T>
+  | Future<T>
+  | (T extends readonly unknown[] ? { [K in keyof T]: Lazy<T[K]> }
+    : T extends Record<string, unknown> ? { [K in keyof T]: Lazy<T[K]> }
+    : never);
 
 /** The parts of an array or plain object, each of which may be lazy. */
 export type LazyParts<T> = T extends readonly unknown[]
@@ -72,7 +41,7 @@ export type LazyParts<T> = T extends readonly unknown[]
  *
  * @example
  * ```ts
- * import type { LazyArgs } from "@troupe/troupe";
+ * import type { LazyArgs } from "./delayed.ts";
  * type AddArgs = LazyArgs<[number, number]>;
  * ```
  */
@@ -96,7 +65,7 @@ export type LazyArgs<A extends readonly unknown[]> = {
  * assert.notEqual(a.key, delayed(t.inc)(2).key);
  * ```
  */
-export class Delayed<T = unknown> implements Keyed {
+export class Delayed<T = unknown> {
   /** The task key. */
   readonly key: string;
   /**
@@ -116,7 +85,7 @@ export class Delayed<T = unknown> implements Keyed {
    */
   readonly deps: readonly DepSite[];
   /** Its settings. */
-  readonly options: Readonly<TaskOptions>;
+  readonly options: Readonly<NonNullable<Parameters<typeof delayed>[1]>>;
   /** Type only: what it computes (never set). */
   declare readonly resultType?: T;
 
@@ -196,8 +165,30 @@ const keyings = new WeakMap<object, TaskKeys>();
  */
 export function delayed<A extends unknown[], R>(
   task: Task<A, R>,
-  options: TaskOptions = NO_OPTIONS,
-): (...args: LazyArgs<A>) => Delayed<Awaited<R>> {
+  options: {
+    /** The task's key, instead of one derived from the task and arguments. */
+    key?: string;
+    /** Extra attempts after the task throws (or times out); default 0. */
+    retries?: number;
+    /**
+     * Ms one attempt may take on a worker (`GraphTimeoutError` after); none by
+     * default: a task runs as long as it takes.
+     */
+    timeout?: number;
+    /** Higher runs first among ready tasks (default 0). */
+    priority?: number;
+    /**
+     * Only these cluster nodes (by name) may run it; it waits until one of
+     * them is a member.
+     */
+    workers?: string[];
+    /**
+     * Only nodes that have at least these resources (as `runNode`'s
+     * `resources`, e.g. `{ GPU: 1 }`) may run it.
+     */
+    resources?: Record<string, number>;
+  } = NO_OPTIONS,
+): (...args: { [K in keyof A]: Lazy<A[K]> }) => Delayed<Awaited<R>> {
   if (
     typeof task !== "function" || typeof task.taskModule !== "string" ||
     typeof task.taskName !== "string"

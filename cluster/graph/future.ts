@@ -7,7 +7,7 @@
  * @module
  */
 
-import { KEY, type Keyed } from "./keys.ts";
+import { KEY } from "./keys.ts";
 
 /**
  * Where a future's task is: `pending` (waiting or running), `finished`,
@@ -15,7 +15,7 @@ import { KEY, type Keyed } from "./keys.ts";
  *
  * @example
  * ```ts
- * import type { FutureStatus } from "@troupe/troupe";
+ * import type { FutureStatus } from "./future.ts";
  * const s: FutureStatus = "finished";
  * ```
  */
@@ -72,7 +72,7 @@ const finalizer = new FinalizationRegistry<
  * assert.equal(f.status, "finished");
  * ```
  */
-export class Future<T = unknown> implements Keyed {
+export class Future<T = unknown> {
   /** The task key. */
   readonly key: string;
   /**
@@ -126,7 +126,7 @@ export class Future<T = unknown> implements Keyed {
    * console.log(f.status); // "finished"
    * ```
    */
-  get status(): FutureStatus {
+  get status(): "pending" | "finished" | "error" | "cancelled" {
     return this.#owner.statusOf(this.key);
   }
 
@@ -356,7 +356,7 @@ export async function gather<T>(
  *
  * @example
  * ```ts
- * import type { WaitResult } from "@troupe/troupe";
+ * import type { WaitResult } from "./future.ts";
  * type Done = WaitResult<number>["done"];
  * ```
  */
@@ -390,7 +390,12 @@ export interface WaitResult<T> {
 export async function wait<T>(
   futures: readonly Future<T>[],
   options: { returnWhen?: "all" | "first"; timeout?: number } = {},
-): Promise<WaitResult<T>> {
+): Promise<{
+  /** No longer pending. */
+  done: Future<T>[];
+  /** Still pending. */
+  notDone: Future<T>[];
+}> {
   const all = futures.map((f) => f.settled());
   const goal = options.returnWhen === "first"
     ? Promise.race(all)

@@ -14,7 +14,7 @@ import { jobElapsed, timing } from "./job_clock.ts";
  *
  * @example
  * ```ts
- * import type { ProgressStream } from "@troupe/troupe";
+ * import type { ProgressStream } from "./progress.ts";
  * const lines: string[] = [];
  * const stream: ProgressStream = {
  *   writeSync: (bytes) => lines.push(new TextDecoder().decode(bytes)),
@@ -32,7 +32,7 @@ export interface ProgressStream {
  *
  * @example
  * ```ts
- * import type { ProgressSource } from "@troupe/troupe";
+ * import type { ProgressSource } from "./progress.ts";
  * const silent: ProgressSource = { subscribe: () => () => {} };
  * ```
  */
@@ -46,7 +46,7 @@ export interface ProgressSource {
  *
  * @example
  * ```ts
- * import type { ProgressBarOptions } from "@troupe/troupe";
+ * import type { ProgressBarOptions } from "./progress.ts";
  * const options: ProgressBarOptions = { width: 40, intervalMs: 250 };
  * ```
  */
@@ -165,8 +165,18 @@ const encoder = new TextEncoder();
  * ```
  */
 export function progressBar(
-  scheduler: ProgressSource,
-  options: ProgressBarOptions = {},
+  scheduler: {
+    /** Calls `listener` with each computation's progress; returns a stop. */
+    subscribe(listener: (progress: Readonly<Computation>) => void): () => void;
+  },
+  options: {
+    /** Where to draw (default `Deno.stderr`). */
+    stream?: { writeSync(bytes: Uint8Array): unknown };
+    /** Characters inside the brackets (default 20). */
+    width?: number;
+    /** Least time between two redraws, in ms (default 100). */
+    intervalMs?: number;
+  } = {},
 ): Disposable {
   const stream = options.stream ?? Deno.stderr;
   const width = options.width ?? 20;

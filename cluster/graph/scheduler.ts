@@ -11,7 +11,7 @@
 import type { ActorSystem } from "../../actors/system.ts";
 import type { HostPermissions, Placement } from "../../actors/hosts/hosts.ts";
 import type { Task } from "../../actors/pool/tasks.ts";
-import { type Delayed, delayed, type Lazy, type LazyArgs } from "./delayed.ts";
+import { type Delayed, delayed, type Lazy } from "./delayed.ts";
 import { Future, type FutureOwner, type FutureStatus } from "./future.ts";
 import { collectGraph, type Graph } from "./graph.ts";
 import {
@@ -22,7 +22,6 @@ import {
 } from "./outputs.ts";
 import { InlineEngine } from "./inline_engine.ts";
 import { engineMemory } from "../memory/engine_memory.ts";
-import type { MemoryFractions } from "../memory/fractions.ts";
 import { callerWorkersOf, hostsAfterOf } from "./caller_workers.ts";
 import type { FailureLog } from "./failures.ts";
 import type { EngineMetrics } from "./metrics.ts";
@@ -80,7 +79,16 @@ export interface SchedulerOptions {
    * Thresholds as fractions of `memoryLimit` (default `{ target: 0.6,
    * spill: 0.7, pause: 0.8, terminate: 0.95 }`; `false` turns one off).
    */
-  memoryFractions?: MemoryFractions;
+  memoryFractions?: {
+    /** Spill least recently used results above this much held (default 0.6). */
+    target?: number | false;
+    /** Spill more above this much process memory (default 0.7). */
+    spill?: number | false;
+    /** Take no new tasks above this much held (default 0.8). */
+    pause?: number | false;
+    /** End a process or node host above this much process memory (default 0.95). */
+    terminate?: number | false;
+  };
   /**
    * Where workers spill (each in a directory of its own, removed when it
    * ends; default: `troupe-spill` in the OS temp dir).
@@ -255,7 +263,11 @@ export class Scheduler implements AsyncDisposable {
    */
   persist<T extends readonly (Delayed<unknown> | Future<unknown>)[]>(
     ...outputs: T
-  ): Persisted<T> {
+  ): {
+    -readonly [K in keyof T]: T[K] extends Delayed<infer R> ? Future<R>
+      : T[K] extends Future<infer R> ? Future<R>
+      : never;
+  } {
     checkPersistable(outputs);
     const roots = outputs.map((o) => o[KEY]);
     const graph = collectGraph(outputs as readonly Keyed[]);
@@ -280,7 +292,7 @@ export class Scheduler implements AsyncDisposable {
    */
   submit<A extends unknown[], R>(
     task: Task<A, R>,
-    ...args: LazyArgs<A>
+    ...args: { [K in keyof A]: Lazy<A[K]> }
   ): Future<Awaited<R>> {
     return this.persist(delayed(task)(...args))[0];
   }

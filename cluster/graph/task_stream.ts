@@ -12,7 +12,7 @@
  *
  * @example
  * ```ts
- * import type { TaskRun } from "@troupe/troupe";
+ * import type { TaskRun } from "./task_stream.ts";
  * const run: TaskRun = {
  *   worker: "node-1",
  *   task: "square",

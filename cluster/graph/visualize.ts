@@ -28,7 +28,7 @@ export const DEFAULT_MAX_NODES = 10_000;
  *
  * @example
  * ```ts
- * import type { VisualizeOptions } from "@troupe/troupe";
+ * import type { VisualizeOptions } from "./visualize.ts";
  * const options: VisualizeOptions = { format: "svg", file: "graph.svg" };
  * ```
  */
@@ -378,7 +378,16 @@ function mermaidOf({ nodes, edges }: Drawing): string {
  */
 export async function visualize(
   output: unknown,
-  options: VisualizeOptions = {},
+  options: {
+    /** `dot` (default), `mermaid`, or `svg` (needs Graphviz's `dot` command). */
+    format?: "dot" | "mermaid" | "svg";
+    /** Also write the result to this file (needs write permission). */
+    file?: string;
+    /** Refuse graphs of more nodes than this (default 10,000). */
+    maxNodes?: number;
+    /** The Graphviz command used for `svg` (default `dot`, found on PATH). */
+    dotCommand?: string;
+  } = {},
 ): Promise<string> {
   const format = options.format ?? "dot";
   if (!["dot", "mermaid", "svg"].includes(format)) {

@@ -13,7 +13,7 @@
  *
  * @example
  * ```ts
- * import type { MemoryFractions } from "@troupe/troupe";
+ * import type { MemoryFractions } from "./fractions.ts";
  * import assert from "node:assert/strict";
  *
  * const fractions: MemoryFractions = { target: 0.5, terminate: false };

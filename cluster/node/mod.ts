@@ -12,7 +12,7 @@
  *
  * @example
  * ```ts
- * import type { NodeOptions } from "@troupe/troupe/cluster";
+ * import type { NodeOptions } from "./node.ts";
  * const options: NodeOptions = { name: "node-1" };
  * ```
  *

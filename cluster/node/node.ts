@@ -18,87 +18,13 @@ import type { FramedConnection } from "../wire/framing.ts";
 import { closeHere, setHere } from "../client/here.ts";
 import { knownSecret } from "../wire/secrets.ts";
 import { actorReporter } from "../wire/actor_report.ts";
-import type { MemoryFractions } from "../memory/fractions.ts";
+import type { SchedulerOptions } from "../graph/scheduler.ts";
 import { nodeThreadLimit, startNodeMemory } from "../memory/node_setup.ts";
 import { logLine } from "../graph/worker_log.ts";
 import { answerRequest } from "./node_requests.ts";
 
-/**
- * How a node joins its cluster.
- *
- * @example
- * ```ts
- * import type { NodeOptions } from "@troupe/troupe/cluster";
- * const options: NodeOptions = { name: "worker-1", secret: "change me" };
- * ```
- */
-export interface NodeOptions {
-  /** Its name in the cluster (default: a random id). */
-  name?: string;
-  /**
-   * The cluster's shared secret (default: the one of the cluster at that
-   * address when it was started in this process).
-   */
-  secret?: string | Uint8Array;
-  /**
-   * Connect with TLS: extra CA certificates (PEM) and the name to verify.
-   * With `cert` and `key` (PEM) too, this node serves its values to the
-   * other nodes over TLS with them, and fetches theirs over TLS, verified
-   * with `caCerts`; without them, values between nodes go through the
-   * scheduler's connection.
-   */
-  tls?: { caCerts?: string[]; hostname?: string; cert?: string; key?: string };
-  /** Stop: leave the cluster and resolve `runNode`. */
-  signal?: AbortSignal;
-  /** Told of each (re)connection and loss. */
-  log?: (message: string) => void;
-  /**
-   * What this node has, for tasks that ask for resources (as
-   * `{ GPU: 2 }`); default none. With `threads`, its first thread has
-   * them (so a GPU task still runs one at a time per GPU).
-   */
-  resources?: Record<string, number>;
-  /**
-   * Run this many tasks at once, each on a thread of its own (default 1).
-   * Each thread joins as `<name>.<i>` (`i` from 0), the first in this
-   * isolate and the others in Web Workers; `delayed(task, { workers:
-   * [name] })` allows all of them.
-   */
-  threads?: number;
-  /**
-   * The memory its held results may take: bytes, or a size such as
-   * `"2GiB"`; 0 for none (default: its share of the machine's memory, by
-   * its threads' share of the cores). Split evenly among its threads.
-   */
-  memoryLimit?: number | string;
-  /**
-   * Thresholds as fractions of `memoryLimit` (default `{ target: 0.6,
-   * spill: 0.7, pause: 0.8, terminate: 0.95 }`; `false` turns one off):
-   * past `target` it spills its least recently used results to
-   * `localDirectory`; past `pause` it takes no new tasks; past `terminate`
-   * (of its process's memory) it ends (see `memoryTerminate`).
-   */
-  memoryFractions?: MemoryFractions;
-  /**
-   * Where it spills (a directory of its own under this one, removed when
-   * it stops; default `troupe-spill` in the OS temp dir).
-   */
-  localDirectory?: string;
-  /**
-   * Past the terminate fraction: `"rejoin"` (default) drops what it holds
-   * and its connection, so that the scheduler redoes its work, and joins
-   * again; `"exit"` ends the process (exit code 1), for a program that
-   * starts a fresh one, as a nanny does (`troupe worker`). With `"exit"`
-   * (and one thread) the process is taken to be the node's own: its
-   * resident memory counts against `spill` and `terminate`; otherwise only
-   * the results it holds do.
-   */
-  memoryTerminate?: "rejoin" | "exit";
-  /** Told when it has joined, with the name it has in the cluster. */
-  onJoin?: (name: string) => void;
-  /** Told when it has left its cluster or lost its connection. */
-  onLeave?: () => void;
-}
+/** Options of `runNode` (the signature spells them out). */
+export type NodeOptions = NonNullable<Parameters<typeof runNode>[1]>;
 
 /**
  * Join the cluster at `address` as a worker node and serve it until
@@ -123,7 +49,78 @@ export interface NodeOptions {
  */
 export async function runNode(
   address: string,
-  options: NodeOptions = {},
+  options: {
+    /** Its name in the cluster (default: a random id). */
+    name?: string;
+    /**
+     * The cluster's shared secret (default: the one of the cluster at that
+     * address when it was started in this process).
+     */
+    secret?: string | Uint8Array;
+    /**
+     * Connect with TLS: extra CA certificates (PEM) and the name to verify.
+     * With `cert` and `key` (PEM) too, this node serves its values to the
+     * other nodes over TLS with them, and fetches theirs over TLS, verified
+     * with `caCerts`; without them, values between nodes go through the
+     * scheduler's connection.
+     */
+    tls?: {
+      caCerts?: string[];
+      hostname?: string;
+      cert?: string;
+      key?: string;
+    };
+    /** Stop: leave the cluster and resolve `runNode`. */
+    signal?: AbortSignal;
+    /** Told of each (re)connection and loss. */
+    log?: (message: string) => void;
+    /**
+     * What this node has, for tasks that ask for resources (as
+     * `{ GPU: 2 }`); default none. With `threads`, its first thread has
+     * them (so a GPU task still runs one at a time per GPU).
+     */
+    resources?: Record<string, number>;
+    /**
+     * Run this many tasks at once, each on a thread of its own (default 1).
+     * Each thread joins as `<name>.<i>` (`i` from 0), the first in this
+     * isolate and the others in Web Workers; `delayed(task, { workers:
+     * [name] })` allows all of them.
+     */
+    threads?: number;
+    /**
+     * The memory its held results may take: bytes, or a size such as
+     * `"2GiB"`; 0 for none (default: its share of the machine's memory, by
+     * its threads' share of the cores). Split evenly among its threads.
+     */
+    memoryLimit?: number | string;
+    /**
+     * Thresholds as fractions of `memoryLimit` (default `{ target: 0.6,
+     * spill: 0.7, pause: 0.8, terminate: 0.95 }`; `false` turns one off):
+     * past `target` it spills its least recently used results to
+     * `localDirectory`; past `pause` it takes no new tasks; past `terminate`
+     * (of its process's memory) it ends (see `memoryTerminate`).
+     */
+    memoryFractions?: SchedulerOptions["memoryFractions"];
+    /**
+     * Where it spills (a directory of its own under this one, removed when
+     * it stops; default `troupe-spill` in the OS temp dir).
+     */
+    localDirectory?: string;
+    /**
+     * Past the terminate fraction: `"rejoin"` (default) drops what it holds
+     * and its connection, so that the scheduler redoes its work, and joins
+     * again; `"exit"` ends the process (exit code 1), for a program that
+     * starts a fresh one, as a nanny does (`troupe worker`). With `"exit"`
+     * (and one thread) the process is taken to be the node's own: its
+     * resident memory counts against `spill` and `terminate`; otherwise only
+     * the results it holds do.
+     */
+    memoryTerminate?: "rejoin" | "exit";
+    /** Told when it has joined, with the name it has in the cluster. */
+    onJoin?: (name: string) => void;
+    /** Told when it has left its cluster or lost its connection. */
+    onLeave?: () => void;
+  } = {},
 ): Promise<void> {
   const threads = options.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1) {

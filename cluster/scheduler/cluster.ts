@@ -40,7 +40,6 @@ import {
 } from "./client_session.ts";
 import { SyncService } from "./sync_service.ts";
 import { generateSecret, rememberSecret } from "../wire/secrets.ts";
-import type { TaskRun } from "../graph/task_stream.ts";
 import { validResources } from "../graph/delayed.ts";
 import type { FramedConnection } from "../wire/framing.ts";
 import {
@@ -52,18 +51,13 @@ import {
   type SchedulerOptions,
   taskFailures,
 } from "../graph/scheduler.ts";
-import type { Computation } from "../graph/computation.ts";
+import type { Computation, SchedulerStatus } from "../graph/computation.ts";
 import type { MemoryStatus } from "../memory/worker_memory.ts";
 import { recordUsage } from "./usage_history.ts";
 import { type ActorReport, checkActorReport } from "../wire/actor_report.ts";
 import { isNodeNamed } from "../graph/task_placement.ts";
 import { type NodeRequests, nodeRequests } from "./node_requests.ts";
-import {
-  type RestartResult,
-  restartWorkers,
-  type WorkerLogLine,
-  workerLogs,
-} from "./worker_ops.ts";
+import { restartWorkers, workerLogs } from "./worker_ops.ts";
 
 /**
  * Where a cluster listens and how it treats its nodes.
@@ -130,66 +124,14 @@ export interface ClusterOptions {
   retireTimeoutMs?: number;
 }
 
-/**
- * A member of a cluster.
- *
- * @example
- * ```ts
- * import type { NodeInfo } from "@troupe/troupe/cluster";
- * const line = (n: NodeInfo) => `${n.name} at ${n.address}`;
- * ```
- */
-export interface NodeInfo {
-  /** The name it joined with (unique in the cluster). */
-  readonly name: string;
-  /** Where it connected from, as `host:port`. */
-  readonly address: string;
-  /** When it joined (ms since the epoch). */
-  readonly joined: number;
-  /** What it said it has (as `{ GPU: 2 }`). */
-  readonly resources: Readonly<Record<string, number>>;
-}
+/** A member of a cluster: what `nodes()` answers (see `ClusterStatus`). */
+export type NodeInfo = Pick<
+  ClusterStatus["nodes"][number],
+  "name" | "address" | "joined" | "resources"
+>;
 
-/**
- * A member of a cluster and what its worker is doing now.
- *
- * @example
- * ```ts
- * import type { NodeStatus } from "@troupe/troupe/cluster";
- * const line = (n: NodeStatus) => `${n.name}: ${n.inFlight} running, ${n.queued} queued`;
- * ```
- */
-export interface NodeStatus extends NodeInfo {
-  /** Tasks sent to it and not finished. */
-  readonly inFlight: number;
-  /** Ready tasks waiting for it to have room. */
-  readonly queued: number;
-  /** Results it holds. */
-  readonly held: number;
-  /**
-   * Its process's CPU use over its last heartbeat, in percent of one core
-   * (undefined before its first heartbeat).
-   */
-  readonly cpu?: number;
-  /** Its process's memory at its last heartbeat, in bytes. */
-  readonly memory?: { readonly rss: number; readonly heapUsed: number };
-  /**
-   * Its held results' memory against its limit, what it spilled to disk
-   * and read back, and whether it is paused (a node with a memory limit,
-   * once it has reported).
-   */
-  readonly heldMemory?: MemoryStatus;
-  /**
-   * Being retired (SIGTERM, or `retireWorkers`): it takes no new task, and
-   * its results move to other nodes before it leaves.
-   */
-  readonly retiring?: boolean;
-  /**
-   * Its actor system, as its last heartbeat said: actors, messages
-   * waiting, restarts, dead letters by reason, its deepest mailboxes.
-   */
-  readonly actors?: ActorReport;
-}
+/** A member of a cluster and what its worker is doing now. */
+export type NodeStatus = ClusterStatus["nodes"][number];
 
 /**
  * A snapshot of a cluster, as plain data (what the dashboard shows).
@@ -207,7 +149,63 @@ export interface ClusterStatus {
   /** When the snapshot was taken (ms since the epoch). */
   readonly time: number;
   /** The members, with their work. */
-  readonly nodes: NodeStatus[];
+  readonly nodes: {
+    /** The name it joined with (unique in the cluster). */
+    readonly name: string;
+    /** Where it connected from, as `host:port`. */
+    readonly address: string;
+    /** When it joined (ms since the epoch). */
+    readonly joined: number;
+    /** What it said it has (as `{ GPU: 2 }`). */
+    readonly resources: Readonly<Record<string, number>>;
+    /** Tasks sent to it and not finished. */
+    readonly inFlight: number;
+    /** Ready tasks waiting for it to have room. */
+    readonly queued: number;
+    /** Results it holds. */
+    readonly held: number;
+    /**
+     * Its process's CPU use over its last heartbeat, in percent of one core
+     * (undefined before its first heartbeat).
+     */
+    readonly cpu?: number;
+    /** Its process's memory at its last heartbeat, in bytes. */
+    readonly memory?: { readonly rss: number; readonly heapUsed: number };
+    /**
+     * Its held results' memory against its limit, what it spilled to disk
+     * and read back, and whether it is paused (a node with a memory limit,
+     * once it has reported).
+     */
+    readonly heldMemory?: SchedulerStatus["workers"][number]["heldMemory"];
+    /**
+     * Being retired (SIGTERM, or `retireWorkers`): it takes no new task, and
+     * its results move to other nodes before it leaves.
+     */
+    readonly retiring?: boolean;
+    /**
+     * Its actor system, as its last heartbeat said: actors, messages
+     * waiting, restarts, dead letters by reason, its deepest mailboxes.
+     */
+    readonly actors?: {
+      /** Living actors. */
+      readonly count: number;
+      /** Messages waiting in all their mailboxes. */
+      readonly mailboxes: number;
+      /** Restarts by supervisors since the node joined. */
+      readonly restarts: number;
+      /** Messages that went nowhere, by reason, since the node joined. */
+      readonly deadLetters: Readonly<Record<string, number>>;
+      /** The deepest mailboxes (actors with messages waiting), deepest first. */
+      readonly deepest: readonly {
+        /** The actor's path. */
+        readonly actor: string;
+        /** Messages waiting. */
+        readonly depth: number;
+        /** Its mailbox's capacity (Infinity: unbounded). */
+        readonly capacity: number;
+      }[];
+    };
+  }[];
   /** Tasks the scheduler knows, by state. */
   readonly tasks: Record<string, number>;
   /** Computations in progress and the last few finished, by id. */
@@ -218,7 +216,7 @@ export interface ClusterStatus {
    * The task stream: runs that ended in the last 10 s (at most 500), as
    * the scheduler saw them.
    */
-  readonly stream: readonly TaskRun[];
+  readonly stream: Readonly<SchedulerStatus["stream"]>;
   /** The actor system: living actors, messages in mailboxes, dead letters. */
   readonly actors: {
     readonly count: number;
@@ -413,7 +411,10 @@ export class Cluster implements AsyncDisposable {
    * console.log(cluster.nodes()); // []
    * ```
    */
-  nodes(): NodeInfo[] {
+  nodes(): Pick<
+    ClusterStatus["nodes"][number],
+    "name" | "address" | "joined" | "resources"
+  >[] {
     return [...this.#members.values()].map((
       { name, address, joined, resources },
     ) => ({ name, address, joined, resources }));
@@ -537,7 +538,18 @@ export class Cluster implements AsyncDisposable {
   workerLogs(
     name: string,
     options: { lines?: number; timeoutMs?: number } = {},
-  ): Promise<WorkerLogLine[]> {
+  ): Promise<
+    {
+      /** The member it came from. */
+      readonly worker: string;
+      /** When it was written, in ms since the epoch. */
+      readonly time: number;
+      /** `info` (the node's logger) or `error` (a task that failed there). */
+      readonly level: "info" | "error";
+      /** What was written, at most 1,000 characters. */
+      readonly text: string;
+    }[]
+  > {
     return workerLogs(this.#members.values(), name, options);
   }
 
@@ -557,7 +569,12 @@ export class Cluster implements AsyncDisposable {
    * console.log(await cluster.restartWorkers()); // { reloaded: [], failed: [] }
    * ```
    */
-  restartWorkers(options: { timeoutMs?: number } = {}): Promise<RestartResult> {
+  restartWorkers(options: { timeoutMs?: number } = {}): Promise<{
+    /** The workers that reloaded. */
+    readonly reloaded: string[];
+    /** The workers that did not, and why. */
+    readonly failed: { readonly worker: string; readonly error: string }[];
+  }> {
     return restartWorkers(this.#members.values(), options);
   }
 

@@ -6,74 +6,20 @@
  * @module
  */
 
-import type { RestartResult, WorkerLogLine } from "./worker_ops.ts";
 import type { ActorSystem } from "../../actors/system.ts";
-import {
-  Cluster,
-  type ClusterOptions,
-  type ClusterStatus,
-  type NodeInfo,
-} from "./cluster.ts";
+import { Cluster, type ClusterOptions, type ClusterStatus } from "./cluster.ts";
 import type { Scheduler } from "../graph/scheduler.ts";
-import type { MemoryFractions } from "../memory/fractions.ts";
+import type { SchedulerOptions } from "../graph/scheduler.ts";
 import { nodeMemoryArgs } from "../memory/cluster_args.ts";
 import { cleanStaleSpaces } from "../memory/spill_space.ts";
 
 const NODE_MAIN = new URL("../node/node_main.ts", import.meta.url);
 const TROUPE_ROOT = new URL("../../", import.meta.url);
 
-/**
- * How many nodes a local cluster starts, and what they may do.
- *
- * @example
- * ```ts
- * import type { LocalClusterOptions } from "@troupe/troupe/cluster";
- * const options: LocalClusterOptions = { nodes: 2, read: ["../tasks/"] };
- * ```
- */
-export interface LocalClusterOptions extends ClusterOptions {
-  /**
-   * Listen with TLS: certificate and key (PEM), and the CA certificates
-   * (PEM) the nodes verify the certificate with (for a self-signed one,
-   * the certificate itself).
-   */
-  tls?: { cert: string; key: string; caCerts?: string[] };
-  /** Node processes to start (default: one per core). */
-  nodes?: number;
-  /** Start a fresh node when one exits, as a nanny does (default true). */
-  respawn?: boolean;
-  /**
-   * Paths the nodes may read besides troupe itself: the folders of the
-   * task modules they run (the current directory when not given).
-   */
-  read?: string[];
-  /**
-   * Paths the nodes may write (none when not given): where their tasks
-   * write files, such as a dataframe's `toCsv` and `toParquet`.
-   */
-  write?: string[];
-  /** Ms to wait for every node to join (default 30,000). */
-  startTimeout?: number;
-  /**
-   * How to start a node: `command` with `args`, then `--troupe-node
-   * <address> --name <name>`. The default in a `deno compile`d program is
-   * the binary itself (its main module must import `@troupe/troupe/node`
-   * first); otherwise `deno run` of troupe's node program.
-   */
-  exec?: { command: string; args: string[] };
-  /**
-   * Each node's memory limit: bytes, or a size such as `"2GiB"`; 0 for
-   * none (default: the machine's memory over the nodes).
-   */
-  memoryLimit?: number | string;
-  /** The nodes' thresholds, as fractions of `memoryLimit` (see `runNode`). */
-  memoryFractions?: MemoryFractions;
-  /**
-   * Where the nodes spill (each in a directory of its own under this one;
-   * default `troupe-spill` in the OS temp dir); they may write there.
-   */
-  localDirectory?: string;
-}
+/** Options of `localCluster` (the signature spells them out). */
+export type LocalClusterOptions = NonNullable<
+  Parameters<typeof localCluster>[1]
+>;
 
 interface Child {
   name: string;
@@ -125,7 +71,10 @@ export class LocalCluster implements AsyncDisposable {
    * await using _cluster = new LocalCluster(system, { nodes: 0 });
    * ```
    */
-  constructor(system: ActorSystem, options: LocalClusterOptions = {}) {
+  constructor(
+    system: ActorSystem,
+    options: NonNullable<Parameters<typeof localCluster>[1]> = {},
+  ) {
     const nodes = options.nodes ?? (navigator.hardwareConcurrency || 1);
     if (!(Number.isInteger(nodes) && nodes >= 0)) {
       throw new RangeError(`nodes must be an integer >= 0, got ${nodes}`);
@@ -217,7 +166,7 @@ export class LocalCluster implements AsyncDisposable {
    * console.log(cluster.nodes()[0].name); // "local-1"
    * ```
    */
-  nodes(): NodeInfo[] {
+  nodes(): ReturnType<Cluster["nodes"]> {
     return this.#cluster.nodes();
   }
 
@@ -252,7 +201,7 @@ export class LocalCluster implements AsyncDisposable {
   workerLogs(
     name: string,
     options: { lines?: number; timeoutMs?: number } = {},
-  ): Promise<WorkerLogLine[]> {
+  ): ReturnType<Cluster["workerLogs"]> {
     return this.#cluster.workerLogs(name, options);
   }
 
@@ -268,7 +217,9 @@ export class LocalCluster implements AsyncDisposable {
    * console.log((await cluster.restartWorkers()).reloaded); // ["local-1"]
    * ```
    */
-  restartWorkers(options: { timeoutMs?: number } = {}): Promise<RestartResult> {
+  restartWorkers(
+    options: { timeoutMs?: number } = {},
+  ): ReturnType<Cluster["restartWorkers"]> {
     return this.#cluster.restartWorkers(options);
   }
 
@@ -462,7 +413,49 @@ export class LocalCluster implements AsyncDisposable {
  */
 export async function localCluster(
   system: ActorSystem,
-  options: LocalClusterOptions = {},
+  options: ClusterOptions & {
+    /**
+     * Listen with TLS: certificate and key (PEM), and the CA certificates
+     * (PEM) the nodes verify the certificate with (for a self-signed one,
+     * the certificate itself).
+     */
+    tls?: { cert: string; key: string; caCerts?: string[] };
+    /** Node processes to start (default: one per core). */
+    nodes?: number;
+    /** Start a fresh node when one exits, as a nanny does (default true). */
+    respawn?: boolean;
+    /**
+     * Paths the nodes may read besides troupe itself: the folders of the
+     * task modules they run (the current directory when not given).
+     */
+    read?: string[];
+    /**
+     * Paths the nodes may write (none when not given): where their tasks
+     * write files, such as a dataframe's `toCsv` and `toParquet`.
+     */
+    write?: string[];
+    /** Ms to wait for every node to join (default 30,000). */
+    startTimeout?: number;
+    /**
+     * How to start a node: `command` with `args`, then `--troupe-node
+     * <address> --name <name>`. The default in a `deno compile`d program is
+     * the binary itself (its main module must import `@troupe/troupe/node`
+     * first); otherwise `deno run` of troupe's node program.
+     */
+    exec?: { command: string; args: string[] };
+    /**
+     * Each node's memory limit: bytes, or a size such as `"2GiB"`; 0 for
+     * none (default: the machine's memory over the nodes).
+     */
+    memoryLimit?: number | string;
+    /** The nodes' thresholds, as fractions of `memoryLimit` (see `runNode`). */
+    memoryFractions?: SchedulerOptions["memoryFractions"];
+    /**
+     * Where the nodes spill (each in a directory of its own under this one;
+     * default `troupe-spill` in the OS temp dir); they may write there.
+     */
+    localDirectory?: string;
+  } = {},
 ): Promise<LocalCluster> {
   const cluster = new LocalCluster(system, options);
   const nodes = options.nodes ?? (navigator.hardwareConcurrency || 1);

@@ -23,7 +23,6 @@ export {
   type ClusterOptions,
   type ClusterStatus,
   type NodeInfo,
-  type NodeStatus,
   startCluster,
 } from "./cluster.ts";
 export {
@@ -31,4 +30,3 @@ export {
   localCluster,
   type LocalClusterOptions,
 } from "./local_cluster.ts";
-export { type RestartResult, type WorkerLogLine } from "./worker_ops.ts";

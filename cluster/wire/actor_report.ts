@@ -17,7 +17,7 @@ import { TransportError } from "./wire_errors.ts";
  *
  * @example
  * ```ts
- * import type { MailboxReport } from "@troupe/troupe/cluster";
+ * import type { MailboxReport } from "./actor_report.ts";
  * const m: MailboxReport = { actor: "store#3", depth: 4, capacity: 4 };
  * ```
  */
@@ -35,7 +35,7 @@ export interface MailboxReport {
  *
  * @example
  * ```ts
- * import type { ActorReport } from "@troupe/troupe/cluster";
+ * import type { ActorReport } from "./actor_report.ts";
  * const idle: ActorReport = { count: 1, mailboxes: 0, restarts: 0, deadLetters: {}, deepest: [] };
  * ```
  */

@@ -9,37 +9,8 @@
 
 import { TroupeError } from "../../actors/errors.ts";
 
-/**
- * What went wrong with a connection or an endpoint:
- *
- * - `oversize`: a frame's length prefix is above the receiver's limit (or a
- *   chunked message's declared size is above its message limit);
- * - `malformed`: a frame's body is not MessagePack;
- * - `truncated`: the stream ended in the middle of a frame or of a chunked
- *   message;
- * - `protocol`: well-formed MessagePack the protocol does not allow here;
- * - `auth`: the shared secret did not match, or one side has none, or
- *   the peer's TLS certificate is not trusted;
- * - `version`: the peers speak different protocol versions;
- * - `timeout`: the peer did not finish the handshake in time;
- * - `io`: the socket failed (reset, broken pipe, refused);
- * - `closed`: the connection is already closed;
- * - `encode`: a value cannot be encoded as MessagePack;
- * - `config`: the endpoint's options are unsafe or invalid (for example a
- *   listener on a non-loopback address without a secret).
- */
-export type TransportErrorCode =
-  | "oversize"
-  | "malformed"
-  | "truncated"
-  | "protocol"
-  | "auth"
-  | "version"
-  | "timeout"
-  | "io"
-  | "closed"
-  | "encode"
-  | "config";
+/** What kind of transport failure (see `TransportError.code`). */
+export type TransportErrorCode = TransportError["code"];
 
 /**
  * A transport failure: `code` says what kind, the message says exactly what.
@@ -57,8 +28,37 @@ export type TransportErrorCode =
  * ```
  */
 export class TransportError extends TroupeError {
-  /** What kind of failure this is. */
-  readonly code: TransportErrorCode;
+  /**
+   * What went wrong with a connection or an endpoint:
+   *
+   * - `oversize`: a frame's length prefix is above the receiver's limit (or a
+   *   chunked message's declared size is above its message limit);
+   * - `malformed`: a frame's body is not MessagePack;
+   * - `truncated`: the stream ended in the middle of a frame or of a chunked
+   *   message;
+   * - `protocol`: well-formed MessagePack the protocol does not allow here;
+   * - `auth`: the shared secret did not match, or one side has none, or
+   *   the peer's TLS certificate is not trusted;
+   * - `version`: the peers speak different protocol versions;
+   * - `timeout`: the peer did not finish the handshake in time;
+   * - `io`: the socket failed (reset, broken pipe, refused);
+   * - `closed`: the connection is already closed;
+   * - `encode`: a value cannot be encoded as MessagePack;
+   * - `config`: the endpoint's options are unsafe or invalid (for example a
+   *   listener on a non-loopback address without a secret).
+   */
+  readonly code:
+    | "oversize"
+    | "malformed"
+    | "truncated"
+    | "protocol"
+    | "auth"
+    | "version"
+    | "timeout"
+    | "io"
+    | "closed"
+    | "encode"
+    | "config";
   /**
    * Build the error from its kind and a sentence saying what was wrong.
    *
@@ -69,7 +69,7 @@ export class TransportError extends TroupeError {
    * ```
    */
   constructor(
-    code: TransportErrorCode,
+    code: TransportError["code"],
     detail: string,
     options?: ErrorOptions,
   ) {

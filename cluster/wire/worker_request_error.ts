@@ -13,16 +13,11 @@
  *
  * @example
  * ```ts
- * import type { WorkerRequestErrorCode } from "@troupe/troupe/cluster";
+ * import type { WorkerRequestErrorCode } from "./worker_request_error.ts";
  * const code: WorkerRequestErrorCode = "timeout";
  * ```
  */
-export type WorkerRequestErrorCode =
-  | "timeout"
-  | "malformed"
-  | "failed"
-  | "gone"
-  | "unknown-worker";
+export type WorkerRequestErrorCode = WorkerRequestError["code"];
 
 /**
  * A request to a worker node failed: `code` says how, `worker` names it.
@@ -35,8 +30,18 @@ export type WorkerRequestErrorCode =
  * ```
  */
 export class WorkerRequestError extends Error {
-  /** How it failed. */
-  readonly code: WorkerRequestErrorCode;
+  /**
+   * How it failed: no answer within the deadline (`timeout`), an answer
+   * that is malformed (`malformed`), the worker said it could not
+   * (`failed`), it left before answering (`gone`), or no worker has that
+   * name (`unknown-worker`).
+   */
+  readonly code:
+    | "timeout"
+    | "malformed"
+    | "failed"
+    | "gone"
+    | "unknown-worker";
   /** The worker asked. */
   readonly worker: string;
   /**
@@ -48,7 +53,7 @@ export class WorkerRequestError extends Error {
    * console.log(new WorkerRequestError("gone", "w1", "it left").code); // "gone"
    * ```
    */
-  constructor(code: WorkerRequestErrorCode, worker: string, why: string) {
+  constructor(code: WorkerRequestError["code"], worker: string, why: string) {
     super(`worker ${worker}: ${why}`);
     this.name = "WorkerRequestError";
     this.code = code;

@@ -8,7 +8,6 @@ import assert from "node:assert/strict";
 import {
   type ActorRef,
   ActorSystem,
-  type AnyRef,
   consistentHash,
   type SpawnOptions,
   transfer,
@@ -143,12 +142,12 @@ Deno.test("an actor on a host of a node's own (a worker there) is reached from h
   await n1.attached.ready;
   const holder = system.spawn(Holder, undefined, onNode("n1"));
   // Its child runs on a worker host of n1's: n1's proxy of it comes back.
-  const proxy = await holder.ask("spawnHolder", "worker") as AnyRef;
+  const proxy = await holder.ask("spawnHolder", "worker") as ActorRef;
   // Its own ref is by that proxy's address, on n1; a child it spawned
   // there is by its address on that worker, which is under n1's.
   const { self, child: [leaf] } = await proxy.ask("refs") as {
-    self: AnyRef;
-    child: AnyRef[];
+    self: ActorRef;
+    child: ActorRef[];
   };
   const [nodeHost, there] = await Promise.all(
     [holder, self].map(async (r) => (await r.ask("where")).host),
@@ -257,7 +256,7 @@ Deno.test("a tell or an ask passed on here that cannot cross to the next host is
   const holder = system.spawn(Holder, undefined, { placement: "process" });
   // A holder it spawned on its host: by its address there, not a proxy's
   // here.
-  const self = await holder.ask("spawnHolder", "local") as AnyRef;
+  const self = await holder.ask("spawnHolder", "local") as ActorRef;
   assert.notEqual(self.address.host, system.host);
   const relay = system.spawn(Relay, undefined, { placement: "worker" });
   const shared = new SharedArrayBuffer(8);

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import {
   ActorDeadError,
+  type ActorRef,
   ActorSystem,
-  type AnyRef,
   broadcast,
   child,
   consistentHash,
@@ -172,7 +172,7 @@ Deno.test("an ask whose routee dies is retried on another, and says so", async (
   const retries: string[] = [];
   const router = createRouter(system, routees, {
     retries: 1,
-    onRetry: (name, ref: AnyRef, e) =>
+    onRetry: (name, ref: ActorRef, e) =>
       retries.push(`${name}@${ref.address.id}: ${e.name}`),
   });
   // Routee 0 is gone before it can answer: the ask goes to routee 1.

@@ -3,12 +3,10 @@ import {
   type ActorDeadError,
   type ActorRef,
   ActorSystem,
-  type AnyRef,
   child,
   defineActor,
   defineSupervisor,
   HandlerError,
-  type SupervisorBehavior,
   type SystemEvent,
   type Termination,
 } from "@troupe/troupe";
@@ -39,12 +37,12 @@ function journaled(journal: string[]) {
 }
 
 async function childRef(
-  sup: ActorRef<SupervisorBehavior>,
+  sup: ActorRef<ReturnType<typeof defineSupervisor>>,
   id: string,
-): Promise<AnyRef> {
+): Promise<ActorRef> {
   const ref = await sup.ask("child", id);
   assert.ok(ref, `child ${id} is running`);
-  return ref as AnyRef;
+  return ref as ActorRef;
 }
 
 Deno.test("children start in order and stop in reverse order", async () => {
@@ -159,7 +157,7 @@ Deno.test("restart types: transient normal exit stays down, temporary never retu
   const temp = await childRef(sup, "temp");
   const deaths: string[] = [];
   for (const [n, r] of [["perm", perm], ["trans", trans], ["temp", temp]]) {
-    system.watch(r as AnyRef, (t) => deaths.push(`${n}:${t.reason.type}`));
+    system.watch(r as ActorRef, (t) => deaths.push(`${n}:${t.reason.type}`));
   }
   // A normal exit: permanent comes back, transient does not.
   await perm.ask("quit");

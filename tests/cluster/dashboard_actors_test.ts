@@ -8,8 +8,8 @@
 
 import assert from "node:assert/strict";
 import {
+  type ActorRef,
   ActorSystem,
-  type AnyRef,
   child,
   defineActor,
   defineSupervisor,
@@ -63,7 +63,7 @@ Deno.test("actorReporter: the 5 deepest mailboxes deepest first, names cut, rest
     strategy: "one_for_one",
     children: [child("c", Stuck, undefined)],
   }));
-  const c = await sup.ask("child", "c") as AnyRef;
+  const c = await sup.ask("child", "c") as ActorRef;
   c.tell("crash", undefined);
   await until(() => report().restarts === 1, "a restart");
   c.tell("crash", undefined);

@@ -13,7 +13,9 @@ import {
   serveDashboard,
   startCluster,
 } from "@troupe/troupe/cluster";
-import { delayed, type TaskRun } from "@troupe/troupe";
+import { delayed, type SchedulerStatus } from "@troupe/troupe";
+
+type TaskRun = SchedulerStatus["stream"][number];
 import { g } from "../fixtures/graph_tasks.ts";
 
 Deno.test("/api/stream gives every run since a time (snapshots keep the latest 500); computations are named by their client's jobName, with progress by task name", async () => {

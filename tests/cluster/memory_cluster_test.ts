@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ActorSystem } from "@troupe/troupe";
 import { type Delayed, delayed } from "@troupe/troupe";
-import { localCluster, type NodeStatus } from "@troupe/troupe/cluster";
+import { type ClusterStatus, localCluster } from "@troupe/troupe/cluster";
 import { blockValue, mt } from "../fixtures/memory_tasks.ts";
 import { until } from "../helpers.ts";
 
@@ -152,7 +152,7 @@ Deno.test("memory: a node past its pause fraction takes no task until it is belo
       localDirectory: dir,
       read: [FIXTURES],
     });
-    const node = (name: string): NodeStatus =>
+    const node = (name: string): ClusterStatus["nodes"][number] =>
       cluster.status().nodes.find((x) => x.name === name)!;
     const pinned = delayed(mt.block, { workers: ["local-1"] });
     const held = cluster.scheduler.persist(

@@ -6,11 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  type Computation,
-  progressBar,
-  type ProgressListener,
-} from "@troupe/troupe";
+import { type Computation, progressBar } from "@troupe/troupe";
 import {
   formatDuration,
   jobElapsed,
@@ -29,9 +25,9 @@ function fakeStream() {
 }
 
 function source() {
-  const listeners = new Set<ProgressListener>();
+  const listeners = new Set<(progress: Readonly<Computation>) => void>();
   return {
-    subscribe(l: ProgressListener) {
+    subscribe(l: (progress: Readonly<Computation>) => void) {
       listeners.add(l);
       return () => listeners.delete(l);
     },

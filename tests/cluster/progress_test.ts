@@ -6,8 +6,6 @@ import {
   type Delayed,
   delayed,
   progressBar,
-  type ProgressListener,
-  type ProgressSource,
   type SchedulerOptions,
   TaskFailedError,
   treeReduce,
@@ -34,9 +32,9 @@ function fakeStream() {
 
 /** A source the test drives by hand. */
 function fakeSource() {
-  const listeners = new Set<ProgressListener>();
+  const listeners = new Set<(progress: Readonly<Computation>) => void>();
   let unsubscribed = 0;
-  const source: ProgressSource = {
+  const source: Parameters<typeof progressBar>[0] = {
     subscribe(listener) {
       listeners.add(listener);
       return () => {

@@ -17,7 +17,6 @@ import assert from "node:assert/strict";
 import {
   type ActorRef,
   ActorSystem,
-  type AnyRef,
   child,
   defineSupervisor,
   NameTakenError,
@@ -32,7 +31,7 @@ const cluster = { scope: "cluster" } as const;
 /** A payload with the ref deep inside, as `Holder.keep` takes it. */
 const box = <T>(ref: T) => ({ deep: [{ ref }] as [{ ref: T }] });
 /** Where the actor of `ref` (a `Store` or a `Holder`) runs. */
-const whereIs = (ref: AnyRef) =>
+const whereIs = (ref: ActorRef) =>
   ref.ask("where") as Promise<{ pid: number; host: string }>;
 
 Deno.test("a ref inside a tell or an ask to an actor on a node arrives as a working ref: ask, tell and watch", async () => {
@@ -50,7 +49,7 @@ Deno.test("a ref inside a tell or an ask to an actor on a node arrives as a work
   assert.notEqual(leaf.address.host, system.host);
   assert.equal(await leaf.ask("get"), 5);
 
-  const targets: [AnyRef, number][] = [[here, 1], [store, 10], [leaf, 5]];
+  const targets: [ActorRef, number][] = [[here, 1], [store, 10], [leaf, 5]];
   for (const [target, n] of targets) {
     // In a tell, then in an ask: either way it is kept as a ref there.
     holder.tell("keep", box(target));
@@ -120,7 +119,7 @@ Deno.test("a ref relayed through a third node still works, and one that comes ho
   const pids = c.pids();
   assert.equal((await h3.ask("where")).pid, pids["local-3"]);
 
-  const targets: [AnyRef, number][] = [[store, 1], [leaf, 5]];
+  const targets: [ActorRef, number][] = [[store, 1], [leaf, 5]];
   for (const [target, n] of targets) {
     // Here → local-2 → local-3, which uses it.
     await h2.ask("keep", box(target));

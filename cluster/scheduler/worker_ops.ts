@@ -23,7 +23,7 @@ import {
  *
  * @example
  * ```ts
- * import type { WorkerLogLine } from "@troupe/troupe/cluster";
+ * import type { WorkerLogLine } from "./worker_ops.ts";
  * const show = (l: WorkerLogLine) => `${new Date(l.time).toISOString()} ${l.worker} ${l.text}`;
  * ```
  */
@@ -44,7 +44,7 @@ export interface WorkerLogLine {
  *
  * @example
  * ```ts
- * import type { RestartResult } from "@troupe/troupe/cluster";
+ * import type { RestartResult } from "./worker_ops.ts";
  * const ok = (r: RestartResult) => r.failed.length === 0;
  * ```
  */

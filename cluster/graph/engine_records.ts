@@ -94,7 +94,7 @@ export interface WorkerRecord {
    * and a short graph with it).
    */
   starting?: boolean;
-  /** Told when a run of a retiring worker ends (see `#drained`). */
+  /** Told when a run of a retiring worker ends (see `drained`). */
   onRunEnded?: () => void;
   /** Where it runs (the engine's placement, or the caller's event loop). */
   placement: Placement;
@@ -108,6 +108,26 @@ export function workerName(w: WorkerRecord): string {
 /** How much a worker has: sent and queued tasks. */
 export function load(w: WorkerRecord | undefined): number {
   return w === undefined ? Infinity : w.inFlight + w.queue.size;
+}
+
+/** Whether `r`'s run `seq` on `w` is still the one that counts. */
+export function current(
+  r: TaskRecord,
+  w: WorkerRecord,
+  seq: number,
+): boolean {
+  return r.state === "processing" && r.worker === w && r.runSeq === seq;
+}
+
+/** Whether something still needs `r`'s value. */
+export function needed(r: TaskRecord): boolean {
+  if (r.wants > 0) return true;
+  for (const d of r.dependents) {
+    if (
+      d.state === "waiting" || d.state === "ready" || d.state === "processing"
+    ) return true;
+  }
+  return false;
 }
 
 /**

@@ -15,6 +15,7 @@ import type { ActorSystem } from "../../actors/system.ts";
 import type { HostPermissions, Placement } from "../../actors/hosts/hosts.ts";
 import type { EngineMemory } from "../memory/engine_memory.ts";
 import type { Computation } from "./computation.ts";
+import type { EngineMetrics } from "./metrics.ts";
 import type { TaskRecord, WorkerRecord } from "./engine_records.ts";
 import type { Reports } from "./engine_reports.ts";
 import type { Pull } from "./value_transfers.ts";
@@ -59,6 +60,11 @@ export interface EngineCore {
   readonly releases: Map<WorkerRecord, string[]>;
   /** Pulls under way, by number. */
   readonly pulls: Map<number, Pull>;
+  /** Copies of values under way, by target worker and key. */
+  readonly transfers: Map<string, Promise<void>>;
+  /** Values moved between workers: node to node, or through here. */
+  readonly transferred: { direct: number; relayed: number };
+  readonly metrics: EngineMetrics;
   /** Average duration (ms) of each task (by name) on a busy worker. */
   readonly durations: Map<string, number>;
   /** Computations not finished yet (for `status`). */
@@ -72,6 +78,10 @@ export interface EngineCore {
   /** Worker hosts not started yet (see `hostsAfterMs`), and their timer. */
   deferredHosts: number;
   hostsTimer?: ReturnType<typeof setTimeout>;
+  /** The last pull numbered. */
+  pullSeq: number;
+  /** Bytes per ms values moved at between workers lately. */
+  bandwidth: number;
   logger: (message: string) => void;
   /** Told when a cluster node broke the protocol: it is to be dropped. */
   onBadNode?: (node: string, reason: string) => void;
@@ -84,10 +94,8 @@ export interface EngineCore {
   fail(r: TaskRecord, error: Error, cancelled: boolean): void;
   /** Send the workers their queued tasks (and let idle ones steal). */
   pump(): void;
-  /** Copy `d`'s value to `w`. */
-  transfer(d: TaskRecord, w: WorkerRecord): Promise<void>;
-  /** Put `r`, given to `w` and waiting for inputs there, back to be scheduled. */
-  undispatch(r: TaskRecord, w: WorkerRecord): void;
+  /** Send `w` the releases queued for it (before anything else goes to it). */
+  flushReleases(w: WorkerRecord): void;
   /** Resolves when `key` is no longer pending. */
   settled(key: string): Promise<void>;
 }

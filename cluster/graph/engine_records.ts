@@ -119,6 +119,20 @@ export function current(
   return r.state === "processing" && r.worker === w && r.runSeq === seq;
 }
 
+/** The run `seq` of `w` is over: take it off its books (and return its task). */
+export function reported(
+  w: WorkerRecord,
+  seq: unknown,
+): TaskRecord | undefined {
+  if (typeof seq !== "number") return undefined;
+  const r = w.running.get(seq);
+  if (r === undefined) return undefined;
+  w.running.delete(seq);
+  w.inFlight--;
+  w.onRunEnded?.();
+  return r;
+}
+
 /** Whether something still needs `r`'s value. */
 export function needed(r: TaskRecord): boolean {
   if (r.wants > 0) return true;

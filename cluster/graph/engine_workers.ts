@@ -30,6 +30,7 @@ import {
 } from "./engine_records.ts";
 import { takeQueued } from "./task_placement.ts";
 import { randomId, REASON_CHARS } from "./engine_reports.ts";
+import { WorkerGone } from "./value_transfers.ts";
 
 /**
  * How long a worker host takes to be of use (ms): creating it, loading its
@@ -294,4 +295,32 @@ export function badPeer(
   if (w.node !== undefined) core.onBadNode?.(w.node, why);
   else if (w.host === undefined) void core.system.stop(w.ref);
   workerDied(core, w, why);
+}
+
+/**
+ * The engine closed: stop its workers and the hosts of its own (a node's
+ * stays), end the pulls under way and the reports actor, and remove the
+ * workers' spill spaces.
+ */
+export async function stopWorkers(core: EngineCore): Promise<void> {
+  const workers = [...core.workers];
+  await Promise.all(workers.map((w) => core.system.stop(w.ref)));
+  for (const w of workers) w.alive = false;
+  for (const pull of core.pulls.values()) {
+    pull.reject(new WorkerGone("the scheduler closed"));
+  }
+  core.pulls.clear();
+  await core.system.stop(core.reports);
+  await Promise.all(
+    workers.map((w) =>
+      w.host === undefined || w.node !== undefined
+        ? undefined
+        : core.system.stopHost(w.host)
+    ),
+  );
+  for (const w of workers) {
+    if (w.host !== undefined) {
+      removeWorkerSpaces(core.options.memory, w.host);
+    }
+  }
 }

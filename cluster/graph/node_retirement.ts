@@ -10,6 +10,7 @@
 import type { EngineCore } from "./engine_core.ts";
 import type { WorkerRecord } from "./engine_records.ts";
 import { workerDied } from "./engine_workers.ts";
+import { transfer, undispatch } from "./engine_transfers.ts";
 import { takeQueued } from "./task_placement.ts";
 import { deadline } from "./value_transfers.ts";
 
@@ -43,7 +44,7 @@ export async function retireNode(
     for (let r = takeQueued(w); r !== undefined; r = takeQueued(w)) {
       core.makeReady(r);
     }
-    for (const r of [...w.incoming]) core.undispatch(r, w);
+    for (const r of [...w.incoming]) undispatch(core, r, w);
   }
   core.pump();
   for (const w of mine) await drained(w, start + ms * 2 / 3);
@@ -66,7 +67,7 @@ export async function retireNode(
       }
       if (to === undefined) break; // nowhere to go: lost, as before
       heirs.set(to, heirs.get(to)! + r.bytes);
-      copies.push(core.transfer(r, to).catch(() => {}));
+      copies.push(transfer(core, r, to).catch(() => {}));
     }
     await deadline(Promise.all(copies), start + ms - performance.now());
     workerDied(core, w, `${node} left`, false);

@@ -10,6 +10,7 @@
  */
 
 import { brief } from "./engine_reports.ts";
+import { type MemoryStatus, memoryStatus } from "../memory/worker_memory.ts";
 import type { EngineCore } from "./engine_core.ts";
 
 /** Why a done report (`[id, seq, size, ms]`) is malformed, or undefined. */
@@ -53,6 +54,14 @@ export function badSkipped(
     return `a malformed skipped report (${brief(m)})`;
   }
   return undefined;
+}
+
+/**
+ * The memory status a memory report (`[id, ...status]`) carries, or why it
+ * is malformed.
+ */
+export function memoryReport(m: unknown[]): MemoryStatus | string {
+  return memoryStatus(m.slice(1)) ?? `a malformed memory report (${brief(m)})`;
 }
 
 /**

@@ -12,10 +12,8 @@
  * @module
  */
 
-import { ActorDeadError } from "../../actors/errors.ts";
 import type { ActorRef } from "../../actors/ref.ts";
 import type { ActorSystem } from "../../actors/system.ts";
-import { CrossingError } from "../../actors/hosts/codec.ts";
 import type { Task } from "../../actors/pool/tasks.ts";
 import type { Delayed } from "./delayed.ts";
 import {
@@ -25,10 +23,8 @@ import {
 } from "./errors.ts";
 import type { FutureStatus } from "./future.ts";
 import type { Graph } from "./graph.ts";
-import type { GraphWorker, RunMessage } from "./graph_worker.ts";
+import type { GraphWorker, RunFailure, RunMessage } from "./graph_worker.ts";
 import { KEY } from "./keys.ts";
-import { memoryStatus } from "../memory/worker_memory.ts";
-import { removeWorkerSpaces } from "../memory/engine_memory.ts";
 import { type TaskRun, TaskStream } from "./task_stream.ts";
 import { FailureLog } from "./failures.ts";
 import { EngineMetrics } from "./metrics.ts";
@@ -38,11 +34,11 @@ import {
   newComputation,
   type ProgressListener,
   type SchedulerStatus,
-  STREAM_MS,
 } from "./computation.ts";
 import {
   current,
   needed,
+  reported,
   runArgs,
   type TaskRecord,
   workerName,
@@ -59,30 +55,36 @@ import { brief, errorFromWorker, Reports } from "./engine_reports.ts";
 import {
   cannotCross,
   DEFAULT_BYTES_PER_MS,
-  nextBandwidth,
   type Pull,
-  WorkerGone,
 } from "./value_transfers.ts";
-import {
-  type GraphOutline,
-  graphSnapshot,
-  type TaskGraph,
-} from "./graph_snapshot.ts";
+import type { GraphOutline, TaskGraph } from "./graph_snapshot.ts";
 import type { EngineCore, WorkerEngineOptions } from "./engine_core.ts";
 import {
   armHosts,
   badPeer,
   lostCopy,
   spawnWorker,
-  workerDied,
+  stopWorkers,
 } from "./engine_workers.ts";
+import {
+  computationGraph,
+  engineStatus,
+  stateCounts,
+} from "./engine_status.ts";
 import { RETIRE_MS, retireNode } from "./node_retirement.ts";
 import { values } from "./engine_values.ts";
+import {
+  pullEnded,
+  transfer,
+  undispatch,
+  unmovable,
+} from "./engine_transfers.ts";
 import {
   badDone,
   badFailed,
   badPulled,
   badSkipped,
+  memoryReport,
   unattributedReport,
 } from "./report_checks.ts";
 
@@ -94,16 +96,17 @@ let engineSeq = 0;
  * Computes graphs on graph-worker actors. Its hot path (placing, sending,
  * finishing and releasing tasks) is here, on its own fields; its cold work
  * is in plain functions that take its `EngineCore` (the same books): the
- * workers' start and loss (`engine_workers.ts`), a node's retirement
- * (`node_retirement.ts`), gathering values (`engine_values.ts`) and the
- * checks of what workers report (`report_checks.ts`).
+ * workers' start, loss and stop (`engine_workers.ts`), the copies of
+ * values between them (`engine_transfers.ts`), a node's retirement
+ * (`node_retirement.ts`), gathering values (`engine_values.ts`), the
+ * checks of what workers report (`report_checks.ts`) and the status
+ * snapshot (`engine_status.ts`).
  */
 export class WorkerEngine {
   readonly #system: ActorSystem;
   readonly #options: WorkerEngineOptions;
   readonly #tasks = new Map<string, TaskRecord>();
   readonly #workers: WorkerRecord[] = [];
-  readonly #transfers = new Map<string, Promise<void>>();
   readonly #releases = new Map<WorkerRecord, string[]>();
   readonly #listeners = new Set<ProgressListener>();
   #generation = 0;
@@ -137,9 +140,6 @@ export class WorkerEngine {
   readonly #reports: ActorRef<typeof Reports>;
   /** Pulls under way, by number. */
   readonly #pulls = new Map<number, Pull>();
-  #pullSeq = 0;
-  /** Bytes per ms values moved at between workers lately. */
-  #bandwidth = DEFAULT_BYTES_PER_MS;
   /**
    * The engine's state as its cold parts take it: the same maps and lists
    * as the fields above, the flags and counters only they (and `close`)
@@ -167,6 +167,9 @@ export class WorkerEngine {
       byId: this.#byId,
       releases: this.#releases,
       pulls: this.#pulls,
+      transfers: new Map(),
+      transferred: this.#transferred,
+      metrics: this.metrics,
       durations: this.#durations,
       running: this.#running,
       unplaced: [],
@@ -174,13 +177,14 @@ export class WorkerEngine {
       workerSeq: 0,
       unattributed: 0,
       deferredHosts: 0,
+      pullSeq: 0,
+      bandwidth: DEFAULT_BYTES_PER_MS,
       logger: options.logger ?? ((m) => console.warn(m)),
       need: (r) => this.#need(r),
       makeReady: (r) => this.#makeReady(r),
       fail: (r, error, cancelled) => this.#fail(r, error, cancelled),
       pump: () => this.#pump(),
-      transfer: (d, w) => this.#transfer(d, w),
-      undispatch: (r, w) => this.#undispatch(r, w),
+      flushReleases: (w) => this.#flushReleases(w),
       settled: (key) => this.settled(key),
     };
     const here = Math.min(options.callerWorkers ?? 0, options.workers);
@@ -202,31 +206,12 @@ export class WorkerEngine {
 
   /** Tasks known, by state (for tests and the dashboard). */
   counts(): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const r of this.#tasks.values()) {
-      out[r.state] = (out[r.state] ?? 0) + 1;
-    }
-    return out;
+    return stateCounts(this.#tasks);
   }
 
   /** A snapshot of workers, task states and running computations. */
   status(): SchedulerStatus {
-    return {
-      workers: this.#workers.filter((w) => w.alive).map((w) => ({
-        name: workerName(w),
-        inFlight: w.inFlight,
-        queued: w.queue.size,
-        held: w.has.size,
-        ...(w.memory === undefined ? {} : { heldMemory: { ...w.memory } }),
-        ...(w.retiring ? { retiring: true } : {}),
-      })),
-      tasks: this.counts(),
-      transfers: { ...this.#transferred },
-      computations: [...this.#lastFinished, ...this.#running]
-        .sort((a, b) => a.id - b.id)
-        .map((c) => ({ ...c })),
-      stream: this.#stream.since(Date.now() - STREAM_MS, 500),
-    };
+    return engineStatus(this.#core, this.#lastFinished, this.#stream);
   }
 
   /** The oldest `max` task runs that ended at or after `since` (for the dashboard). */
@@ -384,7 +369,7 @@ export class WorkerEngine {
         ) victim = w;
       }
       if (victim === undefined) continue;
-      const r = stealFrom(victim, thief, this.#bandwidth, this.#durations);
+      const r = stealFrom(victim, thief, this.#core.bandwidth, this.#durations);
       if (r !== undefined) this.#dispatch(r, thief);
     }
     this.#unstall();
@@ -449,7 +434,7 @@ export class WorkerEngine {
     // While its inputs travel (the holder answers between its own tasks),
     // the task takes no slot: `w` keeps busy with work it can start now.
     w.incoming.add(r);
-    Promise.all(missing.map((d) => this.#transfer(d, w))).then(
+    Promise.all(missing.map((d) => transfer(this.#core, d, w))).then(
       () => {
         w.incoming.delete(r);
         if (r.state !== "processing" || r.worker !== w || !w.alive) return;
@@ -458,118 +443,9 @@ export class WorkerEngine {
       },
       (e) =>
         cannotCross(e) === undefined
-          ? this.#undispatch(r, w)
-          : this.#unmovable(r, w, e),
+          ? undispatch(this.#core, r, w)
+          : unmovable(this.#core, r, w, e),
     );
-  }
-
-  /** Copy `d`'s value to `w` (once, however many tasks there need it). */
-  #transfer(d: TaskRecord, w: WorkerRecord): Promise<void> {
-    const id = `${w.id} ${d.key}`;
-    let t = this.#transfers.get(id);
-    if (t === undefined) {
-      const from = d.holders[0];
-      if (from === undefined) {
-        return Promise.reject(new Error(`${d.key} is held nowhere`));
-      }
-      const moved = () => {
-        if (!w.alive) throw new WorkerGone("the target worker is gone");
-        if (!d.holders.includes(w)) d.holders.push(w);
-        w.has.add(d);
-      };
-      // Node to node when both are cluster nodes and the holder serves its
-      // values; else through here (fetch, then put).
-      const direct = w.node !== undefined && from.data !== undefined;
-      const began = performance.now();
-      const bytes = d.bytes;
-      this.#flushReleases(w);
-      t = (direct
-        ? this.#pull(d.key, from, w).then(() => {
-          this.#transferred.direct++;
-          moved();
-        })
-        // No deadline: a fetch waits as long as the value takes to come,
-        // and ends if the holder dies.
-        : from.ref.ask("fetch", [d.key], { timeout: Infinity }).then(
-          (values) => {
-            if (!Array.isArray(values) || values.length !== 1) {
-              badPeer(this.#core, from, "answered a fetch with something else");
-              throw new WorkerGone("the holder broke the protocol");
-            }
-            if (!w.alive) throw new WorkerGone("the target worker is gone");
-            this.#flushReleases(w);
-            w.ref.tell("put", [d.key, values[0]]);
-            this.#transferred.relayed++;
-            moved();
-          },
-        )).then(() => this.#measured(bytes, performance.now() - began), (e) => {
-          // The holder died: its death reschedules what needed the value. Or
-          // it does not have the value after all: then it is lost there. (A
-          // value that cannot cross is still there: see `#unmovable`.)
-          if (e instanceof WorkerGone) throw e;
-          if (e instanceof ActorDeadError) {
-            workerDied(this.#core, from, e.message);
-          } else if (cannotCross(e) === undefined) {
-            lostCopy(this.#core, d, from);
-          }
-          throw e;
-        }).finally(() => this.#transfers.delete(id));
-      this.#transfers.set(id, t);
-    }
-    return t;
-  }
-
-  /** Have `to` pull `key` from `from`'s data server (node to node). */
-  #pull(key: string, from: WorkerRecord, to: WorkerRecord): Promise<void> {
-    const req = ++this.#pullSeq;
-    const { promise, resolve, reject } = Promise.withResolvers<void>();
-    this.#pulls.set(req, { resolve, reject, from, to });
-    to.ref.tell("pull", [req, [key], from.data!]);
-    return promise;
-  }
-
-  /** A value of `bytes` took `ms` to move: update the bandwidth seen. */
-  #measured(bytes: number, ms: number): void {
-    this.metrics.moved(bytes);
-    this.#bandwidth = nextBandwidth(this.#bandwidth, bytes, ms);
-  }
-
-  /**
-   * An input of `r` cannot cross to `w` (it holds a function, say): `r`
-   * fails, naming why, instead of waiting for a copy that never comes.
-   */
-  #unmovable(
-    r: TaskRecord,
-    w: WorkerRecord,
-    e: unknown,
-    what = "an input",
-  ): void {
-    w.incoming.delete(r);
-    if (r.state !== "processing" || r.worker !== w) return;
-    r.worker = undefined;
-    this.#fail(
-      r,
-      new TaskFailedError(
-        r.key,
-        r.node.task.taskName,
-        new CrossingError(
-          `${what} cannot cross to its worker: ${cannotCross(e)}`,
-        ),
-        r.attempts,
-      ),
-      false,
-    );
-    this.#pump();
-  }
-
-  /** A transfer failed (a worker died): put `r` back to be scheduled again. */
-  #undispatch(r: TaskRecord, w: WorkerRecord): void {
-    w.incoming.delete(r);
-    if (r.state !== "processing" || r.worker !== w) return;
-    r.worker = undefined;
-    r.state = "released";
-    if (needed(r)) this.#need(r);
-    this.#pump();
   }
 
   /**
@@ -605,8 +481,8 @@ export class WorkerEngine {
       // An argument that cannot cross to the worker (a function, say) fails
       // the task, naming why: sending it again would fail the same way.
       if (cannotCross(e) === undefined) throw e;
-      this.#reported(w, seq);
-      queueMicrotask(() => this.#unmovable(r, w, e, "an argument"));
+      reported(w, seq);
+      queueMicrotask(() => unmovable(this.#core, r, w, e, "an argument"));
     }
   }
 
@@ -647,17 +523,6 @@ export class WorkerEngine {
     return w?.alive ? w : undefined;
   }
 
-  /** The run `seq` of `w` is over: take it off its books. */
-  #reported(w: WorkerRecord, seq: unknown): TaskRecord | undefined {
-    if (typeof seq !== "number") return undefined;
-    const r = w.running.get(seq);
-    if (r === undefined) return undefined;
-    w.running.delete(seq);
-    w.inFlight--;
-    w.onRunEnded?.();
-    return r;
-  }
-
   #onDone(msg: unknown): void {
     const w = this.#reporter(msg, "done");
     if (w === undefined) return;
@@ -665,7 +530,7 @@ export class WorkerEngine {
     const bad = badDone(m);
     if (bad !== undefined) return badPeer(this.#core, w, bad);
     const seq = m[1];
-    const r = this.#reported(w, seq);
+    const r = reported(w, seq);
     if (r === undefined) {
       return badPeer(
         this.#core,
@@ -683,7 +548,7 @@ export class WorkerEngine {
     const bad = badFailed(m);
     if (bad !== undefined) return badPeer(this.#core, w, bad);
     const [, seq, why, detail] = m;
-    const r = this.#reported(w, seq);
+    const r = reported(w, seq);
     if (r === undefined) {
       return badPeer(
         this.#core,
@@ -691,13 +556,7 @@ export class WorkerEngine {
         `a failed report of a run it was not given (${brief(seq)})`,
       );
     }
-    this.#failed(
-      r,
-      w,
-      seq as number,
-      why as "error" | "timeout" | "missing",
-      detail,
-    );
+    this.#failed(r, w, seq as number, why as RunFailure, detail);
   }
 
   #onSkipped(msg: unknown): void {
@@ -706,7 +565,7 @@ export class WorkerEngine {
     const bad = badSkipped(msg as unknown[], w.running);
     if (bad !== undefined) return badPeer(this.#core, w, bad);
     for (const seq of (msg as number[][])[1]) {
-      const r = this.#reported(w, seq)!;
+      const r = reported(w, seq)!;
       if (current(r, w, seq)) {
         // (Only runs nobody wants are cancelled; this one is wanted again.)
         r.worker = undefined;
@@ -721,14 +580,8 @@ export class WorkerEngine {
   #onMemory(msg: unknown): void {
     const w = this.#reporter(msg, "memory");
     if (w === undefined) return;
-    const memory = memoryStatus((msg as unknown[]).slice(1));
-    if (memory === undefined) {
-      return badPeer(
-        this.#core,
-        w,
-        `a malformed memory report (${brief(msg)})`,
-      );
-    }
+    const memory = memoryReport(msg as unknown[]);
+    if (typeof memory === "string") return badPeer(this.#core, w, memory);
     const was = w.memory;
     w.memory = memory;
     // Resumed, or below its target again: it takes work again.
@@ -739,18 +592,9 @@ export class WorkerEngine {
     const w = this.#reporter(msg, "pulled");
     if (w === undefined) return;
     const m = msg as unknown[];
-    const bad = badPulled(m, this.#pullSeq);
+    const bad = badPulled(m, this.#core.pullSeq);
     if (bad !== undefined) return badPeer(this.#core, w, bad);
-    const [, req, error, kind] = m;
-    const pull = this.#pulls.get(req as number);
-    // (Not there: it ended already, its holder gone; this is its late end.)
-    if (pull === undefined || pull.to !== w) return;
-    this.#pulls.delete(req as number);
-    if (typeof error === "string") {
-      pull.reject(
-        kind === "crossing" ? new CrossingError(error) : new Error(error),
-      );
-    } else pull.resolve();
+    pullEnded(this.#core, w, m);
   }
 
   #finished(
@@ -813,7 +657,7 @@ export class WorkerEngine {
     r: TaskRecord,
     w: WorkerRecord,
     seq: number,
-    why: "error" | "timeout" | "missing",
+    why: RunFailure,
     detail: unknown,
   ): void {
     const now = performance.now();
@@ -914,12 +758,13 @@ export class WorkerEngine {
    * kept.
    */
   graphOf(id: number, max: number): TaskGraph | undefined {
-    const outline = this.#outlines.get(id);
-    const c = [...this.#running, ...this.#lastFinished].find((c) =>
-      c.id === id
+    return computationGraph(
+      this.#core,
+      this.#lastFinished,
+      this.#outlines,
+      id,
+      max,
     );
-    if (outline === undefined || c === undefined) return undefined;
-    return graphSnapshot(c, outline, (key) => this.#tasks.get(key)?.state, max);
   }
 
   /**
@@ -1024,8 +869,10 @@ export class WorkerEngine {
   }
 
   /**
-   * The attached node `node` is leaving in good order: see `retireNode` in
-   * `node_retirement.ts`. Resolves once it is out.
+   * The attached node `node` is leaving in good order: it takes no more
+   * work, its running tasks finish there, the results only it holds are
+   * copied to the others, then it is dropped, all within `ms`, no death
+   * counted (see `node_retirement.ts`). Resolves once it is out.
    */
   retireNode(node: string, ms: number = RETIRE_MS): Promise<void> {
     return retireNode(this.#core, node, ms);
@@ -1140,25 +987,6 @@ export class WorkerEngine {
         this.#fail(r, new CancelledError(r.key), true);
       }
     }
-    const workers = [...this.#workers];
-    await Promise.all(workers.map((w) => this.#system.stop(w.ref)));
-    for (const w of workers) w.alive = false;
-    for (const pull of this.#pulls.values()) {
-      pull.reject(new WorkerGone("the scheduler closed"));
-    }
-    this.#pulls.clear();
-    await this.#system.stop(this.#reports);
-    await Promise.all(
-      workers.map((w) =>
-        w.host === undefined || w.node !== undefined
-          ? undefined
-          : this.#system.stopHost(w.host)
-      ),
-    );
-    for (const w of workers) {
-      if (w.host !== undefined) {
-        removeWorkerSpaces(this.#options.memory, w.host);
-      }
-    }
+    await stopWorkers(this.#core);
   }
 }

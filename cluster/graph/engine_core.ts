@@ -1,11 +1,12 @@
 /**
  * What the parts of the worker engine share: its settings, its books (the
  * same maps and lists the `WorkerEngine` class holds), the few counters and
- * flags its cold parts change, and the moves of the class they call back
+ * flags only those parts change, and the moves of the class they call back
  * (queueing, failing, pumping work). The class builds one `EngineCore` and
- * hands it to the plain functions that do its cold work (a worker's start
- * and loss, a node's retirement, gathering values, reading reports); its
- * hot path keeps its own fields and methods.
+ * hands it to the plain functions that do its work off the per-task path
+ * (workers' start, loss and stop, copies of values between them, a node's
+ * retirement, gathering values, status, report checks); its hot path keeps
+ * its own fields and methods, so no task pays for the indirection.
  *
  * @module
  */

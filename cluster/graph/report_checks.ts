@@ -89,7 +89,7 @@ export function badPulled(
  * must not flood the log).
  */
 export function unattributedReport(
-  core: EngineCore,
+  core: Pick<EngineCore, "unattributed" | "logger">,
   msg: unknown,
   what: string,
 ): void {

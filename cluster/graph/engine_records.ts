@@ -94,7 +94,7 @@ export interface WorkerRecord {
    * and a short graph with it).
    */
   starting?: boolean;
-  /** Told when a run of a retiring worker ends (see `#drained`). */
+  /** Told when a run of a retiring worker ends (see `drained`). */
   onRunEnded?: () => void;
   /** Where it runs (the engine's placement, or the caller's event loop). */
   placement: Placement;
@@ -108,6 +108,40 @@ export function workerName(w: WorkerRecord): string {
 /** How much a worker has: sent and queued tasks. */
 export function load(w: WorkerRecord | undefined): number {
   return w === undefined ? Infinity : w.inFlight + w.queue.size;
+}
+
+/** Whether `r`'s run `seq` on `w` is still the one that counts. */
+export function current(
+  r: TaskRecord,
+  w: WorkerRecord,
+  seq: number,
+): boolean {
+  return r.state === "processing" && r.worker === w && r.runSeq === seq;
+}
+
+/** The run `seq` of `w` is over: take it off its books (and return its task). */
+export function reported(
+  w: WorkerRecord,
+  seq: unknown,
+): TaskRecord | undefined {
+  if (typeof seq !== "number") return undefined;
+  const r = w.running.get(seq);
+  if (r === undefined) return undefined;
+  w.running.delete(seq);
+  w.inFlight--;
+  w.onRunEnded?.();
+  return r;
+}
+
+/** Whether something still needs `r`'s value. */
+export function needed(r: TaskRecord): boolean {
+  if (r.wants > 0) return true;
+  for (const d of r.dependents) {
+    if (
+      d.state === "waiting" || d.state === "ready" || d.state === "processing"
+    ) return true;
+  }
+  return false;
 }
 
 /**

@@ -12,31 +12,19 @@
  * @module
  */
 
-import { ActorDeadError, describeReason } from "../../actors/errors.ts";
 import type { ActorRef } from "../../actors/ref.ts";
 import type { ActorSystem } from "../../actors/system.ts";
-import { CrossingError } from "../../actors/hosts/codec.ts";
-import type { HostPermissions, Placement } from "../../actors/hosts/hosts.ts";
 import type { Task } from "../../actors/pool/tasks.ts";
 import type { Delayed } from "./delayed.ts";
 import {
   CancelledError,
   GraphTimeoutError,
-  KilledWorkerError,
   TaskFailedError,
 } from "./errors.ts";
 import type { FutureStatus } from "./future.ts";
 import type { Graph } from "./graph.ts";
-import { GraphWorker, type RunMessage } from "./graph_worker.ts";
+import type { GraphWorker, RunFailure, RunMessage } from "./graph_worker.ts";
 import { KEY } from "./keys.ts";
-import { ReadyQueue } from "./ready_queue.ts";
-import { memoryStatus } from "../memory/worker_memory.ts";
-import {
-  type EngineMemory,
-  removeWorkerSpaces,
-  workerMemory,
-  workerPermissions,
-} from "../memory/engine_memory.ts";
 import { type TaskRun, TaskStream } from "./task_stream.ts";
 import { FailureLog } from "./failures.ts";
 import { EngineMetrics } from "./metrics.ts";
@@ -46,10 +34,11 @@ import {
   newComputation,
   type ProgressListener,
   type SchedulerStatus,
-  STREAM_MS,
 } from "./computation.ts";
 import {
-  HeldSet,
+  current,
+  needed,
+  reported,
   runArgs,
   type TaskRecord,
   workerName,
@@ -61,80 +50,65 @@ import {
   runWindow,
   spreadRoots,
   stealFrom,
-  takeQueued,
 } from "./task_placement.ts";
-import {
-  brief,
-  errorFromWorker,
-  randomId,
-  REASON_CHARS,
-  Reports,
-} from "./engine_reports.ts";
+import { brief, errorFromWorker, Reports } from "./engine_reports.ts";
 import {
   cannotCross,
-  deadline,
   DEFAULT_BYTES_PER_MS,
-  nextBandwidth,
   type Pull,
-  WorkerGone,
 } from "./value_transfers.ts";
+import type { GraphOutline, TaskGraph } from "./graph_snapshot.ts";
+import type { EngineCore, WorkerEngineOptions } from "./engine_core.ts";
 import {
-  type GraphOutline,
-  graphSnapshot,
-  type TaskGraph,
-} from "./graph_snapshot.ts";
+  armHosts,
+  badPeer,
+  lostCopy,
+  spawnWorker,
+  stopWorkers,
+} from "./engine_workers.ts";
+import {
+  computationGraph,
+  engineStatus,
+  stateCounts,
+} from "./engine_status.ts";
+import { RETIRE_MS, retireNode } from "./node_retirement.ts";
+import { values } from "./engine_values.ts";
+import {
+  pullEnded,
+  transfer,
+  undispatch,
+  unmovable,
+} from "./engine_transfers.ts";
+import {
+  badDone,
+  badFailed,
+  badPulled,
+  badSkipped,
+  memoryReport,
+  unattributedReport,
+} from "./report_checks.ts";
 
-/** Settings of the engine. */
-export interface WorkerEngineOptions {
-  placement: Placement;
-  workers: number;
-  window: number;
-  allowedFailures: number;
-  permissions?: HostPermissions;
-  /**
-   * How many of `workers` run on the caller's event loop (`local`), the
-   * others where `placement` says: they take tasks at once, while the hosts
-   * of the others start (see `caller_workers.ts`).
-   */
-  callerWorkers?: number;
-  /**
-   * With caller workers: the others' hosts start once work has been
-   * outstanding this long (ms; default 0, at once).
-   */
-  hostsAfterMs?: number;
-  /** Where a worker that broke the protocol is reported (default `console.warn`). */
-  logger?: (message: string) => void;
-  /** The memory limit of each worker and where they spill (none: no limit). */
-  memory?: EngineMemory;
-}
-
-/**
- * How long a node's retirement may take, in ms (as long as a node waits for
- * it: `LEAVE_MS`): its running tasks have two thirds of it to finish, the
- * copies of its results the rest; then it is dropped all the same, what
- * was not copied lost (and recomputed where needed), no death counted.
- */
-const RETIRE_MS = 30_000;
-
-/**
- * How long a worker host takes to be of use (ms): creating it, loading its
- * modules, its first tasks cold. Deferred hosts start only for more work.
- */
-const HOST_START_MS = 200;
+export type { WorkerEngineOptions } from "./engine_core.ts";
 
 let engineSeq = 0;
 
-/** Computes graphs on graph-worker actors. */
+/**
+ * Computes graphs on graph-worker actors. Its hot path (placing, sending,
+ * finishing and releasing tasks) is here, on its own fields; its cold work
+ * is in plain functions that take its `EngineCore` (the same books): the
+ * workers' start, loss and stop (`engine_workers.ts`), the copies of
+ * values between them (`engine_transfers.ts`), a node's retirement
+ * (`node_retirement.ts`), gathering values (`engine_values.ts`), the
+ * checks of what workers report (`report_checks.ts`) and the status
+ * snapshot (`engine_status.ts`).
+ */
 export class WorkerEngine {
   readonly #system: ActorSystem;
   readonly #options: WorkerEngineOptions;
   readonly #tasks = new Map<string, TaskRecord>();
   readonly #workers: WorkerRecord[] = [];
-  readonly #transfers = new Map<string, Promise<void>>();
   readonly #releases = new Map<WorkerRecord, string[]>();
   readonly #listeners = new Set<ProgressListener>();
-  readonly #id = ++engineSeq;
-  #workerSeq = 0;
   #generation = 0;
   #order = 0;
   #computations = 0;
@@ -146,11 +120,7 @@ export class WorkerEngine {
   #lastFinished: Computation[] = [];
   /** The graphs of those, by id (for `graphOf`). */
   readonly #outlines = new Map<number, GraphOutline>();
-  #closed = false;
   #flushQueued = false;
-  /** Worker hosts not started yet (see `hostsAfterMs`), and their timer. */
-  #deferredHosts = 0;
-  #hostsTimer?: ReturnType<typeof setTimeout>;
   /** Average result size (bytes) of each root task (by name). */
   readonly #rootBytes = new Map<string, number>();
   /** No kind's root bytes exceed this (an average never passes its max). */
@@ -164,27 +134,22 @@ export class WorkerEngine {
   readonly failures: FailureLog = new FailureLog();
   /** Task durations and bytes moved, for `/metrics`. */
   readonly metrics: EngineMetrics = new EngineMetrics();
-  /** Ready tasks waiting for a worker to exist (cluster with no members). */
-  #unplaced: TaskRecord[] = [];
   /** Live workers by the id their reports carry. */
   readonly #byId = new Map<number, WorkerRecord>();
   /** Where the workers' reports come in. */
   readonly #reports: ActorRef<typeof Reports>;
   /** Pulls under way, by number. */
   readonly #pulls = new Map<number, Pull>();
-  #pullSeq = 0;
-  /** Malformed reports that named no worker. */
-  #unattributed = 0;
-  /** Bytes per ms values moved at between workers lately. */
-  #bandwidth = DEFAULT_BYTES_PER_MS;
-  #logger: (message: string) => void;
-  /** Told when a cluster node broke the protocol: it is to be dropped. */
-  #onBadNode?: (node: string, reason: string) => void;
+  /**
+   * The engine's state as its cold parts take it: the same maps and lists
+   * as the fields above, the flags and counters only they (and `close`)
+   * change, and the moves they call back.
+   */
+  readonly #core: EngineCore;
 
   constructor(system: ActorSystem, options: WorkerEngineOptions) {
     this.#system = system;
     this.#options = options;
-    this.#logger = options.logger ?? ((m) => console.warn(m));
     this.#reports = system.spawn(Reports, {
       done: (m) => this.#onDone(m),
       failed: (m) => this.#onFailed(m),
@@ -192,49 +157,45 @@ export class WorkerEngine {
       pulled: (m) => this.#onPulled(m),
       memory: (m) => this.#onMemory(m),
     }, { mailbox: { capacity: Infinity } });
+    this.#core = {
+      system,
+      options,
+      id: ++engineSeq,
+      reports: this.#reports,
+      tasks: this.#tasks,
+      workers: this.#workers,
+      byId: this.#byId,
+      releases: this.#releases,
+      pulls: this.#pulls,
+      transfers: new Map(),
+      transferred: this.#transferred,
+      metrics: this.metrics,
+      durations: this.#durations,
+      running: this.#running,
+      unplaced: [],
+      closed: false,
+      workerSeq: 0,
+      unattributed: 0,
+      deferredHosts: 0,
+      pullSeq: 0,
+      bandwidth: DEFAULT_BYTES_PER_MS,
+      logger: options.logger ?? ((m) => console.warn(m)),
+      need: (r) => this.#need(r),
+      makeReady: (r) => this.#makeReady(r),
+      fail: (r, error, cancelled) => this.#fail(r, error, cancelled),
+      pump: () => this.#pump(),
+      flushReleases: (w) => this.#flushReleases(w),
+      settled: (key) => this.settled(key),
+    };
     const here = Math.min(options.callerWorkers ?? 0, options.workers);
-    for (let i = 0; i < here; i++) this.#spawnWorker(undefined, {}, "local");
-    if (here > 0 && (options.hostsAfterMs ?? 0) > 0) {
-      this.#deferredHosts = options.workers - here;
-    } else {
-      for (let i = here; i < options.workers; i++) this.#spawnWorker();
+    for (let i = 0; i < here; i++) {
+      spawnWorker(this.#core, undefined, {}, "local");
     }
-  }
-
-  /**
-   * Work was submitted: if hosts are still to start, look again once it
-   * has been outstanding `hostsAfterMs`, and start them if what is left
-   * would keep the caller's workers busy longer than a host takes to start
-   * (a graph done by then, or nearly, never pays for one).
-   */
-  #armHosts(): void {
-    if (this.#deferredHosts === 0 || this.#hostsTimer !== undefined) return;
-    this.#hostsTimer = setTimeout(() => {
-      this.#hostsTimer = undefined;
-      if (this.#closed || this.#running.size === 0) return;
-      if (this.#callerMsLeft() < HOST_START_MS) {
-        this.#armHosts();
-        return;
-      }
-      const n = this.#deferredHosts;
-      this.#deferredHosts = 0;
-      for (let i = 0; i < n; i++) this.#spawnWorker();
-    }, this.#options.hostsAfterMs);
-  }
-
-  /**
-   * About how long the caller's workers would take for the tasks left: as
-   * many tasks as the running computations have left, each as long as the
-   * kinds measured so far on average (none measured: as long as it gets).
-   */
-  #callerMsLeft(): number {
-    if (this.#durations.size === 0) return Infinity;
-    let sum = 0;
-    for (const ms of this.#durations.values()) sum += ms;
-    let left = 0;
-    for (const c of this.#running) left += c.total - c.done;
-    const here = this.#workers.filter((w) => w.alive).length;
-    return left * (sum / this.#durations.size) / Math.max(1, here);
+    if (here > 0 && (options.hostsAfterMs ?? 0) > 0) {
+      this.#core.deferredHosts = options.workers - here;
+    } else {
+      for (let i = here; i < options.workers; i++) spawnWorker(this.#core);
+    }
   }
 
   /** Told of progress of every computation. */
@@ -245,31 +206,12 @@ export class WorkerEngine {
 
   /** Tasks known, by state (for tests and the dashboard). */
   counts(): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const r of this.#tasks.values()) {
-      out[r.state] = (out[r.state] ?? 0) + 1;
-    }
-    return out;
+    return stateCounts(this.#tasks);
   }
 
   /** A snapshot of workers, task states and running computations. */
   status(): SchedulerStatus {
-    return {
-      workers: this.#workers.filter((w) => w.alive).map((w) => ({
-        name: workerName(w),
-        inFlight: w.inFlight,
-        queued: w.queue.size,
-        held: w.has.size,
-        ...(w.memory === undefined ? {} : { heldMemory: { ...w.memory } }),
-        ...(w.retiring ? { retiring: true } : {}),
-      })),
-      tasks: this.counts(),
-      transfers: { ...this.#transferred },
-      computations: [...this.#lastFinished, ...this.#running]
-        .sort((a, b) => a.id - b.id)
-        .map((c) => ({ ...c })),
-      stream: this.#stream.since(Date.now() - STREAM_MS, 500),
-    };
+    return engineStatus(this.#core, this.#lastFinished, this.#stream);
   }
 
   /** The oldest `max` task runs that ended at or after `since` (for the dashboard). */
@@ -290,7 +232,7 @@ export class WorkerEngine {
     const computation = newComputation(
       graph,
       ++this.#computations,
-      this.#closed,
+      this.#core.closed,
       (key) => this.#tasks.has(key),
       this.#options.placement === "node",
     );
@@ -325,7 +267,7 @@ export class WorkerEngine {
     for (const key of outputs) this.#tasks.get(key)!.wants++;
     for (const key of outputs) this.#need(this.#tasks.get(key)!);
     this.#pump();
-    if (computation.done < computation.total) this.#armHosts();
+    if (computation.done < computation.total) armHosts(this.#core);
     return computation;
   }
 
@@ -402,7 +344,7 @@ export class WorkerEngine {
     r.state = "ready";
     const w = placeReady(r, this.#workers);
     if (w === undefined) {
-      this.#unplaced.push(r); // no worker yet: the next one to join takes it
+      this.#core.unplaced.push(r); // no worker yet: the next one to join takes it
       return;
     }
     r.queuedOn = w;
@@ -427,7 +369,7 @@ export class WorkerEngine {
         ) victim = w;
       }
       if (victim === undefined) continue;
-      const r = stealFrom(victim, thief, this.#bandwidth, this.#durations);
+      const r = stealFrom(victim, thief, this.#core.bandwidth, this.#durations);
       if (r !== undefined) this.#dispatch(r, thief);
     }
     this.#unstall();
@@ -492,7 +434,7 @@ export class WorkerEngine {
     // While its inputs travel (the holder answers between its own tasks),
     // the task takes no slot: `w` keeps busy with work it can start now.
     w.incoming.add(r);
-    Promise.all(missing.map((d) => this.#transfer(d, w))).then(
+    Promise.all(missing.map((d) => transfer(this.#core, d, w))).then(
       () => {
         w.incoming.delete(r);
         if (r.state !== "processing" || r.worker !== w || !w.alive) return;
@@ -501,115 +443,9 @@ export class WorkerEngine {
       },
       (e) =>
         cannotCross(e) === undefined
-          ? this.#undispatch(r, w)
-          : this.#unmovable(r, w, e),
+          ? undispatch(this.#core, r, w)
+          : unmovable(this.#core, r, w, e),
     );
-  }
-
-  /** Copy `d`'s value to `w` (once, however many tasks there need it). */
-  #transfer(d: TaskRecord, w: WorkerRecord): Promise<void> {
-    const id = `${w.id} ${d.key}`;
-    let t = this.#transfers.get(id);
-    if (t === undefined) {
-      const from = d.holders[0];
-      if (from === undefined) {
-        return Promise.reject(new Error(`${d.key} is held nowhere`));
-      }
-      const moved = () => {
-        if (!w.alive) throw new WorkerGone("the target worker is gone");
-        if (!d.holders.includes(w)) d.holders.push(w);
-        w.has.add(d);
-      };
-      // Node to node when both are cluster nodes and the holder serves its
-      // values; else through here (fetch, then put).
-      const direct = w.node !== undefined && from.data !== undefined;
-      const began = performance.now();
-      const bytes = d.bytes;
-      this.#flushReleases(w);
-      t = (direct
-        ? this.#pull(d.key, from, w).then(() => {
-          this.#transferred.direct++;
-          moved();
-        })
-        // No deadline: a fetch waits as long as the value takes to come,
-        // and ends if the holder dies.
-        : from.ref.ask("fetch", [d.key], { timeout: Infinity }).then(
-          (values) => {
-            if (!Array.isArray(values) || values.length !== 1) {
-              this.#badPeer(from, "answered a fetch with something else");
-              throw new WorkerGone("the holder broke the protocol");
-            }
-            if (!w.alive) throw new WorkerGone("the target worker is gone");
-            this.#flushReleases(w);
-            w.ref.tell("put", [d.key, values[0]]);
-            this.#transferred.relayed++;
-            moved();
-          },
-        )).then(() => this.#measured(bytes, performance.now() - began), (e) => {
-          // The holder died: its death reschedules what needed the value. Or
-          // it does not have the value after all: then it is lost there. (A
-          // value that cannot cross is still there: see `#unmovable`.)
-          if (e instanceof WorkerGone) throw e;
-          if (e instanceof ActorDeadError) this.#workerDied(from, e.message);
-          else if (cannotCross(e) === undefined) this.#lostCopy(d, from);
-          throw e;
-        }).finally(() => this.#transfers.delete(id));
-      this.#transfers.set(id, t);
-    }
-    return t;
-  }
-
-  /** Have `to` pull `key` from `from`'s data server (node to node). */
-  #pull(key: string, from: WorkerRecord, to: WorkerRecord): Promise<void> {
-    const req = ++this.#pullSeq;
-    const { promise, resolve, reject } = Promise.withResolvers<void>();
-    this.#pulls.set(req, { resolve, reject, from, to });
-    to.ref.tell("pull", [req, [key], from.data!]);
-    return promise;
-  }
-
-  /** A value of `bytes` took `ms` to move: update the bandwidth seen. */
-  #measured(bytes: number, ms: number): void {
-    this.metrics.moved(bytes);
-    this.#bandwidth = nextBandwidth(this.#bandwidth, bytes, ms);
-  }
-
-  /**
-   * An input of `r` cannot cross to `w` (it holds a function, say): `r`
-   * fails, naming why, instead of waiting for a copy that never comes.
-   */
-  #unmovable(
-    r: TaskRecord,
-    w: WorkerRecord,
-    e: unknown,
-    what = "an input",
-  ): void {
-    w.incoming.delete(r);
-    if (r.state !== "processing" || r.worker !== w) return;
-    r.worker = undefined;
-    this.#fail(
-      r,
-      new TaskFailedError(
-        r.key,
-        r.node.task.taskName,
-        new CrossingError(
-          `${what} cannot cross to its worker: ${cannotCross(e)}`,
-        ),
-        r.attempts,
-      ),
-      false,
-    );
-    this.#pump();
-  }
-
-  /** A transfer failed (a worker died): put `r` back to be scheduled again. */
-  #undispatch(r: TaskRecord, w: WorkerRecord): void {
-    w.incoming.delete(r);
-    if (r.state !== "processing" || r.worker !== w) return;
-    r.worker = undefined;
-    r.state = "released";
-    if (this.#needed(r)) this.#need(r);
-    this.#pump();
   }
 
   /**
@@ -645,8 +481,8 @@ export class WorkerEngine {
       // An argument that cannot cross to the worker (a function, say) fails
       // the task, naming why: sending it again would fail the same way.
       if (cannotCross(e) === undefined) throw e;
-      this.#reported(w, seq);
-      queueMicrotask(() => this.#unmovable(r, w, e, "an argument"));
+      reported(w, seq);
+      queueMicrotask(() => unmovable(this.#core, r, w, e, "an argument"));
     }
   }
 
@@ -680,93 +516,57 @@ export class WorkerEngine {
   /** The live worker a report names, or undefined (a stale one: ignored). */
   #reporter(msg: unknown, what: string): WorkerRecord | undefined {
     if (!Array.isArray(msg) || typeof msg[0] !== "number") {
-      // Whose it is cannot be told: it is ignored, and logged now and then
-      // (a peer that sends them by the million must not flood the log).
-      const n = ++this.#unattributed;
-      if (n <= 10 || n % 10_000 === 0) {
-        this.#logger(
-          `a graph worker sent a malformed ${what} report (${n} so far): ignored (${
-            brief(msg)
-          })`,
-        );
-      }
+      unattributedReport(this.#core, msg, what);
       return undefined;
     }
     const w = this.#byId.get(msg[0]);
     return w?.alive ? w : undefined;
   }
 
-  /** The run `seq` of `w` is over: take it off its books. */
-  #reported(w: WorkerRecord, seq: unknown): TaskRecord | undefined {
-    if (typeof seq !== "number") return undefined;
-    const r = w.running.get(seq);
-    if (r === undefined) return undefined;
-    w.running.delete(seq);
-    w.inFlight--;
-    w.onRunEnded?.();
-    return r;
-  }
-
-  /** Whether `r`'s run `seq` on `w` is still the one that counts. */
-  #current(r: TaskRecord, w: WorkerRecord, seq: number): boolean {
-    return r.state === "processing" && r.worker === w && r.runSeq === seq;
-  }
-
   #onDone(msg: unknown): void {
     const w = this.#reporter(msg, "done");
     if (w === undefined) return;
     const m = msg as unknown[];
-    const [, seq, size, ms] = m;
-    if (
-      m.length !== 4 || typeof size !== "number" || typeof ms !== "number" ||
-      !(ms >= 0 && ms < Infinity)
-    ) {
-      return this.#badPeer(w, `a malformed done report (${brief(msg)})`);
-    }
-    const r = this.#reported(w, seq);
+    const bad = badDone(m);
+    if (bad !== undefined) return badPeer(this.#core, w, bad);
+    const seq = m[1];
+    const r = reported(w, seq);
     if (r === undefined) {
-      return this.#badPeer(
+      return badPeer(
+        this.#core,
         w,
         `a done report of a run it was not given (${brief(seq)})`,
       );
     }
-    this.#finished(r, w, seq as number, size, ms);
+    this.#finished(r, w, seq as number, m[2] as number, m[3] as number);
   }
 
   #onFailed(msg: unknown): void {
     const w = this.#reporter(msg, "failed");
     if (w === undefined) return;
     const m = msg as unknown[];
+    const bad = badFailed(m);
+    if (bad !== undefined) return badPeer(this.#core, w, bad);
     const [, seq, why, detail] = m;
-    const ok = m.length === 4 &&
-      (why === "error" || why === "timeout" ||
-        (why === "missing" && typeof detail === "string"));
-    if (!ok) {
-      return this.#badPeer(w, `a malformed failed report (${brief(msg)})`);
-    }
-    const r = this.#reported(w, seq);
+    const r = reported(w, seq);
     if (r === undefined) {
-      return this.#badPeer(
+      return badPeer(
+        this.#core,
         w,
         `a failed report of a run it was not given (${brief(seq)})`,
       );
     }
-    this.#failed(r, w, seq as number, why, detail);
+    this.#failed(r, w, seq as number, why as RunFailure, detail);
   }
 
   #onSkipped(msg: unknown): void {
     const w = this.#reporter(msg, "skipped");
     if (w === undefined) return;
-    const seqs = (msg as unknown[])[1];
-    if (
-      (msg as unknown[]).length !== 2 || !Array.isArray(seqs) ||
-      !seqs.every((x) => typeof x === "number" && w.running.has(x))
-    ) {
-      return this.#badPeer(w, `a malformed skipped report (${brief(msg)})`);
-    }
-    for (const seq of seqs) {
-      const r = this.#reported(w, seq)!;
-      if (this.#current(r, w, seq)) {
+    const bad = badSkipped(msg as unknown[], w.running);
+    if (bad !== undefined) return badPeer(this.#core, w, bad);
+    for (const seq of (msg as number[][])[1]) {
+      const r = reported(w, seq)!;
+      if (current(r, w, seq)) {
         // (Only runs nobody wants are cancelled; this one is wanted again.)
         r.worker = undefined;
         r.attempts--;
@@ -780,10 +580,8 @@ export class WorkerEngine {
   #onMemory(msg: unknown): void {
     const w = this.#reporter(msg, "memory");
     if (w === undefined) return;
-    const memory = memoryStatus((msg as unknown[]).slice(1));
-    if (memory === undefined) {
-      return this.#badPeer(w, `a malformed memory report (${brief(msg)})`);
-    }
+    const memory = memoryReport(msg as unknown[]);
+    if (typeof memory === "string") return badPeer(this.#core, w, memory);
     const was = w.memory;
     w.memory = memory;
     // Resumed, or below its target again: it takes work again.
@@ -794,39 +592,9 @@ export class WorkerEngine {
     const w = this.#reporter(msg, "pulled");
     if (w === undefined) return;
     const m = msg as unknown[];
-    const [, req, error, kind] = m;
-    if (
-      typeof req !== "number" || !(req > 0 && req <= this.#pullSeq) ||
-      m.length > 4 || (kind !== undefined && kind !== "crossing") ||
-      (error !== undefined && error !== null && typeof error !== "string")
-    ) {
-      return this.#badPeer(w, `a malformed pulled report (${brief(msg)})`);
-    }
-    const pull = this.#pulls.get(req);
-    // (Not there: it ended already, its holder gone; this is its late end.)
-    if (pull === undefined || pull.to !== w) return;
-    this.#pulls.delete(req);
-    if (typeof error === "string") {
-      pull.reject(
-        kind === "crossing" ? new CrossingError(error) : new Error(error),
-      );
-    } else pull.resolve();
-  }
-
-  /**
-   * `w` broke the protocol (a node sent what no worker sends): it is
-   * dropped as a bad peer, with a reason in the log, and its work goes
-   * elsewhere. The scheduler goes on.
-   */
-  #badPeer(w: WorkerRecord, reason: string): void {
-    if (!w.alive) return;
-    const why = `graph worker ${workerName(w)} sent ${
-      reason.slice(0, REASON_CHARS)
-    }: dropped`;
-    this.#logger(why);
-    if (w.node !== undefined) this.#onBadNode?.(w.node, why);
-    else if (w.host === undefined) void this.#system.stop(w.ref);
-    this.#workerDied(w, why);
+    const bad = badPulled(m, this.#core.pullSeq);
+    if (bad !== undefined) return badPeer(this.#core, w, bad);
+    pullEnded(this.#core, w, m);
   }
 
   #finished(
@@ -845,7 +613,7 @@ export class WorkerEngine {
     const avg = this.#durations.get(name);
     this.#durations.set(name, avg === undefined ? ms : 0.8 * avg + 0.2 * ms);
     w.lastDone = now;
-    if (!this.#current(r, w, seq)) {
+    if (!current(r, w, seq)) {
       // Cancelled or forgotten meanwhile: drop the stray copy.
       this.#dropStray(w, r.key);
       return this.#pump();
@@ -889,13 +657,13 @@ export class WorkerEngine {
     r: TaskRecord,
     w: WorkerRecord,
     seq: number,
-    why: "error" | "timeout" | "missing",
+    why: RunFailure,
     detail: unknown,
   ): void {
     const now = performance.now();
     this.#ran(r, w, Math.max(r.sentAt, w.lastDone ?? 0), now, false);
     w.lastDone = now;
-    if (!this.#current(r, w, seq)) return this.#pump();
+    if (!current(r, w, seq)) return this.#pump();
     r.worker = undefined;
     if (why === "missing") {
       // An input is not where it was thought to be: make it again (this run
@@ -903,8 +671,10 @@ export class WorkerEngine {
       r.attempts--;
       r.state = "released";
       const dep = this.#tasks.get(detail as string);
-      if (dep !== undefined && r.deps.includes(dep)) this.#lostCopy(dep, w);
-      if (this.#needed(r)) this.#need(r);
+      if (dep !== undefined && r.deps.includes(dep)) {
+        lostCopy(this.#core, dep, w);
+      }
+      if (needed(r)) this.#need(r);
       return this.#pump();
     }
     const cause = why === "timeout"
@@ -988,23 +758,13 @@ export class WorkerEngine {
    * kept.
    */
   graphOf(id: number, max: number): TaskGraph | undefined {
-    const outline = this.#outlines.get(id);
-    const c = [...this.#running, ...this.#lastFinished].find((c) =>
-      c.id === id
+    return computationGraph(
+      this.#core,
+      this.#lastFinished,
+      this.#outlines,
+      id,
+      max,
     );
-    if (outline === undefined || c === undefined) return undefined;
-    return graphSnapshot(c, outline, (key) => this.#tasks.get(key)?.state, max);
-  }
-
-  /** Whether something still needs `r`'s value. */
-  #needed(r: TaskRecord): boolean {
-    if (r.wants > 0) return true;
-    for (const d of r.dependents) {
-      if (
-        d.state === "waiting" || d.state === "ready" || d.state === "processing"
-      ) return true;
-    }
-    return false;
   }
 
   /**
@@ -1015,7 +775,7 @@ export class WorkerEngine {
     const stack = [start];
     while (stack.length > 0) {
       const r = stack.pop()!;
-      if (this.#needed(r)) continue;
+      if (needed(r)) continue;
       if (r.state === "memory") {
         for (const w of r.holders) {
           w.has.delete(r);
@@ -1087,201 +847,12 @@ export class WorkerEngine {
     resources: Record<string, number> = {},
     data?: string,
   ): void {
-    if (this.#closed) return;
-    this.#spawnWorker(node, resources).data = data;
+    if (this.#core.closed) return;
+    spawnWorker(this.#core, node, resources).data = data;
     // Work that had no worker to go to goes now.
-    const waiting = this.#unplaced;
-    this.#unplaced = [];
+    const waiting = this.#core.unplaced;
+    this.#core.unplaced = [];
     for (const r of waiting) if (r.state === "ready") this.#makeReady(r);
-    this.#pump();
-  }
-
-  /** `w`'s host is up: it takes tasks (and steals) from now on. */
-  #started(w: WorkerRecord): void {
-    w.starting = false;
-    if (this.#closed || !w.alive) return;
-    const waiting = this.#unplaced;
-    this.#unplaced = [];
-    for (const r of waiting) if (r.state === "ready") this.#makeReady(r);
-    this.#pump();
-  }
-
-  #spawnWorker(
-    node?: string,
-    resources: Record<string, number> = {},
-    where: Placement = this.#options.placement,
-  ): WorkerRecord {
-    const placement = node === undefined ? where : "node";
-    // Each worker on a host of its own: a task that crashes its host takes
-    // only that worker down, and the replacement gets a fresh host.
-    const host = node ??
-      (placement === "local"
-        ? undefined
-        : `troupe-graph-${this.#id}-${++this.#workerSeq}`);
-    const id = ++this.#workerSeq;
-    // Reports name their worker by a number no other worker can guess: a
-    // node cannot pass its reports off as another's.
-    const reportId = randomId();
-    const memory = node === undefined
-      ? workerMemory(this.#options.memory, placement, host ?? `local-${id}`)
-      : undefined; // (a node has its own)
-    const ref = this.#system.spawn(GraphWorker, {
-      id: reportId,
-      reports: this.#reports,
-      memory,
-    }, {
-      placement,
-      host,
-      permissions: placement === "local" ? undefined : workerPermissions(
-        this.#options.permissions,
-        this.#options.memory,
-        placement,
-      ),
-      mailbox: { capacity: Infinity },
-    });
-    const w: WorkerRecord = {
-      id,
-      reportId,
-      ref,
-      inFlight: 0,
-      alive: true,
-      has: new HeldSet(),
-      running: new Map(),
-      incoming: new Set(),
-      runs: 0,
-      queue: new ReadyQueue(),
-      host,
-      node,
-      resources,
-      placement,
-    };
-    if (
-      node === undefined && placement !== "local" &&
-      (this.#options.callerWorkers ?? 0) > 0
-    ) {
-      // Tasks stay with the caller's worker until this host is up.
-      w.starting = true;
-      this.#system.whenStarted(ref).then(
-        () => this.#started(w),
-        () => {}, // (its death is reported by the watch below)
-      );
-    }
-    this.#workers.push(w);
-    this.#byId.set(reportId, w);
-    this.#system.watch(
-      ref,
-      (t) => this.#workerDied(w, describeReason(t.reason)),
-    );
-    return w;
-  }
-
-  /**
-   * `w` does not hold `r`'s value after all (it answered a fetch with an
-   * error): drop that copy, and recompute the value if it was the last.
-   */
-  #lostCopy(r: TaskRecord, w: WorkerRecord): void {
-    if (!r.holders.includes(w)) return;
-    r.holders = r.holders.filter((h) => h !== w);
-    w.has.delete(r);
-    if (r.holders.length > 0 || r.state !== "memory") return;
-    r.state = "released";
-    for (const d of r.dependents) {
-      if (d.state === "waiting") d.waitingOn++;
-      else if (d.state === "ready") {
-        d.state = "waiting";
-        d.waitingOn = 1;
-      }
-    }
-    if (this.#needed(r)) this.#need(r);
-  }
-
-  /**
-   * A worker is gone: what it held is lost, what it ran is redone. A death
-   * (a lost connection, a crash) `counts` toward each running task's
-   * `allowedFailures`; a node that left in good order does not.
-   */
-  #workerDied(w: WorkerRecord, reason: string, counts = true): void {
-    if (!w.alive) return;
-    w.alive = false;
-    this.#workers.splice(this.#workers.indexOf(w), 1);
-    this.#byId.delete(w.reportId);
-    this.#releases.delete(w);
-    if (w.host !== undefined && w.node === undefined) {
-      void this.#system.stopHost(w.host, { timeout: 0 })
-        .finally(() => removeWorkerSpaces(this.#options.memory, w.host!));
-    }
-    // Pulls to it, or from it, end now (a silent holder would never answer;
-    // its peers close their connections to it).
-    for (const [req, pull] of this.#pulls) {
-      if (pull.from !== w && pull.to !== w) continue;
-      this.#pulls.delete(req);
-      if (pull.from === w && pull.to.alive && w.data !== undefined) {
-        pull.to.ref.tell("drop-peer", w.data);
-      }
-      pull.reject(
-        new ActorDeadError(workerName(w), "pull", {
-          type: "host-down",
-          host: workerName(w),
-          detail: reason,
-        }),
-      );
-    }
-    if (this.#closed) return;
-    if (w.node === undefined) this.#spawnWorker(undefined, {}, w.placement);
-    const lost: TaskRecord[] = [];
-    for (const r of w.has) {
-      r.holders = r.holders.filter((h) => h !== w);
-      if (r.holders.length === 0 && r.state === "memory") {
-        r.state = "released";
-        lost.push(r);
-      }
-    }
-    w.has.clear();
-    for (const r of lost) {
-      for (const d of r.dependents) {
-        if (d.state === "waiting") d.waitingOn++;
-        else if (d.state === "ready") {
-          d.state = "waiting";
-          d.waitingOn = 1;
-        }
-      }
-    }
-    for (const [seq, r] of w.running) {
-      if (!this.#current(r, w, seq)) continue;
-      r.worker = undefined;
-      r.attempts--; // a death is not an attempt; it is counted apart
-      // (a node that said goodbye and then went before it was done)
-      const death = counts && !w.retiring;
-      if (death && ++r.deaths >= this.#options.allowedFailures) {
-        this.#fail(r, new KilledWorkerError(r.key, r.deaths, reason), false);
-      } else r.state = "released";
-    }
-    w.running.clear();
-    w.inFlight = 0;
-    // Tasks whose inputs were on their way there never started.
-    for (const r of w.incoming) {
-      if (r.state === "processing" && r.worker === w) {
-        r.worker = undefined;
-        r.state = "released";
-      }
-    }
-    w.incoming.clear();
-    // What was queued for it goes to the others.
-    for (let r = takeQueued(w); r !== undefined; r = takeQueued(w)) {
-      this.#makeReady(r);
-    }
-    // Recompute what is still needed, lost values and interrupted tasks alike.
-    for (const r of [...this.#tasks.values()]) {
-      if (r.state === "released" && this.#needed(r)) this.#need(r);
-    }
-    for (const r of [...this.#tasks.values()]) {
-      if (r.state === "waiting") {
-        let missing = 0;
-        for (const d of r.deps) if (d.state !== "memory") missing++;
-        r.waitingOn = missing;
-        if (missing === 0) this.#makeReady(r);
-      }
-    }
     this.#pump();
   }
 
@@ -1293,68 +864,18 @@ export class WorkerEngine {
     drop: (node: string, reason: string) => void,
     logger: (message: string) => void,
   ): void {
-    this.#onBadNode = drop;
-    this.#logger = logger;
+    this.#core.onBadNode = drop;
+    this.#core.logger = logger;
   }
 
   /**
-   * The attached node `node` is leaving in good order (it said goodbye, or
-   * it was retired): it takes no more work (its queue goes to the others);
-   * the tasks it runs finish there; each result only it holds is copied to
-   * the live worker holding the fewest bytes (node to node where both serve
-   * their values); then it is dropped. All within `ms` (see `RETIRE_MS`).
-   * Nothing it held is recomputed unless a copy failed or was too late,
-   * and nothing counts toward any task's `allowedFailures`. Resolves once
-   * it is out.
+   * The attached node `node` is leaving in good order: it takes no more
+   * work, its running tasks finish there, the results only it holds are
+   * copied to the others, then it is dropped, all within `ms`, no death
+   * counted (see `node_retirement.ts`). Resolves once it is out.
    */
-  async retireNode(node: string, ms = RETIRE_MS): Promise<void> {
-    const start = performance.now();
-    const mine = this.#workers.filter((w) => w.node === node && w.alive);
-    for (const w of mine) {
-      w.retiring = true;
-      for (let r = takeQueued(w); r !== undefined; r = takeQueued(w)) {
-        this.#makeReady(r);
-      }
-      for (const r of [...w.incoming]) this.#undispatch(r, w);
-    }
-    this.#pump();
-    for (const w of mine) await this.#drained(w, start + ms * 2 / 3);
-    const heirs = new Map<WorkerRecord, number>();
-    for (const x of this.#workers) {
-      if (!x.alive || x.retiring) continue;
-      let bytes = 0;
-      for (const r of x.has) bytes += r.bytes;
-      heirs.set(x, bytes);
-    }
-    for (const w of mine) {
-      if (!w.alive) continue;
-      const copies: Promise<unknown>[] = [];
-      for (const r of [...w.has]) {
-        if (r.state !== "memory") continue;
-        if (r.holders.some((h) => h.alive && !h.retiring)) continue;
-        let to: WorkerRecord | undefined;
-        for (const [x, bytes] of heirs) {
-          if (x.alive && (to === undefined || bytes < heirs.get(to)!)) to = x;
-        }
-        if (to === undefined) break; // nowhere to go: lost, as before
-        heirs.set(to, heirs.get(to)! + r.bytes);
-        copies.push(this.#transfer(r, to).catch(() => {}));
-      }
-      await deadline(Promise.all(copies), start + ms - performance.now());
-      this.#workerDied(w, `${node} left`, false);
-    }
-  }
-
-  /** Wait until `w` runs nothing, or is gone, or `until` passes. */
-  async #drained(w: WorkerRecord, until: number): Promise<void> {
-    while (w.alive && w.running.size > 0 && performance.now() < until) {
-      const { promise, resolve } = Promise.withResolvers<void>();
-      const timer = setTimeout(resolve, until - performance.now());
-      w.onRunEnded = resolve;
-      await promise;
-      clearTimeout(timer);
-      w.onRunEnded = undefined;
-    }
+  retireNode(node: string, ms: number = RETIRE_MS): Promise<void> {
+    return retireNode(this.#core, node, ms);
   }
 
   // ---- what futures and computations ask ----
@@ -1390,84 +911,8 @@ export class WorkerEngine {
    * worker); waits for keys still being (re)computed, and rejects with the
    * error of a key that failed.
    */
-  async values(keys: readonly string[], last = false): Promise<unknown[]> {
-    const out = new Array<unknown>(keys.length);
-    const have = new Array<boolean>(keys.length).fill(false);
-    while (true) {
-      const byWorker = new Map<WorkerRecord, number[]>();
-      // Values wanted for the last time go by `take` (see takeable).
-      const takes = new Set<WorkerRecord>();
-      const pending: Promise<void>[] = [];
-      for (let i = 0; i < keys.length; i++) {
-        if (have[i]) continue;
-        const r = this.#tasks.get(keys[i]);
-        if (r === undefined) throw new CancelledError(keys[i]);
-        if (r.state === "erred" || r.state === "cancelled") throw r.error!;
-        if (r.state !== "memory") {
-          // Lost with a worker and being recomputed: wait for it.
-          pending.push(this.settled(r.key));
-          continue;
-        }
-        const w = r.holders[0];
-        const take = last && this.#takeable(r, keys);
-        // A worker's keys go in one ask: all taken, or all fetched.
-        if (take && !byWorker.has(w)) takes.add(w);
-        else if (!take) takes.delete(w);
-        let list = byWorker.get(w);
-        if (list === undefined) byWorker.set(w, list = []);
-        list.push(i);
-      }
-      if (byWorker.size === 0 && pending.length === 0) return out;
-      await Promise.all([...byWorker].map(async ([w, idx]) => {
-        try {
-          // No deadline: values take as long as they take to come (behind
-          // a task that holds the worker's thread, say); a worker that dies
-          // ends the ask.
-          const vs: unknown = await w.ref.ask(
-            takes.has(w) ? "take" : "fetch",
-            idx.map((i) => keys[i]),
-            { timeout: Infinity },
-          );
-          if (!Array.isArray(vs) || vs.length !== idx.length) {
-            return this.#badPeer(w, "answered a fetch with something else");
-          }
-          idx.forEach((i, j) => {
-            out[i] = vs[j];
-            have[i] = true;
-          });
-        } catch (e) {
-          const why = cannotCross(e);
-          if (why !== undefined) {
-            throw new CrossingError(
-              `the value of ${
-                idx.map((i) => keys[i]).join(", ")
-              } cannot cross to this host: ${why}`,
-            );
-          }
-          if (e instanceof ActorDeadError) this.#workerDied(w, e.message);
-          else {
-            for (const i of idx) {
-              const r = this.#tasks.get(keys[i]);
-              if (r !== undefined) this.#lostCopy(r, w);
-            }
-          }
-          // Recomputed (if needed), then fetched again.
-        }
-      }));
-      await Promise.all(pending);
-    }
-  }
-
-  /**
-   * Whether `r`'s value may leave its worker with this fetch (`take`): only
-   * on worker hosts (the only ones a buffer can move to), held by one
-   * worker, wanted by this computation alone (asked for once, so the release
-   * that follows drops it) and read by no task.
-   */
-  #takeable(r: TaskRecord, keys: readonly string[]): boolean {
-    return r.holders.length === 1 && r.holders[0].placement === "worker" &&
-      r.wants === 1 && r.dependents.size === 0 &&
-      keys.indexOf(r.key) === keys.lastIndexOf(r.key);
+  values(keys: readonly string[], last = false): Promise<unknown[]> {
+    return values(this.#core, keys, last);
   }
 
   /** Hold `key` once more. */
@@ -1533,34 +978,15 @@ export class WorkerEngine {
 
   /** Stop the workers (and their hosts). */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    clearTimeout(this.#hostsTimer);
-    this.#hostsTimer = undefined;
+    if (this.#core.closed) return;
+    this.#core.closed = true;
+    clearTimeout(this.#core.hostsTimer);
+    this.#core.hostsTimer = undefined;
     for (const r of this.#tasks.values()) {
       if (this.statusOf(r.key) === "pending") {
         this.#fail(r, new CancelledError(r.key), true);
       }
     }
-    const workers = [...this.#workers];
-    await Promise.all(workers.map((w) => this.#system.stop(w.ref)));
-    for (const w of workers) w.alive = false;
-    for (const pull of this.#pulls.values()) {
-      pull.reject(new WorkerGone("the scheduler closed"));
-    }
-    this.#pulls.clear();
-    await this.#system.stop(this.#reports);
-    await Promise.all(
-      workers.map((w) =>
-        w.host === undefined || w.node !== undefined
-          ? undefined
-          : this.#system.stopHost(w.host)
-      ),
-    );
-    for (const w of workers) {
-      if (w.host !== undefined) {
-        removeWorkerSpaces(this.#options.memory, w.host);
-      }
-    }
+    await stopWorkers(this.#core);
   }
 }

@@ -196,3 +196,27 @@ Deno.test("no source file is over 600 lines without a reason", async () => {
   assert.deepEqual(long, [], "files over 600 lines");
   assert.deepEqual(fine, [], "listed as long but no longer are");
 });
+
+Deno.test("the cycle finder finds a type-only cycle, a self-import and nothing in a tree", () => {
+  const graph = (edges: Record<string, string[]>): ImportGraph =>
+    new Map(Object.entries(edges).map(([k, v]) => [k, new Set(v)]));
+  // behavior -> context -> system -> behavior, with a tail that is no cycle.
+  assert.deepEqual(
+    cycles(graph({
+      "mod.ts": ["system.ts"],
+      "system.ts": ["behavior.ts", "cell.ts"],
+      "behavior.ts": ["context.ts"],
+      "context.ts": ["system.ts"],
+      "cell.ts": ["errors.ts"],
+      "errors.ts": [],
+    })),
+    [["behavior.ts", "context.ts", "system.ts"]],
+  );
+  assert.deepEqual(cycles(graph({ "a.ts": ["a.ts"], "b.ts": [] })), [[
+    "a.ts",
+  ]]);
+  assert.deepEqual(
+    cycles(graph({ "a.ts": ["b.ts", "c.ts"], "b.ts": ["c.ts"], "c.ts": [] })),
+    [],
+  );
+});

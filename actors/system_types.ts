@@ -7,7 +7,7 @@
 
 import type { AnyBehavior, ArgOf } from "./behavior.ts";
 import type { Address } from "./envelope.ts";
-import type { ExecSpec } from "./hosts/hosts.ts";
+import type { ExecSpec } from "./hosts/host_types.ts";
 import type { SpawnOptions } from "./spawn_options.ts";
 
 /**

@@ -14,8 +14,6 @@
 
 import type { Timer } from "./timer.ts";
 import { PendingAsk } from "./ask.ts";
-import type { AnyBehavior, ArgOf, Handler } from "./behavior.ts";
-import type { ActorContext } from "./context.ts";
 import { Deque } from "./deque.ts";
 import type { Address, AskFailure } from "./envelope.ts";
 import {
@@ -28,7 +26,7 @@ import {
 } from "./errors.ts";
 import { RefPayload } from "./hosts/codec.ts";
 import { takeTransfer, transfer } from "./transfer.ts";
-import { HostError, type HostHandle } from "./hosts/hosts.ts";
+import { HostError } from "./hosts/hosts.ts";
 import {
   forwardToHost,
   prepareForHost,
@@ -39,11 +37,18 @@ import {
 import { Mailbox, type MailboxOptions, resolveMailbox } from "./mailbox.ts";
 import type { ReplyTo } from "./reply.ts";
 import type { ActorRef, AnyRef } from "./ref.ts";
-import { HostedRef, LocalRef, refAddress } from "./ref.ts";
-import { RemoteRef } from "./hosts/link.ts";
-import type { BehaviorInfo, Runtime } from "./runtime.ts";
+import { HostedRef, LocalRef, refAddress, refCell } from "./ref.ts";
+import { type Links, RemoteRef } from "./hosts/link.ts";
+import type {
+  BehaviorInfo,
+  BehaviorShape,
+  CellLike,
+  Leftover,
+  PlacedHost,
+  Runtime,
+  SystemLike,
+} from "./runtime.ts";
 import type { SpawnOptions } from "./spawn_options.ts";
-import type { ActorSystem } from "./system.ts";
 import { deliverNotice, type Termination, type WatchRecord } from "./watch.ts";
 
 export const STARTING = 0;
@@ -67,12 +72,32 @@ function isThenable(x: unknown): x is PromiseLike<unknown> {
     typeof (x as PromiseLike<unknown>).then === "function";
 }
 
-export class Cell implements ActorContext {
+/** The runtime as the cells see it: of cells, with its links. */
+export type CellRuntime = Runtime<Cell, Links>;
+
+export type { Leftover };
+
+/** A ref's behaviour when it is not known statically (as in `AnyRef`). */
+// deno-lint-ignore no-explicit-any
+type Untyped = any;
+
+/**
+ * The cell behind a local ref, as the system sees it: `refCell` gives a
+ * `CellLike` (the files below the cell cannot name it), and `Cell` is the
+ * one `CellLike` there is.
+ */
+export function cellOf(ref: AnyRef): Cell {
+  return refCell(ref) as Cell;
+}
+
+// The cell is the `ActorContext` its handlers get: system.ts checks that it
+// is one (this file is below the context's, so it cannot name it).
+export class Cell implements CellLike {
   readonly id: number;
   readonly name: string | undefined;
-  readonly behavior: AnyBehavior;
+  readonly behavior: BehaviorShape;
   readonly arg: unknown;
-  readonly rt: Runtime;
+  readonly rt: CellRuntime;
   readonly parent: Cell | undefined;
   readonly supervisor: SupervisorLink | undefined;
   readonly shutdownTimeout: number;
@@ -106,13 +131,13 @@ export class Cell implements ActorContext {
    * `ref`), made with the cell. One slot for both, so that `self` costs a
    * local actor what it always did.
    */
-  #self: LocalRef<AnyBehavior> | HostedRef<AnyBehavior> | undefined;
+  #self: LocalRef<Untyped> | HostedRef<Untyped> | undefined;
   #address: Address | undefined;
   #x: Extras | undefined; // rarely used state, allocated on first use
 
   constructor(
-    rt: Runtime,
-    behavior: AnyBehavior,
+    rt: CellRuntime,
+    behavior: BehaviorShape,
     arg: unknown,
     options: SpawnOptions | undefined,
     parent: Cell | undefined,
@@ -187,7 +212,7 @@ export class Cell implements ActorContext {
   }
 
   /** Its ref in this system, by its address here (see `self`). */
-  get ref(): LocalRef<AnyBehavior> {
+  get ref(): LocalRef<Untyped> {
     const own = this.#self ??= new LocalRef(this);
     return own instanceof LocalRef ? own : own.local;
   }
@@ -228,7 +253,7 @@ export class Cell implements ActorContext {
     return this.#self ??= new LocalRef(this);
   }
 
-  get system(): ActorSystem {
+  get system(): SystemLike {
     return this.rt.system;
   }
 
@@ -237,9 +262,9 @@ export class Cell implements ActorContext {
     return (x.controller ??= new AbortController()).signal;
   }
 
-  spawn<B extends AnyBehavior>(
+  spawn<B extends BehaviorShape>(
     behavior: B,
-    arg: ArgOf<B>,
+    arg: Parameters<B["init"]>[0],
     options?: SpawnOptions,
   ): ActorRef<B> {
     if (this.status >= STOPPING) {
@@ -527,7 +552,7 @@ export class Cell implements ActorContext {
       }
       let result: unknown;
       try {
-        result = (handler as Handler<unknown>)(
+        result = handler(
           this.state,
           payload as never,
           this,
@@ -645,7 +670,7 @@ export class Cell implements ActorContext {
   }
 
   async #startRemote(remote: RemoteBinding): Promise<void> {
-    let host: HostHandle;
+    let host: PlacedHost;
     let id: number;
     try {
       host = this.rt.hosts.place(this);
@@ -1105,7 +1130,7 @@ interface Extras {
   sys: Deque<SysTask> | undefined;
   children: Set<Cell> | undefined;
   watchers: WatchRecord[] | undefined;
-  watching: Map<Cell, WatchRecord> | undefined;
+  watching: Map<CellLike, WatchRecord> | undefined;
   /** Watches on actors of other hosts, by address: their unwatch. */
   remoteWatching: Map<string, () => void> | undefined;
   controller: AbortController | undefined;
@@ -1126,20 +1151,13 @@ function addressKey(a: Address): string {
   return `${a.id}@${a.host}`;
 }
 
-/** A message still queued when its actor died. */
-export interface Leftover {
-  name: string;
-  payload: unknown;
-  reply: ReplyTo | undefined;
-}
-
 /**
  * Create, register and start a cell; `alias` is, for an actor that another
  * system placed on this host, its proxy's address there (see `Cell.self`).
  */
 export function spawnCell(
-  rt: Runtime,
-  behavior: AnyBehavior,
+  rt: CellRuntime,
+  behavior: BehaviorShape,
   arg: unknown,
   options: SpawnOptions | undefined,
   parent: Cell | undefined,

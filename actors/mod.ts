@@ -30,6 +30,7 @@
 
 export type { BackoffOptions } from "./backoff.ts";
 export {
+  type ActorContext,
   type ActorDefinition,
   type AnyBehavior,
   type ArgOf,
@@ -44,8 +45,8 @@ export {
   type PayloadArgs,
   type PayloadOf,
   type ReplyOf,
+  type SpawnArgs,
 } from "./behavior.ts";
-export type { ActorContext } from "./context.ts";
 export {
   type DeadLetter,
   type DeadLetterReason,
@@ -87,7 +88,6 @@ export type {
   ActorStatus,
   ActorSystemOptions,
   ShutdownReport,
-  SpawnArgs,
 } from "./system_types.ts";
 export { transfer } from "./transfer.ts";
 export type { Termination, TerminationListener } from "./watch.ts";

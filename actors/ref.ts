@@ -17,104 +17,19 @@ import { brandRef, isActorRef, refAddress } from "./ref_brand.ts";
 
 export { brandRef, isActorRef, refAddress };
 import { PendingAsk } from "./ask.ts";
-import type {
-  AnyBehavior,
-  MessageArgs,
-  MessageName,
-  ReplyOf,
-} from "./behavior.ts";
-import type { Cell } from "./cell.ts";
+import type { MessageArgs, MessageName, ReplyOf } from "./message_types.ts";
+import type { ActorRef, AnyRef, AskOptions } from "./ref_types.ts";
 import { type Address, formatAddress } from "./envelope.ts";
 import { failureToError } from "./reply.ts";
-import type { Runtime } from "./runtime.ts";
+import type { CellLike, Runtime } from "./runtime.ts";
 
-/**
- * Per-call settings of an `ask`.
- *
- * @example
- * ```ts
- * import type { AskOptions } from "@troupe/troupe";
- * const opts: AskOptions = { timeout: 250, signal: AbortSignal.timeout(1000) };
- * ```
- */
-export interface AskOptions {
-  /**
-   * Milliseconds to wait for the reply (default: the system's `askTimeout`).
-   * `Infinity` waits with no deadline, for work that takes as long as it
-   * takes: the ask still ends when its target dies, its host is lost, its
-   * `signal` aborts or the system shuts down.
-   */
-  timeout?: number;
-  /** Cancels the ask; it rejects with `AskAbortedError`. */
-  signal?: AbortSignal;
-}
-
-/**
- * A typed reference to an actor of behaviour `B`.
- *
- * @example
- * ```ts
- * import { type ActorRef, ActorSystem, defineActor } from "@troupe/troupe";
- * import assert from "node:assert/strict";
- *
- * const Greeter = defineActor({
- *   init: (greeting: string) => ({ greeting }),
- *   handlers: { greet: (s, who: string) => `${s.greeting}, ${who}!` },
- * });
- * await using system = new ActorSystem();
- * const g: ActorRef<typeof Greeter> = system.spawn(Greeter, "Hello");
- * assert.equal(await g.ask("greet", "Ada"), "Hello, Ada!");
- * ```
- */
-// A bare `ActorRef` is a ref whose behaviour is not known statically: it
-// takes any message name and payload.
-// deno-lint-ignore no-explicit-any
-export interface ActorRef<B = any> {
-  /** Where the actor lives: plain data that can cross any boundary. */
-  readonly address: Address;
-  /**
-   * Send a message and do not wait: at most once. Throws `MailboxFullError`
-   * when the mailbox is full and its policy is `reject` or `backpressure`;
-   * under the other policies the loss goes to dead letters.
-   */
-  tell<K extends MessageName<B>>(name: K, ...args: MessageArgs<B, K>): void;
-  /**
-   * Send a message, waiting for room in the mailbox when its policy is
-   * `backpressure`. Resolves once the message is queued.
-   */
-  send<K extends MessageName<B>>(
-    name: K,
-    ...args: MessageArgs<B, K>
-  ): Promise<void>;
-  /**
-   * Send a message and wait for the handler's result, within a deadline.
-   * Rejects with `AskTimeoutError`, `AskAbortedError`, `ActorDeadError`,
-   * `HandlerError`, `MailboxFullError` or `UnknownMessageError`.
-   */
-  ask<K extends MessageName<B>>(
-    name: K,
-    ...args: [...MessageArgs<B, K>, options?: AskOptions]
-  ): Promise<ReplyOf<B, K>>;
-  /** The address, so that `JSON.stringify(ref)` gives plain data. */
-  toJSON(): Address;
-}
-
-/**
- * A reference whose behaviour is not known statically.
- *
- * @example
- * ```ts
- * import type { AnyRef } from "./ref.ts";
- * function id(ref: AnyRef): number { return ref.address.id; }
- * ```
- */
-export type AnyRef = ActorRef;
+export type { ActorRef, AnyRef, AskOptions };
 
 /**
  * The cell behind a local ref (for an actor's own ref on a host: the
  * incarnation it was taken from); a `TypeError` for anything else.
  */
-export function refCell(ref: AnyRef): Cell {
+export function refCell(ref: AnyRef): CellLike {
   if (ref instanceof HostedRef) return ref.cell;
   if (!(ref instanceof LocalRef)) {
     throw new TypeError(
@@ -127,11 +42,12 @@ export function refCell(ref: AnyRef): Cell {
 }
 
 /** A reference to an actor in this isolate. */
-export class LocalRef<B extends AnyBehavior> implements ActorRef<B> {
+// deno-lint-ignore no-explicit-any
+export class LocalRef<B = any> implements ActorRef<B> {
   /** @internal */
-  readonly cell: Cell;
+  readonly cell: CellLike;
 
-  constructor(cell: Cell) {
+  constructor(cell: CellLike) {
     this.cell = cell;
   }
 
@@ -197,11 +113,12 @@ brandRef(LocalRef);
  * proxy: a tell to itself costs what a local one does); after, they go by
  * the address, through the proxy, to whichever incarnation runs then.
  */
-export class HostedRef<B extends AnyBehavior> implements ActorRef<B> {
+// deno-lint-ignore no-explicit-any
+export class HostedRef<B = any> implements ActorRef<B> {
   /** The proxy's address. */
   readonly address: Address;
   /** @internal The incarnation it was made for. */
-  readonly cell: Cell;
+  readonly cell: CellLike;
   /** @internal Its ref by its address here. */
   readonly local: LocalRef<B>;
   readonly #away: (address: Address) => ActorRef<B>;
@@ -209,7 +126,7 @@ export class HostedRef<B extends AnyBehavior> implements ActorRef<B> {
 
   /** `away` makes a ref that reaches `address` through this host's links. */
   constructor(
-    cell: Cell,
+    cell: CellLike,
     address: Address,
     away: (address: Address) => ActorRef<B>,
   ) {

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { HostPermissions, Placement } from "./hosts/hosts.ts";
+import type { HostPermissions, Placement } from "./hosts/host_types.ts";
 
 /**
  * How to spawn an actor.

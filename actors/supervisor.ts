@@ -31,7 +31,7 @@ import {
   type SupervisorLink,
   SUSPENDED,
 } from "./cell.ts";
-import type { ActorContext } from "./context.ts";
+import type { ActorContext } from "./behavior.ts";
 import {
   type ErrorInfo,
   errorInfo,
@@ -540,7 +540,7 @@ export function defineSupervisor(
   return defineActor({
     name: options.name ?? "supervisor",
     init: async (_: void, ctx: ActorContext): Promise<unknown> => {
-      const cell = ctx as Cell;
+      const cell = ctx as unknown as Cell;
       const link: SupervisorLink = {
         childExited: (c, incarnation, reason) =>
           cell.enqueueSystem(() => onChildExit(s, c, incarnation, reason)),

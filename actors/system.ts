@@ -1,15 +1,16 @@
 /**
  * The actor system: spawns, finds, stops and watches actors on one host, and
- * shuts everything down in order.
+ * shuts everything down in order. With it, the types that name it and each
+ * other: `Behavior`, `ActorDefinition` and `ActorContext` (what a handler
+ * sees); the rest of the behaviour's types are in behavior.ts.
  *
  * @module
  */
 
 import { preview } from "./preview.ts";
 import type { Timer } from "./timer.ts";
-import type { Behavior } from "./behavior.ts";
 import type { SpawnOptions } from "./spawn_options.ts";
-import { type Cell, spawnCell } from "./cell.ts";
+import { type Cell, cellOf, type CellRuntime, spawnCell } from "./cell.ts";
 import type { DeadLetters } from "./dead_letters.ts";
 import {
   type Address,
@@ -20,6 +21,8 @@ import {
 import {
   EnvelopeError,
   errorInfo,
+  type ExitReason,
+  type HandlerError,
   SystemStoppedError,
   UnguardedMainError,
 } from "./errors.ts";
@@ -40,7 +43,6 @@ import {
   isActorRef,
   LocalRef,
   refAddress,
-  refCell,
 } from "./ref.ts";
 import { register } from "./internals.ts";
 import { unguardedMain } from "./main_guard.ts";
@@ -53,7 +55,6 @@ import {
   type ActorSystemOptions,
   type AttachedHost,
   type ShutdownReport,
-  type SpawnArgs,
   STATUS,
 } from "./system_types.ts";
 
@@ -63,8 +64,190 @@ export type {
   ActorSystemOptions,
   AttachedHost,
   ShutdownReport,
-  SpawnArgs,
 };
+
+// ---- the types a handler sees ----------------------------------------
+// Behavior's handlers take an ActorContext, whose `system` is the
+// ActorSystem below, whose `spawn` takes a Behavior: three public types that
+// name each other, so they live in one file (a cycle of files otherwise).
+// Everything this file imports sees a behaviour, a cell and the system
+// through the runtime's contracts (runtime.ts) instead. behavior.ts has the
+// rest of the behaviour's types and `defineActor`.
+
+/**
+ * The definition given to {@link defineActor}.
+ *
+ * @example
+ * ```ts
+ * import type { ActorDefinition } from "@troupe/troupe";
+ * import type { Handlers } from "./behavior.ts";
+ * const def: ActorDefinition<number, { n: number }, Handlers<{ n: number }>> = {
+ *   init: (n) => ({ n }),
+ *   handlers: { get: (s) => s.n },
+ * };
+ * ```
+ */
+export interface ActorDefinition<
+  A,
+  S,
+  H extends Record<
+    string,
+    (state: S, payload: never, ctx: ActorContext) => unknown
+  >,
+> {
+  /** A name for logs and addresses; defaults to `"actor"`. */
+  name?: string;
+  /**
+   * The URL of the module that exports this behaviour (`import.meta.url`):
+   * what lets a worker or process host load it. Needed only for those
+   * placements; the behaviour's `name` must then be unique in its module.
+   */
+  module?: string;
+  /** Build the state from the spawn argument (again on every restart). */
+  init: (arg: A, ctx: ActorContext) => S | Promise<S>;
+  /** The named messages this actor handles. */
+  handlers: H;
+  /** Runs after `init`, before the first message. */
+  onStart?: (state: S, ctx: ActorContext) => void | Promise<void>;
+  /** Runs once when the actor stops for good, with the reason. */
+  onStop?: (
+    state: S,
+    ctx: ActorContext,
+    reason: ExitReason,
+  ) => void | Promise<void>;
+  /** Runs on the old state before a supervisor restarts the actor. */
+  onRestart?: (
+    state: S,
+    ctx: ActorContext,
+    error: HandlerError["original"] | undefined,
+  ) => void | Promise<void>;
+  /** Gets the termination notices of actors this one watches. */
+  onTerminated?: (
+    state: S,
+    notice: Termination,
+    ctx: ActorContext,
+  ) => void | Promise<void>;
+  /** What a throwing handler does to the actor (default `crash`). */
+  onError?: "crash" | "resume";
+  /** Mailbox bound and overflow policy for actors of this behaviour. */
+  mailbox?: {
+    /** Most messages it holds (a positive integer or `Infinity`; default 65,536). */
+    capacity?: number;
+    /**
+     * What a full mailbox does with one more: `reject` (the default: the
+     * sender gets `MailboxFullError`), `drop-newest`, `drop-oldest`, or
+     * `backpressure` (`send` waits for room).
+     */
+    overflow?: "drop-newest" | "drop-oldest" | "reject" | "backpressure";
+  };
+  /**
+   * Messages an actor of this behaviour handles in a turn before others get
+   * theirs (default: the system's `throughput`). An actor that sets it also
+   * yields to the event loop after a turn of 1 ms or more. Set 1 for long,
+   * CPU-bound handlers: each answer then leaves as soon as its handler
+   * returns, instead of after the next message.
+   */
+  throughput?: number;
+}
+
+/**
+ * A behaviour: a frozen actor definition whose types drive `tell` and `ask`.
+ *
+ * @example
+ * ```ts
+ * import { type Behavior, defineActor } from "@troupe/troupe";
+ * const Echo = defineActor({ init: () => ({}), handlers: { echo: (_s, x: string) => x } });
+ * const b: Behavior<void, {}, typeof Echo.handlers> = Echo;
+ * ```
+ */
+// A bare `Behavior` is any behaviour, whatever its types (what a signature
+// that takes any behaviour names).
+export interface Behavior<
+  // deno-lint-ignore no-explicit-any
+  A = any,
+  // deno-lint-ignore no-explicit-any
+  S = any,
+  H extends Record<
+    string,
+    (state: S, payload: never, ctx: ActorContext) => unknown
+  > // deno-lint-ignore no-explicit-any
+   = any,
+> extends Readonly<ActorDefinition<A, S, H>> {
+  /** Marks this object as a behaviour. */
+  readonly kind: "behavior";
+  /** The name for logs and addresses. */
+  readonly name: string;
+  /** The handlers, by message name. */
+  readonly handlers: H;
+}
+
+/**
+ * The context handed to every handler and lifecycle hook.
+ *
+ * @example Stop after the first message
+ * ```ts
+ * import { ActorSystem, defineActor } from "@troupe/troupe";
+ * import assert from "node:assert/strict";
+ *
+ * const Once = defineActor({
+ *   init: () => ({}),
+ *   handlers: { hello: (_s, _p: undefined, ctx) => { ctx.stop(); return "bye"; } },
+ * });
+ * await using system = new ActorSystem();
+ * const a = system.spawn(Once);
+ * assert.equal(await a.ask("hello"), "bye");
+ * ```
+ */
+export interface ActorContext {
+  /**
+   * A reference to this actor: the same actor as the ref that `spawn` gave,
+   * wherever it runs. On a worker, process or node host it has the address
+   * of the actor's proxy in the system that spawned it, so that it outlives
+   * restarts (in place, or on a fresh host): whoever holds it reaches the
+   * actor running now, and a watcher hears of no restart. A message it
+   * sends itself through it goes straight to its own mailbox.
+   */
+  readonly self: ActorRef;
+  /** The system the actor runs in. */
+  readonly system: ActorSystem;
+  /**
+   * Aborted when the actor starts to stop or restart, so that long async
+   * work can end early. A fresh signal follows each restart.
+   */
+  readonly signal: AbortSignal;
+  /** How many times a supervisor has restarted this actor. */
+  readonly restarts: number;
+  /**
+   * Spawn a child: it stops before this actor does, and stops with it.
+   * A failing child dies (watch it to hear of it); use a supervisor to
+   * restart children.
+   */
+  spawn<B extends Behavior>(
+    behavior: B,
+    arg: Parameters<B["init"]>[0],
+    options?: SpawnOptions,
+  ): ActorRef<B>;
+  /**
+   * Stop this actor after the current message. Under a supervisor this is a
+   * normal exit: a `permanent` child is restarted, others are not.
+   */
+  stop(): void;
+  /**
+   * Get an `onTerminated` notice when `ref` dies (once per death). `ref` may
+   * be of another host (`ctx.system.refFor(address)`): the loss of that host,
+   * or of the link to it, is a death with reason `host-down`.
+   */
+  watch(ref: ActorRef): void;
+  /** Stop watching `ref`; no notice comes after this call. */
+  unwatch(ref: ActorRef): void;
+}
+
+// The cell is the context its handlers get; cell.ts, below this file,
+// cannot say so, so it is checked here: all but `system`, which the cell
+// reads from its runtime, where it is this class (the runtime's contract,
+// SystemLike, names only what the runtime's parts call).
+type CellIsContext = Assert<Omit<Cell, "system">, Omit<ActorContext, "system">>;
+type Assert<T extends U, U> = T;
 
 /**
  * One host's actors: spawn, look up, stop, watch and observe them.
@@ -83,7 +266,8 @@ export type {
  * ```
  */
 export class ActorSystem implements AsyncDisposable {
-  readonly #rt: Runtime;
+  readonly #rt: CellRuntime;
+  readonly #hosts: HostPool;
   readonly #links: Links;
   readonly #names: ClusterNames;
   #shutdown: Promise<ShutdownReport> | undefined;
@@ -120,7 +304,7 @@ export class ActorSystem implements AsyncDisposable {
         `hostStartTimeout must be a positive number of ms (at most 2^31 - 1), got ${hostStart}`,
       );
     }
-    this.#rt = new Runtime(this, {
+    this.#rt = new Runtime<Cell, Links>(this, {
       host: options.host ?? crypto.randomUUID(),
       askTimeout,
       shutdownTimeout,
@@ -133,7 +317,7 @@ export class ActorSystem implements AsyncDisposable {
     this.#names = new ClusterNames(this.#rt, this.#links);
     register(this, this.#rt, this.#links);
     const cores = navigator.hardwareConcurrency || 1;
-    this.#rt.hosts = new HostPool(this.#rt, this.#links, {
+    this.#rt.hosts = this.#hosts = new HostPool(this.#rt, this.#links, {
       worker: options.workers ?? cores,
       process: options.processes ?? cores,
     }, {
@@ -161,7 +345,7 @@ export class ActorSystem implements AsyncDisposable {
    * ```
    */
   whenStarted(ref: ActorRef): Promise<void> {
-    return refCell(ref).whenStarted();
+    return cellOf(ref).whenStarted();
   }
 
   /**
@@ -180,7 +364,7 @@ export class ActorSystem implements AsyncDisposable {
    * ```
    */
   kill(ref: ActorRef): void {
-    refCell(ref).kill();
+    cellOf(ref).kill();
   }
 
   /**
@@ -206,7 +390,7 @@ export class ActorSystem implements AsyncDisposable {
     /** Actors placed there. */
     readonly actors: number;
   }[] {
-    return this.#rt.hosts.list();
+    return this.#hosts.list();
   }
 
   /**
@@ -246,7 +430,7 @@ export class ActorSystem implements AsyncDisposable {
     if (typeof name !== "string" || name === "" || name.includes("/")) {
       throw new TypeError(`a host name must be a non-empty string without "/"`);
     }
-    const h = this.#rt.hosts.attach(name, link);
+    const h = this.#hosts.attach(name, link);
     return {
       id: h.id,
       parent: this.#rt.host,
@@ -268,7 +452,7 @@ export class ActorSystem implements AsyncDisposable {
    * ```
    */
   stopHost(name: string, options: { timeout?: number } = {}): Promise<void> {
-    return this.#rt.hosts.stopNamed(
+    return this.#hosts.stopNamed(
       name,
       options.timeout ?? this.#rt.shutdownTimeout,
     );
@@ -526,7 +710,7 @@ export class ActorSystem implements AsyncDisposable {
    * ```
    */
   stop(ref: ActorRef, options: { timeout?: number } = {}): Promise<void> {
-    const cell = refCell(ref);
+    const cell = cellOf(ref);
     if (cell.supervisor !== undefined) {
       cell.exit({ type: "normal" });
       return Promise.resolve();
@@ -603,7 +787,7 @@ export class ActorSystem implements AsyncDisposable {
     /** The mailbox bound. */
     readonly mailboxCapacity: number;
   } {
-    return statsOf(refCell(ref));
+    return statsOf(cellOf(ref));
   }
 
   /**
@@ -897,7 +1081,7 @@ export class ActorSystem implements AsyncDisposable {
     }
     // Actors spawned during shutdown (by onStop hooks) do not outlive it.
     for (const cell of [...rt.cells.values()].reverse()) cell.kill();
-    await rt.hosts.shutdown(Math.max(100, this.#rt.shutdownTimeout));
+    await this.#hosts.shutdown(Math.max(100, this.#rt.shutdownTimeout));
     rt.dispatcher.close();
     // Asks waiting on other hosts first learn that the link is gone; any
     // other ask still waiting learns that the system stopped.

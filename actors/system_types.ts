@@ -1,14 +1,12 @@
 /**
  * The shapes an `ActorSystem` takes and gives: its options, an actor's
- * counters, a shutdown's report, `spawn`'s arguments, an attached host.
+ * counters, a shutdown's report, an attached host.
  *
  * @module
  */
 
-import type { AnyBehavior, ArgOf } from "./behavior.ts";
 import type { Address } from "./envelope.ts";
-import type { ExecSpec } from "./hosts/hosts.ts";
-import type { SpawnOptions } from "./spawn_options.ts";
+import type { ExecSpec } from "./hosts/host_types.ts";
 
 /**
  * Settings of an actor system.
@@ -151,22 +149,6 @@ export interface ShutdownReport {
   /** Whether the overall deadline passed, so that the rest was killed. */
   readonly timedOut: boolean;
 }
-
-/**
- * The rest arguments of `spawn`: the behaviour's argument (optional when it
- * takes none) and spawn options.
- *
- * @example
- * ```ts
- * import { defineActor } from "@troupe/troupe";
- * import type { SpawnArgs } from "./system_types.ts";
- * const C = defineActor({ init: (n: number) => ({ n }), handlers: {} });
- * const args: SpawnArgs<typeof C> = [1, { name: "c" }];
- * ```
- */
-export type SpawnArgs<B extends AnyBehavior> = undefined extends ArgOf<B>
-  ? [arg?: ArgOf<B>, options?: SpawnOptions]
-  : [arg: ArgOf<B>, options?: SpawnOptions];
 
 /**
  * A host attached with `ActorSystem.attachHost`: tell the other side `id`

@@ -1,8 +1,8 @@
 /**
  * The import graph of troupe's own files, and the cycles in it: a file that
  * imports, through any chain, a file that imports it. The layers of the
- * tree (DESIGN.md) hold only if imports run one way, so `deno task cycles`
- * and tests/layout_test.ts fail on any cycle. Type-only imports count: a
+ * tree (DESIGN.md) hold only if imports run one way, so
+ * tests/layout/layout_test.ts fails on any cycle. Type-only imports count: a
  * type cycle is a layering fault too, only one that happens to be erased.
  *
  * Run: `deno run --allow-read --allow-run tools/import_graph.ts` (prints

@@ -6,8 +6,7 @@
  * @module
  */
 
-import type { Cell } from "../cell.ts";
-import type { Runtime } from "../runtime.ts";
+import type { CellLike, Runtime } from "../runtime.ts";
 import type { Links } from "./link.ts";
 import { HostHandle } from "./hosts.ts";
 import {
@@ -81,7 +80,7 @@ export class HostPool {
   }
 
   /** Choose (or start) the host for a worker, process or node actor. */
-  place(cell: Cell): HostHandle {
+  place(cell: CellLike): HostHandle {
     if (this.#closed) throw new HostError("the system is shutting down");
     const remote = cell.remote!;
     const kind = remote.placement;

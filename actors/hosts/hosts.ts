@@ -10,7 +10,6 @@
  * @module
  */
 
-import type { Cell, Leftover } from "../cell.ts";
 import {
   ASK,
   type Control,
@@ -30,7 +29,7 @@ import type { Envelope } from "../envelope.ts";
 import { errorFromInfo } from "../errors.ts";
 import { type Links, ReturnAddress } from "./link.ts";
 import type { ReplyTo } from "../reply.ts";
-import type { Runtime } from "../runtime.ts";
+import type { CellLike, Leftover, Runtime } from "../runtime.ts";
 import type { Timer } from "../timer.ts";
 import { takeTransfer } from "../transfer.ts";
 import { type HostDefaults, HostError } from "./host_types.ts";
@@ -75,7 +74,7 @@ export class HostHandle {
   readonly name: string | undefined;
   /** Pool hosts with the same key are interchangeable. */
   readonly key: string;
-  readonly proxies: Map<number, Cell> = new Map();
+  readonly proxies: Map<number, CellLike> = new Map();
   state: "starting" | "up" | "down" = "starting";
   readonly ready: Promise<void>;
   readonly #rt: Runtime;
@@ -289,7 +288,7 @@ export class HostHandle {
   }
 
   /** Spawn `cell`'s behaviour here; resolves to its id on this host. */
-  async spawn(cell: Cell): Promise<number> {
+  async spawn(cell: CellLike): Promise<number> {
     const b = cell.behavior;
     this.load++;
     try {

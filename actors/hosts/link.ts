@@ -11,12 +11,7 @@
  */
 
 import { PendingAsk } from "../ask.ts";
-import type {
-  AnyBehavior,
-  MessageArgs,
-  MessageName,
-  ReplyOf,
-} from "../behavior.ts";
+import type { MessageArgs, MessageName, ReplyOf } from "../message_types.ts";
 import {
   type Address,
   type AskFailure,
@@ -24,7 +19,8 @@ import {
   formatAddress,
 } from "../envelope.ts";
 import { ActorDeadError } from "../errors.ts";
-import { type ActorRef, type AskOptions, brandRef } from "../ref.ts";
+import { brandRef } from "../ref_brand.ts";
+import type { ActorRef, AskOptions } from "../ref_types.ts";
 import { RemoteWatches } from "./remote_watch.ts";
 import type { ReplyTo } from "../reply.ts";
 import type { Runtime } from "../runtime.ts";
@@ -169,7 +165,8 @@ export class Links {
 }
 
 /** A reference to an actor on another host, reached through a link. */
-export class RemoteRef<B extends AnyBehavior> implements ActorRef<B> {
+// deno-lint-ignore no-explicit-any
+export class RemoteRef<B = any> implements ActorRef<B> {
   readonly address: Address;
   readonly #rt: Runtime;
   readonly #links: Links;

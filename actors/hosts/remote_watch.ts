@@ -15,12 +15,21 @@
  * @module
  */
 
-import type { Cell } from "../cell.ts";
 import type { Address, Envelope } from "../envelope.ts";
 import type { ExitReason } from "../errors.ts";
-import type { Links } from "./link.ts";
-import type { Runtime } from "../runtime.ts";
+import type { CellLike, Runtime } from "../runtime.ts";
 import { deliverNotice, type WatchRecord } from "../watch.ts";
+
+/**
+ * What watches need of the links (`Links` is the one; it makes the
+ * watches, so this file cannot import it).
+ */
+export interface WatchRoutes {
+  /** The host to send to on the way to `host`, if there is a way. */
+  nextHop(host: string): string | undefined;
+  /** Send `env` on its way; false (and a dead letter) when there is no route. */
+  route(env: Envelope): boolean;
+}
 
 type WatchEnvelope = Extract<Envelope, { kind: "watch" | "unwatch" }>;
 type DownEnvelope = Extract<Envelope, { kind: "down" }>;
@@ -28,7 +37,7 @@ type DownEnvelope = Extract<Envelope, { kind: "down" }>;
 /** The remote watches one system placed, serves and passes on. */
 export class RemoteWatches {
   readonly #rt: Runtime;
-  readonly #links: Links;
+  readonly #links: WatchRoutes;
   #nextCorr = 1;
   /** Watches placed here on actors elsewhere, by correlation id. */
   readonly #mine = new Map<
@@ -38,7 +47,7 @@ export class RemoteWatches {
   /** Watches from other hosts on actors here, by `host corr`. */
   readonly #served = new Map<
     string,
-    { host: string; cell: Cell; record: WatchRecord }
+    { host: string; cell: CellLike; record: WatchRecord }
   >();
   /** Watches passing through here, by `host corr`: the link they took. */
   readonly #relayed = new Map<
@@ -46,7 +55,7 @@ export class RemoteWatches {
     { via: string; from: string; corr: number; to: Address }
   >();
 
-  constructor(rt: Runtime, links: Links) {
+  constructor(rt: Runtime, links: WatchRoutes) {
     this.#rt = rt;
     this.#links = links;
   }

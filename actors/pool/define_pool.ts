@@ -6,7 +6,7 @@
  */
 
 import { type Behavior, defineActor, type Handlers } from "../behavior.ts";
-import type { ActorContext } from "../context.ts";
+import type { ActorContext } from "../behavior.ts";
 import { failReply, setForward } from "../forward.ts";
 import type { MapOptions, PoolOptions } from "./options.ts";
 import { Pool } from "./pool.ts";

@@ -19,7 +19,7 @@ import {
   type ReplyOf,
   type StateOf,
 } from "../behavior.ts";
-import type { ActorContext } from "../context.ts";
+import type { ActorContext } from "../behavior.ts";
 import { PendingAsk } from "../ask.ts";
 import { ActorDeadError, TroupeError } from "../errors.ts";
 import { failReply, setForward } from "../forward.ts";

@@ -12,29 +12,17 @@ import type { Timer } from "./timer.ts";
 import type { SpawnOptions } from "./spawn_options.ts";
 import { type Cell, cellOf, type CellRuntime, spawnCell } from "./cell.ts";
 import type { DeadLetters } from "./dead_letters.ts";
+import type { Address } from "./envelope.ts";
 import {
-  type Address,
-  type Envelope,
-  envelopeProblem,
-  formatAddress,
-} from "./envelope.ts";
-import {
-  EnvelopeError,
-  errorInfo,
   type ExitReason,
   type HandlerError,
   SystemStoppedError,
   UnguardedMainError,
 } from "./errors.ts";
 import type { SystemEvent } from "./events.ts";
-import {
-  Links,
-  type LinkSend,
-  RemoteRef,
-  ReturnAddress,
-} from "./hosts/link.ts";
+import { Links, type LinkSend, RemoteRef } from "./hosts/link.ts";
 import { ClusterNames, type NameOptions } from "./names.ts";
-import { MAX_FRAME, reviveRefs } from "./hosts/codec.ts";
+import { MAX_FRAME } from "./hosts/codec.ts";
 import type { HostLink } from "./hosts/hosts.ts";
 import { HostPool } from "./hosts/host_pool.ts";
 import {
@@ -44,10 +32,10 @@ import {
   LocalRef,
   refAddress,
 } from "./ref.ts";
+import { deliverEnvelope, type Delivery } from "./delivery.ts";
 import { register } from "./internals.ts";
 import { unguardedMain } from "./main_guard.ts";
 import { Runtime } from "./runtime.ts";
-import type { ReplyTo } from "./reply.ts";
 import type { Termination, WatchRecord } from "./watch.ts";
 import {
   type ActorStats,
@@ -270,6 +258,7 @@ export class ActorSystem implements AsyncDisposable {
   readonly #hosts: HostPool;
   readonly #links: Links;
   readonly #names: ClusterNames;
+  readonly #delivery: Delivery;
   #shutdown: Promise<ShutdownReport> | undefined;
 
   /**
@@ -315,6 +304,13 @@ export class ActorSystem implements AsyncDisposable {
     this.#rt.watches = this.#links.watches;
     this.#rt.links = this.#links;
     this.#names = new ClusterNames(this.#rt, this.#links);
+    this.#delivery = {
+      rt: this.#rt,
+      links: this.#links,
+      names: this.#names,
+      refFor: (address) => this.refFor(address),
+      stop: (ref) => void this.stop(ref),
+    };
     register(this, this.#rt, this.#links);
     const cores = navigator.hardwareConcurrency || 1;
     this.#rt.hosts = this.#hosts = new HostPool(this.#rt, this.#links, {
@@ -876,156 +872,7 @@ export class ActorSystem implements AsyncDisposable {
    * ```
    */
   deliver(envelope: unknown): void {
-    const problem = envelopeProblem(envelope);
-    if (problem !== undefined) throw new EnvelopeError(problem);
-    const env = envelope as Envelope;
-    const rt = this.#rt;
-    const links = this.#links;
-    if (env.to.host !== rt.host) {
-      this.#forward(env);
-      return;
-    }
-    if (env.kind === "watch" || env.kind === "unwatch" || env.kind === "down") {
-      links.watches.receive(env);
-      return;
-    }
-    if (env.kind === "reply" || env.kind === "failure") {
-      const pending = this.#links.take(env.corr);
-      if (pending === undefined) {
-        rt.deadLetter(
-          `ask#${env.corr}`,
-          env.kind,
-          env.kind === "reply" ? env.payload : env.failure,
-          "late-reply",
-        );
-      } else if (env.kind === "reply") {
-        // (Taken from the table already: if its refs are malformed, it is
-        // told here, as no host-down would reach it.)
-        pending.resolve(
-          env.refs ? this.#revive(env.payload, pending) : env.payload,
-        );
-      } else pending.fail(env.failure);
-      return;
-    }
-    if (env.to.id === 0 && env.kind === "ask") {
-      // An ask to this system itself: a request for the cluster's names.
-      const reply = new ReturnAddress(links, env.from, env.corr);
-      this.#names.serve(
-        env.name,
-        env.refs ? this.#revive(env.payload, reply) : env.payload,
-        reply,
-      );
-      return;
-    }
-    const cell = rt.cells.get(env.to.id);
-    if (cell === undefined) {
-      const name = env.kind === "stop" ? "stop" : env.name;
-      rt.deadLetter(`actor#${env.to.id}`, name, env, "dead-target");
-      if (env.kind === "ask") {
-        new ReturnAddress(this.#links, env.from, env.corr).fail({
-          type: "dead",
-          reason: { type: "not-found" },
-        });
-      }
-      return;
-    }
-    switch (env.kind) {
-      case "tell":
-        cell.arrive(
-          env.name,
-          env.refs ? this.#revive(env.payload) : env.payload,
-          undefined,
-        );
-        return;
-      case "ask": {
-        const reply = new ReturnAddress(this.#links, env.from, env.corr);
-        cell.arrive(
-          env.name,
-          env.refs ? this.#revive(env.payload, reply) : env.payload,
-          reply,
-        );
-        return;
-      }
-      case "stop":
-        void this.stop(cell.ref);
-        return;
-    }
-  }
-
-  /**
-   * The refs in a payload that came in their wire form (`refs`), as refs of
-   * this system; a malformed one is an `EnvelopeError`, with which `reply`
-   * (the ask the payload came in, or the one it answers) fails too, so that
-   * the asker hears why at once instead of at its deadline.
-   */
-  #revive(payload: unknown, reply?: ReplyTo): unknown {
-    try {
-      return reviveRefs(payload, (address) => this.refFor(address));
-    } catch (e) {
-      const error = new EnvelopeError((e as Error).message);
-      reply?.fail({
-        type: "handler",
-        error: {
-          name: error.name,
-          message: `the message could not be read: ${error.message}`,
-        },
-      }, error);
-      throw error;
-    }
-  }
-
-  /**
-   * Pass on an envelope for another host, or dead-letter it (no route). An
-   * ask passed on waits here for its answer, tracked against the link it
-   * left on, so that the asker hears `host-down` when that link goes (and
-   * not just its own deadline); watches passed on are remembered likewise.
-   */
-  #forward(env: Envelope): void {
-    const links = this.#links;
-    if (env.kind === "ask") {
-      const via = links.nextHop(env.to.host);
-      const back = new ReturnAddress(links, env.from, env.corr);
-      if (via === undefined) {
-        // No way on (its host is gone, say): the asker hears it at once,
-        // as it would had it no link itself, not at its deadline.
-        links.route(env); // a no-route dead letter
-        back.fail({
-          type: "dead",
-          reason: {
-            type: "host-down",
-            host: env.to.host,
-            detail: "no link to this host",
-          },
-        });
-        return;
-      }
-      const corr = links.track(back, via);
-      try {
-        links.route({ ...env, from: { host: this.#rt.host, id: 0 }, corr });
-      } catch (e) {
-        // Refused here, as at a sender (see below): the asker hears why.
-        links.take(corr);
-        back.fail({ type: "handler", error: errorInfo(e) });
-      }
-      return;
-    } else if (
-      env.kind === "watch" || env.kind === "unwatch" || env.kind === "down"
-    ) {
-      links.watches.pass(env);
-    } else if (env.kind === "tell") {
-      try {
-        links.route(env);
-      } catch (e) {
-        // Fine for the link it came on, not for the next one (a Map from a
-        // worker for a process host): a loss here, said why, and not the
-        // fault of the host that sent it.
-        const rt = this.#rt;
-        rt.deadLetter(formatAddress(env.to), env.name, env.payload, "no-route");
-        rt.emit({ type: "failed", address: env.to, error: errorInfo(e) });
-      }
-      return;
-    }
-    links.route(env);
+    deliverEnvelope(this.#delivery, envelope);
   }
 
   /**

@@ -105,7 +105,7 @@ export function rawForm(
  * ```ts
  * import { fromRaw } from "./spill_codec.ts";
  * const back = fromRaw("Float64Array", new Uint8Array(16));
- * console.log(back.length); // 2
+ * console.log(back.byteLength); // 16
  * ```
  */
 export function fromRaw(kind: RawKind, bytes: Uint8Array): ArrayBufferView {

@@ -342,7 +342,13 @@ export class HeldStore {
   /** Spill least recently used values while memory is above `target`. */
   #evict(): void {
     const budget = this.#budget("target");
-    if (budget === undefined || this.#memoryBytes <= budget) return;
+    if (budget === undefined) return;
+    // Half way to the target: the codec starts loading in the background,
+    // so that values it writes need not wait for it at the target.
+    if (this.#memoryBytes > budget / 2 && loadedCodec() === undefined) {
+      loadCodec().catch(() => {}); // (a spill that needs it reports it)
+    }
+    if (this.#memoryBytes <= budget) return;
     this.#spillBytes(this.#memoryBytes - budget);
   }
 

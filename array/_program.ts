@@ -24,6 +24,8 @@ import {
   rngKernels,
   slotAt,
 } from "./_rng_wasm.ts";
+import { fusedRowSum } from "./_sum_wasm.ts";
+import { generateSum, HELPERS, literal, scaled } from "./_program_code.ts";
 
 /** A leaf: where a value comes from. */
 export type LeafDesc =
@@ -124,16 +126,6 @@ export const OPS: Readonly<Record<string, OpDef>> = {
   cast: { arity: 1, rule: "same", js: ([a]) => a },
 };
 
-/** A number as a JS literal (NaN, infinities and -0 included). */
-function literal(x: number): string {
-  if (typeof x !== "number") throw new TypeError(`not a number: ${x}`);
-  if (Object.is(x, -0)) return "-0";
-  if (Number.isNaN(x)) return "NaN";
-  if (x === Infinity) return "Infinity";
-  if (x === -Infinity) return "-Infinity";
-  return `(${String(x)})`;
-}
-
 const MAX_LEAVES = 256;
 const MAX_CODE = 4096;
 
@@ -232,12 +224,6 @@ export type RowFn = (
   R: readonly Float64Array[],
 ) => number | undefined;
 
-const HELPERS = `
-function pymod(a, b) { const r = a % b; return r !== 0 && (r < 0) !== (b < 0) ? r + b : r; }
-function nmax(a, b) { return a > b || a !== a ? a : b; }
-function nmin(a, b) { return a < b || a !== a ? a : b; }
-`;
-
 function generate(prog: Prog, sum: boolean, simd: boolean): string {
   const pre: string[] = [];
   const body: string[] = [];
@@ -255,10 +241,7 @@ function generate(prog: Prog, sum: boolean, simd: boolean): string {
         if (simd && buffered(leaf)) {
           pre.push(`const R${k} = R[${k}];`);
           body.push(`const u${k} = R${k}[j];`);
-          const span = literal(leaf.high - leaf.low);
-          body.push(
-            `const L${k} = ${cast(`${literal(leaf.low)} + ${span} * u${k}`)};`,
-          );
+          body.push(`const L${k} = ${cast(scaled(leaf, `u${k}`))};`);
           break;
         }
         // The counter's low 32 bits, stepped in 32-bit integers (mod 2^32).
@@ -274,10 +257,7 @@ function generate(prog: Prog, sum: boolean, simd: boolean): string {
             ? uniform32Code(`u${k}`, c, `ka${k}`)
             : uniformCode(`u${k}`, c, `ka${k}`, `kb${k}`, false),
         );
-        const span = literal(leaf.high - leaf.low);
-        body.push(
-          `const L${k} = ${cast(`${literal(leaf.low)} + ${span} * u${k}`)};`,
-        );
+        body.push(`const L${k} = ${cast(scaled(leaf, `u${k}`))};`);
         break;
       }
       case "normal": {
@@ -357,17 +337,14 @@ function generate(prog: Prog, sum: boolean, simd: boolean): string {
     body.push(`const v${i} = ${e};`);
   });
   const last = `v${prog.code.length - 1}`;
-  // The sum variant adds the values up instead of storing them (a fused
-  // sum or mean): no scratch block written and read back.
+  if (sum) return generateSum(pre, body, last);
   return `"use strict";${HELPERS}
 return function row(dst, d, n, S, O, T, F, K, R) {
 ${pre.join("\n")}
-${sum ? "let acc = 0;" : ""}
 for (let j = 0; j < n; j++) {
 ${body.join("\n")}
-${sum ? `acc += ${last};` : `dst[d + j] = ${last};`}
+dst[d + j] = ${last};
 }
-${sum ? "return acc;" : ""}
 };`;
 }
 
@@ -569,7 +546,7 @@ export function runner(
       startRow(row);
       if (fnSum === undefined) {
         // Sums of uniform leaves are made by the kernels themselves.
-        if (simd) direct = affineRowSum(kernels, prog);
+        if (simd) direct = affineRowSum(kernels, prog) ?? fusedRowSum(prog);
         fnSum = direct ?? compile(prog, true, simd);
       }
       return segment(j0, count, undefined, 0, fnSum);

@@ -21,7 +21,10 @@
  *
  * Each run is a fresh process that times its workload inside; this driver
  * samples the peak resident memory of the process tree (every 10 ms, the
- * sum over the process and its children). Runs alternate troupe, Dask.
+ * sum over the process and its children), and its peak proportional set
+ * size (PSS, every 50 ms: a page shared by n processes counts 1/n in each,
+ * so the runtime's binary, mapped by every node, counts once; beside the
+ * RSS, no target). Runs alternate troupe, Dask.
  * Figures are medians over `--reps` (3); a ratio is troupe's over Dask's
  * (time and memory: lower is better; for `sum`, numpy's time over troupe's).
  *
@@ -65,8 +68,25 @@ const DASK = !args.values["no-peers"] && exists(PYTHON);
 
 const PAGE = 4096;
 
-/** Resident bytes of `root` and all its descendants, now. */
-function treeRss(root: number): number {
+/** Proportional set size of `pid` in bytes (0 if it is gone). */
+function pss(pid: number): number {
+  try {
+    const rollup = Deno.readTextFileSync(`/proc/${pid}/smaps_rollup`);
+    return Number(/^Pss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Resident bytes of `root` and its descendants now, and with `withPss`
+ * their proportional bytes (a read of smaps_rollup costs ~0.25 ms a
+ * process: every 5th sample only).
+ */
+function treeMemory(
+  root: number,
+  withPss: boolean,
+): { rss: number; pss: number } {
   const children = new Map<number, number[]>();
   const rss = new Map<number, number>();
   for (const e of Deno.readDirSync("/proc")) {
@@ -82,20 +102,22 @@ function treeRss(root: number): number {
       list.push(pid);
     } catch { /* gone */ }
   }
-  let total = 0;
+  let total = 0, proportional = 0;
   const stack = [root];
   while (stack.length > 0) {
     const p = stack.pop()!;
     total += rss.get(p) ?? 0;
+    if (withPss) proportional += pss(p);
     stack.push(...(children.get(p) ?? []));
   }
-  return total;
+  return { rss: total, pss: proportional };
 }
 
 interface Run {
   ms: number;
   value: number;
   peakMb: number;
+  peakPssMb: number;
 }
 
 async function run(command: string, argv: string[]): Promise<Run> {
@@ -105,16 +127,18 @@ async function run(command: string, argv: string[]): Promise<Run> {
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
-  let peak = 0;
+  let peak = 0, peakPss = 0, tick = 0;
   const timer = setInterval(() => {
-    peak = Math.max(peak, treeRss(child.pid));
+    const now = treeMemory(child.pid, tick++ % 5 === 0);
+    peak = Math.max(peak, now.rss);
+    peakPss = Math.max(peakPss, now.pss);
   }, 10);
   const out = await child.output();
   clearInterval(timer);
   if (!out.success) throw new Error(`${command} ${argv.join(" ")} failed`);
   const line = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1)!;
   const { ms, value } = JSON.parse(line) as { ms: number; value: number };
-  return { ms, value, peakMb: peak / 2 ** 20 };
+  return { ms, value, peakMb: peak / 2 ** 20, peakPssMb: peakPss / 2 ** 20 };
 }
 
 const troupe = (mode: string) =>
@@ -146,11 +170,13 @@ for (let rep = 0; rep < REPS; rep++) {
     }
     add(`troupe_${mode}_ms`, t.ms);
     if (mode !== "sum") add(`troupe_${mode}_peak_mb`, t.peakMb);
+    if (mode !== "sum") add(`troupe_${mode}_peak_pss_mb`, t.peakPssMb);
     if (!DASK || OWN.includes(mode)) continue;
     const d = await dask(mode);
     const name = mode === "sum" ? "numpy_sum_ms" : `dask_${mode}_ms`;
     add(name, d.ms);
     if (mode !== "sum") add(`dask_${mode}_peak_mb`, d.peakMb);
+    if (mode !== "sum") add(`dask_${mode}_peak_pss_mb`, d.peakPssMb);
   }
 }
 
@@ -180,6 +206,11 @@ ratio(
   "seed_cluster_peak_vs_dask",
   "troupe_seed_cluster_peak_mb",
   "dask_seed_cluster_peak_mb",
+);
+ratio(
+  "seed_cluster_pss_vs_dask",
+  "troupe_seed_cluster_peak_pss_mb",
+  "dask_seed_cluster_peak_pss_mb",
 );
 ratio("sum_speed_vs_numpy", "numpy_sum_ms", "troupe_sum_ms");
 ratio("xxt_time_vs_dask", "troupe_xxt_ms", "dask_xxt_ms");

@@ -8,12 +8,12 @@
  * @module
  */
 
-import { join } from "node:path";
 import type { HostPermissions, Placement } from "../../actors/hosts/hosts.ts";
 import { type MemoryFractions, resolveFractions } from "./fractions.ts";
 import type { Fractions } from "./fractions.ts";
 import { fairShare, parseMemoryLimit } from "./memory_limit.ts";
 import { cleanStaleSpaces, defaultLocalDirectory } from "./spill_space.ts";
+import { joinPath } from "./spill_codec.ts";
 import type { WorkerMemory } from "./worker_memory.ts";
 
 /**
@@ -149,7 +149,7 @@ export function removeWorkerSpaces(
     for (const e of Deno.readDirSync(memory.localDirectory)) {
       if (!e.name.startsWith(`${prefix}-`)) continue;
       try {
-        Deno.removeSync(join(memory.localDirectory, e.name), {
+        Deno.removeSync(joinPath(memory.localDirectory, e.name), {
           recursive: true,
         });
       } catch { /* removed by its worker meanwhile */ }

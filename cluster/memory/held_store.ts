@@ -3,8 +3,9 @@
  * measured when it is put (`byte_size.ts`) and kept in least-recently-used
  * order; past the `target` fraction of the limit the least recently used
  * are spilled to a file each in the worker's spill directory
- * (`spill_space.ts`), encoded with troupe's own MessagePack (typed arrays
- * as their raw bytes), and read back when a task or a fetch asks for them.
+ * (`spill_space.ts`), a typed array as its raw bytes, anything else in
+ * troupe's own MessagePack (loaded at the first such spill, see
+ * `spill_codec.ts`), and read back when a task or a fetch asks for them.
  * Past `pause` it says so (the scheduler then sends it nothing new); where
  * it has a process of its own, past `spill` of that process's memory it
  * spills more, and past `terminate` it asks to be ended. Reads and writes
@@ -17,8 +18,6 @@
  * @module
  */
 
-import { join } from "node:path";
-import { pack, unpack } from "../../actors/hosts/msgpack.ts";
 import { measure } from "./byte_size.ts";
 import type { Fractions } from "./fractions.ts";
 import {
@@ -26,6 +25,14 @@ import {
   openSpillSpace,
   type SpillSpace,
 } from "./spill_space.ts";
+import {
+  fromRaw,
+  joinPath,
+  loadCodec,
+  loadedCodec,
+  rawForm,
+  type RawKind,
+} from "./spill_codec.ts";
 
 /**
  * How a store is limited and where it spills.
@@ -126,6 +133,8 @@ interface Entry {
   plain: boolean;
   /** Its spill file, while on disk. */
   file?: string;
+  /** The typed array its file holds the raw bytes of (else MessagePack). */
+  raw?: RawKind;
 }
 
 /**
@@ -164,6 +173,8 @@ export class HeldStore {
   #dirMade = false;
   /** Why spilling stopped (the directory cannot be written), if it did. */
   #broken?: string;
+  /** Waiting for the codec to load, to spill what needs it. */
+  #awaitingCodec = false;
   #process = 0;
   #paused = false;
   #full = false;
@@ -221,8 +232,11 @@ export class HeldStore {
     const d = this.#disk.get(key);
     if (d === undefined) return undefined;
     const bytes = Deno.readFileSync(d.file!);
-    // (the value owns the file's bytes: its typed arrays are views of them)
-    const value = unpack(bytes, { copy: false });
+    // (the value owns the file's bytes: its typed arrays are views of them;
+    // the codec loaded before the value could be written with it)
+    const value = d.raw !== undefined
+      ? fromRaw(d.raw, bytes)
+      : loadedCodec()!.unpack(bytes, { copy: false });
     this.#counts.unspills++;
     this.#counts.unspillBytes += d.bytes;
     const budget = this.#budget("target");
@@ -328,7 +342,13 @@ export class HeldStore {
   /** Spill least recently used values while memory is above `target`. */
   #evict(): void {
     const budget = this.#budget("target");
-    if (budget === undefined || this.#memoryBytes <= budget) return;
+    if (budget === undefined) return;
+    // Half way to the target: the codec starts loading in the background,
+    // so that values it writes need not wait for it at the target.
+    if (this.#memoryBytes > budget / 2 && loadedCodec() === undefined) {
+      loadCodec().catch(() => {}); // (a spill that needs it reports it)
+    }
+    if (this.#memoryBytes <= budget) return;
     this.#spillBytes(this.#memoryBytes - budget);
   }
 
@@ -350,13 +370,22 @@ export class HeldStore {
   /** Write `e` to its file and drop it from memory; whether it was. */
   #spill(key: string, e: Entry): boolean {
     let bytes: Uint8Array;
-    try {
-      bytes = pack(e.value, `the value of ${key}`);
-    } catch {
-      e.plain = false; // (what the codec refuses stays in memory)
-      return false;
+    const raw = rawForm(e.value);
+    if (raw !== undefined) bytes = raw.bytes;
+    else {
+      const codec = loadedCodec();
+      if (codec === undefined) {
+        this.#awaitCodec();
+        return false; // (in memory, counted, until the codec has loaded)
+      }
+      try {
+        bytes = codec.pack(e.value, `the value of ${key}`);
+      } catch {
+        e.plain = false; // (what the codec refuses stays in memory)
+        return false;
+      }
     }
-    const file = join(this.#dir(), `${++this.#fileSeq}.bin`);
+    const file = joinPath(this.#dir(), `${++this.#fileSeq}.bin`);
     try {
       if (!this.#dirMade) {
         Deno.mkdirSync(this.#dir(), { recursive: true });
@@ -374,11 +403,28 @@ export class HeldStore {
     this.#memoryBytes -= e.bytes;
     e.value = undefined;
     e.file = file;
+    e.raw = raw?.kind;
     this.#disk.set(key, e);
     this.#diskBytes += e.bytes;
     this.#counts.spills++;
     this.#counts.spillBytes += e.bytes;
     return true;
+  }
+
+  /** Load the codec, then spill what waited for it. */
+  #awaitCodec(): void {
+    if (this.#awaitingCodec) return;
+    this.#awaitingCodec = true;
+    loadCodec().then(() => {
+      this.#awaitingCodec = false;
+      if (this.#closed) return;
+      this.#evict();
+      this.#check();
+    }, (err) => {
+      this.#awaitingCodec = false;
+      this.#broken ??= `cannot load the codec: ${(err as Error)?.message}`;
+      this.#hooks.log?.(`${this.#broken}: results stay in memory`);
+    });
   }
 
   #removeFile(e: Entry): void {

@@ -10,8 +10,8 @@
  * @module
  */
 
-import { join } from "node:path";
 import { granted } from "./granted.ts";
+import { joinPath } from "./spill_codec.ts";
 
 /** The lock file in each space. */
 export const LOCK_FILE = "troupe.lock";
@@ -39,7 +39,7 @@ export function defaultLocalDirectory(): string {
     if (tmp) break;
   }
   tmp ||= Deno.build.os === "windows" ? "C:\\Windows\\Temp" : "/tmp";
-  return join(tmp, "troupe-spill");
+  return joinPath(tmp, "troupe-spill");
 }
 
 /**
@@ -68,11 +68,14 @@ export function cleanStaleSpaces(root: string): string[] {
   }
   for (const e of entries) {
     if (!e.isDirectory) continue;
-    const path = join(root, e.name);
+    const path = joinPath(root, e.name);
     if (e.name.startsWith(MAKING)) continue;
     let file: Deno.FsFile;
     try {
-      file = Deno.openSync(join(path, LOCK_FILE), { read: true, write: true });
+      file = Deno.openSync(joinPath(path, LOCK_FILE), {
+        read: true,
+        write: true,
+      });
     } catch {
       continue; // no lock file: not a space of ours
     }
@@ -133,10 +136,10 @@ export function openSpillSpace(root: string, name = "worker"): SpillSpace {
   const base = `${safe}-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   // Made under a name cleaners skip, locked, then renamed: a cleaner never
   // sees it unlocked.
-  const making = join(root, MAKING + base);
-  const path = join(root, base);
+  const making = joinPath(root, MAKING + base);
+  const path = joinPath(root, base);
   Deno.mkdirSync(making);
-  const lock = Deno.openSync(join(making, LOCK_FILE), {
+  const lock = Deno.openSync(joinPath(making, LOCK_FILE), {
     create: true,
     read: true,
     write: true,

@@ -10,7 +10,8 @@ import assert from "node:assert/strict";
 import { normal, random, uniform } from "@troupe/troupe/array";
 import { uniformAt } from "../../array/_rng.ts";
 import { rngKernels, useRngKernels } from "../../array/_rng_wasm.ts";
-import { type Prog, runner } from "../../array/_program.ts";
+import { compile, type Prog, runner } from "../../array/_program.ts";
+import { fusedRowSum } from "../../array/_sum_wasm.ts";
 
 const inline = { placement: "inline" } as const;
 
@@ -179,4 +180,86 @@ Deno.test("random kernels: a chunk runner made before the kernels' memory grew s
   const out = new Float64Array(8);
   early.fill(0, 0, 8, out, 0);
   for (let i = 0; i < 8; i++) assert.equal(out[i], 2 * uniformAt(1, i));
+});
+
+Deno.test("fused sums in WebAssembly: +, -, * of random leaves and constants, summed, are the JS loop's sums exactly, whatever the chunking", async () => {
+  const x = random([37, 23], { chunks: [10, 7], seed: 21 });
+  const y = uniform([37, 23], -3, 2, { chunks: [9, 23], seed: 22 });
+  const sq = random([29, 29], { chunks: [8, 5], seed: 23 });
+  const cases = [
+    () => sq.mul(sq.T).sum(),
+    () => sq.mul(sq.T).mean(),
+    () => x.mul(y).sub(2.5).mul(x).sum(), // three leaves, a constant
+    () => x.sub(0.5).mul(y.add(1)).sum(),
+    () => x.slice("::-1", "::-2").mul(y.slice("::-1", "::-2")).sum(),
+    () =>
+      random([41], { chunks: 1, seed: 3 }).mul(
+        random([41], { seed: 4, chunks: 41 }),
+      ).sum(),
+    () =>
+      random([4099], { chunks: 4099, seed: 5 }).mul(
+        uniform([4099], 1, 3, { chunks: 4099, seed: 6 }),
+      ).sum(),
+  ];
+  for (const [i, make] of cases.entries()) {
+    const [js, simd] = await bothWays(() => make().compute(inline));
+    assert.equal(simd, js, `case ${i}`);
+  }
+});
+
+Deno.test("fused sums in WebAssembly: row by row the same bits as the compiled JS loop, odd lengths, negative steps, counters wrapping", () => {
+  const prog: Prog = {
+    leaves: [
+      { kind: "uniform", dtype: "float64", seed: 1, low: 0, high: 1 },
+      { kind: "uniform", dtype: "float64", seed: 2, low: -1, high: 2 },
+      { kind: "uniform", dtype: "float64", seed: 3, low: 0, high: 4 },
+    ],
+    code: [
+      ["leaf", "float64", 0],
+      ["leaf", "float64", 1],
+      ["mul", "float64", 0, 1],
+      ["const", "float64", 0.5],
+      ["sub", "float64", 2, 3],
+      ["leaf", "float64", 2],
+      ["add", "float64", 4, 5],
+      ["mul", "float64", 6, 0],
+    ],
+  };
+  const fused = fusedRowSum(prog);
+  assert.ok(fused !== undefined, "the program is one the kernel takes");
+  const js = compile(prog, true, false);
+  const F = new Float64Array(3);
+  const starts = [
+    { O: [0, 7, 9], T: [1, 1, 1] },
+    { O: [123, 2 ** 32 - 3, 5], T: [1, -30000, 7] }, // (wraps mod 2^32)
+    { O: [2 ** 32 - 1, 0, 77], T: [-1, 2000, -2000] },
+  ];
+  for (const { O, T } of starts) {
+    const o = Float64Array.from(O), t = Float64Array.from(T);
+    const K = Int32Array.from([11, 22, 33, 44, -55, 66]);
+    for (const n of [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 63, 2000, 4095, 4097]) {
+      const a = fused(undefined, 0, n, [], o, t, F, K);
+      const b = js(undefined, 0, n, [], o, t, F, K, []);
+      assert.ok(Object.is(a, b), `n ${n}, O ${O}: ${a} vs ${b}`);
+    }
+  }
+  // Programs it does not take: the JS loop sums them.
+  const leaf = prog.leaves[0];
+  for (
+    const other of [
+      { leaves: [{ ...leaf, kind: "normal" }], code: [["leaf", "float64", 0]] },
+      {
+        leaves: [{ ...leaf, dtype: "float32" }],
+        code: [["leaf", "float32", 0]],
+      },
+      {
+        leaves: [leaf],
+        code: [["leaf", "float64", 0], ["div", "float64", 0, 0]],
+      },
+      {
+        leaves: [{ kind: "src", dtype: "float64" }],
+        code: [["leaf", "float64", 0]],
+      },
+    ]
+  ) assert.equal(fusedRowSum(other as Prog), undefined, JSON.stringify(other));
 });

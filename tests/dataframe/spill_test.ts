@@ -14,6 +14,7 @@ import { resolveFractions } from "../../cluster/memory/fractions.ts";
 import { HeldStore } from "../../cluster/memory/held_store.ts";
 import { allocData, bytes, type Part } from "../../dataframe/_part.ts";
 import { concatParts } from "../../dataframe/_builder.ts";
+import { until } from "../helpers.ts";
 
 const KiB = 1024;
 
@@ -81,7 +82,7 @@ function content(p: Part): unknown {
   };
 }
 
-Deno.test("spill: a dataframe partition in shared memory and an array chunk are plain data; past the target they spill and come back exact", () => {
+Deno.test("spill: a dataframe partition in shared memory and an array chunk are plain data; past the target they spill and come back exact", async () => {
   const dir = Deno.makeTempDirSync();
   const part = sharedPart(4 * KiB, 1);
   assert.ok(
@@ -103,7 +104,12 @@ Deno.test("spill: a dataframe partition in shared memory and an array chunk are 
     store.set("p1", sharedPart(4 * KiB, 2));
     store.set("c", chunk);
     // Over the target (0.6 of 2.5 partitions): the oldest went to disk, and
-    // the store is not left past its pause fraction, stuck.
+    // the store is not left past its pause fraction, stuck. (A partition
+    // waits for the codec's first load, in the background.)
+    await until(
+      () => store.counters().memory <= store.counters().target,
+      "the partitions spilled",
+    );
     const c = store.counters();
     assert.ok(c.spilledCount >= 1, `${c.spilledCount} spilled`);
     assert.ok(

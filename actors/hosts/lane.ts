@@ -17,6 +17,7 @@
  */
 
 import type { WireItem } from "./codec.ts";
+import { onResume } from "../dispatcher.ts";
 
 /** Bytes of data in each ring. */
 const RING_BYTES = 1 << 20;
@@ -36,6 +37,8 @@ const SLEEPING = 3;
  * throughput, where one structured clone beats encoding in JavaScript.
  */
 const RING_BATCH = 128;
+/** Largest typed array the ring carries (see `ringView`). */
+const RING_VIEW_MAX = 64 * 1024;
 /** How long a side watches for an answer before sleeping. */
 export const SPIN_MS = 0.1;
 
@@ -125,11 +128,28 @@ function plain(v: unknown, depth: number): boolean {
     }
     return true;
   }
+  if (ArrayBuffer.isView(v)) return ringView(v);
   if (Object.getPrototypeOf(v) !== Object.prototype) return false;
   for (const k in v as Record<string, unknown>) {
     if (!plain((v as Record<string, unknown>)[k], depth + 1)) return false;
   }
   return true;
+}
+
+/**
+ * A typed array the ring carries as a structured clone would: a small one
+ * that is the whole of a buffer of its own, not shared (MessagePack gives
+ * it back as its own bytes in a buffer of their length, which is then the
+ * same thing). Small results (a chunk's partial sum) went by `postMessage`
+ * before, and a thread busy with long tasks can take hundreds of ms to be
+ * handed one, holding up every batch behind it.
+ */
+function ringView(v: ArrayBufferView): boolean {
+  if (v instanceof DataView) return false;
+  const b = v.buffer;
+  return !(b instanceof SharedArrayBuffer) && v.byteOffset === 0 &&
+    v.byteLength === b.byteLength && v.byteLength <= RING_VIEW_MAX &&
+    meet(b);
 }
 
 /** One direction: a single-producer, single-consumer byte ring. */
@@ -246,6 +266,7 @@ export class Lane {
    * once it has MessagePack, so its first record tells the parent.
    */
   #peerReads: boolean;
+  readonly #unpoll: () => void;
 
   /**
    * `sab` comes from `Lane.buffer()`; the parent is side 0, the host side 1.
@@ -262,6 +283,10 @@ export class Lane {
     // The host side loads MessagePack once it is up (see `send`), so that
     // loading it does not slow the host's start.
     if (side === 0) void this.#listen();
+    // A busy thread reads the ring between its actors' turns as well.
+    this.#unpoll = onResume(() => {
+      if (this.#open && codec !== undefined && this.#in.ready()) this.#drain();
+    });
   }
 
   /** A buffer for a new lane. */
@@ -336,6 +361,7 @@ export class Lane {
   /** Stop listening (wakes the sleeping listener so that it ends). */
   close(): void {
     this.#open = false;
+    this.#unpoll();
     this.#in.ring();
   }
 

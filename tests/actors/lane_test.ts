@@ -70,3 +70,48 @@ Deno.test("a lane delivers every batch in order across sleeps, bursts and single
     await pause(5);
   }
 });
+
+Deno.test("a lane's ring carries a small typed array that is its whole buffer; a view into a larger buffer, shared memory or a big array goes by post", async () => {
+  const sab = Lane.buffer();
+  const got: unknown[] = [];
+  let posted = 0;
+  const parent = new Lane(sab, 0, (b) => got.push(b[0][0]));
+  const host = new Lane(sab, 1, () => {});
+  const post = (m: { seq: number; batch: unknown[][] }) => {
+    posted++;
+    parent.accept(m);
+  };
+  try {
+    // (The host's first records go by post until it has MessagePack.)
+    host.send([[0]], post);
+    host.send([[0]], post);
+    await pause(20);
+    got.length = 0;
+    posted = 0;
+    const small = new Float64Array([1.5, -2, 3]);
+    host.send([[small]], post);
+    await until(() => got.length === 1, "the small array");
+    assert.equal(posted, 0, "by the ring");
+    const back = got[0] as Float64Array;
+    assert.ok(back instanceof Float64Array);
+    assert.deepEqual([...back], [1.5, -2, 3]);
+    assert.equal(back.byteOffset, 0);
+    assert.equal(back.buffer.byteLength, 24);
+    // A structured clone keeps a view's whole buffer and its offset, and
+    // shares shared memory: those go by post, as does a large array.
+    const others = [
+      new Float64Array(new ArrayBuffer(64), 8, 2),
+      new Int32Array(new SharedArrayBuffer(16)),
+      new Uint8Array(128 * 1024),
+    ];
+    for (const v of others) host.send([[v]], post);
+    await until(() => got.length === 4, "the rest");
+    assert.equal(posted, 3);
+    assert.equal((got[1] as Float64Array).byteOffset, 8);
+    assert.ok((got[2] as Int32Array).buffer instanceof SharedArrayBuffer);
+  } finally {
+    parent.close();
+    host.close();
+    await pause(5);
+  }
+});

@@ -37,6 +37,9 @@ import { takeTransfer, transfer } from "../../actors/transfer.ts";
 
 type AnyFn = (...args: unknown[]) => unknown;
 
+/** How often a thread of long runs lets timers and posted messages in. */
+const TURN_MS = 20;
+
 interface WorkerState {
   store: HeldStore;
   held: WorkerStore;
@@ -53,6 +56,8 @@ interface WorkerState {
   running: boolean;
   /** A `next` is on its way to start the next run. */
   waking: boolean;
+  /** When the thread last let timers and I/O in between runs (see `end`). */
+  lastTurn: number;
 }
 
 /**
@@ -346,8 +351,16 @@ function start(s: WorkerState): void {
     // (a cancel of it, say); after a long run, after the event loop has
     // handed over what came while this thread was busy.
     s.waking = true;
-    if (ms >= 1) setImmediate(() => s.self.tell("next", undefined));
-    else s.self.tell("next", undefined);
+    const next = () => s.self.tell("next", undefined);
+    if (ms < 1) next();
+    else if (performance.now() - s.lastTurn < TURN_MS) setImmediate(next);
+    else {
+      // A chain of immediates keeps Deno from handing this thread what
+      // other threads posted (a worker host's replies waited 250-900 ms on
+      // the caller's thread): now and then a timer turn lets them in.
+      s.lastTurn = performance.now();
+      setTimeout(next, 0);
+    }
   };
   const call = (fn: AnyFn) => {
     let r: unknown;
@@ -433,6 +446,7 @@ export const GraphWorker: Behavior<
       queue: new Map(),
       running: false,
       waking: false,
+      lastTurn: 0,
     };
   },
   onStop: (state) => {

@@ -92,6 +92,9 @@ export type { WorkerEngineOptions } from "./engine_core.ts";
 
 let engineSeq = 0;
 
+/** Tasks a worker with nothing queued steals up to (see `#pump`). */
+const STEAL_AHEAD = 2;
+
 /**
  * Computes graphs on graph-worker actors. Its hot path (placing, sending,
  * finishing and releasing tasks) is here, on its own fields; its cold work
@@ -360,17 +363,29 @@ export class WorkerEngine {
     for (const w of this.#workers) if (w.alive) this.#fill(w);
     for (const thief of this.#workers) {
       if (!thief.alive || thief.retiring || thief.starting) continue;
-      if (thief.inFlight > 0 || thief.queue.size > 0) continue;
+      if (thief.queue.size > 0) continue;
       if (thief.memory?.paused) continue;
-      let victim: WorkerRecord | undefined;
-      for (const w of this.#workers) {
-        if (
-          w !== thief && w.alive && w.queue.size > (victim?.queue.size ?? 0)
-        ) victim = w;
+      // Up to two in flight, as any worker has (one running, one behind
+      // it): a thief given one task at a time waits a round trip through
+      // the scheduler between tasks, and a scheduler on a busy thread (the
+      // caller's worker) answers late.
+      while (thief.inFlight < STEAL_AHEAD) {
+        let victim: WorkerRecord | undefined;
+        for (const w of this.#workers) {
+          if (
+            w !== thief && w.alive && w.queue.size > (victim?.queue.size ?? 0)
+          ) victim = w;
+        }
+        if (victim === undefined) break;
+        const r = stealFrom(
+          victim,
+          thief,
+          this.#core.bandwidth,
+          this.#durations,
+        );
+        if (r === undefined) break;
+        this.#dispatch(r, thief);
       }
-      if (victim === undefined) continue;
-      const r = stealFrom(victim, thief, this.#core.bandwidth, this.#durations);
-      if (r !== undefined) this.#dispatch(r, thief);
     }
     this.#unstall();
   }

@@ -56,23 +56,20 @@ Deno.test("caller workers: a graph done before the hosts are due starts none; a 
       "no host for a graph done before they were due",
     );
   }
-  // 30 tasks of 40 ms that start only once the host's graph worker is up
-  // (the gate): the caller's worker alone would need 1.2 s more, and the
-  // host, up, takes some of them.
+  // 30 tasks of 40 ms; those on the caller's thread wait until the host
+  // has run one (the gate), so the caller alone cannot finish them first:
+  // the test waits on the host's start, not on a race with it.
   await using scheduler = createScheduler(
     system,
     withCallerWorkers({ placement: "worker", workers: 2 } as const, 1, 1),
   );
   const gate = new SharedArrayBuffer(4);
   const naps = scheduler.compute(
-    Array.from({ length: 30 }, (_, i) => delayed(g.napAfter)(i, gate, 40)),
+    Array.from(
+      { length: 30 },
+      (_, i) => delayed(g.napAfterHost)(i, gate, 40),
+    ),
   );
-  await until(
-    () => system.hosts().some((h) => h.actors >= 1),
-    "the host started its graph worker",
-    30_000,
-  );
-  Atomics.store(new Int32Array(gate), 0, 1);
   assert.deepEqual((await naps)[0], Array.from({ length: 30 }, (_, i) => i));
   assert.ok(
     scheduler.status().stream.some((r) => r.worker !== "worker-1"),

@@ -45,13 +45,16 @@ const TURN_MS = 20;
  * thread what was posted to it: a message to itself takes ~15 us, where a
  * timer takes 1-2 ms.
  */
-function turn(s: WorkerState, then: () => void): void {
-  if (s.turns === undefined) {
-    s.turns = new MessageChannel();
-    s.turns.port1.onmessage = () => s.turnWaiting?.();
-  }
-  s.turnWaiting = then;
-  s.turns.port2.postMessage(0);
+function turn(then: () => void): void {
+  // A channel of its own, closed when the message comes: nothing stays open
+  // to keep the event loop alive (or a test's resource check unhappy).
+  const { port1, port2 } = new MessageChannel();
+  port1.onmessage = () => {
+    port1.close();
+    port2.close();
+    then();
+  };
+  port2.postMessage(0);
 }
 
 interface WorkerState {
@@ -72,9 +75,6 @@ interface WorkerState {
   waking: boolean;
   /** When the thread last let timers and I/O in between runs (see `end`). */
   lastTurn: number;
-  /** The channel `turn` posts to itself on, made at the first turn. */
-  turns?: MessageChannel;
-  turnWaiting?: () => void;
 }
 
 /**
@@ -376,7 +376,7 @@ function start(s: WorkerState): void {
       // other threads posted (a worker host's replies waited 250-900 ms on
       // the caller's thread): now and then a timer turn lets them in.
       s.lastTurn = performance.now();
-      turn(s, next);
+      turn(next);
     }
   };
   const call = (fn: AnyFn) => {
@@ -471,8 +471,6 @@ export const GraphWorker: Behavior<
     localStores.delete(s.store);
     s.queue.clear();
     s.held.close();
-    s.turns?.port1.close();
-    s.turns?.port2.close();
   },
   handlers: {
     run: (state, msg) => {

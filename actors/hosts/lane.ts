@@ -147,7 +147,11 @@ function plain(v: unknown, depth: number): boolean {
 function ringView(v: ArrayBufferView): boolean {
   if (v instanceof DataView) return false;
   const b = v.buffer;
-  return !(b instanceof SharedArrayBuffer) && v.byteOffset === 0 &&
+  // (A resizable buffer stays resizable in a structured clone.)
+  if (b instanceof SharedArrayBuffer || (b as ArrayBuffer).resizable) {
+    return false;
+  }
+  return v.byteOffset === 0 &&
     v.byteLength === b.byteLength && v.byteLength <= RING_VIEW_MAX &&
     meet(b);
 }

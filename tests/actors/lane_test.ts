@@ -103,12 +103,14 @@ Deno.test("a lane's ring carries a small typed array that is its whole buffer; a
       new Float64Array(new ArrayBuffer(64), 8, 2),
       new Int32Array(new SharedArrayBuffer(16)),
       new Uint8Array(128 * 1024),
+      new Uint8Array(new ArrayBuffer(4, { maxByteLength: 8 })),
     ];
     for (const v of others) host.send([[v]], post);
-    await until(() => got.length === 4, "the rest");
-    assert.equal(posted, 3);
+    await until(() => got.length === 5, "the rest");
+    assert.equal(posted, 4);
     assert.equal((got[1] as Float64Array).byteOffset, 8);
     assert.ok((got[2] as Int32Array).buffer instanceof SharedArrayBuffer);
+    assert.ok(((got[4] as Uint8Array).buffer as ArrayBuffer).resizable);
   } finally {
     parent.close();
     host.close();

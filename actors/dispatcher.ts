@@ -36,31 +36,6 @@ export interface DispatcherOptions {
   sliceMs?: number;
 }
 
-/**
- * Checks run as each drain starts (see `onResume`): a worker's reply
- * sitting in a shared ring is read then, not only when the event loop gets
- * round to waking its listener, which a thread busy with long handlers (a
- * graph's tasks on the caller's thread) put off for hundreds of ms. Empty
- * unless the isolate has worker hosts: local actors pay nothing.
- */
-const resumeChecks = new Set<() => void>();
-
-/**
- * Run `check` as each drain of a dispatcher of this isolate starts;
- * returns its removal.
- *
- * @example
- * ```ts
- * import { onResume } from "./dispatcher.ts";
- * const stop = onResume(() => {});
- * stop();
- * ```
- */
-export function onResume(check: () => void): () => void {
-  resumeChecks.add(check);
-  return () => resumeChecks.delete(check);
-}
-
 /** A run queue drained in microtasks, yielding to the event loop by time. */
 export class Dispatcher {
   readonly throughput: number;
@@ -97,7 +72,6 @@ export class Dispatcher {
   }
 
   #run(): void {
-    if (resumeChecks.size > 0) { for (const check of resumeChecks) check(); }
     this.#yielded = undefined;
     const ready = this.#ready;
     // The clock is read only once a second turn is due: a ping-pong drain of

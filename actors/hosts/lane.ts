@@ -17,7 +17,6 @@
  */
 
 import type { WireItem } from "./codec.ts";
-import { onResume } from "../dispatcher.ts";
 
 /** Bytes of data in each ring. */
 const RING_BYTES = 1 << 20;
@@ -270,7 +269,6 @@ export class Lane {
    * once it has MessagePack, so its first record tells the parent.
    */
   #peerReads: boolean;
-  readonly #unpoll: () => void;
 
   /**
    * `sab` comes from `Lane.buffer()`; the parent is side 0, the host side 1.
@@ -287,10 +285,6 @@ export class Lane {
     // The host side loads MessagePack once it is up (see `send`), so that
     // loading it does not slow the host's start.
     if (side === 0) void this.#listen();
-    // A busy thread reads the ring between its actors' turns as well.
-    this.#unpoll = onResume(() => {
-      if (this.#open && codec !== undefined && this.#in.ready()) this.#drain();
-    });
   }
 
   /** A buffer for a new lane. */
@@ -365,7 +359,6 @@ export class Lane {
   /** Stop listening (wakes the sleeping listener so that it ends). */
   close(): void {
     this.#open = false;
-    this.#unpoll();
     this.#in.ring();
   }
 

@@ -372,9 +372,10 @@ function start(s: WorkerState): void {
     if (ms < 1) next();
     else if (performance.now() - s.lastTurn < TURN_MS) setImmediate(next);
     else {
-      // A chain of immediates keeps Deno from handing this thread what
-      // other threads posted (a worker host's replies waited 250-900 ms on
-      // the caller's thread): now and then a timer turn lets them in.
+      // A chain of immediates kept Deno from handing this thread what
+      // other threads posted (a worker host's ready and replies waited
+      // 250-900 ms on the caller's thread): now and then a message turn
+      // lets them in.
       s.lastTurn = performance.now();
       turn(next);
     }

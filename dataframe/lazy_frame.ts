@@ -8,83 +8,47 @@
  * @module
  */
 
-import { concatParts, sliceRows } from "./_builder.ts";
-import { type ComputeOptions, withRunner } from "./_compute.ts";
-import { type ExprNode, showExpr, typeOf } from "./_expr.ts";
-import { type Task, taskRef } from "./_graph.ts";
+import type { ComputeOptions } from "./_compute.ts";
+import type { Task } from "./_graph.ts";
+import type { DType, Schema } from "./_part.ts";
+import type { PartPlan } from "./_plan.ts";
 import {
-  addStep,
-  aggregate,
-  dedupePlans,
-  fromProducers,
-  mergePlans,
-  repartitionPlans,
-  sortPlans,
-} from "./_ops.ts";
+  assignColumns,
+  castColumns,
+  checkColumns,
+  concatFrames,
+  dropNulls,
+  fillNulls,
+  filterRows,
+  type Framed,
+  list,
+  mapPartitionsOf,
+  renameColumns,
+  selectColumns,
+} from "./_frame_steps.ts";
 import {
-  type DType,
-  DTypeError,
-  emptyPart,
-  isNumeric,
-  missingColumn,
-  type Part,
-  type Schema,
-} from "./_part.ts";
+  describeOf,
+  mergeFrames,
+  type MergeOptions,
+  nuniqueOf,
+  repartitioned,
+  sortedBy,
+  valueCountsOf,
+  withoutDuplicates,
+} from "./_frame_cross.ts";
 import {
-  estimateBytes,
-  filesOf,
-  given,
-  type Lazy,
-  lowerAll,
-  lowerCtx,
-  type PartPlan,
-  resolveFiles,
-} from "./_plan.ts";
-import type { JoinSpec, Sink } from "./_spec.ts";
-import { type AggItem, aggSpec } from "./_agg.ts";
-import { DataFrame } from "./data_frame.ts";
-import { type ExprLike, nodeOf } from "./expr.ts";
+  computeFrame,
+  countRows,
+  endRows,
+  persistPlans,
+  writeCsv,
+  writeParquet,
+} from "./_frame_run.ts";
+import type { DataFrame } from "./data_frame.ts";
+import type { ExprLike } from "./expr.ts";
 import { GroupBy, type GroupByOptions } from "./group_by.ts";
 
-export type { ComputeOptions };
-
-/** How `merge` joins. */
-export interface MergeOptions {
-  /** Key columns of both sides (same names). */
-  on?: string | string[];
-  /** Key columns of the left side (with `rightOn`). */
-  leftOn?: string | string[];
-  /** Key columns of the right side. */
-  rightOn?: string | string[];
-  /** `inner` (default), `left`, `right` or `outer`. */
-  how?: "inner" | "left" | "right" | "outer";
-  /** Added to clashing non-key names (default `["_x", "_y"]`). */
-  suffixes?: [string, string];
-  /**
-   * Send the right side whole to every left partition instead of shuffling
-   * both sides by key (default: when it is one partition, or CSV of at
-   * most 64 MB; inner and left joins only).
-   */
-  broadcast?: boolean;
-}
-
-/** A right side read from at most this many bytes of CSV is broadcast. */
-const BROADCAST_BYTES = 64 << 20;
-
-function list(x: string | readonly string[] | undefined): string[] {
-  return x === undefined ? [] : typeof x === "string" ? [x] : [...x];
-}
-
-/** Check that every name is a column of `schema`. */
-export function checkColumns(schema: Schema, names: readonly string[]): void {
-  for (const n of names) {
-    if (!schema.names.includes(n)) throw missingColumn(n, schema.names);
-  }
-}
-
-function typeIn(schema: Schema, name: string): DType {
-  return schema.types[schema.names.indexOf(name)];
-}
+export type { ComputeOptions, MergeOptions };
 
 /**
  * A partitioned dataframe, computed lazily. Make one with `readCsv`,
@@ -102,7 +66,8 @@ function typeIn(schema: Schema, name: string): DType {
 export class LazyFrame {
   /** Column names and types. */
   readonly schema: Schema;
-  readonly #plans: readonly PartPlan[];
+  /** Its plans and schema, as the functions that build frames take them. */
+  readonly #framed: Framed;
 
   /**
    * A frame of partition plans; use the readers.
@@ -115,8 +80,13 @@ export class LazyFrame {
    * ```
    */
   constructor(plans: readonly PartPlan[], schema: Schema) {
-    this.#plans = plans;
     this.schema = schema;
+    this.#framed = { plans, schema };
+  }
+
+  /** A frame of what one of those functions gave. */
+  static #of(f: Framed): LazyFrame {
+    return new LazyFrame(f.plans, f.schema);
   }
 
   /**
@@ -129,7 +99,7 @@ export class LazyFrame {
    * ```
    */
   get npartitions(): number {
-    return this.#plans.length;
+    return this.#framed.plans.length;
   }
 
   /**
@@ -173,38 +143,7 @@ export class LazyFrame {
    * ```
    */
   static concat(frames: readonly LazyFrame[]): LazyFrame {
-    if (frames.length === 0) {
-      throw new RangeError("concat needs at least one frame");
-    }
-    const schema = frames[0].schema;
-    const show = (x: Schema) =>
-      x.names.map((n, i) => `${n}: ${x.types[i]}`).join(", ");
-    const plans: PartPlan[] = [];
-    frames.forEach((f, k) => {
-      const s = f.schema;
-      const same = s.names.length === schema.names.length &&
-        schema.names.every((n, i) =>
-          s.names.includes(n) && s.types[s.names.indexOf(n)] === schema.types[i]
-        );
-      if (!same) {
-        throw new DTypeError(
-          `concat: frame ${k} has columns { ${show(s)} }, frame 0 has { ${
-            show(schema)
-          } }`,
-        );
-      }
-      const inOrder = s.names.every((n, i) => n === schema.names[i]);
-      plans.push(
-        ...(inOrder
-          ? f.#plans
-          : addStep(f.#plans, { op: "select", names: schema.names }, schema)),
-      );
-    });
-    return new LazyFrame(plans, schema);
-  }
-
-  #with(plans: PartPlan[], schema: Schema = this.schema): LazyFrame {
-    return new LazyFrame(plans, schema);
+    return LazyFrame.#of(concatFrames(frames.map((f) => f.#framed)));
   }
 
   /**
@@ -217,9 +156,7 @@ export class LazyFrame {
    * ```
    */
   select(...names: string[]): LazyFrame {
-    checkColumns(this.schema, names);
-    const out = { names, types: names.map((n) => typeIn(this.schema, n)) };
-    return this.#with(addStep(this.#plans, { op: "select", names }, out), out);
+    return LazyFrame.#of(selectColumns(this.#framed, names));
   }
 
   /**
@@ -246,19 +183,7 @@ export class LazyFrame {
    * ```
    */
   rename(mapping: Record<string, string>): LazyFrame {
-    const from = Object.keys(mapping);
-    checkColumns(this.schema, from);
-    const to = from.map((f) => mapping[f]);
-    const names = this.schema.names.map((n) => mapping[n] ?? n);
-    const dup = names.find((n, i) => names.indexOf(n) !== i);
-    if (dup !== undefined) {
-      throw new TypeError(`rename: two columns would be named "${dup}"`);
-    }
-    const out = { names, types: this.schema.types };
-    return this.#with(
-      addStep(this.#plans, { op: "rename", from, to }, out),
-      out,
-    );
+    return LazyFrame.#of(renameColumns(this.#framed, mapping));
   }
 
   /**
@@ -276,30 +201,7 @@ export class LazyFrame {
   filter(
     predicate: ExprLike | Task<[Record<string, unknown>], boolean>,
   ): LazyFrame {
-    if (typeof predicate === "function") {
-      const t = predicate as Task;
-      if (typeof t.taskModule !== "string") {
-        throw new TypeError(
-          "filter takes an expression or a task made by defineTasks",
-        );
-      }
-      return this.#with(
-        addStep(this.#plans, {
-          op: "filterRows",
-          task: taskRef(t),
-        }, this.schema),
-      );
-    }
-    const expr = nodeOf(predicate);
-    const t = typeOf(expr, this.schema);
-    if (t !== "bool") {
-      throw new DTypeError(
-        `filter needs a bool expression: ${showExpr(expr)} is ${t}`,
-      );
-    }
-    return this.#with(
-      addStep(this.#plans, { op: "filter", expr }, this.schema),
-    );
+    return LazyFrame.#of(filterRows(this.#framed, predicate));
   }
 
   /**
@@ -314,31 +216,7 @@ export class LazyFrame {
    * ```
    */
   assign(columns: Record<string, ExprLike>): LazyFrame {
-    const names = Object.keys(columns);
-    const exprs = names.map((n) => nodeOf(columns[n]));
-    const types = exprs.map((e) => {
-      const t = typeOf(e, this.schema);
-      return t === "null" ? "float64" : t;
-    });
-    return this.#assignNodes(names, exprs, types);
-  }
-
-  #assignNodes(names: string[], exprs: ExprNode[], types: DType[]): LazyFrame {
-    const outNames = this.schema.names.slice();
-    const outTypes = this.schema.types.slice();
-    names.forEach((n, k) => {
-      const at = outNames.indexOf(n);
-      if (at >= 0) outTypes[at] = types[k];
-      else {
-        outNames.push(n);
-        outTypes.push(types[k]);
-      }
-    });
-    const out = { names: outNames, types: outTypes };
-    return this.#with(
-      addStep(this.#plans, { op: "assign", names, exprs }, out),
-      out,
-    );
+    return LazyFrame.#of(assignColumns(this.#framed, columns));
   }
 
   /**
@@ -367,28 +245,7 @@ export class LazyFrame {
    * ```
    */
   fillNull(value: ExprLike | Record<string, ExprLike>): LazyFrame {
-    const perColumn = typeof value === "object" && value !== null &&
-      !(value instanceof Date) &&
-      !("node" in value);
-    const entries = perColumn
-      ? Object.entries(value as Record<string, ExprLike>)
-      : this.schema.names.map((n) => [n, value as ExprLike] as const).filter(
-        ([n]) => {
-          const t = typeIn(this.schema, n);
-          const v = nodeOf(value as ExprLike);
-          const vt = typeOf(v, this.schema);
-          return vt === t || (isNumeric(t) && isNumeric(vt as DType));
-        },
-      );
-    checkColumns(this.schema, entries.map(([n]) => n));
-    const names = entries.map(([n]) => n);
-    const exprs: ExprNode[] = entries.map(([n, v]) => ({
-      k: "fill",
-      a: { k: "col", name: n },
-      v: nodeOf(v),
-    }));
-    const types = exprs.map((e) => typeOf(e, this.schema) as DType);
-    return this.#assignNodes(names, exprs, types);
+    return LazyFrame.#of(fillNulls(this.#framed, value));
   }
 
   /**
@@ -405,15 +262,7 @@ export class LazyFrame {
   dropNull(
     options: { subset?: string[]; how?: "any" | "all" } = {},
   ): LazyFrame {
-    const subset = options.subset ?? this.schema.names.slice();
-    checkColumns(this.schema, subset);
-    return this.#with(
-      addStep(this.#plans, {
-        op: "dropNull",
-        subset,
-        how: options.how ?? "any",
-      }, this.schema),
-    );
+    return LazyFrame.#of(dropNulls(this.#framed, options));
   }
 
   /**
@@ -427,17 +276,7 @@ export class LazyFrame {
    * ```
    */
   astype(types: DType | Record<string, DType>): LazyFrame {
-    const map = typeof types === "string"
-      ? Object.fromEntries(this.schema.names.map((n) => [n, types]))
-      : types;
-    const names = Object.keys(map);
-    checkColumns(this.schema, names);
-    const exprs: ExprNode[] = names.map((n) => ({
-      k: "cast",
-      a: { k: "col", name: n },
-      to: map[n],
-    }));
-    return this.#assignNodes(names, exprs, names.map((n) => map[n]));
+    return LazyFrame.#of(castColumns(this.#framed, types));
   }
 
   /**
@@ -460,31 +299,7 @@ export class LazyFrame {
     task: Task<[DataFrame, ...A], DataFrame | Promise<DataFrame>>,
     ...args: A
   ): LazyFrame {
-    if (typeof task?.taskModule !== "string") {
-      throw new TypeError("mapPartitions takes a task made by defineTasks");
-    }
-    const meta = task(new DataFrame(emptyPart(this.schema)), ...args);
-    if (meta instanceof Promise) {
-      throw new TypeError(
-        `mapPartitions: ${task.taskName} returned a Promise for the empty frame its columns are learnt from; return the DataFrame itself when df.length is 0 (it may be async for the others)`,
-      );
-    }
-    if (!(meta instanceof DataFrame)) {
-      throw new TypeError(
-        `mapPartitions: ${task.taskName} must return a DataFrame`,
-      );
-    }
-    const out = {
-      names: meta.part.names,
-      types: meta.part.columns.map((c) => c.type),
-    };
-    const step = {
-      op: "map",
-      task: taskRef(task as unknown as Task),
-      args,
-      schema: out,
-    } as const;
-    return this.#with(addStep(this.#plans, step, out), out);
+    return LazyFrame.#of(mapPartitionsOf(this.#framed, task, args));
   }
 
   /**
@@ -505,7 +320,7 @@ export class LazyFrame {
     const k = list(keys);
     checkColumns(this.schema, k);
     return new GroupBy(
-      this.#plans,
+      this.#framed.plans,
       this.schema,
       k,
       options,
@@ -525,24 +340,7 @@ export class LazyFrame {
    * ```
    */
   valueCounts(column: string): LazyFrame {
-    checkColumns(this.schema, [column]);
-    const items: AggItem[] = [{ col: column, fn: "size", out: "count" }];
-    const spec = aggSpec(this.schema, [column], items, true);
-    const out = {
-      names: [column, "count"],
-      types: [typeIn(this.schema, column), "int32" as DType],
-    };
-    return this.#with(
-      aggregate(
-        this.#plans,
-        spec,
-        { op: "sort", by: ["count", column], ascending: [false, true] },
-        1,
-        out,
-        "value-counts",
-      ),
-      out,
-    );
+    return LazyFrame.#of(valueCountsOf(this.#framed, column));
   }
 
   /**
@@ -556,20 +354,7 @@ export class LazyFrame {
    * ```
    */
   nunique(): LazyFrame {
-    const items: AggItem[] = this.schema.names.map((n) => ({
-      col: n,
-      fn: "nunique",
-      out: n,
-    }));
-    const spec = aggSpec(this.schema, [], items, true);
-    const out = {
-      names: this.schema.names,
-      types: this.schema.names.map((): DType => "int32"),
-    };
-    return this.#with(
-      aggregate(this.#plans, spec, null, 1, out, "nunique"),
-      out,
-    );
+    return LazyFrame.#of(nuniqueOf(this.#framed));
   }
 
   /**
@@ -584,29 +369,7 @@ export class LazyFrame {
    * ```
    */
   describe(): LazyFrame {
-    const columns = this.schema.names.filter((n) =>
-      isNumeric(typeIn(this.schema, n))
-    );
-    const stats = ["count", "mean", "std", "min", "max"] as const;
-    const items: AggItem[] = columns.flatMap((c) =>
-      stats.map((fn) => ({ col: c, fn, out: `${c}\u0000${fn}` }))
-    );
-    const spec = aggSpec(this.schema, [], items, true);
-    const out = {
-      names: ["statistic", ...columns],
-      types: ["string" as DType, ...columns.map((): DType => "float64")],
-    };
-    return this.#with(
-      aggregate(
-        this.#plans,
-        spec,
-        { op: "describe", columns, stats: [...stats] },
-        1,
-        out,
-        "describe",
-      ),
-      out,
-    );
+    return LazyFrame.#of(describeOf(this.#framed));
   }
 
   /**
@@ -624,14 +387,8 @@ export class LazyFrame {
     by: string | string[],
     options: { ascending?: boolean | boolean[] } = {},
   ): LazyFrame {
-    const keys = list(by);
-    checkColumns(this.schema, keys);
-    const asc = options.ascending ?? true;
-    const ascending = Array.isArray(asc) ? asc : keys.map(() => asc);
-    if (ascending.length !== keys.length) {
-      throw new RangeError("sortValues: one ascending flag per key");
-    }
-    return this.#with(sortPlans(this.#plans, keys, ascending, this.schema));
+    const ascending = options.ascending ?? true;
+    return LazyFrame.#of(sortedBy(this.#framed, by, ascending));
   }
 
   /**
@@ -646,11 +403,7 @@ export class LazyFrame {
    * ```
    */
   dropDuplicates(subset?: string | string[]): LazyFrame {
-    const keys = subset === undefined
-      ? this.schema.names.slice()
-      : list(subset);
-    checkColumns(this.schema, keys);
-    return this.#with(dedupePlans(this.#plans, keys, this.schema));
+    return LazyFrame.#of(withoutDuplicates(this.#framed, subset));
   }
 
   /**
@@ -668,77 +421,7 @@ export class LazyFrame {
    * ```
    */
   merge(right: LazyFrame, options: MergeOptions = {}): LazyFrame {
-    const how = options.how ?? "inner";
-    if (!["inner", "left", "right", "outer"].includes(how)) {
-      throw new TypeError(
-        `merge: how must be "inner", "left", "right" or "outer", got ${how}`,
-      );
-    }
-    let leftOn = list(options.leftOn ?? options.on);
-    let rightOn = list(options.rightOn ?? options.on);
-    if (leftOn.length === 0) {
-      leftOn = rightOn = this.schema.names.filter((n) =>
-        right.schema.names.includes(n)
-      );
-    }
-    if (leftOn.length === 0 || leftOn.length !== rightOn.length) {
-      throw new TypeError(
-        "merge: give `on`, or `leftOn` and `rightOn` of equal length",
-      );
-    }
-    checkColumns(this.schema, leftOn);
-    checkColumns(right.schema, rightOn);
-    leftOn.forEach((l, k) => {
-      const a = typeIn(this.schema, l), b = typeIn(right.schema, rightOn[k]);
-      if (a !== b && !(isNumeric(a) && isNumeric(b))) {
-        throw new DTypeError(
-          `merge: key "${l}" is ${a} on the left, "${
-            rightOn[k]
-          }" is ${b} on the right`,
-        );
-      }
-    });
-    const [sx, sy] = options.suffixes ?? ["_x", "_y"];
-    const merged = leftOn.filter((l, k) => l === rightOn[k]);
-    const rightKeep = right.schema.names.filter((n) => !merged.includes(n));
-    const clash = (n: string) =>
-      this.schema.names.includes(n) && !merged.includes(n);
-    const leftNames = this.schema.names.map((n) =>
-      rightKeep.includes(n) && !merged.includes(n) ? n + sx : n
-    );
-    const rightNames = rightKeep.map((n) => clash(n) ? n + sy : n);
-    const spec: JoinSpec = {
-      how,
-      leftOn,
-      rightOn,
-      leftNames,
-      rightKeep,
-      rightNames,
-      merged,
-    };
-    const out = {
-      names: [...leftNames, ...rightNames],
-      types: [
-        ...this.schema.types,
-        ...rightKeep.map((n) => typeIn(right.schema, n)),
-      ],
-    };
-    const size = estimateBytes(right.#plans);
-    const broadcast = options.broadcast ??
-      (right.npartitions === 1 ||
-        (size !== undefined && size <= BROADCAST_BYTES));
-    return this.#with(
-      mergePlans(
-        this.#plans,
-        right.#plans,
-        spec,
-        this.schema,
-        right.schema,
-        out,
-        broadcast,
-      ),
-      out,
-    );
+    return LazyFrame.#of(mergeFrames(this.#framed, right.#framed, options));
   }
 
   /**
@@ -766,26 +449,7 @@ export class LazyFrame {
    * ```
    */
   repartition(n: number): LazyFrame {
-    if (!(Number.isInteger(n) && n >= 1)) {
-      throw new RangeError(`repartition: n must be an integer >= 1, got ${n}`);
-    }
-    return this.#with(repartitionPlans(this.#plans, n, this.schema));
-  }
-
-  /** Plans with the CSV ranges resolved and lowered with `sink`, then run. */
-  async #run<T>(
-    options: ComputeOptions,
-    sink: (i: number) => Sink,
-    name: string,
-    then: (values: unknown[]) => T,
-    plans: readonly PartPlan[] = this.#plans,
-  ): Promise<T> {
-    return await withRunner(options, async (run) => {
-      await resolveFiles(filesOf(plans), run);
-      const ctx = lowerCtx();
-      const lazies = plans.map((p, i) => lowerAll([p], sink(i), name, ctx)[0]);
-      return then(await run(lazies));
-    });
+    return LazyFrame.#of(repartitioned(this.#framed, n));
   }
 
   /**
@@ -801,13 +465,7 @@ export class LazyFrame {
    * ```
    */
   compute(options: ComputeOptions = {}): Promise<DataFrame> {
-    return this.#run(options, () => ({ kind: "part" }), "frame", (values) => {
-      const parts = (values as Part[]).filter((p) => p.length > 0);
-      if (parts.length === 0) return new DataFrame(emptyPart(this.schema));
-      return new DataFrame(
-        parts.length === 1 ? parts[0] : concatParts(parts, false),
-      );
-    });
+    return computeFrame(this.#framed, options);
   }
 
   /**
@@ -820,12 +478,7 @@ export class LazyFrame {
    * ```
    */
   count(options: ComputeOptions = {}): Promise<number> {
-    return this.#run(
-      options,
-      () => ({ kind: "count" }),
-      "count",
-      (v) => (v as number[]).reduce((a, b) => a + b, 0),
-    );
+    return countRows(this.#framed, options);
   }
 
   /**
@@ -839,7 +492,7 @@ export class LazyFrame {
    * ```
    */
   head(n = 5, options: ComputeOptions = {}): Promise<DataFrame> {
-    return this.#ends(n, options, "head");
+    return endRows(this.#framed, n, options, "head");
   }
 
   /**
@@ -853,42 +506,7 @@ export class LazyFrame {
    * ```
    */
   tail(n = 5, options: ComputeOptions = {}): Promise<DataFrame> {
-    return this.#ends(n, options, "tail");
-  }
-
-  async #ends(
-    n: number,
-    options: ComputeOptions,
-    op: "head" | "tail",
-  ): Promise<DataFrame> {
-    if (!(Number.isInteger(n) && n >= 0)) {
-      throw new RangeError(`${op}: n must be an integer >= 0, got ${n}`);
-    }
-    const order = op === "head" ? this.#plans : this.#plans.slice().reverse();
-    return await withRunner(options, async (run) => {
-      await resolveFiles(filesOf(this.#plans), run);
-      const ctx = lowerCtx();
-      const got: Part[] = [];
-      let rows = 0;
-      // A partition at a time, as many as it takes.
-      for (const plan of addStep(order, { op, n }, this.schema)) {
-        if (rows >= n) break;
-        const [part] = await run(
-          lowerAll([plan], { kind: "part" }, op, ctx),
-        ) as Part[];
-        got.push(part);
-        rows += part.length;
-      }
-      const parts = (op === "head" ? got : got.reverse()).filter((p) =>
-        p.length > 0
-      );
-      if (parts.length === 0) return new DataFrame(emptyPart(this.schema));
-      const all = concatParts(parts, false);
-      const df = new DataFrame(all);
-      return op === "head" ? df.head(n) : new DataFrame(
-        sliceRows(all, Math.max(0, all.length - n), all.length),
-      );
-    });
+    return endRows(this.#framed, n, options, "tail");
   }
 
   /**
@@ -908,30 +526,10 @@ export class LazyFrame {
    * ```
    */
   async persist(options: ComputeOptions): Promise<LazyFrame> {
-    const runner = options?.scheduler;
-    if (runner === undefined) {
-      throw new TypeError(
-        "persist keeps partitions on a scheduler's workers: give { scheduler } (a scheduler or client)",
-      );
-    }
-    return await withRunner(options, async (run) => {
-      await resolveFiles(filesOf(this.#plans), run);
-      const lazies = lowerAll(
-        this.#plans,
-        { kind: "part" },
-        "persist",
-        lowerCtx(),
-      );
-      const futures = runner.persist(...(lazies as never[]));
-      await Promise.all(futures.map((f) => f.result()));
-      return new LazyFrame(
-        fromProducers(
-          futures.map((f) => given(f as unknown as Lazy)),
-          this.schema,
-        ),
-        this.schema,
-      );
-    });
+    return new LazyFrame(
+      await persistPlans(this.#framed, options),
+      this.schema,
+    );
   }
 
   /**
@@ -948,20 +546,11 @@ export class LazyFrame {
    * await Deno.remove(dir, { recursive: true });
    * ```
    */
-  async toCsv(
+  toCsv(
     path: string,
     options: ComputeOptions & { delimiter?: string; header?: boolean } = {},
   ): Promise<string[]> {
-    const paths = await outputPaths(path, this.npartitions, "csv");
-    const delimiter = options.delimiter ?? ",";
-    const header = options.header ?? true;
-    await this.#run(
-      options,
-      (i) => ({ kind: "csv", path: paths[i], delimiter, header }),
-      "to-csv",
-      () => 0,
-    );
-    return paths;
+    return writeCsv(this.#framed, path, options);
   }
 
   /**
@@ -978,18 +567,11 @@ export class LazyFrame {
    * await Deno.remove(dir, { recursive: true });
    * ```
    */
-  async toParquet(
+  toParquet(
     path: string,
     options: ComputeOptions = {},
   ): Promise<string[]> {
-    const paths = await outputPaths(path, this.npartitions, "parquet");
-    await this.#run(
-      options,
-      (i) => ({ kind: "parquet", path: paths[i] }),
-      "to-parquet",
-      () => 0,
-    );
-    return paths;
+    return writeParquet(this.#framed, path, options);
   }
 
   /**
@@ -1007,31 +589,4 @@ export class LazyFrame {
     ).join(", ");
     return `LazyFrame(npartitions=${this.npartitions}; ${cols})`;
   }
-}
-
-async function outputPaths(
-  path: string,
-  n: number,
-  ext: "csv" | "parquet",
-): Promise<string[]> {
-  const stars = path.split("*").length - 1;
-  if (stars > 1) {
-    throw new TypeError(`an output pattern takes one "*", got ${path}`);
-  }
-  if (stars === 1) {
-    const width = String(Math.max(0, n - 1)).length;
-    return Array.from(
-      { length: n },
-      (_, i) => path.replace("*", String(i).padStart(width, "0")),
-    );
-  }
-  await Deno.mkdir(path, { recursive: true });
-  const base = path.endsWith("/") ? path : path + "/";
-  return Array.from(
-    { length: n },
-    (_, i) =>
-      ext === "csv"
-        ? `${base}part-${String(i).padStart(5, "0")}.csv`
-        : `${base}part.${i}.parquet`,
-  );
 }

@@ -1,32 +1,29 @@
 /**
  * `ChunkedArray`: a lazy n-d array split into chunks, Dask's `dask.array`
- * `Array`; operations are methods that build a bigger lazy array, and
- * `compute()` runs it on a scheduler. `Scalar`: a lazy number (a reduction
- * over all axes).
+ * `Array`: each method builds a bigger lazy array with the function of its
+ * concept's file, and `compute()` runs it on a scheduler.
  *
  * @module
  */
 
 import { type DType, itemSize, type TypedArray } from "./_dtype.ts";
-import { showShape } from "./_errors.ts";
 import { type Chunks, type ChunksOption, sizeOf } from "./_chunks.ts";
-import { fromSource, type Lazy } from "./_expr.ts";
+import { asLazy, describeLazy, type Lazy } from "./_expr.ts";
 import { astype, elementwise, type Operand } from "./_elementwise.ts";
 import { type IndexItem, sliceLazy, transposeLazy } from "./_slicing.ts";
 import {
-  reduce,
-  reducedDType,
+  reduceLazy,
   type ReduceOptions,
   type VarOptions,
 } from "./_reductions.ts";
 import type { ReductionKind } from "./_reduce.ts";
-import { computeWith, materialize, persistWith } from "./_lower.ts";
 import {
-  type ComputeOptions,
-  type Delayed,
-  type GraphRunner,
-  withRunner,
-} from "./_graph.ts";
+  computeWith,
+  materialize,
+  type PersistOptions,
+  persistWith,
+} from "./_lower.ts";
+import { type ComputeOptions, type Delayed, withRunner } from "./_graph.ts";
 import { ElementwiseMethods } from "./_elementwise_methods.ts";
 import { Scalar } from "./_scalar.ts";
 import type { NdArray } from "./_ndarray.ts";
@@ -76,24 +73,6 @@ export type ReduceResult<O, T> = O extends { axis: number | readonly number[] }
   : O extends { keepdims: true } ? ChunkedArray
   : Scalar<T>;
 
-/**
- * Options of `persist`: the scheduler or client that keeps the chunks.
- *
- * @example
- * ```ts
- * import { ActorSystem } from "@troupe/troupe";
- * import { createScheduler } from "@troupe/troupe";
- * import type { PersistOptions } from "@troupe/troupe/array";
- * await using system = new ActorSystem();
- * await using scheduler = createScheduler(system, { placement: "local" });
- * const options: PersistOptions = { scheduler };
- * ```
- */
-export interface PersistOptions {
-  /** Where the chunks are computed and kept (it must stay open). */
-  scheduler: NonNullable<ComputeOptions["scheduler"]>;
-}
-
 /** An operand as the elementwise builders take it. */
 export function operand(x: ArrayLike): Operand {
   if (x instanceof ChunkedArray) return lazyOf(x);
@@ -133,16 +112,8 @@ export class ChunkedArray extends ElementwiseMethods<ChunkedArray, ArrayLike> {
    * ```
    */
   constructor(inner: unknown) {
-    const x = inner as Lazy;
-    if (
-      typeof x !== "object" || x === null || !("expr" in x) || !("token" in x)
-    ) {
-      throw new TypeError(
-        "make arrays with random, normal, zeros, ones, full, arange, linspace, fromArray...",
-      );
-    }
     super();
-    this.#lazy = x;
+    this.#lazy = asLazy(inner);
   }
 
   /**
@@ -290,23 +261,9 @@ export class ChunkedArray extends ElementwiseMethods<ChunkedArray, ArrayLike> {
     return new ChunkedArray(astype(this.#lazy, dtype));
   }
 
-  // --- reductions ---------------------------------------------------------
-
-  #reduce<T>(
-    kind: ReductionKind,
-    options: VarOptions | undefined,
-    convert?: (v: number) => T,
-  ): ChunkedArray | Scalar<T> {
-    const r = reduce(this.#lazy, kind, options);
-    return r.kind === "value"
-      ? new Scalar<T>(
-        r.node,
-        convert,
-        kind === "argmin" || kind === "argmax"
-          ? "float64"
-          : reducedDType(kind, this.#lazy.dtype),
-      )
-      : new ChunkedArray(fromSource(r.src));
+  #reduce<R>(kind: ReductionKind, options?: VarOptions): R {
+    const r = reduceLazy(this.#lazy, kind, options);
+    return (r instanceof Scalar ? r : new ChunkedArray(r)) as R;
   }
 
   /**
@@ -319,7 +276,7 @@ export class ChunkedArray extends ElementwiseMethods<ChunkedArray, ArrayLike> {
    * ```
    */
   sum<O extends ReduceOptions>(options?: O): ReduceResult<O, number> {
-    return this.#reduce("sum", options) as ReduceResult<O, number>;
+    return this.#reduce("sum", options);
   }
 
   /**
@@ -332,7 +289,7 @@ export class ChunkedArray extends ElementwiseMethods<ChunkedArray, ArrayLike> {
    * ```
    */
   prod<O extends ReduceOptions>(options?: O): ReduceResult<O, number> {
-    return this.#reduce("prod", options) as ReduceResult<O, number>;
+    return this.#reduce("prod", options);
   }
 
   /**
@@ -345,7 +302,7 @@ export class ChunkedArray extends ElementwiseMethods<ChunkedArray, ArrayLike> {
    * ```
    */
   mean<O extends ReduceOptions>(options?: O): ReduceResult<O, number> {
-    return this.#reduce("mean", options) as ReduceResult<O, number>;
+    return this.#reduce("mean", options);
   }
 
   /**
@@ -358,7 +315,7 @@ export class ChunkedArray extends ElementwiseMethods<ChunkedArray, ArrayLike> {
    * ```
    */
   var<O extends VarOptions>(options?: O): ReduceResult<O, number> {
-    return this.#reduce("var", options) as ReduceResult<O, number>;
+    return this.#reduce("var", options);
   }
 
   /**
@@ -371,7 +328,7 @@ export class ChunkedArray extends ElementwiseMethods<ChunkedArray, ArrayLike> {
    * ```
    */
   std<O extends VarOptions>(options?: O): ReduceResult<O, number> {
-    return this.#reduce("std", options) as ReduceResult<O, number>;
+    return this.#reduce("std", options);
   }
 
   /**
@@ -384,7 +341,7 @@ export class ChunkedArray extends ElementwiseMethods<ChunkedArray, ArrayLike> {
    * ```
    */
   min<O extends ReduceOptions>(options?: O): ReduceResult<O, number> {
-    return this.#reduce("min", options) as ReduceResult<O, number>;
+    return this.#reduce("min", options);
   }
 
   /**
@@ -397,7 +354,7 @@ export class ChunkedArray extends ElementwiseMethods<ChunkedArray, ArrayLike> {
    * ```
    */
   max<O extends ReduceOptions>(options?: O): ReduceResult<O, number> {
-    return this.#reduce("max", options) as ReduceResult<O, number>;
+    return this.#reduce("max", options);
   }
 
   /**
@@ -413,7 +370,7 @@ export class ChunkedArray extends ElementwiseMethods<ChunkedArray, ArrayLike> {
   argmin<O extends { axis?: number; splitEvery?: number }>(
     options?: O,
   ): ReduceResult<O, number> {
-    return this.#reduce("argmin", options) as ReduceResult<O, number>;
+    return this.#reduce("argmin", options);
   }
 
   /**
@@ -428,7 +385,7 @@ export class ChunkedArray extends ElementwiseMethods<ChunkedArray, ArrayLike> {
   argmax<O extends { axis?: number; splitEvery?: number }>(
     options?: O,
   ): ReduceResult<O, number> {
-    return this.#reduce("argmax", options) as ReduceResult<O, number>;
+    return this.#reduce("argmax", options);
   }
 
   /**
@@ -441,10 +398,7 @@ export class ChunkedArray extends ElementwiseMethods<ChunkedArray, ArrayLike> {
    * ```
    */
   any<O extends ReduceOptions>(options?: O): ReduceResult<O, boolean> {
-    return this.#reduce("any", options, (v) => v !== 0) as ReduceResult<
-      O,
-      boolean
-    >;
+    return this.#reduce("any", options);
   }
 
   /**
@@ -457,13 +411,8 @@ export class ChunkedArray extends ElementwiseMethods<ChunkedArray, ArrayLike> {
    * ```
    */
   all<O extends ReduceOptions>(options?: O): ReduceResult<O, boolean> {
-    return this.#reduce("all", options, (v) => v !== 0) as ReduceResult<
-      O,
-      boolean
-    >;
+    return this.#reduce("all", options);
   }
-
-  // --- structure ----------------------------------------------------------
 
   /**
    * A slice, as `x[...]` in NumPy: integers drop their axis, slices (`"1:5"`,
@@ -560,8 +509,6 @@ export class ChunkedArray extends ElementwiseMethods<ChunkedArray, ArrayLike> {
     return new ChunkedArray(mapBlocksLazy(this.#lazy, task, options));
   }
 
-  // --- running ------------------------------------------------------------
-
   /**
    * The graph values of its chunks (delayed tasks or futures), in C order
    * over the block grid.
@@ -607,12 +554,7 @@ export class ChunkedArray extends ElementwiseMethods<ChunkedArray, ArrayLike> {
    * ```
    */
   persist(options: PersistOptions): ChunkedArray {
-    if (options?.scheduler === undefined) {
-      throw new TypeError(
-        "persist needs { scheduler }: the scheduler or client that keeps the chunks",
-      );
-    }
-    return withPersist(this.#lazy, options.scheduler as unknown as GraphRunner);
+    return new ChunkedArray(persistWith(this.#lazy, options));
   }
 
   /**
@@ -641,17 +583,8 @@ export class ChunkedArray extends ElementwiseMethods<ChunkedArray, ArrayLike> {
    * ```
    */
   override toString(): string {
-    const x = this.#lazy;
-    return `ChunkedArray<${x.name}, shape=${
-      showShape(x.shape)
-    }, dtype=${x.dtype}, chunksize=${
-      showShape(x.chunks.map((c) => Math.max(...c)))
-    }, blocks=${x.chunks.reduce((n, c) => n * c.length, 1)}>`;
+    return describeLazy(this.#lazy);
   }
-}
-
-function withPersist(x: Lazy, runner: GraphRunner): ChunkedArray {
-  return new ChunkedArray(fromSource(persistWith(x, runner)));
 }
 
 /** Internal: the lazy form of an array. */
@@ -660,9 +593,4 @@ export function lazyOf(a: ChunkedArray): Lazy {
     throw new TypeError(`expected a ChunkedArray, got ${typeof a}`);
   }
   return lazyOfArray(a);
-}
-
-/** Internal: an array over a lazy form. */
-export function wrap(x: Lazy): ChunkedArray {
-  return new ChunkedArray(x);
 }

@@ -15,6 +15,7 @@
  */
 
 import type { DType } from "./_dtype.ts";
+import { showShape } from "./_errors.ts";
 import {
   chunkAt,
   type Chunks,
@@ -90,6 +91,27 @@ export interface Lazy {
   readonly name: string;
   /** Its token: a hash of the expression, shape and chunks. */
   readonly token: string;
+}
+
+/** `x` as a lazy array (what `ChunkedArray` wraps), or a TypeError saying how arrays are made. */
+export function asLazy(x: unknown): Lazy {
+  if (
+    typeof x !== "object" || x === null || !("expr" in x) || !("token" in x)
+  ) {
+    throw new TypeError(
+      "make arrays with random, normal, zeros, ones, full, arange, linspace, fromArray...",
+    );
+  }
+  return x as Lazy;
+}
+
+/** A lazy array in a line: its name, shape, dtype, largest chunk and blocks. */
+export function describeLazy(x: Lazy): string {
+  const chunksize = x.chunks.map((c) => Math.max(...c));
+  const blocks = x.chunks.reduce((n, c) => n * c.length, 1);
+  return `ChunkedArray<${x.name}, shape=${
+    showShape(x.shape)
+  }, dtype=${x.dtype}, chunksize=${showShape(chunksize)}, blocks=${blocks}>`;
 }
 
 /** The dtype of an expression. */

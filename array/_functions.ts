@@ -5,13 +5,7 @@
  * @module
  */
 
-import {
-  type ArrayLike,
-  type ChunkedArray,
-  lazyOf,
-  operand,
-  wrap,
-} from "./_array.ts";
+import { type ArrayLike, ChunkedArray, lazyOf, operand } from "./_array.ts";
 import { concatenateLazy, stackLazy } from "./_manip.ts";
 import { elementwise } from "./_elementwise.ts";
 import { matmulLazy } from "./_matmul.ts";
@@ -31,7 +25,7 @@ export function concatenate(
   arrays: readonly ChunkedArray[],
   axis = 0,
 ): ChunkedArray {
-  return wrap(concatenateLazy(arrays.map(lazyOf), axis));
+  return new ChunkedArray(concatenateLazy(arrays.map(lazyOf), axis));
 }
 
 /**
@@ -44,7 +38,7 @@ export function concatenate(
  * ```
  */
 export function stack(arrays: readonly ChunkedArray[], axis = 0): ChunkedArray {
-  return wrap(stackLazy(arrays.map(lazyOf), axis));
+  return new ChunkedArray(stackLazy(arrays.map(lazyOf), axis));
 }
 
 /**
@@ -62,7 +56,7 @@ export function where(
   x: ArrayLike,
   y: ArrayLike,
 ): ChunkedArray {
-  return wrap(
+  return new ChunkedArray(
     elementwise("where", [operand(condition), operand(x), operand(y)]),
   );
 }
@@ -77,5 +71,5 @@ export function where(
  * ```
  */
 export function matmul(a: ChunkedArray, b: ChunkedArray): ChunkedArray {
-  return wrap(matmulLazy(lazyOf(a), lazyOf(b)));
+  return new ChunkedArray(matmulLazy(lazyOf(a), lazyOf(b)));
 }

@@ -17,12 +17,19 @@ import {
 import {
   asSource,
   chunkPlan,
+  fromSource,
   type Lazy,
   programOf,
   type Source,
 } from "./_expr.ts";
 import { kernels } from "./_kernels.ts";
-import { type Delayed, type GraphRunner, isKeyed, taskNode } from "./_graph.ts";
+import {
+  type ComputeOptions,
+  type Delayed,
+  type GraphRunner,
+  isKeyed,
+  taskNode,
+} from "./_graph.ts";
 import { NdArray } from "./_ndarray.ts";
 
 /** The key of block `bi` of the array `name`-`token`. */
@@ -152,11 +159,38 @@ export async function computeWith(
   return assemble(src, values);
 }
 
-/** Start computing `x`'s chunks and keep them on the workers. */
-export function persistWith(x: Lazy, runner: GraphRunner): Source {
+/**
+ * Options of `persist`: the scheduler or client that keeps the chunks.
+ *
+ * @example
+ * ```ts
+ * import { ActorSystem } from "@troupe/troupe";
+ * import { createScheduler } from "@troupe/troupe";
+ * import type { PersistOptions } from "@troupe/troupe/array";
+ * await using system = new ActorSystem();
+ * await using scheduler = createScheduler(system, { placement: "local" });
+ * const options: PersistOptions = { scheduler };
+ * ```
+ */
+export interface PersistOptions {
+  /** Where the chunks are computed and kept (it must stay open). */
+  scheduler: NonNullable<ComputeOptions["scheduler"]>;
+}
+
+/**
+ * Start computing `x`'s chunks and keep them on the workers of
+ * `options.scheduler`: a lazy array over those results (futures).
+ */
+export function persistWith(x: Lazy, options: PersistOptions): Lazy {
+  if (options?.scheduler === undefined) {
+    throw new TypeError(
+      "persist needs { scheduler }: the scheduler or client that keeps the chunks",
+    );
+  }
+  const runner = options.scheduler as unknown as GraphRunner;
   const src = materialize(x);
   const futures = runner.persist(
     ...(src.blocks as Delayed<unknown>[]),
   ) as unknown[];
-  return { ...src, blocks: futures };
+  return fromSource({ ...src, blocks: futures });
 }

@@ -11,11 +11,12 @@
 import { type DType, isFloat } from "./_dtype.ts";
 import { ArrayIndexError } from "./_errors.ts";
 import { blockIndices, type Chunks, flatIndex } from "./_chunks.ts";
-import type { Lazy, Source } from "./_expr.ts";
+import { fromSource, type Lazy, type Source } from "./_expr.ts";
 import type { Reduction, ReductionKind } from "./_reduce.ts";
 import { kernels } from "./_kernels.ts";
 import { type Delayed, taskNode, tokenize } from "./_graph.ts";
 import { blockKey, plans } from "./_lower.ts";
+import { Scalar } from "./_scalar.ts";
 
 /**
  * Options of a reduction.
@@ -98,7 +99,7 @@ export function reducedDType(kind: ReductionKind, d: DType): DType {
 
 /** What a planned reduction gives: a single value, or a result source. */
 export type Reduced =
-  | { kind: "value"; node: Delayed<number> }
+  | { kind: "value"; node: Delayed<number>; dtype: DType }
   | { kind: "array"; src: Source };
 
 /** Plan `kind` over `x`'s `axes` (see `ReduceOptions`). */
@@ -195,7 +196,9 @@ export function reduce(
       [red, asValue, ...layer],
     ));
   }
-  if (asValue) return { kind: "value", node: finals[0] as Delayed<number> };
+  if (asValue) {
+    return { kind: "value", node: finals[0] as Delayed<number>, dtype };
+  }
   const shape: number[] = [];
   const chunks: number[][] = [];
   for (let a = 0; a < nd; a++) {
@@ -216,4 +219,23 @@ export function reduce(
     blocks: finals,
   };
   return { kind: "array", src };
+}
+
+/**
+ * Reduction `kind` of `x`, made: over all axes a `Scalar` (a boolean for
+ * `any` and `all`), else the lazy array of the result.
+ */
+export function reduceLazy(
+  x: Lazy,
+  kind: ReductionKind,
+  options?: VarOptions,
+): Scalar<number | boolean> | Lazy {
+  const r = reduce(x, kind, options);
+  if (r.kind === "array") return fromSource(r.src);
+  const truth = kind === "any" || kind === "all";
+  return new Scalar<number | boolean>(
+    r.node,
+    truth ? (v) => v !== 0 : undefined,
+    r.dtype,
+  );
 }

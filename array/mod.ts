@@ -25,12 +25,8 @@
  * @module
  */
 
-export {
-  type ArrayLike,
-  ChunkedArray,
-  type PersistOptions,
-  type ReduceResult,
-} from "./_array.ts";
+export { type ArrayLike, ChunkedArray, type ReduceResult } from "./_array.ts";
+export type { PersistOptions } from "./_lower.ts";
 export { ElementwiseMethods } from "./_elementwise_methods.ts";
 export { Scalar } from "./_scalar.ts";
 export { NdArray, type Nested } from "./_ndarray.ts";

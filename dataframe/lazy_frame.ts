@@ -3,7 +3,9 @@
  * pandas): each method adds to a plan; `compute`, `persist`, `head` and
  * the writers lower it to a task graph and run it. Row-by-row steps fuse
  * into one task per partition with the read before them and the partial
- * aggregate or shuffle split after them.
+ * aggregate or shuffle split after them. Each method's work is a plain
+ * function of `_frame_steps.ts` (row-by-row steps), `_frame_cross.ts`
+ * (across partitions) or `_frame_run.ts` (results and writers).
  *
  * @module
  */

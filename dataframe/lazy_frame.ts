@@ -14,38 +14,11 @@ import type { ComputeOptions } from "./_compute.ts";
 import type { Task } from "./_graph.ts";
 import type { DType, Schema } from "./_part.ts";
 import type { PartPlan } from "./_plan.ts";
-import {
-  assignColumns,
-  castColumns,
-  checkColumns,
-  concatFrames,
-  dropNulls,
-  fillNulls,
-  filterRows,
-  type Framed,
-  list,
-  mapPartitionsOf,
-  renameColumns,
-  selectColumns,
-} from "./_frame_steps.ts";
-import {
-  describeOf,
-  mergeFrames,
-  type MergeOptions,
-  nuniqueOf,
-  repartitioned,
-  sortedBy,
-  valueCountsOf,
-  withoutDuplicates,
-} from "./_frame_cross.ts";
-import {
-  computeFrame,
-  countRows,
-  endRows,
-  persistPlans,
-  writeCsv,
-  writeParquet,
-} from "./_frame_run.ts";
+import * as steps from "./_frame_steps.ts";
+import type { Framed } from "./_frame_steps.ts";
+import * as cross from "./_frame_cross.ts";
+import type { MergeOptions } from "./_frame_cross.ts";
+import * as run from "./_frame_run.ts";
 import type { DataFrame } from "./data_frame.ts";
 import type { ExprLike } from "./expr.ts";
 import { GroupBy, type GroupByOptions } from "./group_by.ts";
@@ -84,6 +57,12 @@ export class LazyFrame {
   constructor(plans: readonly PartPlan[], schema: Schema) {
     this.schema = schema;
     this.#framed = { plans, schema };
+  }
+
+  /** `f`'s plans, or a TypeError naming `what` when `f` is no LazyFrame. */
+  static #framedOf(f: unknown, what: string): Framed {
+    if (f instanceof LazyFrame) return f.#framed;
+    throw new TypeError(`${what} must be a LazyFrame, got ${steps.kindOf(f)}`);
   }
 
   /** A frame of what one of those functions gave. */
@@ -145,7 +124,12 @@ export class LazyFrame {
    * ```
    */
   static concat(frames: readonly LazyFrame[]): LazyFrame {
-    return LazyFrame.#of(concatFrames(frames.map((f) => f.#framed)));
+    if (!Array.isArray(frames)) throw new TypeError(steps.CONCAT_LIST);
+    return LazyFrame.#of(
+      steps.concatFrames(
+        frames.map((f, i) => LazyFrame.#framedOf(f, `concat's frame ${i}`)),
+      ),
+    );
   }
 
   /**
@@ -158,7 +142,7 @@ export class LazyFrame {
    * ```
    */
   select(...names: string[]): LazyFrame {
-    return LazyFrame.#of(selectColumns(this.#framed, names));
+    return LazyFrame.#of(steps.selectColumns(this.#framed, names));
   }
 
   /**
@@ -171,7 +155,7 @@ export class LazyFrame {
    * ```
    */
   drop(...names: string[]): LazyFrame {
-    checkColumns(this.schema, names);
+    steps.checkColumns(this.schema, names);
     return this.select(...this.schema.names.filter((n) => !names.includes(n)));
   }
 
@@ -185,7 +169,7 @@ export class LazyFrame {
    * ```
    */
   rename(mapping: Record<string, string>): LazyFrame {
-    return LazyFrame.#of(renameColumns(this.#framed, mapping));
+    return LazyFrame.#of(steps.renameColumns(this.#framed, mapping));
   }
 
   /**
@@ -203,7 +187,7 @@ export class LazyFrame {
   filter(
     predicate: ExprLike | Task<[Record<string, unknown>], boolean>,
   ): LazyFrame {
-    return LazyFrame.#of(filterRows(this.#framed, predicate));
+    return LazyFrame.#of(steps.filterRows(this.#framed, predicate));
   }
 
   /**
@@ -218,7 +202,7 @@ export class LazyFrame {
    * ```
    */
   assign(columns: Record<string, ExprLike>): LazyFrame {
-    return LazyFrame.#of(assignColumns(this.#framed, columns));
+    return LazyFrame.#of(steps.assignColumns(this.#framed, columns));
   }
 
   /**
@@ -247,7 +231,7 @@ export class LazyFrame {
    * ```
    */
   fillNull(value: ExprLike | Record<string, ExprLike>): LazyFrame {
-    return LazyFrame.#of(fillNulls(this.#framed, value));
+    return LazyFrame.#of(steps.fillNulls(this.#framed, value));
   }
 
   /**
@@ -264,7 +248,7 @@ export class LazyFrame {
   dropNull(
     options: { subset?: string[]; how?: "any" | "all" } = {},
   ): LazyFrame {
-    return LazyFrame.#of(dropNulls(this.#framed, options));
+    return LazyFrame.#of(steps.dropNulls(this.#framed, options));
   }
 
   /**
@@ -278,7 +262,7 @@ export class LazyFrame {
    * ```
    */
   astype(types: DType | Record<string, DType>): LazyFrame {
-    return LazyFrame.#of(castColumns(this.#framed, types));
+    return LazyFrame.#of(steps.castColumns(this.#framed, types));
   }
 
   /**
@@ -301,7 +285,7 @@ export class LazyFrame {
     task: Task<[DataFrame, ...A], DataFrame | Promise<DataFrame>>,
     ...args: A
   ): LazyFrame {
-    return LazyFrame.#of(mapPartitionsOf(this.#framed, task, args));
+    return LazyFrame.#of(steps.mapPartitionsOf(this.#framed, task, args));
   }
 
   /**
@@ -319,8 +303,8 @@ export class LazyFrame {
     keys: string | string[],
     options: GroupByOptions = {},
   ): GroupBy<LazyFrame> {
-    const k = list(keys);
-    checkColumns(this.schema, k);
+    const k = steps.list(keys);
+    steps.checkColumns(this.schema, k);
     return new GroupBy(
       this.#framed.plans,
       this.schema,
@@ -342,7 +326,7 @@ export class LazyFrame {
    * ```
    */
   valueCounts(column: string): LazyFrame {
-    return LazyFrame.#of(valueCountsOf(this.#framed, column));
+    return LazyFrame.#of(cross.valueCountsOf(this.#framed, column));
   }
 
   /**
@@ -356,7 +340,7 @@ export class LazyFrame {
    * ```
    */
   nunique(): LazyFrame {
-    return LazyFrame.#of(nuniqueOf(this.#framed));
+    return LazyFrame.#of(cross.nuniqueOf(this.#framed));
   }
 
   /**
@@ -371,7 +355,7 @@ export class LazyFrame {
    * ```
    */
   describe(): LazyFrame {
-    return LazyFrame.#of(describeOf(this.#framed));
+    return LazyFrame.#of(cross.describeOf(this.#framed));
   }
 
   /**
@@ -390,7 +374,7 @@ export class LazyFrame {
     options: { ascending?: boolean | boolean[] } = {},
   ): LazyFrame {
     const ascending = options.ascending ?? true;
-    return LazyFrame.#of(sortedBy(this.#framed, by, ascending));
+    return LazyFrame.#of(cross.sortedBy(this.#framed, by, ascending));
   }
 
   /**
@@ -405,7 +389,7 @@ export class LazyFrame {
    * ```
    */
   dropDuplicates(subset?: string | string[]): LazyFrame {
-    return LazyFrame.#of(withoutDuplicates(this.#framed, subset));
+    return LazyFrame.#of(cross.withoutDuplicates(this.#framed, subset));
   }
 
   /**
@@ -423,7 +407,8 @@ export class LazyFrame {
    * ```
    */
   merge(right: LazyFrame, options: MergeOptions = {}): LazyFrame {
-    return LazyFrame.#of(mergeFrames(this.#framed, right.#framed, options));
+    const other = LazyFrame.#framedOf(right, "merge's right frame");
+    return LazyFrame.#of(cross.mergeFrames(this.#framed, other, options));
   }
 
   /**
@@ -451,7 +436,7 @@ export class LazyFrame {
    * ```
    */
   repartition(n: number): LazyFrame {
-    return LazyFrame.#of(repartitioned(this.#framed, n));
+    return LazyFrame.#of(cross.repartitioned(this.#framed, n));
   }
 
   /**
@@ -467,7 +452,7 @@ export class LazyFrame {
    * ```
    */
   compute(options: ComputeOptions = {}): Promise<DataFrame> {
-    return computeFrame(this.#framed, options);
+    return run.computeFrame(this.#framed, options);
   }
 
   /**
@@ -480,7 +465,7 @@ export class LazyFrame {
    * ```
    */
   count(options: ComputeOptions = {}): Promise<number> {
-    return countRows(this.#framed, options);
+    return run.countRows(this.#framed, options);
   }
 
   /**
@@ -494,7 +479,7 @@ export class LazyFrame {
    * ```
    */
   head(n = 5, options: ComputeOptions = {}): Promise<DataFrame> {
-    return endRows(this.#framed, n, options, "head");
+    return run.endRows(this.#framed, n, options, "head");
   }
 
   /**
@@ -508,7 +493,7 @@ export class LazyFrame {
    * ```
    */
   tail(n = 5, options: ComputeOptions = {}): Promise<DataFrame> {
-    return endRows(this.#framed, n, options, "tail");
+    return run.endRows(this.#framed, n, options, "tail");
   }
 
   /**
@@ -529,7 +514,7 @@ export class LazyFrame {
    */
   async persist(options: ComputeOptions): Promise<LazyFrame> {
     return new LazyFrame(
-      await persistPlans(this.#framed, options),
+      await run.persistPlans(this.#framed, options),
       this.schema,
     );
   }
@@ -552,7 +537,7 @@ export class LazyFrame {
     path: string,
     options: ComputeOptions & { delimiter?: string; header?: boolean } = {},
   ): Promise<string[]> {
-    return writeCsv(this.#framed, path, options);
+    return run.writeCsv(this.#framed, path, options);
   }
 
   /**
@@ -569,11 +554,8 @@ export class LazyFrame {
    * await Deno.remove(dir, { recursive: true });
    * ```
    */
-  toParquet(
-    path: string,
-    options: ComputeOptions = {},
-  ): Promise<string[]> {
-    return writeParquet(this.#framed, path, options);
+  toParquet(path: string, options: ComputeOptions = {}): Promise<string[]> {
+    return run.writeParquet(this.#framed, path, options);
   }
 
   /**

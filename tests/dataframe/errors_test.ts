@@ -120,3 +120,31 @@ Deno.test("an async mapPartitions task is told how to give its columns (no metho
   // A task that answers the empty frame at once may be async otherwise.
   assert.equal(df.mapPartitions(slow.pause, 1).npartitions, df.npartitions);
 });
+
+Deno.test("merge and concat given something other than a frame say which argument it was", async () => {
+  const { LazyFrame } = await import("@troupe/troupe/dataframe");
+  const notFrames: unknown[] = [
+    { plans: [], schema: {} },
+    null,
+    [1, 2],
+    "df",
+  ];
+  for (const bad of notFrames) {
+    assert.throws(
+      () => df.merge(bad as never, { on: "k" }),
+      (e: unknown) =>
+        e instanceof TypeError &&
+        /merge's right frame must be a LazyFrame/.test(e.message),
+    );
+    assert.throws(
+      () => LazyFrame.concat([df, bad as never]),
+      (e: unknown) =>
+        e instanceof TypeError &&
+        /concat's frame 1 must be a LazyFrame/.test(e.message),
+    );
+  }
+  assert.throws(
+    () => LazyFrame.concat(df as never),
+    /concat takes a list of frames/,
+  );
+});

@@ -8,7 +8,7 @@
 
 import { type DType, itemSize, type TypedArray } from "./_dtype.ts";
 import { type Chunks, type ChunksOption, sizeOf } from "./_chunks.ts";
-import { asLazy, describeLazy, type Lazy } from "./_expr.ts";
+import { asLazy, describeLazy, type Lazy, wrongArgument } from "./_expr.ts";
 import { astype, elementwise, type Operand } from "./_elementwise.ts";
 import { type IndexItem, sliceLazy, transposeLazy } from "./_slicing.ts";
 import {
@@ -77,7 +77,8 @@ export type ReduceResult<O, T> = O extends { axis: number | readonly number[] }
 export function operand(x: ArrayLike): Operand {
   if (x instanceof ChunkedArray) return lazyOf(x);
   if (x instanceof Scalar) return fromDelayedLazy(x.toDelayed(), [], x.dtype);
-  return x;
+  if (typeof x === "number" || typeof x === "boolean") return x;
+  throw wrongArgument(x, "a number, a boolean or an array");
 }
 
 let lazyOfArray: (a: ChunkedArray) => Lazy;
@@ -590,7 +591,7 @@ export class ChunkedArray extends ElementwiseMethods<ChunkedArray, ArrayLike> {
 /** Internal: the lazy form of an array. */
 export function lazyOf(a: ChunkedArray): Lazy {
   if (!(a instanceof ChunkedArray)) {
-    throw new TypeError(`expected a ChunkedArray, got ${typeof a}`);
+    throw wrongArgument(a, "a ChunkedArray");
   }
   return lazyOfArray(a);
 }

@@ -24,7 +24,7 @@ import {
   stridesOf,
 } from "./_chunks.ts";
 import type { ChunkSpec, Instr, LeafDesc, Prog } from "./_program.ts";
-import { tokenize } from "./_graph.ts";
+import { preview, tokenize } from "./_graph.ts";
 
 /** An array whose chunks are graph values (each a C-order typed array). */
 export interface Source {
@@ -103,6 +103,11 @@ export function asLazy(x: unknown): Lazy {
     );
   }
   return x as Lazy;
+}
+
+/** The TypeError for an argument that is not what was `wanted`. */
+export function wrongArgument(x: unknown, wanted: string): TypeError {
+  return new TypeError(`expected ${wanted}, got ${preview(x)}`);
 }
 
 /** A lazy array in a line: its name, shape, dtype, largest chunk and blocks. */

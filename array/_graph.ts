@@ -7,6 +7,7 @@
  */
 
 import { ActorSystem } from "../actors/system.ts";
+export { preview } from "../actors/preview.ts";
 import { defineTasks, type Task } from "../actors/pool/tasks.ts";
 import { transfer } from "../actors/transfer.ts";
 // The graph files themselves, not cluster/mod.ts: workers import the array

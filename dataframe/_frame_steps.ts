@@ -48,14 +48,6 @@ export function typeIn(schema: Schema, name: string): DType {
 /** What LazyFrame.concat says when not given a list. */
 export const CONCAT_LIST = "LazyFrame.concat takes a list of frames";
 
-/** A value's kind, for an error about a wrong argument. */
-export function kindOf(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "an array";
-  if (typeof v !== "object") return typeof v;
-  return v.constructor?.name ?? "an object";
-}
-
 /** `frames`' partitions one after another, their columns in the first's order. */
 export function concatFrames(frames: readonly Framed[]): Framed {
   if (frames.length === 0) {

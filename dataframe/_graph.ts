@@ -9,6 +9,7 @@
  */
 
 export { ActorSystem } from "../actors/system.ts";
+export { preview } from "../actors/preview.ts";
 export { defineTasks, type Task } from "../actors/pool/tasks.ts";
 export type { HostPermissions } from "../actors/hosts/hosts.ts";
 export { type Delayed, delayed } from "../cluster/graph/delayed.ts";

@@ -11,7 +11,7 @@
  */
 
 import type { ComputeOptions } from "./_compute.ts";
-import type { Task } from "./_graph.ts";
+import { preview, type Task } from "./_graph.ts";
 import type { DType, Schema } from "./_part.ts";
 import type { PartPlan } from "./_plan.ts";
 import * as steps from "./_frame_steps.ts";
@@ -62,7 +62,7 @@ export class LazyFrame {
   /** `f`'s plans, or a TypeError naming `what` when `f` is no LazyFrame. */
   static #framedOf(f: unknown, what: string): Framed {
     if (f instanceof LazyFrame) return f.#framed;
-    throw new TypeError(`${what} must be a LazyFrame, got ${steps.kindOf(f)}`);
+    throw new TypeError(`${what} must be a LazyFrame, got ${preview(f)}`);
   }
 
   /** A frame of what one of those functions gave. */

@@ -145,3 +145,24 @@ Deno.test("a worker refuses a malformed program before compiling it", () => {
     assert.throws(() => validate(p as never), TypeError, JSON.stringify(p));
   }
 });
+
+Deno.test("an operand or array argument of the wrong kind is named in a TypeError", async () => {
+  const { concatenate, ones, stack } = await import("@troupe/troupe/array");
+  const x = ones([4, 4], { chunks: [2, 2] });
+  const cases: [() => unknown, RegExp][] = [
+    [
+      () => x.add({} as never),
+      /expected a number, a boolean or an array, got \{\}/,
+    ],
+    [() => x.mul("2" as never), /got "2"/],
+    [() => x.matmul("a" as never), /expected a ChunkedArray, got "a"/],
+    [() => concatenate([x, {} as never]), /expected a ChunkedArray, got \{\}/],
+    [() => stack([x, null as never]), /expected a ChunkedArray, got null/],
+  ];
+  for (const [bad, message] of cases) {
+    assert.throws(
+      bad,
+      (e: unknown) => e instanceof TypeError && message.test(e.message),
+    );
+  }
+});

@@ -8,7 +8,7 @@
  */
 
 import { errorInfo, type ExitReason } from "./errors.ts";
-import { RefPayload } from "./hosts/codec.ts";
+import { RefPayload } from "./hosts/crossing.ts";
 import { HostError } from "./hosts/hosts.ts";
 import { takeTransfer, transfer } from "./transfer.ts";
 import {

@@ -40,8 +40,6 @@ const LONG_FILES: Record<string, string> = {
     "split in the next wave (other branches edit it now)",
   "cluster/client/cluster_sync.ts":
     "split in the next wave: one file per cluster primitive",
-  "actors/hosts/codec.ts":
-    "split in the next wave: crossing checks apart from the envelope codec",
   "actors/system.ts":
     "about 990 lines: the ActorSystem class (its shapes are in system_types.ts, the delivery of envelopes from transports in delivery.ts) and the public types that name it and each other (Behavior, ActorDefinition, ActorContext), which must share its file or close an import cycle (deno doc --lint refuses a public signature naming a private interface)",
   "actors/pool/pool.ts":

@@ -1,76 +1,83 @@
 /**
  * The cell: one live actor, with its state, mailbox, run loop and lifecycle.
  *
- * Lifecycle: STARTING (running `init`/`onStart`) → RUNNING → either
- * SUSPENDED (exited under a supervisor, waiting for its decision; a restart
- * brings it back to STARTING with the same address and mailbox) or STOPPING →
- * DEAD. Only DEAD is a death: watchers hear of it once.
+ * Its lifecycle is in cell_core.ts.
  *
  * The cell is also the `ActorContext` its handlers get, so an actor costs two
  * objects (cell and ref) plus its state.
  *
+ * The class keeps its hot path (queueing a message, the run loop, an ask's
+ * reply) on its private fields; its cold work is plain functions over a
+ * `CellCore` (cell_core.ts): start (cell_start.ts), failure, exit and death
+ * (cell_exit.ts), watch (cell_watch.ts), the proxy side (cell_proxy.ts), a
+ * full mailbox and link arrivals (cell_overflow.ts).
+ *
  * @module
  */
 
-import type { Timer } from "./timer.ts";
-import { PendingAsk } from "./ask.ts";
 import { Deque } from "./deque.ts";
-import type { Address, AskFailure } from "./envelope.ts";
+import type { Address } from "./envelope.ts";
 import {
   ActorDeadError,
   type ErrorInfo,
-  errorInfo,
   type ExitReason,
-  MailboxFullError,
   NameTakenError,
 } from "./errors.ts";
-import { RefPayload } from "./hosts/codec.ts";
-import { takeTransfer, transfer } from "./transfer.ts";
-import { HostError } from "./hosts/hosts.ts";
-import {
-  forwardToHost,
-  prepareForHost,
-  REFUSED,
-  type RemoteBinding,
-  stopOnHost,
-} from "./remote_binding.ts";
+import type { RemoteBinding } from "./remote_binding.ts";
 import { Mailbox, type MailboxOptions, resolveMailbox } from "./mailbox.ts";
 import type { ReplyTo } from "./reply.ts";
 import type { ActorRef, AnyRef } from "./ref.ts";
-import { HostedRef, LocalRef, refAddress, refCell } from "./ref.ts";
+import { HostedRef, LocalRef, refCell } from "./ref.ts";
 import { type Links, RemoteRef } from "./hosts/link.ts";
 import type {
   BehaviorInfo,
   BehaviorShape,
-  CellLike,
   Leftover,
-  PlacedHost,
   Runtime,
   SystemLike,
 } from "./runtime.ts";
 import type { SpawnOptions } from "./spawn_options.ts";
-import { deliverNotice, type Termination, type WatchRecord } from "./watch.ts";
+import type { Termination, WatchRecord } from "./watch.ts";
+import {
+  type CellCore,
+  DEAD,
+  type Extras,
+  isThenable,
+  newExtras,
+  RESOLVED,
+  RUNNING,
+  STARTING,
+  STOPPING,
+  type SupervisorLink as CoreSupervisorLink,
+  type SysTask,
+} from "./cell_core.ts";
+import { arrive, overflow, park } from "./cell_overflow.ts";
+import {
+  bindRemote,
+  forwardQueued,
+  postToHost,
+  remoteExited,
+} from "./cell_proxy.ts";
+import { restartCell, startCell, whenStarted } from "./cell_start.ts";
+import {
+  exitCell,
+  handlerFailed,
+  killCell,
+  suspendCell,
+  terminateCell,
+} from "./cell_exit.ts";
+import {
+  addWatch,
+  notifyCell,
+  removeWatch,
+  unwatchRef,
+  watchRef,
+} from "./cell_watch.ts";
 
-export const STARTING = 0;
-export const RUNNING = 1;
-export const SUSPENDED = 2;
-export const STOPPING = 3;
-export const DEAD = 4;
+export { DEAD, RUNNING, STARTING, STOPPING, SUSPENDED } from "./cell_core.ts";
 
 /** The supervisor side of a supervised cell: where its exits are reported. */
-export interface SupervisorLink {
-  childExited(child: Cell, incarnation: number, reason: ExitReason): void;
-}
-
-/** A system message: runs in the actor's turn, before user messages. */
-type SysTask = () => unknown;
-
-const RESOLVED: Promise<void> = Promise.resolve();
-
-function isThenable(x: unknown): x is PromiseLike<unknown> {
-  return x !== null && typeof x === "object" &&
-    typeof (x as PromiseLike<unknown>).then === "function";
-}
+export type SupervisorLink = CoreSupervisorLink<Cell>;
 
 /** The runtime as the cells see it: of cells, with its links. */
 export type CellRuntime = Runtime<Cell, Links>;
@@ -92,7 +99,7 @@ export function cellOf(ref: AnyRef): Cell {
 
 // The cell is the `ActorContext` its handlers get: system.ts checks that it
 // is one (this file is below the context's, so it cannot name it).
-export class Cell implements CellLike {
+export class Cell implements CellCore {
   readonly id: number;
   readonly name: string | undefined;
   readonly behavior: BehaviorShape;
@@ -133,7 +140,7 @@ export class Cell implements CellLike {
    */
   #self: LocalRef<Untyped> | HostedRef<Untyped> | undefined;
   #address: Address | undefined;
-  #x: Extras | undefined; // rarely used state, allocated on first use
+  #x: Extras<Cell> | undefined; // rarely used state, allocated on first use
 
   constructor(
     rt: CellRuntime,
@@ -163,39 +170,8 @@ export class Cell implements CellLike {
     this.#mbOptions = options?.mailbox === undefined
       ? this.#info.mailbox
       : resolveMailbox(rt.defaultMailbox, behavior.mailbox, options.mailbox);
-    const placement = options?.placement ?? "local";
-    if (placement !== "local") {
-      if (
-        placement !== "worker" && placement !== "process" &&
-        placement !== "node"
-      ) {
-        throw new TypeError(
-          `unknown placement ${
-            JSON.stringify(placement)
-          } (local, worker, process or node)`,
-        );
-      }
-      const heap = options?.heapLimitMb;
-      if (heap !== undefined && !(Number.isInteger(heap) && heap >= 16)) {
-        throw new RangeError(
-          `heapLimitMb must be an integer >= 16, got ${heap}`,
-        );
-      }
-      if (behavior.module === undefined) {
-        throw new HostError(
-          `behaviour "${behavior.name}" has no module URL: give defineActor \`module: import.meta.url\` (and export it) to run it on a ${placement}`,
-        );
-      }
-      rt.hosts.checkPermissions(placement, options?.permissions);
-      this.remote = {
-        placement,
-        pin: options?.host,
-        permissions: options?.permissions,
-        heapLimitMb: options?.heapLimitMb,
-        host: undefined,
-        id: 0,
-        exited: undefined,
-      };
+    if (options?.placement !== undefined) {
+      this.remote = bindRemote(rt, behavior, options);
     }
   }
 
@@ -236,10 +212,6 @@ export class Cell implements CellLike {
 
   get mailboxOptions(): Required<MailboxOptions> {
     return this.#mbOptions;
-  }
-
-  get children(): readonly Cell[] {
-    return this.#x?.children === undefined ? [] : [...this.#x.children];
   }
 
   // ---- ActorContext ---------------------------------------------------
@@ -283,40 +255,11 @@ export class Cell implements CellLike {
   }
 
   watch(ref: AnyRef): void {
-    if (!(ref instanceof LocalRef)) return this.#watchRemote(refAddress(ref));
-    const target = ref.cell;
-    const x = this.#extras();
-    x.watching ??= new Map();
-    const existing = x.watching.get(target);
-    if (existing?.active) return;
-    const record: WatchRecord = { active: true, watcher: this };
-    x.watching.set(target, record);
-    target.addWatch(record);
+    watchRef(this, ref);
   }
 
   unwatch(ref: AnyRef): void {
-    if (!(ref instanceof LocalRef)) {
-      const key = addressKey(refAddress(ref));
-      const off = this.#x?.remoteWatching?.get(key);
-      this.#x?.remoteWatching?.delete(key);
-      off?.();
-      return;
-    }
-    const target = ref.cell;
-    const record = this.#x?.watching?.get(target);
-    if (record === undefined) return;
-    this.#x!.watching!.delete(target);
-    target.removeWatch(record);
-  }
-
-  /** Watch an actor of another host (or an address not alive here). */
-  #watchRemote(address: Address): void {
-    const x = this.#extras();
-    x.remoteWatching ??= new Map();
-    const key = addressKey(address);
-    if (x.remoteWatching.has(key)) return;
-    const record: WatchRecord = { active: true, watcher: this };
-    x.remoteWatching.set(key, this.rt.watches.watch(address, record));
+    unwatchRef(this, ref);
   }
 
   // ---- delivery ---------------------------------------------------------
@@ -347,23 +290,11 @@ export class Cell implements CellLike {
     }
     const remote = this.remote;
     if (remote !== undefined) {
-      const ready = prepareForHost(remote, this.label, name, payload, reply);
-      if (ready === REFUSED) return false;
-      if (this.status === RUNNING && this.mailboxSize === 0) {
-        this.received++;
-        forwardToHost(remote, name, ready, reply);
-        return true;
-      }
-      // Queued as it was sent: made ready again when it goes (rarely: only
-      // while the actor is starting, restarting or has a queue). A transfer
-      // list that `prepare` moved to its copy goes back with it.
-      if (ready instanceof RefPayload) {
-        const list = takeTransfer(ready.value);
-        if (list !== undefined) transfer(payload as object, list);
-      }
+      const sent = postToHost(this, remote, name, payload, reply);
+      if (sent !== undefined) return sent;
     }
     const mb = this.#mailbox ??= new Mailbox(this.#mbOptions);
-    if (mb.size >= mb.capacity && !this.#overflow(mb, name, payload, reply)) {
+    if (mb.size >= mb.capacity && !overflow(this, mb, name, payload, reply)) {
       return false;
     }
     mb.put(name, payload, reply);
@@ -372,34 +303,6 @@ export class Cell implements CellLike {
       this.rt.dispatcher.schedule(this);
     }
     return true;
-  }
-
-  /** Hand a message that waited in this proxy's queue to the actor's host. */
-  #forwardQueued(
-    remote: RemoteBinding,
-    name: string,
-    payload: unknown,
-    reply: ReplyTo | undefined,
-  ): void {
-    let ready: unknown;
-    try {
-      ready = prepareForHost(remote, this.label, name, payload, reply);
-    } catch (e) {
-      // A tell that no longer crosses (its payload changed since): a loss.
-      this.#lost(name, payload, e);
-      return;
-    }
-    if (ready !== REFUSED) forwardToHost(remote, name, ready, reply);
-  }
-
-  /** A tell that cannot be passed on from here: a loss, said why. */
-  #lost(name: string, payload: unknown, e: unknown): void {
-    this.rt.deadLetter(this.label, name, payload, "no-route");
-    this.rt.emit({
-      type: "failed",
-      address: this.address,
-      error: errorInfo(e),
-    });
   }
 
   /** Queue a message, waiting for room under the backpressure policy. */
@@ -413,100 +316,13 @@ export class Cell implements CellLike {
       return RESOLVED;
     }
     return new Promise((resolve, reject) => {
-      this.#park(mb, name, payload, undefined, resolve, reject);
+      park(this, mb, name, payload, undefined, resolve, reject);
     });
   }
 
-  /**
-   * Queue a message that came over a link. A batch arrives all at once, so
-   * where a local sender would get an error (`reject`) or wait
-   * (`backpressure`), the message waits here, in order, for room; the drop
-   * policies drop as they do for local senders (and the parent hears of it).
-   */
+  /** Queue a message that came over a link (see cell_overflow.ts). */
   arrive(name: string, payload: unknown, reply: ReplyTo | undefined): void {
-    const mb = this.#mailbox;
-    if (
-      mb !== undefined && this.status !== DEAD &&
-      (mb.size >= mb.capacity || (mb.waiters?.length ?? 0) > 0) &&
-      (mb.overflow === "reject" || mb.overflow === "backpressure")
-    ) {
-      this.#park(mb, name, payload, reply, () => {}, () => {
-        reply?.fail({
-          type: "dead",
-          reason: this.exitReason ?? { type: "normal" },
-        });
-      });
-      return;
-    }
-    try {
-      this.post(name, payload, reply);
-    } catch (e) {
-      // A drop is already a dead letter; a message from a link cannot throw.
-      // A tell that cannot be passed on from here (fine for the link it came
-      // on, not for the one to the actor's host, such as a Map from a worker
-      // for a process actor; or one a router cannot route) is a loss here,
-      // said why: not the fault of the host that sent it.
-      if (!(e instanceof MailboxFullError)) this.#lost(name, payload, e);
-    }
-  }
-
-  /** Apply the overflow policy; true when the new message should be queued. */
-  #overflow(
-    mb: Mailbox,
-    name: string,
-    payload: unknown,
-    reply: ReplyTo | undefined,
-  ): boolean {
-    const full: AskFailure = { type: "mailbox-full", capacity: mb.capacity };
-    switch (mb.overflow) {
-      case "drop-oldest": {
-        const oldName = mb.take()!;
-        const oldReply = mb.reply;
-        this.rt.deadLetter(this.label, oldName, mb.payload, "dropped-oldest");
-        oldReply?.fail(full);
-        return true;
-      }
-      case "backpressure":
-        if (reply !== undefined) {
-          // An ask can wait: it has a deadline of its own.
-          this.#park(mb, name, payload, reply, () => {}, (e) => {
-            if (reply instanceof PendingAsk) reply.reject(e);
-          });
-          return false;
-        }
-        break;
-      case "drop-newest":
-        this.rt.deadLetter(this.label, name, payload, "mailbox-full");
-        reply?.fail(full);
-        return false;
-    }
-    // reject, or a tell that cannot wait under backpressure
-    this.rt.deadLetter(this.label, name, payload, "mailbox-full");
-    if (reply !== undefined) {
-      reply.fail(full);
-      return false;
-    }
-    throw new MailboxFullError(this.label, name, mb.capacity);
-  }
-
-  #park(
-    mb: Mailbox,
-    name: string,
-    payload: unknown,
-    reply: ReplyTo | undefined,
-    admitted: () => void,
-    refused: (e: Error) => void,
-  ): void {
-    (mb.waiters ??= new Deque()).push({
-      name,
-      payload,
-      reply,
-      admitted: () => {
-        this.received++;
-        admitted();
-      },
-      refused,
-    });
+    arrive(this, name, payload, reply);
   }
 
   // ---- the run loop -----------------------------------------------------
@@ -527,7 +343,7 @@ export class Cell implements CellLike {
         const { payload, reply } = mb;
         if (mb.waiters !== undefined) mb.admitWaiters();
         if (remote !== undefined) {
-          this.#forwardQueued(remote, name, payload, reply);
+          forwardQueued(this, remote, name, payload, reply);
         } else forward!(this.state, name, payload, reply);
       }
       return this.#ready();
@@ -552,13 +368,9 @@ export class Cell implements CellLike {
       }
       let result: unknown;
       try {
-        result = handler(
-          this.state,
-          payload as never,
-          this,
-        );
+        result = handler(this.state, payload as never, this);
       } catch (e) {
-        this.#handlerFailed(name, reply, e);
+        handlerFailed(this, name, reply, e);
         continue;
       }
       if (isThenable(result)) {
@@ -575,6 +387,11 @@ export class Cell implements CellLike {
     if (this.status !== RUNNING || this.busy) return false;
     return (this.#mailbox !== undefined && this.#mailbox.size > 0) ||
       (this.#x?.sys !== undefined && this.#x.sys.length > 0);
+  }
+
+  /** Whether it is running with a message or a system task ready now. */
+  hasWork(): boolean {
+    return this.#ready();
   }
 
   #await(p: PromiseLike<unknown>, name: string, reply: ReplyTo | undefined) {
@@ -599,7 +416,7 @@ export class Cell implements CellLike {
         if (epoch !== this.epoch) return;
         this.busy = false;
         x.inflightReply = undefined;
-        this.#handlerFailed(name, reply, error);
+        handlerFailed(this, name, reply, error);
         this.#settled();
       },
     );
@@ -620,7 +437,7 @@ export class Cell implements CellLike {
     try {
       result = task();
     } catch (e) {
-      this.#handlerFailed("(system)", undefined, e);
+      handlerFailed(this, "(system)", undefined, e);
       return;
     }
     if (isThenable(result)) this.#await(result, "(system)", undefined);
@@ -629,15 +446,6 @@ export class Cell implements CellLike {
   #unknown(name: string, payload: unknown, reply: ReplyTo | undefined): void {
     this.rt.deadLetter(this.label, name, payload, "unknown-message");
     reply?.fail({ type: "unknown-message", known: this.#info.names });
-  }
-
-  #handlerFailed(name: string, reply: ReplyTo | undefined, e: unknown): void {
-    this.failed++;
-    const error = errorInfo(e);
-    reply?.fail({ type: "handler", error }, e);
-    this.rt.emit({ type: "failed", address: this.address, error });
-    if (this.behavior.onError === "resume" && name !== "(system)") return;
-    this.exit({ type: "failed", error });
   }
 
   /** Run `task` in this actor's turn, before queued user messages. */
@@ -649,331 +457,49 @@ export class Cell implements CellLike {
     }
   }
 
-  // ---- start and restart ------------------------------------------------
+  // ---- lifecycle (cell_start.ts, cell_exit.ts, cell_proxy.ts) -------------
 
   /** Run `init` and `onStart`; resolves once RUNNING (or after failing). */
   start(): void | Promise<void> {
-    if (this.remote !== undefined) return this.#startRemote(this.remote);
-    let s: unknown;
-    try {
-      s = this.behavior.init(this.arg, this);
-    } catch (e) {
-      return this.#startFailed(e);
-    }
-    if (isThenable(s)) {
-      return Promise.resolve(s).then(
-        (v) => this.#afterInit(v),
-        (e) => this.#startFailed(e),
-      );
-    }
-    return this.#afterInit(s);
-  }
-
-  async #startRemote(remote: RemoteBinding): Promise<void> {
-    let host: PlacedHost;
-    let id: number;
-    try {
-      host = this.rt.hosts.place(this);
-      remote.host = host;
-      id = await host.spawn(this);
-    } catch (e) {
-      remote.host = undefined;
-      return this.#startFailed(e);
-    }
-    if (this.status !== STARTING) {
-      host.killActor(id); // stopped while it was being spawned
-      remote.host = undefined;
-      return;
-    }
-    remote.id = id;
-    this.#running();
-  }
-
-  /**
-   * The host reports the actor gone (or the host itself is gone), handing
-   * back what was still queued there: it goes back in this proxy's queue, in
-   * order, for the next incarnation (a restart) or for dead letters.
-   */
-  remoteExited(reason: ExitReason, returned: Leftover[] = []): void {
-    const remote = this.remote!;
-    remote.host = undefined;
-    remote.id = 0;
-    if (returned.length > 0 && this.status !== DEAD) {
-      const mb = this.#mailbox ??= new Mailbox(this.#mbOptions);
-      for (const m of returned) mb.put(m.name, m.payload, m.reply);
-    }
-    const waiter = remote.exited;
-    remote.exited = undefined;
-    waiter?.resolve(reason);
-    if (this.status === RUNNING) this.exit(reason);
-  }
-
-  #afterInit(state: unknown): void | Promise<void> {
-    if (this.status !== STARTING) return; // stopped while starting
-    this.state = state;
-    const onStart = this.behavior.onStart;
-    if (onStart !== undefined) {
-      let r: unknown;
-      try {
-        r = onStart(state, this);
-      } catch (e) {
-        return this.#startFailed(e);
-      }
-      if (isThenable(r)) {
-        return Promise.resolve(r).then(
-          () => this.#running(),
-          (e) => this.#startFailed(e),
-        );
-      }
-    }
-    this.#running();
-  }
-
-  #running(): void {
-    if (this.status !== STARTING) return;
-    this.status = RUNNING;
-    const started = this.#x?.started;
-    if (started !== undefined) {
-      this.#x!.started = undefined;
-      started.resolve();
-    }
-    if (this.rt.listeners.length > 0) {
-      this.rt.emit({ type: "spawned", address: this.address });
-    }
-    if (this.#ready()) this.rt.dispatcher.schedule(this);
-  }
-
-  #startFailed(e: unknown): void {
-    this.failed++;
-    const error = errorInfo(e);
-    const x = this.#extras();
-    x.startError = e;
-    const started = x.started;
-    if (started !== undefined) {
-      x.started = undefined;
-      started.reject(e);
-    }
-    this.rt.emit({ type: "failed", address: this.address, error });
-    if (this.status === STARTING) this.exit({ type: "failed", error });
+    return startCell(this);
   }
 
   /** Resolves when the actor is RUNNING; rejects if its start fails. */
   whenStarted(): Promise<void> {
-    if (this.status === RUNNING) return RESOLVED;
-    if (this.#x?.startError !== undefined) {
-      return Promise.reject(this.#x.startError);
-    }
-    if (this.status !== STARTING && this.status !== SUSPENDED) {
-      return Promise.reject(
-        new ActorDeadError(
-          this.label,
-          "start",
-          this.exitReason ?? {
-            type: "normal",
-          },
-        ),
-      );
-    }
-    // Starting, or waiting for a supervisor's restart.
-    const x = this.#extras();
-    return (x.started ??= Promise.withResolvers<void>()).promise;
+    return whenStarted(this);
   }
 
-  /**
-   * Restart in place after `suspend`: same address, same mailbox, fresh
-   * state. Never rejects: a failing start is reported as a new exit.
-   */
-  async restart(error: ErrorInfo | undefined, delayMs: number): Promise<void> {
-    if (this.status !== SUSPENDED) return;
-    const onRestart = this.behavior.onRestart;
-    if (onRestart !== undefined && this.state !== undefined) {
-      try {
-        await onRestart(this.state, this, error);
-      } catch {
-        // The old incarnation is going anyway; its hook failing changes nothing.
-      }
-    }
-    if (this.status !== SUSPENDED) return;
-    this.incarnation++;
-    this.restarts++;
-    this.state = undefined;
-    if (this.#x !== undefined) {
-      this.#x.controller = undefined;
-      this.#x.startError = undefined;
-    }
-    this.status = STARTING;
-    if (this.rt.listeners.length > 0) {
-      this.rt.emit({
-        type: "restarted",
-        address: this.address,
-        restarts: this.restarts,
-        delayMs,
-        ...(error === undefined ? {} : { error }),
-      });
-    }
-    await this.start();
+  /** Restart in place after `suspend` (same address and mailbox). */
+  restart(error: ErrorInfo | undefined, delayMs: number): Promise<void> {
+    return restartCell(this, error, delayMs);
   }
 
-  // ---- exit, stop, kill ---------------------------------------------------
+  /** The host reports the actor gone, handing back what it still held. */
+  remoteExited(reason: ExitReason, returned: Leftover[] = []): void {
+    remoteExited(this, reason, returned);
+  }
 
-  /**
-   * The actor ends by itself (crash, `ctx.stop()`, a stop request). Under a
-   * supervisor it is suspended and the supervisor decides; otherwise it dies.
-   */
+  /** The actor ends by itself: suspended under a supervisor, else dies. */
   exit(reason: ExitReason): void {
-    if (this.status >= SUSPENDED) return;
-    const sup = this.supervisor;
-    if (sup === undefined) {
-      void this.terminate(reason);
-      return;
-    }
-    const incarnation = this.incarnation;
-    this.suspend(this.shutdownTimeout).then(() => {
-      if (this.status === SUSPENDED && this.incarnation === incarnation) {
-        sup.childExited(this, incarnation, reason);
-      }
-    });
+    exitCell(this, reason);
   }
 
-  /**
-   * Stop taking messages, let the current one finish (killing it after
-   * `timeoutMs`), stop children. The mailbox is kept for a restart.
-   * Resolves to true when the current message had to be abandoned.
-   */
+  /** Stop taking messages, for a supervisor; true if one was abandoned. */
   suspend(timeoutMs: number): Promise<boolean> {
-    if (this.status >= STOPPING) return Promise.resolve(false);
-    this.status = SUSPENDED;
-    this.#x?.controller?.abort(new Error(`${this.label} is stopping`));
-    if (this.remote !== undefined) {
-      return stopOnHost(this.remote, this.label, timeoutMs);
-    }
-    return this.#quiesce(timeoutMs).then(async (killed) => {
-      await this.#stopChildren();
-      return killed;
-    });
+    return suspendCell(this, timeoutMs);
   }
 
-  /**
-   * Stop for good: let the current message finish (or kill it after
-   * `timeoutMs`), stop children in reverse start order, run `onStop`, then
-   * die. Idempotent: a second call gets the first call's promise.
-   */
+  /** Stop for good (children, `onStop`), then die; idempotent. */
   terminate(
     reason: ExitReason,
     timeoutMs: number = this.shutdownTimeout,
   ): Promise<void> {
-    if (this.status === DEAD) return RESOLVED;
-    const x = this.#x;
-    if (x?.terminating !== undefined) return x.terminating;
-    const wasStarted = this.state !== undefined;
-    this.status = STOPPING;
-    x?.controller?.abort(new Error(`${this.label} is stopping`));
-    if (this.remote !== undefined) {
-      return this.#extras().terminating = stopOnHost(
-        this.remote,
-        this.label,
-        timeoutMs,
-      ).then(
-        (killed) => {
-          const graceful = reason.type === "normal" ||
-            reason.type === "shutdown";
-          this.#finalize(killed && graceful ? { type: "killed" } : reason);
-        },
-      );
-    }
-    // Fast path: an idle actor without children or onStop dies at once.
-    if (
-      !this.busy && (x?.children === undefined || x.children.size === 0) &&
-      this.behavior.onStop === undefined
-    ) {
-      this.#finalize(reason);
-      return RESOLVED;
-    }
-    return this.#extras().terminating = this.#terminateSlow(
-      reason,
-      timeoutMs,
-      wasStarted,
-    );
-  }
-
-  async #terminateSlow(
-    reason: ExitReason,
-    timeoutMs: number,
-    wasStarted: boolean,
-  ): Promise<void> {
-    const deadline = performance.now() + timeoutMs;
-    const killed = await this.#quiesce(timeoutMs);
-    if (killed && (reason.type === "normal" || reason.type === "shutdown")) {
-      reason = { type: "killed" };
-    }
-    await this.#stopChildren();
-    const onStop = this.behavior.onStop;
-    if (onStop !== undefined && wasStarted && this.status !== DEAD) {
-      try {
-        await withDeadline(
-          Promise.resolve(onStop(this.state, this, reason)),
-          deadline - performance.now(),
-        );
-      } catch (e) {
-        this.rt.emit({
-          type: "failed",
-          address: this.address,
-          error: errorInfo(e),
-        });
-      }
-    }
-    this.#finalize(reason);
+    return terminateCell(this, reason, timeoutMs);
   }
 
   /** Die now: abandon the current message, kill children, no `onStop`. */
   kill(): void {
-    if (this.status === DEAD) return;
-    this.status = STOPPING;
-    this.#x?.controller?.abort(new Error(`${this.label} was killed`));
-    const remote = this.remote;
-    if (remote?.host !== undefined) {
-      remote.host.killActor(remote.id);
-      remote.host = undefined;
-    }
-    this.#abandon();
-    const children = this.#x?.children;
-    if (children !== undefined) {
-      for (const c of [...children].reverse()) c.kill();
-    }
-    this.#finalize({ type: "killed" });
-  }
-
-  /** Wait for the in-flight handler, up to `timeoutMs`; true if abandoned. */
-  #quiesce(timeoutMs: number): Promise<boolean> {
-    if (!this.busy) return Promise.resolve(false);
-    const x = this.#extras();
-    const idle = x.idle ??= Promise.withResolvers<void>();
-    if (timeoutMs === Infinity) return idle.promise.then(() => false);
-    let timer: Timer | undefined;
-    const timeout = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(true), Math.max(0, timeoutMs));
-    });
-    return Promise.race([idle.promise.then(() => false), timeout]).then(
-      (killed) => {
-        clearTimeout(timer);
-        if (killed) this.#abandon();
-        return killed;
-      },
-    );
-  }
-
-  /** Give up on the in-flight handler: its result will be ignored. */
-  #abandon(): void {
-    if (!this.busy) return;
-    this.busy = false;
-    this.epoch++;
-    const x = this.#x!;
-    const reply = x.inflightReply;
-    x.inflightReply = undefined;
-    reply?.fail({ type: "dead", reason: { type: "killed" } });
-    const idle = x.idle;
-    x.idle = undefined;
-    idle?.resolve();
+    killCell(this);
   }
 
   /** Set by a host: called at death, synchronously, with what was queued. */
@@ -986,113 +512,19 @@ export class Cell implements CellLike {
     this.#extras().stopOrder = order;
   }
 
-  async #stopChildren(): Promise<void> {
-    const x = this.#x;
-    const children = x?.children;
-    if (children === undefined || children.size === 0) return;
-    const ordered = x!.stopOrder?.() ?? [...children];
-    // Anything not in the supervisor's order (ctx.spawn children) goes first.
-    const rest = [...children].filter((c) => !ordered.includes(c));
-    for (const c of [...ordered.reverse(), ...rest.reverse()]) {
-      await c.terminate({ type: "shutdown" });
-    }
-  }
-
-  #finalize(reason: ExitReason): void {
-    this.status = DEAD;
-    this.exitReason = reason;
-    const rt = this.rt;
-    const label = this.label;
-    const mb = this.#mailbox;
-    const handBack = this.#x?.handBack;
-    if (mb !== undefined && handBack !== undefined) {
-      // A host hands what was still queued back to the parent's proxy,
-      // which keeps it for the next incarnation (or dead-letters it).
-      const left: Leftover[] = [];
-      for (let name = mb.take(); name !== undefined; name = mb.take()) {
-        left.push({ name, payload: mb.payload, reply: mb.reply });
-      }
-      handBack(reason, left);
-    } else if (handBack !== undefined) handBack(reason, []);
-    if (mb !== undefined) {
-      const dead: AskFailure = { type: "dead", reason };
-      for (let name = mb.take(); name !== undefined; name = mb.take()) {
-        const reply = mb.reply;
-        rt.deadLetter(label, name, mb.payload, "stopped");
-        reply?.fail(dead);
-      }
-      const waiters = mb.waiters;
-      if (waiters !== undefined) {
-        for (let w = waiters.shift(); w !== undefined; w = waiters.shift()) {
-          rt.deadLetter(label, w.name, w.payload, "stopped");
-          w.refused(new ActorDeadError(label, w.name, reason));
-        }
-      }
-    }
-    rt.cells.delete(this.id);
-    if (this.name !== undefined && rt.names.get(this.name) === this) {
-      rt.names.delete(this.name);
-    }
-    this.parent?.orphan(this);
-    const x = this.#x;
-    if (x !== undefined) {
-      x.sys = undefined;
-      if (x.watching !== undefined) {
-        for (const [target, record] of x.watching) target.removeWatch(record);
-        x.watching = undefined;
-      }
-      if (x.remoteWatching !== undefined) {
-        for (const off of x.remoteWatching.values()) off();
-        x.remoteWatching = undefined;
-      }
-      const watchers = x.watchers;
-      x.watchers = undefined;
-      if (watchers !== undefined) {
-        const notice: Termination = { address: this.address, reason };
-        for (const w of watchers) deliverNotice(w, notice);
-      }
-      const started = x.started;
-      x.started = undefined;
-      started?.reject(new ActorDeadError(label, "start", reason));
-    }
-    if (rt.listeners.length > 0) {
-      rt.emit({ type: "stopped", address: this.address, reason });
-    }
-  }
-
-  // ---- watch --------------------------------------------------------------
+  // ---- watch (cell_watch.ts) ----------------------------------------------
 
   addWatch(record: WatchRecord): void {
-    if (this.status === DEAD) {
-      deliverNotice(record, {
-        address: this.address,
-        reason: this.exitReason!,
-      });
-      return;
-    }
-    (this.#extras().watchers ??= []).push(record);
+    addWatch(this, record);
   }
 
   removeWatch(record: WatchRecord): void {
-    record.active = false;
-    const watchers = this.#x?.watchers;
-    if (watchers === undefined) return;
-    const i = watchers.indexOf(record);
-    if (i >= 0) watchers.splice(i, 1);
+    removeWatch(this, record);
   }
 
   /** A watched actor died: hand the notice to `onTerminated` in our turn. */
   notify(notice: Termination): void {
-    const onTerminated = this.behavior.onTerminated;
-    const watching = this.#x?.watching;
-    if (watching !== undefined) {
-      for (const target of watching.keys()) {
-        if (target.address === notice.address) watching.delete(target);
-      }
-    }
-    this.#x?.remoteWatching?.delete(addressKey(notice.address));
-    if (onTerminated === undefined) return;
-    this.enqueueSystem(() => onTerminated(this.state, notice, this));
+    notifyCell(this, notice);
   }
 
   // ---- tree ---------------------------------------------------------------
@@ -1105,50 +537,27 @@ export class Cell implements CellLike {
     (this.#extras().children ??= new Set()).add(child);
   }
 
-  #extras(): Extras {
-    return this.#x ??= {
-      sys: undefined,
-      children: undefined,
-      watchers: undefined,
-      watching: undefined,
-      remoteWatching: undefined,
-      controller: undefined,
-      idle: undefined,
-      started: undefined,
-      terminating: undefined,
-      inflightName: undefined,
-      inflightReply: undefined,
-      stopOrder: undefined,
-      startError: undefined,
-      handBack: undefined,
-    };
+  #extras(): Extras<Cell> {
+    return this.#x ??= newExtras();
   }
-}
 
-/** The parts of a cell that most actors never need. */
-interface Extras {
-  sys: Deque<SysTask> | undefined;
-  children: Set<Cell> | undefined;
-  watchers: WatchRecord[] | undefined;
-  watching: Map<CellLike, WatchRecord> | undefined;
-  /** Watches on actors of other hosts, by address: their unwatch. */
-  remoteWatching: Map<string, () => void> | undefined;
-  controller: AbortController | undefined;
-  idle: PromiseWithResolvers<void> | undefined;
-  started: PromiseWithResolvers<void> | undefined;
-  terminating: Promise<void> | undefined;
-  inflightName: string | undefined;
-  inflightReply: ReplyTo | undefined;
-  stopOrder: (() => Cell[]) | undefined;
-  /** Why the current incarnation failed to start, for `whenStarted`. */
-  startError: unknown;
-  /** Set by a host: takes the messages still queued when the actor dies. */
-  handBack: ((reason: ExitReason, left: Leftover[]) => void) | undefined;
-}
+  // ---- its private state, for its cold parts (see `CellCore`) -------------
 
-/** An address as a map key. */
-function addressKey(a: Address): string {
-  return `${a.id}@${a.host}`;
+  get rare(): Extras<Cell> | undefined {
+    return this.#x;
+  }
+
+  extras(): Extras<Cell> {
+    return this.#extras();
+  }
+
+  get mailbox(): Mailbox | undefined {
+    return this.#mailbox;
+  }
+
+  openMailbox(): Mailbox {
+    return this.#mailbox ??= new Mailbox(this.#mbOptions);
+  }
 }
 
 /**
@@ -1186,18 +595,4 @@ export function spawnCell(
     started.catch(() => {});
   }
   return cell;
-}
-
-/** Reject `p`'s wait after `ms`, clearing the timer either way. */
-function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
-  if (ms === Infinity) return p;
-  let timer: Timer | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(new Error(`onStop did not finish within the shutdown timeout`)),
-      Math.max(0, ms),
-    );
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

@@ -10,7 +10,7 @@
 
 import { PendingAsk } from "./ask.ts";
 import { errorInfo, type ExitReason } from "./errors.ts";
-import { CrossingError, prepare } from "./hosts/codec.ts";
+import { CrossingError, prepare } from "./hosts/crossing.ts";
 import type { HostPermissions } from "./hosts/host_types.ts";
 import type { ReplyTo } from "./reply.ts";
 import type { Timer } from "./timer.ts";

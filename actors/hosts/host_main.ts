@@ -21,12 +21,11 @@ import {
   fromWire,
   guardEnvelope,
   HAS_REFS,
-  prepare,
-  RefPayload,
   reviveRefs,
   TELL,
   type WireItem,
 } from "./codec.ts";
+import { prepare, RefPayload } from "./crossing.ts";
 import type { Address, Envelope } from "../envelope.ts";
 import { errorInfo } from "../errors.ts";
 import { MAX_BATCH } from "./hosts.ts";

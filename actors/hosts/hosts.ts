@@ -19,12 +19,11 @@ import {
   fromWire,
   guardEnvelope,
   HAS_REFS,
-  prepare,
-  RefPayload,
   reviveRefs,
   TELL,
   type WireItem,
 } from "./codec.ts";
+import { prepare, RefPayload } from "./crossing.ts";
 import type { Envelope } from "../envelope.ts";
 import { errorFromInfo } from "../errors.ts";
 import { type Links, ReturnAddress } from "./link.ts";

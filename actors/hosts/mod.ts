@@ -1,9 +1,9 @@
 /**
  * actors/hosts/: placement and the transports under it: worker and process
  * hosts, the link between two systems, the lane and frames that carry
- * envelopes, the codec that checks what may cross, msgpack, and the entry
- * points a host isolate starts from (worker_entry, process_entry,
- * host_mode, serve_host). This module is the folder's face: the names the
+ * envelopes, the checks of what may cross, the envelope codec, msgpack,
+ * and the entry points a host isolate starts from (worker_entry,
+ * process_entry, host_mode, serve_host). This module is the folder's face: the names the
  * root entry exports from it.
  *
  * May import: actors/ (the core) and sync/; nothing of pool/, cluster/,
@@ -22,7 +22,7 @@
  * @module
  */
 
-export { CrossingError } from "./codec.ts";
+export { CrossingError } from "./crossing.ts";
 export {
   type ExecSpec,
   HostError,

@@ -44,7 +44,7 @@ import {
   RESERVE_START_SPACE,
   Unpackr,
 } from "msgpackr/pack";
-import { CrossingError } from "./codec.ts";
+import { CrossingError } from "./crossing.ts";
 import {
   DEFER_MIN,
   deferring,

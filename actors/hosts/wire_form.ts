@@ -16,7 +16,7 @@
  * @module
  */
 
-import { CrossingError, refusedKind } from "./codec.ts";
+import { CrossingError, refusedKind } from "./crossing.ts";
 
 /** How deep a value may nest to be sent (a deeper one is most likely a cycle). */
 export const WIRE_DEPTH = 100;

@@ -8,17 +8,21 @@
  * link. A runner that dies has its work retried on another (you are told),
  * and a bounded queue makes `submit` wait (or refuse) when it is full.
  *
+ * The `Pool` class holds what its calls share; its parts are in files of
+ * their own: the runners (spawned, replaced, recycled: runners.ts), the
+ * chunked map (chunks.ts), results as they come (result_stream.ts) and
+ * submits that wait (submit_queue.ts).
+ *
  * @module
  */
 
 import { Deque } from "../deque.ts";
-import { ActorDeadError, AskTimeoutError, TroupeError } from "../errors.ts";
+import { AskTimeoutError, TroupeError } from "../errors.ts";
 import type { ActorRef, AskOptions } from "../ref.ts";
 import { ROUTE_HOOK, type RouteHook } from "./route_hook.ts";
-import { createRouter, NoRouteeError, type Router } from "./router.ts";
-import { leastConnection } from "./routing.ts";
+import type { Router } from "./router.ts";
 import type { ActorSystem } from "../system.ts";
-import { TaskRunner } from "./task_runner.ts";
+import type { TaskRunner } from "./task_runner.ts";
 import type { Task } from "./tasks.ts";
 import {
   checkTask,
@@ -30,19 +34,22 @@ import {
 } from "./chunks.ts";
 import { PoolFullError, TaskTimeoutError } from "./errors.ts";
 import type { MapOptions, PoolOptions, RunOptions } from "./options.ts";
-
-let poolSeq = 0;
-
-/** Plain submits out at once per runner; the rest wait in the pool. */
-const SEND_AHEAD = 128;
-
-/** A plain submit waiting for one of the sent ones to settle. */
-interface HeldSubmit {
-  task: Task<unknown[], unknown>;
-  args: unknown[];
-  resolve: (value: unknown) => void;
-  reject: (reason: unknown) => void;
-}
+import {
+  killRunner,
+  type PoolRunners,
+  recycle,
+  startRunners,
+  stopRunners,
+  whyFailed,
+} from "./runners.ts";
+import { streamResults } from "./result_stream.ts";
+import {
+  type HeldSubmit,
+  letNextIn,
+  type RoomWaiter,
+  SEND_AHEAD,
+  waitForRoom,
+} from "./submit_queue.ts";
 
 /**
  * A pool of task runners.
@@ -64,37 +71,21 @@ interface HeldSubmit {
  * ```
  */
 export class Pool implements AsyncDisposable {
-  readonly #system: ActorSystem;
+  /** Its runners: spawned, replaced, recycled and stopped by runners.ts. */
+  readonly #r: PoolRunners;
+  // The runners' router, list and placement, read per submit.
   readonly #router: Router<typeof TaskRunner>;
   readonly #runners: Runner[];
+  readonly #local: boolean;
   readonly #maxQueue: number;
   readonly #whenFull: "wait" | "reject";
-  /** Runners in this isolate get the task function, not its module URL. */
-  readonly #local: boolean;
   #queued = 0;
   /** Names the work of one map (or cancellable run) at the runners. */
   #tokens = 0;
-  /** Runners that failed to start, until their death is handled. */
-  readonly #notStarted = new Map<Runner, unknown>();
-  /** Runners that failed to start, in a row. */
-  #startFailures = 0;
-  /** Why the last runner that failed to start did. */
-  #startError: unknown;
-  /** No runner can start (see `#startFailures`): work fails at once. */
-  #broken = false;
-  #spawnRunner!: () => Runner;
-  readonly #recycleAfter: number | undefined;
-  readonly #heapLimit: number | undefined;
-  readonly #heapChecks = new Map<Runner, number>(); // runner -> last check
-  readonly #ownHosts: boolean;
-  readonly #recycling = new Set<Runner>();
-  readonly #hostOf = new Map<Runner, string>();
   // A Deque: with 100,000 submits queued, Array.shift made this O(n^2).
-  #waiting: Deque<{ go: () => void; gone: boolean }> = new Deque();
+  #waiting: Deque<RoomWaiter> = new Deque();
   /** Takes no more work (`close` or `terminate`). */
   #closed = false;
-  /** Its runners are stopping: none is replaced. */
-  #stopping = false;
   /** Maps, submits and runs given and not over, for `close`. */
   #inFlight = 0;
   #idle: PromiseWithResolvers<void> | undefined;
@@ -120,105 +111,12 @@ export class Pool implements AsyncDisposable {
    * ```
    */
   constructor(system: ActorSystem, options: PoolOptions = {}) {
-    const size = options.size ?? (navigator.hardwareConcurrency || 1);
-    if (!(Number.isInteger(size) && size >= 1)) {
-      throw new RangeError(`pool size must be an integer >= 1, got ${size}`);
-    }
-    this.#system = system;
+    const r = this.#r = startRunners(system, options);
+    this.#router = r.router;
+    this.#runners = r.list;
+    this.#local = r.local;
     this.#maxQueue = options.maxQueue ?? 65_536;
     this.#whenFull = options.whenFull ?? "wait";
-    const placement = options.placement ?? "worker";
-    this.#local = placement === "local";
-    let permissions = options.permissions;
-    if (placement === "process" && options.modules !== undefined) {
-      const read = permissions?.read;
-      const dirs = options.modules.map((m) => new URL(".", m).pathname);
-      permissions = {
-        ...permissions,
-        read: read === true ? true : [...(read || []), ...dirs],
-      };
-    }
-    const heapMb = options.recycleAboveHeapMb;
-    if (heapMb !== undefined) {
-      if (!(heapMb > 0)) {
-        throw new RangeError(`recycleAboveHeapMb must be > 0, got ${heapMb}`);
-      }
-      if (placement === "local") {
-        throw new TypeError(
-          "recycleAboveHeapMb needs worker or process placement: local runners share this isolate's heap",
-        );
-      }
-    }
-    this.#heapLimit = heapMb === undefined ? undefined : heapMb * 1024 * 1024;
-    // Recycled runners each get a host of their own, so that replacing one
-    // gives a fresh isolate (and frees what the old one held).
-    const ownHosts = placement !== "local" &&
-      (options.ownHosts === true || options.recycleAfter !== undefined ||
-        heapMb !== undefined);
-    this.#ownHosts = ownHosts;
-    const poolId = ++poolSeq;
-    let runnerSeq = 0;
-    const spawnRunner = (): Runner => {
-      const host = ownHosts
-        ? `troupe-pool-${poolId}-${++runnerSeq}`
-        : undefined;
-      const ref = system.spawn(TaskRunner, undefined, {
-        placement,
-        permissions,
-        host,
-        mailbox: { capacity: Infinity },
-      });
-      if (host !== undefined) this.#hostOf.set(ref, host);
-      // (Settles before the watch below hears of a failed start.)
-      system.whenStarted(ref).then(
-        () => void (this.#startFailures = 0),
-        (e) => this.#notStarted.set(ref, e),
-      );
-      // A runner that dies (its host crashed, say) is replaced: the router
-      // drops the dead one, the new one joins.
-      system.watch(ref, () => {
-        this.#heapChecks.delete(ref);
-        const startError = this.#notStarted.get(ref);
-        this.#notStarted.delete(ref);
-        if (this.#stopping || this.#recycling.has(ref)) return;
-        const own = this.#hostOf.get(ref);
-        this.#hostOf.delete(ref);
-        if (own !== undefined) void this.#system.stopHost(own, { timeout: 0 });
-        if (startError !== undefined) {
-          // One that could not start is replaced, but not for ever: once as
-          // many in a row as the pool has runners failed, the pool is
-          // broken, and its work fails with why.
-          this.#startError = startError;
-          if (++this.#startFailures >= size) {
-            this.#broken = true;
-            return;
-          }
-        }
-        this.#replace(ref);
-      });
-      return ref;
-    };
-    this.#spawnRunner = spawnRunner;
-    this.#recycleAfter = options.recycleAfter;
-    if (
-      this.#recycleAfter !== undefined &&
-      !(Number.isInteger(this.#recycleAfter) && this.#recycleAfter >= 1)
-    ) {
-      throw new RangeError(
-        `recycleAfter must be an integer >= 1, got ${this.#recycleAfter}`,
-      );
-    }
-    this.#runners = Array.from({ length: size }, spawnRunner);
-    this.#router = createRouter(system, this.#runners, {
-      logic: leastConnection(),
-      retries: options.retries ?? 2,
-      onRetry: options.onRetry === undefined
-        ? undefined
-        // Named by the task, not by the message ("chunk", "call") that
-        // carried it: a runner's messages name their task second.
-        : (_name, runner, e, payload) =>
-          options.onRetry!((payload as [string, string])[1], runner, e),
-    });
   }
 
   /**
@@ -322,7 +220,7 @@ export class Pool implements AsyncDisposable {
     }
     this.#inFlight++; // given: a close waits for it
     if (!full) return this.#send(task, args, options);
-    return this.#room(options.signal).then(
+    return waitForRoom(this.#waiting, options.signal).then(
       () => this.#send(task, args, options),
       (e) => {
         this.#leave();
@@ -395,8 +293,8 @@ export class Pool implements AsyncDisposable {
           this.#ask(h.task, h.args, {}).then(h.resolve, h.reject);
         }
       }
-      this.#next();
-      this.#recycle();
+      letNextIn(this.#waiting);
+      recycle(this.#r);
       this.#leave();
     };
     return this.#router.ask("call", [
@@ -418,39 +316,12 @@ export class Pool implements AsyncDisposable {
           if (signal?.aborted && runner !== undefined) {
             runner.tell("cancel", token);
           }
-          error = wrapFailure(task, -1, this.#why(e));
+          error = wrapFailure(task, -1, whyFailed(this.#r, e));
         }
         settled();
         throw error;
       },
     );
-  }
-
-  /** Wait for room in the queue (or for the signal). */
-  #room(signal?: AbortSignal): Promise<void> {
-    const { promise, resolve, reject } = Promise.withResolvers<void>();
-    const entry = {
-      gone: false,
-      go: () => {
-        signal?.removeEventListener("abort", abort);
-        resolve();
-      },
-    };
-    const abort = () => {
-      entry.gone = true; // skipped when its turn comes
-      reject(signal!.reason);
-    };
-    signal?.addEventListener("abort", abort, { once: true });
-    this.#waiting.push(entry);
-    return promise;
-  }
-
-  /** Let the next waiting `submit` in. */
-  #next(): void {
-    while (this.#waiting.length > 0) {
-      const entry = this.#waiting.shift()!;
-      if (!entry.gone) return entry.go();
-    }
   }
 
   /**
@@ -559,7 +430,7 @@ export class Pool implements AsyncDisposable {
     items: Iterable<T>,
     options: MapOptions = {},
   ): AsyncIterable<Awaited<R>> {
-    return this.#stream(task, items, options, true);
+    return streamResults(this.#chunkPool(), task, items, options, true);
   }
 
   /**
@@ -585,7 +456,7 @@ export class Pool implements AsyncDisposable {
     items: Iterable<T>,
     options: MapOptions = {},
   ): AsyncIterable<Awaited<R>> {
-    return this.#stream(task, items, options, false);
+    return streamResults(this.#chunkPool(), task, items, options, false);
   }
 
   /**
@@ -644,15 +515,7 @@ export class Pool implements AsyncDisposable {
    */
   async terminate(): Promise<void> {
     this.#closed = true;
-    if (this.#stopping) return;
-    this.#stopping = true;
-    this.#router.close();
-    await Promise.all(this.#runners.map((r) => this.#system.stop(r)));
-    // Runners with hosts of their own (recycling) take their hosts along.
-    await Promise.all(
-      [...this.#hostOf.values()].map((h) => this.#system.stopHost(h)),
-    );
-    this.#hostOf.clear();
+    await stopRunners(this.#r);
   }
 
   /** One piece of work given to the pool is over. */
@@ -662,93 +525,27 @@ export class Pool implements AsyncDisposable {
 
   #open(): void {
     if (this.#closed) throw new TroupeError("the pool is closed");
-    if (this.#broken) throw this.#startError;
+    if (this.#r.broken) throw this.#r.startError;
   }
 
-  /**
-   * The error work on the runners failed with, or, when they are gone, why:
-   * the pool was terminated, or runners could not start.
-   */
-  #why(e: unknown): unknown {
-    if (
-      this.#stopping &&
-      (e instanceof NoRouteeError || e instanceof ActorDeadError)
-    ) {
-      return new TroupeError("the pool was terminated", { cause: e });
-    }
-    const gone = e instanceof NoRouteeError ||
-      (e instanceof ActorDeadError && this.#broken);
-    return gone && this.#startError !== undefined ? this.#startError : e;
+  /** What a map needs of this pool (chunks.ts), made at the first map. */
+  #chunkPool(): ChunkPool {
+    return this.#chunks ??= {
+      router: this.#router,
+      local: this.#local,
+      ownHosts: this.#r.ownHosts,
+      size: () => this.#runners.length,
+      open: () => this.#open(),
+      enter: () => void this.#inFlight++,
+      leave: () => this.#leave(),
+      nextToken: () => ++this.#tokens,
+      kill: (r, timeoutMs) => killRunner(this.#r, r, timeoutMs),
+      why: (e) => whyFailed(this.#r, e),
+      recycle: () => recycle(this.#r),
+    };
   }
 
-  /** Put a fresh runner in `old`'s place. */
-  #replace(old: Runner): Runner {
-    const fresh = this.#spawnRunner();
-    const i = this.#runners.indexOf(old);
-    if (i >= 0) this.#runners[i] = fresh;
-    this.#router.add(fresh);
-    return fresh;
-  }
-
-  /**
-   * Retire runners that have taken `recycleAfter` messages: a fresh one
-   * joins first, the old one finishes what it has, then it and its host stop.
-   */
-  #recycle(): void {
-    if (this.#stopping) return;
-    const limit = this.#recycleAfter;
-    if (limit !== undefined) {
-      for (const r of this.#runners) {
-        if (this.#system.stats(r).received >= limit) this.#retire(r);
-      }
-    }
-    if (this.#heapLimit !== undefined) this.#checkHeaps(this.#heapLimit);
-  }
-
-  /** Ask runners for their heap (queued behind their work, so between tasks). */
-  #checkHeaps(limit: number): void {
-    const now = performance.now();
-    for (const r of this.#runners) {
-      const last = this.#heapChecks.get(r);
-      if (last !== undefined && (last < 0 || now - last < 20)) continue;
-      this.#heapChecks.set(r, -1); // a check is in flight
-      // Queued behind the runner's work, which may take minutes.
-      r.ask("heap", undefined, { timeout: Infinity }).then(
-        (bytes) => {
-          if (!this.#heapChecks.has(r)) return; // died meanwhile
-          this.#heapChecks.set(r, performance.now());
-          if (bytes > limit) this.#retire(r);
-        },
-        () => this.#heapChecks.delete(r), // stopped or dead: nothing to check
-      );
-    }
-  }
-
-  /** A fresh runner joins; `r` finishes what it has, then it and its host stop. */
-  #retire(r: Runner): void {
-    if (this.#stopping || this.#recycling.has(r)) return;
-    this.#recycling.add(r);
-    this.#heapChecks.delete(r);
-    this.#replace(r);
-    void (async () => {
-      await this.#router.drain(r);
-      await this.#system.stop(r);
-      const host = this.#hostOf.get(r);
-      this.#hostOf.delete(r);
-      this.#recycling.delete(r);
-      if (host !== undefined) await this.#system.stopHost(host);
-    })();
-  }
-
-  /** Kill a runner busy with cancelled or stuck work; the watch replaces it. */
-  #kill(r: Runner, timeoutMs = 0): void {
-    const host = this.#hostOf.get(r);
-    if (host !== undefined) {
-      void this.#system.stopHost(host, { timeout: timeoutMs });
-    } else if (this.#local) this.#system.kill(r);
-    // A shared host: stopping the runner kills the host if it is stuck.
-    else void this.#system.stop(r, { timeout: timeoutMs });
-  }
+  #chunks: ChunkPool | undefined;
 
   /** Cut `list` into chunks and keep every runner busy with them. */
   #run(
@@ -758,100 +555,7 @@ export class Pool implements AsyncDisposable {
     options: MapOptions,
     onChunk: (start: number, results: ArrayLike<unknown>) => void,
   ): Promise<void> {
-    this.#chunks ??= {
-      router: this.#router,
-      local: this.#local,
-      ownHosts: this.#ownHosts,
-      size: () => this.#runners.length,
-      open: () => this.#open(),
-      enter: () => void this.#inFlight++,
-      leave: () => this.#leave(),
-      nextToken: () => ++this.#tokens,
-      kill: (r, timeoutMs) => this.#kill(r, timeoutMs),
-      why: (e) => this.#why(e),
-      recycle: () => this.#recycle(),
-    };
-    return runChunks(this.#chunks, task, list, star, options, onChunk);
-  }
-
-  /** What a map needs of this pool (chunks.ts), made at the first map. */
-  #chunks: ChunkPool | undefined;
-
-  async *#stream<T, R>(
-    task: Task<[T], R>,
-    items: Iterable<T>,
-    options: MapOptions,
-    ordered: boolean,
-  ): AsyncGenerator<Awaited<R>> {
-    const list = listOf(items);
-    const ready: (Awaited<R> | undefined)[] = new Array(list.length);
-    const have: boolean[] = new Array(list.length).fill(false);
-    const fresh: number[] = [];
-    let freshAt = 0; // read index: shift() on a long array is O(n)
-    let wake: (() => void) | undefined;
-    let finished = false;
-    let error: unknown;
-    // A consumer that stops early (a `break`) stops the map as an abort does.
-    const left = new AbortController();
-    const signal = options.signal === undefined
-      ? left.signal
-      : AbortSignal.any([options.signal, left.signal]);
-    const running = this.#run(task, list, false, { ...options, signal }, (
-      start,
-      results,
-    ) => {
-      for (let i = 0; i < results.length; i++) {
-        ready[start + i] = results[i] as Awaited<R>;
-        have[start + i] = true;
-        fresh.push(start + i);
-      }
-      wake?.();
-    }).then(
-      () => {
-        finished = true;
-        wake?.();
-      },
-      (e) => {
-        error = e;
-        finished = true;
-        wake?.();
-      },
-    );
-    let cursor = 0;
-    try {
-      while (true) {
-        if (ordered) {
-          while (cursor < list.length && have[cursor]) {
-            const v = ready[cursor];
-            ready[cursor++] = undefined;
-            yield v as Awaited<R>;
-          }
-          if (cursor === list.length) break;
-        } else {
-          while (freshAt < fresh.length) {
-            const i = fresh[freshAt++];
-            const v = ready[i];
-            ready[i] = undefined;
-            cursor++;
-            yield v as Awaited<R>;
-          }
-          if (cursor === list.length) break;
-        }
-        if (finished) {
-          if (error !== undefined) throw error;
-          if (freshAt === fresh.length && (!ordered || !have[cursor])) break;
-        }
-        await new Promise<void>((r) => (wake = r));
-        wake = undefined;
-      }
-    } finally {
-      // Left before the end (not thrown out by the map's own failure).
-      if (cursor < list.length && !finished) {
-        left.abort("the consumer stopped");
-      }
-    }
-    await running;
-    if (error !== undefined) throw error;
+    return runChunks(this.#chunkPool(), task, list, star, options, onChunk);
   }
 }
 

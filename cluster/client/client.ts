@@ -35,14 +35,14 @@ import type { WireError } from "../scheduler/client_session.ts";
 import { graphToWire } from "../graph/wire_graph.ts";
 import { knownSecret } from "../wire/secrets.ts";
 import type { Computation } from "../graph/computation.ts";
+import type { SyncLink } from "./cluster_sync.ts";
 import {
-  ClusterEvent,
   type ClusterLock,
   ClusterMutex,
-  ClusterQueue,
   ClusterSemaphore,
-  type SyncLink,
-} from "./cluster_sync.ts";
+} from "./cluster_lock.ts";
+import { ClusterEvent } from "./cluster_event.ts";
+import { ClusterQueue } from "./cluster_queue.ts";
 
 /** Options of `connect` (the signature spells them out). */
 export type ClientOptions = NonNullable<Parameters<typeof connect>[1]>;

@@ -38,8 +38,6 @@ const LONG_FILES: Record<string, string> = {
     "split in the next wave (other branches edit it now)",
   "cluster/wire/endpoint.ts":
     "split in the next wave (other branches edit it now)",
-  "cluster/client/cluster_sync.ts":
-    "split in the next wave: one file per cluster primitive",
   "actors/hosts/codec.ts":
     "split in the next wave: crossing checks apart from the envelope codec",
   "actors/cell.ts":

@@ -2,17 +2,16 @@
  * A cluster client: compute graphs and run futures on a cluster's scheduler
  * from another process, with the same calls as a local `Scheduler`.
  *
+ * This file is what a user calls (`connect` and the `Client`'s calls); the
+ * connection under it (requests in flight, answers, reconnection) is in
+ * `client_connection.ts`.
+ *
  * @module
  */
 
 import type { Task } from "../../actors/pool/tasks.ts";
 import { type Delayed, delayed, type Lazy } from "../graph/delayed.ts";
 import { connectTransport, reconnecting } from "../wire/endpoint.ts";
-import {
-  CancelledError,
-  KilledWorkerError,
-  TaskFailedError,
-} from "../graph/errors.ts";
 import type { FramedConnection } from "../wire/framing.ts";
 import {
   Future,
@@ -30,65 +29,21 @@ import { KEY, type Keyed } from "../graph/keys.ts";
 import type { Computed, Persisted } from "../graph/scheduler.ts";
 import type { Cluster, ClusterStatus } from "../scheduler/cluster.ts";
 import type { RestartResult, WorkerLogLine } from "../scheduler/worker_ops.ts";
-import { workerRequestErrorFromWire } from "../wire/worker_request_error.ts";
-import type { WireError } from "../scheduler/client_session.ts";
 import { graphToWire } from "../graph/wire_graph.ts";
 import { knownSecret } from "../wire/secrets.ts";
 import type { Computation } from "../graph/computation.ts";
+import type { SyncLink } from "./cluster_sync.ts";
 import {
-  ClusterEvent,
   type ClusterLock,
   ClusterMutex,
-  ClusterQueue,
   ClusterSemaphore,
-  type SyncLink,
-} from "./cluster_sync.ts";
+} from "./cluster_lock.ts";
+import { ClusterEvent } from "./cluster_event.ts";
+import { ClusterQueue } from "./cluster_queue.ts";
+import { ClientConnection } from "./client_connection.ts";
 
 /** Options of `connect` (the signature spells them out). */
 export type ClientOptions = NonNullable<Parameters<typeof connect>[1]>;
-
-/** What a future's status may be. */
-const STATUSES: ReadonlySet<unknown> = new Set([
-  "pending",
-  "finished",
-  "error",
-  "cancelled",
-]);
-
-/** Rebuild an error the scheduler sent, keeping what names the task. */
-function errorFromWire(sent: unknown): Error {
-  const valid = sent !== null && typeof sent === "object" &&
-    typeof (sent as WireError).name === "string" &&
-    typeof (sent as WireError).message === "string";
-  if (!valid) {
-    return new Error("the scheduler answered with an error of no known shape");
-  }
-  const w = sent as WireError;
-  if (
-    w.cause !== undefined && (w.cause === null || typeof w.cause !== "object")
-  ) {
-    w.cause = undefined;
-  }
-  let e: Error;
-  if (w.name === "TaskFailedError" && w.key !== undefined) {
-    const cause = new Error(w.cause?.message ?? w.message);
-    cause.name = w.cause?.name ?? "Error";
-    if (w.cause?.stack !== undefined) cause.stack = w.cause.stack;
-    e = new TaskFailedError(w.key, w.task ?? "", cause, w.attempts ?? 1);
-  } else if (w.name === "KilledWorkerError" && w.key !== undefined) {
-    e = new KilledWorkerError(w.key, w.deaths ?? 0, w.message);
-    e.message = w.message;
-  } else if (w.name === "CancelledError" && w.key !== undefined) {
-    e = new CancelledError(w.key);
-  } else if (w.name === "WorkerRequestError") {
-    e = workerRequestErrorFromWire(w);
-  } else {
-    e = new Error(w.message);
-    e.name = w.name;
-  }
-  if (typeof w.stack === "string") e.stack = w.stack;
-  return e;
-}
 
 /**
  * A connection to a cluster's scheduler: `compute`, `persist`, `submit` and
@@ -107,34 +62,14 @@ function errorFromWire(sent: unknown): Error {
  * ```
  */
 export class Client implements AsyncDisposable {
-  #conn: FramedConnection;
-  /** Dials again after a loss (undefined: the client ends with its connection). */
-  readonly #redial:
-    | ((signal: AbortSignal) => AsyncGenerator<FramedConnection>)
-    | undefined;
-  readonly #stop = new AbortController();
-  /** Its id at the cluster (the same on every connection). */
-  readonly #id: string;
+  /** Its requests, their answers, its futures' statuses, reconnection. */
+  readonly #link: ClientConnection;
   /** The name its computations carry, if any. */
   readonly #jobName: string | undefined;
-  /** While the connection is being made again: resolves when it is. */
-  #back: PromiseWithResolvers<void> | undefined;
-  #closing = false;
-  readonly #pending = new Map<
-    number,
-    {
-      message: Record<string, unknown>;
-      resolve: (v: unknown) => void;
-      reject: (e: Error) => void;
-    }
-  >();
-  readonly #status = new Map<string, FutureStatus>();
-  readonly #settled = new Map<string, PromiseWithResolvers<void>>();
+  readonly #status: Map<string, FutureStatus>;
+  readonly #settled: Map<string, PromiseWithResolvers<void>>;
   readonly #owner: FutureOwner;
   readonly #sync: SyncLink;
-  /** Sync answers received, to acknowledge with the next sync request. */
-  #answered: number[] = [];
-  #seq = 0;
 
   /**
    * Use `connect`.
@@ -152,11 +87,10 @@ export class Client implements AsyncDisposable {
     redial?: (signal: AbortSignal) => AsyncGenerator<FramedConnection>,
     jobName?: string,
   ) {
-    this.#conn = conn;
-    this.#id = id;
+    this.#link = new ClientConnection(conn, id, redial);
     this.#jobName = jobName;
-    this.#redial = redial;
-    this.#attach(conn);
+    this.#status = this.#link.status;
+    this.#settled = this.#link.settled;
     this.#owner = {
       statusOf: (key) => this.#status.get(key) ?? "cancelled",
       settled: (key) => {
@@ -168,149 +102,18 @@ export class Client implements AsyncDisposable {
         return s.promise;
       },
       resultOf: async (key) =>
-        ((await this.#request({ t: "gather", keys: [key] })) as unknown[])[0],
+        ((await this.#link.request({ t: "gather", keys: [key] })) as unknown[])[
+          0
+        ],
       resultsOf: (keys) =>
-        this.#request({ t: "gather", keys }) as Promise<unknown[]>,
-      cancel: (key) => this.#tell({ t: "cancel", keys: [key] }),
-      release: (key) => this.#tell({ t: "release", keys: [key] }),
+        this.#link.request({ t: "gather", keys }) as Promise<unknown[]>,
+      cancel: (key) => this.#link.tell({ t: "cancel", keys: [key] }),
+      release: (key) => this.#link.tell({ t: "release", keys: [key] }),
     };
     this.#sync = {
-      request: (message, signal) => this.#syncRequest(message, signal),
+      request: (message, signal) => this.#link.syncRequest(message, signal),
       held: new Map(),
     };
-  }
-
-  #attach(conn: FramedConnection): void {
-    conn.onMessage((m) => this.#receive(m as Record<string, unknown>));
-    conn.closed.then(() => this.#lost(conn));
-  }
-
-  /**
-   * The connection is gone. Unless the client was closed, it dials again;
-   * the cluster, which keeps its futures for a while, tells it where they
-   * are, and the requests that were in flight are sent again (the cluster
-   * applies each `persist` once, by its id).
-   */
-  #lost(conn: FramedConnection): void {
-    if (conn !== this.#conn) return;
-    if (this.#closing || this.#redial === undefined) return this.#end();
-    this.#back = Promise.withResolvers<void>();
-    void (async () => {
-      try {
-        for await (const next of this.#redial!(this.#stop.signal)) {
-          next.send({ t: "client", id: this.#id });
-          this.#conn = next;
-          this.#attach(next);
-          for (const p of this.#pending.values()) next.send(p.message);
-          this.#back?.resolve();
-          this.#back = undefined;
-          return;
-        }
-      } catch { /* a refusal (auth): this client is done */ }
-      this.#end();
-    })();
-  }
-
-  /** The client is done: waiters end, futures still pending are cancelled. */
-  #end(): void {
-    const gone = new Error("the connection to the cluster closed");
-    for (const p of this.#pending.values()) p.reject(gone);
-    this.#pending.clear();
-    this.#back?.reject(new Error("the connection to the cluster closed"));
-    this.#back?.promise.catch(() => {});
-    this.#back = undefined;
-    for (const [key, s] of this.#settled) {
-      if (this.#status.get(key) === "pending") {
-        this.#status.set(key, "cancelled");
-      }
-      s.resolve();
-    }
-    this.#settled.clear();
-  }
-
-  /** Send a message that has no answer (dropped while disconnected). */
-  #tell(message: Record<string, unknown>): void {
-    if (!this.#conn.isClosed) this.#conn.send(message);
-  }
-
-  #receive(m: Record<string, unknown>): void {
-    // (What the scheduler sends is checked: a wrong shape is dropped, not
-    // taken for a status or thrown on.)
-    if (m === null || typeof m !== "object") return;
-    if (m.t === "settled") {
-      const key = m.key;
-      if (typeof key !== "string" || !STATUSES.has(m.status)) return;
-      this.#status.set(key, m.status as FutureStatus);
-      this.#settled.get(key)?.resolve();
-      this.#settled.delete(key);
-      return;
-    }
-    const p = this.#pending.get(m.id as number);
-    if (p === undefined) return;
-    this.#pending.delete(m.id as number);
-    if (p.message.t === "sync") this.#answered.push(m.id as number);
-    if (m.t === "ok") p.resolve(m.values);
-    else p.reject(errorFromWire(m.error));
-  }
-
-  async #request(message: Record<string, unknown>): Promise<unknown> {
-    if (this.#back !== undefined) await this.#back.promise; // reconnecting
-    if (this.#conn.isClosed) {
-      throw new Error("the connection to the cluster closed");
-    }
-    const id = ++this.#seq;
-    const { promise, resolve, reject } = Promise.withResolvers<unknown>();
-    const sent = { ...message, id };
-    this.#pending.set(id, { message: sent, resolve, reject });
-    this.#conn.send(sent);
-    return promise;
-  }
-
-  /**
-   * A sync request: it carries the lowest id still unanswered and the ids
-   * answered since the last one, so the scheduler can forget those answers
-   * (it keeps each until then, for a resend after a reconnect). An abort turns the message
-   * into a cancel (sent now, and again after a reconnect); the answer
-   * that comes back settles the call, so a grant that crossed the cancel
-   * on the wire is kept, not lost.
-   */
-  async #syncRequest(
-    message: Record<string, unknown>,
-    signal?: AbortSignal,
-  ): Promise<unknown> {
-    if (this.#back !== undefined) await this.#back.promise; // reconnecting
-    if (this.#conn.isClosed) {
-      throw new Error("the connection to the cluster closed");
-    }
-    const id = ++this.#seq;
-    const low = this.#pending.keys().next().value ?? id;
-    const { promise, ...resolvers } = Promise.withResolvers<unknown>();
-    const acks = this.#answered;
-    this.#answered = [];
-    const entry: { message: Record<string, unknown> } & typeof resolvers = {
-      message: {
-        ...message,
-        id,
-        low,
-        acks: acks.length > 0 ? acks : undefined,
-      },
-      ...resolvers,
-    };
-    this.#pending.set(id, entry);
-    this.#conn.send(entry.message);
-    if (signal === undefined) return promise;
-    const cancel = () => {
-      entry.message = { t: "sync", id, op: "cancel" };
-      if (this.#back === undefined && !this.#conn.isClosed) {
-        this.#conn.send(entry.message);
-      }
-    };
-    signal.addEventListener("abort", cancel, { once: true });
-    try {
-      return await promise;
-    } finally {
-      signal.removeEventListener("abort", cancel);
-    }
   }
 
   /**
@@ -329,7 +132,7 @@ export class Client implements AsyncDisposable {
    * ```
    */
   async status(): Promise<ClusterStatus> {
-    return await this.#request({ t: "status" }) as ClusterStatus;
+    return await this.#link.request({ t: "status" }) as ClusterStatus;
   }
 
   /**
@@ -349,7 +152,7 @@ export class Client implements AsyncDisposable {
    * ```
    */
   async retireWorkers(names: readonly string[]): Promise<string[]> {
-    return await this.#request({
+    return await this.#link.request({
       t: "retire-workers",
       names: [...names],
     }) as string[];
@@ -375,7 +178,7 @@ export class Client implements AsyncDisposable {
     name: string,
     options: { lines?: number; timeoutMs?: number } = {},
   ): ReturnType<Cluster["workerLogs"]> {
-    return await this.#request({
+    return await this.#link.request({
       t: "worker-logs",
       name,
       lines: options.lines,
@@ -400,7 +203,7 @@ export class Client implements AsyncDisposable {
   async restartWorkers(
     options: { timeoutMs?: number } = {},
   ): ReturnType<Cluster["restartWorkers"]> {
-    return await this.#request({
+    return await this.#link.request({
       t: "restart-workers",
       timeoutMs: options.timeoutMs,
     }) as RestartResult;
@@ -424,7 +227,7 @@ export class Client implements AsyncDisposable {
    * ```
    */
   async cancelComputations(which: string | number): Promise<Computation[]> {
-    return await this.#request({
+    return await this.#link.request({
       t: "cancel-computation",
       name: String(which),
     }) as Computation[];
@@ -547,7 +350,7 @@ export class Client implements AsyncDisposable {
     const { sites, keys } = outputSites(outputs);
     if (sites.length === 0) return outputs.slice() as Computed<T>;
     const nodes = this.#graph(sites.map((s) => s.ref));
-    const values = await this.#request({
+    const values = await this.#link.request({
       t: "compute",
       nodes,
       outputs: keys,
@@ -584,7 +387,7 @@ export class Client implements AsyncDisposable {
     for (const k of keys) {
       if (this.#status.get(k) !== "finished") this.#status.set(k, "pending");
     }
-    const sent = this.#request({ t: "persist", nodes, outputs: keys });
+    const sent = this.#link.request({ t: "persist", nodes, outputs: keys });
     sent.catch(() => {
       // Refused as a whole (a malformed graph): its futures end with it.
       for (const k of keys) {
@@ -648,11 +451,7 @@ export class Client implements AsyncDisposable {
    * ```
    */
   async close(): Promise<void> {
-    this.#closing = true;
-    this.#stop.abort();
-    if (!this.#conn.isClosed) this.#conn.send({ t: "bye" });
-    await this.#conn.close();
-    this.#end();
+    await this.#link.close();
   }
 
   /**

@@ -19,11 +19,7 @@
  */
 
 export { Client, type ClientOptions, connect } from "./client.ts";
-export {
-  ClusterEvent,
-  ClusterLock,
-  ClusterMutex,
-  ClusterQueue,
-  ClusterSemaphore,
-} from "./cluster_sync.ts";
+export { ClusterLock, ClusterMutex, ClusterSemaphore } from "./cluster_lock.ts";
+export { ClusterEvent } from "./cluster_event.ts";
+export { ClusterQueue } from "./cluster_queue.ts";
 export { clusterClient } from "./here.ts";

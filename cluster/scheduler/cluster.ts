@@ -23,14 +23,17 @@
  * thread for minutes does not make it silent, while a paused or dead
  * process stops both.
  *
+ * This file is the `Cluster` class (its options, its calls, the first
+ * message of each connection); a node's session is in `node_session.ts`,
+ * the snapshot it shows in `cluster_status.ts`.
+ *
  * @module
  */
 
-import type { ActorSystem, AttachedHost } from "../../actors/system.ts";
+import type { ActorSystem } from "../../actors/system.ts";
 import {
   hostPort,
   listenTransport,
-  parseAddress,
   type TransportListener,
 } from "../wire/endpoint.ts";
 import {
@@ -40,24 +43,26 @@ import {
 } from "./client_session.ts";
 import { SyncService } from "./sync_service.ts";
 import { generateSecret, rememberSecret } from "../wire/secrets.ts";
-import { validResources } from "../graph/delayed.ts";
 import type { FramedConnection } from "../wire/framing.ts";
 import {
-  addNodeWorker,
-  engineMetrics,
   onBadNode,
-  retireNodeWorkers,
   Scheduler,
   type SchedulerOptions,
   taskFailures,
 } from "../graph/scheduler.ts";
-import type { Computation, SchedulerStatus } from "../graph/computation.ts";
-import type { MemoryStatus } from "../memory/worker_memory.ts";
-import { recordUsage } from "./usage_history.ts";
-import { type ActorReport, checkActorReport } from "../wire/actor_report.ts";
 import { isNodeNamed } from "../graph/task_placement.ts";
-import { type NodeRequests, nodeRequests } from "./node_requests.ts";
 import { restartWorkers, workerLogs } from "./worker_ops.ts";
+import { type ClusterStatus, clusterStatus } from "./cluster_status.ts";
+import {
+  type Beat,
+  type ClusterCore,
+  type Member,
+  serveBeat,
+  serveNode,
+} from "./node_session.ts";
+
+// (named here too: where the cluster entry, the dashboard and the CLI find them)
+export type { ClusterStatus, NodeInfo, NodeStatus } from "./cluster_status.ts";
 
 /**
  * Where a cluster listens and how it treats its nodes.
@@ -124,167 +129,6 @@ export interface ClusterOptions {
   retireTimeoutMs?: number;
 }
 
-/** A member of a cluster: what `nodes()` answers (see `ClusterStatus`). */
-export type NodeInfo = Pick<
-  ClusterStatus["nodes"][number],
-  "name" | "address" | "joined" | "resources"
->;
-
-/** A member of a cluster and what its worker is doing now. */
-export type NodeStatus = ClusterStatus["nodes"][number];
-
-/**
- * A snapshot of a cluster, as plain data (what the dashboard shows).
- *
- * @example
- * ```ts
- * import type { ClusterStatus } from "@troupe/troupe/cluster";
- * const line = (s: ClusterStatus) =>
- *   `${s.nodes.length} nodes, ${s.computations.length} computations`;
- * ```
- */
-export interface ClusterStatus {
-  /** Where nodes connect, as `host:port`. */
-  readonly address: string;
-  /** When the snapshot was taken (ms since the epoch). */
-  readonly time: number;
-  /** The members, with their work. */
-  readonly nodes: {
-    /** The name it joined with (unique in the cluster). */
-    readonly name: string;
-    /** Where it connected from, as `host:port`. */
-    readonly address: string;
-    /** When it joined (ms since the epoch). */
-    readonly joined: number;
-    /** What it said it has (as `{ GPU: 2 }`). */
-    readonly resources: Readonly<Record<string, number>>;
-    /** Tasks sent to it and not finished. */
-    readonly inFlight: number;
-    /** Ready tasks waiting for it to have room. */
-    readonly queued: number;
-    /** Results it holds. */
-    readonly held: number;
-    /**
-     * Its process's CPU use over its last heartbeat, in percent of one core
-     * (undefined before its first heartbeat).
-     */
-    readonly cpu?: number;
-    /** Its process's memory at its last heartbeat, in bytes. */
-    readonly memory?: { readonly rss: number; readonly heapUsed: number };
-    /**
-     * Its held results' memory against its limit, what it spilled to disk
-     * and read back, and whether it is paused (a node with a memory limit,
-     * once it has reported).
-     */
-    readonly heldMemory?: SchedulerStatus["workers"][number]["heldMemory"];
-    /**
-     * Being retired (SIGTERM, or `retireWorkers`): it takes no new task, and
-     * its results move to other nodes before it leaves.
-     */
-    readonly retiring?: boolean;
-    /**
-     * Its actor system, as its last heartbeat said: actors, messages
-     * waiting, restarts, dead letters by reason, its deepest mailboxes.
-     */
-    readonly actors?: {
-      /** Living actors. */
-      readonly count: number;
-      /** Messages waiting in all their mailboxes. */
-      readonly mailboxes: number;
-      /** Restarts by supervisors since the node joined. */
-      readonly restarts: number;
-      /** Messages that went nowhere, by reason, since the node joined. */
-      readonly deadLetters: Readonly<Record<string, number>>;
-      /** The deepest mailboxes (actors with messages waiting), deepest first. */
-      readonly deepest: readonly {
-        /** The actor's path. */
-        readonly actor: string;
-        /** Messages waiting. */
-        readonly depth: number;
-        /** Its mailbox's capacity (Infinity: unbounded). */
-        readonly capacity: number;
-      }[];
-    };
-  }[];
-  /** Tasks the scheduler knows, by state. */
-  readonly tasks: Record<string, number>;
-  /** Computations in progress and the last few finished, by id. */
-  readonly computations: Computation[];
-  /** Values moved between nodes so far: node to node, or through it. */
-  readonly transfers: { readonly direct: number; readonly relayed: number };
-  /**
-   * The task stream: runs that ended in the last 10 s (at most 500), as
-   * the scheduler saw them.
-   */
-  readonly stream: Readonly<SchedulerStatus["stream"]>;
-  /** The actor system: living actors, messages in mailboxes, dead letters. */
-  readonly actors: {
-    readonly count: number;
-    readonly mailboxes: number;
-    readonly deadLetters: number;
-    /** The deepest mailboxes now (up to 5 actors with messages waiting). */
-    readonly busiest: readonly {
-      readonly actor: string;
-      readonly mailbox: number;
-      readonly capacity: number;
-    }[];
-  };
-  /**
-   * Cluster-wide locks, semaphores, events and queues in use, with their
-   * state (idle locks are not listed).
-   */
-  readonly sync: {
-    readonly kind: string;
-    readonly name: string;
-    readonly state: unknown;
-  }[];
-  /**
-   * The last tasks that failed for good (up to 50), oldest first: key,
-   * task name, worker, `Name: message`, stack, when (ms since the epoch),
-   * and the computations they belonged to.
-   */
-  readonly failures?: readonly {
-    readonly key: string;
-    readonly task: string;
-    readonly worker: string;
-    readonly error: string;
-    readonly stack?: string;
-    readonly time: number;
-    readonly computations: readonly number[];
-  }[];
-  /**
-   * How long task runs took since the scheduler started, in seconds: the
-   * buckets' upper bounds and the runs in each (one more, past the last
-   * bound), their sum and count.
-   */
-  readonly taskDurations?: {
-    readonly bounds: readonly number[];
-    readonly counts: readonly number[];
-    readonly sum: number;
-    readonly count: number;
-  };
-  /** Bytes of values moved between nodes since it started (their reported sizes). */
-  readonly bytesMoved?: number;
-}
-
-/** Where a node's heartbeat thread reports, and its connection once it does. */
-interface Beat {
-  heard: () => void;
-  conn?: FramedConnection;
-}
-
-interface Member extends NodeInfo {
-  conn: FramedConnection;
-  /** Its logs and reloads (see `node_requests.ts`). */
-  requests: NodeRequests;
-  /** Retire it (once): see `Cluster.retireWorkers`. */
-  retire: () => Promise<void>;
-  /** What its last heartbeat said. */
-  cpu?: number;
-  memory?: { rss: number; heapUsed: number };
-  actors?: ActorReport;
-}
-
 /**
  * A running cluster: nodes join at `address`; `scheduler` computes graphs
  * on them.
@@ -326,6 +170,8 @@ export class Cluster implements AsyncDisposable {
   readonly #lingerMs: number;
   readonly #retireMs: number | undefined;
   readonly #onEvent: NonNullable<ClusterOptions["onEvent"]>;
+  /** What the nodes' sessions share of it (see `node_session.ts`). */
+  readonly #core: ClusterCore;
   #closed = false;
 
   /**
@@ -378,6 +224,20 @@ export class Cluster implements AsyncDisposable {
         { ...f },
       )
     );
+    this.#core = {
+      owner: this,
+      system,
+      scheduler: this.scheduler,
+      members: this.#members,
+      joined: this.#joined,
+      beats: this.#beats,
+      heartbeatMs: this.#heartbeatMs,
+      silenceMs: this.#silenceMs,
+      retireMs: this.#retireMs,
+      logger: this.#logger,
+      onEvent: this.#onEvent,
+      isClosed: () => this.#closed,
+    };
     this.secret = options.secret === false
       ? undefined
       : options.secret ?? generateSecret();
@@ -435,57 +295,13 @@ export class Cluster implements AsyncDisposable {
    * ```
    */
   status(): ClusterStatus {
-    const work = this.scheduler.status();
-    const nodes = [...this.#members.values()].map((m) => {
-      const { name, address, joined, resources, cpu, memory, actors } = m;
-      const n = { name, address, joined, resources, cpu, memory, actors };
-      let inFlight = 0, queued = 0, held = 0;
-      let heldMemory: MemoryStatus | undefined;
-      let retiring = false;
-      for (const w of work.workers) {
-        if (w.name !== n.name) continue;
-        retiring ||= w.retiring === true;
-        inFlight += w.inFlight;
-        queued += w.queued;
-        held += w.held;
-        heldMemory = w.heldMemory ?? heldMemory;
-      }
-      return {
-        ...n,
-        inFlight,
-        queued,
-        held,
-        ...(heldMemory === undefined ? {} : { heldMemory }),
-        ...(retiring ? { retiring } : {}),
-      };
-    });
-    const actors = this.#system.actors();
-    return {
-      address: this.address,
-      time: Date.now(),
-      nodes,
-      tasks: work.tasks,
-      computations: work.computations,
-      transfers: work.transfers,
-      stream: work.stream,
-      actors: {
-        count: actors.length,
-        mailboxes: actors.reduce((sum, a) => sum + a.mailboxSize, 0),
-        deadLetters: this.#system.deadLetters.count,
-        busiest: actors.filter((a) => a.mailboxSize > 0)
-          .sort((a, b) => b.mailboxSize - a.mailboxSize)
-          .slice(0, 5)
-          .map((a) => ({
-            actor: `${a.behavior}#${a.address.id}`,
-            mailbox: a.mailboxSize,
-            capacity: a.mailboxCapacity,
-          })),
-      },
-      sync: this.#sync.snapshot(),
-      failures: taskFailures(this.scheduler).list(),
-      taskDurations: engineMetrics(this.scheduler).durations(),
-      bytesMoved: engineMetrics(this.scheduler).bytesMoved,
-    };
+    return clusterStatus(
+      this.address,
+      this.#members.values(),
+      this.scheduler,
+      this.#system,
+      this.#sync,
+    );
   }
 
   /**
@@ -611,8 +427,7 @@ export class Cluster implements AsyncDisposable {
     return promise;
   }
 
-  /** One node's connection, from handshake to close. */
-  /** A connection: a node joining, or a client with graphs to compute. */
+  /** A connection: a node joining, its heartbeat thread, or a client. */
   async #session(conn: FramedConnection): Promise<void> {
     if (this.#closed) return void conn.close();
     const peer = conn.peer!;
@@ -632,44 +447,8 @@ export class Cluster implements AsyncDisposable {
       clearTimeout(timer);
     }
     const kind = (first as { t?: unknown })?.t;
-    if (kind === "join") {
-      const resources = (first as { resources?: unknown }).resources ?? {};
-      if (!validResources(resources)) {
-        this.#logger(`node ${peer.nodeId} joined with bad resources: dropped`);
-        return void conn.close();
-      }
-      const data = (first as { data?: unknown }).data;
-      if (data !== undefined && data !== null && !dataAddress(data)) {
-        // The other nodes would dial it: it must be an address.
-        this.#logger(
-          `node ${peer.nodeId} joined with a data address that is not host:port: dropped`,
-        );
-        return void conn.close();
-      }
-      return this.#nodeSession(
-        conn,
-        resources,
-        typeof data === "string" ? data : undefined,
-      );
-    }
-    if (kind === "beat") {
-      // A node's heartbeat thread: it only keeps its node from looking silent.
-      const token = (first as { token?: unknown }).token;
-      const beat = typeof token === "string"
-        ? this.#beats.get(token)
-        : undefined;
-      if (beat === undefined) {
-        this.#logger(`${peer.nodeId} sent heartbeats for no node: dropped`);
-        return void conn.close();
-      }
-      void beat.conn?.close(); // (one at a time)
-      beat.conn = conn;
-      beat.heard();
-      conn.onMessage(() => beat.heard());
-      await conn.closed;
-      if (beat.conn === conn) beat.conn = undefined;
-      return;
-    }
+    if (kind === "join") return serveNode(this.#core, conn, first as object);
+    if (kind === "beat") return serveBeat(this.#core, conn, first as object);
     if (kind === "client") {
       const id = (first as { id?: unknown }).id;
       if (typeof id !== "string" || id === "") {
@@ -694,158 +473,6 @@ export class Cluster implements AsyncDisposable {
       `${peer.nodeId} opened with a message of no known kind: dropped`,
     );
     await conn.close();
-  }
-
-  /** A node's connection, from its join to its close. */
-  async #nodeSession(
-    conn: FramedConnection,
-    resources: Record<string, number>,
-    data: string | undefined,
-  ): Promise<void> {
-    const peer = conn.peer!;
-    let name = peer.nodeId;
-    const address = hostPort(peer.address);
-    let tried: AttachedHost | undefined;
-    // A name already taken (by a member, or by a host of this system that
-    // is not one: another cluster's) gets a suffix.
-    for (let i = 2; tried === undefined; i++) {
-      if (this.#members.has(name)) {
-        name = `${peer.nodeId}-${i}`;
-        continue;
-      }
-      try {
-        tried = this.#system.attachHost(name, {
-          send: (batch) => {
-            if (!conn.isClosed) conn.send(batch); // (closing: it is gone)
-          },
-          close: () => void conn.close(),
-          closed: conn.closed,
-        });
-      } catch (e) {
-        if (i < 100 && /already attached/.test(String(e))) {
-          name = `${peer.nodeId}-${i}`;
-          continue;
-        }
-        this.#logger(`node ${name} from ${address} refused: ${e}`);
-        return void conn.close();
-      }
-    }
-    const attached = tried;
-    let lastHeard = performance.now();
-    let left = false;
-    let retiring: Promise<void> | undefined;
-    // A goodbye, or a retirement asked here: its work goes elsewhere and
-    // what it holds to the others, then it is told it is out; no death.
-    const retire = () =>
-      retiring ??= (async () => {
-        left = true;
-        if (this.#members.get(name) === member) {
-          await retireNodeWorkers(this.scheduler, name, this.#retireMs);
-        }
-        if (!conn.isClosed) conn.send({ t: "retired" });
-        await conn.close();
-      })();
-    const member: Member = {
-      name,
-      address,
-      joined: Date.now(),
-      resources,
-      conn,
-      retire,
-      requests: nodeRequests(conn, name),
-    };
-    // Its heartbeat thread (if it has one) says it is alive while a task
-    // holds its main thread.
-    const token = crypto.randomUUID();
-    let refused = 0; // its bad actors reports
-    const beat: Beat = { heard: () => lastHeard = performance.now() };
-    this.#beats.set(token, beat);
-    conn.onMessage((value) => {
-      lastHeard = performance.now();
-      // (a leaving node still reports its last runs and serves its values)
-      if (Array.isArray(value)) attached.receive(value);
-      else if ((value as { t?: unknown })?.t === "leave") void retire();
-      else if ((value as { t?: unknown })?.t === "hb") {
-        const { cpu, rss, heap, actors } = value as Record<string, unknown>;
-        if (actors !== undefined) {
-          // (refused: it keeps its place without one; the first is logged)
-          const report = takeReport(actors);
-          member.actors = report instanceof Error ? undefined : report;
-          if (report instanceof Error && refused++ === 0) {
-            this.#logger(
-              `node ${name} sent an actors report refused: ${report} (further ones are not logged)`,
-            );
-          }
-        }
-        if (measure(cpu)) member.cpu = cpu;
-        if (measure(rss) && measure(heap)) {
-          member.memory = { rss, heapUsed: heap };
-        }
-        recordUsage(this, name, {
-          t: Date.now(),
-          rss: member.memory?.rss,
-          cpu: member.cpu,
-        });
-      } else if (member.requests.answered(value)) {
-        // (an answer to a request of ours: handled)
-      } else {
-        this.#logger(`node ${name} sent a message of no known kind: dropped`);
-        void conn.close();
-      }
-    });
-    conn.send({
-      t: "init",
-      host: attached.id,
-      parent: attached.parent,
-      heartbeatMs: this.#heartbeatMs,
-      name, // (another node may have had the name it asked for)
-      beat: token,
-    });
-    // A node that goes silent is dropped, as one whose connection drops.
-    const watchdog = setInterval(() => {
-      if (performance.now() - lastHeard > this.#silenceMs) {
-        this.#logger(
-          `node ${name} silent for more than ${this.#silenceMs} ms: dropped`,
-        );
-        void conn.close();
-      }
-    }, Math.min(this.#silenceMs / 2, 1_000));
-    try {
-      await attached.ready;
-      if (!left && !conn.isClosed) {
-        this.#members.set(name, member);
-        addNodeWorker(this.scheduler, name, resources, data);
-        this.#onEvent("join", `node ${name} joined from ${address}`, {
-          node: name,
-          address,
-          resources,
-        });
-        for (const check of [...this.#joined]) check();
-      }
-    } catch {
-      // It went down before it was ready: nothing was added.
-    }
-    const reason = await conn.closed;
-    member.requests.close();
-    clearInterval(watchdog);
-    this.#beats.delete(token);
-    void beat.conn?.close();
-    const wasMember = this.#members.get(name) === member;
-    if (wasMember) this.#members.delete(name);
-    if (!wasMember) return; // (never joined: no leave, no loss)
-    if (left) this.#onEvent("leave", `node ${name} left`, { node: name });
-    else if (!this.#closed) {
-      const why = reason.kind === "error"
-        ? reason.error?.message
-        : reason.kind === "eof"
-        ? "its connection closed without a goodbye"
-        : "dropped by the scheduler";
-      this.#onEvent("lost", `node ${name} lost: ${why}`, {
-        node: name,
-        reason: why,
-        closed: reason.kind,
-      });
-    }
   }
 
   /**
@@ -885,31 +512,6 @@ export class Cluster implements AsyncDisposable {
    */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
-  }
-}
-
-/** A node's actors report, checked, or the error that refuses it. */
-function takeReport(x: unknown): ActorReport | Error {
-  try {
-    return checkActorReport(x);
-  } catch (e) {
-    return e as Error;
-  }
-}
-
-/** Whether a node's heartbeat figure is one (a finite number, not negative). */
-function measure(x: unknown): x is number {
-  return typeof x === "number" && Number.isFinite(x) && x >= 0;
-}
-
-/** Whether `x` is a `host:port` the other nodes may dial for data. */
-function dataAddress(x: unknown): x is string {
-  if (typeof x !== "string" || x.length > 300) return false;
-  try {
-    parseAddress(x);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -11,6 +11,7 @@ import {
   BATCH,
   CHUNK_FIRST,
   CHUNK_NEXT,
+  describe,
   FIRST_HEAD,
   NEXT_HEAD,
 } from "./frame_format.ts";
@@ -120,4 +121,29 @@ export function frameSegments(
       }
     }
   }
+}
+
+/**
+ * A batch whose packing failed, packed again value by value (4 bytes left
+ * for the length prefix): a value that cannot be packed is dropped and
+ * told to `logger`. Undefined when none is left.
+ */
+export function packEach(
+  batch: unknown[],
+  logger: (message: string) => void,
+): Uint8Array | undefined {
+  const good: unknown[] = [BATCH];
+  for (let i = 1; i < batch.length; i++) {
+    try {
+      packWire(batch[i]);
+      good.push(batch[i]);
+    } catch (e) {
+      logger(
+        `troupe transport: dropped a value MessagePack cannot encode (${typeof batch[
+          i
+        ]}): ${describe(e)}`,
+      );
+    }
+  }
+  return good.length === 1 ? undefined : packWire(good, 4);
 }

@@ -17,44 +17,34 @@
  * of the wrong shape) closes that connection with a {@link TransportError}
  * that says what, and nothing else.
  *
+ * This file is the `FramedConnection` class with its sending half; its
+ * receiving half is a `FrameReader` (`frame_reader.ts`) with state of its
+ * own, and its options, frame format and frame writer have files of theirs.
+ *
  * @module
  */
 
-import {
-  packWire,
-  packWireSegments,
-  toWire,
-  unpack,
-} from "../../actors/hosts/msgpack.ts";
+import { packWireSegments, toWire } from "../../actors/hosts/msgpack.ts";
 import { TransportError } from "./wire_errors.ts";
+import { BATCH, describe } from "./frame_format.ts";
 import {
-  BATCH,
-  CHUNK_FIRST,
-  CHUNK_NEXT,
-  describe,
-  FIRST_HEAD,
-  speaksHttp,
-  speaksTls,
-} from "./frame_format.ts";
-import {
+  closedError,
   type CloseReason,
   CONFIGURE,
   type ConnectionSettings,
-  DEFAULT_CHUNK_SIZE,
-  DEFAULT_MAX_FRAME,
-  DEFAULT_MAX_MESSAGE,
   type FramingOptions,
+  framingSettings,
   type PeerInfo,
-  positive,
   type TransportCounters,
 } from "./framing_options.ts";
-import { ChunkAssembly } from "./chunk_assembly.ts";
 import {
   batchSegments,
   BIG,
   frameSegments,
   type FrameSink,
+  packEach,
 } from "./frame_writer.ts";
+import { FrameReader } from "./frame_reader.ts";
 
 export {
   type CloseReason,
@@ -68,7 +58,6 @@ export {
   type TransportCounters,
 } from "./framing_options.ts";
 
-const READ_BUFFER = 256 * 1024;
 const COALESCE = 256 * 1024;
 
 // Values are encoded and decoded by troupe's one MessagePack configuration
@@ -77,7 +66,6 @@ const COALESCE = 256 * 1024;
 // copy its byte arrays out of it; a reassembled chunked batch has a buffer
 // of its own, so it need not.
 
-type Waiter = PromiseWithResolvers<unknown>;
 type FlushWaiter = { upTo: number; done: PromiseWithResolvers<void> };
 
 /**
@@ -117,15 +105,11 @@ export class FramedConnection
   readonly closed: Promise<CloseReason>;
 
   readonly #conn: Deno.Conn;
-  #maxFrame: number;
-  #maxMessage: number;
   #chunkSize: number;
   #peerMaxFrame: number;
   readonly #batchCount: number;
   readonly #batchBytesMax: number;
-  readonly #highWater: number;
   readonly #closeTimeout: number;
-  #readBuffer: number;
   readonly #logger: (message: string) => void;
   readonly #counters: TransportCounters = {
     framesIn: 0,
@@ -156,15 +140,8 @@ export class FramedConnection
     bytes: (b) => this.#enqueue(b),
   };
 
-  // receiving
-  readonly #reading: Promise<void>;
-  #handler: ((value: unknown) => void) | undefined;
-  #queue: unknown[] = [];
-  #qHead = 0;
-  #waiters: Waiter[] = [];
-  #paused: PromiseWithResolvers<void> | undefined;
-  /** A chunked batch being put together (see `ChunkAssembly`). */
-  readonly #chunks = new ChunkAssembly();
+  // receiving (see `frame_reader.ts`)
+  readonly #reader: FrameReader;
 
   // closing
   #closing = false;
@@ -186,27 +163,13 @@ export class FramedConnection
    */
   constructor(conn: Deno.Conn, options: FramingOptions = {}) {
     this.#conn = conn;
-    this.#maxFrame = positive("maxFrame", options.maxFrame, DEFAULT_MAX_FRAME);
-    this.#maxMessage = positive(
-      "maxMessage",
-      options.maxMessage,
-      DEFAULT_MAX_MESSAGE,
-    );
-    this.#chunkSize = positive(
-      "chunkSize",
-      options.chunkSize,
-      DEFAULT_CHUNK_SIZE,
-    );
-    if (this.#chunkSize <= FIRST_HEAD) {
-      throw new TransportError("config", `chunkSize must exceed ${FIRST_HEAD}`);
-    }
-    this.#peerMaxFrame = this.#maxFrame;
-    this.#batchCount = positive("batchCount", options.batchCount, 4096);
-    this.#batchBytesMax = positive("batchBytes", options.batchBytes, 256 << 10);
-    this.#highWater = positive("highWater", options.highWater, 65536);
-    this.#closeTimeout = options.closeTimeout ?? 5000;
-    this.#readBuffer = positive("readBuffer", options.readBuffer, READ_BUFFER);
-    this.#logger = options.logger ?? console.warn;
+    const settings = framingSettings(options);
+    this.#chunkSize = settings.chunkSize;
+    this.#peerMaxFrame = settings.maxFrame;
+    this.#batchCount = settings.batchCount;
+    this.#batchBytesMax = settings.batchBytes;
+    this.#closeTimeout = settings.closeTimeout;
+    this.#logger = settings.logger;
     const tcp = conn as Partial<Deno.TcpConn>;
     if (typeof tcp.setNoDelay === "function") {
       try {
@@ -214,7 +177,13 @@ export class FramedConnection
       } catch { /* not a TCP socket underneath */ }
     }
     this.closed = this.#closedDone.promise;
-    this.#reading = this.#readLoop();
+    this.#reader = new FrameReader(
+      conn,
+      settings,
+      this.#counters,
+      this.#logger,
+      (reason) => this.#shutdown(reason),
+    );
   }
 
   /** The local address. */
@@ -229,7 +198,7 @@ export class FramedConnection
 
   /** The largest frame this side accepts now. */
   get maxFrame(): number {
-    return this.#maxFrame;
+    return this.#reader.maxFrame;
   }
 
   /** A snapshot of the frame, byte and value counts. */
@@ -250,10 +219,8 @@ export class FramedConnection
   /** @internal */
   [CONFIGURE](s: ConnectionSettings): void {
     if (s.peer !== undefined) this.peer = s.peer;
-    if (s.maxFrame !== undefined) this.#maxFrame = s.maxFrame;
-    if (s.maxMessage !== undefined) this.#maxMessage = s.maxMessage;
     if (s.peerMaxFrame !== undefined) this.#peerMaxFrame = s.peerMaxFrame;
-    if (s.readBuffer !== undefined) this.#readBuffer = s.readBuffer;
+    this.#reader.configure(s);
   }
 
   // ---- sending -------------------------------------------------------------
@@ -367,7 +334,7 @@ export class FramedConnection
       }
       frame = parts[0];
     } catch {
-      frame = this.#packEach(batch);
+      frame = packEach(batch, this.#logger);
       if (frame === undefined) return;
     }
     const size = frame.length - 4;
@@ -386,24 +353,6 @@ export class FramedConnection
   /** The largest body this side sends: its chunk size, within the peer's limit. */
   #bodyLimit(): number {
     return Math.min(this.#chunkSize, this.#peerMaxFrame);
-  }
-
-  /** Pack a batch that failed value by value, dropping what cannot be packed. */
-  #packEach(batch: unknown[]): Uint8Array | undefined {
-    const good: unknown[] = [BATCH];
-    for (let i = 1; i < batch.length; i++) {
-      try {
-        packWire(batch[i]);
-        good.push(batch[i]);
-      } catch (e) {
-        this.#logger(
-          `troupe transport: dropped a value MessagePack cannot encode (${typeof batch[
-            i
-          ]}): ${describe(e)}`,
-        );
-      }
-    }
-    return good.length === 1 ? undefined : packWire(good, 4);
   }
 
   #enqueueChunks(body: Uint8Array): void {
@@ -516,20 +465,7 @@ export class FramedConnection
    * ```
    */
   onMessage(handler: ((value: unknown) => void) | undefined): void {
-    if (handler !== undefined && this.#waiters.length > 0) {
-      throw new TransportError(
-        "config",
-        "onMessage while receive() calls are pending",
-      );
-    }
-    this.#handler = handler;
-    if (handler === undefined) return;
-    while (this.#qHead < this.#queue.length && this.#handler === handler) {
-      const v = this.#queue[this.#qHead++];
-      this.#call(handler, v);
-    }
-    this.#compactQueue();
-    this.#maybeResume();
+    this.#reader.onMessage(handler);
   }
 
   /**
@@ -556,18 +492,7 @@ export class FramedConnection
    * ```
    */
   receive(): Promise<unknown> {
-    if (this.#qHead < this.#queue.length) {
-      const v = this.#queue[this.#qHead++];
-      this.#compactQueue();
-      this.#maybeResume();
-      return Promise.resolve(v);
-    }
-    if (this.#reason !== undefined) {
-      return Promise.reject(this.#closedError(this.#reason));
-    }
-    const w = Promise.withResolvers<unknown>();
-    this.#waiters.push(w);
-    return w.promise;
+    return this.#reader.receive();
   }
 
   /**
@@ -605,225 +530,6 @@ export class FramedConnection
         return;
       }
       yield v;
-    }
-  }
-
-  #closedError(reason: CloseReason): TransportError {
-    if (reason.kind === "error" && reason.error) return reason.error;
-    return new TransportError(
-      "closed",
-      reason.kind === "eof"
-        ? "the peer closed the connection"
-        : "the connection was closed here",
-    );
-  }
-
-  #compactQueue(): void {
-    if (this.#qHead === this.#queue.length) {
-      this.#queue = [];
-      this.#qHead = 0;
-    } else if (this.#qHead > 4096 && this.#qHead * 2 > this.#queue.length) {
-      this.#queue = this.#queue.slice(this.#qHead);
-      this.#qHead = 0;
-    }
-  }
-
-  #maybeResume(): void {
-    if (
-      this.#paused !== undefined &&
-      this.#queue.length - this.#qHead <= this.#highWater >> 1
-    ) {
-      const p = this.#paused;
-      this.#paused = undefined;
-      p.resolve();
-    }
-  }
-
-  #call(handler: (value: unknown) => void, value: unknown): void {
-    try {
-      handler(value);
-    } catch (e) {
-      this.#logger(`troupe transport: onMessage handler threw: ${describe(e)}`);
-    }
-  }
-
-  #deliver(value: unknown): void {
-    this.#counters.messagesIn++;
-    const h = this.#handler;
-    if (h !== undefined) return this.#call(h, value);
-    const w = this.#waiters.shift();
-    if (w !== undefined) return w.resolve(value);
-    this.#queue.push(value);
-    if (
-      this.#paused === undefined &&
-      this.#queue.length - this.#qHead >= this.#highWater
-    ) {
-      this.#paused = Promise.withResolvers<void>();
-    }
-  }
-
-  #deliverBatch(decoded: unknown): void {
-    if (!Array.isArray(decoded) || decoded[0] !== BATCH) {
-      throw new TransportError(
-        "protocol",
-        "frame is neither a batch [0, ...values] nor a chunk",
-      );
-    }
-    for (let i = 1; i < decoded.length && this.#reason === undefined; i++) {
-      this.#deliver(decoded[i]);
-    }
-  }
-
-  #onFrame(body: Uint8Array): void {
-    if (body.length >= 2 && body[0] === 0x93 && body[1] === CHUNK_FIRST) {
-      return this.#chunk(body, true);
-    }
-    if (body.length >= 2 && body[0] === 0x92 && body[1] === CHUNK_NEXT) {
-      return this.#chunk(body, false);
-    }
-    if (this.#chunks.active) {
-      throw new TransportError(
-        "protocol",
-        "a batch frame came in the middle of a chunked batch",
-      );
-    }
-    let decoded: unknown;
-    try {
-      decoded = unpack(body, { copy: true });
-    } catch (e) {
-      throw new TransportError(
-        "malformed",
-        `frame body of ${body.length} bytes is not MessagePack (${
-          describe(e)
-        })`,
-        { cause: e },
-      );
-    }
-    this.#deliverBatch(decoded);
-  }
-
-  #chunk(body: Uint8Array, first: boolean): void {
-    const asm = this.#chunks.add(body, first, this.#maxMessage);
-    if (asm === undefined) return;
-    let decoded: unknown;
-    try {
-      decoded = unpack(asm, { copy: false });
-    } catch (e) {
-      throw new TransportError(
-        "malformed",
-        `chunked batch of ${asm.length} bytes is not MessagePack (${
-          describe(e)
-        })`,
-        { cause: e },
-      );
-    }
-    this.#deliverBatch(decoded);
-  }
-
-  async #readLoop(): Promise<void> {
-    let buf = new Uint8Array(this.#readBuffer);
-    let view = new DataView(buf.buffer);
-    let start = 0;
-    let end = 0;
-    try {
-      for (;;) {
-        let need = 4;
-        while (end - start >= 4) {
-          const size = view.getUint32(start);
-          // The limit is checked before anything is allocated for the frame.
-          if (size > this.#maxFrame) {
-            if (speaksTls(buf, start)) {
-              throw new TransportError(
-                "config",
-                "the peer speaks TLS where a frame was expected: both ends need TLS (connect with tls: { caCerts }, listen with tls: { cert, key })",
-              );
-            }
-            throw new TransportError(
-              "oversize",
-              `frame length ${size} exceeds the ${this.#maxFrame}-byte limit${
-                speaksHttp(buf, start)
-                  ? " (the peer speaks HTTP: a web server, such as a dashboard, not a troupe scheduler or node)"
-                  : ""
-              }`,
-            );
-          }
-          need = 4 + size;
-          if (end - start < need) break;
-          this.#counters.framesIn++;
-          this.#counters.bytesIn += need;
-          this.#onFrame(buf.subarray(start + 4, start + need));
-          if (this.#reason !== undefined) return;
-          start += need;
-          need = 4;
-        }
-        if (start === end) {
-          start = end = 0;
-          // (back to the usual size after a big frame, or up to it once
-          // the peer has authenticated)
-          const usual = this.#readBuffer;
-          if (
-            (buf.length > 16 * usual && need <= usual) || buf.length < usual
-          ) {
-            buf = new Uint8Array(usual);
-            view = new DataView(buf.buffer);
-          }
-        }
-        if (need > buf.length) {
-          // Toward the frame's size as its bytes come (at most twice what
-          // came), not to the size it declares: a peer that declares a big
-          // frame and sends little makes this side allocate little.
-          const next = new Uint8Array(
-            Math.min(need, Math.max(2 * buf.length, 2 * (end - start))),
-          );
-          next.set(buf.subarray(start, end));
-          buf = next;
-          view = new DataView(buf.buffer);
-          end -= start;
-          start = 0;
-        } else if (
-          start > 0 &&
-          (start + need > buf.length || buf.length - end < 4096)
-        ) {
-          buf.copyWithin(0, start, end);
-          end -= start;
-          start = 0;
-        }
-        if (this.#paused !== undefined) await this.#paused.promise;
-        if (this.#reason !== undefined) return;
-        const n = await this.#conn.read(buf.subarray(end));
-        if (n === null) {
-          if (end > start) {
-            throw new TransportError(
-              "truncated",
-              end - start < 4
-                ? `stream ended inside a length prefix (${
-                  end - start
-                } of 4 bytes)`
-                : `stream ended ${end - start - 4} bytes into a ${
-                  need - 4
-                }-byte frame`,
-            );
-          }
-          if (this.#chunks.active) {
-            throw new TransportError(
-              "truncated",
-              `stream ended ${this.#chunks.assembled} bytes into a ${this.#chunks.total}-byte chunked batch`,
-            );
-          }
-          this.#shutdown({ kind: "eof" });
-          return;
-        }
-        end += n;
-      }
-    } catch (e) {
-      if (this.#reason !== undefined) return;
-      this.#fail(
-        e instanceof TransportError
-          ? e
-          : new TransportError("io", `connection failed: ${describe(e)}`, {
-            cause: e,
-          }),
-      );
     }
   }
 
@@ -880,16 +586,12 @@ export class FramedConnection
     try {
       this.#conn.close();
     } catch { /* already closed */ }
-    const err = this.#closedError(reason);
-    for (const w of this.#waiters) w.reject(err);
-    this.#waiters = [];
+    this.#reader.stop(reason);
+    const err = closedError(reason);
     for (const f of this.#flushWaiters) f.done.reject(err);
     this.#flushWaiters = [];
-    this.#paused?.resolve();
-    this.#paused = undefined;
-    this.#chunks.clear();
     this.#batch = [BATCH];
-    Promise.allSettled([this.#reading, this.#writing]).then(() =>
+    Promise.allSettled([this.#reader.reading, this.#writing]).then(() =>
       this.#closedDone.resolve(reason)
     );
   }

@@ -7,6 +7,7 @@
  */
 
 import { TransportError } from "./wire_errors.ts";
+import { FIRST_HEAD } from "./frame_format.ts";
 
 /** The default maximum frame size: 64 MiB. */
 export const DEFAULT_MAX_FRAME: number = 64 * 1024 * 1024;
@@ -92,6 +93,20 @@ export interface CloseReason {
   error?: TransportError;
 }
 
+/**
+ * The error that waiting calls get once a connection closed for `reason`:
+ * its failure, or a `closed` error saying which end closed it.
+ */
+export function closedError(reason: CloseReason): TransportError {
+  if (reason.kind === "error" && reason.error) return reason.error;
+  return new TransportError(
+    "closed",
+    reason.kind === "eof"
+      ? "the peer closed the connection"
+      : "the connection was closed here",
+  );
+}
+
 /** @internal Set by the handshake: the peer and the limits after it. */
 export const CONFIGURE: unique symbol = Symbol("troupe.transport.configure");
 
@@ -102,6 +117,51 @@ export interface ConnectionSettings {
   maxMessage?: number;
   peerMaxFrame?: number;
   readBuffer?: number;
+}
+
+/** The read buffer of a connection, unless its options say otherwise. */
+const READ_BUFFER = 256 * 1024;
+
+/** A connection's options, checked, with their defaults filled in. */
+export interface FramingSettings {
+  maxFrame: number;
+  maxMessage: number;
+  chunkSize: number;
+  batchCount: number;
+  batchBytes: number;
+  highWater: number;
+  closeTimeout: number;
+  readBuffer: number;
+  logger: (message: string) => void;
+}
+
+/** `options` checked (a `config` error names a bad one), defaults filled in. */
+export function framingSettings(options: FramingOptions): FramingSettings {
+  const maxFrame = positive("maxFrame", options.maxFrame, DEFAULT_MAX_FRAME);
+  const maxMessage = positive(
+    "maxMessage",
+    options.maxMessage,
+    DEFAULT_MAX_MESSAGE,
+  );
+  const chunkSize = positive(
+    "chunkSize",
+    options.chunkSize,
+    DEFAULT_CHUNK_SIZE,
+  );
+  if (chunkSize <= FIRST_HEAD) {
+    throw new TransportError("config", `chunkSize must exceed ${FIRST_HEAD}`);
+  }
+  return {
+    maxFrame,
+    maxMessage,
+    chunkSize,
+    batchCount: positive("batchCount", options.batchCount, 4096),
+    batchBytes: positive("batchBytes", options.batchBytes, 256 << 10),
+    highWater: positive("highWater", options.highWater, 65536),
+    closeTimeout: options.closeTimeout ?? 5000,
+    readBuffer: positive("readBuffer", options.readBuffer, READ_BUFFER),
+    logger: options.logger ?? console.warn,
+  };
 }
 
 /** `v` if it is a positive whole number, `dflt` if not given; else a config error naming `name`. */

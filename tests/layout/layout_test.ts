@@ -28,16 +28,6 @@ const SOURCE = [
 const LONG_FILES: Record<string, string> = {
   "cluster/graph/worker_engine.ts":
     "about 1,000 lines: the WorkerEngine class's hot path alone (submit, readiness, pump and dispatch, send, finished and failed runs, failing, settling, releases) on its private fields; its cold work (workers' start and loss, transfers, retirement, values, status, report checks) is in files of their own that take its EngineCore. Moving the hot path out too would put an indirection per task on the scheduler's hottest path (bench:graph compute_2_workers)",
-  "cluster/wire/framing.ts":
-    "896 lines: mostly the FramedConnection class (its options, frame format, frame writer and chunk assembly are in files of their own); its send and receive halves share the connection's private state, so splitting them needs that state as a record they take: next wave",
-  "cluster/scheduler/cluster.ts":
-    "split in the next wave (other branches edit it now)",
-  "cluster/client/client.ts":
-    "split in the next wave (other branches edit it now)",
-  "cluster/wire/endpoint.ts":
-    "split in the next wave (other branches edit it now)",
-  "cluster/client/cluster_sync.ts":
-    "split in the next wave: one file per cluster primitive",
   "actors/system.ts":
     "about 990 lines: the ActorSystem class (its shapes are in system_types.ts, the delivery of envelopes from transports in delivery.ts) and the public types that name it and each other (Behavior, ActorDefinition, ActorContext), which must share its file or close an import cycle (deno doc --lint refuses a public signature naming a private interface)",
 };

@@ -75,26 +75,19 @@ export {
 } from "./actors/hosts/mod.ts";
 // pools, routers, tasks
 export {
-  broadcast,
-  consistentHash,
   createPool,
   createRouter,
   defineTasks,
-  leastConnection,
   MapAbortedError,
   type MapOptions,
   NoRouteeError,
   Pool,
   PoolFullError,
   type PoolOptions,
-  randomRouting,
-  roundRobin,
   Router,
-  type RoutingLogic,
   type Task,
   TaskError,
   TaskTimeoutError,
-  weightedRoundRobin,
 } from "./actors/pool/mod.ts";
 // local task graphs
 export {

@@ -16,7 +16,6 @@ import { ActorDeadError, AskTimeoutError, TroupeError } from "../errors.ts";
 import type { ActorRef, AskOptions } from "../ref.ts";
 import { ROUTE_HOOK, type RouteHook } from "./route_hook.ts";
 import { createRouter, NoRouteeError, type Router } from "./router.ts";
-import { leastConnection } from "./routing.ts";
 import type { ActorSystem } from "../system.ts";
 import { TaskRunner } from "./task_runner.ts";
 import type { Task } from "./tasks.ts";
@@ -210,7 +209,7 @@ export class Pool implements AsyncDisposable {
     }
     this.#runners = Array.from({ length: size }, spawnRunner);
     this.#router = createRouter(system, this.#runners, {
-      logic: leastConnection(),
+      routing: "least-connection",
       retries: options.retries ?? 2,
       onRetry: options.onRetry === undefined
         ? undefined

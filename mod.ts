@@ -112,8 +112,6 @@ export {
   type SchedulerOptions,
   type SchedulerStatus,
   TaskFailedError,
-  toDot,
-  toMermaid,
   treeReduce,
   visualize,
   wait,

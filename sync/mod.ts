@@ -2,8 +2,8 @@
  * Locks, semaphores, conditions, events, barriers, rwlocks, queues and
  * channels: Python's `threading` / `asyncio` toolbox for Deno.
  *
- * The same interfaces (`MutexLike`, `SemaphoreLike`, `QueueLike`, ...) have
- * several scopes:
+ * Each primitive has two scopes, with the same members (a user names the
+ * class; tests/sync/scopes_test.ts holds each pair to one shape):
  *
  * - **isolate scope** (`Mutex`, `ReentrantMutex`, `Semaphore`,
  *   `BoundedSemaphore`, `RWLock`, `Condition`, `Event`, `Barrier`, `Queue`,
@@ -51,14 +51,7 @@ export {
   WaitAbortedError,
   WaitTimeoutError,
 } from "./errors.ts";
-export type {
-  EventCore,
-  Guard,
-  LockCore,
-  MutexLike,
-  QueueCore,
-  WaitOptions,
-} from "./types.ts";
+export type { Guard, WaitOptions } from "./types.ts";
 export { Mutex } from "./mutex.ts";
 export { ReentrantMutex } from "./reentrant_mutex.ts";
 export { BoundedSemaphore, Semaphore } from "./semaphore.ts";

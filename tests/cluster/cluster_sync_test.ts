@@ -16,12 +16,12 @@ import { connectTransport } from "../../cluster/wire/endpoint.ts";
 import { delayed } from "@troupe/troupe";
 import {
   ClosedError,
-  type LockCore,
   NotHeldError,
-  type QueueCore,
   WaitAbortedError,
   WaitTimeoutError,
 } from "@troupe/troupe/sync";
+// The waiting part every scope shares (internal: a user names the class).
+import type { LockCore, QueueCore } from "../../sync/types.ts";
 import { s } from "../fixtures/cluster_sync_tasks.ts";
 import { proxy } from "./tcp_proxy.ts";
 import { until } from "../helpers.ts";

@@ -1,6 +1,8 @@
-// A local primitive and its Shared twin have the same members: the entry no
-// longer exports the `*Like` interfaces that said so (a user names the
-// class), so this file holds both scopes to them, by type and by use.
+// A local primitive and its Shared twin have the same members: the entry
+// does not export the `*Like` and `*Core` interfaces that say so (a user names
+// the class), so this file holds both scopes to them, by type and by use (and
+// tests/cluster/cluster_sync_test.ts holds the cluster scope to the `*Core`
+// ones).
 import assert from "node:assert/strict";
 import {
   Barrier,

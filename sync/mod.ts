@@ -6,8 +6,8 @@
  * class; tests/sync/scopes_test.ts holds each pair to one shape):
  *
  * - **isolate scope** (`Mutex`, `ReentrantMutex`, `Semaphore`,
- *   `BoundedSemaphore`, `RWLock`, `Condition`, `Event`, `Barrier`, `Queue`,
- *   `LifoQueue`, `PriorityQueue`, `Channel`): async primitives for plain
+ *   `BoundedSemaphore`, `RWLock`, `Condition`, `Event`, `Barrier`, `Queue`
+ *   (FIFO, LIFO or priority), `Channel`): async primitives for plain
  *   async code and local actors in one isolate;
  * - **shared scope** (`Shared*`): backed by a `SharedArrayBuffer`, so that
  *   worker actors and the main isolate contend on the same primitive.
@@ -59,7 +59,7 @@ export { RWLock } from "./rwlock.ts";
 export { Condition } from "./condition.ts";
 export { Event } from "./event.ts";
 export { Barrier } from "./barrier.ts";
-export { LifoQueue, PriorityQueue, Queue } from "./queue.ts";
+export { Queue } from "./queue.ts";
 export { Channel, select } from "./channel.ts";
 
 // shared scope

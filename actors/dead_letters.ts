@@ -132,7 +132,7 @@ export class DeadLetters {
    *
    * @example
    * ```ts
-   * import { DeadLetters } from "@troupe/troupe";
+   * import { DeadLetters } from "./dead_letters.ts";
    * const d = new DeadLetters();
    * d.record("x#1", "ping", undefined, "no-route");
    * ```

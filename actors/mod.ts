@@ -47,11 +47,7 @@ export {
   type ReplyOf,
   type SpawnArgs,
 } from "./behavior.ts";
-export {
-  type DeadLetter,
-  type DeadLetterReason,
-  DeadLetters,
-} from "./dead_letters.ts";
+export { type DeadLetter, type DeadLetterReason } from "./dead_letters.ts";
 export {
   ActorDeadError,
   AskAbortedError,
@@ -80,7 +76,6 @@ export {
   type Strategy,
   type SupervisorBehavior,
   type SupervisorHandlers,
-  type SupervisorOptions,
 } from "./supervisor.ts";
 export { ActorSystem } from "./system.ts";
 export type {

@@ -127,42 +127,8 @@ export function child<B extends Behavior>(
   return { ...options, id, behavior, arg };
 }
 
-/**
- * Settings of a supervisor.
- *
- * @example
- * ```ts
- * import type { SupervisorOptions } from "@troupe/troupe";
- * const opts: SupervisorOptions = { strategy: "one_for_all", intensity: 5, periodMs: 10_000, children: [] };
- * ```
- */
-export interface SupervisorOptions {
-  /** A name for logs and addresses (default `"supervisor"`). */
-  name?: string;
-  /** Which children restart together (default `one_for_one`). */
-  strategy?: "one_for_one" | "one_for_all" | "rest_for_one";
-  /** Most restarts allowed within `periodMs` (default 3). */
-  intensity?: number;
-  /** The window for `intensity`, in ms (default 5,000). */
-  periodMs?: number;
-  /** Wait before each restart, growing while a child keeps failing. */
-  backoff?: {
-    /** First delay in ms. */
-    minMs: number;
-    /** Largest delay in ms. */
-    maxMs: number;
-    /** Growth per consecutive restart (default 2). */
-    factor?: number;
-    /** Random spread as a fraction of the delay, 0 to 1 (default 0.2). */
-    jitter?: number;
-    /** Quiet ms after which the count resets (default `maxMs`). */
-    resetAfterMs?: number;
-    /** Source of randomness in [0, 1) (default `Math.random`; seed it in tests). */
-    random?: () => number;
-  };
-  /** The children, started in this order and stopped in reverse. */
-  children: ChildSpec[];
-}
+/** Settings of a supervisor (`defineSupervisor`'s signature spells them out). */
+type SupervisorOptions = Parameters<typeof defineSupervisor>[0];
 
 /**
  * One child as the supervisor sees it.
@@ -494,7 +460,33 @@ function cancelTimers(state: unknown): void {
  * ```
  */
 export function defineSupervisor(
-  options: SupervisorOptions,
+  options: {
+    /** A name for logs and addresses (default `"supervisor"`). */
+    name?: string;
+    /** Which children restart together (default `one_for_one`). */
+    strategy?: "one_for_one" | "one_for_all" | "rest_for_one";
+    /** Most restarts allowed within `periodMs` (default 3). */
+    intensity?: number;
+    /** The window for `intensity`, in ms (default 5,000). */
+    periodMs?: number;
+    /** Wait before each restart, growing while a child keeps failing. */
+    backoff?: {
+      /** First delay in ms. */
+      minMs: number;
+      /** Largest delay in ms. */
+      maxMs: number;
+      /** Growth per consecutive restart (default 2). */
+      factor?: number;
+      /** Random spread as a fraction of the delay, 0 to 1 (default 0.2). */
+      jitter?: number;
+      /** Quiet ms after which the count resets (default `maxMs`). */
+      resetAfterMs?: number;
+      /** Source of randomness in [0, 1) (default `Math.random`; seed it in tests). */
+      random?: () => number;
+    };
+    /** The children, started in this order and stopped in reverse. */
+    children: ChildSpec[];
+  },
 ): Behavior<void, unknown, {
   /** Every child, in start order. */
   children: (state: unknown) => {

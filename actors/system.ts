@@ -11,7 +11,7 @@ import { preview } from "./preview.ts";
 import type { Timer } from "./timer.ts";
 import type { SpawnOptions } from "./spawn_options.ts";
 import { type Cell, cellOf, type CellRuntime, spawnCell } from "./cell.ts";
-import type { DeadLetters } from "./dead_letters.ts";
+import type { DeadLetter } from "./dead_letters.ts";
 import type { Address } from "./envelope.ts";
 import {
   type ExitReason,
@@ -19,7 +19,6 @@ import {
   SystemStoppedError,
   UnguardedMainError,
 } from "./errors.ts";
-import type { SystemEvent } from "./events.ts";
 import { Links, type LinkSend, RemoteRef } from "./hosts/link.ts";
 import { ClusterNames, type NameOptions } from "./names.ts";
 import { MAX_FRAME } from "./hosts/codec.ts";
@@ -469,7 +468,10 @@ export class ActorSystem implements AsyncDisposable {
   }
 
   /**
-   * The dead-letter office: counts by reason, and a feed.
+   * The dead-letter office: how many dead letters there have been (`count`),
+   * counts by reason (`byReason`, a copy), and `subscribe(listener)`, which
+   * calls `listener` with every dead letter from now on and returns a
+   * function that unsubscribes.
    *
    * @example
    * ```ts
@@ -478,7 +480,11 @@ export class ActorSystem implements AsyncDisposable {
    * console.log(system.deadLetters.count);
    * ```
    */
-  get deadLetters(): DeadLetters {
+  get deadLetters(): {
+    readonly count: number;
+    readonly byReason: Partial<Record<DeadLetter["reason"], number>>;
+    subscribe(listener: (letter: DeadLetter) => void): () => void;
+  } {
     return this.#rt.deadLetters;
   }
 
@@ -801,8 +807,12 @@ export class ActorSystem implements AsyncDisposable {
   }
 
   /**
-   * Receive structured events (spawned, failed, restarted, stopped, dead
-   * letter); returns a function that unsubscribes.
+   * Receive structured events; returns a function that unsubscribes.
+   * `spawned`: an actor started (after `init` and `onStart`); `failed`: a
+   * handler or hook threw (the actor crashes unless it resumes);
+   * `restarted`: a supervisor restarted an actor in place, after `delayMs`;
+   * `stopped`: an actor is gone for good, with the reason; `dead-letter`: a
+   * message went nowhere.
    *
    * @example
    * ```ts
@@ -812,7 +822,22 @@ export class ActorSystem implements AsyncDisposable {
    * off();
    * ```
    */
-  subscribe(listener: (event: SystemEvent) => void): () => void {
+  subscribe(
+    listener: (
+      event:
+        | { type: "spawned"; address: Address }
+        | { type: "failed"; address: Address; error: HandlerError["original"] }
+        | {
+          type: "restarted";
+          address: Address;
+          restarts: number;
+          delayMs: number;
+          error?: HandlerError["original"];
+        }
+        | { type: "stopped"; address: Address; reason: ExitReason }
+        | { type: "dead-letter"; letter: DeadLetter },
+    ) => void,
+  ): () => void {
     const rt = this.#rt;
     rt.listeners = [...rt.listeners, listener];
     return () => {

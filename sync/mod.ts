@@ -5,8 +5,8 @@
  * Each primitive has two scopes, with the same members (a user names the
  * class; tests/sync/scopes_test.ts holds each pair to one shape):
  *
- * - **isolate scope** (`Mutex`, `ReentrantMutex`, `Semaphore`,
- *   `BoundedSemaphore`, `RWLock`, `Condition`, `Event`, `Barrier`, `Queue`
+ * - **isolate scope** (`Mutex`, `ReentrantMutex`, `Semaphore` (bounded or
+ *   not), `RWLock`, `Condition`, `Event`, `Barrier`, `Queue`
  *   (FIFO, LIFO or priority), `Channel`): async primitives for plain
  *   async code and local actors in one isolate;
  * - **shared scope** (`Shared*`): backed by a `SharedArrayBuffer`, so that
@@ -54,7 +54,7 @@ export {
 export type { Guard, WaitOptions } from "./types.ts";
 export { Mutex } from "./mutex.ts";
 export { ReentrantMutex } from "./reentrant_mutex.ts";
-export { BoundedSemaphore, Semaphore } from "./semaphore.ts";
+export { Semaphore } from "./semaphore.ts";
 export { RWLock } from "./rwlock.ts";
 export { Condition } from "./condition.ts";
 export { Event } from "./event.ts";
@@ -71,7 +71,7 @@ export {
   sharedStruct,
 } from "./shared_layout.ts";
 export { SharedMutex } from "./shared_mutex.ts";
-export { SharedBoundedSemaphore, SharedSemaphore } from "./shared_semaphore.ts";
+export { SharedSemaphore } from "./shared_semaphore.ts";
 export { SharedEvent } from "./shared_event.ts";
 export { SharedBarrier } from "./shared_barrier.ts";
 export { SharedRWLock } from "./shared_rwlock.ts";

@@ -7,7 +7,7 @@
 
 import { ClosedError, SyncError } from "./errors.ts";
 import { Heap, Ring, Stack, type Store } from "./ring.ts";
-import type { QueueCore, WaitOptions } from "./types.ts";
+import type { WaitOptions } from "./types.ts";
 import { refuse, RESOLVED, WaiterList } from "./waiters.ts";
 
 /**
@@ -46,7 +46,7 @@ import { refuse, RESOLVED, WaiterList } from "./waiters.ts";
  * assert.equal(sum, 4950);
  * ```
  */
-export class Queue<T> implements QueueCore<T> {
+export class Queue<T> {
   #store: Store<T>;
   #maxSize: number;
   #closed = false;

@@ -6,7 +6,7 @@
 
 import { OverReleaseError } from "./errors.ts";
 import { Held } from "./guard.ts";
-import type { Guard, LockCore, WaitOptions } from "./types.ts";
+import type { Guard, WaitOptions } from "./types.ts";
 import { refuse, RESOLVED, WaiterList } from "./waiters.ts";
 
 function checkValue(what: string, value: number): void {
@@ -43,7 +43,7 @@ function checkValue(what: string, value: number): void {
  * assert.equal(most, 2);
  * ```
  */
-export class Semaphore implements LockCore {
+export class Semaphore {
   #value: number;
   #waiters = new WaiterList<void>();
   #op: string;

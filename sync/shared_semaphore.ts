@@ -20,7 +20,7 @@ import {
   waitUntil,
   wake,
 } from "./shared_wait.ts";
-import type { Guard, LockCore, WaitOptions } from "./types.ts";
+import type { Guard, WaitOptions } from "./types.ts";
 
 const LAYOUT = { cells: ["i32", 2 + CHANNEL] } as const;
 const VALUE = 0;
@@ -59,7 +59,7 @@ const BOUNDED = "SharedBoundedSemaphore";
  * there.release();
  * ```
  */
-export class SharedSemaphore implements LockCore {
+export class SharedSemaphore {
   /** The buffer that holds the semaphore's state. */
   readonly buffer: SharedArrayBuffer;
   /** Where the state starts in `buffer`, in bytes. */

@@ -11,9 +11,10 @@
  * implement the `*Core` interfaces: the waiting part that every scope has.
  * Only `WaitOptions` and `Guard` are public (every wait takes the one,
  * every lock gives the other). The rest are internal: each says what the
- * scopes of a primitive have in common, the classes implement them and
- * tests/sync/scopes_test.ts (and the cluster's sync tests) hold every scope
- * to them, so a user's code that names the class, or picks the members it
+ * scopes of a primitive have in common, and tests/sync/scopes_test.ts (and
+ * the cluster's sync tests) hold every scope to them (the classes do not
+ * say `implements`: a public class naming an internal interface fails
+ * `deno doc --lint`), so a user's code that names the class, or picks the members it
  * needs (`Pick<Mutex, "lock">`), works on any scope.
  *
  * @module

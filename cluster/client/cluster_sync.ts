@@ -5,8 +5,9 @@
  * (`client.mutex("db")`), or, inside a task running on a node, from
  * `await clusterClient()`.
  *
- * They implement the waiting part of the `sync/` interfaces (`LockCore`,
- * `EventCore`, `QueueCore`), so code written for those runs on them too.
+ * They have the waiting members of the `sync/` primitives (sync/'s internal
+ * `LockCore`, `EventCore`, `QueueCore`; tests/cluster/cluster_sync_test.ts
+ * holds them to those), so code written for those members runs on them too.
  * What the in-process primitives answer synchronously (`locked`, `size`,
  * `tryAcquire()`) needs a round trip here: `inspect()`, `tryAcquire()` and
  * `tryGet()` return promises.
@@ -25,13 +26,7 @@ import {
   WaitAbortedError,
   WaitTimeoutError,
 } from "../../sync/errors.ts";
-import type {
-  EventCore,
-  Guard,
-  LockCore,
-  QueueCore,
-  WaitOptions,
-} from "../../sync/types.ts";
+import type { Guard, WaitOptions } from "../../sync/types.ts";
 
 /**
  * How a cluster primitive reaches the scheduler; a `Client` makes one.
@@ -192,7 +187,7 @@ class Remote {
  * for (const l of locks) await l.release();
  * ```
  */
-export class ClusterLock<S> implements LockCore {
+export class ClusterLock<S> {
   readonly #r: Remote;
   /** Its name in the cluster. */
   readonly name: string;
@@ -431,7 +426,7 @@ export class ClusterSemaphore
  * await waiting;
  * ```
  */
-export class ClusterEvent implements EventCore {
+export class ClusterEvent {
   readonly #r: Remote;
   /** Its name in the cluster. */
   readonly name: string;
@@ -551,7 +546,7 @@ export class ClusterEvent implements EventCore {
  * assert.deepEqual(seen, [1, 2, 3]);
  * ```
  */
-export class ClusterQueue<T> implements QueueCore<T> {
+export class ClusterQueue<T> {
   readonly #r: Remote;
   /** Its name in the cluster. */
   readonly name: string;

@@ -11,6 +11,7 @@ import {
   LayoutError,
   Mutex,
   Queue,
+  ReentrantMutex,
   RWLock,
   Semaphore,
   SharedBarrier,
@@ -34,7 +35,11 @@ import type {
 const opts = { timeout: 5_000 };
 
 Deno.test("mutexes of both scopes answer through MutexLike", async () => {
-  const all: MutexLike[] = [new Mutex(), new SharedMutex()];
+  const all: MutexLike[] = [
+    new Mutex(),
+    new SharedMutex(),
+    new ReentrantMutex(),
+  ];
   for (const m of all) {
     assert.equal(m.tryAcquire(), true);
     assert.equal(m.locked, true);

@@ -38,7 +38,6 @@ export {
   type ActorSystemOptions,
   type Address,
   AskAbortedError,
-  type AskOptions,
   AskTimeoutError,
   type Behavior,
   child,

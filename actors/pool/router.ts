@@ -24,7 +24,7 @@ import { PendingAsk } from "../ask.ts";
 import { ActorDeadError, TroupeError } from "../errors.ts";
 import { failReply, setForward } from "../forward.ts";
 import type { Placement } from "../hosts/hosts.ts";
-import type { ActorRef, AskOptions } from "../ref.ts";
+import type { ActorRef } from "../ref.ts";
 import type { ReplyTo } from "../reply.ts";
 import { type RouteHook, routeHookOf } from "./route_hook.ts";
 import { logicOf, type Routing, type RoutingLogic } from "./routing.ts";
@@ -255,8 +255,9 @@ export class Router<B extends Behavior> implements AsyncDisposable {
   }
 
   /**
-   * Ask the routee the routing picks; with `retries`, an ask whose routee dies
-   * first goes to another routee. Broadcast routers use `askAll`.
+   * Ask the routee the routing picks (`options` as `ActorRef.ask` takes
+   * them); with `retries`, an ask whose routee dies first goes to another
+   * routee. Broadcast routers use `askAll`.
    *
    * @example
    * ```ts
@@ -269,7 +270,10 @@ export class Router<B extends Behavior> implements AsyncDisposable {
    */
   ask<K extends MessageName<B>>(
     name: K,
-    ...args: [...MessageArgs<B, K>, options?: AskOptions]
+    ...args: [
+      ...MessageArgs<B, K>,
+      options?: { timeout?: number; signal?: AbortSignal },
+    ]
   ): Promise<ReplyOf<B, K>> {
     return this.#try(name, args, routeHookOf(args), 0, undefined) as Promise<
       ReplyOf<B, K>
@@ -353,7 +357,10 @@ export class Router<B extends Behavior> implements AsyncDisposable {
    */
   askAll<K extends MessageName<B>>(
     name: K,
-    ...args: [...MessageArgs<B, K>, options?: AskOptions]
+    ...args: [
+      ...MessageArgs<B, K>,
+      options?: { timeout?: number; signal?: AbortSignal },
+    ]
   ): Promise<ReplyOf<B, K>[]> {
     return Promise.all(this.#routees.map((r) => {
       r.sent++;

@@ -55,7 +55,6 @@ export {
   RestartIntensityError,
   type SpawnOptions,
   SystemStoppedError,
-  type Termination,
   transfer,
   TroupeError,
   UnguardedMainError,

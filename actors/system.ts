@@ -35,7 +35,7 @@ import { deliverEnvelope, type Delivery } from "./delivery.ts";
 import { register } from "./internals.ts";
 import { unguardedMain } from "./main_guard.ts";
 import { Runtime } from "./runtime.ts";
-import type { Termination, WatchRecord } from "./watch.ts";
+import type { WatchRecord } from "./watch.ts";
 import {
   type ActorStats,
   type ActorStatus,
@@ -108,10 +108,13 @@ export interface ActorDefinition<
     ctx: ActorContext,
     error: HandlerError["original"] | undefined,
   ) => void | Promise<void>;
-  /** Gets the termination notices of actors this one watches. */
+  /**
+   * Gets the termination notice of each actor this one watches: its address
+   * and why it is gone.
+   */
   onTerminated?: (
     state: S,
-    notice: Termination,
+    notice: { readonly address: Address; readonly reason: ExitReason },
     ctx: ActorContext,
   ) => void | Promise<void>;
   /** What a throwing handler does to the actor (default `crash`). */
@@ -721,8 +724,8 @@ export class ActorSystem implements AsyncDisposable {
   }
 
   /**
-   * Call `listener` once when `ref` dies (at once if it is already dead);
-   * returns a function that unwatches. Restarts are not deaths. `ref` may
+   * Call `listener` once when `ref` dies (at once if it is already dead),
+   * with its address and why it is gone; returns a function that unwatches. Restarts are not deaths. `ref` may
    * be of another host (from `refFor`): the loss of that host, or of the
    * link to it, is a death with reason `host-down`.
    *
@@ -738,7 +741,9 @@ export class ActorSystem implements AsyncDisposable {
    */
   watch(
     ref: ActorRef,
-    listener: (notice: Termination) => void,
+    listener: (
+      notice: { readonly address: Address; readonly reason: ExitReason },
+    ) => void,
   ): () => void {
     const record: WatchRecord = { active: true, listener };
     if (!(ref instanceof LocalRef)) {

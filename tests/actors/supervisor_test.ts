@@ -7,8 +7,8 @@ import {
   defineActor,
   defineSupervisor,
   HandlerError,
-  type Termination,
 } from "@troupe/troupe";
+import type { Termination } from "../../actors/watch.ts";
 import type { SystemEvent } from "../../actors/events.ts";
 import { seeded, tick, until } from "../helpers.ts";
 

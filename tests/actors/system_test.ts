@@ -6,8 +6,8 @@ import {
   HandlerError,
   NameTakenError,
   SystemStoppedError,
-  type Termination,
 } from "@troupe/troupe";
+import type { Termination } from "../../actors/watch.ts";
 import type { Envelope } from "../../actors/envelope.ts";
 import type { SystemEvent } from "../../actors/events.ts";
 import { EnvelopeError } from "../../actors/errors.ts";

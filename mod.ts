@@ -91,7 +91,6 @@ export {
   type Computation,
   compute,
   type Computed,
-  type ComputeOptions,
   createScheduler,
   Delayed,
   delayed,

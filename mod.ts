@@ -42,7 +42,6 @@ export {
   type Behavior,
   child,
   type ChildSpec,
-  type DeadLetter,
   defineActor,
   defineSupervisor,
   type ExitReason,

@@ -11,7 +11,6 @@ import { preview } from "./preview.ts";
 import type { Timer } from "./timer.ts";
 import type { SpawnOptions } from "./spawn_options.ts";
 import { type Cell, cellOf, type CellRuntime, spawnCell } from "./cell.ts";
-import type { DeadLetter } from "./dead_letters.ts";
 import type { Address } from "./envelope.ts";
 import {
   type ExitReason,
@@ -474,7 +473,11 @@ export class ActorSystem implements AsyncDisposable {
    * The dead-letter office: how many dead letters there have been (`count`),
    * counts by reason (`byReason`, a copy), and `subscribe(listener)`, which
    * calls `listener` with every dead letter from now on and returns a
-   * function that unsubscribes.
+   * function that unsubscribes. The reasons: `unknown-message` (no handler
+   * for its name), `mailbox-full` (dropped or refused), `dropped-oldest`
+   * (the oldest message, making room), `dead-target`, `stopped` (still
+   * queued when its target stopped), `late-reply` (an answer after its ask
+   * gave up) and `no-route` (no route to the target's host).
    *
    * @example
    * ```ts
@@ -485,8 +488,30 @@ export class ActorSystem implements AsyncDisposable {
    */
   get deadLetters(): {
     readonly count: number;
-    readonly byReason: Partial<Record<DeadLetter["reason"], number>>;
-    subscribe(listener: (letter: DeadLetter) => void): () => void;
+    readonly byReason: Partial<
+      Record<
+        | "unknown-message"
+        | "mailbox-full"
+        | "dropped-oldest"
+        | "dead-target"
+        | "stopped"
+        | "late-reply"
+        | "no-route",
+        number
+      >
+    >;
+    subscribe(
+      listener: (letter: {
+        /** The intended recipient, as a label (`name#id`). */
+        readonly target: string;
+        /** The message name (for a late reply: the ask's message name). */
+        readonly name: string;
+        /** The payload (for a late reply: the reply value). */
+        readonly payload: unknown;
+        /** Why it was not delivered (a key of `byReason`). */
+        readonly reason: keyof ActorSystem["deadLetters"]["byReason"];
+      }) => void,
+    ): () => void;
   } {
     return this.#rt.deadLetters;
   }
@@ -840,7 +865,15 @@ export class ActorSystem implements AsyncDisposable {
           error?: HandlerError["original"];
         }
         | { type: "stopped"; address: Address; reason: ExitReason }
-        | { type: "dead-letter"; letter: DeadLetter },
+        | {
+          type: "dead-letter";
+          letter: {
+            target: string;
+            name: string;
+            payload: unknown;
+            reason: keyof ActorSystem["deadLetters"]["byReason"];
+          };
+        },
     ) => void,
   ): () => void {
     const rt = this.#rt;

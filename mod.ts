@@ -35,7 +35,6 @@ export {
   type ActorDefinition,
   type ActorRef,
   ActorSystem,
-  type ActorSystemOptions,
   type Address,
   AskAbortedError,
   AskTimeoutError,

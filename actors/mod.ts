@@ -77,11 +77,10 @@ export {
   type SupervisorBehavior,
   type SupervisorHandlers,
 } from "./supervisor.ts";
-export { ActorSystem } from "./system.ts";
+export { ActorSystem, type ActorSystemOptions } from "./system.ts";
 export type {
   ActorStats,
   ActorStatus,
-  ActorSystemOptions,
   ShutdownReport,
 } from "./system_types.ts";
 export { transfer } from "./transfer.ts";

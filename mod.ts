@@ -40,7 +40,6 @@ export {
   AskTimeoutError,
   type Behavior,
   child,
-  type ChildSpec,
   defineActor,
   defineSupervisor,
   type ExitReason,

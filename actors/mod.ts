@@ -70,7 +70,6 @@ export type { SpawnOptions } from "./spawn_options.ts";
 export {
   child,
   type ChildInfo,
-  type ChildSpec,
   defineSupervisor,
   type RestartType,
   type Strategy,

@@ -65,51 +65,9 @@ export type Strategy = "one_for_one" | "one_for_all" | "rest_for_one";
 export type RestartType = "permanent" | "transient" | "temporary";
 
 /**
- * How to start and treat one child.
- *
- * @example
- * ```ts
- * import { type ChildSpec, defineActor } from "@troupe/troupe";
- * const Worker = defineActor({ init: (n: number) => ({ n }), handlers: {} });
- * const spec: ChildSpec = { id: "w1", behavior: Worker, arg: 1, restart: "transient" };
- * ```
- */
-export interface ChildSpec<B extends Behavior = Behavior> {
-  /** Unique among the supervisor's children. */
-  id: string;
-  /** The child's behaviour. */
-  behavior: B;
-  /** The child's spawn argument (used again on every restart). */
-  arg: Parameters<B["init"]>[0];
-  /** When to restart it (default `permanent`). */
-  restart?: "permanent" | "transient" | "temporary";
-  /** Ms a stop waits for the child before killing it (default: the system's). */
-  shutdown?: number;
-  /** A system-wide name for `lookup`. */
-  name?: string;
-  /** Mailbox settings for the child. */
-  mailbox?: {
-    /** Most messages it holds (a positive integer or `Infinity`; default 65,536). */
-    capacity?: number;
-    /**
-     * What a full mailbox does with one more: `reject` (the default: the
-     * sender gets `MailboxFullError`), `drop-newest`, `drop-oldest`, or
-     * `backpressure` (`send` waits for room).
-     */
-    overflow?: "drop-newest" | "drop-oldest" | "reject" | "backpressure";
-  };
-  /** Where the child runs (default `local`); restarts keep its placement. */
-  placement?: Placement;
-  /** Pin the child to a named host. */
-  host?: string;
-  /** Permissions of the host it starts on. */
-  permissions?: HostPermissions;
-  /** A process host's heap limit, in MiB. */
-  heapLimitMb?: number;
-}
-
-/**
- * Build a {@link ChildSpec} with its argument checked against the behaviour.
+ * How to start and treat one child: `id` (unique among the supervisor's
+ * children), its behaviour, its spawn argument (used again on every
+ * restart) and its `options`.
  *
  * @example
  * ```ts
@@ -122,10 +80,39 @@ export function child<B extends Behavior>(
   id: string,
   behavior: B,
   arg: Parameters<B["init"]>[0],
-  options: Omit<ChildSpec<B>, "id" | "behavior" | "arg"> = {},
-): ChildSpec<B> {
+  options: {
+    /** When to restart it (default `permanent`). */
+    restart?: "permanent" | "transient" | "temporary";
+    /** Ms a stop waits for the child before killing it (default: the system's). */
+    shutdown?: number;
+    /** A system-wide name for `lookup`. */
+    name?: string;
+    /** Mailbox settings for the child. */
+    mailbox?: {
+      /** Most messages it holds (a positive integer or `Infinity`; default 65,536). */
+      capacity?: number;
+      /**
+       * What a full mailbox does with one more: `reject` (the default: the
+       * sender gets `MailboxFullError`), `drop-newest`, `drop-oldest`, or
+       * `backpressure` (`send` waits for room).
+       */
+      overflow?: "drop-newest" | "drop-oldest" | "reject" | "backpressure";
+    };
+    /** Where the child runs (default `local`); restarts keep its placement. */
+    placement?: Placement;
+    /** Pin the child to a named host. */
+    host?: string;
+    /** Permissions of the host it starts on. */
+    permissions?: HostPermissions;
+    /** A process host's heap limit, in MiB. */
+    heapLimitMb?: number;
+  } = {},
+): { id: string; behavior: B; arg: Parameters<B["init"]>[0] } & typeof options {
   return { ...options, id, behavior, arg };
 }
+
+/** One child's spec, as `child` makes it (its signature spells it out). */
+type ChildSpec<B extends Behavior = Behavior> = ReturnType<typeof child<B>>;
 
 /** Settings of a supervisor (`defineSupervisor`'s signature spells them out). */
 type SupervisorOptions = Parameters<typeof defineSupervisor>[0];
@@ -485,7 +472,7 @@ export function defineSupervisor(
       random?: () => number;
     };
     /** The children, started in this order and stopped in reverse. */
-    children: ChildSpec[];
+    children: ReturnType<typeof child>[];
   },
 ): Behavior<void, unknown, {
   /** Every child, in start order. */
@@ -504,7 +491,10 @@ export function defineSupervisor(
   /** The ref of child `id` (undefined while it is down). */
   child: (state: unknown, id: string) => ActorRef | undefined;
   /** Add and start a child after the others; resolves to its ref. */
-  startChild: (state: unknown, spec: ChildSpec) => Promise<ActorRef>;
+  startChild: (
+    state: unknown,
+    spec: ReturnType<typeof child>,
+  ) => Promise<ActorRef>;
   /** Stop child `id` for good (its spec stays; `restartChild` starts it). */
   terminateChild: (state: unknown, id: string) => Promise<void>;
   /** Start a terminated child again (a new incarnation, a new ref). */

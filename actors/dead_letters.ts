@@ -37,7 +37,7 @@ export type DeadLetterReason =
  *
  * @example
  * ```ts
- * import type { DeadLetter } from "@troupe/troupe";
+ * import type { DeadLetter } from "./dead_letters.ts";
  * const d: DeadLetter = { target: "counter#1", name: "add", payload: 1, reason: "stopped" };
  * ```
  */
@@ -132,7 +132,7 @@ export class DeadLetters {
    *
    * @example
    * ```ts
-   * import { DeadLetters } from "@troupe/troupe";
+   * import { DeadLetters } from "./dead_letters.ts";
    * const d = new DeadLetters();
    * d.record("x#1", "ping", undefined, "no-route");
    * ```

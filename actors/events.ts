@@ -19,7 +19,7 @@ import type { ExitReason, HandlerError } from "./errors.ts";
  *
  * @example
  * ```ts
- * import type { SystemEvent } from "@troupe/troupe";
+ * import type { SystemEvent } from "./events.ts";
  * function log(e: SystemEvent): string {
  *   return e.type === "stopped" ? `${e.address.id} ${e.reason.type}` : e.type;
  * }

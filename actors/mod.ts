@@ -47,11 +47,7 @@ export {
   type ReplyOf,
   type SpawnArgs,
 } from "./behavior.ts";
-export {
-  type DeadLetter,
-  type DeadLetterReason,
-  DeadLetters,
-} from "./dead_letters.ts";
+export { type DeadLetter, type DeadLetterReason } from "./dead_letters.ts";
 export {
   ActorDeadError,
   AskAbortedError,
@@ -74,19 +70,16 @@ export type { SpawnOptions } from "./spawn_options.ts";
 export {
   child,
   type ChildInfo,
-  type ChildSpec,
   defineSupervisor,
   type RestartType,
   type Strategy,
   type SupervisorBehavior,
   type SupervisorHandlers,
-  type SupervisorOptions,
 } from "./supervisor.ts";
-export { ActorSystem } from "./system.ts";
+export { ActorSystem, type ActorSystemOptions } from "./system.ts";
 export type {
   ActorStats,
   ActorStatus,
-  ActorSystemOptions,
   ShutdownReport,
 } from "./system_types.ts";
 export { transfer } from "./transfer.ts";

@@ -11,11 +11,12 @@ import type { Address } from "./envelope.ts";
 import type { MessageArgs, MessageName, ReplyOf } from "./message_types.ts";
 
 /**
- * Per-call settings of an `ask`.
+ * Per-call settings of an `ask` (internal: the public signatures spell them
+ * out).
  *
  * @example
  * ```ts
- * import type { AskOptions } from "@troupe/troupe";
+ * import type { AskOptions } from "./ref_types.ts";
  * const opts: AskOptions = { timeout: 250, signal: AbortSignal.timeout(1000) };
  * ```
  */
@@ -75,7 +76,21 @@ export interface ActorRef<B = any> {
    */
   ask<K extends MessageName<B>>(
     name: K,
-    ...args: [...MessageArgs<B, K>, options?: AskOptions]
+    ...args: [
+      ...MessageArgs<B, K>,
+      options?: {
+        /**
+         * Milliseconds to wait for the reply (default: the system's
+         * `askTimeout`). `Infinity` waits with no deadline, for work that
+         * takes as long as it takes: the ask still ends when its target
+         * dies, its host is lost, its `signal` aborts or the system shuts
+         * down.
+         */
+        timeout?: number;
+        /** Cancels the ask; it rejects with `AskAbortedError`. */
+        signal?: AbortSignal;
+      },
+    ]
   ): Promise<ReplyOf<B, K>>;
   /** The address, so that `JSON.stringify(ref)` gives plain data. */
   toJSON(): Address;

@@ -65,51 +65,9 @@ export type Strategy = "one_for_one" | "one_for_all" | "rest_for_one";
 export type RestartType = "permanent" | "transient" | "temporary";
 
 /**
- * How to start and treat one child.
- *
- * @example
- * ```ts
- * import { type ChildSpec, defineActor } from "@troupe/troupe";
- * const Worker = defineActor({ init: (n: number) => ({ n }), handlers: {} });
- * const spec: ChildSpec = { id: "w1", behavior: Worker, arg: 1, restart: "transient" };
- * ```
- */
-export interface ChildSpec<B extends Behavior = Behavior> {
-  /** Unique among the supervisor's children. */
-  id: string;
-  /** The child's behaviour. */
-  behavior: B;
-  /** The child's spawn argument (used again on every restart). */
-  arg: Parameters<B["init"]>[0];
-  /** When to restart it (default `permanent`). */
-  restart?: "permanent" | "transient" | "temporary";
-  /** Ms a stop waits for the child before killing it (default: the system's). */
-  shutdown?: number;
-  /** A system-wide name for `lookup`. */
-  name?: string;
-  /** Mailbox settings for the child. */
-  mailbox?: {
-    /** Most messages it holds (a positive integer or `Infinity`; default 65,536). */
-    capacity?: number;
-    /**
-     * What a full mailbox does with one more: `reject` (the default: the
-     * sender gets `MailboxFullError`), `drop-newest`, `drop-oldest`, or
-     * `backpressure` (`send` waits for room).
-     */
-    overflow?: "drop-newest" | "drop-oldest" | "reject" | "backpressure";
-  };
-  /** Where the child runs (default `local`); restarts keep its placement. */
-  placement?: Placement;
-  /** Pin the child to a named host. */
-  host?: string;
-  /** Permissions of the host it starts on. */
-  permissions?: HostPermissions;
-  /** A process host's heap limit, in MiB. */
-  heapLimitMb?: number;
-}
-
-/**
- * Build a {@link ChildSpec} with its argument checked against the behaviour.
+ * How to start and treat one child: `id` (unique among the supervisor's
+ * children), its behaviour, its spawn argument (used again on every
+ * restart) and its `options`.
  *
  * @example
  * ```ts
@@ -122,47 +80,42 @@ export function child<B extends Behavior>(
   id: string,
   behavior: B,
   arg: Parameters<B["init"]>[0],
-  options: Omit<ChildSpec<B>, "id" | "behavior" | "arg"> = {},
-): ChildSpec<B> {
+  options: {
+    /** When to restart it (default `permanent`). */
+    restart?: "permanent" | "transient" | "temporary";
+    /** Ms a stop waits for the child before killing it (default: the system's). */
+    shutdown?: number;
+    /** A system-wide name for `lookup`. */
+    name?: string;
+    /** Mailbox settings for the child. */
+    mailbox?: {
+      /** Most messages it holds (a positive integer or `Infinity`; default 65,536). */
+      capacity?: number;
+      /**
+       * What a full mailbox does with one more: `reject` (the default: the
+       * sender gets `MailboxFullError`), `drop-newest`, `drop-oldest`, or
+       * `backpressure` (`send` waits for room).
+       */
+      overflow?: "drop-newest" | "drop-oldest" | "reject" | "backpressure";
+    };
+    /** Where the child runs (default `local`); restarts keep its placement. */
+    placement?: Placement;
+    /** Pin the child to a named host. */
+    host?: string;
+    /** Permissions of the host it starts on. */
+    permissions?: HostPermissions;
+    /** A process host's heap limit, in MiB. */
+    heapLimitMb?: number;
+  } = {},
+): { id: string; behavior: B; arg: Parameters<B["init"]>[0] } & typeof options {
   return { ...options, id, behavior, arg };
 }
 
-/**
- * Settings of a supervisor.
- *
- * @example
- * ```ts
- * import type { SupervisorOptions } from "@troupe/troupe";
- * const opts: SupervisorOptions = { strategy: "one_for_all", intensity: 5, periodMs: 10_000, children: [] };
- * ```
- */
-export interface SupervisorOptions {
-  /** A name for logs and addresses (default `"supervisor"`). */
-  name?: string;
-  /** Which children restart together (default `one_for_one`). */
-  strategy?: "one_for_one" | "one_for_all" | "rest_for_one";
-  /** Most restarts allowed within `periodMs` (default 3). */
-  intensity?: number;
-  /** The window for `intensity`, in ms (default 5,000). */
-  periodMs?: number;
-  /** Wait before each restart, growing while a child keeps failing. */
-  backoff?: {
-    /** First delay in ms. */
-    minMs: number;
-    /** Largest delay in ms. */
-    maxMs: number;
-    /** Growth per consecutive restart (default 2). */
-    factor?: number;
-    /** Random spread as a fraction of the delay, 0 to 1 (default 0.2). */
-    jitter?: number;
-    /** Quiet ms after which the count resets (default `maxMs`). */
-    resetAfterMs?: number;
-    /** Source of randomness in [0, 1) (default `Math.random`; seed it in tests). */
-    random?: () => number;
-  };
-  /** The children, started in this order and stopped in reverse. */
-  children: ChildSpec[];
-}
+/** One child's spec, as `child` makes it (its signature spells it out). */
+type ChildSpec<B extends Behavior = Behavior> = ReturnType<typeof child<B>>;
+
+/** Settings of a supervisor (`defineSupervisor`'s signature spells them out). */
+type SupervisorOptions = Parameters<typeof defineSupervisor>[0];
 
 /**
  * One child as the supervisor sees it.
@@ -494,7 +447,33 @@ function cancelTimers(state: unknown): void {
  * ```
  */
 export function defineSupervisor(
-  options: SupervisorOptions,
+  options: {
+    /** A name for logs and addresses (default `"supervisor"`). */
+    name?: string;
+    /** Which children restart together (default `one_for_one`). */
+    strategy?: "one_for_one" | "one_for_all" | "rest_for_one";
+    /** Most restarts allowed within `periodMs` (default 3). */
+    intensity?: number;
+    /** The window for `intensity`, in ms (default 5,000). */
+    periodMs?: number;
+    /** Wait before each restart, growing while a child keeps failing. */
+    backoff?: {
+      /** First delay in ms. */
+      minMs: number;
+      /** Largest delay in ms. */
+      maxMs: number;
+      /** Growth per consecutive restart (default 2). */
+      factor?: number;
+      /** Random spread as a fraction of the delay, 0 to 1 (default 0.2). */
+      jitter?: number;
+      /** Quiet ms after which the count resets (default `maxMs`). */
+      resetAfterMs?: number;
+      /** Source of randomness in [0, 1) (default `Math.random`; seed it in tests). */
+      random?: () => number;
+    };
+    /** The children, started in this order and stopped in reverse. */
+    children: ReturnType<typeof child>[];
+  },
 ): Behavior<void, unknown, {
   /** Every child, in start order. */
   children: (state: unknown) => {
@@ -512,7 +491,10 @@ export function defineSupervisor(
   /** The ref of child `id` (undefined while it is down). */
   child: (state: unknown, id: string) => ActorRef | undefined;
   /** Add and start a child after the others; resolves to its ref. */
-  startChild: (state: unknown, spec: ChildSpec) => Promise<ActorRef>;
+  startChild: (
+    state: unknown,
+    spec: ReturnType<typeof child>,
+  ) => Promise<ActorRef>;
   /** Stop child `id` for good (its spec stays; `restartChild` starts it). */
   terminateChild: (state: unknown, id: string) => Promise<void>;
   /** Start a terminated child again (a new incarnation, a new ref). */

@@ -11,7 +11,6 @@ import { preview } from "./preview.ts";
 import type { Timer } from "./timer.ts";
 import type { SpawnOptions } from "./spawn_options.ts";
 import { type Cell, cellOf, type CellRuntime, spawnCell } from "./cell.ts";
-import type { DeadLetters } from "./dead_letters.ts";
 import type { Address } from "./envelope.ts";
 import {
   type ExitReason,
@@ -19,10 +18,10 @@ import {
   SystemStoppedError,
   UnguardedMainError,
 } from "./errors.ts";
-import type { SystemEvent } from "./events.ts";
 import { Links, type LinkSend, RemoteRef } from "./hosts/link.ts";
 import { ClusterNames, type NameOptions } from "./names.ts";
 import { MAX_FRAME } from "./hosts/codec.ts";
+import type { ExecSpec } from "./hosts/host_types.ts";
 import type { HostLink } from "./hosts/hosts.ts";
 import { HostPool } from "./hosts/host_pool.ts";
 import {
@@ -36,23 +35,21 @@ import { deliverEnvelope, type Delivery } from "./delivery.ts";
 import { register } from "./internals.ts";
 import { unguardedMain } from "./main_guard.ts";
 import { Runtime } from "./runtime.ts";
-import type { Termination, WatchRecord } from "./watch.ts";
+import type { WatchRecord } from "./watch.ts";
 import {
   type ActorStats,
   type ActorStatus,
-  type ActorSystemOptions,
   type AttachedHost,
   type ShutdownReport,
   STATUS,
 } from "./system_types.ts";
 
-export type {
-  ActorStats,
-  ActorStatus,
-  ActorSystemOptions,
-  AttachedHost,
-  ShutdownReport,
-};
+/** Settings of an actor system (its constructor spells them out). */
+export type ActorSystemOptions = NonNullable<
+  ConstructorParameters<typeof ActorSystem>[0]
+>;
+
+export type { ActorStats, ActorStatus, AttachedHost, ShutdownReport };
 
 // ---- the types a handler sees ----------------------------------------
 // Behavior's handlers take an ActorContext, whose `system` is the
@@ -109,10 +106,13 @@ export interface ActorDefinition<
     ctx: ActorContext,
     error: HandlerError["original"] | undefined,
   ) => void | Promise<void>;
-  /** Gets the termination notices of actors this one watches. */
+  /**
+   * Gets the termination notice of each actor this one watches: its address
+   * and why it is gone.
+   */
   onTerminated?: (
     state: S,
-    notice: Termination,
+    notice: { readonly address: Address; readonly reason: ExitReason },
     ctx: ActorContext,
   ) => void | Promise<void>;
   /** What a throwing handler does to the actor (default `crash`). */
@@ -270,7 +270,54 @@ export class ActorSystem implements AsyncDisposable {
    * await using system = new ActorSystem({ askTimeout: 2000 });
    * ```
    */
-  constructor(options: ActorSystemOptions = {}) {
+  constructor(options: {
+    /** This host's id in addresses (default: a random UUID). */
+    host?: string;
+    /** Default `ask` deadline in ms (default 5,000). */
+    askTimeout?: number;
+    /** Default graceful-stop wait per actor in ms before a kill (default 5,000). */
+    shutdownTimeout?: number;
+    /** Default mailbox for every actor (default 65,536 messages, `reject`). */
+    mailbox?: {
+      /** Most messages it holds (a positive integer or `Infinity`; default 65,536). */
+      capacity?: number;
+      /**
+       * What a full mailbox does with one more: `reject` (the default: the
+       * sender gets `MailboxFullError`), `drop-newest`, `drop-oldest`, or
+       * `backpressure` (`send` waits for room).
+       */
+      overflow?: "drop-newest" | "drop-oldest" | "reject" | "backpressure";
+    };
+    /** Messages an actor may process per turn before others run (default 64). */
+    throughput?: number;
+    /** Ms of continuous work before yielding to timers and I/O (default 8). */
+    sliceMs?: number;
+    /** Most worker hosts in the pool (default: one per core). */
+    workers?: number;
+    /** Most process hosts in the pool, per permission set (default: one per core). */
+    processes?: number;
+    /**
+     * Set when the application runs with Deno's worker-options enabled
+     * (`--unstable-worker-options`), so that worker hosts may take
+     * `permissions`. Without it, worker permissions are refused with an error
+     * that says so (Deno itself would exit the process).
+     */
+    workerPermissions?: boolean;
+    /** Largest frame to or from a process host, in bytes (default 64 MiB). */
+    maxFrame?: number;
+    /**
+     * How to start a process host. By default: `deno run` of troupe's host
+     * entry, or, in a compiled binary (`Deno.build.standalone`), the binary
+     * itself re-executed with host flags.
+     */
+    exec?: ExecSpec;
+    /**
+     * How long a worker or process host may take to start (to load its
+     * modules and say it is ready), in ms; past it, the host is killed and
+     * what was placed on it fails with `HostError`. Default 60,000.
+     */
+    hostStartTimeout?: number;
+  } = {}) {
     // On a host that loads the program's main module, its unguarded
     // program code would start the program again there (and again ...).
     const unguarded = unguardedMain();
@@ -469,7 +516,14 @@ export class ActorSystem implements AsyncDisposable {
   }
 
   /**
-   * The dead-letter office: counts by reason, and a feed.
+   * The dead-letter office: how many dead letters there have been (`count`),
+   * counts by reason (`byReason`, a copy), and `subscribe(listener)`, which
+   * calls `listener` with every dead letter from now on and returns a
+   * function that unsubscribes. The reasons: `unknown-message` (no handler
+   * for its name), `mailbox-full` (dropped or refused), `dropped-oldest`
+   * (the oldest message, making room), `dead-target`, `stopped` (still
+   * queued when its target stopped), `late-reply` (an answer after its ask
+   * gave up) and `no-route` (no route to the target's host).
    *
    * @example
    * ```ts
@@ -478,7 +532,33 @@ export class ActorSystem implements AsyncDisposable {
    * console.log(system.deadLetters.count);
    * ```
    */
-  get deadLetters(): DeadLetters {
+  get deadLetters(): {
+    readonly count: number;
+    readonly byReason: Partial<
+      Record<
+        | "unknown-message"
+        | "mailbox-full"
+        | "dropped-oldest"
+        | "dead-target"
+        | "stopped"
+        | "late-reply"
+        | "no-route",
+        number
+      >
+    >;
+    subscribe(
+      listener: (letter: {
+        /** The intended recipient, as a label (`name#id`). */
+        readonly target: string;
+        /** The message name (for a late reply: the ask's message name). */
+        readonly name: string;
+        /** The payload (for a late reply: the reply value). */
+        readonly payload: unknown;
+        /** Why it was not delivered (a key of `byReason`). */
+        readonly reason: keyof ActorSystem["deadLetters"]["byReason"];
+      }) => void,
+    ): () => void;
+  } {
     return this.#rt.deadLetters;
   }
 
@@ -715,8 +795,8 @@ export class ActorSystem implements AsyncDisposable {
   }
 
   /**
-   * Call `listener` once when `ref` dies (at once if it is already dead);
-   * returns a function that unwatches. Restarts are not deaths. `ref` may
+   * Call `listener` once when `ref` dies (at once if it is already dead),
+   * with its address and why it is gone; returns a function that unwatches. Restarts are not deaths. `ref` may
    * be of another host (from `refFor`): the loss of that host, or of the
    * link to it, is a death with reason `host-down`.
    *
@@ -732,7 +812,9 @@ export class ActorSystem implements AsyncDisposable {
    */
   watch(
     ref: ActorRef,
-    listener: (notice: Termination) => void,
+    listener: (
+      notice: { readonly address: Address; readonly reason: ExitReason },
+    ) => void,
   ): () => void {
     const record: WatchRecord = { active: true, listener };
     if (!(ref instanceof LocalRef)) {
@@ -801,8 +883,12 @@ export class ActorSystem implements AsyncDisposable {
   }
 
   /**
-   * Receive structured events (spawned, failed, restarted, stopped, dead
-   * letter); returns a function that unsubscribes.
+   * Receive structured events; returns a function that unsubscribes.
+   * `spawned`: an actor started (after `init` and `onStart`); `failed`: a
+   * handler or hook threw (the actor crashes unless it resumes);
+   * `restarted`: a supervisor restarted an actor in place, after `delayMs`;
+   * `stopped`: an actor is gone for good, with the reason; `dead-letter`: a
+   * message went nowhere.
    *
    * @example
    * ```ts
@@ -812,7 +898,30 @@ export class ActorSystem implements AsyncDisposable {
    * off();
    * ```
    */
-  subscribe(listener: (event: SystemEvent) => void): () => void {
+  subscribe(
+    listener: (
+      event:
+        | { type: "spawned"; address: Address }
+        | { type: "failed"; address: Address; error: HandlerError["original"] }
+        | {
+          type: "restarted";
+          address: Address;
+          restarts: number;
+          delayMs: number;
+          error?: HandlerError["original"];
+        }
+        | { type: "stopped"; address: Address; reason: ExitReason }
+        | {
+          type: "dead-letter";
+          letter: {
+            target: string;
+            name: string;
+            payload: unknown;
+            reason: keyof ActorSystem["deadLetters"]["byReason"];
+          };
+        },
+    ) => void,
+  ): () => void {
     const rt = this.#rt;
     rt.listeners = [...rt.listeners, listener];
     return () => {

@@ -1,71 +1,12 @@
 /**
- * The shapes an `ActorSystem` takes and gives: its options, an actor's
- * counters, a shutdown's report, an attached host.
+ * The shapes an `ActorSystem` gives: an actor's counters, a shutdown's
+ * report, an attached host (its options are spelled out in its
+ * constructor's signature).
  *
  * @module
  */
 
 import type { Address } from "./envelope.ts";
-import type { ExecSpec } from "./hosts/host_types.ts";
-
-/**
- * Settings of an actor system.
- *
- * @example
- * ```ts
- * import { ActorSystem, type ActorSystemOptions } from "@troupe/troupe";
- * const options: ActorSystemOptions = { askTimeout: 1000, mailbox: { capacity: 1024 } };
- * await using system = new ActorSystem(options);
- * ```
- */
-export interface ActorSystemOptions {
-  /** This host's id in addresses (default: a random UUID). */
-  host?: string;
-  /** Default `ask` deadline in ms (default 5,000). */
-  askTimeout?: number;
-  /** Default graceful-stop wait per actor in ms before a kill (default 5,000). */
-  shutdownTimeout?: number;
-  /** Default mailbox for every actor (default 65,536 messages, `reject`). */
-  mailbox?: {
-    /** Most messages it holds (a positive integer or `Infinity`; default 65,536). */
-    capacity?: number;
-    /**
-     * What a full mailbox does with one more: `reject` (the default: the
-     * sender gets `MailboxFullError`), `drop-newest`, `drop-oldest`, or
-     * `backpressure` (`send` waits for room).
-     */
-    overflow?: "drop-newest" | "drop-oldest" | "reject" | "backpressure";
-  };
-  /** Messages an actor may process per turn before others run (default 64). */
-  throughput?: number;
-  /** Ms of continuous work before yielding to timers and I/O (default 8). */
-  sliceMs?: number;
-  /** Most worker hosts in the pool (default: one per core). */
-  workers?: number;
-  /** Most process hosts in the pool, per permission set (default: one per core). */
-  processes?: number;
-  /**
-   * Set when the application runs with Deno's worker-options enabled
-   * (`--unstable-worker-options`), so that worker hosts may take
-   * `permissions`. Without it, worker permissions are refused with an error
-   * that says so (Deno itself would exit the process).
-   */
-  workerPermissions?: boolean;
-  /** Largest frame to or from a process host, in bytes (default 64 MiB). */
-  maxFrame?: number;
-  /**
-   * How to start a process host. By default: `deno run` of troupe's host
-   * entry, or, in a compiled binary (`Deno.build.standalone`), the binary
-   * itself re-executed with host flags.
-   */
-  exec?: ExecSpec;
-  /**
-   * How long a worker or process host may take to start (to load its
-   * modules and say it is ready), in ms; past it, the host is killed and
-   * what was placed on it fails with `HostError`. Default 60,000.
-   */
-  hostStartTimeout?: number;
-}
 
 /**
  * Where an actor is in its life.

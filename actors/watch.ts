@@ -12,11 +12,13 @@ import type { Address } from "./envelope.ts";
 import type { ExitReason } from "./errors.ts";
 
 /**
- * The notice a watcher gets when an actor it watches is gone.
+ * The notice a watcher gets when an actor it watches is gone (internal: the
+ * public signatures spell it out).
  *
  * @example
  * ```ts
- * import { ActorSystem, defineActor, type Termination } from "@troupe/troupe";
+ * import { ActorSystem, defineActor } from "@troupe/troupe";
+ * import type { Termination } from "./watch.ts";
  * import assert from "node:assert/strict";
  *
  * await using system = new ActorSystem();

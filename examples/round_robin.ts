@@ -16,12 +16,7 @@
  * @module
  */
 
-import {
-  ActorSystem,
-  createRouter,
-  defineActor,
-  roundRobin,
-} from "@troupe/troupe";
+import { ActorSystem, createRouter, defineActor } from "@troupe/troupe";
 
 const Server = defineActor({
   name: "server",
@@ -38,7 +33,7 @@ await using system = new ActorSystem();
 const servers = ["server-1", "server-2", "server-3"].map((name) =>
   system.spawn(Server, name)
 );
-const balancer = createRouter(system, servers, { logic: roundRobin() });
+const balancer = createRouter(system, servers, { routing: "round-robin" });
 
 // Six requests at once: each server handles two, concurrently with the others.
 const replies = await Promise.all(

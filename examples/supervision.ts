@@ -12,7 +12,7 @@ import {
   child,
   defineActor,
   defineSupervisor,
-  type Termination,
+  type ExitReason,
 } from "@troupe/troupe";
 import { describeReason } from "../actors/errors.ts";
 import { formatAddress } from "../actors/envelope.ts";
@@ -80,8 +80,8 @@ const strict = system.spawn(defineSupervisor({
   backoff: { minMs: 10, maxMs: 100, jitter: 0 },
   children: [child("c", Worker, "c", { name: "c" })],
 }));
-const gaveUp = Promise.withResolvers<Termination>();
-system.watch(strict, gaveUp.resolve);
+const gaveUp = Promise.withResolvers<ExitReason>();
+system.watch(strict, (t) => gaveUp.resolve(t.reason));
 await strict.ask("children");
 const c = system.lookup("c", Worker)!; // restarts keep the same ref
 for (let i = 1; i <= 3; i++) {
@@ -90,5 +90,4 @@ for (let i = 1; i <= 3; i++) {
   // Wait for the restart (the third crash gets none: the supervisor gives up).
   if (i < 3) await nextRestart();
 }
-const t = await gaveUp.promise;
-console.log(`  supervisor terminated: ${describeReason(t.reason)}`);
+console.log(`  supervisor terminated: ${describeReason(await gaveUp.promise)}`);

@@ -6,7 +6,9 @@
 
 import { NotHeldError, WaitTimeoutError } from "./errors.ts";
 import { Mutex } from "./mutex.ts";
-import type { MutexLike, WaitOptions } from "./types.ts";
+import type { ReentrantMutex } from "./reentrant_mutex.ts";
+import type { SharedMutex } from "./shared_mutex.ts";
+import type { WaitOptions } from "./types.ts";
 import { refuse, WaiterList } from "./waiters.ts";
 
 /**
@@ -18,7 +20,7 @@ import { refuse, WaiterList } from "./waiters.ts";
  * `wait`, `waitFor`, `notify` and `notifyAll` need the lock held; without
  * it they throw (or reject with) `NotHeldError`. A `Mutex` cannot tell who
  * holds it, so "held" means held by someone. Give it a `Mutex` (the
- * default), or a `MutexLike` whose `release` frees it at once: a
+ * default), or another mutex whose `release` frees it at once: a
  * `ReentrantMutex` taken twice would stay held while `wait` waits.
  * Waiters are notified in FIFO order.
  *
@@ -45,7 +47,7 @@ import { refuse, WaiterList } from "./waiters.ts";
  */
 export class Condition {
   /** The lock this condition waits with. */
-  readonly lock: MutexLike;
+  readonly lock: Mutex | ReentrantMutex | SharedMutex;
   #waiters = new WaiterList<void>();
 
   /**
@@ -59,7 +61,7 @@ export class Condition {
    * assert.equal(new Condition(m).lock, m);
    * ```
    */
-  constructor(lock: MutexLike = new Mutex()) {
+  constructor(lock: Mutex | ReentrantMutex | SharedMutex = new Mutex()) {
     this.lock = lock;
   }
 

@@ -131,7 +131,8 @@ export class NotHeldError extends SyncError {
 }
 
 /**
- * A `BoundedSemaphore` was released more times than it was acquired.
+ * A bounded semaphore (`{ bounded: true }`) was released more times than it
+ * was acquired.
  *
  * @example
  * ```ts
@@ -155,7 +156,7 @@ export class OverReleaseError extends SyncError {
    */
   constructor(bound: number) {
     super(
-      `BoundedSemaphore.release would raise the value above its bound of ${bound}`,
+      `release would raise the bounded semaphore's value above its bound of ${bound}`,
     );
     this.bound = bound;
   }

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { EventCore, WaitOptions } from "./types.ts";
+import type { WaitOptions } from "./types.ts";
 import { refuse, RESOLVED, WaiterList } from "./waiters.ts";
 
 /**
@@ -25,7 +25,7 @@ import { refuse, RESOLVED, WaiterList } from "./waiters.ts";
  * assert.deepEqual(log, ["setting", "go"]);
  * ```
  */
-export class Event implements EventCore {
+export class Event {
   #set = false;
   #waiters = new WaiterList<void>();
 

@@ -2,12 +2,12 @@
  * Locks, semaphores, conditions, events, barriers, rwlocks, queues and
  * channels: Python's `threading` / `asyncio` toolbox for Deno.
  *
- * The same interfaces (`MutexLike`, `SemaphoreLike`, `QueueLike`, ...) have
- * several scopes:
+ * Each primitive has two scopes, with the same members (a user names the
+ * class; tests/sync/scopes_test.ts holds each pair to one shape):
  *
- * - **isolate scope** (`Mutex`, `ReentrantMutex`, `Semaphore`,
- *   `BoundedSemaphore`, `RWLock`, `Condition`, `Event`, `Barrier`, `Queue`,
- *   `LifoQueue`, `PriorityQueue`, `Channel`): async primitives for plain
+ * - **isolate scope** (`Mutex`, `ReentrantMutex`, `Semaphore` (bounded or
+ *   not), `RWLock`, `Condition`, `Event`, `Barrier`, `Queue`
+ *   (FIFO, LIFO or priority), `Channel`): async primitives for plain
  *   async code and local actors in one isolate;
  * - **shared scope** (`Shared*`): backed by a `SharedArrayBuffer`, so that
  *   worker actors and the main isolate contend on the same primitive.
@@ -51,22 +51,15 @@ export {
   WaitAbortedError,
   WaitTimeoutError,
 } from "./errors.ts";
-export type {
-  EventCore,
-  Guard,
-  LockCore,
-  MutexLike,
-  QueueCore,
-  WaitOptions,
-} from "./types.ts";
+export type { Guard, WaitOptions } from "./types.ts";
 export { Mutex } from "./mutex.ts";
 export { ReentrantMutex } from "./reentrant_mutex.ts";
-export { BoundedSemaphore, Semaphore } from "./semaphore.ts";
+export { Semaphore } from "./semaphore.ts";
 export { RWLock } from "./rwlock.ts";
 export { Condition } from "./condition.ts";
 export { Event } from "./event.ts";
 export { Barrier } from "./barrier.ts";
-export { LifoQueue, PriorityQueue, Queue } from "./queue.ts";
+export { Queue } from "./queue.ts";
 export { Channel, select } from "./channel.ts";
 
 // shared scope
@@ -78,7 +71,7 @@ export {
   sharedStruct,
 } from "./shared_layout.ts";
 export { SharedMutex } from "./shared_mutex.ts";
-export { SharedBoundedSemaphore, SharedSemaphore } from "./shared_semaphore.ts";
+export { SharedSemaphore } from "./shared_semaphore.ts";
 export { SharedEvent } from "./shared_event.ts";
 export { SharedBarrier } from "./shared_barrier.ts";
 export { SharedRWLock } from "./shared_rwlock.ts";

@@ -7,7 +7,7 @@
 
 import { NotHeldError } from "./errors.ts";
 import { Held } from "./guard.ts";
-import type { Guard, MutexLike, WaitOptions } from "./types.ts";
+import type { Guard, WaitOptions } from "./types.ts";
 import { refuse, RESOLVED, WaiterList } from "./waiters.ts";
 
 /**
@@ -39,7 +39,7 @@ import { refuse, RESOLVED, WaiterList } from "./waiters.ts";
  * assert.equal(most, 1);
  * ```
  */
-export class Mutex implements MutexLike {
+export class Mutex {
   #locked = false;
   #waiters = new WaiterList<void>();
 

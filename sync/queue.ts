@@ -1,41 +1,20 @@
 /**
- * `Queue`, `LifoQueue` and `PriorityQueue`: bounded async queues for one
- * isolate.
+ * `Queue`: a bounded async queue for one isolate, FIFO, LIFO or by
+ * priority (its `order`: one class where Python has three).
  *
  * @module
  */
 
 import { ClosedError, SyncError } from "./errors.ts";
 import { Heap, Ring, Stack, type Store } from "./ring.ts";
-import type { QueueCore, WaitOptions } from "./types.ts";
+import type { WaitOptions } from "./types.ts";
 import { refuse, RESOLVED, WaiterList } from "./waiters.ts";
 
-/** Options of a {@linkcode Queue} (and of its LIFO and priority kinds). */
-export interface QueueOptions {
-  /** The most items it holds; `put` waits for room beyond (default `Infinity`). */
-  maxSize?: number;
-}
-
-/** Options of a {@linkcode PriorityQueue}. */
-export interface PriorityQueueOptions<T> extends QueueOptions {
-  /**
-   * The order: negative when `a` comes out before `b`. Default: by
-   * `priority` when given, else `<` on the items themselves.
-   */
-  compare?: (a: T, b: T) => number;
-  /** A numeric priority per item; the lowest comes out first. */
-  priority?: (item: T) => number;
-}
-
-const STORE: unique symbol = Symbol("troupe.sync.store");
-type WithStore<T> = QueueOptions & { [STORE]?: Store<T> };
-
-function withStore<T>(options: QueueOptions, store: Store<T>): QueueOptions {
-  return { ...options, [STORE]: store } as WithStore<T>;
-}
-
 /**
- * A FIFO queue for async tasks (asyncio's `Queue`), optionally bounded.
+ * A queue for async tasks (asyncio's `Queue`), optionally bounded: FIFO by
+ * default, LIFO with `order: "lifo"` (asyncio's `LifoQueue`), or lowest
+ * first with `order: "priority"` (asyncio's `PriorityQueue`; items of equal
+ * priority come out in the order they were put).
  *
  * - `put` waits while the queue holds `maxSize` items; `get` waits while it
  *   is empty. Both take a timeout and a signal (`WaitTimeoutError`,
@@ -67,7 +46,7 @@ function withStore<T>(options: QueueOptions, store: Store<T>): QueueOptions {
  * assert.equal(sum, 4950);
  * ```
  */
-export class Queue<T> implements QueueCore<T> {
+export class Queue<T> {
   #store: Store<T>;
   #maxSize: number;
   #closed = false;
@@ -78,7 +57,8 @@ export class Queue<T> implements QueueCore<T> {
   #name: string;
 
   /**
-   * An empty queue; `maxSize` (an integer >= 1, or `Infinity`) bounds it.
+   * An empty queue; `maxSize` (an integer >= 1, or `Infinity`) bounds it,
+   * `order` says which item `get` takes.
    *
    * @example
    * ```ts
@@ -86,11 +66,36 @@ export class Queue<T> implements QueueCore<T> {
    * import assert from "node:assert/strict";
    * assert.equal(new Queue({ maxSize: 4 }).maxSize, 4);
    * assert.equal(new Queue().maxSize, Infinity);
+   *
+   * const stack = new Queue<number>({ order: "lifo" });
+   * for (const x of [1, 2, 3]) await stack.put(x);
+   * assert.deepEqual([await stack.get(), await stack.get()], [3, 2]);
+   *
+   * const jobs = new Queue<{ job: string; urgency: number }>({
+   *   priority: (t) => t.urgency,
+   * });
+   * await jobs.put({ job: "later", urgency: 5 });
+   * await jobs.put({ job: "now", urgency: 1 });
+   * await jobs.put({ job: "also later", urgency: 5 });
+   * const order = [];
+   * for (let i = 0; i < 3; i++) order.push((await jobs.get()).job);
+   * assert.deepEqual(order, ["now", "later", "also later"]);
    * ```
    */
   constructor(options: {
     /** The most items it holds; `put` waits for room beyond (default `Infinity`). */
     maxSize?: number;
+    /**
+     * Which item `get` takes: `"fifo"` (the oldest; the default), `"lifo"`
+     * (the newest) or `"priority"` (the lowest by `compare` or `priority`,
+     * else by `<` on the items; equal ones oldest first). Giving `compare`
+     * or `priority` means `"priority"`.
+     */
+    order?: "fifo" | "lifo" | "priority";
+    /** For priority order: negative when `a` comes out before `b`. */
+    compare?: (a: T, b: T) => number;
+    /** For priority order: a number per item; the lowest comes out first. */
+    priority?: (item: T) => number;
   } = {}) {
     const maxSize = options.maxSize ?? Infinity;
     if (
@@ -101,8 +106,7 @@ export class Queue<T> implements QueueCore<T> {
       );
     }
     this.#maxSize = maxSize;
-    this.#store = (options as WithStore<T>)[STORE] ??
-      new Ring<T>(Math.min(maxSize, 1024));
+    this.#store = storeOf(options, maxSize);
     this.#name = new.target.name;
   }
 
@@ -410,86 +414,39 @@ export class Queue<T> implements QueueCore<T> {
   }
 }
 
-/**
- * A LIFO queue: `get` takes the item put last (Python's `LifoQueue`).
- * Everything else is as in {@linkcode Queue}.
- *
- * @example
- * ```ts
- * import { LifoQueue } from "@troupe/troupe/sync";
- * import assert from "node:assert/strict";
- *
- * const q = new LifoQueue<number>();
- * for (const x of [1, 2, 3]) await q.put(x);
- * assert.deepEqual([await q.get(), await q.get(), await q.get()], [3, 2, 1]);
- * ```
- */
-export class LifoQueue<T> extends Queue<T> {
-  /**
-   * An empty LIFO queue.
-   *
-   * @example
-   * ```ts
-   * import { LifoQueue } from "@troupe/troupe/sync";
-   * new LifoQueue<string>({ maxSize: 8 });
-   * ```
-   */
-  constructor(options: {
-    /** The most items it holds; `put` waits for room beyond (default `Infinity`). */
-    maxSize?: number;
-  } = {}) {
-    super(withStore(options, new Stack<T>()));
-  }
-}
-
-/**
- * A priority queue: `get` takes the lowest item by `compare` (or by
- * `priority`), like Python's `PriorityQueue`. Items of equal priority come
- * out in the order they were put (stable). Everything else is as in
- * {@linkcode Queue}.
- *
- * @example
- * ```ts
- * import { PriorityQueue } from "@troupe/troupe/sync";
- * import assert from "node:assert/strict";
- *
- * const q = new PriorityQueue<{ job: string; urgency: number }>({
- *   priority: (t) => t.urgency,
- * });
- * await q.put({ job: "later", urgency: 5 });
- * await q.put({ job: "now", urgency: 1 });
- * await q.put({ job: "also later", urgency: 5 });
- * const order = [];
- * for (let i = 0; i < 3; i++) order.push((await q.get()).job);
- * assert.deepEqual(order, ["now", "later", "also later"]);
- * ```
- */
-export class PriorityQueue<T> extends Queue<T> {
-  /**
-   * An empty priority queue.
-   *
-   * @example
-   * ```ts
-   * import { PriorityQueue } from "@troupe/troupe/sync";
-   * new PriorityQueue<number>({ compare: (a, b) => b - a }); // highest first
-   * ```
-   */
-  constructor(options: {
-    /** The most items it holds; `put` waits for room beyond (default `Infinity`). */
-    maxSize?: number;
-    /**
-     * The order: negative when `a` comes out before `b`. Default: by
-     * `priority` when given, else `<` on the items themselves.
-     */
+/** The item store for a queue's `order`; contradicting options are refused. */
+function storeOf<T>(
+  options: {
+    order?: "fifo" | "lifo" | "priority";
     compare?: (a: T, b: T) => number;
-    /** A numeric priority per item; the lowest comes out first. */
     priority?: (item: T) => number;
-  } = {}) {
-    const { compare, priority, ...rest } = options;
-    const order = compare ??
-      (priority !== undefined
-        ? (a: T, b: T) => priority(a) - priority(b)
-        : (a: T, b: T) => (a < b ? -1 : a > b ? 1 : 0));
-    super(withStore(rest, new Heap<T>(order)));
+  },
+  maxSize: number,
+): Store<T> {
+  const { compare, priority } = options;
+  const ordered = compare !== undefined || priority !== undefined;
+  const order = options.order ?? (ordered ? "priority" : "fifo");
+  if (ordered && order !== "priority") {
+    throw new TypeError(
+      `Queue: compare and priority order items by priority, not "${order}"`,
+    );
   }
+  switch (order) {
+    case "fifo":
+      return new Ring<T>(Math.min(maxSize, 1024));
+    case "lifo":
+      return new Stack<T>();
+    case "priority":
+      return new Heap<T>(
+        compare ??
+          (priority !== undefined
+            ? (a: T, b: T) => priority(a) - priority(b)
+            : (a: T, b: T) => (a < b ? -1 : a > b ? 1 : 0)),
+      );
+  }
+  throw new TypeError(
+    `Queue: order must be "fifo", "lifo" or "priority", got ${
+      JSON.stringify(order)
+    }`,
+  );
 }

@@ -8,7 +8,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { NotHeldError } from "./errors.ts";
 import { Held } from "./guard.ts";
-import type { Guard, MutexLike, WaitOptions } from "./types.ts";
+import type { Guard, WaitOptions } from "./types.ts";
 import { refuse, RESOLVED, WaiterList } from "./waiters.ts";
 
 /** Who holds a `ReentrantMutex`: one `runExclusive` scope, or a bare acquire. */
@@ -74,7 +74,7 @@ function ownerIn(mutex: ReentrantMutex): Owner | undefined {
  * assert.ok(!m.locked);
  * ```
  */
-export class ReentrantMutex implements MutexLike {
+export class ReentrantMutex {
   #owner: Owner | null = null;
   #depth = 0;
   #waiters = new WaiterList<void, Owner>();

@@ -1,6 +1,5 @@
 /**
- * The item stores under `Queue`, `LifoQueue`, `PriorityQueue` and
- * `Channel`: a growable ring (FIFO), a stack (LIFO) and a binary heap
+ * The item stores under `Queue` (by its `order`) and `Channel`: a growable ring (FIFO), a stack (LIFO) and a binary heap
  * (priority, stable). Internal to `sync/`.
  *
  * @module

@@ -1,12 +1,12 @@
 /**
- * `Semaphore` and `BoundedSemaphore`: counting semaphores for one isolate.
+ * `Semaphore`: a counting semaphore for one isolate, bounded or not.
  *
  * @module
  */
 
 import { OverReleaseError } from "./errors.ts";
 import { Held } from "./guard.ts";
-import type { Guard, LockCore, WaitOptions } from "./types.ts";
+import type { Guard, WaitOptions } from "./types.ts";
 import { refuse, RESOLVED, WaiterList } from "./waiters.ts";
 
 function checkValue(what: string, value: number): void {
@@ -21,8 +21,10 @@ function checkValue(what: string, value: number): void {
  *
  * Waiters are served FIFO, and a released permit goes straight to the first
  * waiter, so a later `acquire` never overtakes one that waits. `release`
- * without a matching `acquire` raises the value (as in Python); use
- * {@linkcode BoundedSemaphore} to refuse that.
+ * without a matching `acquire` raises the value (as in Python), unless the
+ * semaphore is `bounded` (Python's `BoundedSemaphore`): then a release
+ * above the initial value throws `OverReleaseError`, which catches a
+ * release without its acquire.
  *
  * @example
  * ```ts
@@ -41,25 +43,40 @@ function checkValue(what: string, value: number): void {
  * assert.equal(most, 2);
  * ```
  */
-export class Semaphore implements LockCore {
+export class Semaphore {
   #value: number;
   #waiters = new WaiterList<void>();
   #op: string;
+  /** The initial value, which `release` may not exceed, when `bounded`. */
+  readonly bound: number | undefined;
 
   /**
    * A semaphore with `value` permits (default 1).
    *
    * @example
    * ```ts
-   * import { Semaphore } from "@troupe/troupe/sync";
+   * import { OverReleaseError, Semaphore } from "@troupe/troupe/sync";
    * import assert from "node:assert/strict";
    * assert.equal(new Semaphore(3).value, 3);
+   *
+   * const bounded = new Semaphore(1, { bounded: true });
+   * await bounded.acquire();
+   * bounded.release();
+   * assert.throws(() => bounded.release(), OverReleaseError);
+   * assert.equal(bounded.bound, 1);
    * ```
    */
-  constructor(value = 1) {
+  constructor(value = 1, options: {
+    /**
+     * Refuse a `release` that would raise the value above `value`
+     * (`OverReleaseError`), as Python's `BoundedSemaphore` does.
+     */
+    bounded?: boolean;
+  } = {}) {
     checkValue(`${new.target.name}: value`, value);
     this.#value = value;
     this.#op = `${new.target.name}.acquire`;
+    this.bound = options.bounded === true ? value : undefined;
   }
 
   /**
@@ -159,7 +176,7 @@ export class Semaphore implements LockCore {
    * its bound).
    */
   #check(next: number): void {
-    if (this instanceof BoundedSemaphore && next > this.bound) {
+    if (this.bound !== undefined && next > this.bound) {
       throw new OverReleaseError(this.bound);
     }
   }
@@ -205,41 +222,5 @@ export class Semaphore implements LockCore {
     } finally {
       this.release();
     }
-  }
-}
-
-/**
- * A semaphore that refuses to be released above its initial value: an extra
- * `release()` throws `OverReleaseError` (Python's `BoundedSemaphore`), which
- * catches a release without its acquire.
- *
- * @example
- * ```ts
- * import { BoundedSemaphore, OverReleaseError } from "@troupe/troupe/sync";
- * import assert from "node:assert/strict";
- *
- * const s = new BoundedSemaphore(1);
- * await s.acquire();
- * s.release();
- * assert.throws(() => s.release(), OverReleaseError);
- * ```
- */
-export class BoundedSemaphore extends Semaphore {
-  /** The initial value, which `release` may not exceed. */
-  readonly bound: number;
-
-  /**
-   * A bounded semaphore with `value` permits (default 1).
-   *
-   * @example
-   * ```ts
-   * import { BoundedSemaphore } from "@troupe/troupe/sync";
-   * import assert from "node:assert/strict";
-   * assert.equal(new BoundedSemaphore(4).bound, 4);
-   * ```
-   */
-  constructor(value = 1) {
-    super(value);
-    this.bound = value;
   }
 }

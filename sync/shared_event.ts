@@ -18,7 +18,7 @@ import {
   waitUntil,
   wake,
 } from "./shared_wait.ts";
-import type { EventCore, WaitOptions } from "./types.ts";
+import type { WaitOptions } from "./types.ts";
 
 const KIND = "SharedEvent";
 const LAYOUT = { cells: ["i32", 1 + CHANNEL] } as const;
@@ -44,7 +44,7 @@ const WAIT = 1;
  * assert.ok(ready.isSet);
  * ```
  */
-export class SharedEvent implements EventCore {
+export class SharedEvent {
   /** The buffer that holds the flag. */
   readonly buffer: SharedArrayBuffer;
   /** Where the state starts in `buffer`, in bytes. */

@@ -22,7 +22,7 @@ import {
   takeAttached,
   wake,
 } from "./shared_wait.ts";
-import type { Guard, MutexLike, WaitOptions } from "./types.ts";
+import type { Guard, WaitOptions } from "./types.ts";
 
 const KIND = "SharedMutex";
 /**
@@ -145,7 +145,7 @@ function starving(since: number): boolean {
  * there.release();
  * ```
  */
-export class SharedMutex implements MutexLike {
+export class SharedMutex {
   /** The buffer that holds the lock's state (shared, not copied, in a message). */
   readonly buffer: SharedArrayBuffer;
   /** Where the state starts in `buffer`, in bytes. */

@@ -20,7 +20,7 @@ import {
   waitUntil,
   wake,
 } from "./shared_wait.ts";
-import type { QueueCore, WaitOptions } from "./types.ts";
+import type { WaitOptions } from "./types.ts";
 
 const KIND = "SharedQueue";
 /** Control cells: capacity, head, tail, closed, then two wait channels. */
@@ -85,7 +85,7 @@ export interface SharedQueueOptions {
  * assert.deepEqual(seen, [1, 2.5]);
  * ```
  */
-export class SharedQueue implements QueueCore<number> {
+export class SharedQueue {
   /** The buffer that holds the queue. */
   readonly buffer: SharedArrayBuffer;
   /** Where the state starts in `buffer`, in bytes. */

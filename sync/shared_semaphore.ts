@@ -1,6 +1,6 @@
 /**
- * `SharedSemaphore` and `SharedBoundedSemaphore`: counting semaphores in a
- * `SharedArrayBuffer`, shared by worker actors and the main isolate.
+ * `SharedSemaphore`: a counting semaphore in a `SharedArrayBuffer`, shared
+ * by worker actors and the main isolate, bounded or not.
  *
  * @module
  */
@@ -20,13 +20,15 @@ import {
   waitUntil,
   wake,
 } from "./shared_wait.ts";
-import type { Guard, LockCore, WaitOptions } from "./types.ts";
+import type { Guard, WaitOptions } from "./types.ts";
 
 const LAYOUT = { cells: ["i32", 2 + CHANNEL] } as const;
 const VALUE = 0;
 /** The bound of a bounded semaphore, -1 for an unbounded one. */
 const BOUND = 1;
 const WAIT = 2;
+/** The layout name (and handle kind) of a bounded semaphore's buffer. */
+const BOUNDED = "SharedBoundedSemaphore";
 
 /**
  * A counting semaphore shared by every isolate that attaches to its buffer:
@@ -57,7 +59,7 @@ const WAIT = 2;
  * there.release();
  * ```
  */
-export class SharedSemaphore implements LockCore {
+export class SharedSemaphore {
   /** The buffer that holds the semaphore's state. */
   readonly buffer: SharedArrayBuffer;
   /** Where the state starts in `buffer`, in bytes. */
@@ -70,17 +72,28 @@ export class SharedSemaphore implements LockCore {
    *
    * @example
    * ```ts
-   * import { SharedSemaphore } from "@troupe/troupe/sync";
+   * import { OverReleaseError, SharedSemaphore } from "@troupe/troupe/sync";
    * import assert from "node:assert/strict";
    *
    * assert.equal(new SharedSemaphore(3).value, 3);
+   * const bounded = new SharedSemaphore(1, { bounded: true });
+   * assert.throws(() => bounded.release(), OverReleaseError);
    * ```
    */
-  constructor(value = 1) {
-    this.#kind = new.target === SharedBoundedSemaphore
-      ? "SharedBoundedSemaphore"
-      : "SharedSemaphore";
+  constructor(value = 1, options: {
+    /**
+     * Refuse a `release`, from any isolate, that would raise the value
+     * above `value` (`OverReleaseError`), as Python's `BoundedSemaphore`.
+     */
+    bounded?: boolean;
+  } = {}) {
     const from = takeAttached<SharedHandle>();
+    // A bounded semaphore's buffer is named apart (its handle's kind), so
+    // that attaching checks which of the two it is.
+    this.#kind =
+      (from === undefined ? options.bounded === true : from.kind === BOUNDED)
+        ? BOUNDED
+        : "SharedSemaphore";
     if (from === undefined) {
       if (!Number.isInteger(value) || value < 0 || value > 0x3fffffff) {
         throw new RangeError(
@@ -90,7 +103,7 @@ export class SharedSemaphore implements LockCore {
       const s = sharedStruct(LAYOUT, { name: this.#kind });
       this.#cells = s.views.cells;
       this.#cells[VALUE] = value;
-      this.#cells[BOUND] = this.#kind === "SharedBoundedSemaphore" ? value : -1;
+      this.#cells[BOUND] = this.#kind === BOUNDED ? value : -1;
       this.buffer = s.buffer;
       this.offset = s.offset;
     } else {
@@ -102,9 +115,10 @@ export class SharedSemaphore implements LockCore {
   }
 
   /**
-   * Attach to a semaphore made elsewhere, from its `handle`. `LayoutError`
-   * when the buffer holds something else (a bounded semaphore's buffer is
-   * something else for `SharedSemaphore.from`, and the other way round).
+   * Attach to a semaphore made elsewhere, bounded or not, from its `handle`.
+   * `LayoutError` when the buffer holds something else (or the handle's
+   * `kind` says bounded and the buffer holds an unbounded one, or the other
+   * way round).
    *
    * @example
    * ```ts
@@ -149,6 +163,24 @@ export class SharedSemaphore implements LockCore {
    */
   get value(): number {
     return Atomics.load(this.#cells, VALUE);
+  }
+
+  /**
+   * The initial value, which `release` may not exceed, when bounded.
+   *
+   * @example
+   * ```ts
+   * import { SharedSemaphore } from "@troupe/troupe/sync";
+   * import assert from "node:assert/strict";
+   *
+   * const s = new SharedSemaphore(2, { bounded: true });
+   * assert.equal(SharedSemaphore.from(s.handle).bound, 2);
+   * assert.equal(new SharedSemaphore(2).bound, undefined);
+   * ```
+   */
+  get bound(): number | undefined {
+    const bound = Atomics.load(this.#cells, BOUND);
+    return bound < 0 ? undefined : bound;
   }
 
   /**
@@ -198,7 +230,7 @@ export class SharedSemaphore implements LockCore {
   }
 
   /**
-   * Give back a permit. A `SharedBoundedSemaphore` throws `OverReleaseError`
+   * Give back a permit. A bounded semaphore throws `OverReleaseError`
    * instead of going above its initial value.
    *
    * @example
@@ -245,38 +277,5 @@ export class SharedSemaphore implements LockCore {
   async lock(options?: WaitOptions): Promise<Guard> {
     await this.acquire(options);
     return guard(() => this.release());
-  }
-}
-
-/**
- * A `SharedSemaphore` that refuses to be released above its initial value:
- * `release()` then throws `OverReleaseError` (Python's `BoundedSemaphore`).
- *
- * @example
- * ```ts
- * import { OverReleaseError, SharedBoundedSemaphore } from "@troupe/troupe/sync";
- * import assert from "node:assert/strict";
- *
- * const s = new SharedBoundedSemaphore(2);
- * await s.acquire();
- * s.release();
- * assert.throws(() => s.release(), OverReleaseError);
- * ```
- */
-export class SharedBoundedSemaphore extends SharedSemaphore {
-  /**
-   * Attach to a bounded semaphore made elsewhere, from its `handle`.
-   *
-   * @example
-   * ```ts
-   * import { SharedBoundedSemaphore } from "@troupe/troupe/sync";
-   * import assert from "node:assert/strict";
-   *
-   * const s = new SharedBoundedSemaphore(3);
-   * assert.equal(SharedBoundedSemaphore.from(s.handle).value, 3);
-   * ```
-   */
-  static override from(handle: SharedHandle): SharedBoundedSemaphore {
-    return attaching(handle, () => new SharedBoundedSemaphore());
   }
 }

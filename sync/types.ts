@@ -9,13 +9,13 @@
  * at a scheduler on another host, so it cannot answer a synchronous
  * question (`locked`, `tryAcquire()`, `size`) truthfully. Its primitives
  * implement the `*Core` interfaces: the waiting part that every scope has.
- * Code that must run on every scope, the cluster included, takes a
- * `LockCore`, `EventCore` or `QueueCore`; `MutexLike` (what a `Condition`
- * waits with) adds the synchronous members a local or shared mutex can
- * answer. Those four are the public ones; the other `*Like` interfaces here
- * are internal: each says what a local primitive and its `Shared*` twin
- * have in common, and tests/sync/scopes_test.ts holds both to it, so a
- * user's code that names the class works on either.
+ * Only `WaitOptions` and `Guard` are public (every wait takes the one,
+ * every lock gives the other). The rest are internal: each says what the
+ * scopes of a primitive have in common, and tests/sync/scopes_test.ts (and
+ * the cluster's sync tests) hold every scope to them (the classes do not
+ * say `implements`: a public class naming an internal interface fails
+ * `deno doc --lint`), so a user's code that names the class, or picks the members it
+ * needs (`Pick<Mutex, "lock">`), works on any scope.
  *
  * @module
  */
@@ -73,7 +73,8 @@ export interface Guard extends Disposable, AsyncDisposable {
  *
  * @example
  * ```ts
- * import { Mutex, type LockCore } from "@troupe/troupe/sync";
+ * import { Mutex } from "@troupe/troupe/sync";
+ * import type { LockCore } from "./types.ts";
  *
  * async function once(lock: LockCore, work: () => void): Promise<void> {
  *   using _held = await lock.lock({ timeout: 1_000 });
@@ -97,7 +98,8 @@ export interface LockCore {
  *
  * @example
  * ```ts
- * import { Mutex, type MutexLike } from "@troupe/troupe/sync";
+ * import { Mutex } from "@troupe/troupe/sync";
+ * import type { MutexLike } from "./types.ts";
  *
  * async function critical(m: MutexLike): Promise<void> {
  *   using _held = await m.lock({ timeout: 1_000 });
@@ -213,7 +215,8 @@ export interface ConditionLike {
  *
  * @example
  * ```ts
- * import { Event, type EventCore } from "@troupe/troupe/sync";
+ * import { Event } from "@troupe/troupe/sync";
+ * import type { EventCore } from "./types.ts";
  *
  * async function ready(e: EventCore): Promise<void> {
  *   await e.wait({ timeout: 1_000 });
@@ -293,7 +296,8 @@ export interface BarrierLike {
  *
  * @example
  * ```ts
- * import { Queue, type QueueCore } from "@troupe/troupe/sync";
+ * import { Queue } from "@troupe/troupe/sync";
+ * import type { QueueCore } from "./types.ts";
  * import assert from "node:assert/strict";
  *
  * async function drain(q: QueueCore<number>): Promise<number> {

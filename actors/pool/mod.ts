@@ -35,14 +35,4 @@ export {
   Router,
   type RouterOptions,
 } from "./router.ts";
-export {
-  broadcast,
-  consistentHash,
-  leastConnection,
-  randomRouting,
-  roundRobin,
-  type RouteInfo,
-  type RoutingLogic,
-  weightedRoundRobin,
-} from "./routing.ts";
 export { defineTasks, type Task } from "./tasks.ts";

@@ -1,9 +1,9 @@
 /**
  * Routers: one address in front of many actors of one behaviour.
  *
- * A router picks a routee per message with a routing logic (round robin,
- * random, least connection, smooth weighted round robin, consistent hash,
- * broadcast). It watches its routees and drops the ones that die (a
+ * A router picks a routee per message as its `routing` option says (round
+ * robin, random, least connection, smooth weighted round robin, consistent
+ * hash, broadcast, or a function). It watches its routees and drops the ones that die (a
  * supervisor's restart is not a death: a restarted routee stays). An ask
  * whose routee dies before answering can be retried on another one.
  *
@@ -24,10 +24,10 @@ import { PendingAsk } from "../ask.ts";
 import { ActorDeadError, TroupeError } from "../errors.ts";
 import { failReply, setForward } from "../forward.ts";
 import type { Placement } from "../hosts/hosts.ts";
-import type { ActorRef, AskOptions } from "../ref.ts";
+import type { ActorRef } from "../ref.ts";
 import type { ReplyTo } from "../reply.ts";
 import { type RouteHook, routeHookOf } from "./route_hook.ts";
-import { roundRobin, type RoutingLogic } from "./routing.ts";
+import { logicOf, type Routing, type RoutingLogic } from "./routing.ts";
 import type { ActorSystem } from "../system.ts";
 
 /** Options of `createRouter` (the signature spells them out). */
@@ -67,14 +67,13 @@ interface Routee<B> {
  *
  * @example Weighted round robin
  * ```ts
- * import { ActorSystem, createRouter, defineActor, weightedRoundRobin } from "@troupe/troupe";
+ * import { ActorSystem, createRouter, defineActor } from "@troupe/troupe";
  * import assert from "node:assert/strict";
  *
  * const Echo = defineActor({ init: (id: number) => ({ id }), handlers: { who: (s) => s.id } });
  * await using system = new ActorSystem();
  * const router = createRouter(system, [system.spawn(Echo, 0), system.spawn(Echo, 1)], {
- *   logic: weightedRoundRobin(),
- *   weights: [3, 1],
+ *   routing: { weights: [3, 1] },
  * });
  * const who = await Promise.all([0, 1, 2, 3].map(() => router.ask("who")));
  * assert.deepEqual(who.sort(), [0, 0, 0, 1]);
@@ -83,6 +82,7 @@ interface Routee<B> {
 export class Router<B extends Behavior> implements AsyncDisposable {
   readonly #system: ActorSystem;
   readonly #logic: RoutingLogic;
+  readonly #keyOf: ((name: string, payload: unknown) => string) | undefined;
   readonly #options: RouterOptions;
   readonly #routees: Routee<B>[] = [];
 
@@ -103,9 +103,11 @@ export class Router<B extends Behavior> implements AsyncDisposable {
     options: NonNullable<Parameters<typeof createRouter>[2]>,
   ) {
     this.#system = system;
-    this.#logic = options.logic ?? roundRobin();
+    const { logic, keyOf, weights } = logicOf(options.routing);
+    this.#logic = logic;
+    this.#keyOf = keyOf;
     this.#options = options;
-    routees.forEach((r, i) => this.add(r, options.weights?.[i] ?? 1));
+    routees.forEach((r, i) => this.add(r, weights?.[i] ?? 1));
   }
 
   /**
@@ -141,8 +143,8 @@ export class Router<B extends Behavior> implements AsyncDisposable {
   }
 
   /**
-   * Add a routee (with a weight, for weighted logics). It is dropped when it
-   * dies.
+   * Add a routee (with a weight, for `routing: { weights }`). It is dropped
+   * when it dies.
    *
    * @example
    * ```ts
@@ -224,23 +226,24 @@ export class Router<B extends Behavior> implements AsyncDisposable {
       ? this.#routees
       : this.#routees.filter((r) => r !== exclude);
     if (list.length === 0) throw new NoRouteeError(name);
-    const key = this.#options.keyOf?.(name, payload);
     const i = this.#logic.pick(list.length, {
       inFlight: this.#logic.usesInFlight ? list.map((r) => r.inFlight) : NONE,
-      key,
+      key: this.#keyOf?.(name, payload),
+      name,
+      payload,
     });
     return i < 0 ? [...list] : [list[i]];
   }
 
   /**
-   * Send a message to the routee(s) the logic picks.
+   * Send a message to the routee(s) the routing picks.
    *
    * @example
    * ```ts
-   * import { ActorSystem, broadcast, createRouter, defineActor } from "@troupe/troupe";
+   * import { ActorSystem, createRouter, defineActor } from "@troupe/troupe";
    * await using system = new ActorSystem();
    * const A = defineActor({ init: () => ({ n: 0 }), handlers: { bump: (s) => { s.n++; } } });
-   * const r = createRouter(system, [system.spawn(A), system.spawn(A)], { logic: broadcast() });
+   * const r = createRouter(system, [system.spawn(A), system.spawn(A)], { routing: "broadcast" });
    * r.tell("bump"); // both get it
    * ```
    */
@@ -252,8 +255,9 @@ export class Router<B extends Behavior> implements AsyncDisposable {
   }
 
   /**
-   * Ask the routee the logic picks; with `retries`, an ask whose routee dies
-   * first goes to another routee. Broadcast routers use `askAll`.
+   * Ask the routee the routing picks (`options` as `ActorRef.ask` takes
+   * them); with `retries`, an ask whose routee dies first goes to another
+   * routee. Broadcast routers use `askAll`.
    *
    * @example
    * ```ts
@@ -266,7 +270,10 @@ export class Router<B extends Behavior> implements AsyncDisposable {
    */
   ask<K extends MessageName<B>>(
     name: K,
-    ...args: [...MessageArgs<B, K>, options?: AskOptions]
+    ...args: [
+      ...MessageArgs<B, K>,
+      options?: { timeout?: number; signal?: AbortSignal },
+    ]
   ): Promise<ReplyOf<B, K>> {
     return this.#try(name, args, routeHookOf(args), 0, undefined) as Promise<
       ReplyOf<B, K>
@@ -350,7 +357,10 @@ export class Router<B extends Behavior> implements AsyncDisposable {
    */
   askAll<K extends MessageName<B>>(
     name: K,
-    ...args: [...MessageArgs<B, K>, options?: AskOptions]
+    ...args: [
+      ...MessageArgs<B, K>,
+      options?: { timeout?: number; signal?: AbortSignal },
+    ]
   ): Promise<ReplyOf<B, K>[]> {
     return Promise.all(this.#routees.map((r) => {
       r.sent++;
@@ -396,11 +406,11 @@ export class Router<B extends Behavior> implements AsyncDisposable {
  *
  * @example
  * ```ts
- * import { ActorSystem, createRouter, defineActor, leastConnection } from "@troupe/troupe";
+ * import { ActorSystem, createRouter, defineActor } from "@troupe/troupe";
  * await using system = new ActorSystem();
  * const Work = defineActor({ init: () => ({}), handlers: { run: (_s, x: number) => x + 1 } });
  * const router = createRouter(system, [system.spawn(Work), system.spawn(Work)], {
- *   logic: leastConnection(),
+ *   routing: "least-connection",
  * });
  * console.log(await router.ask("run", 1)); // 2
  * ```
@@ -409,12 +419,28 @@ export function createRouter<B extends Behavior>(
   system: ActorSystem,
   routees: ActorRef<B>[],
   options: {
-    /** How to pick a routee (default: round robin). */
-    logic?: RoutingLogic;
-    /** Weights of the initial routees, for weighted logics (default 1 each). */
-    weights?: number[];
-    /** The routing key of a message, for consistent hashing. */
-    keyOf?: (name: string, payload: unknown) => string;
+    /**
+     * How to pick a routee: `"round-robin"` (default), `"random"`,
+     * `"least-connection"` (fewest asks in flight), `"broadcast"` (every
+     * routee; ask with `askAll`), `{ hash }` (consistent hashing: a message
+     * goes to the routee that owns `hash(name, payload)`, and a routee that
+     * joins takes over only its share of keys), `{ weights }` (smooth
+     * weighted round robin; the weights of the initial routees, `add` takes
+     * the weight of a later one), or a function that returns the index of
+     * the routee for a message, given the asks in flight at each routee.
+     */
+    routing?:
+      | "round-robin"
+      | "random"
+      | "least-connection"
+      | "broadcast"
+      | { hash: (name: string, payload: unknown) => string }
+      | { weights: number[] }
+      | ((message: {
+        name: string;
+        payload: unknown;
+        inFlight: readonly number[];
+      }) => number);
     /**
      * How many times an ask whose routee died before answering is sent to
      * another routee (default 0). `onRetry` hears of each retry.
@@ -441,12 +467,12 @@ export function createRouter<B extends Behavior>(
  *
  * @example
  * ```ts
- * import { ActorSystem, defineActor, roundRobin } from "@troupe/troupe";
+ * import { ActorSystem, defineActor } from "@troupe/troupe";
  * import { defineRouter } from "./router.ts";
  * import assert from "node:assert/strict";
  *
  * const Echo = defineActor({ init: (id: number) => ({ id }), handlers: { who: (s) => s.id } });
- * const Echoes = defineRouter({ of: Echo, args: [0, 1], logic: roundRobin });
+ * const Echoes = defineRouter({ of: Echo, args: [0, 1], routing: "round-robin" });
  * await using system = new ActorSystem();
  * const echoes = system.spawn(Echoes, undefined, { name: "echoes" });
  * assert.deepEqual([await echoes.ask("who"), await echoes.ask("who")], [0, 1]);
@@ -460,14 +486,10 @@ export interface RouterActorOptions<B extends Behavior> {
   /** Where the routees run (default `local`). */
   placement?: Placement;
   /**
-   * Makes the routing logic (a fresh one per incarnation of the router),
-   * e.g. `roundRobin` or `() => consistentHash(64)`; default round robin.
+   * How to pick a routee, as `createRouter` takes it (each incarnation of
+   * the router starts a fresh logic); default round robin.
    */
-  logic?: () => RoutingLogic;
-  /** Weights of the routees, for weighted logics. */
-  weights?: number[];
-  /** The routing key of a message, for consistent hashing. */
-  keyOf?: (name: string, payload: unknown) => string;
+  routing?: Routing;
   /** Asks retried on another routee when theirs died (default 1). */
   retries?: number;
   /** A name for logs and addresses (default `"router"`). */
@@ -486,10 +508,10 @@ interface RouterState {
  *
  * @example
  * ```ts
- * import { ActorSystem, defineActor, leastConnection } from "@troupe/troupe";
+ * import { ActorSystem, defineActor } from "@troupe/troupe";
  * import { defineRouter } from "./router.ts";
  * const Work = defineActor({ init: () => ({}), handlers: { run: (_s, x: number) => x * 2 } });
- * const Workers = defineRouter({ of: Work, args: [undefined, undefined], logic: leastConnection });
+ * const Workers = defineRouter({ of: Work, args: [undefined, undefined], routing: "least-connection" });
  * await using system = new ActorSystem();
  * const workers = system.spawn(Workers);
  * console.log(await workers.ask("run", 21)); // 42
@@ -507,6 +529,8 @@ export function defineRouter<B extends Behavior>(
   if (!Array.isArray(args) || args.length === 0) {
     throw new TypeError("defineRouter: `args` must list at least one routee");
   }
+  // Checked now; a replacement routee takes the weight of the one it replaces.
+  const weights = logicOf(options.routing).weights;
   const behavior = defineActor({
     name: options.name ?? "router",
     init: (_: void, ctx: ActorContext): RouterState => {
@@ -519,19 +543,18 @@ export function defineRouter<B extends Behavior>(
         // A routee that dies is replaced, while the router lives.
         ctx.system.watch(ref, () => {
           if (signal.aborted) return;
-          state.router.add(spawnRoutee(i), options.weights?.[i] ?? 1);
+          state.router.add(spawnRoutee(i), weights?.[i] ?? 1);
         });
         return ref;
       };
       const state: RouterState = {
         router: new Router(ctx.system, [], {
-          logic: options.logic?.(),
-          keyOf: options.keyOf,
+          routing: options.routing,
           retries: options.retries ?? 1,
         }) as Router<Behavior>,
       };
       args.forEach((_, i) =>
-        state.router.add(spawnRoutee(i), options.weights?.[i] ?? 1)
+        state.router.add(spawnRoutee(i), weights?.[i] ?? 1)
       );
       return state;
     },

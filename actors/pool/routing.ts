@@ -1,5 +1,7 @@
 /**
- * Routing logics: which routee gets the next message.
+ * Routing logics: which routee gets the next message. Internal: a user names
+ * one by the `routing` option of `createRouter` (a string, `{ hash }`,
+ * `{ weights }` or a function), and `logicOf` turns that into a logic.
  *
  * Each logic is a small stateful object over the current list of routees. It
  * sees the routees' in-flight counts (for least connection) and the message
@@ -13,7 +15,7 @@
  *
  * @example
  * ```ts
- * import { roundRobin } from "@troupe/troupe";
+ * import { roundRobin } from "./routing.ts";
  * const logic = roundRobin();
  * const picks = [0, 1, 2, 3].map(() => logic.pick(3, { inFlight: [0, 0, 0], key: undefined }));
  * console.log(picks); // [0, 1, 2, 0]
@@ -28,12 +30,7 @@ export interface RoutingLogic {
    * The index of the routee for this message, among `count` routees (or -1
    * for every routee: broadcast).
    */
-  pick(count: number, message: {
-    /** Messages sent to each routee and not yet answered (asks only). */
-    readonly inFlight: readonly number[];
-    /** The message's routing key (consistent hash), if any. */
-    readonly key: string | undefined;
-  }): number;
+  pick(count: number, message: RouteInfo): number;
   /** The routee at `index` joined (its weight, for weighted logics). */
   added?(index: number, weight: number): void;
   /** The routee at `index` left. */
@@ -54,6 +51,10 @@ export interface RouteInfo {
   readonly inFlight: readonly number[];
   /** The message's routing key (consistent hash), if any. */
   readonly key: string | undefined;
+  /** The message's name (for a routing function; the router sets it). */
+  readonly name?: string;
+  /** The message's payload (for a routing function). */
+  readonly payload?: unknown;
 }
 
 /**
@@ -61,7 +62,7 @@ export interface RouteInfo {
  *
  * @example
  * ```ts
- * import { roundRobin } from "@troupe/troupe";
+ * import { roundRobin } from "./routing.ts";
  * const rr = roundRobin();
  * ```
  */
@@ -78,7 +79,7 @@ export function roundRobin(): RoutingLogic {
  *
  * @example
  * ```ts
- * import { randomRouting } from "@troupe/troupe";
+ * import { randomRouting } from "./routing.ts";
  * const logic = randomRouting(() => 0.5);
  * ```
  */
@@ -96,7 +97,7 @@ export function randomRouting(
  *
  * @example
  * ```ts
- * import { leastConnection } from "@troupe/troupe";
+ * import { leastConnection } from "./routing.ts";
  * const logic = leastConnection();
  * console.log(logic.pick(3, { inFlight: [4, 1, 2], key: undefined })); // 1
  * ```
@@ -121,7 +122,7 @@ export function leastConnection(): RoutingLogic {
  *
  * @example
  * ```ts
- * import { weightedRoundRobin } from "@troupe/troupe";
+ * import { weightedRoundRobin } from "./routing.ts";
  * const logic = weightedRoundRobin();
  * logic.added?.(0, 3);
  * logic.added?.(1, 1);
@@ -176,12 +177,12 @@ function hash32(s: string): number {
 /**
  * Consistent hashing: a message goes to the routee that owns its key on a
  * hash ring of `vnodes` points per routee, so that when a routee joins or
- * leaves only about 1/n of the keys move. Messages need a key (`keyOf` in
- * the router options).
+ * leaves only about 1/n of the keys move. Messages need a key (`routing:
+ * { hash }` in the router options).
  *
  * @example
  * ```ts
- * import { consistentHash } from "@troupe/troupe";
+ * import { consistentHash } from "./routing.ts";
  * const logic = consistentHash();
  * logic.added?.(0, 1);
  * logic.added?.(1, 1);
@@ -215,9 +216,11 @@ export function consistentHash(vnodes = 160): RoutingLogic {
       rebuild();
     },
     pick(count, { key }) {
-      if (key === undefined) {
+      if (typeof key !== "string") {
         throw new TypeError(
-          "consistent-hash routing needs a key: give the router a keyOf(name, payload)",
+          `routing { hash } must give each message a string key, got ${
+            key === null ? "null" : typeof key
+          }`,
         );
       }
       if (ring.length === 0 || count === 0) return 0;
@@ -240,10 +243,107 @@ export function consistentHash(vnodes = 160): RoutingLogic {
  *
  * @example
  * ```ts
- * import { broadcast } from "@troupe/troupe";
+ * import { broadcast } from "./routing.ts";
  * console.log(broadcast().pick(3, { inFlight: [0, 0, 0], key: undefined })); // -1
  * ```
  */
 export function broadcast(): RoutingLogic {
   return { name: "broadcast", pick: () => -1 };
+}
+
+/**
+ * How a router picks routees, as its `routing` option names it (the public
+ * signatures spell this union out inline): a logic by name, consistent
+ * hashing by a key, smooth weighted round robin over weights, or a
+ * function of the routees' in-flight asks.
+ *
+ * @example
+ * ```ts
+ * import type { Routing } from "./routing.ts";
+ * const sticky: Routing = { hash: (_name, payload) => String(payload) };
+ * ```
+ */
+export type Routing =
+  | "round-robin"
+  | "random"
+  | "least-connection"
+  | "broadcast"
+  | { hash: (name: string, payload: unknown) => string }
+  | { weights: number[] }
+  | ((message: {
+    name: string;
+    payload: unknown;
+    inFlight: readonly number[];
+  }) => number);
+
+/**
+ * A fresh logic for `routing` (default round robin), and the key function
+ * of `{ hash }`. Bad input is refused here, when the router is made.
+ *
+ * @example
+ * ```ts
+ * import { logicOf } from "./routing.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(logicOf("least-connection").logic.name, "least-connection");
+ * assert.throws(() => logicOf("fastest" as "random"), /routing must be/);
+ * ```
+ */
+export function logicOf(routing: Routing | undefined): {
+  logic: RoutingLogic;
+  keyOf?: (name: string, payload: unknown) => string;
+  weights?: number[];
+} {
+  switch (routing) {
+    case undefined:
+    case "round-robin":
+      return { logic: roundRobin() };
+    case "random":
+      return { logic: randomRouting() };
+    case "least-connection":
+      return { logic: leastConnection() };
+    case "broadcast":
+      return { logic: broadcast() };
+  }
+  if (typeof routing === "function") return { logic: custom(routing) };
+  if (typeof routing === "object" && routing !== null) {
+    if ("hash" in routing && typeof routing.hash === "function") {
+      return { logic: consistentHash(), keyOf: routing.hash };
+    }
+    if ("weights" in routing && Array.isArray(routing.weights)) {
+      return { logic: weightedRoundRobin(), weights: routing.weights };
+    }
+  }
+  throw new TypeError(
+    `routing must be "round-robin", "random", "least-connection", "broadcast", { hash }, { weights } or a function, got ${
+      typeof routing === "string" ? `"${routing}"` : String(routing)
+    }`,
+  );
+}
+
+/** A user's pick function as a logic: its answer is checked. */
+function custom(
+  pick: (message: {
+    name: string;
+    payload: unknown;
+    inFlight: readonly number[];
+  }) => number,
+): RoutingLogic {
+  return {
+    name: "custom",
+    usesInFlight: true,
+    pick(count, info) {
+      const i = pick({
+        name: info.name ?? "",
+        payload: info.payload,
+        inFlight: info.inFlight,
+      });
+      if (!(Number.isInteger(i) && i >= 0 && i < count)) {
+        throw new RangeError(
+          `the routing function must return a routee's index, an integer in [0, ${count}), got ${i}`,
+        );
+      }
+      return i;
+    },
+  };
 }

@@ -14,7 +14,6 @@ import type { ActorSystem } from "../system.ts";
 import type { Runner } from "./chunks.ts";
 import type { PoolOptions } from "./options.ts";
 import { createRouter, NoRouteeError, type Router } from "./router.ts";
-import { leastConnection } from "./routing.ts";
 import { TaskRunner } from "./task_runner.ts";
 
 let poolSeq = 0;
@@ -156,7 +155,7 @@ export function startRunners(
   };
   for (let i = 0; i < size; i++) r.list.push(spawn());
   r.router = createRouter(system, r.list, {
-    logic: leastConnection(),
+    routing: "least-connection",
     retries: options.retries ?? 2,
     onRetry: options.onRetry === undefined
       ? undefined

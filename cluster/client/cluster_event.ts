@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { EventCore, WaitOptions } from "../../sync/types.ts";
+import type { WaitOptions } from "../../sync/types.ts";
 import { Remote, type SyncLink } from "./cluster_sync.ts";
 
 /**
@@ -26,7 +26,7 @@ import { Remote, type SyncLink } from "./cluster_sync.ts";
  * await waiting;
  * ```
  */
-export class ClusterEvent implements EventCore {
+export class ClusterEvent {
   readonly #r: Remote;
   /** Its name in the cluster. */
   readonly name: string;

@@ -7,7 +7,7 @@
  */
 
 import { NotHeldError } from "../../sync/errors.ts";
-import type { Guard, LockCore, WaitOptions } from "../../sync/types.ts";
+import type { Guard, WaitOptions } from "../../sync/types.ts";
 import { Remote, type SyncLink } from "./cluster_sync.ts";
 
 /** A guard that gives back once, at `release()` or the end of `using`. */
@@ -46,7 +46,7 @@ function guard(release: () => void): Guard {
  * for (const l of locks) await l.release();
  * ```
  */
-export class ClusterLock<S> implements LockCore {
+export class ClusterLock<S> {
   readonly #r: Remote;
   /** Its name in the cluster. */
   readonly name: string;

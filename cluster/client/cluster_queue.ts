@@ -6,7 +6,7 @@
  */
 
 import { ClosedError } from "../../sync/errors.ts";
-import type { QueueCore, WaitOptions } from "../../sync/types.ts";
+import type { WaitOptions } from "../../sync/types.ts";
 import { Remote, type SyncLink } from "./cluster_sync.ts";
 
 /**
@@ -37,7 +37,7 @@ import { Remote, type SyncLink } from "./cluster_sync.ts";
  * assert.deepEqual(seen, [1, 2, 3]);
  * ```
  */
-export class ClusterQueue<T> implements QueueCore<T> {
+export class ClusterQueue<T> {
   readonly #r: Remote;
   /** Its name in the cluster. */
   readonly name: string;

@@ -5,8 +5,9 @@
  * (`client.mutex("db")`), or, inside a task running on a node, from
  * `await clusterClient()`.
  *
- * They implement the waiting part of the `sync/` interfaces (`LockCore`,
- * `EventCore`, `QueueCore`), so code written for those runs on them too.
+ * They have the waiting members of the `sync/` primitives (sync/'s internal
+ * `LockCore`, `EventCore`, `QueueCore`; tests/cluster/cluster_sync_test.ts
+ * holds them to those), so code written for those members runs on them too.
  * What the in-process primitives answer synchronously (`locked`, `size`,
  * `tryAcquire()`) needs a round trip here: `inspect()`, `tryAcquire()` and
  * `tryGet()` return promises.

@@ -37,32 +37,10 @@ export interface GraphRunner {
 }
 
 /**
- * Where `compute` runs: a runner you keep open, or the placement and size
- * of the scheduler made for the call.
- *
- * @example
- * ```ts
- * import type { ComputeOptions } from "@troupe/troupe";
- * const here: ComputeOptions = { placement: "inline" };
- * ```
+ * Where `compute` runs (internal: `compute`'s signature spells it out; the
+ * array and dataframe `compute()` take it too).
  */
-export interface ComputeOptions {
-  /** A scheduler or cluster client to run on (it stays open). */
-  scheduler?: {
-    /** The values of `outputs`, in their shapes. */
-    compute<T extends readonly unknown[]>(...outputs: T): Promise<Computed<T>>;
-    /** Start `outputs` and hold their results on the workers. */
-    persist<T extends readonly (Delayed<unknown> | Future<unknown>)[]>(
-      ...outputs: T
-    ): unknown;
-  };
-  /** The placement of the scheduler made for the call (default `worker`). */
-  placement?: SchedulerOptions["placement"];
-  /** Its workers (default: one per core). */
-  workers?: number;
-  /** Permissions of its worker and process hosts (read access to task modules). */
-  permissions?: SchedulerOptions["permissions"];
-}
+export type ComputeOptions = NonNullable<Parameters<typeof compute>[1]>;
 
 /**
  * Run `use` with the runner `options` name, or with one made for the call
@@ -110,8 +88,10 @@ export async function withRunner<T>(
  * The value of `output`, in its shape: a delayed value or a future gives
  * its value; an array or a plain object of them gives the same array or
  * object of values (nested structures are resolved inside); anything else
- * is returned as it is. Runs on `options.scheduler` when given, else on a
- * worker scheduler made for the call and shut down after it.
+ * is returned as it is. Runs on `options.scheduler` (a scheduler or a
+ * cluster client you keep open) when given, else on a scheduler made for
+ * the call (of `placement`, `workers` and `permissions`) and shut down
+ * after it.
  *
  * @example
  * ```ts
@@ -130,7 +110,25 @@ export async function withRunner<T>(
  */
 export async function compute<T>(
   output: T,
-  options?: ComputeOptions,
+  options?: {
+    /** A scheduler or cluster client to run on (it stays open). */
+    scheduler?: {
+      /** The values of `outputs`, in their shapes. */
+      compute<T extends readonly unknown[]>(
+        ...outputs: T
+      ): Promise<Computed<T>>;
+      /** Start `outputs` and hold their results on the workers. */
+      persist<T extends readonly (Delayed<unknown> | Future<unknown>)[]>(
+        ...outputs: T
+      ): unknown;
+    };
+    /** The placement of the scheduler made for the call (default `worker`). */
+    placement?: SchedulerOptions["placement"];
+    /** Its workers (default: one per core). */
+    workers?: number;
+    /** Permissions of its worker and process hosts (read access to task modules). */
+    permissions?: SchedulerOptions["permissions"];
+  },
 ): Promise<Computed<T>> {
   return await withRunner(options, async (runner) => {
     const [value] = await runner.compute(output);

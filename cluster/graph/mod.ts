@@ -66,8 +66,6 @@ export {
 export {
   GraphTooLargeError,
   GraphvizNotFoundError,
-  toDot,
-  toMermaid,
   visualize,
   type VisualizeOptions,
 } from "./visualize.ts";

@@ -131,21 +131,14 @@ interface Drawing {
 
 /**
  * The nodes and edges of the graph behind `output` (one value, in the shape
- * `compute` takes), in graph order. `fn` names the caller in errors: more
- * arguments than one, or an output with no lazy value in it, is a mistake
- * (a drawing of nothing would hide it).
+ * `compute` takes), in graph order. A second output where the options go,
+ * or an output with no lazy value in it, is a mistake (a drawing of nothing,
+ * or of half, would hide it).
  */
-function layout(
-  fn: string,
-  output: unknown,
-  extra: readonly unknown[],
-  maxNodes: number,
-): Drawing {
-  if (extra.length > 0) {
+function layout(output: unknown, options: unknown, maxNodes: number): Drawing {
+  if (depSites([options]).length > 0) {
     throw new TypeError(
-      `${fn} takes one output (a lazy value, or an array or object of them), got ${
-        1 + extra.length
-      } arguments: put several in an array`,
+      `visualize takes one output (a lazy value, or an array or object of them), got a second one where its options go: put several in an array`,
     );
   }
   if (!(Number.isInteger(maxNodes) && maxNodes >= 1)) {
@@ -154,7 +147,7 @@ function layout(
   const sites = depSites([output]);
   if (sites.length === 0) {
     throw new TypeError(
-      `${fn} found no delayed value or future in its output: give a lazy value, or an array or object of them`,
+      `visualize found no delayed value or future in its output: give a lazy value, or an array or object of them`,
     );
   }
   const roots: Keyed[] = sites.map((s) => s.ref);
@@ -243,33 +236,11 @@ function dotText(text: string): string {
 }
 
 /**
- * The task graph behind `output` (a delayed value or a future, or an array
- * or object holding them: the shape `compute` takes) as Graphviz DOT: one node per task, labelled with
- * its task name and the short part of its key, an edge from each dependency
- * to its dependent; outputs are bold, futures dashed. Node ids follow graph
- * order, so the same graph gives the same text. Throws `GraphTooLargeError`
- * past 10,000 nodes (see `visualize` for a different limit).
- *
- * @example A diamond
- * ```ts
- * import { defineTasks } from "@troupe/troupe";
- * import { delayed, toDot } from "@troupe/troupe";
- * import assert from "node:assert/strict";
- *
- * export const t = defineTasks(import.meta.url, {
- *   inc: (x: number) => x + 1,
- *   add: (a: number, b: number) => a + b,
- * });
- * const a = delayed(t.inc)(1);
- * const dot = toDot(delayed(t.add)(delayed(t.inc)(a), a));
- * assert.match(dot, /^digraph troupe \{/);
- * assert.equal(dot.match(/ -> /g)?.length, 3); // inc->inc, inc->add, inc->add
- * ```
+ * Graphviz DOT: one node per task, labelled with its task name and the short
+ * part of its key, an edge from each dependency to its dependent; outputs
+ * are bold, futures dashed. Node ids follow graph order, so the same graph
+ * gives the same text.
  */
-export function toDot(output: unknown, ...extra: never[]): string {
-  return dotOf(layout("toDot", output, extra, DEFAULT_MAX_NODES));
-}
-
 function dotOf({ nodes, edges }: Drawing): string {
   const lines = [
     "digraph troupe {",
@@ -309,29 +280,10 @@ function mermaidText(text: string): string {
 }
 
 /**
- * The task graph behind `output` (as `toDot` takes it) as a Mermaid
- * `flowchart`: the same nodes
- * and edges as `toDot`, tasks as rounded boxes, futures as subroutine boxes
- * (class `future`), outputs in class `output`. Labels are escaped with
- * Mermaid's entity codes. Throws `GraphTooLargeError` past 10,000 nodes.
- *
- * @example
- * ```ts
- * import { defineTasks } from "@troupe/troupe";
- * import { delayed, toMermaid } from "@troupe/troupe";
- * import assert from "node:assert/strict";
- *
- * export const t = defineTasks(import.meta.url, { inc: (x: number) => x + 1 });
- * const text = toMermaid(delayed(t.inc)(delayed(t.inc)(0)));
- * assert.match(text, /^flowchart TD\n/);
- * assert.match(text, /n0 --> n1/);
- * assert.match(text, /class n1 output/);
- * ```
+ * A Mermaid `flowchart`: the same nodes and edges as the DOT, tasks as
+ * rounded boxes, futures as subroutine boxes (class `future`), outputs in
+ * class `output`. Labels are escaped with Mermaid's entity codes.
  */
-export function toMermaid(output: unknown, ...extra: never[]): string {
-  return mermaidOf(layout("toMermaid", output, extra, DEFAULT_MAX_NODES));
-}
-
 function mermaidOf({ nodes, edges }: Drawing): string {
   const lines = ["flowchart TD"];
   for (const n of nodes) {
@@ -356,24 +308,35 @@ function mermaidOf({ nodes, edges }: Drawing): string {
 
 /**
  * Draw the task graph behind `output` (a delayed value or a future, or an
- * array or object holding them, as `compute` and `toDot` take it): DOT (default), Mermaid, or SVG made
- * by Graphviz's `dot -Tsvg` (needs Graphviz installed and `--allow-run`;
- * throws `GraphvizNotFoundError`, naming what to install, when it is not).
+ * array or object holding them: the shape `compute` takes). One node per
+ * task, labelled with its task name and the short part of its key, an edge
+ * from each dependency to its dependent; outputs are drawn bold, futures
+ * dashed, and the same graph gives the same text. Formats: Graphviz DOT
+ * (default), a Mermaid flowchart, or SVG made by Graphviz's `dot -Tsvg`
+ * (needs Graphviz installed and `--allow-run`; throws
+ * `GraphvizNotFoundError`, naming what to install, when it is not).
  * Resolves to the text; with `file`, also writes it there. Graphs of more
  * than `maxNodes` nodes (default 10,000) are refused with
  * `GraphTooLargeError`.
  *
- * @example
+ * @example A diamond, in DOT and in Mermaid
  * ```ts
  * import { defineTasks } from "@troupe/troupe";
- * import { delayed, toMermaid, visualize } from "@troupe/troupe";
+ * import { delayed, visualize } from "@troupe/troupe";
  * import assert from "node:assert/strict";
  *
- * export const t = defineTasks(import.meta.url, { square: (x: number) => x * x });
- * const squares = [1, 2].map((x) => delayed(t.square)(x));
- * const text = await visualize(squares, { format: "mermaid" });
- * assert.equal(text, toMermaid(squares));
- * await assert.rejects(visualize(squares, { maxNodes: 1 }), /2 nodes/);
+ * export const t = defineTasks(import.meta.url, {
+ *   inc: (x: number) => x + 1,
+ *   add: (a: number, b: number) => a + b,
+ * });
+ * const a = delayed(t.inc)(1);
+ * const top = delayed(t.add)(delayed(t.inc)(a), a);
+ * const dot = await visualize(top);
+ * assert.match(dot, /^digraph troupe \{/);
+ * assert.equal(dot.match(/ -> /g)?.length, 3); // inc->inc, inc->add, inc->add
+ * const text = await visualize([top], { format: "mermaid" });
+ * assert.match(text, /^flowchart TD\n/);
+ * await assert.rejects(visualize(top, { maxNodes: 2 }), /3 nodes/);
  * ```
  */
 export async function visualize(
@@ -396,9 +359,8 @@ export async function visualize(
     );
   }
   const drawing = layout(
-    "visualize",
     output,
-    [],
+    options,
     options.maxNodes ?? DEFAULT_MAX_NODES,
   );
   const text = format === "mermaid"

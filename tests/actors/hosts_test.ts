@@ -12,10 +12,10 @@ import {
   defineSupervisor,
   HandlerError,
   HostError,
-  type Termination,
   transfer,
   WorkerOptionsError,
 } from "@troupe/troupe";
+import type { Termination } from "../../actors/watch.ts";
 import { troupeReadRoots } from "../../actors/hosts/host_transports.ts";
 import { importGraph } from "../../tools/import_graph.ts";
 import { Counter } from "../fixtures/behaviors.ts";

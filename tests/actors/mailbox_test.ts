@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import {
   ActorDeadError,
   ActorSystem,
-  type DeadLetter,
   defineActor,
   MailboxFullError,
 } from "@troupe/troupe";
+import type { DeadLetter } from "../../actors/dead_letters.ts";
 import { DEFAULT_MAILBOX } from "../../actors/mailbox.ts";
 import { tick } from "../helpers.ts";
 

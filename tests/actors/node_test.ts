@@ -5,12 +5,8 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  ActorDeadError,
-  ActorSystem,
-  HostError,
-  type Termination,
-} from "@troupe/troupe";
+import { ActorDeadError, ActorSystem, HostError } from "@troupe/troupe";
+import type { Termination } from "../../actors/watch.ts";
 import { Counter } from "../fixtures/behaviors.ts";
 import { until } from "../helpers.ts";
 import { attachLocalNode } from "../node_link.ts";

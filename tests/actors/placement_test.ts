@@ -13,10 +13,10 @@ import {
   defineSupervisor,
   HandlerError,
   type Placement,
-  type Termination,
   transfer,
   UnknownMessageError,
 } from "@troupe/troupe";
+import type { Termination } from "../../actors/watch.ts";
 import { Counter } from "../fixtures/behaviors.ts";
 import { tick, until } from "../helpers.ts";
 

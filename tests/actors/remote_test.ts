@@ -8,7 +8,6 @@ import assert from "node:assert/strict";
 import {
   type ActorRef,
   ActorSystem,
-  consistentHash,
   type SpawnOptions,
   transfer,
 } from "@troupe/troupe";
@@ -231,8 +230,9 @@ Deno.test("a tell from a link that a router here cannot route (its key function 
   const Routed = defineRouter({
     of: Store,
     args: [0, 0],
-    logic: () => consistentHash(),
-    keyOf: (_name, payload) => (payload as { user: string }).user.trim(),
+    routing: {
+      hash: (_name, payload) => (payload as { user: string }).user.trim(),
+    },
   });
   const router = system.spawn(Routed);
   const relay = system.spawn(Relay, undefined, { placement: "worker" });

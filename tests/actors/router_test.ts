@@ -3,20 +3,18 @@ import {
   ActorDeadError,
   type ActorRef,
   ActorSystem,
-  broadcast,
   child,
-  consistentHash,
   createRouter,
   defineActor,
   defineSupervisor,
   HandlerError,
-  leastConnection,
   NoRouteeError,
-  randomRouting,
-  roundRobin,
-  weightedRoundRobin,
 } from "@troupe/troupe";
 import { defineRouter } from "../../actors/pool/router.ts";
+import {
+  randomRouting,
+  weightedRoundRobin,
+} from "../../actors/pool/routing.ts";
 import { seeded, tick, until } from "../helpers.ts";
 
 const Worker = defineActor({
@@ -43,18 +41,22 @@ function spawnAll(system: ActorSystem, n: number) {
 Deno.test("round robin takes each routee in turn", async () => {
   await using system = new ActorSystem();
   const router = createRouter(system, spawnAll(system, 3), {
-    logic: roundRobin(),
+    routing: "round-robin",
   });
   const ids = [];
   for (let i = 0; i < 7; i++) ids.push(await router.ask("work"));
   assert.deepEqual(ids, [0, 1, 2, 0, 1, 2, 0]);
+  // The default is the same.
+  const plain = createRouter(system, spawnAll(system, 3));
+  const again = [];
+  for (let i = 0; i < 4; i++) again.push(await plain.ask("work"));
+  assert.deepEqual(again, [0, 1, 2, 0]);
 });
 
 Deno.test("weighted round robin sends 3:1 for weights 3:1 over 4,000 messages", async () => {
   await using system = new ActorSystem();
   const router = createRouter(system, spawnAll(system, 2), {
-    logic: weightedRoundRobin(),
-    weights: [3, 1],
+    routing: { weights: [3, 1] },
   });
   for (let i = 0; i < 4_000; i++) router.tell("work");
   assert.deepEqual(router.sent, [3_000, 1_000]);
@@ -70,13 +72,22 @@ Deno.test("weighted round robin sends 3:1 for weights 3:1 over 4,000 messages", 
   );
   assert.deepEqual(seq, [0, 0, 1, 0, 0, 0, 1, 0]);
   assert.throws(() => picks.added?.(2, 0), /weight must be > 0/);
+  assert.throws(
+    () =>
+      createRouter(system, spawnAll(system, 1), { routing: { weights: [0] } }),
+    /weight must be > 0/,
+  );
+  // A routee added later comes with its weight.
+  router.add(system.spawn(Worker, 2), 4);
+  for (let i = 0; i < 800; i++) router.tell("work");
+  assert.deepEqual(router.sent, [3_300, 1_100, 400]);
 });
 
 Deno.test("least connection prefers the idle routee", async () => {
   await using system = new ActorSystem();
   const [busy, idle] = spawnAll(system, 2);
   const router = createRouter(system, [busy, idle], {
-    logic: leastConnection(),
+    routing: "least-connection",
   });
   const long = router.ask("slow", 50); // goes to routee 0 (tie: the first)
   const picks = [];
@@ -93,24 +104,51 @@ Deno.test("least connection prefers the idle routee", async () => {
   assert.deepEqual((await Promise.all(slow)).sort(), [0, 1]);
 });
 
-Deno.test("random routing spreads with a seeded source", async () => {
+Deno.test("random routing spreads evenly", async () => {
   await using system = new ActorSystem();
+  // Each count is Binomial(4,000, 1/4): 1,000 +- 27, so the bounds are
+  // more than 7 standard deviations away.
   const router = createRouter(system, spawnAll(system, 4), {
-    logic: randomRouting(seeded(11)),
+    routing: "random",
   });
   for (let i = 0; i < 4_000; i++) router.tell("work");
   for (const n of router.sent) {
     assert.ok(n > 800 && n < 1_200, `${router.sent}`);
   }
+  // The logic itself, with a seeded source, replays.
+  const logic = randomRouting(seeded(11));
+  const counts = [0, 0, 0, 0];
+  for (let i = 0; i < 4_000; i++) {
+    counts[logic.pick(4, { inFlight: [], key: undefined })]++;
+  }
+  for (const n of counts) assert.ok(n > 800 && n < 1_200, `${counts}`);
+});
+
+Deno.test("a routing function picks by what it is given, and a bad pick is refused", async () => {
+  await using system = new ActorSystem();
+  const seen: string[] = [];
+  const router = createRouter(system, spawnAll(system, 3), {
+    routing: ({ name, payload, inFlight }) => {
+      seen.push(`${name}:${payload}:${inFlight.length}`);
+      return (payload as number) % inFlight.length;
+    },
+  });
+  assert.deepEqual(
+    [await router.ask("slow", 4), await router.ask("slow", 2)],
+    [1, 2],
+  );
+  assert.deepEqual(seen, ["slow:4:3", "slow:2:3"]);
+  const bad = createRouter(system, spawnAll(system, 2), { routing: () => 2 });
+  assert.throws(() => bad.tell("work"), /an integer in \[0, 2\), got 2/);
+  assert.throws(
+    () => createRouter(system, [], { routing: "fastest" as "random" }),
+    /routing must be .*, got "fastest"/,
+  );
 });
 
 Deno.test("consistent hash is sticky, and keeps >= 75% of keys when a fifth routee joins", async () => {
   await using system = new ActorSystem();
   const routees = spawnAll(system, 4);
-  const router = createRouter(system, routees, {
-    logic: consistentHash(),
-    keyOf: (_name, payload) => String(payload),
-  });
   const Keyed = defineActor({
     init: (id: number) => ({ id }),
     handlers: { who: (s, _key: string) => s.id },
@@ -118,7 +156,7 @@ Deno.test("consistent hash is sticky, and keeps >= 75% of keys when a fifth rout
   const keyed = createRouter(
     system,
     [0, 1, 2, 3].map((i) => system.spawn(Keyed, i)),
-    { logic: consistentHash(), keyOf: (_n, p) => String(p) },
+    { routing: { hash: (_n, p) => String(p) } },
   );
   const keys = Array.from({ length: 2_000 }, (_, i) => `user-${i}`);
   const before = await Promise.all(keys.map((k) => keyed.ask("who", k)));
@@ -134,16 +172,17 @@ Deno.test("consistent hash is sticky, and keeps >= 75% of keys when a fifth rout
   assert.ok(after.includes(4), "the new routee owns some keys");
   // Every key that moved, moved to the newcomer.
   after.forEach((id, i) => assert.ok(id === before[i] || id === 4));
-  // A message without a key is refused with a clear error.
-  const unkeyed = createRouter(system, routees, { logic: consistentHash() });
-  assert.throws(() => unkeyed.tell("work"), /needs a key/);
-  void router;
+  // A hash that gives no string key is refused with a clear error.
+  const unkeyed = createRouter(system, routees, {
+    routing: { hash: () => undefined as unknown as string },
+  });
+  assert.throws(() => unkeyed.tell("work"), /string key, got undefined/);
 });
 
 Deno.test("broadcast reaches every routee; askAll gathers the replies", async () => {
   await using system = new ActorSystem();
   const router = createRouter(system, spawnAll(system, 3), {
-    logic: broadcast(),
+    routing: "broadcast",
   });
   router.tell("work");
   assert.deepEqual(await router.askAll("seen"), [1, 1, 1]);

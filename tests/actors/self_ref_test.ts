@@ -16,8 +16,8 @@ import {
   defineSupervisor,
   HandlerError,
   type SpawnOptions,
-  type Termination,
 } from "@troupe/troupe";
+import type { Termination } from "../../actors/watch.ts";
 import { Holder, type Notice, Store } from "../fixtures/remote_actors.ts";
 import { until } from "../helpers.ts";
 import { attachLocalNode } from "../node_link.ts";

@@ -7,9 +7,9 @@ import {
   defineActor,
   defineSupervisor,
   HandlerError,
-  type SystemEvent,
-  type Termination,
 } from "@troupe/troupe";
+import type { Termination } from "../../actors/watch.ts";
+import type { SystemEvent } from "../../actors/events.ts";
 import { seeded, tick, until } from "../helpers.ts";
 
 /** A child that logs its lifecycle into a shared journal. */

@@ -5,11 +5,11 @@ import {
   defineActor,
   HandlerError,
   NameTakenError,
-  type SystemEvent,
   SystemStoppedError,
-  type Termination,
 } from "@troupe/troupe";
+import type { Termination } from "../../actors/watch.ts";
 import type { Envelope } from "../../actors/envelope.ts";
+import type { SystemEvent } from "../../actors/events.ts";
 import { EnvelopeError } from "../../actors/errors.ts";
 import { tick, until } from "../helpers.ts";
 

@@ -5,8 +5,8 @@ import {
   defineActor,
   defineSupervisor,
   HandlerError,
-  type Termination,
 } from "@troupe/troupe";
+import type { Termination } from "../../actors/watch.ts";
 import { tick, until } from "../helpers.ts";
 
 const Plain = defineActor({

@@ -16,17 +16,26 @@ import { connectTransport } from "../../cluster/wire/endpoint.ts";
 import { delayed } from "@troupe/troupe";
 import {
   ClosedError,
-  type LockCore,
   NotHeldError,
-  type QueueCore,
   WaitAbortedError,
   WaitTimeoutError,
 } from "@troupe/troupe/sync";
+// The waiting part every scope shares (internal: a user names the class).
+import type { EventCore, LockCore, QueueCore } from "../../sync/types.ts";
+import type { Client } from "@troupe/troupe/cluster";
 import { s } from "../fixtures/cluster_sync_tasks.ts";
 import { proxy } from "./tcp_proxy.ts";
 import { until } from "../helpers.ts";
 
 const quiet: ClusterOptions = { logger: () => {} };
+
+// Every cluster primitive has the waiting part of its in-process twin (a
+// type error here when one loses it).
+export function waitingParts(
+  c: Client,
+): [LockCore, LockCore, EventCore, QueueCore<number>] {
+  return [c.mutex("m"), c.semaphore("s", 1), c.event("e"), c.queue("q")];
+}
 
 Deno.test("a cluster mutex: one holder across clients, waiters in arrival order", async () => {
   await using system = new ActorSystem();

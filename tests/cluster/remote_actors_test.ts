@@ -13,8 +13,8 @@ import {
   child,
   defineSupervisor,
   HandlerError,
-  type Termination,
 } from "@troupe/troupe";
+import type { Termination } from "../../actors/watch.ts";
 import { describeReason } from "../../actors/errors.ts";
 import { localCluster } from "@troupe/troupe/cluster";
 import {

@@ -20,8 +20,8 @@ import {
   child,
   defineSupervisor,
   NameTakenError,
-  type Termination,
 } from "@troupe/troupe";
+import type { Termination } from "../../actors/watch.ts";
 import { localCluster } from "@troupe/troupe/cluster";
 import { Holder, Store } from "../fixtures/remote_actors.ts";
 import { until } from "../helpers.ts";

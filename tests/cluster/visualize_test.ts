@@ -6,11 +6,13 @@ import {
   delayed,
   GraphTooLargeError,
   GraphvizNotFoundError,
-  toDot,
-  toMermaid,
   visualize,
 } from "@troupe/troupe";
 import { g } from "../fixtures/graph_tasks.ts";
+
+/** The two text formats of `visualize`. */
+const toDot = (output: unknown) => visualize(output);
+const toMermaid = (output: unknown) => visualize(output, { format: "mermaid" });
 
 /** Tasks with names that DOT and Mermaid would misread if not escaped. */
 export const odd = defineTasks(import.meta.url, {
@@ -33,7 +35,7 @@ interface Parsed {
   edges: string[];
 }
 
-// --- A reader of the DOT that toDot writes (one statement a line). ---
+// --- A reader of the DOT that visualize writes (one statement a line). ---
 
 function unquoteDot(quoted: string): string {
   // Inside "...": \" is a quote, \\ a backslash, \n a line break, and
@@ -80,7 +82,7 @@ function parseDot(text: string): Parsed {
   return { nodes, edges };
 }
 
-// --- A reader of the Mermaid that toMermaid writes. ---
+// --- A reader of the Mermaid that visualize writes. ---
 
 function unescapeMermaid(label: string): string[] {
   return label.split("<br/>").map((part) => {
@@ -170,9 +172,9 @@ function expectedDiamond() {
   };
 }
 
-Deno.test("toDot draws exactly the diamond's nodes and edges", () => {
+Deno.test("DOT draws exactly the diamond's nodes and edges", async () => {
   const { a, b, c, d } = diamond();
-  const dot = toDot(d);
+  const dot = await toDot(d);
   const parsed = parseDot(dot);
   assert.deepEqual(shape(parsed), expectedDiamond());
   // Ids follow graph order and keys are kept in full.
@@ -181,19 +183,24 @@ Deno.test("toDot draws exactly the diamond's nodes and edges", () => {
     [a.key, b.key, c.key, d.key],
   );
   // Deterministic: the same graph built again gives the same text.
-  assert.equal(toDot(diamond().d), dot);
+  assert.equal(await toDot(diamond().d), dot);
 });
 
-Deno.test("toMermaid draws exactly the diamond's nodes and edges", () => {
-  const text = toMermaid(diamond().d);
+Deno.test("Mermaid draws exactly the diamond's nodes and edges", async () => {
+  const text = await toMermaid(diamond().d);
   assert.deepEqual(shape(parseMermaid(text)), expectedDiamond());
-  assert.equal(toMermaid(diamond().d), text);
+  assert.equal(await toMermaid(diamond().d), text);
 });
 
-Deno.test("a shared dependency used twice by one task is one edge", () => {
+Deno.test("a shared dependency used twice by one task is one edge", async () => {
   const a = delayed(g.inc)(1);
   const twice = delayed(g.add)(a, a);
-  for (const p of [parseDot(toDot(twice)), parseMermaid(toMermaid(twice))]) {
+  for (
+    const p of [
+      parseDot(await toDot(twice)),
+      parseMermaid(await toMermaid(twice)),
+    ]
+  ) {
     assert.deepEqual(shape(p), {
       nodes: [label(a), label(twice) + " [out]"].sort(),
       edges: [`${label(a)} -> ${label(twice)}`],
@@ -201,12 +208,12 @@ Deno.test("a shared dependency used twice by one task is one edge", () => {
   }
 });
 
-Deno.test("outputs inside arrays and objects are all marked", () => {
+Deno.test("outputs inside arrays and objects are all marked", async () => {
   const { a, b, d } = diamond();
   for (
     const p of [
-      parseDot(toDot([b, { total: d }, 7])),
-      parseMermaid(toMermaid([b, { total: d }, 7])),
+      parseDot(await toDot([b, { total: d }, 7])),
+      parseMermaid(await toMermaid([b, { total: d }, 7])),
     ]
   ) {
     const marked = [...p.nodes.values()].filter((n) => n.output);
@@ -221,33 +228,32 @@ Deno.test("outputs inside arrays and objects are all marked", () => {
   }
 });
 
-Deno.test("toDot, toMermaid and visualize take one output, in compute's shape, and never draw nothing", async () => {
+Deno.test("visualize takes one output, in compute's shape, and never draws nothing", async () => {
   const { b, d } = diamond();
   // A single lazy value is an output (visualize drew an empty graph for it).
-  assert.equal(await visualize(d), toDot(d));
-  assert.equal(await visualize([d]), toDot(d));
+  assert.equal(parseDot(await visualize(d)).nodes.size, 4);
+  assert.equal(await visualize([d]), await visualize(d));
   assert.equal(
     await visualize({ total: d }, { format: "mermaid" }),
-    toMermaid(d),
+    await toMermaid(d),
   );
   // Several outputs go in one array or object, as compute takes them.
-  assert.equal(parseDot(toDot([b, d])).nodes.size, 4);
-  // A second argument was a silent extra output before: now it says so.
-  const two = [b, d] as unknown as [unknown];
-  for (const draw of [toDot, toMermaid]) {
-    assert.throws(
-      () => (draw as (...xs: unknown[]) => string)(...two),
+  assert.equal(parseDot(await toDot([b, d])).nodes.size, 4);
+  // A second output where the options go was silently dropped before:
+  // now it says so.
+  for (const second of [d, [d], { total: d }]) {
+    await assert.rejects(
+      visualize(b, second as unknown as { format: "dot" }),
       (e: unknown) =>
         e instanceof TypeError &&
-        /takes one output.*got 2 arguments/.test(e.message),
+        /takes one output.*a second one where its options go/.test(e.message),
     );
   }
   // Nothing lazy in the output: an error, not an empty drawing.
   for (const nothing of [1, "two", [3], {}, []]) {
-    assert.throws(() => toDot(nothing), /found no delayed value or future/);
-    assert.throws(() => toMermaid(nothing), /found no delayed value or future/);
+    await assert.rejects(toDot(nothing), /found no delayed value or future/);
     await assert.rejects(
-      visualize(nothing),
+      toMermaid(nothing),
       /found no delayed value or future/,
     );
   }
@@ -280,14 +286,14 @@ Deno.test("futures are drawn as distinct input nodes", async () => {
       assert.ok(p.nodes.get("n0")!.future, "futures come first");
       return s;
     };
-    assert.deepEqual(withFuture(parseDot(toDot(uses))), expected);
-    assert.deepEqual(withFuture(parseMermaid(toMermaid(uses))), expected);
+    assert.deepEqual(withFuture(parseDot(await toDot(uses))), expected);
+    assert.deepEqual(withFuture(parseMermaid(await toMermaid(uses))), expected);
   } finally {
     f.release();
   }
 });
 
-Deno.test("odd task names and keys are escaped in DOT and Mermaid", () => {
+Deno.test("odd task names and keys are escaped in DOT and Mermaid", async () => {
   const key = 'k"q\\n\\<i>&#2;`t`\nz';
   const named = delayed(g.inc, { key })(1);
   const top = delayed(oddTask)(named);
@@ -299,14 +305,14 @@ Deno.test("odd task names and keys are escaped in DOT and Mermaid", () => {
       .sort(),
     edges: [`inc / ${shown} -> ${name} / ${label(top).split(" / ")[1]}`],
   };
-  const dot = toDot(top);
+  const dot = await toDot(top);
   const parsedDot = parseDot(dot);
   assert.deepEqual(shape(parsedDot), expected);
   assert.equal(parsedDot.nodes.get("n0")!.key, key.replace("\n", " "));
-  assert.deepEqual(shape(parseMermaid(toMermaid(top))), expected);
+  assert.deepEqual(shape(parseMermaid(await toMermaid(top))), expected);
   // Long named keys are cut short in the label, kept whole in the tooltip.
   const long = delayed(g.inc, { key: "x".repeat(100) })(1);
-  const node = parseDot(toDot(long)).nodes.get("n0")!;
+  const node = parseDot(await toDot(long)).nodes.get("n0")!;
   assert.equal(node.lines[1], "x".repeat(23) + "…");
   assert.equal(node.key, "x".repeat(100));
 });
@@ -315,7 +321,7 @@ Deno.test("graphs past the node limit are refused with GraphTooLargeError", asyn
   const many: Delayed<number>[] = [];
   for (let i = 0; i <= 10_000; i++) many.push(delayed(g.square)(i));
   for (const draw of [() => toDot(many), () => toMermaid(many)]) {
-    assert.throws(draw, (e: unknown) => {
+    await assert.rejects(draw, (e: unknown) => {
       assert.ok(e instanceof GraphTooLargeError);
       assert.equal(e.nodes, 10_001);
       assert.equal(e.maxNodes, 10_000);
@@ -328,8 +334,8 @@ Deno.test("graphs past the node limit are refused with GraphTooLargeError", asyn
     visualize([d], { maxNodes: 3 }),
     (e: unknown) => e instanceof GraphTooLargeError && e.nodes === 4,
   );
-  assert.equal(await visualize([d], { maxNodes: 4 }), toDot(d));
-  assert.equal(await visualize([d], { format: "mermaid" }), toMermaid(d));
+  assert.equal(await visualize([d], { maxNodes: 4 }), await toDot(d));
+  assert.equal(await visualize([d], { format: "mermaid" }), await toMermaid(d));
   assert.equal(
     (await visualize(many, { format: "mermaid", maxNodes: 20_000 }))
       .split("\n").filter((l) => /^ {2}n\d+\(/.test(l)).length,
@@ -397,7 +403,7 @@ function drawToFile(format: string): string {
 Deno.test("visualize writes the drawing to `file`", async () => {
   const out = JSON.parse(await evalInRepo(drawToFile("dot")));
   assert.equal(out.same, true);
-  assert.equal(out.text, toDot(diamond().d));
+  assert.equal(out.text, await toDot(diamond().d));
 });
 
 async function hasGraphviz(): Promise<boolean> {

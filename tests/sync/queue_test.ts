@@ -1,7 +1,5 @@
 import {
   ClosedError,
-  LifoQueue,
-  PriorityQueue,
   Queue,
   SyncError,
   WaitTimeoutError,
@@ -115,8 +113,8 @@ Deno.test("Queue: join waits for taskDone of every item", async () => {
   assert.throws(() => q.taskDone(), SyncError);
 });
 
-Deno.test("LifoQueue: last in, first out; bounded like Queue", async () => {
-  const q = new LifoQueue<number>({ maxSize: 3 });
+Deno.test("a LIFO queue: last in, first out; bounded like a FIFO one", async () => {
+  const q = new Queue<number>({ maxSize: 3, order: "lifo" });
   for (const x of [1, 2, 3]) await q.put(x);
   const waiting = q.put(4);
   assert.equal(await q.get(), 3);
@@ -127,9 +125,9 @@ Deno.test("LifoQueue: last in, first out; bounded like Queue", async () => {
   assert.deepEqual(out, [4, 2, 1]);
 });
 
-Deno.test("PriorityQueue: lowest first, stable for equal priority", async () => {
+Deno.test("a priority queue: lowest first, stable for equal priority", async () => {
   const rand = seeded(99);
-  const q = new PriorityQueue<{ p: number; seq: number }>({
+  const q = new Queue<{ p: number; seq: number }>({
     priority: (x) => x.p,
   });
   const items = Array.from({ length: 2_000 }, (_, seq) => ({
@@ -142,15 +140,27 @@ Deno.test("PriorityQueue: lowest first, stable for equal priority", async () => 
   const expected = [...items].sort((a, b) => a.p - b.p || a.seq - b.seq);
   assert.deepEqual(out, expected);
 
-  const natural = new PriorityQueue<string>();
+  const natural = new Queue<string>({ order: "priority" });
   for (const s of ["pear", "apple", "fig"]) natural.tryPut(s);
   assert.deepEqual(
     [await natural.get(), await natural.get(), await natural.get()],
     ["apple", "fig", "pear"],
   );
-  const highest = new PriorityQueue<number>({ compare: (a, b) => b - a });
+  const highest = new Queue<number>({
+    order: "priority",
+    compare: (a, b) => b - a,
+  });
   for (const x of [3, 9, 1]) highest.tryPut(x);
   assert.equal(await highest.get(), 9);
+  // An order that contradicts the options, or none known, is refused.
+  assert.throws(
+    () => new Queue<number>({ order: "lifo", compare: (a, b) => a - b }),
+    /compare and priority order items by priority, not "lifo"/,
+  );
+  assert.throws(
+    () => new Queue({ order: "random" as "fifo" }),
+    /order must be "fifo", "lifo" or "priority", got "random"/,
+  );
 });
 
 Deno.test("Queue property: random producers, consumers, timeouts and aborts conserve items", async () => {

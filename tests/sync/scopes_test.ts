@@ -1,6 +1,8 @@
-// A local primitive and its Shared twin have the same members: the entry no
-// longer exports the `*Like` interfaces that said so (a user names the
-// class), so this file holds both scopes to them, by type and by use.
+// A local primitive and its Shared twin have the same members: the entry
+// does not export the `*Like` and `*Core` interfaces that say so (a user names
+// the class), so this file holds both scopes to them, by type and by use (and
+// tests/cluster/cluster_sync_test.ts holds the cluster scope to the `*Core`
+// ones).
 import assert from "node:assert/strict";
 import {
   Barrier,
@@ -9,6 +11,7 @@ import {
   LayoutError,
   Mutex,
   Queue,
+  ReentrantMutex,
   RWLock,
   Semaphore,
   SharedBarrier,
@@ -32,7 +35,11 @@ import type {
 const opts = { timeout: 5_000 };
 
 Deno.test("mutexes of both scopes answer through MutexLike", async () => {
-  const all: MutexLike[] = [new Mutex(), new SharedMutex()];
+  const all: MutexLike[] = [
+    new Mutex(),
+    new SharedMutex(),
+    new ReentrantMutex(),
+  ];
   for (const m of all) {
     assert.equal(m.tryAcquire(), true);
     assert.equal(m.locked, true);

@@ -1,5 +1,4 @@
 import {
-  BoundedSemaphore,
   OverReleaseError,
   Semaphore,
   WaitTimeoutError,
@@ -41,8 +40,8 @@ Deno.test("Semaphore: a plain semaphore may be raised by release", () => {
   assert.throws(() => new Semaphore(1.5), RangeError);
 });
 
-Deno.test("BoundedSemaphore: over-release is OverReleaseError", async () => {
-  const s = new BoundedSemaphore(2);
+Deno.test("a bounded Semaphore: over-release is OverReleaseError", async () => {
+  const s = new Semaphore(2, { bounded: true });
   assert.throws(() => s.release(), OverReleaseError);
   await s.acquire();
   await s.acquire();
@@ -55,10 +54,12 @@ Deno.test("BoundedSemaphore: over-release is OverReleaseError", async () => {
   const e = assert.throws(() => s.release(), OverReleaseError);
   void e;
   assert.equal(s.value, 2);
+  assert.equal(s.bound, 2);
+  assert.equal(new Semaphore(2).bound, undefined);
 });
 
-Deno.test("BoundedSemaphore: guards give back exactly once", async () => {
-  const s = new BoundedSemaphore(1);
+Deno.test("a bounded Semaphore: guards give back exactly once", async () => {
+  const s = new Semaphore(1, { bounded: true });
   const g = await s.lock();
   g.release();
   g.release();
@@ -71,7 +72,7 @@ Deno.test("Semaphore property: random work, timeouts and aborts never admit more
   for (const seed of [11, 12, 13, 14]) {
     const rand = seeded(seed);
     const k = 1 + Math.floor(rand() * 4);
-    const s = new BoundedSemaphore(k);
+    const s = new Semaphore(k, { bounded: true });
     let inside = 0;
     let most = 0;
     let done = 0;

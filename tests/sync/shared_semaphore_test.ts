@@ -1,5 +1,5 @@
 /**
- * `SharedSemaphore` and `SharedBoundedSemaphore` across real worker actors:
+ * `SharedSemaphore`, bounded or not, across real worker actors:
  * never more than k holders (an atomic high-water mark in the buffer), and
  * over-release refused.
  */
@@ -8,7 +8,6 @@ import { ActorSystem } from "@troupe/troupe";
 import {
   LayoutError,
   OverReleaseError,
-  SharedBoundedSemaphore,
   SharedSemaphore,
   WaitTimeoutError,
 } from "@troupe/troupe/sync";
@@ -34,9 +33,10 @@ Deno.test("SharedSemaphore(k) never admits more than k holders across 4 workers"
   assert.equal(semaphore.value, K);
 });
 
-Deno.test("SharedBoundedSemaphore refuses to go above its bound, in any isolate", async () => {
-  const bounded = new SharedBoundedSemaphore(2);
-  const there = SharedBoundedSemaphore.from(bounded.handle);
+Deno.test("a bounded SharedSemaphore refuses to go above its bound, in any isolate", async () => {
+  const bounded = new SharedSemaphore(2, { bounded: true });
+  const there = SharedSemaphore.from(bounded.handle);
+  assert.equal(there.bound, 2);
   await bounded.acquire();
   await there.acquire();
   await assert.rejects(there.acquire({ timeout: 5 }), WaitTimeoutError);
@@ -45,11 +45,19 @@ Deno.test("SharedBoundedSemaphore refuses to go above its bound, in any isolate"
   assert.throws(() => there.release(), OverReleaseError);
   assert.equal(bounded.value, 2);
 
-  // An unbounded one may grow; the two kinds do not attach to each other.
+  // An unbounded one may grow; a handle whose kind says the other kind does
+  // not attach.
   const plain = new SharedSemaphore(0);
   plain.release();
   plain.release();
   assert.equal(plain.value, 2);
-  assert.throws(() => SharedBoundedSemaphore.from(plain.handle), LayoutError);
-  assert.throws(() => SharedSemaphore.from(bounded.handle), LayoutError);
+  assert.equal(SharedSemaphore.from(plain.handle).bound, undefined);
+  assert.throws(
+    () => SharedSemaphore.from({ ...plain.handle, kind: bounded.handle.kind }),
+    LayoutError,
+  );
+  assert.throws(
+    () => SharedSemaphore.from({ ...bounded.handle, kind: plain.handle.kind }),
+    LayoutError,
+  );
 });

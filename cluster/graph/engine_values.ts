@@ -12,8 +12,24 @@ import { CrossingError } from "../../actors/hosts/codec.ts";
 import { CancelledError } from "./errors.ts";
 import type { EngineCore } from "./engine_core.ts";
 import type { TaskRecord, WorkerRecord } from "./engine_records.ts";
+import type { FutureStatus } from "./future.ts";
 import { badPeer, lostCopy, workerDied } from "./engine_workers.ts";
 import { cannotCross } from "./value_transfers.ts";
+
+/** The status of a task's record (none: cancelled), as a future sees it. */
+export function futureStatus(r: TaskRecord | undefined): FutureStatus {
+  if (r === undefined) return "cancelled";
+  switch (r.state) {
+    case "memory":
+      return "finished";
+    case "erred":
+      return "error";
+    case "cancelled":
+      return "cancelled";
+    default:
+      return "pending";
+  }
+}
 
 /**
  * The values of `keys`, fetched from where they live (one ask per

@@ -72,7 +72,7 @@ import {
   stateCounts,
 } from "./engine_status.ts";
 import { RETIRE_MS, retireNode } from "./node_retirement.ts";
-import { values } from "./engine_values.ts";
+import { futureStatus, values } from "./engine_values.ts";
 import {
   pullEnded,
   transfer,
@@ -897,18 +897,7 @@ export class WorkerEngine {
 
   /** The status of `key`, as a future sees it. */
   statusOf(key: string): FutureStatus {
-    const r = this.#tasks.get(key);
-    if (r === undefined) return "cancelled";
-    switch (r.state) {
-      case "memory":
-        return "finished";
-      case "erred":
-        return "error";
-      case "cancelled":
-        return "cancelled";
-      default:
-        return "pending";
-    }
+    return futureStatus(this.#tasks.get(key));
   }
 
   /** Resolves when `key` is no longer pending. */

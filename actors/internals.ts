@@ -7,16 +7,24 @@
 
 import type { Links } from "./hosts/link.ts";
 import type { CellRuntime } from "./cell.ts";
+import type { HostPool } from "./hosts/host_pool.ts";
 
-const registry = new WeakMap<object, { rt: CellRuntime; links: Links }>();
-
-/** Record the internals of `system` (called by its constructor). */
-export function register(system: object, rt: CellRuntime, links: Links): void {
-  registry.set(system, { rt, links });
+/** What troupe's own code reaches of a system. */
+interface Internals {
+  rt: CellRuntime;
+  links: Links;
+  hosts: HostPool;
 }
 
-/** The runtime and links of `system`. */
-export function internals(system: object): { rt: CellRuntime; links: Links } {
+const registry = new WeakMap<object, Internals>();
+
+/** Record the internals of `system` (called by its constructor). */
+export function register(system: object, internals: Internals): void {
+  registry.set(system, internals);
+}
+
+/** The runtime, links and hosts of `system`. */
+export function internals(system: object): Internals {
   const found = registry.get(system);
   if (found === undefined) throw new TypeError("not an ActorSystem");
   return found;

@@ -8,7 +8,6 @@
  */
 
 import { preview } from "./preview.ts";
-import type { Timer } from "./timer.ts";
 import type { SpawnOptions } from "./spawn_options.ts";
 import { type Cell, cellOf, type CellRuntime, spawnCell } from "./cell.ts";
 import type { Address } from "./envelope.ts";
@@ -18,11 +17,11 @@ import {
   SystemStoppedError,
   UnguardedMainError,
 } from "./errors.ts";
+import { shutDown, systemDeadlines } from "./system_shutdown.ts";
 import { Links, type LinkSend, RemoteRef } from "./hosts/link.ts";
 import { ClusterNames, type NameOptions } from "./names.ts";
 import { MAX_FRAME } from "./hosts/codec.ts";
 import type { ExecSpec } from "./hosts/host_types.ts";
-import type { HostLink } from "./hosts/hosts.ts";
 import { HostPool } from "./hosts/host_pool.ts";
 import {
   type ActorRef,
@@ -322,24 +321,9 @@ export class ActorSystem implements AsyncDisposable {
     // program code would start the program again there (and again ...).
     const unguarded = unguardedMain();
     if (unguarded !== undefined) throw new UnguardedMainError(unguarded);
-    const askTimeout = options.askTimeout ?? 5_000;
-    const shutdownTimeout = options.shutdownTimeout ?? 5_000;
-    if (!(askTimeout > 0 && askTimeout < Infinity)) {
-      throw new RangeError(
-        `askTimeout must be a positive finite number of ms, got ${askTimeout}`,
-      );
-    }
-    if (!(shutdownTimeout >= 0)) {
-      throw new RangeError(
-        `shutdownTimeout must be >= 0 ms, got ${shutdownTimeout}`,
-      );
-    }
-    const hostStart = options.hostStartTimeout ?? 60_000;
-    if (!(hostStart > 0 && hostStart <= 2 ** 31 - 1)) {
-      throw new RangeError(
-        `hostStartTimeout must be a positive number of ms (at most 2^31 - 1), got ${hostStart}`,
-      );
-    }
+    const { askTimeout, shutdownTimeout, hostStart } = systemDeadlines(
+      options,
+    );
     this.#rt = new Runtime<Cell, Links>(this, {
       host: options.host ?? crypto.randomUUID(),
       askTimeout,
@@ -358,7 +342,6 @@ export class ActorSystem implements AsyncDisposable {
       refFor: (address) => this.refFor(address),
       stop: (ref) => void this.stop(ref),
     };
-    register(this, this.#rt, this.#links);
     const cores = navigator.hardwareConcurrency || 1;
     this.#rt.hosts = this.#hosts = new HostPool(this.#rt, this.#links, {
       worker: options.workers ?? cores,
@@ -372,6 +355,7 @@ export class ActorSystem implements AsyncDisposable {
           ? { command: Deno.execPath(), args: [] }
           : undefined),
     });
+    register(this, { rt: this.#rt, links: this.#links, hosts: this.#hosts });
   }
 
   /**
@@ -434,52 +418,6 @@ export class ActorSystem implements AsyncDisposable {
     readonly actors: number;
   }[] {
     return this.#hosts.list();
-  }
-
-  /**
-   * Attach a host that runs elsewhere (a cluster node, say) under `name`,
-   * reached through `link`. Actors spawn there with `placement: "node"` and
-   * `host: name`, and work as on any host: their deaths, and the link's
-   * closing (reason `host-down`), reach watchers and supervisors. Tell the
-   * other side the returned `id` and `parent` (its `serveHost` needs them),
-   * and hand every batch that arrives on the link to `receive`.
-   *
-   * @ignore Internal: troupe's cluster attaches its nodes this way.
-   *
-   * @example
-   * ```ts
-   * import { ActorSystem } from "@troupe/troupe";
-   * import { serveHost } from "./hosts/serve_host.ts";
-   * import assert from "node:assert/strict";
-   *
-   * // Two systems in one isolate, linked by hand (a cluster links them by TCP).
-   * await using system = new ActorSystem();
-   * let node: ReturnType<typeof serveHost> | undefined;
-   * const closed = Promise.withResolvers<void>();
-   * const attached = system.attachHost("n1", {
-   *   send: (batch) => queueMicrotask(() => node?.receive(batch)),
-   *   close: () => closed.resolve(),
-   *   closed: closed.promise,
-   * });
-   * node = serveHost({ host: attached.id, parent: attached.parent }, {
-   *   send: (batch) => queueMicrotask(() => attached.receive(batch)),
-   *   close: () => closed.resolve(),
-   * });
-   * await attached.ready;
-   * assert.equal(system.hosts()[0].kind, "node");
-   * ```
-   */
-  attachHost(name: string, link: HostLink): AttachedHost {
-    if (typeof name !== "string" || name === "" || name.includes("/")) {
-      throw new TypeError(`a host name must be a non-empty string without "/"`);
-    }
-    const h = this.#hosts.attach(name, link);
-    return {
-      id: h.id,
-      parent: this.#rt.host,
-      ready: h.ready,
-      receive: (batch) => h.receive(batch as never),
-    };
   }
 
   /**
@@ -1011,43 +949,8 @@ export class ActorSystem implements AsyncDisposable {
     return this.#shutdown ??= this.#doShutdown(options.timeout ?? 10_000);
   }
 
-  async #doShutdown(timeoutMs: number): Promise<ShutdownReport> {
-    const rt = this.#rt;
-    rt.closing = true;
-    const all = [...rt.cells.values()];
-    const top = all.filter((c) => c.parent === undefined).reverse();
-    let timedOut = false;
-    let timer: Timer | undefined;
-    const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
-        timedOut = true;
-        resolve();
-      }, timeoutMs);
-    });
-    const graceful = (async () => {
-      for (const cell of top) {
-        if (timedOut) return;
-        await cell.terminate({ type: "shutdown" });
-      }
-    })();
-    await Promise.race([graceful, deadline]);
-    clearTimeout(timer);
-    if (timedOut) {
-      for (const cell of top) cell.kill();
-    }
-    // Actors spawned during shutdown (by onStop hooks) do not outlive it.
-    for (const cell of [...rt.cells.values()].reverse()) cell.kill();
-    await this.#hosts.shutdown(Math.max(100, this.#rt.shutdownTimeout));
-    rt.dispatcher.close();
-    // Asks waiting on other hosts first learn that the link is gone; any
-    // other ask still waiting learns that the system stopped.
-    this.#links.close();
-    rt.deadlines.close(() => new SystemStoppedError("wait for a reply"));
-    for (const id of rt.timers) clearTimeout(id);
-    rt.timers.clear();
-    let killed = 0;
-    for (const cell of all) if (cell.exitReason?.type === "killed") killed++;
-    return { stopped: all.length, killed, timedOut };
+  #doShutdown(timeoutMs: number): Promise<ShutdownReport> {
+    return shutDown(this.#rt, this.#hosts, this.#links, timeoutMs);
   }
 
   /**

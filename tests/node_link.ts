@@ -10,6 +10,7 @@ import { pack, unpack } from "../actors/hosts/msgpack.ts";
 import type { ActorSystem } from "@troupe/troupe";
 import type { AttachedHost } from "../actors/system.ts";
 import { serveHost } from "../actors/hosts/serve_host.ts";
+import { attachHost } from "../actors/hosts/attach_host.ts";
 
 /** Attach a node named `name` to `system`; `cut()` drops the link. */
 export function attachLocalNode(
@@ -26,7 +27,7 @@ export function attachLocalNode(
     void box.node?.orphaned(); // the node side stops its actors, as a node would
   };
   const wire = (batch: unknown[]) => unpack(pack(batch)) as unknown[];
-  const attached = system.attachHost(name, {
+  const attached = attachHost(system, name, {
     send: (batch) => {
       const copy = wire(batch);
       queueMicrotask(() => open && box.node?.receive(copy));

@@ -36,11 +36,12 @@ export interface ServedHost {
  * @example
  * ```ts
  * import { ActorSystem } from "@troupe/troupe";
+ * import { attachHost } from "./attach_host.ts";
  * import { serveHost } from "./serve_host.ts";
  * await using system = new ActorSystem();
  * const closed = Promise.withResolvers<void>();
  * let node: ReturnType<typeof serveHost> | undefined;
- * const attached = system.attachHost("n1", {
+ * const attached = attachHost(system, "n1", {
  *   send: (batch) => queueMicrotask(() => node?.receive(batch)),
  *   close: () => closed.resolve(),
  *   closed: closed.promise,

@@ -10,6 +10,7 @@
  */
 
 import type { ActorSystem, AttachedHost } from "../../actors/system.ts";
+import { attachHost } from "../../actors/hosts/attach_host.ts";
 import { hostPort, parseAddress } from "../wire/endpoint.ts";
 import { validResources } from "../graph/delayed.ts";
 import type { FramedConnection } from "../wire/framing.ts";
@@ -141,7 +142,7 @@ async function nodeSession(
       continue;
     }
     try {
-      tried = core.system.attachHost(name, {
+      tried = attachHost(core.system, name, {
         send: (batch) => {
           if (!conn.isClosed) conn.send(batch); // (closing: it is gone)
         },

@@ -10,6 +10,7 @@ import type { Termination } from "../../actors/watch.ts";
 import { Counter } from "../fixtures/behaviors.ts";
 import { until } from "../helpers.ts";
 import { attachLocalNode } from "../node_link.ts";
+import { attachHost } from "../../actors/hosts/attach_host.ts";
 
 Deno.test("an actor on a node: tell, ask, errors and stop, as anywhere", async () => {
   await using system = new ActorSystem();
@@ -60,7 +61,7 @@ Deno.test("node placement needs an attached node: the one named, or any", async 
   await attached.ready;
   assert.throws(
     () =>
-      system.attachHost("n3", {
+      attachHost(system, "n3", {
         send() {},
         close() {},
         closed: new Promise(() => {}),
@@ -69,7 +70,7 @@ Deno.test("node placement needs an attached node: the one named, or any", async 
   );
   assert.throws(
     () =>
-      system.attachHost("a/b", {
+      attachHost(system, "a/b", {
         send() {},
         close() {},
         closed: new Promise(() => {}),

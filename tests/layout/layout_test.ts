@@ -29,7 +29,7 @@ const LONG_FILES: Record<string, string> = {
   "cluster/graph/worker_engine.ts":
     "about 1,000 lines: the WorkerEngine class's hot path alone (submit, readiness, pump and dispatch, send, finished and failed runs, failing, settling, releases) on its private fields; its cold work (workers' start and loss, transfers, retirement, values, status, report checks) is in files of their own that take its EngineCore. Moving the hot path out too would put an indirection per task on the scheduler's hottest path (bench:graph compute_2_workers)",
   "actors/system.ts":
-    "about 1,100 lines: the ActorSystem class (its stats and shutdown shapes are in system_types.ts, the delivery of envelopes from transports in delivery.ts; its options, events and dead letters are spelled out in its signatures, so that the entry need not export a name for each) and the public types that name it and each other (Behavior, ActorDefinition, ActorContext), which must share its file or close an import cycle (deno doc --lint refuses a public signature naming a private interface)",
+    "about 1,000 lines: the ActorSystem class (its stats and shutdown shapes are in system_types.ts, the delivery of envelopes from transports in delivery.ts, its deadlines and shutdown in system_shutdown.ts, attaching a remote host in hosts/attach_host.ts; its options, events and dead letters are spelled out in its signatures, so that the entry need not export a name for each) and the public types that name it and each other (Behavior, ActorDefinition, ActorContext), which must share its file or close an import cycle (deno doc --lint refuses a public signature naming a private interface)",
 };
 
 /** Folders that need no mod.ts, and why. */

@@ -10,6 +10,7 @@
  */
 
 import { RNG_SIMD_BASE64 } from "./_rng_simd_bytes.ts";
+import type { FusedRowSum, ProgShape } from "./_sum_wasm.ts";
 
 interface RngExports {
   memory: WebAssembly.Memory;
@@ -98,29 +99,6 @@ export function buffered(leaf: { kind: string; dtype: string }): boolean {
     leaf.kind === "normal";
 }
 
-/** A row loop that sums (`RowFn` of `_program.ts`). */
-type RowSum = (
-  dst: unknown,
-  d: number,
-  n: number,
-  S: unknown,
-  O: Float64Array,
-  T: Float64Array,
-  F: Float64Array,
-  K: Int32Array,
-) => number;
-
-/** A program as `affineRowSum` reads it (`Prog` of `_program.ts`). */
-interface ProgShape {
-  leaves: readonly {
-    kind: string;
-    dtype: string;
-    low?: number;
-    high?: number;
-  }[];
-  code: readonly (readonly unknown[])[];
-}
-
 /**
  * The row sum of a program that only adds and subtracts float64 uniform
  * leaves and constants (`random(...)`, `x.add(x.T)`, summed): the sum of
@@ -131,7 +109,7 @@ interface ProgShape {
 export function affineRowSum(
   kernels: RngExports,
   prog: ProgShape,
-): RowSum | undefined {
+): FusedRowSum | undefined {
   // Per instruction: a coefficient per leaf and a constant.
   const forms: { c: number[]; k: number }[] = [];
   const nLeaves = prog.leaves.length;

@@ -18,8 +18,8 @@
  * @module
  */
 
-/** A program as the kernel reads it (`Prog` of `_program.ts`). */
-interface ProgShape {
+/** A program as the kernels read it (`Prog` of `_program.ts`). */
+export interface ProgShape {
   leaves: readonly {
     kind: string;
     dtype: string;

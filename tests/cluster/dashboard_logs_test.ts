@@ -11,6 +11,7 @@ import { serveDashboard, startCluster } from "@troupe/troupe/cluster";
 import { openPage } from "./cdp.ts";
 import { pngInfo, WIDTHS } from "./screenshot.ts";
 
+import { runWithSecret } from "./deno_run.ts";
 const ROOT = new URL("../../", import.meta.url).pathname;
 const SECRET = "dashboard-logs-secret";
 
@@ -26,21 +27,7 @@ const chromium = (() => {
 
 /** `deno run script args` with loopback, read and the secret. */
 function spawn(script: string, args: string[]): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--no-prompt",
-      "--allow-net=127.0.0.1",
-      `--allow-read=${ROOT}`,
-      "--allow-env=TROUPE_SECRET",
-      script,
-      ...args,
-    ],
-    env: { TROUPE_SECRET: SECRET, NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
+  return runWithSecret(script, args, SECRET);
 }
 
 /** A cluster with a `troupe worker` called alpha and a node that never answers, for `body`. */

@@ -8,29 +8,16 @@ import assert from "node:assert/strict";
 import { ActorSystem } from "@troupe/troupe";
 import { connect, startCluster } from "@troupe/troupe/cluster";
 
+import { runWithSecret } from "./deno_run.ts";
 const ROOT = new URL("../../", import.meta.url).pathname;
 const CLI = `${ROOT}cli/troupe.ts`;
 const SECRET = "retire-threads-secret";
 
 /** `troupe worker` as a process of its own. */
 function worker(address: string, args: string[]): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--no-prompt",
-      "--allow-net=127.0.0.1",
-      `--allow-read=${ROOT}`,
-      "--allow-env=TROUPE_SECRET",
-      CLI,
-      "worker",
-      address,
-      ...args,
-    ],
-    env: { TROUPE_SECRET: SECRET, NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "null",
+  return runWithSecret(CLI, ["worker", address, ...args], SECRET, {
     stderr: "piped",
-  }).spawn();
+  });
 }
 
 Deno.test("retireWorkers([name]) of a node of 3 threads retires all its threads, and its process exits 0; an exact name still retires one", async () => {

@@ -15,27 +15,17 @@ import {
 } from "@troupe/troupe/cluster";
 import { g } from "../fixtures/graph_tasks.ts";
 
+import { runWithSecret } from "./deno_run.ts";
 const ROOT = new URL("../../", import.meta.url).pathname;
 const CLI = `${ROOT}cli/troupe.ts`;
 const SECRET = "worker-logs-secret";
 
 /** `deno run` of `script args` with loopback, read and the secret. */
 function spawn(script: string, args: string[]): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--no-prompt",
-      "--allow-net=127.0.0.1",
-      `--allow-read=${ROOT}`,
-      "--allow-env=TROUPE_SECRET",
-      script,
-      ...args,
-    ],
-    env: { TROUPE_SECRET: SECRET, NO_COLOR: "1" },
-    stdin: "null",
+  return runWithSecret(script, args, SECRET, {
     stdout: "piped",
     stderr: "piped",
-  }).spawn();
+  });
 }
 
 /** `troupe args` to its end: exit code, stdout, stderr. */

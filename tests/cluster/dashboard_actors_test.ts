@@ -28,6 +28,7 @@ import {
   checkActorReport,
   REPORT_NAME_MAX,
 } from "../../cluster/wire/actor_report.ts";
+import { runWithSecret } from "./deno_run.ts";
 
 /** Opened at the end of a test, so that the `Stuck` actors may stop. */
 let gate = Promise.withResolvers<void>();
@@ -160,20 +161,11 @@ Deno.test("a node's actors report that is too big or malformed is refused with a
   await using cluster = startCluster(system, {
     logger: (m) => warnings.push(m),
   });
-  const node = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net=127.0.0.1",
-      "--allow-read",
-      "--allow-env=TROUPE_SECRET",
-      new URL("../fixtures/bogus_node.ts", import.meta.url).pathname,
-      cluster.address,
-      "actors",
-    ],
-    env: { TROUPE_SECRET: cluster.secret as string },
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
+  const node = runWithSecret(
+    new URL("../fixtures/bogus_node.ts", import.meta.url).pathname,
+    [cluster.address, "actors"],
+    cluster.secret as string,
+  );
   await cluster.waitForNodes(1);
   // Five bad reports (10,000 mailboxes, a 100,000-character name, a count
   // of -1, a reason that is none, a string), then a sound one.

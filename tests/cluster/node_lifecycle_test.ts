@@ -21,6 +21,7 @@ import { localCluster, runNode, startCluster } from "@troupe/troupe/cluster";
 import { g } from "../fixtures/graph_tasks.ts";
 import { lt } from "../fixtures/long_tasks.ts";
 import { until } from "../helpers.ts";
+import { runWithSecret } from "./deno_run.ts";
 
 const sumOfSquares = (n: number) => ((n - 1) * n * (2 * n - 1)) / 6;
 
@@ -122,20 +123,11 @@ for (const mode of ["done", "failed"] as const) {
     await using cluster = startCluster(system, {
       logger: (m) => warnings.push(m),
     });
-    const bogus = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-net=127.0.0.1",
-        "--allow-read",
-        "--allow-env=TROUPE_SECRET",
-        BOGUS,
-        cluster.address,
-        mode,
-      ],
-      env: { TROUPE_SECRET: cluster.secret as string },
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
+    const bogus = runWithSecret(
+      BOGUS,
+      [cluster.address, mode],
+      cluster.secret as string,
+    );
     await cluster.waitForNodes(1);
     // It gets the work first: a failing task and a small graph.
     const failing = cluster.scheduler.compute(delayed(g.checked)(-1))

@@ -14,6 +14,7 @@ import {
 } from "../../cluster/wire/endpoint.ts";
 import { closePeers, pullFrom } from "../../cluster/wire/peer_data.ts";
 import { until } from "../helpers.ts";
+import { runWithSecret } from "./deno_run.ts";
 
 Deno.test("a node's answer to a pull of the wrong shape fails the pull", async () => {
   // A data server that answers every pull with one value, however many keys.
@@ -63,20 +64,11 @@ Deno.test("a join with a data address that is not host:port is dropped", async (
 Deno.test("heartbeat figures that are none (infinite, negative) are not taken", async () => {
   await using system = new ActorSystem();
   await using cluster = startCluster(system, { logger: () => {} });
-  const node = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net=127.0.0.1",
-      "--allow-read",
-      "--allow-env=TROUPE_SECRET",
-      new URL("../fixtures/bogus_node.ts", import.meta.url).pathname,
-      cluster.address,
-      "hb",
-    ],
-    env: { TROUPE_SECRET: cluster.secret as string },
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
+  const node = runWithSecret(
+    new URL("../fixtures/bogus_node.ts", import.meta.url).pathname,
+    [cluster.address, "hb"],
+    cluster.secret as string,
+  );
   await cluster.waitForNodes(1);
   // Three heartbeats: cpu Infinity and rss -1; cpu 7; cpu Infinity with a
   // sound memory. Only the sound figures are kept.

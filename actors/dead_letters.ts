@@ -49,14 +49,7 @@ export interface DeadLetter {
   /** The payload (for a late reply: the reply value). */
   readonly payload: unknown;
   /** Why it was not delivered. */
-  readonly reason:
-    | "unknown-message"
-    | "mailbox-full"
-    | "dropped-oldest"
-    | "dead-target"
-    | "stopped"
-    | "late-reply"
-    | "no-route";
+  readonly reason: DeadLetterReason;
 }
 
 /**
